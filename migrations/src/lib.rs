@@ -1,0 +1,14 @@
+//! Schema migrations for TradeSphere (sea-orm-migration). Applied by `tradesphere serve` at start and by
+//! `tradesphere migrate`. One file per migration; never edit a migration that has shipped, add a new one.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_initial;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261124_000001_initial::Migration)]
+    }
+}

@@ -1,0 +1,227 @@
+//! The conversation manager: one [`ConversationActor`](super::conversation::ConversationActor) per active
+//! user, spawned on demand, so each user's events are handled in order and different users concurrently.
+//!
+//! Idle children are stopped: a child reports `Idle` with the number of events it processed, and the manager
+//! stops it only if that equals what it delivered (nothing in flight). The manager is the single writer of
+//! the user → child map, so a new event can never be sent to a child that is stopping.
+//!
+//! A failed child is restarted with backoff under a restart budget; its user's unhandled events are then
+//! re-read from the inbox, so the event that crashed it is handled again (the store's attempt counter
+//! dead-letters a poison event after `conversation.max_attempts`).
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+
+use super::Deps;
+use super::conversation::{ConversationActor, ConversationArgs, ConversationMsg};
+use super::restart::RestartBudget;
+use crate::domain::UserId;
+use crate::telemetry;
+use crate::zalo::events::{self, WebhookEvent};
+
+/// One persisted event, routed to its user.
+#[derive(Debug, Clone)]
+pub struct Inbound {
+    pub inbox_id: i64,
+    pub event_key: String,
+    pub user: UserId,
+    pub event: WebhookEvent,
+}
+
+pub struct ConversationsActor;
+
+struct Child {
+    actor: ActorRef<ConversationMsg>,
+    delivered: u64,
+}
+
+pub struct ConversationsState {
+    deps: Deps,
+    by_user: HashMap<UserId, Child>,
+    by_id: HashMap<ActorId, UserId>,
+    budget: RestartBudget,
+}
+
+pub enum ConversationsMsg {
+    Deliver(Box<Inbound>),
+    /// A child has been idle; `processed` is how many events it has handled in total.
+    Idle {
+        user: UserId,
+        child: ActorId,
+        processed: u64,
+    },
+    /// Restart a failed user's conversation and re-deliver its unhandled events.
+    Respawn(UserId),
+    /// Number of live conversation actors.
+    Live(RpcReplyPort<usize>),
+}
+
+impl Actor for ConversationsActor {
+    type Msg = ConversationsMsg;
+    type State = ConversationsState;
+    type Arguments = Deps;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        deps: Deps,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        Ok(ConversationsState {
+            budget: RestartBudget::new(&deps.settings.supervisor),
+            deps,
+            by_user: HashMap::new(),
+            by_id: HashMap::new(),
+        })
+    }
+
+    async fn post_stop(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        _state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        // Let every conversation finish what it holds before the service goes down.
+        myself
+            .get_cell()
+            .drain_children_and_wait(Some(std::time::Duration::from_secs(10)))
+            .await;
+        metrics::gauge!(telemetry::CONVERSATION_ACTORS).set(0.0);
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            ConversationsMsg::Deliver(inbound) => deliver(&myself, state, *inbound).await?,
+            ConversationsMsg::Idle {
+                user,
+                child,
+                processed,
+            } => {
+                let idle = state
+                    .by_user
+                    .get(&user)
+                    .is_some_and(|c| c.actor.get_id() == child && c.delivered == processed);
+                if idle && let Some(c) = state.by_user.remove(&user) {
+                    state.by_id.remove(&child);
+                    c.actor.stop(Some("idle".into()));
+                    update_gauge(state);
+                }
+            }
+            ConversationsMsg::Respawn(user) => {
+                let pending = state.deps.store.pending_events_for_user(&user).await?;
+                tracing::info!(user = %user.short_hash(), count = pending.len(), "re-delivering after restart");
+                for row in pending {
+                    let decoded =
+                        events::parse_json(row.payload.as_bytes()).and_then(|v| events::decode(&v));
+                    if let Ok(event) = decoded {
+                        let inbound = Inbound {
+                            inbox_id: row.id,
+                            event_key: row.event_key,
+                            user: user.clone(),
+                            event,
+                        };
+                        deliver(&myself, state, inbound).await?;
+                    }
+                }
+            }
+            ConversationsMsg::Live(reply) => {
+                let _ = reply.send(state.by_user.len());
+            }
+        }
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        event: SupervisionEvent,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match event {
+            SupervisionEvent::ActorTerminated(cell, _, _) => {
+                if let Some(user) = state.by_id.remove(&cell.get_id()) {
+                    state.by_user.remove(&user);
+                    update_gauge(state);
+                }
+            }
+            SupervisionEvent::ActorFailed(cell, err) => {
+                let Some(user) = state.by_id.remove(&cell.get_id()) else {
+                    return Ok(());
+                };
+                state.by_user.remove(&user);
+                update_gauge(state);
+                metrics::counter!(telemetry::ACTOR_RESTARTS, "actor" => "conversation")
+                    .increment(1);
+                tracing::error!(user = %user.short_hash(), error = %err, "conversation actor failed");
+                match state.budget.record(Instant::now()) {
+                    Some(delay) => {
+                        myself.send_after(delay, move || ConversationsMsg::Respawn(user));
+                    }
+                    // Conversations keep failing across users: not a bad message but a broken dependency.
+                    // Escalate to the root supervisor, which restarts this manager (and may give up).
+                    None => return Err("conversation restart budget exhausted".into()),
+                }
+            }
+            SupervisionEvent::ActorStarted(_) | SupervisionEvent::ProcessGroupChanged(_) => {}
+        }
+        Ok(())
+    }
+}
+
+async fn deliver(
+    myself: &ActorRef<ConversationsMsg>,
+    state: &mut ConversationsState,
+    inbound: Inbound,
+) -> Result<(), ActorProcessingErr> {
+    let user = inbound.user.clone();
+    let mut message = ConversationMsg::Handle(Box::new(inbound));
+    // At most two tries: the existing child, then a fresh one if the existing one just died.
+    for _ in 0..2 {
+        if !state.by_user.contains_key(&user) {
+            let args = ConversationArgs {
+                user: user.clone(),
+                manager: myself.clone(),
+                deps: state.deps.clone(),
+            };
+            // Unnamed: a stopping child and its successor for the same user must be able to coexist.
+            let (actor, _) =
+                Actor::spawn_linked(None, ConversationActor, args, myself.get_cell()).await?;
+            state.by_id.insert(actor.get_id(), user.clone());
+            state.by_user.insert(
+                user.clone(),
+                Child {
+                    actor,
+                    delivered: 0,
+                },
+            );
+            update_gauge(state);
+        }
+        let child = state.by_user.get_mut(&user).expect("inserted above");
+        match child.actor.cast(message) {
+            Ok(()) => {
+                child.delivered += 1;
+                return Ok(());
+            }
+            Err(err) => {
+                let stale = state.by_user.remove(&user).expect("present");
+                state.by_id.remove(&stale.actor.get_id());
+                message = match err {
+                    ractor::MessagingErr::SendErr(m) => m,
+                    _ => return Ok(()),
+                };
+            }
+        }
+    }
+    tracing::warn!(user = %user.short_hash(), "could not deliver to a conversation; the sweep will retry");
+    Ok(())
+}
+
+fn update_gauge(state: &ConversationsState) {
+    metrics::gauge!(telemetry::CONVERSATION_ACTORS).set(state.by_user.len() as f64);
+}

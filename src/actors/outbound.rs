@@ -1,0 +1,360 @@
+//! Outbound: sends queued reply parts to Zalo (or the console), one at a time per user so each user's
+//! parts arrive in order, different users in parallel, all under one app-wide rate limit (Zalo allows
+//! 4,000 calls per minute per app). Every part is a database row moving `queued → sending → sent | failed |
+//! ambiguous`; parts still queued after a crash or restart are picked up again from the database.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use secrecy::SecretString;
+
+use super::token_keeper::TokenKeeperMsg;
+use super::{Delivery, Deps, Directory, OutboundEvent, ask};
+use crate::domain::{OutboundState, UserId};
+use crate::faults::FaultPoint;
+use crate::store::{QueuedOutbound, Store};
+use crate::telemetry;
+use crate::zalo::api::{ErrorClass, ZaloApi};
+
+const RESUME_PAGE: u64 = 1000;
+
+pub struct OutboundActor;
+
+pub struct OutboundActorState {
+    deps: Deps,
+    sender: Arc<PartSender>,
+    queues: HashMap<UserId, VecDeque<QueuedOutbound>>,
+    busy: HashSet<UserId>,
+    /// Ids queued here or in flight, so a resume from the database does not take them twice.
+    known: HashSet<i64>,
+}
+
+pub enum OutboundMsg {
+    Enqueue(Vec<QueuedOutbound>),
+    /// A user's in-flight part is done; start their next one.
+    Finished {
+        user: UserId,
+        id: i64,
+    },
+    /// Load parts left queued in the database.
+    Resume,
+}
+
+impl Actor for OutboundActor {
+    type Msg = OutboundMsg;
+    type State = OutboundActorState;
+    type Arguments = Deps;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        deps: Deps,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        let sender = Arc::new(PartSender::new(
+            &deps,
+            TokenSource::Keeper(deps.directory.clone()),
+        ));
+        Ok(OutboundActorState {
+            deps,
+            sender,
+            queues: HashMap::new(),
+            busy: HashSet::new(),
+            known: HashSet::new(),
+        })
+    }
+
+    async fn post_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        _state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        myself.cast(OutboundMsg::Resume)?;
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            OutboundMsg::Enqueue(parts) => {
+                state.deps.faults.trip(FaultPoint::Outbound);
+                enqueue(&myself, state, parts);
+            }
+            OutboundMsg::Finished { user, id } => {
+                state.busy.remove(&user);
+                state.known.remove(&id);
+                start_next(&myself, state, &user);
+            }
+            OutboundMsg::Resume => {
+                let parts = state.deps.store.queued_outbound(RESUME_PAGE).await?;
+                if !parts.is_empty() {
+                    tracing::info!(count = parts.len(), "resuming queued outbound messages");
+                }
+                enqueue(&myself, state, parts);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn enqueue(
+    myself: &ActorRef<OutboundMsg>,
+    state: &mut OutboundActorState,
+    parts: Vec<QueuedOutbound>,
+) {
+    let mut users = Vec::new();
+    for part in parts {
+        if !state.known.insert(part.id) {
+            continue;
+        }
+        if !users.contains(&part.user) {
+            users.push(part.user.clone());
+        }
+        state
+            .queues
+            .entry(part.user.clone())
+            .or_default()
+            .push_back(part);
+    }
+    for user in users {
+        start_next(myself, state, &user);
+    }
+}
+
+fn start_next(myself: &ActorRef<OutboundMsg>, state: &mut OutboundActorState, user: &UserId) {
+    if state.busy.contains(user) {
+        return;
+    }
+    let Some(queue) = state.queues.get_mut(user) else {
+        return;
+    };
+    let Some(part) = queue.pop_front() else {
+        state.queues.remove(user);
+        return;
+    };
+    if queue.is_empty() {
+        state.queues.remove(user);
+    }
+    state.busy.insert(user.clone());
+    let sender = state.sender.clone();
+    let myself = myself.clone();
+    let user = user.clone();
+    tokio::spawn(async move {
+        let id = part.id;
+        sender.deliver(part).await;
+        // If this actor was restarted meanwhile, the message is dropped: the successor does not track
+        // this user as busy, and the part's row is no longer `queued`, so nothing is sent twice.
+        let _ = myself.cast(OutboundMsg::Finished { user, id });
+    });
+}
+
+/// Where the access token comes from: the token keeper actor, or (for one-shot CLI sends) a fixed value.
+#[derive(Clone)]
+pub enum TokenSource {
+    Keeper(Directory),
+    Fixed(Option<SecretString>),
+}
+
+impl TokenSource {
+    async fn current(&self) -> Option<SecretString> {
+        match self {
+            TokenSource::Keeper(directory) => ask(
+                || directory.token_keeper(),
+                "token_keeper",
+                TokenKeeperMsg::Get,
+                Duration::from_secs(5),
+            )
+            .await
+            .ok()
+            .flatten(),
+            TokenSource::Fixed(token) => token.clone(),
+        }
+    }
+
+    /// Asks for a token newer than the one Zalo just rejected.
+    async fn refreshed(&self) -> Option<SecretString> {
+        if let TokenSource::Keeper(directory) = self
+            && let Some(keeper) = directory.token_keeper()
+        {
+            let _ = keeper.cast(TokenKeeperMsg::Reload);
+        }
+        self.current().await
+    }
+}
+
+/// Delivers one part: claims its row, sends with retries, records the outcome, publishes an event.
+pub struct PartSender {
+    store: Store,
+    api: ZaloApi,
+    delivery: Delivery,
+    limiter: DefaultDirectRateLimiter,
+    max_retries: u32,
+    retry_base: Duration,
+    tokens: TokenSource,
+    events: tokio::sync::broadcast::Sender<OutboundEvent>,
+}
+
+impl PartSender {
+    pub fn new(deps: &Deps, tokens: TokenSource) -> Self {
+        let settings = &deps.settings.outbound;
+        Self {
+            store: deps.store.clone(),
+            api: ZaloApi::new(
+                deps.http.clone(),
+                deps.settings.zalo.api_url.clone(),
+                settings.request_timeout,
+            ),
+            delivery: deps.delivery,
+            limiter: RateLimiter::direct(Quota::per_minute(settings.rate_per_minute)),
+            max_retries: settings.max_retries,
+            retry_base: settings.retry_base,
+            tokens,
+            events: deps.outbound_events.clone(),
+        }
+    }
+
+    /// Sends one part and returns its final state (None when another sender had already claimed it).
+    pub async fn deliver(&self, part: QueuedOutbound) -> Option<OutboundState> {
+        match self.store.mark_sending(part.id).await {
+            Ok(true) => {}
+            Ok(false) => return None,
+            Err(err) => {
+                tracing::warn!(error = %err, "could not claim an outbound part; it stays queued");
+                return None;
+            }
+        }
+        let outcome = match self.delivery {
+            Delivery::Console { print } => {
+                if print {
+                    println!("[bot → {}] {}", part.user.short_hash(), part.text);
+                }
+                metrics::counter!(telemetry::OUTBOUND_SENDS, "result" => "console").increment(1);
+                Outcome::Sent(None)
+            }
+            Delivery::Zalo => self.send_to_zalo(&part).await,
+        };
+        let (state, recorded) = match &outcome {
+            Outcome::Sent(message_id) => (
+                OutboundState::Sent,
+                self.store.mark_sent(part.id, message_id.as_deref()).await,
+            ),
+            Outcome::Unsent {
+                state,
+                code,
+                message,
+            } => {
+                let label = if *state == OutboundState::Ambiguous {
+                    "ambiguous"
+                } else {
+                    "failed"
+                };
+                metrics::counter!(telemetry::OUTBOUND_SENDS, "result" => label).increment(1);
+                tracing::error!(user = %part.user.short_hash(), state = label, error = %message, "outbound message not delivered");
+                (
+                    *state,
+                    self.store
+                        .mark_unsent(part.id, *state, *code, message)
+                        .await,
+                )
+            }
+        };
+        if let Err(err) = recorded {
+            tracing::error!(error = %err, "could not record an outbound result");
+        }
+        let _ = self.events.send(OutboundEvent {
+            user: part.user.clone(),
+            text: part.text.clone(),
+            source_event_key: part.source_event_key.clone(),
+            part_index: part.part_index,
+            part_count: part.part_count,
+            state,
+        });
+        Some(state)
+    }
+
+    async fn send_to_zalo(&self, part: &QueuedOutbound) -> Outcome {
+        let Some(mut token) = self.tokens.current().await else {
+            return Outcome::unsent(OutboundState::Failed, None, "no Zalo access token");
+        };
+        let mut refreshed = false;
+        let mut attempt = 0;
+        loop {
+            self.limiter.until_ready().await;
+            let started = Instant::now();
+            let result = self
+                .api
+                .send_text(&token, part.user.as_str(), &part.text)
+                .await;
+            metrics::histogram!(telemetry::OUTBOUND_DURATION)
+                .record(started.elapsed().as_secs_f64());
+            let err = match result {
+                Ok(sent) => {
+                    metrics::counter!(telemetry::OUTBOUND_SENDS, "result" => "sent").increment(1);
+                    return Outcome::Sent(sent.message_id);
+                }
+                Err(err) => err,
+            };
+            match err.class() {
+                ErrorClass::Transient if attempt < self.max_retries => {
+                    attempt += 1;
+                    metrics::counter!(telemetry::OUTBOUND_SENDS, "result" => "retried")
+                        .increment(1);
+                    tracing::warn!(error = %err, attempt, "transient Zalo error; retrying");
+                    tokio::time::sleep(backoff(self.retry_base, attempt)).await;
+                }
+                ErrorClass::TokenInvalid if !refreshed => {
+                    refreshed = true;
+                    tracing::warn!(error = %err, "Zalo rejected the access token; retrying once with a fresh one");
+                    match self.tokens.refreshed().await {
+                        Some(fresh) => token = fresh,
+                        None => {
+                            return Outcome::unsent(
+                                OutboundState::Failed,
+                                err.code(),
+                                &err.to_string(),
+                            );
+                        }
+                    }
+                }
+                ErrorClass::Ambiguous => {
+                    return Outcome::unsent(OutboundState::Ambiguous, err.code(), &err.to_string());
+                }
+                _ => return Outcome::unsent(OutboundState::Failed, err.code(), &err.to_string()),
+            }
+        }
+    }
+}
+
+/// How a delivery ended.
+enum Outcome {
+    /// Delivered; Zalo's `message_id` when it gave one.
+    Sent(Option<String>),
+    Unsent {
+        state: OutboundState,
+        code: Option<i64>,
+        message: String,
+    },
+}
+
+impl Outcome {
+    fn unsent(state: OutboundState, code: Option<i64>, message: &str) -> Self {
+        Outcome::Unsent {
+            state,
+            code,
+            message: message.to_string(),
+        }
+    }
+}
+
+/// Exponential backoff with up to 50% jitter.
+fn backoff(base: Duration, attempt: u32) -> Duration {
+    let exp = base.saturating_mul(1 << attempt.min(10));
+    let jitter = rand::random_range(0.0..0.5);
+    exp + exp.mul_f64(jitter)
+}

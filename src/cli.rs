@@ -1,0 +1,389 @@
+//! Command line: `serve` (default), `migrate`, `chat`, `send`, `token status`, `scam import`, `scam check`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use secrecy::ExposeSecret;
+use tokio::io::AsyncBufReadExt;
+
+use crate::actors::outbound::{PartSender, TokenSource};
+use crate::actors::{Delivery, Deps, Directory};
+use crate::config::{LogFormat, OutboundMode, Settings};
+use crate::domain::{OutboundState, UserId};
+use crate::reply::{split::split_message, templates};
+use crate::scam::{EntityKind, normalize_value};
+use crate::startup::{Application, BuildOptions};
+use crate::store::{NewReport, Store};
+use crate::{telemetry, zalo};
+
+#[derive(Debug, Parser)]
+#[command(name = "tradesphere", version, about = "Zalo OA anti-scam assistant")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service: webhook, actors, admin API, health and metrics (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Talk to the bot in this terminal, through the real pipeline (replies are not sent to Zalo).
+    Chat {
+        /// The Zalo user id to chat as.
+        #[arg(long, default_value = "local-chat-user")]
+        user: String,
+    },
+    /// Send a proactive message to a Zalo user now (console when no Zalo token is available).
+    Send {
+        /// The Zalo user id.
+        user: String,
+        /// The message text; longer than 2000 characters is split.
+        text: String,
+    },
+    /// Zalo OAuth token commands.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Scam-report database commands.
+    Scam {
+        #[command(subcommand)]
+        command: ScamCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Show whether a token is stored, its version, source and expiry (never the token itself).
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScamCommand {
+    /// Import reported values from a text file, one per line (`#` comments and blank lines skipped),
+    /// e.g. the chongluadao domain list.
+    Import {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = KindArg::Domain)]
+        kind: KindArg,
+        /// Category stored with each report (e.g. phishing, scam, gambling).
+        #[arg(long, default_value = "scam")]
+        category: String,
+        /// Name of the source (defaults to the file name).
+        #[arg(long)]
+        source: Option<String>,
+        /// Mark the reports as coming from a verified source.
+        #[arg(long)]
+        verified: bool,
+    },
+    /// Check a text (a number, an account, a link or a whole pasted message) and print the bot's answer.
+    Check {
+        /// The text to check; several arguments are joined with spaces.
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    Phone,
+    BankAccount,
+    Domain,
+}
+
+impl From<KindArg> for EntityKind {
+    fn from(kind: KindArg) -> Self {
+        match kind {
+            KindArg::Phone => EntityKind::Phone,
+            KindArg::BankAccount => EntityKind::BankAccount,
+            KindArg::Domain => EntityKind::Domain,
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load()?;
+    let command = cli.command.unwrap_or(Command::Serve);
+    init_logging(&settings, &command);
+    match command {
+        Command::Serve => {
+            let app = Application::build(settings, BuildOptions::default()).await?;
+            app.run_until_stopped().await
+        }
+        Command::Migrate => {
+            let store = Store::connect(&settings.database).await?;
+            store.migrate().await?;
+            println!("migrations applied ({})", settings.database.redacted_url());
+            Ok(())
+        }
+        Command::Chat { user } => chat(settings, &user).await,
+        Command::Send { user, text } => send(settings, &user, &text).await,
+        Command::Token {
+            command: TokenCommand::Status,
+        } => token_status(settings).await,
+        Command::Scam {
+            command:
+                ScamCommand::Import {
+                    file,
+                    kind,
+                    category,
+                    source,
+                    verified,
+                },
+        } => scam_import(settings, &file, kind.into(), &category, source, verified).await,
+        Command::Scam {
+            command: ScamCommand::Check { text },
+        } => scam_check(settings, &text.join(" ")).await,
+    }
+}
+
+/// Interactive commands keep the terminal for the conversation: only warnings are logged unless
+/// `RUST_LOG` asks for more.
+fn init_logging(settings: &Settings, command: &Command) {
+    if !matches!(command, Command::Serve) && std::env::var_os("RUST_LOG").is_none() {
+        // SAFETY: called before any other thread of ours reads the environment.
+        unsafe { std::env::set_var("RUST_LOG", "warn") };
+    }
+    let format = if matches!(command, Command::Serve) {
+        settings.log.format
+    } else {
+        LogFormat::Text
+    };
+    telemetry::init_tracing(format);
+}
+
+async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    let store = Store::connect(&settings.database)
+        .await
+        .with_context(|| format!("connecting to {}", settings.database.redacted_url()))?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+async fn chat(mut settings: Settings, user: &str) -> anyhow::Result<()> {
+    let user = UserId::parse(user).map_err(anyhow::Error::msg)?;
+    settings.server.listen = "127.0.0.1:0".parse()?;
+    let reply_timeout = settings.llm.timeout * 2 + Duration::from_secs(15);
+    let app = Application::build(
+        settings,
+        BuildOptions {
+            delivery: Some(Delivery::Console { print: false }),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let mut replies = app.subscribe_outbound();
+    let url = format!("http://{}/api/v1/zalo/webhook", app.address());
+    let http = reqwest::Client::new();
+    let app_id = app.settings().zalo.app_id.clone();
+    let secret = app.settings().zalo.oa_secret_key.clone();
+
+    println!(
+        "TradeSphere — trò chuyện thử trong terminal. Gõ /help để xem hướng dẫn, /quit để thoát."
+    );
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    loop {
+        print!("Bạn: ");
+        std::io::stdout().flush()?;
+        let Some(line) = lines.next_line().await? else {
+            break;
+        };
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if matches!(line, "/quit" | "/exit" | "/thoat") {
+            break;
+        }
+        let msg_id = format!("chat-{}", uuid::Uuid::new_v4().simple());
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let body =
+            zalo::events::user_text_event(&app_id, user.as_str(), "oa", &msg_id, line, now_ms);
+        let mut request = http.post(&url).header("content-type", "application/json");
+        if let Some(secret) = &secret {
+            let mac = zalo::signature::header_value(
+                &app_id,
+                body.as_bytes(),
+                &now_ms.to_string(),
+                secret.expose_secret(),
+            );
+            request = request.header(zalo::signature::HEADER, mac);
+        }
+        let response = request.body(body).send().await?;
+        if !response.status().is_success() {
+            println!(
+                "(webhook answered {}: {})",
+                response.status(),
+                response.text().await.unwrap_or_default()
+            );
+            continue;
+        }
+        let key = format!("user_send_text:{msg_id}");
+        let wait = async {
+            loop {
+                match replies.recv().await {
+                    Ok(event) if event.source_event_key.as_deref() == Some(key.as_str()) => {
+                        println!("Bot: {}", event.text);
+                        if event.part_index + 1 >= event.part_count {
+                            break;
+                        }
+                    }
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        };
+        if tokio::time::timeout(reply_timeout, wait).await.is_err() {
+            println!("(chưa có trả lời — xem log)");
+        }
+    }
+    app.shutdown().await;
+    Ok(())
+}
+
+async fn send(settings: Settings, user: &str, text: &str) -> anyhow::Result<()> {
+    let user = UserId::parse(user).map_err(anyhow::Error::msg)?;
+    let parts = split_message(text, settings.outbound.max_message_chars);
+    if parts.is_empty() {
+        bail!("the message is empty");
+    }
+    crate::startup::install_crypto_provider();
+    let store = open_store(&settings).await?;
+    let token = crate::actors::token_keeper::bootstrap(&store, &settings.zalo)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .map(|t| t.access_token);
+    let delivery = match (settings.outbound.mode, &token) {
+        (OutboundMode::Console, _) | (OutboundMode::Auto, None) => {
+            Delivery::Console { print: true }
+        }
+        _ => Delivery::Zalo,
+    };
+    let (events, _) = tokio::sync::broadcast::channel(16);
+    let deps = Deps {
+        settings: std::sync::Arc::new(settings),
+        store: store.clone(),
+        directory: Directory::new(),
+        http: reqwest::Client::new(),
+        faults: Default::default(),
+        outbound_events: events,
+        delivery,
+    };
+    let sender = PartSender::new(&deps, TokenSource::Fixed(token));
+    let queued = store.enqueue_proactive(&user, &parts).await?;
+    let mut failed = 0;
+    for part in queued {
+        let id = part.id;
+        match sender.deliver(part).await {
+            Some(OutboundState::Sent) => println!("part {id}: sent"),
+            other => {
+                failed += 1;
+                println!("part {id}: {}", other.map_or("not sent", |s| s.as_str()));
+            }
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} part(s) were not delivered; see the log and the outbound_messages table");
+    }
+    Ok(())
+}
+
+async fn token_status(settings: Settings) -> anyhow::Result<()> {
+    let store = open_store(&settings).await?;
+    match store.load_token().await? {
+        Some(token) => {
+            println!(
+                "token: present (version {}, source {})",
+                token.version, token.source
+            );
+            match token.access_expires_at {
+                Some(at) => {
+                    let left = at - chrono::Utc::now();
+                    println!(
+                        "access token expires: {at} ({}h {}m left)",
+                        left.num_hours(),
+                        left.num_minutes() % 60
+                    );
+                }
+                None => println!("access token expires: unknown"),
+            }
+            println!(
+                "refresh token: {}",
+                if token.refresh_token.is_some() {
+                    "present"
+                } else {
+                    "absent"
+                }
+            );
+        }
+        None if settings.zalo.access_token.is_some() => {
+            println!(
+                "token: none stored; ZALO_ACCESS_TOKEN is set and will be stored when the service starts"
+            )
+        }
+        None => println!("token: none (outbound falls back to the console)"),
+    }
+    Ok(())
+}
+
+async fn scam_import(
+    settings: Settings,
+    file: &PathBuf,
+    kind: EntityKind,
+    category: &str,
+    source: Option<String>,
+    verified: bool,
+) -> anyhow::Result<()> {
+    let content =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let source = source.unwrap_or_else(|| {
+        file.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "import".into())
+    });
+    let mut reports = Vec::new();
+    let mut skipped = 0;
+    for line in content.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
+            continue;
+        }
+        match normalize_value(kind, line) {
+            Some(value) => reports.push(NewReport {
+                kind,
+                value,
+                category: category.to_string(),
+                source: source.clone(),
+                report_count: 1,
+                verified,
+            }),
+            None => skipped += 1,
+        }
+    }
+    reports.sort_by(|a, b| a.value.cmp(&b.value));
+    reports.dedup_by(|a, b| a.value == b.value);
+    let store = open_store(&settings).await?;
+    let written = store.upsert_reports(&reports).await?;
+    println!(
+        "imported {written} {} report(s) from {} (source \"{source}\"); skipped {skipped} invalid line(s); {} report(s) in the database",
+        kind.as_str(),
+        file.display(),
+        store.report_count().await?
+    );
+    Ok(())
+}
+
+async fn scam_check(settings: Settings, text: &str) -> anyhow::Result<()> {
+    let store = open_store(&settings).await?;
+    let findings = crate::actors::scam::check_text(&store, text).await?;
+    if findings.is_empty() {
+        println!("{}", templates::fallback_answer(text));
+    } else {
+        println!("{}", templates::scam_reply(&findings));
+    }
+    Ok(())
+}

@@ -1,0 +1,521 @@
+//! Typed settings: the compiled-in `config/default.toml`, an optional file named by `TRADESPHERE_CONFIG`,
+//! `TRADESPHERE__SECTION__KEY` variables, then the well-known names (`DATABASE_URL`, `ZALO_*`, `OPENAI_*` …).
+//! Raw values are parsed once into types here, so the rest of the code never re-validates them.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// The defaults, also shipped as `config/default.toml` for reading.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+/// Environment names honoured directly, mapped to their config keys.
+const DIRECT_ENV: &[(&str, &str)] = &[
+    ("DATABASE_URL", "database.url"),
+    ("TRADESPHERE_LISTEN", "server.listen"),
+    ("TRADESPHERE_OUTBOUND", "outbound.mode"),
+    ("TRADESPHERE_LOG_FORMAT", "log.format"),
+    ("ADMIN_TOKEN", "server.admin_token"),
+    ("ZALO_APP_ID", "zalo.app_id"),
+    ("ZALO_APP_SECRET", "zalo.app_secret"),
+    ("ZALO_OA_SECRET_KEY", "zalo.oa_secret_key"),
+    ("ZALO_ACCESS_TOKEN", "zalo.access_token"),
+    ("ZALO_REFRESH_TOKEN", "zalo.refresh_token"),
+    ("ZALO_API_URL", "zalo.api_url"),
+    ("ZALO_OAUTH_URL", "zalo.oauth_url"),
+    ("OPENAI_API_KEY", "llm.api_key"),
+    ("OPENAI_BASE_URL", "llm.base_url"),
+    ("OPENAI_MODEL", "llm.model"),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Source(#[from] config::ConfigError),
+    #[error("configuration key `{key}`: {reason}")]
+    Invalid { key: &'static str, reason: String },
+}
+
+fn invalid(key: &'static str, reason: impl std::fmt::Display) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        reason: reason.to_string(),
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub log: LogSettings,
+    pub zalo: ZaloSettings,
+    pub outbound: OutboundSettings,
+    pub llm: LlmSettings,
+    pub conversation: ConversationSettings,
+    pub intake: IntakeSettings,
+    pub supervisor: SupervisorSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    pub listen: SocketAddr,
+    pub body_limit_bytes: usize,
+    pub admin_token: Option<SecretString>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    /// May carry a password, hence secret; [`DatabaseSettings::redacted_url`] is what logs show.
+    pub url: SecretString,
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl DatabaseSettings {
+    pub fn is_sqlite(&self) -> bool {
+        self.url.expose_secret().starts_with("sqlite:")
+    }
+
+    /// The URL without credentials or query, e.g. `postgres://db.internal:5432/tradesphere`.
+    pub fn redacted_url(&self) -> String {
+        let raw = self.url.expose_secret();
+        match url::Url::parse(raw) {
+            Ok(u) if u.has_host() => format!(
+                "{}://{}{}{}",
+                u.scheme(),
+                u.host_str().unwrap_or_default(),
+                u.port().map(|p| format!(":{p}")).unwrap_or_default(),
+                u.path()
+            ),
+            _ => raw.split('?').next().unwrap_or_default().to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogSettings {
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone)]
+pub struct ZaloSettings {
+    pub app_id: String,
+    pub app_secret: Option<SecretString>,
+    pub oa_secret_key: Option<SecretString>,
+    pub access_token: Option<SecretString>,
+    pub refresh_token: Option<SecretString>,
+    pub bootstrap_token_lifetime: Duration,
+    pub api_url: url::Url,
+    pub oauth_url: url::Url,
+}
+
+/// How replies leave the service. `Auto` is resolved at start, once the database tells whether a token exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboundMode {
+    Auto,
+    Zalo,
+    Console,
+}
+
+#[derive(Debug, Clone)]
+pub struct OutboundSettings {
+    pub mode: OutboundMode,
+    pub rate_per_minute: NonZeroU32,
+    pub max_message_chars: usize,
+    pub request_timeout: Duration,
+    pub max_retries: u32,
+    pub retry_base: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct LlmSettings {
+    pub api_key: Option<SecretString>,
+    pub base_url: url::Url,
+    pub model: String,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub max_tokens: u32,
+    pub temperature: f32,
+    pub history_messages: usize,
+    pub max_concurrency: usize,
+    pub system_prompt: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConversationSettings {
+    pub idle_timeout: Duration,
+    pub max_attempts: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct IntakeSettings {
+    pub redispatch_after: Duration,
+    pub sweep_interval: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct SupervisorSettings {
+    pub max_restarts: u32,
+    pub window: Duration,
+    pub backoff_base: Duration,
+}
+
+// ===== Raw shape of the TOML, before parsing =====
+
+#[derive(Deserialize)]
+struct Raw {
+    server: RawServer,
+    database: RawDatabase,
+    log: RawLog,
+    zalo: RawZalo,
+    outbound: RawOutbound,
+    llm: RawLlm,
+    conversation: RawConversation,
+    intake: RawIntake,
+    supervisor: RawSupervisor,
+}
+
+#[derive(Deserialize)]
+struct RawServer {
+    listen: String,
+    body_limit_bytes: usize,
+    admin_token: String,
+}
+
+#[derive(Deserialize)]
+struct RawDatabase {
+    url: String,
+    max_connections: u32,
+    acquire_timeout_secs: u64,
+}
+
+#[derive(Deserialize)]
+struct RawLog {
+    format: String,
+}
+
+#[derive(Deserialize)]
+struct RawZalo {
+    app_id: String,
+    app_secret: String,
+    oa_secret_key: String,
+    access_token: String,
+    refresh_token: String,
+    bootstrap_token_lifetime_secs: u64,
+    api_url: String,
+    oauth_url: String,
+}
+
+#[derive(Deserialize)]
+struct RawOutbound {
+    mode: String,
+    rate_per_minute: u32,
+    max_message_chars: usize,
+    request_timeout_secs: u64,
+    max_retries: u32,
+    retry_base_ms: u64,
+}
+
+#[derive(Deserialize)]
+struct RawLlm {
+    api_key: String,
+    base_url: String,
+    model: String,
+    timeout_secs: u64,
+    connect_timeout_secs: u64,
+    max_tokens: u32,
+    temperature: f32,
+    history_messages: usize,
+    max_concurrency: usize,
+    system_prompt: String,
+}
+
+#[derive(Deserialize)]
+struct RawConversation {
+    idle_timeout_secs: u64,
+    max_attempts: u32,
+}
+
+#[derive(Deserialize)]
+struct RawIntake {
+    redispatch_after_secs: u64,
+    sweep_interval_secs: u64,
+}
+
+#[derive(Deserialize)]
+struct RawSupervisor {
+    max_restarts: u32,
+    window_secs: u64,
+    backoff_base_ms: u64,
+}
+
+impl Settings {
+    /// Loads from the process environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        Self::from_env_map(std::env::vars().collect())
+    }
+
+    /// Loads with `env` standing in for the process environment (tests and the `chat` command use this).
+    pub fn from_env_map(env: HashMap<String, String>) -> Result<Self, ConfigError> {
+        let mut builder = config::Config::builder().add_source(config::File::from_str(
+            DEFAULT_TOML,
+            config::FileFormat::Toml,
+        ));
+        if let Some(path) = env.get("TRADESPHERE_CONFIG").filter(|p| !p.is_empty()) {
+            builder = builder.add_source(
+                config::File::from(PathBuf::from(path))
+                    .format(config::FileFormat::Toml)
+                    .required(true),
+            );
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("TRADESPHERE")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true)
+                .source(Some(env.clone().into_iter().collect())),
+        );
+        for (name, key) in DIRECT_ENV {
+            if let Some(value) = env.get(*name) {
+                builder = builder.set_override(*key, value.clone())?;
+            }
+        }
+        let raw: Raw = builder.build()?.try_deserialize()?;
+        Self::parse(raw)
+    }
+
+    fn parse(raw: Raw) -> Result<Self, ConfigError> {
+        let listen = raw
+            .server
+            .listen
+            .parse()
+            .map_err(|e| invalid("server.listen", format!("`{}`: {e}", raw.server.listen)))?;
+        if raw.server.body_limit_bytes < 1024 {
+            return Err(invalid("server.body_limit_bytes", "must be at least 1024"));
+        }
+        let db_url = raw.database.url.trim().to_string();
+        if !(db_url.starts_with("sqlite:")
+            || db_url.starts_with("postgres://")
+            || db_url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "database.url",
+                "must start with sqlite:, postgres:// or postgresql://",
+            ));
+        }
+        if raw.database.max_connections == 0 {
+            return Err(invalid("database.max_connections", "must be at least 1"));
+        }
+        let format = match raw.log.format.trim().to_ascii_lowercase().as_str() {
+            "text" | "" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(invalid(
+                    "log.format",
+                    format!("`{other}`: expected text or json"),
+                ));
+            }
+        };
+        let mode = match raw.outbound.mode.trim().to_ascii_lowercase().as_str() {
+            "" | "auto" => OutboundMode::Auto,
+            "zalo" => OutboundMode::Zalo,
+            "console" => OutboundMode::Console,
+            other => {
+                return Err(invalid(
+                    "outbound.mode",
+                    format!("`{other}`: expected zalo or console"),
+                ));
+            }
+        };
+        let rate_per_minute = NonZeroU32::new(raw.outbound.rate_per_minute)
+            .ok_or_else(|| invalid("outbound.rate_per_minute", "must be at least 1"))?;
+        if raw.outbound.max_message_chars < 100 {
+            return Err(invalid(
+                "outbound.max_message_chars",
+                "must be at least 100",
+            ));
+        }
+        let app_id = raw.zalo.app_id.trim().to_string();
+        if !app_id.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(invalid("zalo.app_id", "must be the numeric app id"));
+        }
+        if !(0.0..=2.0).contains(&raw.llm.temperature) {
+            return Err(invalid("llm.temperature", "must be between 0 and 2"));
+        }
+        if raw.llm.max_concurrency == 0 {
+            return Err(invalid("llm.max_concurrency", "must be at least 1"));
+        }
+        if raw.llm.model.trim().is_empty() {
+            return Err(invalid("llm.model", "must not be empty"));
+        }
+        if raw.conversation.max_attempts == 0 {
+            return Err(invalid("conversation.max_attempts", "must be at least 1"));
+        }
+        if raw.intake.sweep_interval_secs == 0 {
+            return Err(invalid("intake.sweep_interval_secs", "must be at least 1"));
+        }
+        if raw.supervisor.window_secs == 0 {
+            return Err(invalid("supervisor.window_secs", "must be at least 1"));
+        }
+        Ok(Settings {
+            server: ServerSettings {
+                listen,
+                body_limit_bytes: raw.server.body_limit_bytes,
+                admin_token: secret(raw.server.admin_token),
+            },
+            database: DatabaseSettings {
+                url: SecretString::from(db_url),
+                max_connections: raw.database.max_connections,
+                acquire_timeout: Duration::from_secs(raw.database.acquire_timeout_secs.max(1)),
+            },
+            log: LogSettings { format },
+            zalo: ZaloSettings {
+                app_id,
+                app_secret: secret(raw.zalo.app_secret),
+                oa_secret_key: secret(raw.zalo.oa_secret_key),
+                access_token: secret(raw.zalo.access_token),
+                refresh_token: secret(raw.zalo.refresh_token),
+                bootstrap_token_lifetime: Duration::from_secs(
+                    raw.zalo.bootstrap_token_lifetime_secs,
+                ),
+                api_url: base_url("zalo.api_url", &raw.zalo.api_url)?,
+                oauth_url: base_url("zalo.oauth_url", &raw.zalo.oauth_url)?,
+            },
+            outbound: OutboundSettings {
+                mode,
+                rate_per_minute,
+                max_message_chars: raw.outbound.max_message_chars,
+                request_timeout: Duration::from_secs(raw.outbound.request_timeout_secs.max(1)),
+                max_retries: raw.outbound.max_retries,
+                retry_base: Duration::from_millis(raw.outbound.retry_base_ms),
+            },
+            llm: LlmSettings {
+                api_key: secret(raw.llm.api_key),
+                base_url: base_url("llm.base_url", &raw.llm.base_url)?,
+                model: raw.llm.model.trim().to_string(),
+                timeout: Duration::from_secs(raw.llm.timeout_secs.max(1)),
+                connect_timeout: Duration::from_secs(raw.llm.connect_timeout_secs.max(1)),
+                max_tokens: raw.llm.max_tokens,
+                temperature: raw.llm.temperature,
+                history_messages: raw.llm.history_messages,
+                max_concurrency: raw.llm.max_concurrency,
+                system_prompt: raw.llm.system_prompt.trim().to_string(),
+            },
+            conversation: ConversationSettings {
+                idle_timeout: Duration::from_secs(raw.conversation.idle_timeout_secs.max(1)),
+                max_attempts: raw.conversation.max_attempts,
+            },
+            intake: IntakeSettings {
+                redispatch_after: Duration::from_secs(raw.intake.redispatch_after_secs),
+                sweep_interval: Duration::from_secs(raw.intake.sweep_interval_secs),
+            },
+            supervisor: SupervisorSettings {
+                max_restarts: raw.supervisor.max_restarts,
+                window: Duration::from_secs(raw.supervisor.window_secs),
+                backoff_base: Duration::from_millis(raw.supervisor.backoff_base_ms),
+            },
+        })
+    }
+}
+
+/// An empty value means "not configured".
+fn secret(value: String) -> Option<SecretString> {
+    let trimmed = value.trim();
+    (!trimmed.is_empty()).then(|| SecretString::from(trimmed.to_string()))
+}
+
+/// A base URL without a trailing slash, so `format!("{base}/path")` is always right.
+fn base_url(key: &'static str, value: &str) -> Result<url::Url, ConfigError> {
+    let trimmed = value.trim().trim_end_matches('/');
+    let parsed = url::Url::parse(trimmed).map_err(|e| invalid(key, format!("`{trimmed}`: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(invalid(key, "must be an http(s) URL"));
+    }
+    Ok(parsed)
+}
+
+/// Joins a base URL and a path that starts with `/`.
+pub fn endpoint(base: &url::Url, path: &str) -> String {
+    format!("{}{}", base.as_str().trim_end_matches('/'), path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        Settings::from_env_map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn defaults_need_no_credentials() {
+        let s = load(&[]).unwrap();
+        assert_eq!(s.server.listen.to_string(), "0.0.0.0:8080");
+        assert!(s.database.is_sqlite());
+        assert_eq!(s.outbound.mode, OutboundMode::Auto);
+        assert!(s.llm.api_key.is_none());
+        assert!(s.zalo.oa_secret_key.is_none());
+        assert_eq!(s.server.body_limit_bytes, 64 * 1024);
+        assert!(s.llm.system_prompt.contains("lừa đảo"));
+    }
+
+    #[test]
+    fn direct_names_and_section_overrides_apply() {
+        let s = load(&[
+            ("TRADESPHERE_LISTEN", "127.0.0.1:9999"),
+            ("DATABASE_URL", "postgres://u:p@db:5432/app"),
+            ("OPENAI_API_KEY", "sk-test"),
+            ("TRADESPHERE__LLM__TIMEOUT_SECS", "7"),
+            ("TRADESPHERE_OUTBOUND", "console"),
+        ])
+        .unwrap();
+        assert_eq!(s.server.listen.port(), 9999);
+        assert_eq!(s.database.redacted_url(), "postgres://db:5432/app");
+        assert_eq!(s.llm.timeout, Duration::from_secs(7));
+        assert_eq!(s.outbound.mode, OutboundMode::Console);
+        assert_eq!(s.llm.api_key.unwrap().expose_secret(), "sk-test");
+    }
+
+    #[test]
+    fn invalid_values_name_the_key() {
+        let err = load(&[("TRADESPHERE_LISTEN", "not-an-address")]).unwrap_err();
+        assert!(err.to_string().contains("server.listen"), "{err}");
+        let err = load(&[("TRADESPHERE_OUTBOUND", "carrier-pigeon")]).unwrap_err();
+        assert!(err.to_string().contains("outbound.mode"), "{err}");
+        let err = load(&[("TRADESPHERE__LLM__TIMEOUT_SECS", "soon")]).unwrap_err();
+        assert!(err.to_string().contains("timeout_secs"), "{err}");
+        let err = load(&[("ZALO_API_URL", "ftp://x")]).unwrap_err();
+        assert!(err.to_string().contains("zalo.api_url"), "{err}");
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let s = load(&[("ZALO_OA_SECRET_KEY", "super-secret-value")]).unwrap();
+        assert!(!format!("{s:?}").contains("super-secret-value"));
+    }
+
+    #[test]
+    fn config_file_layers_on_top() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("extra.toml");
+        std::fs::write(&path, "[llm]\nmodel = \"llama3\"\n").unwrap();
+        let s = load(&[("TRADESPHERE_CONFIG", path.to_str().unwrap())]).unwrap();
+        assert_eq!(s.llm.model, "llama3");
+    }
+}

@@ -1,0 +1,102 @@
+//! `POST /api/v1/zalo/send` `{"user_id","message"}` with `Authorization: Bearer $ADMIN_TOKEN`: a proactive
+//! message. Without a configured admin token the endpoint does not exist (404).
+
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use serde_json::json;
+use subtle::ConstantTimeEq;
+use warp::http::{HeaderMap, StatusCode};
+
+use super::{BodyError, HttpState, error_reply, json_reply, read_body};
+use crate::actors::outbound::OutboundMsg;
+use crate::domain::UserId;
+use crate::reply::split::split_message;
+
+#[derive(Deserialize)]
+struct SendRequest {
+    user_id: serde_json::Value,
+    message: String,
+}
+
+pub(super) async fn send<S, B>(
+    headers: HeaderMap,
+    body: S,
+    state: HttpState,
+) -> warp::reply::Response
+where
+    S: futures_util::Stream<Item = Result<B, warp::Error>>,
+    B: bytes::Buf,
+{
+    let Some(expected) = &state.settings.server.admin_token else {
+        return error_reply(StatusCode::NOT_FOUND, "not_found", "no such endpoint");
+    };
+    let given = headers
+        .get(warp::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !bool::from(given.as_bytes().ct_eq(expected.expose_secret().as_bytes())) {
+        return error_reply(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "missing or wrong bearer token",
+        );
+    }
+    let raw = match read_body(&headers, body, state.settings.server.body_limit_bytes).await {
+        Ok(raw) => raw,
+        Err(BodyError::TooLarge) => {
+            return error_reply(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "the body exceeds the size limit",
+            );
+        }
+        Err(BodyError::Read) => {
+            return error_reply(
+                StatusCode::BAD_REQUEST,
+                "unreadable",
+                "the body could not be read",
+            );
+        }
+    };
+    let request: SendRequest = match serde_json::from_slice(&raw) {
+        Ok(r) => r,
+        Err(err) => {
+            return error_reply(StatusCode::BAD_REQUEST, "malformed_json", &err.to_string());
+        }
+    };
+    let user_id = match &request.user_id {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => String::new(),
+    };
+    let user = match UserId::parse(user_id) {
+        Ok(user) => user,
+        Err(reason) => return error_reply(StatusCode::BAD_REQUEST, "invalid_user_id", &reason),
+    };
+    let parts = split_message(&request.message, state.settings.outbound.max_message_chars);
+    if parts.is_empty() {
+        return error_reply(StatusCode::BAD_REQUEST, "empty_message", "message is empty");
+    }
+    match state.store.enqueue_proactive(&user, &parts).await {
+        Ok(queued) => {
+            let ids: Vec<i64> = queued.iter().map(|q| q.id).collect();
+            if let Some(outbound) = state.directory.outbound() {
+                let _ = outbound.cast(OutboundMsg::Enqueue(queued));
+            }
+            tracing::info!(user = %user.short_hash(), parts = ids.len(), "proactive message queued");
+            json_reply(
+                StatusCode::ACCEPTED,
+                json!({"status": "queued", "outbound_ids": ids}),
+            )
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "could not queue a proactive message");
+            error_reply(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "storage unavailable; retry later",
+            )
+        }
+    }
+}

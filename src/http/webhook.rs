@@ -1,0 +1,161 @@
+//! `POST /api/v1/zalo/webhook`: verify, persist, acknowledge, hand off. The answer never waits for the LLM
+//! or Zalo, only for the event's own insert into the inbox.
+//!
+//! Status codes: 200 accepted (or a duplicate, or an empty probe), 400 malformed JSON, 401 bad signature,
+//! 413 too large, 503 database unavailable or shutting down (Zalo retries).
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use secrecy::ExposeSecret;
+use serde_json::json;
+use warp::http::{HeaderMap, StatusCode};
+
+use super::{BodyError, HttpState, error_reply, json_reply, read_body};
+use crate::actors::intake::IntakeMsg;
+use crate::domain::UserId;
+use crate::store::{InboxInsert, NewInboxEvent};
+use crate::telemetry;
+use crate::zalo::{events, signature};
+
+pub(super) async fn handle<S, B>(
+    headers: HeaderMap,
+    body: S,
+    state: HttpState,
+) -> warp::reply::Response
+where
+    S: futures_util::Stream<Item = Result<B, warp::Error>>,
+    B: bytes::Buf,
+{
+    let started = Instant::now();
+    let (response, event, outcome) = process(&headers, body, &state).await;
+    metrics::counter!(telemetry::WEBHOOK_EVENTS, "event" => event, "outcome" => outcome)
+        .increment(1);
+    metrics::histogram!(telemetry::WEBHOOK_DURATION).record(started.elapsed().as_secs_f64());
+    response
+}
+
+async fn process<S, B>(
+    headers: &HeaderMap,
+    body: S,
+    state: &HttpState,
+) -> (warp::reply::Response, &'static str, &'static str)
+where
+    S: futures_util::Stream<Item = Result<B, warp::Error>>,
+    B: bytes::Buf,
+{
+    const UNKNOWN: &str = "unknown";
+    if !state.accepting.load(Ordering::SeqCst) {
+        let reply = error_reply(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            "the service is stopping; retry later",
+        );
+        return (reply, UNKNOWN, "unavailable");
+    }
+    let raw = match read_body(headers, body, state.settings.server.body_limit_bytes).await {
+        Ok(raw) => raw,
+        Err(BodyError::TooLarge) => {
+            let reply = error_reply(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "the body exceeds the size limit",
+            );
+            return (reply, UNKNOWN, "too_large");
+        }
+        Err(BodyError::Read) => {
+            let reply = error_reply(
+                StatusCode::BAD_REQUEST,
+                "unreadable",
+                "the body could not be read",
+            );
+            return (reply, UNKNOWN, "malformed");
+        }
+    };
+    let signature_header = headers
+        .get(signature::HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+
+    // Zalo probes the URL with an empty POST when it is saved in the console.
+    if raw.iter().all(u8::is_ascii_whitespace) && signature_header.is_none() {
+        return (
+            json_reply(StatusCode::OK, json!({"status": "ok"})),
+            "other",
+            "probe",
+        );
+    }
+
+    let value = match events::parse_json(&raw) {
+        Ok(value) => value,
+        Err(err) => {
+            let reply = error_reply(StatusCode::BAD_REQUEST, "malformed_json", &err.to_string());
+            return (reply, UNKNOWN, "malformed");
+        }
+    };
+    if let Some(secret) = &state.settings.zalo.oa_secret_key {
+        let timestamp = events::signed_timestamp(&value);
+        if let Err(err) = signature::verify(
+            signature_header.as_deref(),
+            &state.settings.zalo.app_id,
+            &raw,
+            timestamp.as_deref(),
+            secret.expose_secret(),
+        ) {
+            tracing::warn!(reason = %err, "webhook signature rejected");
+            let reply = error_reply(
+                StatusCode::UNAUTHORIZED,
+                "invalid_signature",
+                &err.to_string(),
+            );
+            return (reply, UNKNOWN, "unauthorized");
+        }
+    }
+    let event = match events::decode(&value) {
+        Ok(event) => event,
+        Err(err) => {
+            let reply = error_reply(StatusCode::BAD_REQUEST, "malformed_event", &err.to_string());
+            return (reply, UNKNOWN, "malformed");
+        }
+    };
+    let label = telemetry::event_label(&event.event_name);
+    let event_key = events::event_key(&event, &raw);
+    let new = NewInboxEvent {
+        event_key: event_key.clone(),
+        event_name: event.event_name.clone(),
+        user_id: event.user_id.as_deref().and_then(|u| UserId::parse(u).ok()),
+        // Stored as received (lossy only for invalid UTF-8, which valid JSON cannot contain).
+        payload: String::from_utf8_lossy(&raw).into_owned(),
+    };
+    match state.store.insert_inbox(new).await {
+        Ok(InboxInsert::Inserted(inbox_id)) => {
+            if let Some(intake) = state.directory.intake() {
+                let _ = intake.cast(IntakeMsg::Accepted {
+                    inbox_id,
+                    event_key,
+                    event: Box::new(event),
+                });
+            }
+            // If intake is down (restarting), the event is safe in the inbox: intake replays it on start.
+            (
+                json_reply(StatusCode::OK, json!({"status": "ok"})),
+                label,
+                "accepted",
+            )
+        }
+        Ok(InboxInsert::Duplicate) => (
+            json_reply(StatusCode::OK, json!({"status": "duplicate"})),
+            label,
+            "duplicate",
+        ),
+        Err(err) => {
+            tracing::error!(error = %err, "could not persist a webhook event; answering 503 so Zalo retries");
+            let reply = error_reply(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "storage unavailable; retry later",
+            );
+            (reply, label, "unavailable")
+        }
+    }
+}

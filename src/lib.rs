@@ -1,0 +1,15 @@
+//! TradeSphere: a Zalo Official Account anti-scam assistant. See ARCHITECTURE.md for the map.
+
+pub mod actors;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod faults;
+pub mod http;
+pub mod llm;
+pub mod reply;
+pub mod scam;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod zalo;

@@ -1,0 +1,5 @@
+//! The language model: a thin typed client for any OpenAI-compatible `/chat/completions` endpoint, and the
+//! pure prompt assembly and answer cleaning around it.
+
+pub mod client;
+pub mod prompt;

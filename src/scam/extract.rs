@@ -1,0 +1,1390 @@
+//! Finds phone numbers, bank account numbers and domains in free Vietnamese text.
+//!
+//! The input is first normalised by [`normalize_text`] (NFC, full-width digits to
+//! ASCII, zero-width characters removed). Every [`Entity::span`] returned by
+//! [`extract`] is a byte range into that *normalised* text, not into the raw input.
+//!
+//! The heuristics are driven by the tables below so they can be tuned without
+//! touching the matching code.
+
+use std::collections::HashSet;
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use unicode_normalization::UnicodeNormalization;
+
+use crate::scam::{Entity, EntityKind};
+
+/// Two-digit prefixes of the 9-digit national number of Vietnamese mobile lines
+/// (03x, 05x, 07x, 08x, 09x after the trunk `0`), per the operator table in the
+/// domain notes. 055 (Reddi) is listed there as unconfirmed and is included;
+/// unallocated ones such as 095 are not, so they are treated as plain digits.
+#[rustfmt::skip]
+const MOBILE_PREFIXES: &[&str] = &[
+    "32", "33", "34", "35", "36", "37", "38", "39",       // Viettel
+    "52", "55", "56", "58", "59",                         // Vietnamobile, Reddi, Gmobile
+    "70", "76", "77", "78", "79",                         // MobiFone
+    "81", "82", "83", "84", "85", "86", "87", "88", "89", // Vinaphone, Viettel, iTel, MobiFone
+    "90", "91", "92", "93", "94", "96", "97", "98", "99", // all networks
+];
+
+/// Words that name an account number outright ("số tài khoản 1903…").
+/// Written accent-folded and lowercase; matched against folded text on word
+/// boundaries, a space standing for any run of whitespace.
+const ACCOUNT_NUMBER_CUES: &[&str] = &[
+    "stk",
+    "so tk",
+    "so tai khoan",
+    "tai khoan",
+    "tk",
+    "ctk",
+    "chu tk",
+];
+
+/// Words about paying: transfers, banks and wallets. A number near them is
+/// likely an account, but may also be an amount ("CK 500000"). Same format as
+/// [`ACCOUNT_NUMBER_CUES`].
+const PAYMENT_CUES: &[&str] = &[
+    "ngan hang",
+    "nh",
+    "chuyen khoan",
+    "ck",
+    "noi dung ck",
+    "vietcombank",
+    "vcb",
+    "techcombank",
+    "tcb",
+    "mb",
+    "mbbank",
+    "mb bank",
+    "bidv",
+    "agribank",
+    "acb",
+    "vpbank",
+    "vpb",
+    "tpbank",
+    "tpb",
+    "sacombank",
+    "stb",
+    "vietinbank",
+    "vietin",
+    "ctg",
+    "msb",
+    "hdbank",
+    "hdb",
+    "shb",
+    "vib",
+    "eximbank",
+    "eib",
+    "lpbank",
+    "momo",
+    "zalopay",
+    "zalo pay",
+    "viettel money",
+    "vnpay",
+];
+
+/// Words that, when they are the cue nearest before a number, say it is *not*
+/// an account: one-time codes, order and ID numbers, amounts, other phone-like
+/// numbers. Same format as [`ACCOUNT_NUMBER_CUES`].
+const NON_ACCOUNT_CUES: &[&str] = &[
+    "otp",
+    "ma",
+    "ma xac nhan",
+    "ma xac thuc",
+    "ma bao mat",
+    "ma kich hoat",
+    "ma don",
+    "ma don hang",
+    "don hang",
+    "ma van don",
+    "van don",
+    "ma gd",
+    "ma giao dich",
+    "cccd",
+    "cmnd",
+    "cmt",
+    "can cuoc",
+    "ma so thue",
+    "mst",
+    "so tien",
+    "tong tien",
+    "gia",
+    "phi",
+    "sdt",
+    "dt",
+    "so dien thoai",
+    "dien thoai",
+    "hotline",
+    "imei",
+    "serial",
+    "seri",
+];
+
+/// TLDs accepted for a bare `name.tld` written without scheme, `www.` or
+/// defanging. Chat text often omits the space after a full stop ("rồi.Anh"),
+/// so a bare match needs a TLD that is actually common; with a URL signal any
+/// alphabetic TLD is accepted. Several cheap TLDs popular with scammers are here.
+const COMMON_TLDS: &[&str] = &[
+    "com", "net", "org", "info", "biz", "vn", "io", "co", "me", "app", "dev", "xyz", "top",
+    "online", "site", "shop", "store", "club", "live", "vip", "pro", "tech", "link", "click",
+    "icu", "cfd", "sbs", "cc", "tk", "ml", "ga", "cf", "gq", "ws", "asia", "mobi", "tv", "us",
+    "uk", "cn", "ru", "ly", "gl", "gg", "one", "fun", "life", "world", "today", "cloud", "space",
+    "website", "win", "bet", "games", "bio", "work", "ink", "buzz", "rest", "bond", "lat", "lol",
+    "pw", "su", "nl", "de", "fr", "jp", "kr", "sg", "th", "kh", "id", "ph", "tw", "hk", "au", "ca",
+    "eu", "ai", "gov", "edu", "name", "news", "zone", "plus", "cyou", "quest", "help", "support",
+    "services", "finance", "money", "cash", "loan", "loans", "credit", "tel",
+];
+
+/// Endings that look like a TLD but are file names ("hoadon.pdf", "app.apk").
+/// `.zip` and `.mov` are real TLDs but far more often file names in chat.
+const FILE_EXTENSIONS: &[&str] = &[
+    "txt", "jpg", "jpeg", "png", "gif", "webp", "heic", "bmp", "svg", "pdf", "doc", "docx", "xls",
+    "xlsx", "ppt", "pptx", "csv", "zip", "rar", "7z", "apk", "ipa", "exe", "msi", "dmg", "mp3",
+    "mp4", "mov", "avi", "mkv", "wav", "html", "htm", "php", "js", "json", "xml",
+];
+
+/// Invisible characters used to break up numbers and links; removed before matching.
+const ZERO_WIDTH: &[char] = &['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}'];
+
+/// `VietQR` allows accounts of 6–19 characters.
+const MIN_ACCOUNT_DIGITS: usize = 6;
+const MAX_ACCOUNT_DIGITS: usize = 19;
+/// Without a cue word short numbers are too often codes or amounts.
+const MIN_UNCUED_ACCOUNT_DIGITS: usize = 8;
+/// Up to this many digits, a number ending in `000` is taken for an amount
+/// written without unit ("CK 500000") unless an account-number cue precedes it.
+const MAX_ROUND_AMOUNT_DIGITS: usize = 9;
+/// How far (in chars) cue words are looked for around a number.
+const CUE_WINDOW_BEFORE: usize = 40;
+const CUE_WINDOW_AFTER: usize = 30;
+
+/// One grouping separator between digits: space, no-break space, dot or dash.
+/// (Patterns use `[0-9]`, not `\d`, which would also match non-ASCII digits.)
+const DIGIT_SEPARATOR: &str = r"[\x20\xA0.\-]";
+
+static PHONE_RE: LazyLock<Regex> = LazyLock::new(|| {
+    let sep = DIGIT_SEPARATOR;
+    let pattern = format!(
+        r"(?x)
+        (?:
+            (?: \(\s?\+?\s?84\s?\) | \+\s?84 | 0084 ) {sep}? (?: \(0\) | 0 )? {sep}?  # +84, (+84), 0084, even +84 0…
+          | 84 {sep}?                                                          # 84… without '+'
+          | (?P<domestic> 0 )                                                  # trunk prefix
+        )
+        (?P<national> [35789] (?: {sep}? [0-9] ){{8}} | 2 (?: {sep}? [0-9] ){{9}} )"
+    );
+    Regex::new(&pattern).expect("phone pattern is valid")
+});
+
+/// A maximal run of digits joined by single separators.
+static NUMBER_RUN_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"[0-9](?:{DIGIT_SEPARATOR}?[0-9])*")).expect("number run pattern is valid")
+});
+
+/// Amount units right after a number: `500.000đ`, `50.000 VND`, `100k`, `2tr`.
+/// Units that are also chat words must be glued to the number: "k" (không),
+/// unaccented "ngan"/"dong" ("ngan hang" = ngân hàng, "Dong A" bank).
+static MONEY_SUFFIX_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?xi)^(?:
+            [\x20\xA0]? (?: đồng | vnđ | vnd | usd | đ | triệu | trieu | nghìn | ngàn | tỷ | tỉ ) \b
+          | [\x20\xA0]? [₫$%]
+          | (?: k | tr | củ | cu | ty | ti | dong | ngan | nghin ) \b
+        )",
+    )
+    .expect("money suffix pattern is valid")
+});
+
+/// Dot-grouped thousands (`1.500.000`): Vietnamese money notation, not an account.
+static THOUSANDS_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[0-9]{1,3}(?:\.[0-9]{3})+$").expect("thousands pattern is valid")
+});
+
+static ACCOUNT_NUMBER_CUE_RE: LazyLock<Regex> =
+    LazyLock::new(|| word_list_regex(ACCOUNT_NUMBER_CUES));
+static PAYMENT_CUE_RE: LazyLock<Regex> = LazyLock::new(|| word_list_regex(PAYMENT_CUES));
+static NON_ACCOUNT_CUE_RE: LazyLock<Regex> = LazyLock::new(|| word_list_regex(NON_ACCOUNT_CUES));
+
+/// Dot and its defanged spellings: `.`, `[.]`, `(.)`, `{.}`, `[dot]`, `(dot)`.
+const DOMAIN_DOT: &str = r"(?:\.|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\))";
+
+static DOMAIN_RE: LazyLock<Regex> = LazyLock::new(|| {
+    let dot = DOMAIN_DOT;
+    // Unbounded repetition keeps the Unicode classes small; label length is not
+    // policed because lookups only need a stable key.
+    let label = r"[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}\-]*[\p{L}\p{N}\p{M}])?";
+    let pattern = format!(
+        r"(?xi)
+        (?P<scheme> (?: h(?:tt|xx)ps? | ftp ) (?: :// | \[://\] | \[:\]// ) )?
+        (?P<host> (?: {label} {dot} )+ (?P<tld> xn--[a-z0-9\-]+ | [a-z]{{2,24}} ) )
+        (?: :[0-9]{{1,5}} )?
+        (?: [/?\#] [^\s<>\x22]* )?"
+    );
+    Regex::new(&pattern).expect("domain pattern is valid")
+});
+
+static DEFANGED_DOT_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)").expect("defanged dot pattern is valid")
+});
+
+/// Characters stripped from the end of a URL span: sentence punctuation and closing quotes.
+const URL_TRAILING_PUNCTUATION: &[char] = &[
+    '.', ',', ';', ':', '!', '?', ')', ']', '}', '>', '\'', '"', '…', '»', '“', '”', '’',
+];
+
+/// Normalises text before matching: removes zero-width characters, maps
+/// full-width digits to ASCII and applies Unicode NFC. Spans returned by
+/// [`extract`] index into this string.
+#[must_use]
+pub fn normalize_text(text: &str) -> String {
+    text.chars()
+        .filter(|c| !ZERO_WIDTH.contains(c))
+        .map(fullwidth_digit_to_ascii)
+        .nfc()
+        .collect()
+}
+
+/// Finds every phone number, bank account number and domain in `text`.
+///
+/// Entities are deduplicated by (kind, value) and returned in order of first
+/// appearance; spans index into [`normalize_text`]`(text)`. A mobile number
+/// written in the domestic 10-digit form is returned both as a
+/// [`EntityKind::Phone`] and as a [`EntityKind::BankAccount`], because many
+/// banks and wallets let the account number equal the phone number.
+#[must_use]
+pub fn extract(text: &str) -> Vec<Entity> {
+    let text = normalize_text(text);
+    let domains = find_domains(&text, TldPolicy::InText);
+    let url_spans: Vec<Range<usize>> = domains.iter().map(|d| d.span.clone()).collect();
+    let phones = find_phones(&text);
+    let phone_spans: Vec<Range<usize>> = phones.iter().map(|p| p.span.clone()).collect();
+
+    let phones_as_accounts: Vec<Entity> = phones
+        .iter()
+        .filter_map(|phone| phone_as_account(&text, phone))
+        .filter(|account| !overlaps_any(&account.span, &url_spans))
+        .collect();
+    let accounts = find_accounts(&text, &phone_spans, &url_spans);
+
+    let mut entities: Vec<Entity> = phones
+        .into_iter()
+        .chain(phones_as_accounts)
+        .chain(accounts)
+        .chain(domains)
+        .collect();
+    entities.sort_by_key(|e| (e.span.start, kind_rank(e.kind)));
+
+    let mut seen = HashSet::new();
+    entities.retain(|e| seen.insert((e.kind, e.value.clone())));
+    entities
+}
+
+/// One phone number as E.164, or `None` unless the whole input is one valid number.
+pub(crate) fn normalize_phone(raw: &str) -> Option<String> {
+    let text = normalize_text(raw);
+    let text = text.trim();
+    match find_phones(text).as_slice() {
+        [only] if only.span == (0..text.len()) => Some(only.value.clone()),
+        _ => None,
+    }
+}
+
+/// One account number as digits, or `None` unless the input is 6–19 digits
+/// (grouping spaces, dots and dashes allowed).
+pub(crate) fn normalize_account(raw: &str) -> Option<String> {
+    let text = normalize_text(raw);
+    let mut digits = String::new();
+    for c in text.chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            '.' | '-' => {}
+            c if c.is_whitespace() => {}
+            _ => return None,
+        }
+    }
+    (MIN_ACCOUNT_DIGITS..=MAX_ACCOUNT_DIGITS)
+        .contains(&digits.len())
+        .then_some(digits)
+}
+
+/// One domain, from a bare domain, a URL (possibly defanged) or a `*.` wildcard.
+pub(crate) fn normalize_domain(raw: &str) -> Option<String> {
+    let text = normalize_text(raw);
+    let text = text.trim();
+    let text = text.strip_prefix("*.").unwrap_or(text);
+    let first = find_domains(text, TldPolicy::Explicit).into_iter().next()?;
+    let rest = &text[first.span.end..];
+    let whole_input = first.span.start == 0
+        && rest
+            .chars()
+            .all(|c| c.is_whitespace() || URL_TRAILING_PUNCTUATION.contains(&c));
+    whole_input.then_some(first.value)
+}
+
+fn fullwidth_digit_to_ascii(c: char) -> char {
+    match c {
+        '\u{FF10}'..='\u{FF19}' => {
+            char::from_u32(u32::from(c) - 0xFF10 + u32::from('0')).unwrap_or(c)
+        }
+        _ => c,
+    }
+}
+
+fn kind_rank(kind: EntityKind) -> usize {
+    EntityKind::ALL
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or(EntityKind::ALL.len())
+}
+
+fn digits_of(s: &str) -> String {
+    s.chars().filter(char::is_ascii_digit).collect()
+}
+
+fn overlaps_any(range: &Range<usize>, others: &[Range<usize>]) -> bool {
+    others
+        .iter()
+        .any(|other| range.start < other.end && other.start < range.end)
+}
+
+// ---------------------------------------------------------------- phones
+
+fn find_phones(text: &str) -> Vec<Entity> {
+    let mut phones = Vec::new();
+    let mut from = 0;
+    while let Some(caps) = PHONE_RE.captures_at(text, from) {
+        let whole = caps.get_match();
+        let national = caps
+            .name("national")
+            .map(|m| digits_of(m.as_str()))
+            .unwrap_or_default();
+        let accepted = is_valid_national_number(&national)
+            && is_standalone_number(text, whole.range())
+            && !MONEY_SUFFIX_RE.is_match(&text[whole.end()..]);
+        if accepted {
+            phones.push(Entity {
+                kind: EntityKind::Phone,
+                value: format!("+84{national}"),
+                span: whole.range(),
+            });
+            from = whole.end();
+        } else {
+            // A rejected candidate may still hide a valid one starting later inside it.
+            from = next_char_boundary(text, whole.start());
+        }
+    }
+    phones
+}
+
+fn is_valid_national_number(national: &str) -> bool {
+    match national.len() {
+        9 => MOBILE_PREFIXES.contains(&&national[..2]),
+        10 => national.starts_with('2'), // landline 02xx + 7 digits
+        _ => false,
+    }
+}
+
+/// False when the candidate is only part of a longer number: glued to a digit
+/// or joined to one by `.`/`-`.
+fn is_standalone_number(text: &str, range: Range<usize>) -> bool {
+    let mut before = text[..range.start].chars().rev();
+    let continues_before = match before.next() {
+        Some(c) if c.is_ascii_digit() => true,
+        Some('.' | '-') => before.next().is_some_and(|c| c.is_ascii_digit()),
+        _ => false,
+    };
+    let mut after = text[range.end..].chars();
+    let continues_after = match after.next() {
+        Some(c) if c.is_ascii_digit() => true,
+        Some('.' | '-') => after.next().is_some_and(|c| c.is_ascii_digit()),
+        _ => false,
+    };
+    !continues_before && !continues_after
+}
+
+fn next_char_boundary(text: &str, index: usize) -> usize {
+    text[index..]
+        .chars()
+        .next()
+        .map_or(text.len(), |c| index + c.len_utf8())
+}
+
+/// The domestic 10-digit mobile form, which doubles as a "số đẹp" account number.
+fn phone_as_account(text: &str, phone: &Entity) -> Option<Entity> {
+    let written = &text[phone.span.clone()];
+    let national = phone.value.strip_prefix("+84")?;
+    let domestic_form = written.starts_with('0') && !written.starts_with("00");
+    (domestic_form && national.len() == 9).then(|| Entity {
+        kind: EntityKind::BankAccount,
+        value: format!("0{national}"),
+        span: phone.span.clone(),
+    })
+}
+
+// -------------------------------------------------------------- accounts
+
+fn find_accounts(
+    text: &str,
+    phone_spans: &[Range<usize>],
+    url_spans: &[Range<usize>],
+) -> Vec<Entity> {
+    let mut accounts = Vec::new();
+    for run in NUMBER_RUN_RE.find_iter(text) {
+        if overlaps_any(&run.range(), url_spans) {
+            continue; // digits in a link path or query are not accounts
+        }
+        for piece in subtract_spans(run.range(), phone_spans) {
+            let Some(piece) = trim_to_digits(text, piece) else {
+                continue;
+            };
+            for candidate in split_overlong(text, piece) {
+                accounts.extend(account_at(text, candidate));
+            }
+        }
+    }
+    accounts
+}
+
+/// `range` minus every span in `spans`, as the remaining sub-ranges in order.
+fn subtract_spans(range: Range<usize>, spans: &[Range<usize>]) -> Vec<Range<usize>> {
+    let mut overlapping: Vec<&Range<usize>> = spans
+        .iter()
+        .filter(|s| s.start < range.end && range.start < s.end)
+        .collect();
+    overlapping.sort_by_key(|s| s.start);
+    let mut pieces = Vec::new();
+    let mut cursor = range.start;
+    for span in overlapping {
+        if span.start > cursor {
+            pieces.push(cursor..span.start);
+        }
+        cursor = cursor.max(span.end);
+    }
+    if cursor < range.end {
+        pieces.push(cursor..range.end);
+    }
+    pieces
+}
+
+/// Shrinks `range` to start and end on a digit (pieces cut around a phone keep separators).
+fn trim_to_digits(text: &str, range: Range<usize>) -> Option<Range<usize>> {
+    let slice = &text[range.clone()];
+    let start = slice.find(|c: char| c.is_ascii_digit())?;
+    let end = slice.rfind(|c: char| c.is_ascii_digit())? + 1;
+    Some(range.start + start..range.start + end)
+}
+
+/// A run longer than any account is usually several numbers separated by
+/// spaces; then each space-free group is considered on its own.
+fn split_overlong(text: &str, range: Range<usize>) -> Vec<Range<usize>> {
+    let slice = &text[range.clone()];
+    if digits_of(slice).len() <= MAX_ACCOUNT_DIGITS {
+        return vec![range];
+    }
+    let mut groups = Vec::new();
+    let mut group_start = 0;
+    for (i, c) in slice.char_indices() {
+        if c == ' ' || c == '\u{A0}' {
+            groups.push(range.start + group_start..range.start + i);
+            group_start = i + c.len_utf8();
+        }
+    }
+    groups.push(range.start + group_start..range.end);
+    groups
+}
+
+fn account_at(text: &str, range: Range<usize>) -> Option<Entity> {
+    let written = &text[range.clone()];
+    let digits = digits_of(written);
+    if !(MIN_ACCOUNT_DIGITS..=MAX_ACCOUNT_DIGITS).contains(&digits.len())
+        || is_inside_word(text, &range)
+        || is_part_of_date_or_time(text, &range)
+        || THOUSANDS_RE.is_match(written)
+        || looks_like_date(written)
+        || is_list_of_years(written)
+        || MONEY_SUFFIX_RE.is_match(&text[range.end..])
+    {
+        return None;
+    }
+    let cue = cue_near(text, &range);
+    let round_amount = digits.len() <= MAX_ROUND_AMOUNT_DIGITS && digits.ends_with("000");
+    if cue == Cue::NotAccount
+        || (round_amount && cue != Cue::AccountNumber)
+        || (has_code_prefix(text, &range) && cue == Cue::Nothing)
+    {
+        return None;
+    }
+    let min_digits = if cue == Cue::Nothing {
+        MIN_UNCUED_ACCOUNT_DIGITS
+    } else {
+        MIN_ACCOUNT_DIGITS
+    };
+    (digits.len() >= min_digits).then_some(Entity {
+        kind: EntityKind::BankAccount,
+        value: digits,
+        span: range,
+    })
+}
+
+/// Digits with letters on both sides are part of a code such as `FT2314567890AB`.
+fn is_inside_word(text: &str, range: &Range<usize>) -> bool {
+    let letter_before = text[..range.start]
+        .chars()
+        .next_back()
+        .is_some_and(char::is_alphabetic);
+    let letter_after = text[range.end..]
+        .chars()
+        .next()
+        .is_some_and(char::is_alphabetic);
+    letter_before && letter_after
+}
+
+/// `DH20240512001`, `#12345678`: order, reference or ticket codes, unless a
+/// cue says otherwise (`STK0071000123456`).
+fn has_code_prefix(text: &str, range: &Range<usize>) -> bool {
+    text[..range.start]
+        .chars()
+        .next_back()
+        .is_some_and(|c| c.is_alphabetic() || c == '#')
+}
+
+/// Digits joined to other digits by `/` or `:` belong to a date, time or ratio
+/// (`12/05/2024 10:30` gives the run `2024 10`). `STK:1903…` is still fine.
+fn is_part_of_date_or_time(text: &str, range: &Range<usize>) -> bool {
+    let mut before = text[..range.start].chars().rev();
+    let joined_before = matches!(before.next(), Some('/' | ':'))
+        && before.next().is_some_and(|c| c.is_ascii_digit());
+    let mut after = text[range.end..].chars();
+    let joined_after =
+        matches!(after.next(), Some('/' | ':')) && after.next().is_some_and(|c| c.is_ascii_digit());
+    joined_before || joined_after
+}
+
+fn number_groups(written: &str) -> Vec<&str> {
+    written
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .collect()
+}
+
+fn parse_in(group: &str, max_len: usize, valid: Range<u32>) -> bool {
+    group.len() <= max_len && group.parse::<u32>().is_ok_and(|n| valid.contains(&n))
+}
+
+fn is_year(group: &str) -> bool {
+    group.len() == 4 && parse_in(group, 4, 1900..2100)
+}
+
+/// `12-05-2024`, `12.05.24`, `2024-05-12`, `05.2024`: dates written with separators.
+fn looks_like_date(written: &str) -> bool {
+    let is_day = |g: &str| parse_in(g, 2, 1..32);
+    let is_month = |g: &str| parse_in(g, 2, 1..13);
+    let is_short_or_full_year = |g: &str| g.len() == 2 || is_year(g);
+    match number_groups(written).as_slice() {
+        [d, m, y] => {
+            (is_day(d) && is_month(m) && is_short_or_full_year(y))
+                || (is_year(d) && is_month(m) && is_day(y))
+        }
+        [m, y] => (is_month(m) && is_year(y)) || (is_year(m) && is_month(y)),
+        _ => false,
+    }
+}
+
+/// `2023 2024`: several years in a row.
+fn is_list_of_years(written: &str) -> bool {
+    let groups = number_groups(written);
+    groups.len() >= 2 && groups.iter().all(|g| is_year(g))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cue {
+    AccountNumber,
+    Payment,
+    NotAccount,
+    Nothing,
+}
+
+/// The cue word nearest before the number decides; failing that, a bank or
+/// account word shortly after it ("1903… Techcombank") counts as a payment cue.
+fn cue_near(text: &str, range: &Range<usize>) -> Cue {
+    let before = fold_for_matching(chars_before(text, range.start, CUE_WINDOW_BEFORE));
+    let last_end = |re: &Regex| re.find_iter(&before).last().map(|m| m.end());
+    let nearest_before = [
+        (Cue::AccountNumber, last_end(&ACCOUNT_NUMBER_CUE_RE)),
+        (Cue::Payment, last_end(&PAYMENT_CUE_RE)),
+        (Cue::NotAccount, last_end(&NON_ACCOUNT_CUE_RE)),
+    ]
+    .into_iter()
+    .filter_map(|(cue, end)| end.map(|end| (end, cue)))
+    // On a tie the later entry, NotAccount, wins.
+    .max_by_key(|&(end, _)| end);
+    if let Some((_, cue)) = nearest_before {
+        return cue;
+    }
+    let after = fold_for_matching(chars_after(text, range.end, CUE_WINDOW_AFTER));
+    if ACCOUNT_NUMBER_CUE_RE.is_match(&after) || PAYMENT_CUE_RE.is_match(&after) {
+        Cue::Payment
+    } else {
+        Cue::Nothing
+    }
+}
+
+fn chars_before(text: &str, end: usize, count: usize) -> &str {
+    let start = match count.checked_sub(1) {
+        Some(last) => text[..end]
+            .char_indices()
+            .rev()
+            .nth(last)
+            .map_or(0, |(i, _)| i),
+        None => end,
+    };
+    &text[start..end]
+}
+
+fn chars_after(text: &str, start: usize, count: usize) -> &str {
+    let end = text[start..]
+        .char_indices()
+        .nth(count)
+        .map_or(text.len(), |(i, _)| start + i);
+    &text[start..end]
+}
+
+/// Lowercase, accents removed, `đ` → `d`: users often type without a Vietnamese IME.
+fn fold_for_matching(text: &str) -> String {
+    text.nfd()
+        .filter(|c| !('\u{0300}'..='\u{036F}').contains(c))
+        .map(|c| match c {
+            // U+0111 has no decomposition; U+00D0 is a common look-alike of Đ.
+            'đ' | 'Đ' | 'Ð' => 'd',
+            other => other,
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn word_list_regex(words: &[&str]) -> Regex {
+    let alternatives: Vec<String> = words
+        .iter()
+        .map(|word| regex::escape(word).replace(' ', r"\s+"))
+        .collect();
+    Regex::new(&format!(r"\b(?:{})\b", alternatives.join("|"))).expect("word list pattern is valid")
+}
+
+// --------------------------------------------------------------- domains
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TldPolicy {
+    /// Free text: a bare `name.tld` needs a TLD from [`COMMON_TLDS`].
+    InText,
+    /// The caller says the value is a domain: any alphabetic TLD.
+    Explicit,
+}
+
+fn find_domains(text: &str, policy: TldPolicy) -> Vec<Entity> {
+    let mut domains = Vec::new();
+    for caps in DOMAIN_RE.captures_iter(text) {
+        let whole = caps.get_match();
+        let (Some(host), Some(tld)) = (caps.name("host"), caps.name("tld")) else {
+            continue;
+        };
+        let tld_text = tld.as_str().to_ascii_lowercase();
+
+        let before = text[..whole.start()].chars().next_back();
+        let mut after_host = text[host.end()..].chars();
+        // Part of a bigger token, or either side of an e-mail address
+        // ("nguyen.vn.a@x.com" must not yield "nguyen.vn").
+        let embedded = before.is_some_and(|c| is_host_char(c) || matches!(c, '@' | '.' | '_'))
+            || match after_host.next() {
+                Some('.') => after_host.next().is_some_and(is_host_char),
+                Some(c) => is_host_char(c) || matches!(c, '@' | '_'),
+                None => false,
+            };
+        if embedded || FILE_EXTENSIONS.contains(&tld_text.as_str()) {
+            continue;
+        }
+
+        let host_text = host.as_str();
+        let has_url_signal = caps.name("scheme").is_some()
+            || DEFANGED_DOT_RE.is_match(host_text)
+            || host_text.to_lowercase().starts_with("www");
+        let tld_accepted = policy == TldPolicy::Explicit
+            || has_url_signal
+            || tld_text.starts_with("xn--")
+            || COMMON_TLDS.contains(&tld_text.as_str());
+        if !tld_accepted {
+            continue;
+        }
+
+        let Some(value) = normalize_host(host_text) else {
+            continue;
+        };
+        let end = whole.start()
+            + whole
+                .as_str()
+                .trim_end_matches(URL_TRAILING_PUNCTUATION)
+                .len();
+        domains.push(Entity {
+            kind: EntityKind::Domain,
+            value,
+            span: whole.start()..end.max(host.end()),
+        });
+    }
+    domains
+}
+
+fn is_host_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '-'
+}
+
+/// Lowercase, defanged dots restored, no trailing dot, no leading `www.`.
+fn normalize_host(host: &str) -> Option<String> {
+    let host = DEFANGED_DOT_RE.replace_all(host, ".").to_lowercase();
+    let host = host.trim_end_matches('.');
+    let without_www = host
+        .split_once('.')
+        .filter(|(first, rest)| is_www_label(first) && rest.contains('.'))
+        .map_or(host, |(_, rest)| rest);
+    (!without_www.is_empty()).then(|| without_www.to_string())
+}
+
+/// `www`, `www2`, `www3`…
+fn is_www_label(label: &str) -> bool {
+    label
+        .strip_prefix("www")
+        .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(text: &str, kind: EntityKind) -> Vec<String> {
+        extract(text)
+            .into_iter()
+            .filter(|e| e.kind == kind)
+            .map(|e| e.value)
+            .collect()
+    }
+
+    fn phones(text: &str) -> Vec<String> {
+        values(text, EntityKind::Phone)
+    }
+
+    fn accounts(text: &str) -> Vec<String> {
+        values(text, EntityKind::BankAccount)
+    }
+
+    fn domains(text: &str) -> Vec<String> {
+        values(text, EntityKind::Domain)
+    }
+
+    fn entity(kind: EntityKind, value: &str) -> (EntityKind, String) {
+        (kind, value.to_string())
+    }
+
+    // ------------------------------------------------------------ example
+
+    #[test]
+    fn brief_example_yields_account_phone_and_domain() {
+        let text = "chị ơi chuyển khoản vào STK 1903 6688 8888 Techcombank, gọi 0912.345.678 hoặc vào vietcombank-xacminh[.]com";
+        let found: Vec<(EntityKind, String)> = extract(text)
+            .into_iter()
+            .map(|e| (e.kind, e.value))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                entity(EntityKind::BankAccount, "190366888888"),
+                entity(EntityKind::Phone, "+84912345678"),
+                entity(EntityKind::BankAccount, "0912345678"),
+                entity(EntityKind::Domain, "vietcombank-xacminh.com"),
+            ]
+        );
+    }
+
+    #[test]
+    fn spans_point_into_the_normalised_text() {
+        let raw = "STK 1903 6688 8888, gọi 0912.345.678 hoặc vào vietcombank-xacminh[.]com nhé";
+        let text = normalize_text(raw);
+        let written: Vec<&str> = extract(raw).iter().map(|e| &text[e.span.clone()]).collect();
+        assert_eq!(
+            written,
+            vec![
+                "1903 6688 8888",
+                "0912.345.678",
+                "0912.345.678",
+                "vietcombank-xacminh[.]com"
+            ]
+        );
+    }
+
+    // -------------------------------------------------------------- phones
+
+    #[test]
+    fn every_common_phone_shape_is_normalised_to_e164() {
+        for shape in [
+            "0912345678",
+            "0912 345 678",
+            "0912.345.678",
+            "091-234-5678",
+            "+84 912 345 678",
+            "+84912345678",
+            "84912345678",
+            "(+84) 912345678",
+            "(84) 912 345 678",
+            "0084912345678",
+            "+84 0912345678",
+            "+84 (0) 912 345 678",
+        ] {
+            let text = format!("liên hệ {shape} nhé");
+            assert_eq!(phones(&text), vec!["+84912345678"], "shape {shape:?}");
+        }
+    }
+
+    #[test]
+    fn phone_at_text_edges_and_glued_to_punctuation() {
+        assert_eq!(phones("0912345678"), vec!["+84912345678"]);
+        assert_eq!(phones("SĐT:0912345678."), vec!["+84912345678"]);
+        assert_eq!(phones("(0912345678)"), vec!["+84912345678"]);
+        // A stray '+' before the domestic form is a typo, not a foreign number.
+        assert_eq!(phones("+0912345678"), vec!["+84912345678"]);
+    }
+
+    #[test]
+    fn all_mobile_ranges_are_accepted() {
+        for number in [
+            "0321234567",
+            "0561234567",
+            "0761234567",
+            "0871234567",
+            "0991234567",
+            "0551234567",
+        ] {
+            assert_eq!(phones(number).len(), 1, "{number}");
+        }
+    }
+
+    #[test]
+    fn landline_numbers_have_eleven_digits() {
+        assert_eq!(phones("tổng đài 024 3825 1234"), vec!["+842438251234"]);
+        assert_eq!(phones("02838251234"), vec!["+842838251234"]);
+        assert_eq!(phones("+84 28 3825 1234"), vec!["+842838251234"]);
+        // Ten digits starting 02 is not a valid number.
+        assert!(phones("0243825123").is_empty());
+    }
+
+    #[test]
+    fn unallocated_or_old_prefixes_are_not_phones() {
+        for number in [
+            "0951234567",
+            "0121234567",
+            "0123456789",
+            "0411234567",
+            "0611234567",
+            "0301234567",
+        ] {
+            assert!(phones(number).is_empty(), "{number}");
+        }
+    }
+
+    #[test]
+    fn digits_inside_longer_runs_are_not_phones() {
+        for text in [
+            "09123456789",
+            "10912345678",
+            "190366888888880912345678",
+            "0912.345.678.9",
+            "1.0912.345.678",
+            "+84 912 345 6789",
+            "0084 912 345 6789",
+            "98491234567",
+            "0912-345-678-123",
+        ] {
+            assert!(phones(text).is_empty(), "{text:?} gave {:?}", phones(text));
+        }
+    }
+
+    #[test]
+    fn wrong_digit_counts_are_not_phones() {
+        assert!(phones("091234567").is_empty());
+        assert!(phones("8491234567").is_empty());
+    }
+
+    #[test]
+    fn large_amounts_shaped_like_phones_are_not_phones() {
+        assert!(phones("hoàn tiền 84.900.000.000 đồng").is_empty());
+        assert!(accounts("hoàn tiền 84.900.000.000 đồng").is_empty());
+    }
+
+    #[test]
+    fn domestic_mobile_is_also_an_account_but_international_form_is_not() {
+        assert_eq!(accounts("gọi 0912 345 678"), vec!["0912345678"]);
+        assert!(accounts("gọi +84 912 345 678").is_empty());
+        assert!(accounts("gọi 0084912345678").is_empty());
+        // Landlines are not vanity account numbers.
+        assert!(accounts("gọi 024 3825 1234").is_empty());
+    }
+
+    #[test]
+    fn several_phones_keep_order() {
+        assert_eq!(
+            phones("gọi 0987654321 hoặc +84 912 345 678, hoặc 0339 999 999"),
+            vec!["+84987654321", "+84912345678", "+84339999999"]
+        );
+    }
+
+    // ------------------------------------------------------------ accounts
+
+    #[test]
+    fn grouped_accounts_with_cue_words() {
+        for text in [
+            "STK 1903 6688 8888",
+            "STK: 1903.6688.8888",
+            "số TK 1903-6688-8888",
+            "số tài khoản: 190366888888",
+            "so tai khoan 190366888888",
+            "tk 190366888888",
+            "CTK Nguyễn Văn A - 190366888888",
+            "NH Techcombank 190366888888",
+            "1903 6688 8888 Techcombank",
+            "190366888888 (VCB)",
+        ] {
+            assert_eq!(accounts(text), vec!["190366888888"], "{text:?}");
+        }
+    }
+
+    #[test]
+    fn short_accounts_need_a_cue() {
+        assert_eq!(accounts("MB 123456"), vec!["123456"]);
+        assert_eq!(accounts("chuyển khoản MoMo 1234567"), vec!["1234567"]);
+        assert!(accounts("số 123456").is_empty());
+        assert!(accounts("có 1234567 người").is_empty());
+        assert_eq!(accounts("gửi vào 12345678 nhé"), vec!["12345678"]);
+    }
+
+    #[test]
+    fn accounts_outside_length_limits_are_ignored() {
+        assert!(accounts("STK 12345").is_empty());
+        assert_eq!(
+            accounts("STK 1234567890123456789"),
+            vec!["1234567890123456789"]
+        );
+        assert!(accounts("STK 12345678901234567890").is_empty());
+    }
+
+    #[test]
+    fn space_joined_numbers_are_split_when_too_long() {
+        assert_eq!(
+            accounts("STK 19036688888888 12345678901"),
+            vec!["19036688888888", "12345678901"]
+        );
+    }
+
+    #[test]
+    fn phone_inside_a_space_joined_run_is_cut_out() {
+        let text = "STK 190366888888 0912345678";
+        assert_eq!(accounts(text), vec!["190366888888", "0912345678"]);
+        assert_eq!(phones(text), vec!["+84912345678"]);
+    }
+
+    #[test]
+    fn non_mobile_ten_digit_number_is_only_an_account() {
+        assert!(phones("STK 0951234567").is_empty());
+        assert_eq!(accounts("STK 0951234567"), vec!["0951234567"]);
+    }
+
+    #[test]
+    fn prices_are_not_accounts() {
+        for text in [
+            "chuyển khoản 500.000đ",
+            "CK 500.000 đồng vào STK",
+            "giá 1,5tr thôi",
+            "STK nhận 2 triệu",
+            "nạp 100k",
+            "phí 50.000 VND",
+            "CK 15.000.000 VND",
+            "chuyển khoản 2500000đ",
+            "chuyển khoản 1500000 đồng",
+            "STK: trả 12000000 vnđ",
+            "ck 3000000dong",
+            "trả 3000000 đồng",
+            "ngân hàng cho vay 500000000 VND",
+            "chuyển 25000000₫ vào tk",
+            "lãi 12345678%",
+            "tk 5000000k",
+            "chuyển khoản số tiền 5000000 vào tk",
+            "chuyển khoản 1.500.000 cho chị",
+        ] {
+            assert!(
+                accounts(text).is_empty(),
+                "{text:?} gave {:?}",
+                accounts(text)
+            );
+        }
+    }
+
+    #[test]
+    fn round_amounts_without_unit_are_not_accounts() {
+        for text in [
+            "ck 500000 cho anh",
+            "chuyển khoản 12000000 nhé",
+            "gửi 15000000 trước",
+            "Vietcombank 2000000",
+        ] {
+            assert!(
+                accounts(text).is_empty(),
+                "{text:?} gave {:?}",
+                accounts(text)
+            );
+        }
+        // An explicit account cue, or ten digits and more, still count.
+        assert_eq!(accounts("STK 123456000"), vec!["123456000"]);
+        assert_eq!(accounts("ck vào 1234567000"), vec!["1234567000"]);
+    }
+
+    #[test]
+    fn chat_words_after_an_account_are_not_units() {
+        assert_eq!(
+            accounts("STK 190366888888 k phải của em"),
+            vec!["190366888888"]
+        );
+        assert_eq!(
+            accounts("chuyen khoan vao so tai khoan 190 366 888 888 ngan hang techcombank"),
+            vec!["190366888888"]
+        );
+        assert_eq!(accounts("stk 0101234567 dong a bank"), vec!["0101234567"]);
+    }
+
+    #[test]
+    fn dates_times_and_years_are_not_accounts() {
+        for text in [
+            "CK ngày 12/05/2024",
+            "năm 2024 chuyển khoản",
+            "STK gửi lúc 10:30",
+            "chuyển khoản 12-05-2024",
+            "STK hết hạn 2024-05-12",
+            "ngày 12.05.2024 lúc 10:30 chuyển khoản",
+            "tk tháng 05.2024",
+            "ck ngày 12.05.24",
+            "ngân hàng từ 2023 2024",
+            "12/05/2024 10:30:45",
+            "STK hẹn 12/05/2024 10:30",
+            "tỷ lệ 1/2024 55 CK",
+        ] {
+            assert!(
+                accounts(text).is_empty(),
+                "{text:?} gave {:?}",
+                accounts(text)
+            );
+        }
+    }
+
+    #[test]
+    fn codes_and_ids_are_not_accounts() {
+        for text in [
+            "mã OTP 12345678",
+            "OTP của bạn là 987654321",
+            "CCCD 001099012345",
+            "số CMND 123456789",
+            "mã đơn hàng 123456789",
+            "mã GD FT2314567890AB",
+            "hotline 19001234",
+            "Techcombank: mã xác thực 12345678",
+        ] {
+            assert!(
+                accounts(text).is_empty(),
+                "{text:?} gave {:?}",
+                accounts(text)
+            );
+        }
+    }
+
+    #[test]
+    fn letter_or_hash_prefixed_codes_need_a_cue() {
+        assert!(accounts("đơn #20240512001 đã giao").is_empty());
+        assert!(accounts("mã tham chiếu FT23145678901").is_empty());
+        assert!(accounts("ref DH20240512001 ok").is_empty());
+        assert_eq!(accounts("STK0071000123456"), vec!["0071000123456"]);
+        assert_eq!(accounts("VCB0071000123456"), vec!["0071000123456"]);
+    }
+
+    #[test]
+    fn account_cue_after_a_non_account_cue_wins() {
+        assert_eq!(
+            accounts("mã đơn xong thì chuyển khoản STK 123456"),
+            vec!["123456"]
+        );
+    }
+
+    #[test]
+    fn digits_in_links_are_not_accounts() {
+        assert!(accounts("xem https://example.com/post/123456789012 nhé").is_empty());
+        assert!(accounts("example.com/?stk=123456789012").is_empty());
+    }
+
+    // ------------------------------------------------------------- domains
+
+    #[test]
+    fn urls_and_bare_domains() {
+        for (text, expected) in [
+            ("vào https://abc.xyz/c nhé", "abc.xyz"),
+            ("vào http://Example.COM", "example.com"),
+            ("vào www.example.vn", "example.vn"),
+            ("vào WWW.Example.Vn/abc", "example.vn"),
+            ("vào example.com.vn/path?x=1", "example.com.vn"),
+            ("link: sub.domain.example.org", "sub.domain.example.org"),
+            ("https://example.com:8443/login", "example.com"),
+            ("rút gọn bit.ly/3abcDEF", "bit.ly"),
+            ("nhóm t.me/+abcdef", "t.me"),
+            ("https://xn--80ak6aa92e.com/", "xn--80ak6aa92e.com"),
+            ("xn--80ak6aa92e.co", "xn--80ak6aa92e.co"),
+            ("www2.example.net", "example.net"),
+            ("www.vn", "www.vn"),
+        ] {
+            assert_eq!(domains(text), vec![expected], "{text:?}");
+        }
+    }
+
+    #[test]
+    fn any_alphabetic_tld_with_a_url_signal() {
+        assert_eq!(
+            domains("https://login.example.rarelyusedtld/x"),
+            vec!["login.example.rarelyusedtld"]
+        );
+        assert_eq!(domains("www.example.abcd"), vec!["example.abcd"]);
+        assert_eq!(domains("example[.]abcd"), vec!["example.abcd"]);
+        // Bare and not a common TLD: more likely a missing space after a full stop.
+        assert!(domains("example.abcd").is_empty());
+    }
+
+    #[test]
+    fn defanged_urls() {
+        for (text, expected) in [
+            ("hxxp://evil[.]com/login", "evil.com"),
+            ("hxxps://evil.com", "evil.com"),
+            ("hxxps[://]evil[.]site", "evil.site"),
+            ("example[.]com", "example.com"),
+            ("example(.)com", "example.com"),
+            ("example{.}com", "example.com"),
+            ("example[dot]com", "example.com"),
+            ("sub[.]example[.]com[.]vn", "sub.example.com.vn"),
+        ] {
+            assert_eq!(domains(text), vec![expected], "{text:?}");
+        }
+    }
+
+    #[test]
+    fn trailing_punctuation_is_not_part_of_the_link() {
+        let raw = "Xem example.com. Hoặc (https://evil.vn/a/b), hoặc “www.scam.net”!";
+        let text = normalize_text(raw);
+        let found = extract(raw);
+        assert_eq!(
+            found.iter().map(|e| e.value.as_str()).collect::<Vec<_>>(),
+            vec!["example.com", "evil.vn", "scam.net"]
+        );
+        let written: Vec<&str> = found.iter().map(|e| &text[e.span.clone()]).collect();
+        assert_eq!(
+            written,
+            vec!["example.com", "https://evil.vn/a/b", "www.scam.net"]
+        );
+    }
+
+    #[test]
+    fn file_names_are_not_domains() {
+        for text in [
+            "gửi file.txt",
+            "ảnh anh.jpg",
+            "hoadon.PDF",
+            "baocao.docx",
+            "tải app.apk",
+            "data.zip",
+            "IMG_1234.png",
+        ] {
+            assert!(domains(text).is_empty(), "{text:?}");
+        }
+        // …but the host of a link to such a file is.
+        assert_eq!(domains("tải https://evil.com/app.apk"), vec!["evil.com"]);
+    }
+
+    #[test]
+    fn email_addresses_are_not_domains() {
+        assert!(domains("mail a@b.com nhé").is_empty());
+        assert!(domains("nguyen.vn.a@company.com").is_empty());
+        assert!(domains("liên hệ support.vn@gmail.com").is_empty());
+        assert!(domains("nguyen.van.a@company.com.vn").is_empty());
+    }
+
+    #[test]
+    fn abbreviations_and_missing_spaces_are_not_domains() {
+        for text in [
+            "TP.HCM",
+            "v.v.",
+            "Ms.Linh",
+            "xong rồi.Anh gửi nhé",
+            "ok.em",
+            "1.5tr",
+            "3.14",
+            "Q.1",
+            "192.168.1.1",
+        ] {
+            assert!(
+                domains(text).is_empty(),
+                "{text:?} gave {:?}",
+                domains(text)
+            );
+        }
+    }
+
+    #[test]
+    fn unicode_hosts_are_lowercased_not_converted() {
+        // Cyrillic 'а' homograph: kept as is, so the store can tell it apart.
+        assert_eq!(
+            domains("https://Vietcomb\u{0410}nk.com"),
+            vec!["vietcomb\u{0430}nk.com"]
+        );
+    }
+
+    #[test]
+    fn host_glued_to_letters_is_ignored() {
+        assert!(domains("example.comnhé").is_empty());
+    }
+
+    #[test]
+    fn phone_in_a_zalo_link_is_kept() {
+        let text = "zalo.me/0912345678";
+        assert_eq!(domains(text), vec!["zalo.me"]);
+        assert_eq!(phones(text), vec!["+84912345678"]);
+        assert!(accounts(text).is_empty());
+    }
+
+    // ------------------------------------------------------- normalisation
+
+    #[test]
+    fn normalize_text_removes_invisible_chars_and_maps_fullwidth_digits() {
+        assert_eq!(
+            normalize_text("０９１２\u{200B}345\u{FEFF}678"),
+            "0912345678"
+        );
+        assert_eq!(normalize_text("a\u{200C}b\u{200D}c\u{2060}d"), "abcd");
+        // NFD "ố" becomes the single precomposed code point.
+        assert_eq!(normalize_text("so\u{0302}\u{0301}"), "số");
+    }
+
+    #[test]
+    fn obfuscated_numbers_are_found() {
+        assert_eq!(phones("gọi ０９１２３４５６７８"), vec!["+84912345678"]);
+        assert_eq!(
+            phones("gọi 0912\u{200B}345\u{200B}678"),
+            vec!["+84912345678"]
+        );
+        assert_eq!(
+            accounts("STK 1903\u{2060}6688\u{FEFF}8888"),
+            vec!["190366888888"]
+        );
+    }
+
+    #[test]
+    fn decomposed_cue_words_still_count() {
+        // "số tài khoản" typed in NFD.
+        let text = "so\u{0302}\u{0301} ta\u{0300}i khoa\u{0309}n 123456";
+        assert_eq!(accounts(text), vec!["123456"]);
+    }
+
+    #[test]
+    fn fold_for_matching_strips_accents() {
+        assert_eq!(
+            fold_for_matching("Số Tài Khoản ĐÔNG Ðà"),
+            "so tai khoan dong da"
+        );
+    }
+
+    // ------------------------------------------------------ dedup / order
+
+    #[test]
+    fn duplicates_are_removed_keeping_first_appearance() {
+        let found = extract("gọi 0912345678, nhắc lại: +84 912 345 678. Link evil.com và EVIL.com");
+        let pairs: Vec<(EntityKind, String)> =
+            found.iter().map(|e| (e.kind, e.value.clone())).collect();
+        assert_eq!(
+            pairs,
+            vec![
+                entity(EntityKind::Phone, "+84912345678"),
+                entity(EntityKind::BankAccount, "0912345678"),
+                entity(EntityKind::Domain, "evil.com"),
+            ]
+        );
+        assert_eq!(found[0].span, "gọi ".len().."gọi 0912345678".len());
+    }
+
+    #[test]
+    fn extracted_values_are_fixed_points_of_normalize_value() {
+        let text = "STK 1903 6688 8888, gọi 0912.345.678 hoặc +84 24 3825 1234, \
+                    vào hxxps://WWW.Vietcombank-XacMinh[.]com/x hoặc xn--vcb-abc.vn";
+        let found = extract(text);
+        assert_eq!(found.len(), 6, "{found:?}");
+        for entity in found {
+            assert_eq!(
+                crate::scam::normalize_value(entity.kind, &entity.value).as_deref(),
+                Some(entity.value.as_str()),
+                "{entity:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn odd_input_never_panics_and_spans_stay_on_char_boundaries() {
+        let inputs = [
+            "+",
+            "+84",
+            "(+84)",
+            "0",
+            "84",
+            "0084",
+            "..--..",
+            "[.]",
+            "hxxp://",
+            "https://.com",
+            "a.b.c.d.e.f.g",
+            "👍0912345678👍",
+            "ế0912345678ế",
+            "0912345678\u{0301}",
+            "x\u{0323}.com",
+            "１２３４５６７８９０１２",
+            "٠٩١٢٣٤٥٦٧٨",
+            "@@@.com",
+            "www.",
+            "đ.vn",
+            "1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2",
+        ];
+        for raw in inputs {
+            let text = normalize_text(raw);
+            for entity in extract(raw) {
+                assert!(
+                    text.get(entity.span.clone()).is_some(),
+                    "{raw:?}: {entity:?}"
+                );
+                assert!(!entity.value.is_empty());
+            }
+        }
+        let long = "0912 345 678 STK 1903 6688 8888 ".repeat(500);
+        assert_eq!(extract(&long).len(), 3);
+    }
+
+    #[test]
+    fn plain_text_yields_nothing() {
+        assert!(extract("").is_empty());
+        assert!(extract("Chào bạn, hôm nay trời đẹp quá. Mình đi cafe nhé!").is_empty());
+        assert!(extract("Giá 2 triệu, hẹn 10:30 ngày 12/05/2024, phòng 1203.").is_empty());
+    }
+
+    #[test]
+    fn mask_never_reveals_middle_digits() {
+        for entity in extract("STK 1903 6688 8888, gọi 0912.345.678") {
+            let masked = entity.masked();
+            assert!(!masked.contains("345"), "{masked}");
+            assert!(!masked.contains("6688"), "{masked}");
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! Builds and runs the application: database and migrations, the supervised actor tree, the HTTP server on
+//! its own listener (port 0 works, for tests), and graceful shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use ractor::{Actor, ActorRef};
+use tokio::sync::{broadcast, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::actors::supervisor::{SupervisorActor, SupervisorMsg};
+use crate::actors::{Delivery, Deps, Directory, OutboundEvent};
+use crate::config::{OutboundMode, Settings};
+use crate::faults::Faults;
+use crate::http::{self, HttpState};
+use crate::store::Store;
+use crate::telemetry;
+
+/// Variations used by the `chat` command and tests.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    pub faults: Faults,
+    /// Force a delivery mode instead of resolving it from the settings.
+    pub delivery: Option<Delivery>,
+}
+
+pub struct Application {
+    address: SocketAddr,
+    deps: Deps,
+    root: ActorRef<SupervisorMsg>,
+    root_handle: JoinHandle<()>,
+    server: JoinHandle<()>,
+    stop_server: oneshot::Sender<()>,
+    accepting: Arc<AtomicBool>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings, options: BuildOptions) -> anyhow::Result<Self> {
+        install_crypto_provider();
+        let metrics = telemetry::metrics_handle();
+        let settings = Arc::new(settings);
+
+        let store = Store::connect(&settings.database)
+            .await
+            .with_context(|| format!("connecting to {}", settings.database.redacted_url()))?;
+        store.migrate().await.context("applying migrations")?;
+        // Parts left `sending` by a previous process may have reached Zalo: never resend them blindly.
+        let interrupted = store.sending_to_ambiguous().await?;
+        if interrupted > 0 {
+            tracing::warn!(
+                count = interrupted,
+                "outbound messages interrupted by the last stop are marked ambiguous"
+            );
+        }
+
+        let delivery = match options.delivery {
+            Some(forced) => forced,
+            None => resolve_delivery(&settings, &store).await?,
+        };
+        log_startup(&settings, delivery);
+
+        let http_client = reqwest::Client::builder()
+            .connect_timeout(settings.llm.connect_timeout)
+            .user_agent(concat!("tradesphere/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .context("building the HTTP client")?;
+        let (outbound_events, _) = broadcast::channel(1024);
+        let directory = Directory::new();
+        let deps = Deps {
+            settings: settings.clone(),
+            store: store.clone(),
+            directory: directory.clone(),
+            http: http_client,
+            faults: options.faults,
+            outbound_events,
+            delivery,
+        };
+
+        let (root, root_handle) =
+            Actor::spawn(Some(directory.root_name()), SupervisorActor, deps.clone())
+                .await
+                .context("starting the actor system")?;
+
+        let accepting = Arc::new(AtomicBool::new(true));
+        let routes = http::routes(HttpState {
+            settings: settings.clone(),
+            store,
+            directory,
+            root: root.clone(),
+            metrics: metrics.clone(),
+            accepting: accepting.clone(),
+        });
+        let listener = tokio::net::TcpListener::bind(settings.server.listen)
+            .await
+            .with_context(|| format!("binding {}", settings.server.listen))?;
+        let address = listener.local_addr()?;
+        let (stop_server, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            warp::serve(routes)
+                .incoming(listener)
+                .graceful(async move {
+                    let _ = stopped.await;
+                })
+                .run()
+                .await;
+        });
+        // The exporter needs periodic upkeep when installed as a plain recorder.
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                metrics.run_upkeep();
+            }
+        });
+        tracing::info!(%address, "listening");
+        Ok(Self {
+            address,
+            deps,
+            root,
+            root_handle,
+            server,
+            stop_server,
+            accepting,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.deps.store
+    }
+
+    pub fn directory(&self) -> &Directory {
+        &self.deps.directory
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.deps.settings
+    }
+
+    pub fn subscribe_outbound(&self) -> broadcast::Receiver<OutboundEvent> {
+        self.deps.outbound_events.subscribe()
+    }
+
+    /// True while the root supervisor runs (false once it gave up).
+    pub fn is_alive(&self) -> bool {
+        !self.root_handle.is_finished()
+    }
+
+    /// Runs until SIGINT/SIGTERM (then shuts down gracefully) or until the actor system gives up (error).
+    pub async fn run_until_stopped(mut self) -> anyhow::Result<()> {
+        tokio::select! {
+            _ = shutdown_signal() => {
+                tracing::info!("shutdown requested");
+                self.shutdown().await;
+                Ok(())
+            }
+            _ = &mut self.root_handle => {
+                self.accepting.store(false, Ordering::SeqCst);
+                let _ = self.stop_server.send(());
+                let _ = self.server.await;
+                anyhow::bail!("the actor system stopped after exhausting its restart budget")
+            }
+        }
+    }
+
+    /// Graceful shutdown: refuse new webhooks (503), finish in-flight requests, drain the actors in
+    /// dependency order (intake first), then close the database.
+    pub async fn shutdown(self) {
+        self.accepting.store(false, Ordering::SeqCst);
+        let _ = self.stop_server.send(());
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.server).await;
+        let _ = self
+            .root
+            .call(SupervisorMsg::Drain, Some(Duration::from_secs(30)))
+            .await;
+        let _ = self
+            .root
+            .stop_and_wait(Some("shutdown".into()), Some(Duration::from_secs(10)))
+            .await;
+        self.deps.store.clone().close().await;
+        tracing::info!("stopped");
+    }
+}
+
+/// `auto` means Zalo when an access token exists (database or environment), else the console.
+async fn resolve_delivery(settings: &Settings, store: &Store) -> anyhow::Result<Delivery> {
+    Ok(match settings.outbound.mode {
+        OutboundMode::Zalo => Delivery::Zalo,
+        OutboundMode::Console => Delivery::Console { print: true },
+        OutboundMode::Auto => {
+            let has_token =
+                settings.zalo.access_token.is_some() || store.load_token().await?.is_some();
+            if has_token {
+                Delivery::Zalo
+            } else {
+                Delivery::Console { print: true }
+            }
+        }
+    })
+}
+
+/// One line per part saying whether it is live or in fallback, so an operator sees at a glance.
+fn log_startup(settings: &Settings, delivery: Delivery) {
+    let database = if settings.database.is_sqlite() {
+        "sqlite"
+    } else {
+        "postgres"
+    };
+    tracing::info!(
+        database,
+        url = %settings.database.redacted_url(),
+        "database: live"
+    );
+    match delivery {
+        Delivery::Zalo => tracing::info!(api = %settings.zalo.api_url, "outbound: live (Zalo API)"),
+        Delivery::Console { .. } => {
+            tracing::warn!(
+                "outbound: fallback to console (no Zalo access token or TRADESPHERE_OUTBOUND=console); replies are printed and stored"
+            )
+        }
+    }
+    if settings.llm.api_key.is_some() {
+        tracing::info!(model = %settings.llm.model, base_url = %settings.llm.base_url, "llm: live");
+    } else {
+        tracing::warn!("llm: fallback to templated Vietnamese answers (no OPENAI_API_KEY)");
+    }
+    if settings.zalo.oa_secret_key.is_some() {
+        tracing::info!("webhook: signatures verified (X-ZEvent-Signature)");
+    } else {
+        tracing::warn!(
+            "webhook: ZALO_OA_SECRET_KEY is not set, so unsigned events are accepted; use this only locally"
+        );
+    }
+    if settings.server.admin_token.is_some() {
+        tracing::info!("admin api: enabled");
+    } else {
+        tracing::info!("admin api: disabled (no ADMIN_TOKEN)");
+    }
+}
+
+/// sea-orm's TLS brings ring and reqwest brings aws-lc-rs; with both compiled in, rustls needs an explicit
+/// process default before any TLS connection.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,145 @@
+//! sea-orm entities, one module per table. Hand-written to match `migrations/`.
+
+pub mod zalo_users {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "zalo_users")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub zalo_user_id: String,
+        pub followed: bool,
+        pub first_seen_at: DateTimeUtc,
+        pub last_seen_at: DateTimeUtc,
+        pub followed_at: Option<DateTimeUtc>,
+        pub unfollowed_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod inbox_events {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "inbox_events")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        #[sea_orm(unique)]
+        pub event_key: String,
+        pub event_name: String,
+        pub zalo_user_id: Option<String>,
+        pub payload: String,
+        pub received_at: DateTimeUtc,
+        pub attempts: i32,
+        pub handled_at: Option<DateTimeUtc>,
+        pub outcome: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod zalo_messages {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "zalo_messages")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub zalo_user_id: String,
+        pub message_content: String,
+        pub is_from_user: bool,
+        pub sent_at: DateTimeUtc,
+        pub message_type: String,
+        pub event_key: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod outbound_messages {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outbound_messages")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub zalo_user_id: String,
+        pub text: String,
+        pub state: String,
+        pub source_event_key: Option<String>,
+        pub part_index: i32,
+        pub attempts: i32,
+        pub zalo_message_id: Option<String>,
+        pub error_code: Option<i64>,
+        pub error_message: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod zalo_tokens {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "zalo_tokens")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i32,
+        pub access_token: String,
+        pub refresh_token: Option<String>,
+        pub access_expires_at: Option<DateTimeUtc>,
+        pub refresh_issued_at: Option<DateTimeUtc>,
+        pub version: i64,
+        pub source: String,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod scam_reports {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "scam_reports")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub kind: String,
+        pub value: String,
+        pub bank_bin: Option<String>,
+        pub category: String,
+        pub report_count: i64,
+        pub first_reported_at: DateTimeUtc,
+        pub last_reported_at: DateTimeUtc,
+        pub source: String,
+        pub verified: bool,
+        pub status: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

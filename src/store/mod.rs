@@ -1,0 +1,836 @@
+//! Persistence. The only module that knows sea-orm: everything it returns is a plain domain type.
+//!
+//! Architecture Invariant: every state change that must not be lost or doubled is one transaction here
+//! (an event is marked handled in the same transaction that records both sides of the chat and queues the
+//! reply), so a crash at any point either leaves the event pending (it is handled again) or fully done.
+
+mod entities;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectOptions, ConnectionTrait, Database,
+    DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionOptions, TransactionTrait, TryInsertResult,
+};
+use sea_orm_migration::MigratorTrait;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::config::DatabaseSettings;
+use crate::domain::{HistoryTurn, OutboundState, UserId};
+use crate::scam::{EntityKind, ReportSummary};
+use entities::{
+    inbox_events, outbound_messages, scam_reports, zalo_messages, zalo_tokens, zalo_users,
+};
+
+/// The token row is a singleton: one OA per deployment.
+const TOKEN_ROW_ID: i32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+#[error("database: {0}")]
+pub struct StoreError(#[from] DbErr);
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    sqlite: bool,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("sqlite", &self.sqlite)
+            .finish()
+    }
+}
+
+/// Outcome of persisting a webhook event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InboxInsert {
+    Inserted(i64),
+    Duplicate,
+}
+
+/// A raw event to persist before the webhook answers 200.
+#[derive(Debug, Clone)]
+pub struct NewInboxEvent {
+    pub event_key: String,
+    pub event_name: String,
+    pub user_id: Option<UserId>,
+    pub payload: String,
+}
+
+/// A persisted event that has not been handled yet.
+#[derive(Debug, Clone)]
+pub struct PendingEvent {
+    pub id: i64,
+    pub event_key: String,
+    pub payload: String,
+    pub attempts: i32,
+}
+
+/// What the conversation decided for one event, committed atomically.
+#[derive(Debug, Clone)]
+pub struct Completion {
+    pub inbox_id: i64,
+    pub event_key: String,
+    pub user: UserId,
+    /// The user's side, recorded in `zalo_messages` (None for events that carry no message, e.g. follow).
+    pub user_message: Option<ChatLine>,
+    /// The bot's reply, already split into Zalo-sized parts; empty = no reply.
+    pub reply_parts: Vec<String>,
+    pub outcome: &'static str,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChatLine {
+    pub content: String,
+    pub message_type: String,
+}
+
+/// An outbound part ready to be sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedOutbound {
+    pub id: i64,
+    pub user: UserId,
+    pub text: String,
+    pub source_event_key: Option<String>,
+    pub part_index: i32,
+    /// Parts of the reply this part belongs to (0 when unknown: a part resumed from the database).
+    pub part_count: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundRecord {
+    pub id: i64,
+    pub text: String,
+    pub state: OutboundState,
+    pub zalo_message_id: Option<String>,
+    pub error_code: Option<i64>,
+    pub attempts: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    pub content: String,
+    pub is_from_user: bool,
+    pub message_type: String,
+    pub sent_at: DateTime<Utc>,
+}
+
+/// The OAuth token pair as stored. Debug is redacted by `SecretString`.
+#[derive(Debug, Clone)]
+pub struct StoredToken {
+    pub access_token: SecretString,
+    pub refresh_token: Option<SecretString>,
+    pub access_expires_at: Option<DateTime<Utc>>,
+    pub refresh_issued_at: Option<DateTime<Utc>>,
+    pub version: i64,
+    pub source: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    pub kind: EntityKind,
+    pub value: String,
+    pub category: String,
+    pub source: String,
+    pub report_count: i64,
+    pub verified: bool,
+}
+
+impl Store {
+    pub async fn connect(settings: &DatabaseSettings) -> StoreResult<Self> {
+        let url = settings.url.expose_secret().to_string();
+        let sqlite = settings.is_sqlite();
+        let mut opts = ConnectOptions::new(url);
+        opts.max_connections(settings.max_connections)
+            .acquire_timeout(settings.acquire_timeout)
+            .connect_timeout(settings.acquire_timeout)
+            .sqlx_logging(false);
+        if sqlite {
+            // WAL lets readers run beside the single writer; busy_timeout waits for the write lock instead of
+            // failing. Pragmas are per connection, so they are set here, never in a migration.
+            opts.map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(5))
+                    .create_if_missing(true)
+            });
+        }
+        let db = Database::connect(opts).await?;
+        Ok(Self { db, sqlite })
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.sqlite
+    }
+
+    pub async fn migrate(&self) -> StoreResult<()> {
+        migrations::Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+
+    /// Migrations known to the binary but not applied to this database (read-only; used by `/readyz`).
+    pub async fn pending_migrations(&self) -> StoreResult<usize> {
+        Ok(
+            migrations::Migrator::get_pending_migrations_read_only(&self.db)
+                .await?
+                .len(),
+        )
+    }
+
+    pub async fn ping(&self) -> StoreResult<()> {
+        self.db.ping().await?;
+        Ok(())
+    }
+
+    pub async fn close(self) {
+        let _ = self.db.close().await;
+    }
+
+    /// A write transaction. On SQLite it takes the write lock up front (IMMEDIATE), so two writers never
+    /// deadlock on the read-to-write upgrade.
+    async fn begin_write(&self) -> StoreResult<DatabaseTransaction> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: self
+                .sqlite
+                .then_some(sea_orm::SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        Ok(self.db.begin_with_options(options).await?)
+    }
+
+    // ===== Inbox =====
+
+    /// Persists a webhook event; a second delivery of the same key is a no-op decided by the unique index.
+    pub async fn insert_inbox(&self, event: NewInboxEvent) -> StoreResult<InboxInsert> {
+        let model = inbox_events::ActiveModel {
+            id: NotSet,
+            event_key: Set(event.event_key),
+            event_name: Set(event.event_name),
+            zalo_user_id: Set(event.user_id.map(|u| u.as_str().to_string())),
+            payload: Set(event.payload),
+            received_at: Set(Utc::now()),
+            attempts: Set(0),
+            handled_at: Set(None),
+            outcome: Set(None),
+        };
+        let result = inbox_events::Entity::insert(model)
+            .on_conflict_do_nothing_on([inbox_events::Column::EventKey])
+            .exec(&self.db)
+            .await?;
+        Ok(match result {
+            TryInsertResult::Inserted(r) => InboxInsert::Inserted(r.last_insert_id),
+            TryInsertResult::Conflicted | TryInsertResult::Empty => InboxInsert::Duplicate,
+        })
+    }
+
+    /// Unhandled events received before `received_before` (all of them when None), oldest first.
+    pub async fn pending_events(
+        &self,
+        received_before: Option<DateTime<Utc>>,
+        limit: u64,
+    ) -> StoreResult<Vec<PendingEvent>> {
+        let mut query =
+            inbox_events::Entity::find().filter(inbox_events::Column::HandledAt.is_null());
+        if let Some(before) = received_before {
+            query = query.filter(inbox_events::Column::ReceivedAt.lt(before));
+        }
+        let rows = query
+            .order_by_asc(inbox_events::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(pending_from).collect())
+    }
+
+    /// Unhandled events of one user, oldest first (re-delivered after that user's actor failed).
+    pub async fn pending_events_for_user(&self, user: &UserId) -> StoreResult<Vec<PendingEvent>> {
+        let rows = inbox_events::Entity::find()
+            .filter(inbox_events::Column::HandledAt.is_null())
+            .filter(inbox_events::Column::ZaloUserId.eq(user.as_str()))
+            .order_by_asc(inbox_events::Column::Id)
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(pending_from).collect())
+    }
+
+    pub async fn pending_event_count(&self) -> StoreResult<u64> {
+        Ok(inbox_events::Entity::find()
+            .filter(inbox_events::Column::HandledAt.is_null())
+            .count(&self.db)
+            .await?)
+    }
+
+    /// Counts one more handling attempt. Returns the attempt number, or None when the event is already handled
+    /// (a re-delivered duplicate that must be skipped).
+    pub async fn begin_attempt(&self, inbox_id: i64) -> StoreResult<Option<i32>> {
+        let updated = inbox_events::Entity::update_many()
+            .col_expr(
+                inbox_events::Column::Attempts,
+                Expr::col(inbox_events::Column::Attempts).add(1),
+            )
+            .filter(inbox_events::Column::Id.eq(inbox_id))
+            .filter(inbox_events::Column::HandledAt.is_null())
+            .exec(&self.db)
+            .await?;
+        if updated.rows_affected == 0 {
+            return Ok(None);
+        }
+        let row = inbox_events::Entity::find_by_id(inbox_id)
+            .one(&self.db)
+            .await?;
+        Ok(row.map(|r| r.attempts))
+    }
+
+    /// Marks an event handled without a reply (echoes, unfollow, unknown events, dead letters).
+    /// Returns false when it was already handled.
+    pub async fn finish_event(&self, inbox_id: i64, outcome: &str) -> StoreResult<bool> {
+        let txn = self.begin_write().await?;
+        let done = mark_handled(&txn, inbox_id, outcome).await?;
+        txn.commit().await?;
+        Ok(done)
+    }
+
+    /// Commits a handled event: marks it handled (only if nobody did yet), records both sides of the chat and
+    /// queues the reply parts. Returns None when the event had already been handled (nothing written).
+    pub async fn complete_event(
+        &self,
+        completion: Completion,
+    ) -> StoreResult<Option<Vec<QueuedOutbound>>> {
+        let txn = self.begin_write().await?;
+        if !mark_handled(&txn, completion.inbox_id, completion.outcome).await? {
+            txn.rollback().await?;
+            return Ok(None);
+        }
+        let now = Utc::now();
+        if let Some(line) = &completion.user_message {
+            insert_message(
+                &txn,
+                &completion.user,
+                &line.content,
+                true,
+                &line.message_type,
+                Some(&completion.event_key),
+                now,
+            )
+            .await?;
+        }
+        let queued = queue_reply(
+            &txn,
+            &completion.user,
+            &completion.reply_parts,
+            Some(&completion.event_key),
+            "text",
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(Some(queued))
+    }
+
+    // ===== Users =====
+
+    /// Records that a user was seen (creates the row on first contact); `followed` updates the follow state.
+    pub async fn touch_user(&self, user: &UserId, followed: Option<bool>) -> StoreResult<()> {
+        let now = Utc::now();
+        let model = zalo_users::ActiveModel {
+            zalo_user_id: Set(user.as_str().to_string()),
+            followed: Set(followed.unwrap_or(false)),
+            first_seen_at: Set(now),
+            last_seen_at: Set(now),
+            followed_at: Set(followed.filter(|f| *f).map(|_| now)),
+            unfollowed_at: Set(followed.filter(|f| !*f).map(|_| now)),
+        };
+        let mut update = vec![zalo_users::Column::LastSeenAt];
+        match followed {
+            Some(true) => {
+                update.extend([zalo_users::Column::Followed, zalo_users::Column::FollowedAt])
+            }
+            Some(false) => update.extend([
+                zalo_users::Column::Followed,
+                zalo_users::Column::UnfollowedAt,
+            ]),
+            None => {}
+        }
+        zalo_users::Entity::insert(model)
+            .on_conflict(
+                OnConflict::column(zalo_users::Column::ZaloUserId)
+                    .update_columns(update)
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// `Some(followed)` for a known user, None for a user never seen.
+    pub async fn user_followed(&self, user: &UserId) -> StoreResult<Option<bool>> {
+        Ok(zalo_users::Entity::find_by_id(user.as_str().to_string())
+            .one(&self.db)
+            .await?
+            .map(|u| u.followed))
+    }
+
+    // ===== Chat history =====
+
+    /// The last `limit` messages of a user, oldest first.
+    pub async fn recent_history(&self, user: &UserId, limit: u64) -> StoreResult<Vec<HistoryTurn>> {
+        let mut rows = zalo_messages::Entity::find()
+            .filter(zalo_messages::Column::ZaloUserId.eq(user.as_str()))
+            .order_by_desc(zalo_messages::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        rows.reverse();
+        Ok(rows
+            .into_iter()
+            .map(|m| HistoryTurn {
+                from_user: m.is_from_user,
+                content: m.message_content,
+            })
+            .collect())
+    }
+
+    /// Every stored message of a user, oldest first.
+    pub async fn messages_for(&self, user: &UserId) -> StoreResult<Vec<StoredMessage>> {
+        let rows = zalo_messages::Entity::find()
+            .filter(zalo_messages::Column::ZaloUserId.eq(user.as_str()))
+            .order_by_asc(zalo_messages::Column::Id)
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|m| StoredMessage {
+                content: m.message_content,
+                is_from_user: m.is_from_user,
+                message_type: m.message_type,
+                sent_at: m.sent_at,
+            })
+            .collect())
+    }
+
+    /// Records a message an OA admin sent from the Zalo OA chat (an `oa_send_*` echo we did not send).
+    pub async fn record_admin_message(
+        &self,
+        user: &UserId,
+        content: &str,
+        event_key: &str,
+        inbox_id: i64,
+    ) -> StoreResult<bool> {
+        let txn = self.begin_write().await?;
+        if !mark_handled(&txn, inbox_id, "admin_echo").await? {
+            txn.rollback().await?;
+            return Ok(false);
+        }
+        insert_message(
+            &txn,
+            user,
+            content,
+            false,
+            "admin",
+            Some(event_key),
+            Utc::now(),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+
+    // ===== Outbound =====
+
+    /// Queues a proactive (admin) message: records it in the history and creates its outbound parts.
+    pub async fn enqueue_proactive(
+        &self,
+        user: &UserId,
+        parts: &[String],
+    ) -> StoreResult<Vec<QueuedOutbound>> {
+        let txn = self.begin_write().await?;
+        let queued = queue_reply(&txn, user, parts, None, "proactive", Utc::now()).await?;
+        txn.commit().await?;
+        Ok(queued)
+    }
+
+    /// Claims a queued part for sending. False when it is not queued any more (already taken).
+    pub async fn mark_sending(&self, id: i64) -> StoreResult<bool> {
+        let updated = outbound_messages::Entity::update_many()
+            .col_expr(
+                outbound_messages::Column::State,
+                Expr::value(OutboundState::Sending.as_str()),
+            )
+            .col_expr(
+                outbound_messages::Column::Attempts,
+                Expr::col(outbound_messages::Column::Attempts).add(1),
+            )
+            .col_expr(
+                outbound_messages::Column::UpdatedAt,
+                Expr::value(Utc::now()),
+            )
+            .filter(outbound_messages::Column::Id.eq(id))
+            .filter(outbound_messages::Column::State.eq(OutboundState::Queued.as_str()))
+            .exec(&self.db)
+            .await?;
+        Ok(updated.rows_affected == 1)
+    }
+
+    pub async fn mark_sent(&self, id: i64, zalo_message_id: Option<&str>) -> StoreResult<()> {
+        outbound_messages::Entity::update_many()
+            .col_expr(
+                outbound_messages::Column::State,
+                Expr::value(OutboundState::Sent.as_str()),
+            )
+            .col_expr(
+                outbound_messages::Column::ZaloMessageId,
+                Expr::value(zalo_message_id.map(str::to_string)),
+            )
+            .col_expr(
+                outbound_messages::Column::UpdatedAt,
+                Expr::value(Utc::now()),
+            )
+            .filter(outbound_messages::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Records a terminal non-success state (`failed` or `ambiguous`) with Zalo's error.
+    pub async fn mark_unsent(
+        &self,
+        id: i64,
+        state: OutboundState,
+        error_code: Option<i64>,
+        error_message: &str,
+    ) -> StoreResult<()> {
+        outbound_messages::Entity::update_many()
+            .col_expr(
+                outbound_messages::Column::State,
+                Expr::value(state.as_str()),
+            )
+            .col_expr(
+                outbound_messages::Column::ErrorCode,
+                Expr::value(error_code),
+            )
+            .col_expr(
+                outbound_messages::Column::ErrorMessage,
+                Expr::value(error_message.to_string()),
+            )
+            .col_expr(
+                outbound_messages::Column::UpdatedAt,
+                Expr::value(Utc::now()),
+            )
+            .filter(outbound_messages::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Queued parts in creation order (sent at start, after a crash).
+    pub async fn queued_outbound(&self, limit: u64) -> StoreResult<Vec<QueuedOutbound>> {
+        let rows = outbound_messages::Entity::find()
+            .filter(outbound_messages::Column::State.eq(OutboundState::Queued.as_str()))
+            .order_by_asc(outbound_messages::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().filter_map(queued_from).collect())
+    }
+
+    /// Parts left in `sending` by a crash may or may not have reached Zalo: mark them `ambiguous`.
+    pub async fn sending_to_ambiguous(&self) -> StoreResult<u64> {
+        let updated = outbound_messages::Entity::update_many()
+            .col_expr(
+                outbound_messages::Column::State,
+                Expr::value(OutboundState::Ambiguous.as_str()),
+            )
+            .col_expr(
+                outbound_messages::Column::ErrorMessage,
+                Expr::value("interrupted while sending (process stopped)"),
+            )
+            .col_expr(
+                outbound_messages::Column::UpdatedAt,
+                Expr::value(Utc::now()),
+            )
+            .filter(outbound_messages::Column::State.eq(OutboundState::Sending.as_str()))
+            .exec(&self.db)
+            .await?;
+        Ok(updated.rows_affected)
+    }
+
+    /// True when `zalo_message_id` is the id Zalo gave one of our own sends (an echo to ignore).
+    pub async fn is_our_message(&self, zalo_message_id: &str) -> StoreResult<bool> {
+        Ok(outbound_messages::Entity::find()
+            .filter(outbound_messages::Column::ZaloMessageId.eq(zalo_message_id))
+            .count(&self.db)
+            .await?
+            > 0)
+    }
+
+    pub async fn outbound_for(&self, user: &UserId) -> StoreResult<Vec<OutboundRecord>> {
+        let rows = outbound_messages::Entity::find()
+            .filter(outbound_messages::Column::ZaloUserId.eq(user.as_str()))
+            .order_by_asc(outbound_messages::Column::Id)
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| OutboundRecord {
+                id: r.id,
+                state: OutboundState::parse(&r.state).unwrap_or(OutboundState::Failed),
+                text: r.text,
+                zalo_message_id: r.zalo_message_id,
+                error_code: r.error_code,
+                attempts: r.attempts,
+            })
+            .collect())
+    }
+
+    // ===== Tokens =====
+
+    pub async fn load_token(&self) -> StoreResult<Option<StoredToken>> {
+        Ok(zalo_tokens::Entity::find_by_id(TOKEN_ROW_ID)
+            .one(&self.db)
+            .await?
+            .map(|t| StoredToken {
+                access_token: SecretString::from(t.access_token),
+                refresh_token: t.refresh_token.map(SecretString::from),
+                access_expires_at: t.access_expires_at,
+                refresh_issued_at: t.refresh_issued_at,
+                version: t.version,
+                source: t.source,
+            }))
+    }
+
+    /// Stores a token pair, bumping its version. Used for the bootstrap from the environment.
+    pub async fn save_token(
+        &self,
+        access_token: &SecretString,
+        refresh_token: Option<&SecretString>,
+        access_expires_at: Option<DateTime<Utc>>,
+        source: &str,
+    ) -> StoreResult<StoredToken> {
+        let txn = self.begin_write().await?;
+        let existing = zalo_tokens::Entity::find_by_id(TOKEN_ROW_ID)
+            .one(&txn)
+            .await?;
+        let now = Utc::now();
+        let version = existing.as_ref().map_or(1, |t| t.version + 1);
+        let model = zalo_tokens::ActiveModel {
+            id: Set(TOKEN_ROW_ID),
+            access_token: Set(access_token.expose_secret().to_string()),
+            refresh_token: Set(refresh_token.map(|r| r.expose_secret().to_string())),
+            access_expires_at: Set(access_expires_at),
+            refresh_issued_at: Set(refresh_token.map(|_| now)),
+            version: Set(version),
+            source: Set(source.to_string()),
+            updated_at: Set(now),
+        };
+        if existing.is_some() {
+            model.update(&txn).await?;
+        } else {
+            model.insert(&txn).await?;
+        }
+        txn.commit().await?;
+        Ok(StoredToken {
+            access_token: access_token.clone(),
+            refresh_token: refresh_token.cloned(),
+            access_expires_at,
+            refresh_issued_at: refresh_token.map(|_| now),
+            version,
+            source: source.to_string(),
+        })
+    }
+
+    // ===== Scam reports =====
+
+    /// The combined report for one normalised value across sources, None when nothing active is reported.
+    pub async fn lookup_report(
+        &self,
+        kind: EntityKind,
+        value: &str,
+    ) -> StoreResult<Option<ReportSummary>> {
+        let rows = scam_reports::Entity::find()
+            .filter(scam_reports::Column::Kind.eq(kind.as_str()))
+            .filter(scam_reports::Column::Value.eq(value))
+            .filter(scam_reports::Column::Status.eq("active"))
+            .order_by_desc(scam_reports::Column::ReportCount)
+            .all(&self.db)
+            .await?;
+        let Some(top) = rows.first() else {
+            return Ok(None);
+        };
+        Ok(Some(ReportSummary {
+            report_count: rows.iter().map(|r| r.report_count).sum(),
+            category: top.category.clone(),
+            verified: rows.iter().any(|r| r.verified),
+            last_reported: rows.iter().map(|r| r.last_reported_at).max(),
+        }))
+    }
+
+    /// Inserts or refreshes reports (keyed by kind, value and source), in batches. Returns rows written.
+    pub async fn upsert_reports(&self, reports: &[NewReport]) -> StoreResult<u64> {
+        // 500 rows × 10 columns stays far under SQLite's bound-parameter limit.
+        const BATCH: usize = 500;
+        let now = Utc::now();
+        let mut written = 0;
+        for chunk in reports.chunks(BATCH) {
+            let models = chunk.iter().map(|r| scam_reports::ActiveModel {
+                id: NotSet,
+                kind: Set(r.kind.as_str().to_string()),
+                value: Set(r.value.clone()),
+                bank_bin: Set(None),
+                category: Set(r.category.clone()),
+                report_count: Set(r.report_count),
+                first_reported_at: Set(now),
+                last_reported_at: Set(now),
+                source: Set(r.source.clone()),
+                verified: Set(r.verified),
+                status: Set("active".to_string()),
+            });
+            let txn = self.begin_write().await?;
+            scam_reports::Entity::insert_many(models)
+                .on_conflict(
+                    OnConflict::columns([
+                        scam_reports::Column::Kind,
+                        scam_reports::Column::Value,
+                        scam_reports::Column::Source,
+                    ])
+                    .update_columns([
+                        scam_reports::Column::Category,
+                        scam_reports::Column::ReportCount,
+                        scam_reports::Column::LastReportedAt,
+                        scam_reports::Column::Verified,
+                        scam_reports::Column::Status,
+                    ])
+                    .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await?;
+            txn.commit().await?;
+            written += chunk.len() as u64;
+        }
+        Ok(written)
+    }
+
+    pub async fn report_count(&self) -> StoreResult<u64> {
+        Ok(scam_reports::Entity::find().count(&self.db).await?)
+    }
+}
+
+fn pending_from(row: inbox_events::Model) -> PendingEvent {
+    PendingEvent {
+        id: row.id,
+        event_key: row.event_key,
+        payload: row.payload,
+        attempts: row.attempts,
+    }
+}
+
+fn queued_from(row: outbound_messages::Model) -> Option<QueuedOutbound> {
+    Some(QueuedOutbound {
+        id: row.id,
+        user: UserId::parse(row.zalo_user_id).ok()?,
+        text: row.text,
+        source_event_key: row.source_event_key,
+        part_index: row.part_index,
+        part_count: 0,
+    })
+}
+
+/// `UPDATE … SET handled_at = now WHERE id = ? AND handled_at IS NULL`: the database decides who handled it.
+async fn mark_handled(
+    txn: &DatabaseTransaction,
+    inbox_id: i64,
+    outcome: &str,
+) -> StoreResult<bool> {
+    let updated = inbox_events::Entity::update_many()
+        .col_expr(inbox_events::Column::HandledAt, Expr::value(Utc::now()))
+        .col_expr(
+            inbox_events::Column::Outcome,
+            Expr::value(outcome.to_string()),
+        )
+        .filter(inbox_events::Column::Id.eq(inbox_id))
+        .filter(inbox_events::Column::HandledAt.is_null())
+        .exec(txn)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
+async fn insert_message<C: ConnectionTrait>(
+    conn: &C,
+    user: &UserId,
+    content: &str,
+    is_from_user: bool,
+    message_type: &str,
+    event_key: Option<&str>,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    zalo_messages::ActiveModel {
+        id: NotSet,
+        zalo_user_id: Set(user.as_str().to_string()),
+        message_content: Set(content.to_string()),
+        is_from_user: Set(is_from_user),
+        sent_at: Set(at),
+        message_type: Set(message_type.to_string()),
+        event_key: Set(event_key.map(str::to_string)),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records the bot's reply in the history and creates one queued outbound row per part.
+async fn queue_reply(
+    txn: &DatabaseTransaction,
+    user: &UserId,
+    parts: &[String],
+    source_event_key: Option<&str>,
+    message_type: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<QueuedOutbound>> {
+    if parts.is_empty() {
+        return Ok(Vec::new());
+    }
+    insert_message(
+        txn,
+        user,
+        &parts.join("\n"),
+        false,
+        message_type,
+        source_event_key,
+        now,
+    )
+    .await?;
+    let mut queued = Vec::with_capacity(parts.len());
+    for (index, text) in parts.iter().enumerate() {
+        let row = outbound_messages::ActiveModel {
+            id: NotSet,
+            zalo_user_id: Set(user.as_str().to_string()),
+            text: Set(text.clone()),
+            state: Set(OutboundState::Queued.as_str().to_string()),
+            source_event_key: Set(source_event_key.map(str::to_string)),
+            part_index: Set(index as i32),
+            attempts: Set(0),
+            zalo_message_id: Set(None),
+            error_code: Set(None),
+            error_message: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(txn)
+        .await?;
+        queued.push(QueuedOutbound {
+            id: row.id,
+            user: user.clone(),
+            text: row.text,
+            source_event_key: row.source_event_key,
+            part_index: row.part_index,
+            part_count: parts.len() as i32,
+        });
+    }
+    Ok(queued)
+}

@@ -1,0 +1,203 @@
+//! Logging and metrics setup, and every metric name in one place.
+//!
+//! Architecture Invariant: metric labels carry only bounded, non-personal values (event names from a fixed
+//! list, outcomes, kinds). User ids, phone numbers and message text never become labels.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::LogFormat;
+
+pub const WEBHOOK_EVENTS: &str = "tradesphere_webhook_events_total";
+pub const WEBHOOK_DURATION: &str = "tradesphere_webhook_request_duration_seconds";
+pub const EVENTS_HANDLED: &str = "tradesphere_events_handled_total";
+pub const INBOX_PENDING: &str = "tradesphere_inbox_pending_events";
+pub const OUTBOUND_SENDS: &str = "tradesphere_outbound_sends_total";
+pub const OUTBOUND_DURATION: &str = "tradesphere_outbound_send_duration_seconds";
+pub const LLM_REQUESTS: &str = "tradesphere_llm_requests_total";
+pub const LLM_DURATION: &str = "tradesphere_llm_request_duration_seconds";
+pub const SCAM_LOOKUPS: &str = "tradesphere_scam_lookups_total";
+pub const ACTOR_RESTARTS: &str = "tradesphere_actor_restarts_total";
+pub const CONVERSATION_ACTORS: &str = "tradesphere_conversation_actors";
+pub const TOKEN_EXPIRY: &str = "tradesphere_zalo_access_token_expiry_timestamp_seconds";
+pub const BUILD_INFO: &str = "tradesphere_build_info";
+
+/// Event names that may appear as a label; anything else is counted as "other".
+pub const KNOWN_EVENTS: &[&str] = &[
+    "user_send_text",
+    "user_send_image",
+    "user_send_gif",
+    "user_send_link",
+    "user_send_sticker",
+    "user_send_file",
+    "user_send_location",
+    "user_send_audio",
+    "user_send_video",
+    "user_send_business_card",
+    "follow",
+    "unfollow",
+    "oa_send_text",
+    "oa_send_image",
+    "oa_send_gif",
+    "oa_send_list",
+    "oa_send_file",
+    "oa_send_sticker",
+    "user_received_message",
+    "user_seen_message",
+    "user_reacted_message",
+    "oa_reacted_message",
+    "user_submit_info",
+    "user_click_chatnow",
+];
+
+/// The label value for an event name: itself when known, else "other".
+pub fn event_label(event_name: &str) -> &'static str {
+    KNOWN_EVENTS
+        .iter()
+        .find(|known| **known == event_name)
+        .copied()
+        .unwrap_or("other")
+}
+
+/// The actors that are restarted under supervision, as label values.
+pub const ACTORS: &[&str] = &[
+    "intake",
+    "conversations",
+    "conversation",
+    "scam",
+    "llm",
+    "outbound",
+    "token_keeper",
+];
+
+/// Installs the global tracing subscriber (once). Level from `RUST_LOG`, default `info`.
+pub fn init_tracing(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// The process-wide Prometheus recorder, installed on first use (a process can hold only one).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let handle = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full(WEBHOOK_DURATION.into()),
+                    &[
+                        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0,
+                    ],
+                )
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Suffix("_seconds".into()),
+                        &[
+                            0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+                            60.0,
+                        ],
+                    )
+                })
+                .expect("bucket lists are non-empty")
+                .install_recorder()
+                .expect("the Prometheus recorder is installed once per process");
+            describe_and_preinitialise();
+            handle
+        })
+        .clone()
+}
+
+/// Descriptions (HELP lines) and zero-valued label sets, so dashboards are not empty on a quiet system.
+fn describe_and_preinitialise() {
+    use metrics::{Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge};
+
+    describe_counter!(
+        WEBHOOK_EVENTS,
+        Unit::Count,
+        "Webhook requests by event name and outcome"
+    );
+    describe_histogram!(
+        WEBHOOK_DURATION,
+        Unit::Seconds,
+        "Webhook request handling time, up to the answer"
+    );
+    describe_counter!(
+        EVENTS_HANDLED,
+        Unit::Count,
+        "Inbox events handled, by outcome"
+    );
+    describe_gauge!(
+        INBOX_PENDING,
+        Unit::Count,
+        "Persisted events not yet handled (at the last sweep)"
+    );
+    describe_counter!(
+        OUTBOUND_SENDS,
+        Unit::Count,
+        "Outbound message parts by result"
+    );
+    describe_histogram!(
+        OUTBOUND_DURATION,
+        Unit::Seconds,
+        "Duration of one Zalo send call"
+    );
+    describe_counter!(LLM_REQUESTS, Unit::Count, "LLM completions by result");
+    describe_histogram!(
+        LLM_DURATION,
+        Unit::Seconds,
+        "Duration of one LLM completion request"
+    );
+    describe_counter!(
+        SCAM_LOOKUPS,
+        Unit::Count,
+        "Scam-report lookups by entity kind and verdict"
+    );
+    describe_counter!(
+        ACTOR_RESTARTS,
+        Unit::Count,
+        "Actor restarts after a failure, by actor"
+    );
+    describe_gauge!(
+        CONVERSATION_ACTORS,
+        Unit::Count,
+        "Live per-user conversation actors"
+    );
+    describe_gauge!(
+        TOKEN_EXPIRY,
+        Unit::Seconds,
+        "Unix time at which the current Zalo access token expires"
+    );
+    describe_gauge!(BUILD_INFO, Unit::Count, "Build information (always 1)");
+
+    for outcome in ["accepted", "duplicate", "probe"] {
+        for event in ["user_send_text", "follow", "other"] {
+            counter!(WEBHOOK_EVENTS, "event" => event, "outcome" => outcome).increment(0);
+        }
+    }
+    for outcome in ["unauthorized", "malformed", "too_large", "unavailable"] {
+        counter!(WEBHOOK_EVENTS, "event" => "unknown", "outcome" => outcome).increment(0);
+    }
+    for result in ["sent", "console", "retried", "failed", "ambiguous"] {
+        counter!(OUTBOUND_SENDS, "result" => result).increment(0);
+    }
+    for result in ["ok", "error", "timeout", "not_configured"] {
+        counter!(LLM_REQUESTS, "result" => result).increment(0);
+    }
+    for kind in crate::scam::EntityKind::ALL {
+        for verdict in ["reported", "not_reported"] {
+            counter!(SCAM_LOOKUPS, "kind" => kind.as_str(), "verdict" => verdict).increment(0);
+        }
+    }
+    for actor in ACTORS {
+        counter!(ACTOR_RESTARTS, "actor" => *actor).increment(0);
+    }
+    gauge!(CONVERSATION_ACTORS).set(0.0);
+    gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+}

@@ -1,0 +1,311 @@
+//! Webhook event decoding. Zalo sends ids and timestamps as strings in its docs, but integrators have seen
+//! numbers, so every id is accepted as string or number and kept as a string. Unknown events decode to
+//! [`EventKind::Other`] so they can be stored and acknowledged. Pure, no IO.
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// What the service does with an event, decided by `event_name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventKind {
+    /// A user wrote to the OA (text, image, sticker …).
+    UserMessage(UserMessageKind),
+    Follow,
+    Unfollow,
+    /// An echo of a message the OA sent (ours, or an admin's from the OA chat).
+    OaEcho,
+    /// Delivery/seen receipts, reactions, anything unknown: stored and acknowledged, no reply.
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserMessageKind {
+    Text,
+    Image,
+    Gif,
+    Link,
+    Sticker,
+    File,
+    Location,
+    Audio,
+    Video,
+    BusinessCard,
+    Other,
+}
+
+impl UserMessageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Image => "image",
+            Self::Gif => "gif",
+            Self::Link => "link",
+            Self::Sticker => "sticker",
+            Self::File => "file",
+            Self::Location => "location",
+            Self::Audio => "audio",
+            Self::Video => "video",
+            Self::BusinessCard => "business_card",
+            Self::Other => "other",
+        }
+    }
+}
+
+/// A decoded webhook event with the fields the service uses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookEvent {
+    pub event_name: String,
+    pub kind: EventKind,
+    pub app_id: Option<String>,
+    /// The body's `timestamp`, as sent (epoch ms), which the signature covers.
+    pub timestamp: Option<String>,
+    /// The Zalo user the event is about: sender of user events, recipient of OA echoes, follower of follows.
+    pub user_id: Option<String>,
+    pub msg_id: Option<String>,
+    pub text: Option<String>,
+    /// URLs of attachments (a link's url, an image's url …), for the message record.
+    pub attachment_urls: Vec<String>,
+    /// Set on `oa_send_*` echoes of messages an admin typed in the OA chat.
+    pub from_admin: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("body is not valid JSON: {0}")]
+    Json(String),
+    #[error("body is not a JSON object")]
+    NotAnObject,
+    #[error("missing or empty `event_name`")]
+    NoEventName,
+}
+
+/// Parses a body into JSON, refusing anything that is not an object.
+pub fn parse_json(body: &[u8]) -> Result<Value, DecodeError> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| DecodeError::Json(e.to_string()))?;
+    if !value.is_object() {
+        return Err(DecodeError::NotAnObject);
+    }
+    Ok(value)
+}
+
+/// The `timestamp` the signature covers, as the string it was sent as (or the number's decimal form).
+pub fn signed_timestamp(value: &Value) -> Option<String> {
+    id_string(value.get("timestamp")?)
+}
+
+/// Decodes a parsed body. Only a missing `event_name` is an error: everything else is optional.
+pub fn decode(value: &Value) -> Result<WebhookEvent, DecodeError> {
+    let event_name = value
+        .get("event_name")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .ok_or(DecodeError::NoEventName)?
+        .to_string();
+    let kind = classify(&event_name);
+    let message = value.get("message");
+    let user_id = match kind {
+        EventKind::Follow | EventKind::Unfollow => {
+            path_id(value, &["follower", "id"]).or_else(|| path_id(value, &["user_id"]))
+        }
+        EventKind::OaEcho => path_id(value, &["recipient", "id"]),
+        // Receipts travel OA → user, so the user is the recipient there.
+        EventKind::Other
+            if event_name.starts_with("user_received") || event_name.starts_with("user_seen") =>
+        {
+            path_id(value, &["recipient", "id"])
+        }
+        _ => path_id(value, &["sender", "id"]).or_else(|| path_id(value, &["user_id"])),
+    };
+    let attachment_urls = message
+        .and_then(|m| m.get("attachments"))
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|a| a.get("payload")?.get("url")?.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(WebhookEvent {
+        kind,
+        app_id: value.get("app_id").and_then(id_string),
+        timestamp: signed_timestamp(value),
+        user_id,
+        msg_id: message.and_then(|m| m.get("msg_id")).and_then(id_string),
+        text: message
+            .and_then(|m| m.get("text"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        attachment_urls,
+        from_admin: value
+            .get("sender")
+            .and_then(|s| s.get("admin_id"))
+            .is_some_and(|a| !a.is_null()),
+        event_name,
+    })
+}
+
+/// The inbox key that makes redelivery idempotent: the event name plus `msg_id` (receipts reuse the msg_id of
+/// the message they acknowledge, so the name is part of the key), else a hash of the exact body.
+pub fn event_key(event: &WebhookEvent, body: &[u8]) -> String {
+    match &event.msg_id {
+        Some(id) => format!("{}:{id}", event.event_name),
+        None => format!("sha256:{}", hex::encode(Sha256::digest(body))),
+    }
+}
+
+fn classify(event_name: &str) -> EventKind {
+    match event_name {
+        "follow" => EventKind::Follow,
+        "unfollow" => EventKind::Unfollow,
+        name if name.starts_with("oa_send_") => EventKind::OaEcho,
+        name => match name.strip_prefix("user_send_") {
+            Some(rest) => EventKind::UserMessage(match rest {
+                "text" => UserMessageKind::Text,
+                "image" => UserMessageKind::Image,
+                "gif" => UserMessageKind::Gif,
+                "link" => UserMessageKind::Link,
+                "sticker" => UserMessageKind::Sticker,
+                "file" => UserMessageKind::File,
+                "location" => UserMessageKind::Location,
+                "audio" => UserMessageKind::Audio,
+                "video" => UserMessageKind::Video,
+                "business_card" => UserMessageKind::BusinessCard,
+                _ => UserMessageKind::Other,
+            }),
+            None => EventKind::Other,
+        },
+    }
+}
+
+fn path_id(value: &Value, path: &[&str]) -> Option<String> {
+    let mut current = value;
+    for key in path {
+        current = current.get(key)?;
+    }
+    id_string(current)
+}
+
+/// Ids arrive as strings (documented) or numbers (seen in the wild); both become strings.
+fn id_string(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Builds a `user_send_text` event as Zalo would send it (used by the `chat` command to drive the real
+/// webhook, and by tests through their own copy of the format).
+pub fn user_text_event(
+    app_id: &str,
+    user_id: &str,
+    oa_id: &str,
+    msg_id: &str,
+    text: &str,
+    timestamp_ms: i64,
+) -> String {
+    serde_json::json!({
+        "app_id": app_id,
+        "user_id_by_app": user_id,
+        "event_name": "user_send_text",
+        "sender": { "id": user_id },
+        "recipient": { "id": oa_id },
+        "message": { "msg_id": msg_id, "text": text },
+        "timestamp": timestamp_ms.to_string(),
+    })
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn decode_json(v: Value) -> WebhookEvent {
+        decode(&v).unwrap()
+    }
+
+    #[test]
+    fn text_event_with_string_ids() {
+        let e = decode_json(
+            json!({"app_id":"360846524940903967","event_name":"user_send_text",
+            "sender":{"id":"552177279717587730"},"recipient":{"id":"1"},
+            "message":{"msg_id":"96d3cdf3af150460909","text":"hi"},"timestamp":"1699003881354"}),
+        );
+        assert_eq!(e.kind, EventKind::UserMessage(UserMessageKind::Text));
+        assert_eq!(e.user_id.as_deref(), Some("552177279717587730"));
+        assert_eq!(e.msg_id.as_deref(), Some("96d3cdf3af150460909"));
+        assert_eq!(e.text.as_deref(), Some("hi"));
+        assert_eq!(e.timestamp.as_deref(), Some("1699003881354"));
+        assert_eq!(event_key(&e, b"{}"), "user_send_text:96d3cdf3af150460909");
+    }
+
+    #[test]
+    fn numeric_ids_and_timestamp_become_strings() {
+        let e = decode_json(
+            json!({"app_id":360846524940903967u64,"event_name":"user_send_text",
+            "sender":{"id":552177279717587730u64},"message":{"msg_id":12345,"text":"x"},"timestamp":1699003881354u64}),
+        );
+        assert_eq!(e.user_id.as_deref(), Some("552177279717587730"));
+        assert_eq!(e.app_id.as_deref(), Some("360846524940903967"));
+        assert_eq!(e.msg_id.as_deref(), Some("12345"));
+        assert_eq!(e.timestamp.as_deref(), Some("1699003881354"));
+    }
+
+    #[test]
+    fn follow_unfollow_echo_and_unknown() {
+        let f = decode_json(
+            json!({"event_name":"follow","oa_id":"1","follower":{"id":"42"},"timestamp":"1"}),
+        );
+        assert_eq!(
+            (f.kind, f.user_id.as_deref()),
+            (EventKind::Follow, Some("42"))
+        );
+        let u = decode_json(json!({"event_name":"unfollow","follower":{"id":"42"}}));
+        assert_eq!(u.kind, EventKind::Unfollow);
+        let echo = decode_json(
+            json!({"event_name":"oa_send_text","sender":{"id":"oa","admin_id":"7"},
+            "recipient":{"id":"42"},"message":{"msg_id":"m1","text":"hello"}}),
+        );
+        assert_eq!(
+            (echo.kind, echo.user_id.as_deref(), echo.from_admin),
+            (EventKind::OaEcho, Some("42"), true)
+        );
+        let other = decode_json(json!({"event_name":"user_reacted_message","sender":{"id":"42"}}));
+        assert_eq!(other.kind, EventKind::Other);
+        let unknown = decode_json(json!({"event_name":"brand_new_event"}));
+        assert_eq!(unknown.kind, EventKind::Other);
+        assert!(event_key(&unknown, b"abc").starts_with("sha256:"));
+    }
+
+    #[test]
+    fn attachments_are_collected() {
+        let e = decode_json(json!({"event_name":"user_send_link","sender":{"id":"42"},
+            "message":{"msg_id":"m","attachments":[{"type":"link","payload":{"url":"https://x.vn/a","description":"d"}}]}}));
+        assert_eq!(e.kind, EventKind::UserMessage(UserMessageKind::Link));
+        assert_eq!(e.attachment_urls, vec!["https://x.vn/a".to_string()]);
+        let s = decode_json(
+            json!({"event_name":"user_send_sticker","sender":{"id":"42"},"message":{"msg_id":"s"}}),
+        );
+        assert_eq!(s.kind, EventKind::UserMessage(UserMessageKind::Sticker));
+    }
+
+    #[test]
+    fn errors() {
+        assert!(matches!(parse_json(b"{nope"), Err(DecodeError::Json(_))));
+        assert_eq!(parse_json(b"[1,2]"), Err(DecodeError::NotAnObject));
+        assert_eq!(decode(&json!({"x":1})), Err(DecodeError::NoEventName));
+    }
+
+    #[test]
+    fn built_text_event_round_trips() {
+        let body = user_text_event("1", "42", "9", "m-1", "xin chào", 1700000000000);
+        let e = decode(&parse_json(body.as_bytes()).unwrap()).unwrap();
+        assert_eq!(e.text.as_deref(), Some("xin chào"));
+        assert_eq!(e.user_id.as_deref(), Some("42"));
+        assert_eq!(e.timestamp.as_deref(), Some("1700000000000"));
+    }
+}

@@ -1,0 +1,7 @@
+//! Everything that knows Zalo's wire format: webhook events, the MAC signature, the OA send API.
+//!
+//! Architecture Invariant: no other module parses or builds Zalo JSON. Callers get plain Rust types.
+
+pub mod api;
+pub mod events;
+pub mod signature;

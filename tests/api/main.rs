@@ -1,1 +1,12 @@
-//! Integration tests (being written).
+//! One integration test binary (zero2prod style): every test starts the real service with `spawn_app()`,
+//! and most run twice, against SQLite and against PostgreSQL.
+
+mod helpers;
+
+mod admin;
+mod cli;
+mod conversation;
+mod health;
+mod outbound;
+mod supervision;
+mod webhook;

@@ -1,0 +1,72 @@
+//! Health, readiness and the metrics exposition.
+
+use crate::both_backends;
+use crate::helpers::*;
+
+async fn healthz_and_readyz(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    assert_eq!(
+        body["checks"]["actors_missing"].as_array().unwrap().len(),
+        0
+    );
+    assert_eq!(app.get("/nope").await.status(), 404);
+    app.shutdown().await;
+}
+
+async fn metrics_expose_the_contract_names(backend: Backend) {
+    let app = spawn_app_with(
+        &backend,
+        TestOptions {
+            zalo: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let user = user_id();
+    app.post_event(&text_event(&user, "gọi 0912 345 678 có sao không"))
+        .await;
+    app.replies_for(&user, 1).await;
+    let response = app.get("/metrics").await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = response.text().await.unwrap();
+    for name in [
+        "tradesphere_webhook_events_total{event=\"user_send_text\",outcome=\"accepted\"}",
+        "tradesphere_webhook_request_duration_seconds_bucket",
+        "tradesphere_outbound_sends_total{result=\"sent\"}",
+        "tradesphere_outbound_send_duration_seconds_bucket",
+        "tradesphere_llm_requests_total",
+        "tradesphere_scam_lookups_total{kind=\"phone\",verdict=\"not_reported\"}",
+        "tradesphere_actor_restarts_total{actor=\"conversation\"}",
+        "tradesphere_conversation_actors",
+        "tradesphere_zalo_access_token_expiry_timestamp_seconds",
+        "tradesphere_events_handled_total",
+        "tradesphere_build_info",
+    ] {
+        assert!(text.contains(name), "missing {name}");
+    }
+    for line in text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        assert!(line.starts_with("tradesphere_"), "foreign metric: {line}");
+        assert!(!line.contains(&user), "user id leaked into a label: {line}");
+        assert!(
+            !line.contains("912345678"),
+            "phone number leaked into a label: {line}"
+        );
+    }
+    app.shutdown().await;
+}
+
+both_backends!(healthz_and_readyz, metrics_expose_the_contract_names);

@@ -1,0 +1,234 @@
+//! Supervision and recovery: panicking actors are restarted and nothing is lost or doubled; events and
+//! replies left by a crash are picked up at start; idle conversations are stopped; a dependency that keeps
+//! failing exhausts the restart budget and stops the actor system instead of leaving it half-alive.
+
+use std::time::Duration;
+
+use ractor::rpc::CallResult;
+use tradesphere::actors::conversations::ConversationsMsg;
+use tradesphere::domain::{OutboundState, UserId};
+use tradesphere::faults::{FaultPoint, Faults};
+use tradesphere::store::{InboxInsert, NewInboxEvent, Store};
+
+use crate::both_backends;
+use crate::helpers::*;
+
+async fn live_conversations(app: &TestApp) -> usize {
+    let manager = app
+        .app()
+        .directory()
+        .conversations()
+        .expect("manager running");
+    match manager
+        .call(ConversationsMsg::Live, Some(Duration::from_secs(2)))
+        .await
+        .unwrap()
+    {
+        CallResult::Success(n) => n,
+        _ => panic!("no answer from the conversation manager"),
+    }
+}
+
+async fn panicked_conversation_is_restarted_and_answers_once(backend: Backend) {
+    let faults = Faults::default();
+    let app = spawn_app_with(
+        &backend,
+        TestOptions {
+            zalo: true,
+            faults: faults.clone(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let user = user_id();
+    faults.arm(FaultPoint::Conversation, 1);
+    assert_eq!(
+        app.post_event(&text_event(&user, "/help")).await.status(),
+        200
+    );
+    let replies = app.replies_for(&user, 1).await;
+    assert_eq!(replies.len(), 1);
+    // The actor came back: the next message is answered by a fresh conversation.
+    app.post_event(&text_event(&user, "hướng dẫn")).await;
+    let replies = app.replies_for(&user, 2).await;
+    assert_eq!(replies.len(), 2, "answered once each");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let uid = UserId::parse(&user).unwrap();
+    assert_eq!(
+        app.store().outbound_for(&uid).await.unwrap().len(),
+        2,
+        "no double answer"
+    );
+    assert_eq!(app.zalo_sends().await.len(), 2);
+    assert_eq!(live_conversations(&app).await, 1);
+    app.shutdown().await;
+}
+
+async fn panics_in_scam_llm_and_outbound_lose_nothing(backend: Backend) {
+    let faults = Faults::default();
+    let app = spawn_app_with(
+        &backend,
+        TestOptions {
+            zalo: true,
+            faults: faults.clone(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let scam_user = user_id();
+    faults.arm(FaultPoint::Scam, 1);
+    app.post_event(&text_event(&scam_user, "số 0912345678 có lừa đảo không"))
+        .await;
+    assert!(
+        app.replies_for(&scam_user, 1).await[0]
+            .text
+            .contains("+84912345678")
+    );
+
+    let llm_user = user_id();
+    faults.arm(FaultPoint::Llm, 1);
+    app.post_event(&text_event(&llm_user, "xin chào")).await;
+    app.replies_for(&llm_user, 1).await;
+
+    let out_user = user_id();
+    faults.arm(FaultPoint::Outbound, 1);
+    app.post_event(&text_event(&out_user, "/help")).await;
+    let part = &app.replies_for(&out_user, 1).await[0];
+    assert_eq!(
+        part.state,
+        OutboundState::Sent,
+        "the restarted outbound actor resumed the queued part"
+    );
+    assert_eq!(
+        app.zalo_sends().await.len(),
+        3,
+        "three answers, none doubled"
+    );
+    app.shutdown().await;
+}
+
+async fn unhandled_events_are_replayed_at_start(backend: Backend) {
+    // A first run creates the schema, then stops.
+    let mut first = spawn_app(&backend).await;
+    let url = first.database_url.clone();
+    first.stop().await;
+
+    // A "crash" after the webhook persisted an event but before it was handled; and a reply part that was
+    // queued but not sent, and one that was in flight.
+    let settings = tradesphere::config::Settings::from_env_map(
+        [("DATABASE_URL".to_string(), url.clone())]
+            .into_iter()
+            .collect(),
+    )
+    .unwrap();
+    let store = Store::connect(&settings.database).await.unwrap();
+    let user = user_id();
+    let event = text_event(&user, "/help");
+    let key = format!(
+        "user_send_text:{}",
+        event["message"]["msg_id"].as_str().unwrap()
+    );
+    let inserted = store
+        .insert_inbox(NewInboxEvent {
+            event_key: key,
+            event_name: "user_send_text".into(),
+            user_id: Some(UserId::parse(&user).unwrap()),
+            payload: event.to_string(),
+        })
+        .await
+        .unwrap();
+    assert!(matches!(inserted, InboxInsert::Inserted(_)));
+    let other = UserId::parse(user_id()).unwrap();
+    let queued = store
+        .enqueue_proactive(
+            &other,
+            &["queued before the crash".into(), "in flight".into()],
+        )
+        .await
+        .unwrap();
+    assert!(store.mark_sending(queued[1].id).await.unwrap());
+    store.close().await;
+
+    let app = spawn_app_with(
+        &backend,
+        TestOptions {
+            zalo: true,
+            database_url: Some(url),
+            ..Default::default()
+        },
+    )
+    .await;
+    let replies = app.replies_for(&user, 1).await;
+    assert!(replies[0].text.contains("HƯỚNG DẪN"));
+    let parts = app.replies_for(other.as_str(), 2).await;
+    assert_eq!(
+        parts[0].state,
+        OutboundState::Sent,
+        "queued part sent after restart"
+    );
+    assert_eq!(
+        parts[1].state,
+        OutboundState::Ambiguous,
+        "in-flight part is not resent blindly"
+    );
+    let sent_texts: Vec<_> = app
+        .zalo_sends()
+        .await
+        .iter()
+        .map(|b| b["message"]["text"].as_str().unwrap().to_string())
+        .collect();
+    assert!(sent_texts.contains(&"queued before the crash".to_string()));
+    assert!(!sent_texts.contains(&"in flight".to_string()));
+    app.shutdown().await;
+}
+
+async fn idle_conversations_are_stopped(backend: Backend) {
+    let app = spawn_app_with(
+        &backend,
+        TestOptions {
+            extra_env: vec![("TRADESPHERE__CONVERSATION__IDLE_TIMEOUT_SECS", "1".into())],
+            ..Default::default()
+        },
+    )
+    .await;
+    let user = user_id();
+    app.post_event(&text_event(&user, "/help")).await;
+    app.replies_for(&user, 1).await;
+    wait_until("the idle conversation is stopped", || async {
+        (live_conversations(&app).await == 0).then_some(())
+    })
+    .await;
+    // A new message after eviction is answered by a new actor, with history from the database.
+    app.post_event(&text_event(&user, "help")).await;
+    assert_eq!(app.replies_for(&user, 2).await.len(), 2);
+    app.shutdown().await;
+}
+
+async fn exhausted_restart_budget_stops_the_actor_system(backend: Backend) {
+    let faults = Faults::default();
+    let app = spawn_app_with(
+        &backend,
+        TestOptions {
+            faults: faults.clone(),
+            extra_env: vec![("TRADESPHERE__SUPERVISOR__MAX_RESTARTS", "3".into())],
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(app.app().is_alive());
+    faults.arm(FaultPoint::Scam, 1000);
+    app.post_event(&text_event(&user_id(), "0912345678")).await;
+    wait_until("the root supervisor gives up", || async {
+        (!app.app().is_alive()).then_some(())
+    })
+    .await;
+    assert_eq!(app.get("/readyz").await.status(), 503);
+}
+
+both_backends!(
+    panicked_conversation_is_restarted_and_answers_once,
+    panics_in_scam_llm_and_outbound_lose_nothing,
+    unhandled_events_are_replayed_at_start,
+    idle_conversations_are_stopped,
+    exhausted_restart_budget_stops_the_actor_system,
+);

@@ -85,27 +85,21 @@ impl Application {
                 .context("starting the actor system")?;
 
         let accepting = Arc::new(AtomicBool::new(true));
-        let routes = http::routes(HttpState {
+        let state = HttpState {
             settings: settings.clone(),
             store,
             directory,
             root: root.clone(),
             metrics: metrics.clone(),
             accepting: accepting.clone(),
-        });
+        };
         let listener = tokio::net::TcpListener::bind(settings.server.listen)
             .await
             .with_context(|| format!("binding {}", settings.server.listen))?;
         let address = listener.local_addr()?;
         let (stop_server, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            warp::serve(routes)
-                .incoming(listener)
-                .graceful(async move {
-                    let _ = stopped.await;
-                })
-                .run()
-                .await;
+        let server = http::serve(listener, state, async move {
+            let _ = stopped.await;
         });
         // The exporter needs periodic upkeep when installed as a plain recorder.
         tokio::spawn(async move {

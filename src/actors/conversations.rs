@@ -9,13 +9,14 @@
 //! re-read from the inbox, so the event that crashed it is handled again (the store's attempt counter
 //! dead-letters a poison event after `conversation.max_attempts`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 
 use super::Deps;
 use super::conversation::{ConversationActor, ConversationArgs, ConversationMsg};
+use super::intake::IntakeMsg;
 use super::restart::RestartBudget;
 use crate::domain::UserId;
 use crate::telemetry;
@@ -41,6 +42,9 @@ pub struct ConversationsState {
     deps: Deps,
     by_user: HashMap<UserId, Child>,
     by_id: HashMap<ActorId, UserId>,
+    /// Users whose conversation failed and awaits its restart. Their new events are not delivered
+    /// meanwhile: the restart re-reads all of the user's unhandled events in order, so none jumps the queue.
+    restarting: HashSet<UserId>,
     budget: RestartBudget,
 }
 
@@ -73,7 +77,22 @@ impl Actor for ConversationsActor {
             deps,
             by_user: HashMap::new(),
             by_id: HashMap::new(),
+            restarting: HashSet::new(),
         })
+    }
+
+    async fn post_start(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        // After a restart of this manager its old children are gone, and with them any events they held:
+        // ask intake to re-dispatch everything unhandled now. (At first start intake is not up yet; it
+        // replays by itself when it starts.)
+        if let Some(intake) = state.deps.directory.intake() {
+            let _ = intake.cast(IntakeMsg::Sweep { all: true });
+        }
+        Ok(())
     }
 
     async fn post_stop(
@@ -97,7 +116,11 @@ impl Actor for ConversationsActor {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         match msg {
-            ConversationsMsg::Deliver(inbound) => deliver(&myself, state, *inbound).await?,
+            ConversationsMsg::Deliver(inbound) => {
+                if !state.restarting.contains(&inbound.user) {
+                    deliver(&myself, state, *inbound).await?;
+                }
+            }
             ConversationsMsg::Idle {
                 user,
                 child,
@@ -114,6 +137,7 @@ impl Actor for ConversationsActor {
                 }
             }
             ConversationsMsg::Respawn(user) => {
+                state.restarting.remove(&user);
                 let pending = state.deps.store.pending_events_for_user(&user).await?;
                 tracing::info!(user = %user.short_hash(), count = pending.len(), "re-delivering after restart");
                 for row in pending {
@@ -161,6 +185,7 @@ impl Actor for ConversationsActor {
                 tracing::error!(user = %user.short_hash(), error = %err, "conversation actor failed");
                 match state.budget.record(Instant::now()) {
                     Some(delay) => {
+                        state.restarting.insert(user.clone());
                         myself.send_after(delay, move || ConversationsMsg::Respawn(user));
                     }
                     // Conversations keep failing across users: not a bad message but a broken dependency.

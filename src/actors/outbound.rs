@@ -20,6 +20,8 @@ use crate::telemetry;
 use crate::zalo::api::{ErrorClass, ZaloApi};
 
 const RESUME_PAGE: u64 = 1000;
+/// Parts that could not be claimed (database hiccup) stay `queued`; a periodic resume picks them up.
+const RESUME_INTERVAL: Duration = Duration::from_secs(30);
 
 pub struct OutboundActor;
 
@@ -72,6 +74,7 @@ impl Actor for OutboundActor {
         _state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         myself.cast(OutboundMsg::Resume)?;
+        myself.send_interval(RESUME_INTERVAL, || OutboundMsg::Resume);
         Ok(())
     }
 

@@ -83,6 +83,21 @@ pub fn routes(
         .recover(handle_rejection)
 }
 
+/// Serves the routes on an already bound listener until `stop` resolves (then finishes in-flight requests).
+pub fn serve(
+    listener: tokio::net::TcpListener,
+    state: HttpState,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        warp::serve(routes(state))
+            .incoming(listener)
+            .graceful(stop)
+            .run()
+            .await;
+    })
+}
+
 /// A JSON body with a status code.
 pub(crate) fn json_reply(status: StatusCode, body: serde_json::Value) -> warp::reply::Response {
     warp::reply::with_status(warp::reply::json(&body), status).into_response()

@@ -32,6 +32,8 @@ pub enum SendError {
     Connect(String),
     #[error("no answer from Zalo before the timeout")]
     Timeout,
+    #[error("the connection failed after the request was sent: {0}")]
+    Interrupted(String),
     #[error("unreadable answer from Zalo: {0}")]
     InvalidResponse(String),
 }
@@ -43,7 +45,9 @@ impl SendError {
             Self::Http { status } if *status >= 500 || *status == 429 => ErrorClass::Transient,
             Self::Http { .. } => ErrorClass::Permanent,
             Self::Connect(_) => ErrorClass::Transient,
-            Self::Timeout | Self::InvalidResponse(_) => ErrorClass::Ambiguous,
+            Self::Timeout | Self::Interrupted(_) | Self::InvalidResponse(_) => {
+                ErrorClass::Ambiguous
+            }
         }
     }
 
@@ -182,10 +186,11 @@ fn map_transport_error(err: reqwest::Error) -> SendError {
         SendError::Connect(err.to_string())
     } else if err.is_timeout() {
         SendError::Timeout
-    } else if err.is_decode() || err.is_body() {
+    } else if err.is_decode() {
         SendError::InvalidResponse(err.to_string())
     } else {
-        SendError::Connect(err.to_string())
+        // Anything else may have happened after the request was written: not safe to resend.
+        SendError::Interrupted(err.to_string())
     }
 }
 

@@ -59,8 +59,23 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
-    /// Show whether a token is stored, its version, source and expiry (never the token itself).
+    /// Show the stored token's state: expiry and time left, last refresh and its result, re-authorisation
+    /// alarm (never the token itself).
     Status,
+    /// Refresh the access token now (safe while `serve` runs: processes share one refresh lease).
+    Refresh,
+    /// Store an existing token pair (to move a deployment over); the running service picks it up.
+    Import {
+        #[arg(long, env = "ZALO_ACCESS_TOKEN", hide_env_values = true)]
+        access_token: String,
+        #[arg(long, env = "ZALO_REFRESH_TOKEN", hide_env_values = true)]
+        refresh_token: String,
+        /// Seconds the access token has left (Zalo issues 90000).
+        #[arg(long, default_value_t = 90_000)]
+        expires_in: u64,
+    },
+    /// Create a PKCE re-authorisation and print the permission URL for an OA admin to open (valid 10 min).
+    AuthorizeUrl,
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,9 +138,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Chat { user } => chat(settings, &user).await,
         Command::Send { user, text } => send(settings, &user, &text).await,
-        Command::Token {
-            command: TokenCommand::Status,
-        } => token_status(settings).await,
+        Command::Token { command } => token_command(settings, command).await,
         Command::Scam {
             command:
                 ScamCommand::Import {
@@ -254,7 +267,7 @@ async fn send(settings: Settings, user: &str, text: &str) -> anyhow::Result<()> 
     }
     crate::startup::install_crypto_provider();
     let store = open_store(&settings).await?;
-    let token = crate::actors::token_keeper::bootstrap(&store, &settings.zalo)
+    let token = crate::actors::token_keeper::bootstrap(&store, &settings.zalo, chrono::Utc::now())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .map(|t| t.access_token);
@@ -273,6 +286,7 @@ async fn send(settings: Settings, user: &str, text: &str) -> anyhow::Result<()> 
         faults: Default::default(),
         outbound_events: events,
         delivery,
+        clock: crate::clock::system(),
     };
     let sender = PartSender::new(&deps, TokenSource::Fixed(token));
     let queued = store.enqueue_proactive(&user, &parts).await?;
@@ -293,42 +307,152 @@ async fn send(settings: Settings, user: &str, text: &str) -> anyhow::Result<()> 
     Ok(())
 }
 
-async fn token_status(settings: Settings) -> anyhow::Result<()> {
+async fn token_command(settings: Settings, command: TokenCommand) -> anyhow::Result<()> {
+    use crate::actors::token_keeper::{self, RefreshJob, RefreshOutcome};
+    crate::startup::install_crypto_provider();
     let store = open_store(&settings).await?;
-    match store.load_token().await? {
-        Some(token) => {
-            println!(
-                "token: present (version {}, source {})",
-                token.version, token.source
+    let now = chrono::Utc::now();
+    match command {
+        TokenCommand::Status => {
+            let stored = store.load_token().await?;
+            print_status(
+                &token_keeper::status_of(stored.as_ref(), &settings.token),
+                stored.is_none() && settings.zalo.access_token.is_some(),
             );
-            match token.access_expires_at {
-                Some(at) => {
-                    let left = at - chrono::Utc::now();
-                    println!(
-                        "access token expires: {at} ({}h {}m left)",
-                        left.num_hours(),
-                        left.num_minutes() % 60
+        }
+        TokenCommand::Refresh => {
+            let stored = token_keeper::bootstrap(&store, &settings.zalo, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "no token is stored: use `token import` or `token authorize-url`"
+                    )
+                })?;
+            let deps_http = reqwest::Client::new();
+            let job = RefreshJob {
+                store: store.clone(),
+                oauth: crate::zalo::oauth::ZaloOAuth::new(
+                    deps_http,
+                    settings.zalo.oauth_url.clone(),
+                    settings.zalo.app_id.clone(),
+                    settings.zalo.app_secret.clone(),
+                ),
+                clock: crate::clock::system(),
+                faults: Default::default(),
+                owner: format!("cli@{}", std::process::id()),
+                lease: settings.token.lease,
+            };
+            match job.run(&stored).await {
+                RefreshOutcome::Refreshed(token) => {
+                    println!("refreshed: version {}", token.version);
+                    print_status(
+                        &token_keeper::status_of(Some(&token), &settings.token),
+                        false,
                     );
                 }
-                None => println!("access token expires: unknown"),
-            }
-            println!(
-                "refresh token: {}",
-                if token.refresh_token.is_some() {
-                    "present"
-                } else {
-                    "absent"
+                RefreshOutcome::LostRace => println!(
+                    "another process is refreshing right now (or just did); see `token status`"
+                ),
+                RefreshOutcome::Transient(e) => bail!("temporary failure, try again later: {e}"),
+                RefreshOutcome::Rejected(e) => bail!(
+                    "{e}. The OA must be re-authorised: run `tradesphere token authorize-url`"
+                ),
+                RefreshOutcome::NoRefreshToken => {
+                    bail!("no refresh token is stored; run `tradesphere token authorize-url`")
                 }
+                RefreshOutcome::Interrupted(e) => {
+                    bail!("the refresh was interrupted before its commit: {e}")
+                }
+            }
+        }
+        TokenCommand::Import {
+            access_token,
+            refresh_token,
+            expires_in,
+        } => {
+            let pair = crate::store::NewTokenPair {
+                access_token: secrecy::SecretString::from(access_token),
+                refresh_token: Some(secrecy::SecretString::from(refresh_token)),
+                access_expires_at: Some(now + chrono::Duration::seconds(expires_in as i64)),
+            };
+            let stored = store.save_token(&pair, "import", now).await?;
+            println!(
+                "imported: version {} (a running service picks it up within token.check_interval_ms)",
+                stored.version
             );
         }
-        None if settings.zalo.access_token.is_some() => {
+        TokenCommand::AuthorizeUrl => {
+            let auth =
+                token_keeper::begin_authorization(&store, &settings.zalo, &settings.token, now)
+                    .await?;
             println!(
-                "token: none stored; ZALO_ACCESS_TOKEN is set and will be stored when the service starts"
-            )
+                "Open this URL as an OA admin (valid until {}):\n{}",
+                auth.expires_at, auth.url
+            );
         }
-        None => println!("token: none (outbound falls back to the console)"),
     }
     Ok(())
+}
+
+fn print_status(status: &crate::actors::token_keeper::TokenStatus, env_pending: bool) {
+    if !status.present {
+        if env_pending {
+            println!(
+                "token: none stored; ZALO_ACCESS_TOKEN is set and will be stored when the service starts"
+            );
+        } else {
+            println!(
+                "token: none (outbound falls back to the console); run `tradesphere token authorize-url` or `token import`"
+            );
+        }
+        return;
+    }
+    let now = chrono::Utc::now();
+    let left = |at: chrono::DateTime<chrono::Utc>| {
+        let d = at - now;
+        if d < chrono::Duration::zero() {
+            "expired".to_string()
+        } else {
+            format!("{}h {}m left", d.num_hours(), d.num_minutes() % 60)
+        }
+    };
+    println!(
+        "token: present (version {}, source {})",
+        status.version,
+        status.source.as_deref().unwrap_or("?")
+    );
+    match status.expires_at {
+        Some(at) => println!("access token expires: {at} ({})", left(at)),
+        None => println!("access token expires: unknown"),
+    }
+    match (status.refresh_token_present, status.refresh_expires_at) {
+        (true, Some(at)) => println!("refresh token: present, expires {at} ({})", left(at)),
+        (true, None) => println!("refresh token: present"),
+        (false, _) => println!("refresh token: absent"),
+    }
+    match (&status.last_refresh_at, &status.last_refresh_result) {
+        (Some(at), Some(result)) => println!(
+            "last refresh: {at} ({result}{})",
+            status
+                .last_refresh_error
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
+        ),
+        _ => println!("last refresh: never"),
+    }
+    if let Some(at) = status.last_refresh_success_at {
+        println!("last successful refresh: {at}");
+    }
+    println!(
+        "state: {}",
+        if status.reauth_required {
+            "RE-AUTHORISATION REQUIRED (run `tradesphere token authorize-url`)"
+        } else {
+            "ok"
+        }
+    );
 }
 
 async fn scam_import(

@@ -11,6 +11,8 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use crate::token_cipher::TokenCipher;
+
 /// The defaults, also shipped as `config/default.toml` for reading.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
@@ -31,6 +33,8 @@ const DIRECT_ENV: &[(&str, &str)] = &[
     ("OPENAI_API_KEY", "llm.api_key"),
     ("OPENAI_BASE_URL", "llm.base_url"),
     ("OPENAI_MODEL", "llm.model"),
+    ("ZALO_REDIRECT_URI", "zalo.redirect_uri"),
+    ("TRADESPHERE_TOKEN_KEY", "database.token_encryption_key"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +63,7 @@ pub struct Settings {
     pub conversation: ConversationSettings,
     pub intake: IntakeSettings,
     pub supervisor: SupervisorSettings,
+    pub token: TokenSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -74,6 +79,8 @@ pub struct DatabaseSettings {
     pub url: SecretString,
     pub max_connections: u32,
     pub acquire_timeout: Duration,
+    /// Encrypts the stored OAuth tokens when set (`TRADESPHERE_TOKEN_KEY`).
+    pub token_cipher: Option<TokenCipher>,
 }
 
 impl DatabaseSettings {
@@ -118,6 +125,21 @@ pub struct ZaloSettings {
     pub bootstrap_token_lifetime: Duration,
     pub api_url: url::Url,
     pub oauth_url: url::Url,
+    /// Where Zalo sends the OA admin back after consent: `https://…/api/v1/zalo/oauth/callback`.
+    pub redirect_uri: Option<url::Url>,
+}
+
+/// The token keeper's schedule and limits.
+#[derive(Debug, Clone)]
+pub struct TokenSettings {
+    pub refresh_margin: Duration,
+    pub refresh_jitter: Duration,
+    pub check_interval: Duration,
+    pub retry_min: Duration,
+    pub retry_max: Duration,
+    pub lease: Duration,
+    pub refresh_token_lifetime: Duration,
+    pub oauth_state_ttl: Duration,
 }
 
 /// How replies leave the service. `Auto` is resolved at start, once the database tells whether a token exists.
@@ -184,6 +206,19 @@ struct Raw {
     conversation: RawConversation,
     intake: RawIntake,
     supervisor: RawSupervisor,
+    token: RawToken,
+}
+
+#[derive(Deserialize)]
+struct RawToken {
+    refresh_margin_secs: u64,
+    refresh_jitter_secs: u64,
+    check_interval_ms: u64,
+    retry_min_secs: u64,
+    retry_max_secs: u64,
+    lease_secs: u64,
+    refresh_token_lifetime_days: u64,
+    oauth_state_ttl_secs: u64,
 }
 
 #[derive(Deserialize)]
@@ -198,6 +233,7 @@ struct RawDatabase {
     url: String,
     max_connections: u32,
     acquire_timeout_secs: u64,
+    token_encryption_key: String,
 }
 
 #[derive(Deserialize)]
@@ -215,6 +251,7 @@ struct RawZalo {
     bootstrap_token_lifetime_secs: u64,
     api_url: String,
     oauth_url: String,
+    redirect_uri: String,
 }
 
 #[derive(Deserialize)]
@@ -368,6 +405,35 @@ impl Settings {
         if raw.supervisor.window_secs == 0 {
             return Err(invalid("supervisor.window_secs", "must be at least 1"));
         }
+        if raw.token.retry_min_secs < 1 {
+            return Err(invalid(
+                "token.retry_min_secs",
+                "must be at least 1 (never hammer Zalo)",
+            ));
+        }
+        if raw.token.retry_max_secs < raw.token.retry_min_secs {
+            return Err(invalid(
+                "token.retry_max_secs",
+                "must be at least token.retry_min_secs",
+            ));
+        }
+        if raw.token.check_interval_ms < 10 {
+            return Err(invalid("token.check_interval_ms", "must be at least 10"));
+        }
+        let token_cipher = match secret(raw.database.token_encryption_key) {
+            Some(key) => Some(
+                TokenCipher::from_base64_key(&key)
+                    .map_err(|e| invalid("database.token_encryption_key", e))?,
+            ),
+            None => None,
+        };
+        let redirect_uri = match raw.zalo.redirect_uri.trim() {
+            "" => None,
+            uri => Some(
+                url::Url::parse(uri)
+                    .map_err(|e| invalid("zalo.redirect_uri", format!("`{uri}`: {e}")))?,
+            ),
+        };
         Ok(Settings {
             server: ServerSettings {
                 listen,
@@ -378,6 +444,7 @@ impl Settings {
                 url: SecretString::from(db_url),
                 max_connections: raw.database.max_connections,
                 acquire_timeout: Duration::from_secs(raw.database.acquire_timeout_secs.max(1)),
+                token_cipher,
             },
             log: LogSettings { format },
             zalo: ZaloSettings {
@@ -391,6 +458,7 @@ impl Settings {
                 ),
                 api_url: base_url("zalo.api_url", &raw.zalo.api_url)?,
                 oauth_url: base_url("zalo.oauth_url", &raw.zalo.oauth_url)?,
+                redirect_uri,
             },
             outbound: OutboundSettings {
                 mode,
@@ -424,6 +492,18 @@ impl Settings {
                 max_restarts: raw.supervisor.max_restarts,
                 window: Duration::from_secs(raw.supervisor.window_secs),
                 backoff_base: Duration::from_millis(raw.supervisor.backoff_base_ms),
+            },
+            token: TokenSettings {
+                refresh_margin: Duration::from_secs(raw.token.refresh_margin_secs),
+                refresh_jitter: Duration::from_secs(raw.token.refresh_jitter_secs),
+                check_interval: Duration::from_millis(raw.token.check_interval_ms),
+                retry_min: Duration::from_secs(raw.token.retry_min_secs),
+                retry_max: Duration::from_secs(raw.token.retry_max_secs),
+                lease: Duration::from_secs(raw.token.lease_secs.max(5)),
+                refresh_token_lifetime: Duration::from_secs(
+                    raw.token.refresh_token_lifetime_days * 86_400,
+                ),
+                oauth_state_ttl: Duration::from_secs(raw.token.oauth_state_ttl_secs.max(1)),
             },
         })
     }

@@ -17,10 +17,12 @@ pub enum FaultPoint {
     Llm,
     /// Inside the outbound actor, while taking parts to send.
     Outbound,
+    /// In a token refresh, after Zalo answered with a new pair and before it is committed.
+    TokenCommit,
 }
 
 impl FaultPoint {
-    const COUNT: usize = 4;
+    const COUNT: usize = 5;
 
     fn index(self) -> usize {
         self as usize

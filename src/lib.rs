@@ -2,6 +2,7 @@
 
 pub mod actors;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod faults;
@@ -12,4 +13,5 @@ pub mod scam;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod token_cipher;
 pub mod zalo;

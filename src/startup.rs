@@ -23,6 +23,8 @@ use crate::telemetry;
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
     pub faults: Faults,
+    /// The wall clock for token schedules (default: the system clock).
+    pub clock: Option<crate::clock::SharedClock>,
     /// Force a delivery mode instead of resolving it from the settings.
     pub delivery: Option<Delivery>,
 }
@@ -77,6 +79,7 @@ impl Application {
             faults: options.faults,
             outbound_events,
             delivery,
+            clock: options.clock.unwrap_or_else(crate::clock::system),
         };
 
         let (root, root_handle) =
@@ -91,6 +94,8 @@ impl Application {
             directory,
             root: root.clone(),
             metrics: metrics.clone(),
+            http: deps.http.clone(),
+            clock: deps.clock.clone(),
             accepting: accepting.clone(),
         };
         let listener = tokio::net::TcpListener::bind(settings.server.listen)

@@ -22,6 +22,12 @@ pub const SCAM_LOOKUPS: &str = "tradesphere_scam_lookups_total";
 pub const ACTOR_RESTARTS: &str = "tradesphere_actor_restarts_total";
 pub const CONVERSATION_ACTORS: &str = "tradesphere_conversation_actors";
 pub const TOKEN_EXPIRY: &str = "tradesphere_zalo_access_token_expiry_timestamp_seconds";
+pub const REFRESH_TOKEN_EXPIRY: &str = "tradesphere_zalo_refresh_token_expiry_timestamp_seconds";
+pub const TOKEN_REFRESH: &str = "tradesphere_zalo_token_refresh_total";
+pub const TOKEN_LAST_REFRESH_SUCCESS: &str =
+    "tradesphere_zalo_token_last_refresh_success_timestamp_seconds";
+pub const TOKEN_REAUTH_REQUIRED: &str = "tradesphere_zalo_token_reauthorization_required";
+pub const TOKEN_REFRESH_INTERRUPTED: &str = "tradesphere_zalo_token_refresh_interrupted_total";
 pub const BUILD_INFO: &str = "tradesphere_build_info";
 
 /// Event names that may appear as a label; anything else is counted as "other".
@@ -175,6 +181,35 @@ fn describe_and_preinitialise() {
         "Unix time at which the current Zalo access token expires"
     );
     describe_gauge!(BUILD_INFO, Unit::Count, "Build information (always 1)");
+    describe_gauge!(
+        REFRESH_TOKEN_EXPIRY,
+        Unit::Seconds,
+        "Unix time at which the current refresh token expires (issue + 90 days)"
+    );
+    describe_counter!(
+        TOKEN_REFRESH,
+        Unit::Count,
+        "Zalo token refresh attempts by result (ok, error, invalid_grant)"
+    );
+    describe_gauge!(
+        TOKEN_LAST_REFRESH_SUCCESS,
+        Unit::Seconds,
+        "Unix time of the last successful token refresh"
+    );
+    describe_gauge!(
+        TOKEN_REAUTH_REQUIRED,
+        Unit::Count,
+        "1 when Zalo refused the refresh token and an OA admin must re-authorise"
+    );
+    describe_counter!(
+        TOKEN_REFRESH_INTERRUPTED,
+        Unit::Count,
+        "Refreshes interrupted between Zalo's answer and the commit"
+    );
+    for result in ["ok", "error", "invalid_grant"] {
+        counter!(TOKEN_REFRESH, "result" => result).increment(0);
+    }
+    counter!(TOKEN_REFRESH_INTERRUPTED).increment(0);
 
     for outcome in ["accepted", "duplicate", "probe"] {
         for event in ["user_send_text", "follow", "other"] {

@@ -87,6 +87,11 @@ impl Directory {
         format!("{}/{}", self.prefix, role.as_str())
     }
 
+    /// Identifies this application instance, e.g. as the holder of the token refresh lease.
+    pub fn owner_id(&self) -> String {
+        format!("{}@{}", self.prefix, std::process::id())
+    }
+
     pub fn root_name(&self) -> String {
         format!("{}/supervisor", self.prefix)
     }
@@ -149,6 +154,8 @@ pub struct Deps {
     pub outbound_events: broadcast::Sender<OutboundEvent>,
     /// How replies leave: resolved once at start.
     pub delivery: Delivery,
+    /// Wall-clock time for long schedules (token lifetimes); a manual clock in tests.
+    pub clock: crate::clock::SharedClock,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use secrecy::SecretString;
 
-use super::token_keeper::TokenKeeperMsg;
+use super::token_keeper::{AccessToken, TokenKeeperMsg};
 use super::{Delivery, Deps, Directory, OutboundEvent, ask};
 use crate::domain::{OutboundState, UserId};
 use crate::faults::FaultPoint;
@@ -165,7 +165,7 @@ pub enum TokenSource {
 }
 
 impl TokenSource {
-    async fn current(&self) -> Option<SecretString> {
+    async fn current(&self) -> Option<AccessToken> {
         match self {
             TokenSource::Keeper(directory) => ask(
                 || directory.token_keeper(),
@@ -176,18 +176,29 @@ impl TokenSource {
             .await
             .ok()
             .flatten(),
-            TokenSource::Fixed(token) => token.clone(),
+            TokenSource::Fixed(token) => {
+                token.clone().map(|token| AccessToken { token, version: 0 })
+            }
         }
     }
 
-    /// Asks for a token newer than the one Zalo just rejected.
-    async fn refreshed(&self) -> Option<SecretString> {
-        if let TokenSource::Keeper(directory) = self
-            && let Some(keeper) = directory.token_keeper()
-        {
-            let _ = keeper.cast(TokenKeeperMsg::Reload);
-        }
-        self.current().await
+    /// Reports `rejected` to the keeper and returns a newer token, if one can be had (the keeper refreshes
+    /// at most once however many senders report the same version).
+    async fn newer_than(&self, rejected: &AccessToken) -> Option<AccessToken> {
+        let TokenSource::Keeper(directory) = self else {
+            return None;
+        };
+        let version = rejected.version;
+        let fresh = ask(
+            || directory.token_keeper(),
+            "token_keeper",
+            |reply| TokenKeeperMsg::Rejected { version, reply },
+            Duration::from_secs(60),
+        )
+        .await
+        .ok()
+        .flatten()?;
+        (fresh.version > version).then_some(fresh)
     }
 }
 
@@ -292,7 +303,7 @@ impl PartSender {
             let started = Instant::now();
             let result = self
                 .api
-                .send_text(&token, part.user.as_str(), &part.text)
+                .send_text(&token.token, part.user.as_str(), &part.text)
                 .await;
             metrics::histogram!(telemetry::OUTBOUND_DURATION)
                 .record(started.elapsed().as_secs_f64());
@@ -314,7 +325,7 @@ impl PartSender {
                 ErrorClass::TokenInvalid if !refreshed => {
                     refreshed = true;
                     tracing::warn!(error = %err, "Zalo rejected the access token; retrying once with a fresh one");
-                    match self.tokens.refreshed().await {
+                    match self.tokens.newer_than(&token).await {
                         Some(fresh) => token = fresh,
                         None => {
                             return Outcome::unsent(

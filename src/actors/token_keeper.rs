@@ -1,38 +1,108 @@
-//! Token keeper (first form): owns the Zalo access token, hands it to outbound, exports its expiry.
-//! The token comes from the database; when the database has none, the bootstrap values from the
-//! environment (`ZALO_ACCESS_TOKEN`, `ZALO_REFRESH_TOKEN`) are stored first, so the database is the one
-//! source of truth from then on.
+//! Token keeper: owns the Zalo OAuth token pair and makes sure it never lapses.
+//!
+//! - The pair lives in `zalo_tokens`; every write is a compare-and-set on its `version`, so the database, not
+//!   this actor's memory, is the truth. A pair written by another process, `token import` or re-authorisation
+//!   is picked up at the next tick, with no restart.
+//! - A refresh is due `token.refresh_margin` (plus jitter) before expiry; at start it runs at once when inside
+//!   the margin. Many "token rejected" reports cause one refresh (single flight); callers holding an older
+//!   version just get the current token.
+//! - Across processes, only the holder of the refresh lease (`claim_refresh_lease`) may spend the refresh
+//!   token; the new pair is committed in the same statement that moves the version on, before anyone uses it.
+//! - Network errors and 5xx back off (never faster than `token.retry_min`); a refused grant raises the
+//!   "re-authorisation required" alarm and stops refreshing until a human re-consents.
+
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use secrecy::SecretString;
 
 use super::Deps;
-use crate::store::{Store, StoredToken};
+use crate::clock::SharedClock;
+use crate::config::{TokenSettings, ZaloSettings};
+use crate::faults::{FaultPoint, Faults};
+use crate::store::{NewTokenPair, Store, StoredToken};
 use crate::telemetry;
+use crate::zalo::oauth::{OAuthError, ZaloOAuth};
 
 pub struct TokenKeeperActor;
 
-pub struct TokenKeeperState {
-    deps: Deps,
-    current: Option<StoredToken>,
+/// The access token handed to senders, with the version it belongs to (to report it as rejected).
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    pub token: SecretString,
+    pub version: i64,
 }
 
-/// What `token status` and `/readyz` may show: never the token itself.
+/// What `token status`, the admin API and `/readyz` may show: never a token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenStatus {
     pub present: bool,
-    pub expires_at: Option<DateTime<Utc>>,
     pub version: i64,
     pub source: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub refresh_token_present: bool,
+    pub refresh_expires_at: Option<DateTime<Utc>>,
+    pub last_refresh_at: Option<DateTime<Utc>>,
+    pub last_refresh_result: Option<String>,
+    pub last_refresh_error: Option<String>,
+    pub last_refresh_success_at: Option<DateTime<Utc>>,
+    pub reauth_required: bool,
 }
 
 pub enum TokenKeeperMsg {
     /// The current access token, if any.
-    Get(RpcReplyPort<Option<SecretString>>),
+    Get(RpcReplyPort<Option<AccessToken>>),
+    /// Zalo rejected the token of `version` (-216/-220): answer with a newer one, refreshing at most once.
+    Rejected {
+        version: i64,
+        reply: RpcReplyPort<Option<AccessToken>>,
+    },
     Status(RpcReplyPort<TokenStatus>),
-    /// Re-read the database (another process or an operator may have stored a new token).
+    /// Refresh now, whatever the schedule (CLI/admin); answers with the outcome.
+    RefreshNow(RpcReplyPort<Result<TokenStatus, String>>),
+    /// Check the schedule and the database.
+    Tick,
+    /// A refresh attempt ended.
+    RefreshDone(RefreshOutcome),
+    /// Re-read the database now (a pair was installed by re-authorisation or import).
     Reload,
+}
+
+/// How one refresh attempt ended.
+#[derive(Debug)]
+pub enum RefreshOutcome {
+    /// The new pair is committed.
+    Refreshed(Box<StoredToken>),
+    /// Another process holds the lease or already moved the version on.
+    LostRace,
+    /// Network error, 5xx, -32: try again after a backoff.
+    Transient(String),
+    /// The grant was refused: re-authorisation required.
+    Rejected(String),
+    /// There is nothing to refresh with.
+    NoRefreshToken,
+    /// The attempt died after it may have spent the refresh token, before the commit (crash, database
+    /// error). The lease stays behind as evidence.
+    Interrupted(String),
+}
+
+pub struct TokenKeeperState {
+    deps: Deps,
+    oauth: ZaloOAuth,
+    clock: SharedClock,
+    /// Lease owner id of this process (its actor directory prefix).
+    owner: String,
+    current: Option<StoredToken>,
+    /// The refresh time of the current version (expiry − margin − jitter), drawn once per version.
+    due_at: Option<(i64, DateTime<Utc>)>,
+    refreshing: bool,
+    waiters: Vec<RpcReplyPort<Option<AccessToken>>>,
+    manual_waiters: Vec<RpcReplyPort<Result<TokenStatus, String>>>,
+    consecutive_failures: u32,
+    not_before: Option<DateTime<Utc>>,
+    /// Lease evidence already reported, so one interruption is counted once.
+    reported_interruption: Option<(String, i64)>,
 }
 
 impl Actor for TokenKeeperActor {
@@ -45,50 +115,449 @@ impl Actor for TokenKeeperActor {
         _myself: ActorRef<Self::Msg>,
         deps: Deps,
     ) -> Result<Self::State, ActorProcessingErr> {
-        let current = load_or_bootstrap(&deps).await?;
-        export_expiry(current.as_ref());
-        Ok(TokenKeeperState { deps, current })
+        let clock = deps.clock.clone();
+        let current = bootstrap(&deps.store, &deps.settings.zalo, clock.now()).await?;
+        export(current.as_ref(), &deps.settings.token);
+        Ok(TokenKeeperState {
+            oauth: oauth_client(&deps),
+            owner: deps.directory.owner_id(),
+            clock,
+            current,
+            due_at: None,
+            refreshing: false,
+            waiters: Vec::new(),
+            manual_waiters: Vec::new(),
+            consecutive_failures: 0,
+            not_before: None,
+            reported_interruption: None,
+            deps,
+        })
+    }
+
+    async fn post_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        myself.send_interval(state.deps.settings.token.check_interval, || {
+            TokenKeeperMsg::Tick
+        });
+        myself.cast(TokenKeeperMsg::Tick)?;
+        Ok(())
     }
 
     async fn handle(
         &self,
-        _myself: ActorRef<Self::Msg>,
+        myself: ActorRef<Self::Msg>,
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             TokenKeeperMsg::Get(reply) => {
-                let _ = reply.send(state.current.as_ref().map(|t| t.access_token.clone()));
+                let _ = reply.send(state.access());
             }
             TokenKeeperMsg::Status(reply) => {
-                let _ = reply.send(status_of(state.current.as_ref()));
+                let _ = reply.send(status_of(
+                    state.current.as_ref(),
+                    &state.deps.settings.token,
+                ));
             }
+            TokenKeeperMsg::Rejected { version, reply } => {
+                let newer = state.current.as_ref().is_some_and(|t| t.version > version);
+                let reauth = state.current.as_ref().is_some_and(|t| t.reauth_required);
+                if newer || reauth || state.current.is_none() {
+                    let _ = reply.send(state.access());
+                } else {
+                    state.waiters.push(reply);
+                    if !state.refreshing && state.backoff_allows() {
+                        start_refresh(&myself, state);
+                    }
+                }
+            }
+            TokenKeeperMsg::RefreshNow(reply) => {
+                if state.current.as_ref().is_some_and(|t| t.reauth_required) {
+                    let _ = reply.send(Err(REAUTH_HELP.to_string()));
+                } else {
+                    state.manual_waiters.push(reply);
+                    if !state.refreshing {
+                        start_refresh(&myself, state);
+                    }
+                }
+            }
+            TokenKeeperMsg::Tick => tick(&myself, state).await,
+            TokenKeeperMsg::RefreshDone(outcome) => refresh_done(&myself, state, outcome).await,
             TokenKeeperMsg::Reload => {
-                state.current = state.deps.store.load_token().await?;
-                export_expiry(state.current.as_ref());
+                if let Ok(stored) = state.deps.store.load_token().await {
+                    adopt(state, stored);
+                }
             }
         }
         Ok(())
     }
 }
 
-pub fn status_of(token: Option<&StoredToken>) -> TokenStatus {
-    TokenStatus {
-        present: token.is_some(),
-        expires_at: token.and_then(|t| t.access_expires_at),
-        version: token.map_or(0, |t| t.version),
-        source: token.map(|t| t.source.clone()),
+const REAUTH_HELP: &str = "Zalo refused the refresh token: the OA must be re-authorised. Run \
+`tradesphere token authorize-url` (or POST /api/v1/zalo/token/authorize-url) and open the printed URL as an \
+OA admin; the callback stores the new tokens and clears this alarm.";
+
+impl TokenKeeperState {
+    fn access(&self) -> Option<AccessToken> {
+        self.current.as_ref().map(|t| AccessToken {
+            token: t.access_token.clone(),
+            version: t.version,
+        })
+    }
+
+    fn backoff_allows(&self) -> bool {
+        self.not_before.is_none_or(|t| self.clock.now() >= t)
+    }
+
+    /// When the current version should be refreshed (drawn once per version, with jitter).
+    fn due(&mut self) -> Option<DateTime<Utc>> {
+        let token = self.current.as_ref()?;
+        let expires_at = token.access_expires_at?;
+        match self.due_at {
+            Some((version, at)) if version == token.version => Some(at),
+            _ => {
+                let settings = &self.deps.settings.token;
+                let jitter_secs = settings.refresh_jitter.as_secs();
+                let jitter = if jitter_secs == 0 {
+                    0
+                } else {
+                    rand::random_range(0..=jitter_secs)
+                };
+                let lead = chrono::Duration::from_std(
+                    settings.refresh_margin + Duration::from_secs(jitter),
+                )
+                .unwrap_or_default();
+                let at = expires_at - lead;
+                self.due_at = Some((token.version, at));
+                Some(at)
+            }
+        }
     }
 }
 
-/// The stored token, else the environment's bootstrap token (stored now), else none.
-pub async fn load_or_bootstrap(deps: &Deps) -> Result<Option<StoredToken>, ActorProcessingErr> {
-    bootstrap(&deps.store, &deps.settings.zalo).await
+async fn tick(myself: &ActorRef<TokenKeeperMsg>, state: &mut TokenKeeperState) {
+    // The database is the truth: adopt what another process, `token import` or a re-authorisation wrote.
+    match state.deps.store.load_token().await {
+        Ok(stored) => adopt(state, stored),
+        Err(err) => {
+            tracing::warn!(error = %err, "token keeper could not read the token; keeping the one in memory")
+        }
+    }
+    let Some(token) = state.current.clone() else {
+        return;
+    };
+    let now = state.clock.now();
+    // A lease past its time that nobody cleared: a refresh died between spending the token and committing.
+    if let (Some(owner), Some(until)) = (&token.lease_owner, token.lease_until)
+        && (until < now || *owner == state.owner && !state.refreshing)
+    {
+        report_interruption(state, owner.clone(), token.version);
+        if *owner == state.owner {
+            let _ = state.deps.store.release_lease(&state.owner).await;
+        }
+    }
+    if token.reauth_required || state.refreshing || !state.backoff_allows() {
+        return;
+    }
+    let refresh_due = state.due().is_some_and(|due| now >= due);
+    if refresh_due || !state.waiters.is_empty() {
+        start_refresh(myself, state);
+    }
 }
 
+fn report_interruption(state: &mut TokenKeeperState, owner: String, version: i64) {
+    if state.reported_interruption.as_ref() == Some(&(owner.clone(), version)) {
+        return;
+    }
+    metrics::counter!(telemetry::TOKEN_REFRESH_INTERRUPTED).increment(1);
+    tracing::error!(
+        version,
+        "a token refresh was interrupted after Zalo may have issued a new pair and before it was stored; \
+         the stored refresh token may already be spent. The next refresh will tell: if Zalo refuses it, \
+         re-authorise the OA"
+    );
+    state.reported_interruption = Some((owner, version));
+}
+
+/// Makes `stored` the current pair and answers waiters that now hold an older version.
+fn adopt(state: &mut TokenKeeperState, stored: Option<StoredToken>) {
+    let changed = match (&state.current, &stored) {
+        (Some(old), Some(new)) => {
+            old.version != new.version || old.reauth_required != new.reauth_required
+        }
+        (None, None) => false,
+        _ => true,
+    };
+    state.current = stored;
+    export(state.current.as_ref(), &state.deps.settings.token);
+    if changed {
+        if state.current.as_ref().is_some_and(|t| !t.reauth_required) {
+            state.consecutive_failures = 0;
+            state.not_before = None;
+        }
+        let access = state.access();
+        for waiter in state.waiters.drain(..) {
+            let _ = waiter.send(access.clone());
+        }
+    }
+}
+
+fn start_refresh(myself: &ActorRef<TokenKeeperMsg>, state: &mut TokenKeeperState) {
+    let Some(token) = state.current.clone() else {
+        return;
+    };
+    state.refreshing = true;
+    let job = RefreshJob {
+        store: state.deps.store.clone(),
+        oauth: state.oauth.clone(),
+        clock: state.clock.clone(),
+        faults: state.deps.faults.clone(),
+        owner: state.owner.clone(),
+        lease: state.deps.settings.token.lease,
+    };
+    let myself = myself.clone();
+    tokio::spawn(async move {
+        // A panic inside the attempt (an injected fault, a bug) must still end the single flight.
+        let outcome = match tokio::spawn(async move { job.run(&token).await }).await {
+            Ok(outcome) => outcome,
+            Err(err) => RefreshOutcome::Interrupted(format!("refresh task failed: {err}")),
+        };
+        let _ = myself.cast(TokenKeeperMsg::RefreshDone(outcome));
+    });
+}
+
+async fn refresh_done(
+    myself: &ActorRef<TokenKeeperMsg>,
+    state: &mut TokenKeeperState,
+    outcome: RefreshOutcome,
+) {
+    state.refreshing = false;
+    let now = state.clock.now();
+    let result = match outcome {
+        RefreshOutcome::Refreshed(stored) => {
+            metrics::counter!(telemetry::TOKEN_REFRESH, "result" => "ok").increment(1);
+            tracing::info!(version = stored.version, expires_at = ?stored.access_expires_at, "Zalo token refreshed");
+            adopt(state, Some(*stored));
+            Ok(())
+        }
+        RefreshOutcome::LostRace => {
+            // Someone else refreshes (or did): take what is stored; waiters are answered once it moves on.
+            if let Ok(stored) = state.deps.store.load_token().await {
+                adopt(state, stored);
+            }
+            Ok(())
+        }
+        RefreshOutcome::Transient(error) => {
+            metrics::counter!(telemetry::TOKEN_REFRESH, "result" => "error").increment(1);
+            state.consecutive_failures += 1;
+            let delay = retry_delay(&state.deps.settings.token, state.consecutive_failures);
+            state.not_before = Some(now + chrono::Duration::from_std(delay).unwrap_or_default());
+            tracing::warn!(error = %error, retry_in_secs = delay.as_secs(), "Zalo token refresh failed; will retry");
+            Err(error)
+        }
+        RefreshOutcome::Rejected(error) => {
+            metrics::counter!(telemetry::TOKEN_REFRESH, "result" => "invalid_grant").increment(1);
+            tracing::error!(error = %error, "{REAUTH_HELP}");
+            if let Ok(stored) = state.deps.store.load_token().await {
+                adopt(state, stored);
+            }
+            Err(format!("{error}. {REAUTH_HELP}"))
+        }
+        RefreshOutcome::NoRefreshToken => {
+            metrics::counter!(telemetry::TOKEN_REFRESH, "result" => "invalid_grant").increment(1);
+            tracing::error!(
+                "no refresh token is stored, so the access token cannot be renewed. {REAUTH_HELP}"
+            );
+            if let Ok(stored) = state.deps.store.load_token().await {
+                adopt(state, stored);
+            }
+            Err("no refresh token".to_string())
+        }
+        RefreshOutcome::Interrupted(error) => {
+            metrics::counter!(telemetry::TOKEN_REFRESH, "result" => "error").increment(1);
+            if let Some(token) = &state.current {
+                let version = token.version;
+                report_interruption(state, state.owner.clone(), version);
+            }
+            tracing::error!(error = %error, "token refresh interrupted before its commit");
+            let _ = state.deps.store.release_lease(&state.owner).await;
+            state.consecutive_failures += 1;
+            let delay = retry_delay(&state.deps.settings.token, state.consecutive_failures);
+            state.not_before = Some(now + chrono::Duration::from_std(delay).unwrap_or_default());
+            Err(error)
+        }
+    };
+    // Waiters still holding the current version get it (a failed refresh has nothing newer to give).
+    let access = state.access();
+    for waiter in state.waiters.drain(..) {
+        let _ = waiter.send(access.clone());
+    }
+    let status = status_of(state.current.as_ref(), &state.deps.settings.token);
+    for waiter in state.manual_waiters.drain(..) {
+        let _ = waiter.send(result.clone().map(|()| status.clone()));
+    }
+    let _ = myself;
+}
+
+/// `retry_min · 2^(n−1)`, capped at `retry_max`.
+fn retry_delay(settings: &TokenSettings, failures: u32) -> Duration {
+    let exp = settings
+        .retry_min
+        .saturating_mul(1 << failures.saturating_sub(1).min(16));
+    exp.min(settings.retry_max).max(settings.retry_min)
+}
+
+/// One refresh attempt, shared by the keeper and `tradesphere token refresh`.
+pub struct RefreshJob {
+    pub store: Store,
+    pub oauth: ZaloOAuth,
+    pub clock: SharedClock,
+    pub faults: Faults,
+    pub owner: String,
+    pub lease: Duration,
+}
+
+impl RefreshJob {
+    pub async fn run(&self, token: &StoredToken) -> RefreshOutcome {
+        let now = self.clock.now();
+        let Some(refresh_token) = &token.refresh_token else {
+            let _ = self
+                .store
+                .claim_refresh_lease(
+                    token.version,
+                    &self.owner,
+                    now,
+                    now + lease_span(self.lease),
+                )
+                .await;
+            let _ = self
+                .store
+                .record_refresh_failure(
+                    &self.owner,
+                    "invalid_grant",
+                    "no refresh token stored",
+                    true,
+                    now,
+                )
+                .await;
+            return RefreshOutcome::NoRefreshToken;
+        };
+        match self
+            .store
+            .claim_refresh_lease(
+                token.version,
+                &self.owner,
+                now,
+                now + lease_span(self.lease),
+            )
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return RefreshOutcome::LostRace,
+            Err(err) => {
+                return RefreshOutcome::Transient(format!(
+                    "could not take the refresh lease: {err}"
+                ));
+            }
+        }
+        let answer = self.oauth.refresh(refresh_token).await;
+        let now = self.clock.now();
+        match answer {
+            Ok(issued) => {
+                // From here the old refresh token is spent: the new pair must reach the database.
+                self.faults.trip(FaultPoint::TokenCommit);
+                let pair = NewTokenPair {
+                    access_token: issued.access_token,
+                    refresh_token: Some(issued.refresh_token),
+                    access_expires_at: Some(
+                        now + chrono::Duration::from_std(issued.expires_in).unwrap_or_default(),
+                    ),
+                };
+                match self
+                    .store
+                    .commit_refresh(token.version, &self.owner, &pair, now)
+                    .await
+                {
+                    Ok(true) => match self.store.load_token().await {
+                        Ok(Some(stored)) => RefreshOutcome::Refreshed(Box::new(stored)),
+                        Ok(None) => RefreshOutcome::Interrupted("the token row disappeared".into()),
+                        Err(err) => RefreshOutcome::Interrupted(format!(
+                            "committed, then could not re-read: {err}"
+                        )),
+                    },
+                    Ok(false) => RefreshOutcome::Interrupted(
+                        "the refresh lease was lost before the commit; the new pair was discarded"
+                            .into(),
+                    ),
+                    Err(err) => RefreshOutcome::Interrupted(format!(
+                        "the new pair could not be stored: {err}"
+                    )),
+                }
+            }
+            Err(OAuthError::Transient(error)) => {
+                let _ = self
+                    .store
+                    .record_refresh_failure(&self.owner, "error", &error, false, now)
+                    .await;
+                RefreshOutcome::Transient(error)
+            }
+            Err(err @ OAuthError::Rejected { .. }) => {
+                let error = err.to_string();
+                let _ = self
+                    .store
+                    .record_refresh_failure(&self.owner, "invalid_grant", &error, true, now)
+                    .await;
+                RefreshOutcome::Rejected(error)
+            }
+        }
+    }
+}
+
+fn lease_span(lease: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(lease).unwrap_or_else(|_| chrono::Duration::seconds(60))
+}
+
+pub fn oauth_client(deps: &Deps) -> ZaloOAuth {
+    ZaloOAuth::new(
+        deps.http.clone(),
+        deps.settings.zalo.oauth_url.clone(),
+        deps.settings.zalo.app_id.clone(),
+        deps.settings.zalo.app_secret.clone(),
+    )
+}
+
+pub fn status_of(token: Option<&StoredToken>, settings: &TokenSettings) -> TokenStatus {
+    TokenStatus {
+        present: token.is_some(),
+        version: token.map_or(0, |t| t.version),
+        source: token.map(|t| t.source.clone()),
+        expires_at: token.and_then(|t| t.access_expires_at),
+        refresh_token_present: token.is_some_and(|t| t.refresh_token.is_some()),
+        refresh_expires_at: token.and_then(|t| refresh_expiry(t, settings)),
+        last_refresh_at: token.and_then(|t| t.last_refresh_at),
+        last_refresh_result: token.and_then(|t| t.last_refresh_result.clone()),
+        last_refresh_error: token.and_then(|t| t.last_refresh_error.clone()),
+        last_refresh_success_at: token.and_then(|t| t.last_refresh_success_at),
+        reauth_required: token.is_some_and(|t| t.reauth_required),
+    }
+}
+
+fn refresh_expiry(token: &StoredToken, settings: &TokenSettings) -> Option<DateTime<Utc>> {
+    token.refresh_token.as_ref()?;
+    Some(
+        token.refresh_issued_at?
+            + chrono::Duration::from_std(settings.refresh_token_lifetime).ok()?,
+    )
+}
+
+/// The stored pair, else the environment's bootstrap pair (stored now), else none.
 pub async fn bootstrap(
     store: &Store,
-    zalo: &crate::config::ZaloSettings,
+    zalo: &ZaloSettings,
+    now: DateTime<Utc>,
 ) -> Result<Option<StoredToken>, ActorProcessingErr> {
     if let Some(token) = store.load_token().await? {
         return Ok(Some(token));
@@ -97,21 +566,145 @@ pub async fn bootstrap(
         return Ok(None);
     };
     // The environment gives no expiry: assume a token issued now with Zalo's documented lifetime.
-    let expires_at = Utc::now() + chrono::Duration::from_std(zalo.bootstrap_token_lifetime)?;
-    let stored = store
-        .save_token(
-            access,
-            zalo.refresh_token.as_ref(),
-            Some(expires_at),
-            "environment",
-        )
-        .await?;
+    let pair = NewTokenPair {
+        access_token: access.clone(),
+        refresh_token: zalo.refresh_token.clone(),
+        access_expires_at: Some(now + chrono::Duration::from_std(zalo.bootstrap_token_lifetime)?),
+    };
+    let stored = store.save_token(&pair, "environment", now).await?;
     tracing::info!("stored the bootstrap Zalo token from the environment");
     Ok(Some(stored))
 }
 
-fn export_expiry(token: Option<&StoredToken>) {
-    if let Some(expires_at) = token.and_then(|t| t.access_expires_at) {
+/// Exports the token gauges (whenever a token is known).
+pub fn export(token: Option<&StoredToken>, settings: &TokenSettings) {
+    let Some(token) = token else { return };
+    if let Some(expires_at) = token.access_expires_at {
         metrics::gauge!(telemetry::TOKEN_EXPIRY).set(expires_at.timestamp() as f64);
     }
+    if let Some(at) = refresh_expiry(token, settings) {
+        metrics::gauge!(telemetry::REFRESH_TOKEN_EXPIRY).set(at.timestamp() as f64);
+    }
+    if let Some(at) = token.last_refresh_success_at {
+        metrics::gauge!(telemetry::TOKEN_LAST_REFRESH_SUCCESS).set(at.timestamp() as f64);
+    }
+    metrics::gauge!(telemetry::TOKEN_REAUTH_REQUIRED).set(if token.reauth_required {
+        1.0
+    } else {
+        0.0
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> TokenSettings {
+        TokenSettings {
+            refresh_margin: Duration::from_secs(18_000),
+            refresh_jitter: Duration::ZERO,
+            check_interval: Duration::from_secs(30),
+            retry_min: Duration::from_secs(5),
+            retry_max: Duration::from_secs(300),
+            lease: Duration::from_secs(60),
+            refresh_token_lifetime: Duration::from_secs(90 * 86_400),
+            oauth_state_ttl: Duration::from_secs(600),
+        }
+    }
+
+    #[test]
+    fn retry_delay_never_below_the_minimum_and_capped() {
+        let s = settings();
+        assert_eq!(retry_delay(&s, 0), Duration::from_secs(5));
+        assert_eq!(retry_delay(&s, 1), Duration::from_secs(5));
+        assert_eq!(retry_delay(&s, 2), Duration::from_secs(10));
+        assert_eq!(retry_delay(&s, 4), Duration::from_secs(40));
+        assert_eq!(retry_delay(&s, 30), Duration::from_secs(300));
+    }
+}
+
+// ===== Re-authorisation (PKCE) and import: shared by the CLI and the HTTP endpoints =====
+
+/// A permission URL for an OA admin to open, valid until `expires_at`.
+#[derive(Debug, Clone)]
+pub struct Authorization {
+    pub url: String,
+    pub state: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthorizationError {
+    #[error(
+        "zalo.redirect_uri (ZALO_REDIRECT_URI) is not set: it must be the OA callback URL, \
+             https://YOUR-DOMAIN/api/v1/zalo/oauth/callback"
+    )]
+    NoRedirectUri,
+    #[error("ZALO_APP_ID is not set")]
+    NoAppId,
+    #[error("unknown, used or expired state")]
+    BadState,
+    #[error("Zalo refused the authorisation code: {0}")]
+    Exchange(#[from] OAuthError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// Creates a `state` and a PKCE `code_verifier` (stored, expiring after `token.oauth_state_ttl`) and the
+/// permission URL carrying the matching `code_challenge`.
+pub async fn begin_authorization(
+    store: &Store,
+    zalo: &ZaloSettings,
+    token: &TokenSettings,
+    now: DateTime<Utc>,
+) -> Result<Authorization, AuthorizationError> {
+    let redirect_uri = zalo
+        .redirect_uri
+        .as_ref()
+        .ok_or(AuthorizationError::NoRedirectUri)?;
+    if zalo.app_id.is_empty() {
+        return Err(AuthorizationError::NoAppId);
+    }
+    let (verifier, challenge) = crate::zalo::oauth::pkce_pair();
+    let state = crate::zalo::oauth::new_state();
+    let expires_at = now + chrono::Duration::from_std(token.oauth_state_ttl).unwrap_or_default();
+    store
+        .create_oauth_state(&state, &verifier, now, expires_at)
+        .await?;
+    let url = crate::zalo::oauth::permission_url(
+        &zalo.oauth_url,
+        &zalo.app_id,
+        redirect_uri,
+        &challenge,
+        &state,
+    );
+    Ok(Authorization {
+        url,
+        state,
+        expires_at,
+    })
+}
+
+/// The callback: consumes `state` once, exchanges `code` with its verifier, stores the new pair (clearing
+/// the re-authorisation alarm). Nothing is stored for an unknown or expired state.
+pub async fn complete_authorization(
+    store: &Store,
+    oauth: &ZaloOAuth,
+    state: &str,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<StoredToken, AuthorizationError> {
+    let verifier = store
+        .take_oauth_state(state, now)
+        .await?
+        .ok_or(AuthorizationError::BadState)?;
+    let issued = oauth.exchange_code(code, &verifier).await?;
+    let pair = NewTokenPair {
+        access_token: issued.access_token,
+        refresh_token: Some(issued.refresh_token),
+        access_expires_at: Some(
+            now + chrono::Duration::from_std(issued.expires_in).unwrap_or_default(),
+        ),
+    };
+    Ok(store.save_token(&pair, "authorization", now).await?)
 }

@@ -12,6 +12,35 @@ use crate::actors::outbound::OutboundMsg;
 use crate::domain::UserId;
 use crate::reply::split::split_message;
 
+/// Admin endpoints exist only with a configured `ADMIN_TOKEN` (else 404) and need it as a bearer token
+/// (else 401), compared in constant time. Returns the refusal to send, if any.
+pub(super) fn refuse_unless_admin(
+    headers: &HeaderMap,
+    state: &HttpState,
+) -> Option<warp::reply::Response> {
+    let Some(expected) = &state.settings.server.admin_token else {
+        return Some(error_reply(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such endpoint",
+        ));
+    };
+    let given = headers
+        .get(warp::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if bool::from(given.as_bytes().ct_eq(expected.expose_secret().as_bytes())) {
+        None
+    } else {
+        Some(error_reply(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "missing or wrong bearer token",
+        ))
+    }
+}
+
 #[derive(Deserialize)]
 struct SendRequest {
     user_id: serde_json::Value,
@@ -27,20 +56,8 @@ where
     S: futures_util::Stream<Item = Result<B, warp::Error>>,
     B: bytes::Buf,
 {
-    let Some(expected) = &state.settings.server.admin_token else {
-        return error_reply(StatusCode::NOT_FOUND, "not_found", "no such endpoint");
-    };
-    let given = headers
-        .get(warp::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    if !bool::from(given.as_bytes().ct_eq(expected.expose_secret().as_bytes())) {
-        return error_reply(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "missing or wrong bearer token",
-        );
+    if let Some(denied) = refuse_unless_admin(&headers, &state) {
+        return denied;
     }
     let raw = match read_body(&headers, body, state.settings.server.body_limit_bytes).await {
         Ok(raw) => raw,

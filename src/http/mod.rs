@@ -3,6 +3,7 @@
 
 mod admin;
 mod health;
+mod token;
 mod webhook;
 
 use std::convert::Infallible;
@@ -28,6 +29,8 @@ pub struct HttpState {
     pub directory: Directory,
     pub root: ActorRef<SupervisorMsg>,
     pub metrics: PrometheusHandle,
+    pub http: reqwest::Client,
+    pub clock: crate::clock::SharedClock,
     /// False once shutdown has begun: the webhook answers 503 so Zalo redelivers to the next instance.
     pub accepting: Arc<AtomicBool>,
 }
@@ -51,6 +54,27 @@ pub fn routes(
         .and(with_state.clone())
         .then(admin::send);
 
+    let oauth_callback = warp::path!("api" / "v1" / "zalo" / "oauth" / "callback")
+        .and(warp::get())
+        .and(warp::query::<std::collections::HashMap<String, String>>())
+        .and(with_state.clone())
+        .then(token::callback);
+    let authorize_url = warp::path!("api" / "v1" / "zalo" / "token" / "authorize-url")
+        .and(warp::post())
+        .and(warp::header::headers_cloned())
+        .and(with_state.clone())
+        .then(token::authorize_url);
+    let token_refresh = warp::path!("api" / "v1" / "zalo" / "token" / "refresh")
+        .and(warp::post())
+        .and(warp::header::headers_cloned())
+        .and(with_state.clone())
+        .then(token::refresh);
+    let token_status = warp::path!("api" / "v1" / "zalo" / "token" / "status")
+        .and(warp::get())
+        .and(warp::header::headers_cloned())
+        .and(with_state.clone())
+        .then(token::status);
+
     let healthz = warp::path!("healthz")
         .and(warp::get())
         .map(|| json_reply(StatusCode::OK, json!({"status": "alive"})));
@@ -73,6 +97,14 @@ pub fn routes(
 
     webhook
         .or(send)
+        .unify()
+        .or(oauth_callback)
+        .unify()
+        .or(authorize_url)
+        .unify()
+        .or(token_refresh)
+        .unify()
+        .or(token_status)
         .unify()
         .or(healthz)
         .unify()

@@ -110,6 +110,13 @@ pub mod zalo_tokens {
         pub version: i64,
         pub source: String,
         pub updated_at: DateTimeUtc,
+        pub last_refresh_at: Option<DateTimeUtc>,
+        pub last_refresh_result: Option<String>,
+        pub last_refresh_error: Option<String>,
+        pub last_refresh_success_at: Option<DateTimeUtc>,
+        pub reauth_required: bool,
+        pub lease_owner: Option<String>,
+        pub lease_until: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -136,6 +143,26 @@ pub mod scam_reports {
         pub source: String,
         pub verified: bool,
         pub status: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod oauth_states {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "oauth_states")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub state: String,
+        pub code_verifier: String,
+        pub created_at: DateTimeUtc,
+        pub expires_at: DateTimeUtc,
+        pub used_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,8 +21,10 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::config::DatabaseSettings;
 use crate::domain::{HistoryTurn, OutboundState, UserId};
 use crate::scam::{EntityKind, ReportSummary};
+use crate::token_cipher::{self, TokenCipher};
 use entities::{
-    inbox_events, outbound_messages, scam_reports, zalo_messages, zalo_tokens, zalo_users,
+    inbox_events, oauth_states, outbound_messages, scam_reports, zalo_messages, zalo_tokens,
+    zalo_users,
 };
 
 /// The token row is a singleton: one OA per deployment.
@@ -38,6 +40,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub struct Store {
     db: DatabaseConnection,
     sqlite: bool,
+    cipher: Option<TokenCipher>,
 }
 
 impl std::fmt::Debug for Store {
@@ -122,15 +125,31 @@ pub struct StoredMessage {
     pub sent_at: DateTime<Utc>,
 }
 
-/// The OAuth token pair as stored. Debug is redacted by `SecretString`.
+/// The OAuth token pair as stored, with its refresh bookkeeping. Debug is redacted by `SecretString`.
 #[derive(Debug, Clone)]
 pub struct StoredToken {
     pub access_token: SecretString,
     pub refresh_token: Option<SecretString>,
     pub access_expires_at: Option<DateTime<Utc>>,
     pub refresh_issued_at: Option<DateTime<Utc>>,
+    /// Moves on with every write of a new pair; the compare-and-set key of every token write.
     pub version: i64,
     pub source: String,
+    pub last_refresh_at: Option<DateTime<Utc>>,
+    pub last_refresh_result: Option<String>,
+    pub last_refresh_error: Option<String>,
+    pub last_refresh_success_at: Option<DateTime<Utc>>,
+    pub reauth_required: bool,
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<DateTime<Utc>>,
+}
+
+/// A token pair to store.
+#[derive(Debug, Clone)]
+pub struct NewTokenPair {
+    pub access_token: SecretString,
+    pub refresh_token: Option<SecretString>,
+    pub access_expires_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]
@@ -163,7 +182,11 @@ impl Store {
             });
         }
         let db = Database::connect(opts).await?;
-        Ok(Self { db, sqlite })
+        Ok(Self {
+            db,
+            sqlite,
+            cipher: settings.token_cipher.clone(),
+        })
     }
 
     pub fn is_sqlite(&self) -> bool {
@@ -590,44 +613,70 @@ impl Store {
     }
 
     // ===== Tokens =====
+    //
+    // The token row is written only by compare-and-set statements on `version` (and the refresh lease), so
+    // several processes on one database never both spend a refresh token and never lose each other's writes.
 
     pub async fn load_token(&self) -> StoreResult<Option<StoredToken>> {
-        Ok(zalo_tokens::Entity::find_by_id(TOKEN_ROW_ID)
+        let Some(row) = zalo_tokens::Entity::find_by_id(TOKEN_ROW_ID)
             .one(&self.db)
             .await?
-            .map(|t| StoredToken {
-                access_token: SecretString::from(t.access_token),
-                refresh_token: t.refresh_token.map(SecretString::from),
-                access_expires_at: t.access_expires_at,
-                refresh_issued_at: t.refresh_issued_at,
-                version: t.version,
-                source: t.source,
-            }))
+        else {
+            return Ok(None);
+        };
+        let open = |v: &str| {
+            token_cipher::open(self.cipher.as_ref(), v)
+                .map(SecretString::from)
+                .map_err(|e| StoreError(DbErr::Custom(format!("zalo_tokens: {e}"))))
+        };
+        Ok(Some(StoredToken {
+            access_token: open(&row.access_token)?,
+            refresh_token: row.refresh_token.as_deref().map(open).transpose()?,
+            access_expires_at: row.access_expires_at,
+            refresh_issued_at: row.refresh_issued_at,
+            version: row.version,
+            source: row.source,
+            last_refresh_at: row.last_refresh_at,
+            last_refresh_result: row.last_refresh_result,
+            last_refresh_error: row.last_refresh_error,
+            last_refresh_success_at: row.last_refresh_success_at,
+            reauth_required: row.reauth_required,
+            lease_owner: row.lease_owner,
+            lease_until: row.lease_until,
+        }))
     }
 
-    /// Stores a token pair, bumping its version. Used for the bootstrap from the environment.
+    /// Stores a token pair obtained outside a refresh (bootstrap, import, re-authorisation): a new version,
+    /// the re-authorisation alarm cleared, any lease dropped.
     pub async fn save_token(
         &self,
-        access_token: &SecretString,
-        refresh_token: Option<&SecretString>,
-        access_expires_at: Option<DateTime<Utc>>,
+        pair: &NewTokenPair,
         source: &str,
+        now: DateTime<Utc>,
     ) -> StoreResult<StoredToken> {
         let txn = self.begin_write().await?;
         let existing = zalo_tokens::Entity::find_by_id(TOKEN_ROW_ID)
             .one(&txn)
             .await?;
-        let now = Utc::now();
         let version = existing.as_ref().map_or(1, |t| t.version + 1);
         let model = zalo_tokens::ActiveModel {
             id: Set(TOKEN_ROW_ID),
-            access_token: Set(access_token.expose_secret().to_string()),
-            refresh_token: Set(refresh_token.map(|r| r.expose_secret().to_string())),
-            access_expires_at: Set(access_expires_at),
-            refresh_issued_at: Set(refresh_token.map(|_| now)),
+            access_token: Set(self.seal(&pair.access_token)),
+            refresh_token: Set(pair.refresh_token.as_ref().map(|r| self.seal(r))),
+            access_expires_at: Set(pair.access_expires_at),
+            refresh_issued_at: Set(pair.refresh_token.as_ref().map(|_| now)),
             version: Set(version),
             source: Set(source.to_string()),
             updated_at: Set(now),
+            last_refresh_at: Set(existing.as_ref().and_then(|t| t.last_refresh_at)),
+            last_refresh_result: Set(existing
+                .as_ref()
+                .and_then(|t| t.last_refresh_result.clone())),
+            last_refresh_error: Set(existing.as_ref().and_then(|t| t.last_refresh_error.clone())),
+            last_refresh_success_at: Set(existing.as_ref().and_then(|t| t.last_refresh_success_at)),
+            reauth_required: Set(false),
+            lease_owner: Set(None),
+            lease_until: Set(None),
         };
         if existing.is_some() {
             model.update(&txn).await?;
@@ -635,14 +684,195 @@ impl Store {
             model.insert(&txn).await?;
         }
         txn.commit().await?;
-        Ok(StoredToken {
-            access_token: access_token.clone(),
-            refresh_token: refresh_token.cloned(),
-            access_expires_at,
-            refresh_issued_at: refresh_token.map(|_| now),
-            version,
-            source: source.to_string(),
+        Ok(self.load_token().await?.expect("just written"))
+    }
+
+    /// Takes the refresh lease for `version`: succeeds only if that version is still current and nobody else
+    /// holds an unexpired lease. The holder is the only process allowed to spend the refresh token.
+    pub async fn claim_refresh_lease(
+        &self,
+        version: i64,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        use sea_orm::sea_query::Condition;
+        let updated = zalo_tokens::Entity::update_many()
+            .col_expr(
+                zalo_tokens::Column::LeaseOwner,
+                Expr::value(owner.to_string()),
+            )
+            .col_expr(zalo_tokens::Column::LeaseUntil, Expr::value(until))
+            .filter(zalo_tokens::Column::Id.eq(TOKEN_ROW_ID))
+            .filter(zalo_tokens::Column::Version.eq(version))
+            .filter(
+                Condition::any()
+                    .add(zalo_tokens::Column::LeaseUntil.is_null())
+                    .add(zalo_tokens::Column::LeaseUntil.lt(now))
+                    .add(zalo_tokens::Column::LeaseOwner.eq(owner)),
+            )
+            .exec(&self.db)
+            .await?;
+        Ok(updated.rows_affected == 1)
+    }
+
+    /// Commits a refreshed pair in one statement: only the lease holder of `version` can, and the version
+    /// moves on, so the old refresh token is forgotten in the same write that stores the new one.
+    pub async fn commit_refresh(
+        &self,
+        version: i64,
+        owner: &str,
+        pair: &NewTokenPair,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let updated = zalo_tokens::Entity::update_many()
+            .col_expr(
+                zalo_tokens::Column::AccessToken,
+                Expr::value(self.seal(&pair.access_token)),
+            )
+            .col_expr(
+                zalo_tokens::Column::RefreshToken,
+                Expr::value(pair.refresh_token.as_ref().map(|r| self.seal(r))),
+            )
+            .col_expr(
+                zalo_tokens::Column::AccessExpiresAt,
+                Expr::value(pair.access_expires_at),
+            )
+            .col_expr(zalo_tokens::Column::RefreshIssuedAt, Expr::value(now))
+            .col_expr(zalo_tokens::Column::Version, Expr::value(version + 1))
+            .col_expr(zalo_tokens::Column::Source, Expr::value("refresh"))
+            .col_expr(zalo_tokens::Column::UpdatedAt, Expr::value(now))
+            .col_expr(zalo_tokens::Column::LastRefreshAt, Expr::value(now))
+            .col_expr(zalo_tokens::Column::LastRefreshResult, Expr::value("ok"))
+            .col_expr(
+                zalo_tokens::Column::LastRefreshError,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(zalo_tokens::Column::LastRefreshSuccessAt, Expr::value(now))
+            .col_expr(zalo_tokens::Column::ReauthRequired, Expr::value(false))
+            .col_expr(
+                zalo_tokens::Column::LeaseOwner,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                zalo_tokens::Column::LeaseUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(zalo_tokens::Column::Id.eq(TOKEN_ROW_ID))
+            .filter(zalo_tokens::Column::Version.eq(version))
+            .filter(zalo_tokens::Column::LeaseOwner.eq(owner))
+            .exec(&self.db)
+            .await?;
+        Ok(updated.rows_affected == 1)
+    }
+
+    /// Records a failed refresh and releases the lease (when `owner` holds it). `reauth_required` raises the
+    /// alarm that only a human re-consent clears.
+    pub async fn record_refresh_failure(
+        &self,
+        owner: &str,
+        result: &str,
+        error: &str,
+        reauth_required: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut update = zalo_tokens::Entity::update_many()
+            .col_expr(zalo_tokens::Column::LastRefreshAt, Expr::value(now))
+            .col_expr(
+                zalo_tokens::Column::LastRefreshResult,
+                Expr::value(result.to_string()),
+            )
+            .col_expr(
+                zalo_tokens::Column::LastRefreshError,
+                Expr::value(error.to_string()),
+            )
+            .col_expr(
+                zalo_tokens::Column::LeaseOwner,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                zalo_tokens::Column::LeaseUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            );
+        if reauth_required {
+            update = update.col_expr(zalo_tokens::Column::ReauthRequired, Expr::value(true));
+        }
+        update
+            .filter(zalo_tokens::Column::Id.eq(TOKEN_ROW_ID))
+            .filter(zalo_tokens::Column::LeaseOwner.eq(owner))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Drops a lease left by an interrupted refresh of `owner`.
+    pub async fn release_lease(&self, owner: &str) -> StoreResult<()> {
+        zalo_tokens::Entity::update_many()
+            .col_expr(
+                zalo_tokens::Column::LeaseOwner,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                zalo_tokens::Column::LeaseUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(zalo_tokens::Column::Id.eq(TOKEN_ROW_ID))
+            .filter(zalo_tokens::Column::LeaseOwner.eq(owner))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    // ===== OAuth re-authorisation states (PKCE) =====
+
+    pub async fn create_oauth_state(
+        &self,
+        state: &str,
+        code_verifier: &SecretString,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        oauth_states::ActiveModel {
+            state: Set(state.to_string()),
+            code_verifier: Set(self.seal(code_verifier)),
+            created_at: Set(now),
+            expires_at: Set(expires_at),
+            used_at: Set(None),
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    /// Consumes a state once: returns its code verifier if it exists, is unused and has not expired.
+    pub async fn take_oauth_state(
+        &self,
+        state: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<SecretString>> {
+        let updated = oauth_states::Entity::update_many()
+            .col_expr(oauth_states::Column::UsedAt, Expr::value(now))
+            .filter(oauth_states::Column::State.eq(state))
+            .filter(oauth_states::Column::UsedAt.is_null())
+            .filter(oauth_states::Column::ExpiresAt.gt(now))
+            .exec(&self.db)
+            .await?;
+        if updated.rows_affected != 1 {
+            return Ok(None);
+        }
+        let row = oauth_states::Entity::find_by_id(state.to_string())
+            .one(&self.db)
+            .await?;
+        row.map(|r| {
+            token_cipher::open(self.cipher.as_ref(), &r.code_verifier)
+                .map(SecretString::from)
+                .map_err(|e| StoreError(DbErr::Custom(format!("oauth_states: {e}"))))
         })
+        .transpose()
+    }
+
+    fn seal(&self, value: &SecretString) -> String {
+        token_cipher::seal(self.cipher.as_ref(), value.expose_secret())
     }
 
     // ===== Scam reports =====

@@ -4,4 +4,5 @@
 
 pub mod api;
 pub mod events;
+pub mod oauth;
 pub mod signature;

@@ -212,6 +212,8 @@ pub struct TestOptions {
     pub faults: Faults,
     /// Reuse this database instead of a fresh one (restart scenarios).
     pub database_url: Option<String>,
+    /// The wall clock the token keeper schedules by.
+    pub clock: Option<tradesphere::clock::ManualClock>,
     pub extra_env: Vec<(&'static str, String)>,
 }
 
@@ -294,6 +296,10 @@ pub async fn spawn_app_with(backend: &Backend, options: TestOptions) -> TestApp 
     env.insert("TRADESPHERE_LISTEN".into(), "127.0.0.1:0".into());
     env.insert("ZALO_APP_ID".into(), APP_ID.into());
     env.insert("ZALO_API_URL".into(), zalo.uri());
+    env.insert("ZALO_OAUTH_URL".into(), zalo.uri());
+    env.insert("ZALO_APP_SECRET".into(), APP_SECRET.into());
+    env.insert("TRADESPHERE__TOKEN__CHECK_INTERVAL_MS".into(), "50".into());
+    env.insert("TRADESPHERE__TOKEN__REFRESH_JITTER_SECS".into(), "0".into());
     env.insert("OPENAI_BASE_URL".into(), format!("{}/v1", openai.uri()));
     env.insert("TRADESPHERE__OUTBOUND__RETRY_BASE_MS".into(), "10".into());
     env.insert(
@@ -330,6 +336,9 @@ pub async fn spawn_app_with(backend: &Backend, options: TestOptions) -> TestApp 
         BuildOptions {
             faults: options.faults,
             delivery: None,
+            clock: options
+                .clock
+                .map(|c| std::sync::Arc::new(c) as tradesphere::clock::SharedClock),
         },
     )
     .await
@@ -387,6 +396,24 @@ impl TestApp {
 
     pub fn store(&self) -> &Store {
         self.app().store()
+    }
+
+    /// The token keeper's view of the token.
+    pub async fn token_status(&self) -> tradesphere::actors::token_keeper::TokenStatus {
+        use tradesphere::actors::token_keeper::TokenKeeperMsg;
+        let keeper = self
+            .app()
+            .directory()
+            .token_keeper()
+            .expect("token keeper running");
+        match keeper
+            .call(TokenKeeperMsg::Status, Some(Duration::from_secs(5)))
+            .await
+            .unwrap()
+        {
+            ractor::rpc::CallResult::Success(status) => status,
+            _ => panic!("no answer from the token keeper"),
+        }
     }
 
     /// Posts an event as Zalo would: signed when the app verifies signatures.
@@ -526,4 +553,93 @@ macro_rules! both_backends {
             )*
         }
     };
+}
+
+pub const APP_SECRET: &str = "test-app-secret";
+
+/// A fake Zalo OAuth server that rotates refresh tokens like the real one: each refresh token works once;
+/// using a spent or unknown one gets `{"error":-14014}` in an HTTP 200.
+#[derive(Clone, Default)]
+pub struct FakeOAuth {
+    inner: std::sync::Arc<std::sync::Mutex<FakeOAuthState>>,
+}
+
+#[derive(Default)]
+struct FakeOAuthState {
+    valid_refresh: std::collections::HashSet<String>,
+    issued: u32,
+    /// Form bodies of every token request, in order.
+    requests: Vec<HashMap<String, String>>,
+    /// Authorization codes accepted, with the challenge their verifier must match.
+    codes: HashMap<String, ()>,
+}
+
+impl FakeOAuth {
+    /// Mounts the token endpoint on `server`, with `initial_refresh` as the one valid refresh token.
+    pub async fn mount(server: &MockServer, initial_refresh: &str, delay: Duration) -> Self {
+        let fake = FakeOAuth::default();
+        fake.inner
+            .lock()
+            .unwrap()
+            .valid_refresh
+            .insert(initial_refresh.to_string());
+        let state = fake.clone();
+        Mock::given(method("POST"))
+            .and(path("/v4/oa/access_token"))
+            .and(wiremock::matchers::header("secret_key", APP_SECRET))
+            .respond_with(move |req: &Request| {
+                let form: HashMap<String, String> = url::form_urlencoded::parse(&req.body)
+                    .into_owned()
+                    .collect();
+                let mut s = state.inner.lock().unwrap();
+                s.requests.push(form.clone());
+                let ok = match form.get("grant_type").map(String::as_str) {
+                    Some("refresh_token") => form
+                        .get("refresh_token")
+                        .is_some_and(|r| s.valid_refresh.remove(r)),
+                    Some("authorization_code") => form
+                        .get("code")
+                        .is_some_and(|c| s.codes.remove(c).is_some()),
+                    _ => false,
+                };
+                if !ok || form.get("app_id").map(String::as_str) != Some(APP_ID) {
+                    return ResponseTemplate::new(200).set_delay(delay).set_body_json(
+                        json!({"error": -14014, "error_name": "Invalid refresh token"}),
+                    );
+                }
+                s.issued += 1;
+                let n = s.issued;
+                s.valid_refresh.insert(format!("ref-{n}"));
+                ResponseTemplate::new(200)
+                    .set_delay(delay)
+                    .set_body_json(json!({
+                        "access_token": format!("acc-{n}"),
+                        "refresh_token": format!("ref-{n}"),
+                        "expires_in": "90000"
+                    }))
+            })
+            .mount(server)
+            .await;
+        fake
+    }
+
+    pub fn accept_code(&self, code: &str) {
+        self.inner
+            .lock()
+            .unwrap()
+            .codes
+            .insert(code.to_string(), ());
+    }
+
+    pub fn requests(&self) -> Vec<HashMap<String, String>> {
+        self.inner.lock().unwrap().requests.clone()
+    }
+
+    pub fn refresh_requests(&self) -> Vec<String> {
+        self.requests()
+            .into_iter()
+            .filter(|f| f.get("grant_type").map(String::as_str) == Some("refresh_token"))
+            .filter_map(|f| f.get("refresh_token").cloned())
+            .collect()
+    }
 }

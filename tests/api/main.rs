@@ -9,4 +9,5 @@ mod conversation;
 mod health;
 mod outbound;
 mod supervision;
+mod token;
 mod webhook;

@@ -245,7 +245,7 @@ mod tests {
     fn pkce_matches_the_rfc_7636_example() {
         // RFC 7636 appendix B.
         assert_eq!(
-            code_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_Wl1NGRVbTbtY"),
+            code_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
         let (verifier, challenge) = pkce_pair();

@@ -9,11 +9,21 @@ fn tradesphere(
     stdin: Option<&str>,
     env: &[(&str, &str)],
 ) -> Output {
-    let db = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
+    tradesphere_in(dir.path(), args, stdin, env)
+}
+
+/// Runs the binary in `dir` with a clean environment, an SQLite database there and `env` on top.
+fn tradesphere_in(
+    dir: &std::path::Path,
+    args: &[&str],
+    stdin: Option<&str>,
+    env: &[(&str, &str)],
+) -> Output {
+    let db = format!("sqlite://{}?mode=rwc", dir.join("cli.db").display());
     let mut command = Command::new(env!("CARGO_BIN_EXE_tradesphere"));
     command
         .args(args)
-        .current_dir(dir.path())
+        .current_dir(dir)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATABASE_URL", db)
@@ -180,4 +190,110 @@ fn every_command_has_help() {
         assert!(output.status.success(), "{args:?}");
         assert!(stdout(&output).contains("Usage"), "{args:?}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_commands_import_status_refresh_and_authorize_url() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let dir = tempfile::tempdir().unwrap();
+    let oauth = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v4/oa/access_token"))
+        .and(wiremock::matchers::header("secret_key", "cli-secret"))
+        .and(wiremock::matchers::body_string_contains("refresh_token=imported-refresh"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "access_token": "fresh-access", "refresh_token": "fresh-refresh", "expires_in": 90000})))
+        .expect(1)
+        .mount(&oauth)
+        .await;
+    let env = [
+        ("ZALO_OAUTH_URL", oauth.uri()),
+        ("ZALO_APP_ID", "123".to_string()),
+        ("ZALO_APP_SECRET", "cli-secret".to_string()),
+    ];
+    let dir_path = dir.path().to_path_buf();
+    let run = |args: Vec<&'static str>, extra: Vec<(&'static str, String)>| {
+        let dir_path = dir_path.clone();
+        let mut all: Vec<(&'static str, String)> = env.to_vec();
+        all.extend(extra);
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let env: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                tradesphere_in(&dir_path, &args, None, &env)
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let status = run(vec!["token", "status"], vec![]).await;
+    assert!(
+        stdout(&status).contains("token: none"),
+        "{}",
+        stdout(&status)
+    );
+
+    let import = run(
+        vec![
+            "token",
+            "import",
+            "--access-token",
+            "imported-access",
+            "--refresh-token",
+            "imported-refresh",
+        ],
+        vec![],
+    )
+    .await;
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    assert!(stdout(&import).contains("imported: version 1"));
+    assert!(
+        !stdout(&import).contains("imported-access"),
+        "secrets are not echoed"
+    );
+
+    let refresh = run(vec!["token", "refresh"], vec![]).await;
+    assert!(
+        refresh.status.success(),
+        "{}{}",
+        stdout(&refresh),
+        String::from_utf8_lossy(&refresh.stderr)
+    );
+    let status = run(vec!["token", "status"], vec![]).await;
+    let out = stdout(&status);
+    assert!(
+        out.contains("version 2") && out.contains("source refresh"),
+        "{out}"
+    );
+    assert!(
+        out.contains("last refresh:") && out.contains("(ok"),
+        "{out}"
+    );
+    assert!(out.contains("state: ok"), "{out}");
+    assert!(!out.contains("fresh-access"), "no secret in the status");
+
+    let no_redirect = run(vec!["token", "authorize-url"], vec![]).await;
+    assert!(!no_redirect.status.success());
+    assert!(String::from_utf8_lossy(&no_redirect.stderr).contains("redirect_uri"));
+    let url = run(
+        vec!["token", "authorize-url"],
+        vec![(
+            "ZALO_REDIRECT_URI",
+            "https://bot.example/api/v1/zalo/oauth/callback".into(),
+        )],
+    )
+    .await;
+    let out = stdout(&url);
+    assert!(
+        out.contains("/v4/oa/permission?app_id=123&redirect_uri="),
+        "{out}"
+    );
+    assert!(
+        out.contains("code_challenge=") && out.contains("state="),
+        "{out}"
+    );
 }

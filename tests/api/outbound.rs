@@ -81,7 +81,8 @@ async fn transient_errors_are_retried_then_sent_once(backend: Backend) {
     app.shutdown().await;
 }
 
-async fn rejected_token_is_refreshed_and_retried_once(backend: Backend) {
+async fn rejected_token_without_a_refresh_token_fails_and_raises_the_alarm(backend: Backend) {
+    // Only an access token was configured: when Zalo rejects it, there is nothing to refresh with.
     let app = spawn_app_with(
         &backend,
         TestOptions {
@@ -96,21 +97,21 @@ async fn rejected_token_is_refreshed_and_retried_once(backend: Backend) {
             ResponseTemplate::new(200)
                 .set_body_json(json!({"error": -216, "message": "Access token is invalid"})),
         )
-        .up_to_n_times(1)
         .with_priority(1)
         .mount(&app.zalo)
         .await;
     let user = user_id();
     app.post_event(&text_event(&user, "/help")).await;
     let part = &app.replies_for(&user, 1).await[0];
-    assert_eq!(part.state, OutboundState::Sent);
-    let requests = app.zalo.received_requests().await.unwrap();
-    assert_eq!(requests.len(), 2);
-    assert!(
-        requests
-            .iter()
-            .all(|r| r.headers.get("access_token").unwrap() == ZALO_TOKEN)
+    assert_eq!(part.state, OutboundState::Failed);
+    assert_eq!(part.error_code, Some(-216));
+    assert_eq!(
+        app.zalo_sends().await.len(),
+        1,
+        "no resend without a newer token"
     );
+    let status = app.token_status().await;
+    assert!(status.reauth_required, "the keeper asks for a human");
     app.shutdown().await;
 }
 
@@ -145,6 +146,6 @@ async fn timeouts_are_ambiguous_and_never_resent(backend: Backend) {
 both_backends!(
     zalo_error_in_a_200_is_a_failure_and_not_retried,
     transient_errors_are_retried_then_sent_once,
-    rejected_token_is_refreshed_and_retried_once,
+    rejected_token_without_a_refresh_token_fails_and_raises_the_alarm,
     timeouts_are_ambiguous_and_never_resent,
 );

@@ -461,7 +461,49 @@ async fn pkce_reauthorisation_end_to_end(backend: Backend) {
     app.shutdown().await;
 }
 
+async fn tokens_can_be_encrypted_at_rest(backend: Backend) {
+    let key = tradesphere::token_cipher::TokenCipher::generate_key();
+    let clock = ManualClock::starting_now();
+    let (server, oauth) = oauth_server("ref-0", Duration::ZERO).await;
+    let mut options = with_tokens(&clock, 3600, &server);
+    options.extra_env.push(("TRADESPHERE_TOKEN_KEY", key));
+    let app = spawn_app_with(&backend, options).await;
+    wait_for_version(&app, 2).await;
+    assert_eq!(
+        oauth.refresh_requests(),
+        ["ref-0"],
+        "the decrypted refresh token was sent"
+    );
+    let db = sea_orm::Database::connect(app.database_url.as_str())
+        .await
+        .unwrap();
+    use sea_orm::ConnectionTrait;
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT access_token, refresh_token FROM zalo_tokens",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let access: String = row.try_get("", "access_token").unwrap();
+    let refresh: String = row.try_get("", "refresh_token").unwrap();
+    assert!(access.starts_with("enc:v1:") && refresh.starts_with("enc:v1:"));
+    assert!(!access.contains("acc-1") && !refresh.contains("ref-1"));
+    let user = user_id();
+    app.post_event(&text_event(&user, "/help")).await;
+    app.replies_for(&user, 1).await;
+    let sends = app.zalo.received_requests().await.unwrap();
+    let send = sends
+        .iter()
+        .find(|r| r.url.path() == "/v3.0/oa/message/cs")
+        .unwrap();
+    assert_eq!(send.headers.get("access_token").unwrap(), "acc-1");
+    app.shutdown().await;
+}
+
 both_backends!(
+    tokens_can_be_encrypted_at_rest,
     refresh_rotates_through_several_lifetimes_and_restarts,
     refreshes_at_once_when_started_inside_the_margin,
     many_rejections_cause_exactly_one_refresh,

@@ -185,7 +185,7 @@ impl Actor for TokenKeeperActor {
                 }
             }
             TokenKeeperMsg::Tick => tick(&myself, state).await,
-            TokenKeeperMsg::RefreshDone(outcome) => refresh_done(&myself, state, outcome).await,
+            TokenKeeperMsg::RefreshDone(outcome) => refresh_done(state, outcome).await,
             TokenKeeperMsg::Reload => {
                 if let Ok(stored) = state.deps.store.load_token().await {
                     adopt(state, stored);
@@ -329,13 +329,11 @@ fn start_refresh(myself: &ActorRef<TokenKeeperMsg>, state: &mut TokenKeeperState
     });
 }
 
-async fn refresh_done(
-    myself: &ActorRef<TokenKeeperMsg>,
-    state: &mut TokenKeeperState,
-    outcome: RefreshOutcome,
-) {
+async fn refresh_done(state: &mut TokenKeeperState, outcome: RefreshOutcome) {
     state.refreshing = false;
     let now = state.clock.now();
+    // After a lost race the winner's pair is on its way: waiters keep waiting for it (adopted at a tick).
+    let keep_waiting = matches!(outcome, RefreshOutcome::LostRace);
     let result = match outcome {
         RefreshOutcome::Refreshed(stored) => {
             metrics::counter!(telemetry::TOKEN_REFRESH, "result" => "ok").increment(1);
@@ -391,15 +389,16 @@ async fn refresh_done(
         }
     };
     // Waiters still holding the current version get it (a failed refresh has nothing newer to give).
-    let access = state.access();
-    for waiter in state.waiters.drain(..) {
-        let _ = waiter.send(access.clone());
+    if !keep_waiting {
+        let access = state.access();
+        for waiter in state.waiters.drain(..) {
+            let _ = waiter.send(access.clone());
+        }
     }
     let status = status_of(state.current.as_ref(), &state.deps.settings.token);
     for waiter in state.manual_waiters.drain(..) {
         let _ = waiter.send(result.clone().map(|()| status.clone()));
     }
-    let _ = myself;
 }
 
 /// `retry_min · 2^(n−1)`, capped at `retry_max`.

@@ -4,7 +4,7 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use tradesphere::domain::HistoryTurn;
-use tradesphere::llm::prompt::build_messages;
+use tradesphere::llm::prompt::{Facts, PromptInput, build_messages};
 use tradesphere::reply::split::split_message;
 use tradesphere::scam::extract::extract;
 use tradesphere::zalo::{events, signature};
@@ -68,8 +68,18 @@ fn bench(c: &mut Criterion) {
             content: format!("tin nhắn số {i} trong lịch sử"),
         })
         .collect();
+    let messages = vec![PASTED.to_string()];
+    let facts = Facts::default();
     c.bench_function("prompt/build_10_turns", |b| {
-        b.iter(|| build_messages(black_box("Bạn là trợ lý chống lừa đảo."), &history, PASTED))
+        b.iter(|| {
+            build_messages(black_box(&PromptInput {
+                system_prompt: "Bạn là trợ lý chống lừa đảo.",
+                history: &history,
+                user_messages: &messages,
+                facts: &facts,
+                history_token_budget: 1500,
+            }))
+        })
     });
 }
 

@@ -50,6 +50,11 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Human handoff: users the bot stays silent for because an OA admin answered them.
+    Handoff {
+        #[command(subcommand)]
+        command: HandoffCommand,
+    },
     /// Scam-report database commands.
     Scam {
         #[command(subcommand)]
@@ -76,6 +81,14 @@ pub enum TokenCommand {
     },
     /// Create a PKCE re-authorisation and print the permission URL for an OA admin to open (valid 10 min).
     AuthorizeUrl,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HandoffCommand {
+    /// List active pauses.
+    List,
+    /// End a user's pause now: the bot answers them again.
+    Clear { user: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -139,6 +152,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Chat { user } => chat(settings, &user).await,
         Command::Send { user, text } => send(settings, &user, &text).await,
         Command::Token { command } => token_command(settings, command).await,
+        Command::Handoff { command } => handoff_command(settings, command).await,
         Command::Scam {
             command:
                 ScamCommand::Import {
@@ -453,6 +467,30 @@ fn print_status(status: &crate::actors::token_keeper::TokenStatus, env_pending: 
             "ok"
         }
     );
+}
+
+async fn handoff_command(settings: Settings, command: HandoffCommand) -> anyhow::Result<()> {
+    let store = open_store(&settings).await?;
+    match command {
+        HandoffCommand::List => {
+            let pauses = store.active_pauses(chrono::Utc::now()).await?;
+            if pauses.is_empty() {
+                println!("no active pauses");
+            }
+            for (user, until, reason) in pauses {
+                println!("{user}\tuntil {until}\t{reason}");
+            }
+        }
+        HandoffCommand::Clear { user } => {
+            let user = UserId::parse(user).map_err(anyhow::Error::msg)?;
+            if store.clear_pause(&user).await? {
+                println!("pause cleared: the bot answers this user again");
+            } else {
+                println!("this user had no pause");
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn scam_import(

@@ -64,6 +64,7 @@ pub struct Settings {
     pub intake: IntakeSettings,
     pub supervisor: SupervisorSettings,
     pub token: TokenSettings,
+    pub handoff: HandoffSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -170,8 +171,20 @@ pub struct LlmSettings {
     pub max_tokens: u32,
     pub temperature: f32,
     pub history_messages: usize,
+    pub history_token_budget: usize,
     pub max_concurrency: usize,
     pub system_prompt: String,
+    pub max_retries: u32,
+    pub retry_base: Duration,
+    pub debounce: Duration,
+    pub max_answer_chars: usize,
+    pub budget: crate::llm::budget::BudgetSettings,
+    pub breaker: crate::llm::breaker::BreakerSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct HandoffSettings {
+    pub pause: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -207,6 +220,7 @@ struct Raw {
     intake: RawIntake,
     supervisor: RawSupervisor,
     token: RawToken,
+    handoff: RawHandoff,
 }
 
 #[derive(Deserialize)]
@@ -274,8 +288,23 @@ struct RawLlm {
     max_tokens: u32,
     temperature: f32,
     history_messages: usize,
+    history_token_budget: usize,
     max_concurrency: usize,
     system_prompt: String,
+    max_retries: u32,
+    retry_base_ms: u64,
+    debounce_ms: u64,
+    max_answer_chars: usize,
+    user_requests_per_minute: u32,
+    user_tokens_per_day: u64,
+    global_tokens_per_day: u64,
+    breaker_failure_threshold: u32,
+    breaker_cooldown_secs: u64,
+}
+
+#[derive(Deserialize)]
+struct RawHandoff {
+    pause_minutes: u64,
 }
 
 #[derive(Deserialize)]
@@ -477,8 +506,25 @@ impl Settings {
                 max_tokens: raw.llm.max_tokens,
                 temperature: raw.llm.temperature,
                 history_messages: raw.llm.history_messages,
+                history_token_budget: raw.llm.history_token_budget,
                 max_concurrency: raw.llm.max_concurrency,
                 system_prompt: raw.llm.system_prompt.trim().to_string(),
+                max_retries: raw.llm.max_retries,
+                retry_base: Duration::from_millis(raw.llm.retry_base_ms),
+                debounce: Duration::from_millis(raw.llm.debounce_ms),
+                max_answer_chars: raw.llm.max_answer_chars.max(100),
+                budget: crate::llm::budget::BudgetSettings {
+                    user_requests_per_minute: raw.llm.user_requests_per_minute,
+                    user_tokens_per_day: raw.llm.user_tokens_per_day,
+                    global_tokens_per_day: raw.llm.global_tokens_per_day,
+                },
+                breaker: crate::llm::breaker::BreakerSettings {
+                    failure_threshold: raw.llm.breaker_failure_threshold.max(1),
+                    cooldown: Duration::from_secs(raw.llm.breaker_cooldown_secs),
+                },
+            },
+            handoff: HandoffSettings {
+                pause: Duration::from_secs(raw.handoff.pause_minutes * 60),
             },
             conversation: ConversationSettings {
                 idle_timeout: Duration::from_secs(raw.conversation.idle_timeout_secs.max(1)),

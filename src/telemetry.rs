@@ -18,6 +18,9 @@ pub const OUTBOUND_SENDS: &str = "tradesphere_outbound_sends_total";
 pub const OUTBOUND_DURATION: &str = "tradesphere_outbound_send_duration_seconds";
 pub const LLM_REQUESTS: &str = "tradesphere_llm_requests_total";
 pub const LLM_DURATION: &str = "tradesphere_llm_request_duration_seconds";
+pub const LLM_TOKENS: &str = "tradesphere_llm_tokens_total";
+pub const LLM_BUDGET_REMAINING: &str = "tradesphere_llm_global_budget_remaining_tokens";
+pub const HANDOFF_PAUSED: &str = "tradesphere_handoff_paused_messages_total";
 pub const SCAM_LOOKUPS: &str = "tradesphere_scam_lookups_total";
 pub const ACTOR_RESTARTS: &str = "tradesphere_actor_restarts_total";
 pub const CONVERSATION_ACTORS: &str = "tradesphere_conversation_actors";
@@ -222,9 +225,36 @@ fn describe_and_preinitialise() {
     for result in ["sent", "console", "retried", "failed", "ambiguous"] {
         counter!(OUTBOUND_SENDS, "result" => result).increment(0);
     }
-    for result in ["ok", "error", "timeout", "not_configured"] {
+    for result in [
+        "ok",
+        "error",
+        "timeout",
+        "not_configured",
+        "rate_limited",
+        "budget_exhausted",
+        "breaker_open",
+    ] {
         counter!(LLM_REQUESTS, "result" => result).increment(0);
     }
+    describe_counter!(
+        LLM_TOKENS,
+        Unit::Count,
+        "LLM tokens used, by kind (prompt, completion)"
+    );
+    describe_gauge!(
+        LLM_BUDGET_REMAINING,
+        Unit::Count,
+        "Tokens left in today's global LLM budget (Vietnam day)"
+    );
+    describe_counter!(
+        HANDOFF_PAUSED,
+        Unit::Count,
+        "User messages left to a human because an OA admin is talking to the user"
+    );
+    for kind in ["prompt", "completion"] {
+        counter!(LLM_TOKENS, "kind" => kind).increment(0);
+    }
+    counter!(HANDOFF_PAUSED).increment(0);
     for kind in crate::scam::EntityKind::ALL {
         for verdict in ["reported", "not_reported"] {
             counter!(SCAM_LOOKUPS, "kind" => kind.as_str(), "verdict" => verdict).increment(0);

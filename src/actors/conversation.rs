@@ -2,20 +2,21 @@
 //! scam check, LLM answer), and commits both sides of the chat plus the queued reply in one transaction.
 
 use std::collections::VecDeque;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 
 use super::conversations::{ConversationsMsg, Inbound};
-use super::llm::{LlmAnswer, LlmMsg};
+use super::llm::{AnswerSource, LlmAnswer, LlmMsg};
 use super::outbound::OutboundMsg;
 use super::scam::ScamMsg;
 use super::{Deps, ask};
 use crate::domain::UserId;
 use crate::faults::FaultPoint;
+use crate::llm::prompt::Facts;
 use crate::reply::{split::split_message, templates};
 use crate::scam::Finding;
-use crate::store::{ChatLine, Completion};
+use crate::store::{ChatLine, Completion, QueuedOutbound};
 use crate::telemetry;
 use crate::zalo::events::{EventKind, UserMessageKind};
 
@@ -37,19 +38,46 @@ pub struct ConversationState {
     deps: Deps,
     processed: u64,
     recent: VecDeque<i64>,
+    /// Messages waiting for the debounce window to close, answered together with one model call.
+    burst: Vec<BurstMessage>,
+    burst_started: Option<Instant>,
+    /// Only the newest scheduled flush fires, so each new message extends the window.
+    flush_seq: u64,
+    /// The user's latest scam check, given to the model as facts for follow-up questions ("so what now?").
+    last_findings: Option<(Instant, Vec<Finding>)>,
+}
+
+/// How long a scam check stays relevant as facts for the conversation.
+const FINDINGS_RELEVANCE: Duration = Duration::from_secs(30 * 60);
+
+struct BurstMessage {
+    inbox_id: i64,
+    event_key: String,
+    line: ChatLine,
+    text: String,
 }
 
 pub enum ConversationMsg {
     Handle(Box<Inbound>),
     /// Sent `idle_timeout` after an event; if nothing was processed since, the manager is told.
     IdleCheck(u64),
+    /// The debounce window of the burst numbered so has closed.
+    Flush(u64),
 }
 
+/// A burst is answered at the latest after this many messages or this many debounce windows.
+const MAX_BURST: usize = 8;
+const MAX_BURST_WINDOWS: u32 = 4;
+
 /// What to answer, and how the event is recorded.
-struct Decision {
-    user_message: Option<ChatLine>,
-    reply: Option<String>,
-    outcome: &'static str,
+enum Decision {
+    Now {
+        user_message: Option<ChatLine>,
+        reply: Option<String>,
+        outcome: &'static str,
+    },
+    /// Goes to the model, together with the rest of a quick burst.
+    Model { line: ChatLine, text: String },
 }
 
 impl Actor for ConversationActor {
@@ -69,6 +97,10 @@ impl Actor for ConversationActor {
             deps: args.deps,
             processed: 0,
             recent: VecDeque::with_capacity(RECENT_IDS),
+            burst: Vec::new(),
+            burst_started: None,
+            flush_seq: 0,
+            last_findings: None,
         })
     }
 
@@ -82,7 +114,7 @@ impl Actor for ConversationActor {
             ConversationMsg::Handle(inbound) => {
                 state.deps.faults.trip(FaultPoint::Conversation);
                 if !state.recent.contains(&inbound.inbox_id) {
-                    handle_event(state, &inbound).await?;
+                    handle_event(&myself, state, &inbound).await?;
                     if state.recent.len() == RECENT_IDS {
                         state.recent.pop_front();
                     }
@@ -94,8 +126,13 @@ impl Actor for ConversationActor {
                     ConversationMsg::IdleCheck(processed)
                 });
             }
+            ConversationMsg::Flush(seq) => {
+                if seq == state.flush_seq {
+                    flush_burst(state).await?;
+                }
+            }
             ConversationMsg::IdleCheck(processed) => {
-                if processed == state.processed {
+                if processed == state.processed && state.burst.is_empty() {
                     let _ = state.manager.cast(ConversationsMsg::Idle {
                         user: state.user.clone(),
                         child: myself.get_id(),
@@ -109,11 +146,13 @@ impl Actor for ConversationActor {
 }
 
 async fn handle_event(
+    myself: &ActorRef<ConversationMsg>,
     state: &mut ConversationState,
     inbound: &Inbound,
 ) -> Result<(), ActorProcessingErr> {
-    let store = &state.deps.store;
-    let user = &state.user;
+    let store = state.deps.store.clone();
+    let user = state.user.clone();
+    let (store, user) = (&store, &user);
     let Some(attempt) = store.begin_attempt(inbound.inbox_id).await? else {
         return Ok(()); // handled already (a re-delivered duplicate)
     };
@@ -137,7 +176,7 @@ async fn handle_event(
         }
         EventKind::Follow => {
             store.touch_user(user, Some(true)).await?;
-            Decision {
+            Decision::Now {
                 user_message: None,
                 reply: Some(templates::WELCOME.to_string()),
                 outcome: "welcome",
@@ -172,8 +211,37 @@ async fn handle_event(
         }
     };
 
-    let reply_parts = decision
-        .reply
+    let (user_message, reply, outcome) = match decision {
+        Decision::Model { line, text } => {
+            state.burst.push(BurstMessage {
+                inbox_id: inbound.inbox_id,
+                event_key: inbound.event_key.clone(),
+                line,
+                text,
+            });
+            let started = *state.burst_started.get_or_insert_with(Instant::now);
+            let debounce = state.deps.settings.llm.debounce;
+            if debounce.is_zero()
+                || state.burst.len() >= MAX_BURST
+                || started.elapsed() >= debounce * MAX_BURST_WINDOWS
+            {
+                flush_burst(state).await?;
+            } else {
+                state.flush_seq += 1;
+                let seq = state.flush_seq;
+                myself.send_after(debounce, move || ConversationMsg::Flush(seq));
+            }
+            return Ok(());
+        }
+        Decision::Now {
+            user_message,
+            reply,
+            outcome,
+        } => (user_message, reply, outcome),
+    };
+    // Anything answered now must not overtake messages still waiting in a burst.
+    flush_burst(state).await?;
+    let reply_parts = reply
         .as_deref()
         .map(|r| split_message(r, state.deps.settings.outbound.max_message_chars))
         .unwrap_or_default();
@@ -181,23 +249,99 @@ async fn handle_event(
         inbox_id: inbound.inbox_id,
         event_key: inbound.event_key.clone(),
         user: user.clone(),
-        user_message: decision.user_message,
+        user_message,
         reply_parts,
-        outcome: decision.outcome,
+        outcome,
     };
     if let Some(queued) = store.complete_event(completion).await? {
-        metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => decision.outcome).increment(1);
-        tracing::info!(user = %user.short_hash(), outcome = decision.outcome, parts = queued.len(), "event handled");
-        if !queued.is_empty() {
-            match state.deps.directory.outbound() {
-                Some(outbound) => {
-                    let _ = outbound.cast(OutboundMsg::Enqueue(queued));
-                }
-                // Queued in the database: the outbound actor sends it when it (re)starts.
-                None => tracing::warn!("outbound actor not running; reply stays queued"),
-            }
+        metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => outcome).increment(1);
+        tracing::info!(user = %user.short_hash(), outcome, parts = queued.len(), "event handled");
+        send(state, queued);
+    }
+    Ok(())
+}
+
+fn send(state: &ConversationState, queued: Vec<QueuedOutbound>) {
+    if queued.is_empty() {
+        return;
+    }
+    match state.deps.directory.outbound() {
+        Some(outbound) => {
+            let _ = outbound.cast(OutboundMsg::Enqueue(queued));
+        }
+        // Queued in the database: the outbound actor sends it when it (re)starts.
+        None => tracing::warn!("outbound actor not running; reply stays queued"),
+    }
+}
+
+/// Answers the waiting burst with one model call: every message is recorded, the last one carries the reply.
+async fn flush_burst(state: &mut ConversationState) -> Result<(), ActorProcessingErr> {
+    if state.burst.is_empty() {
+        return Ok(());
+    }
+    state.burst_started = None;
+    let burst = std::mem::take(&mut state.burst);
+    let limit = state.deps.settings.llm.history_messages as u64;
+    let history = state.deps.store.recent_history(&state.user, limit).await?;
+    let llm_timeout = state.deps.settings.llm.timeout * 3 + Duration::from_secs(5);
+    let user_messages: Vec<String> = burst.iter().map(|m| m.text.clone()).collect();
+    let user = state.user.clone();
+    let facts = Facts {
+        findings: state
+            .last_findings
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < FINDINGS_RELEVANCE)
+            .map(|(_, f)| f.clone())
+            .unwrap_or_default(),
+        signals: Vec::new(),
+    };
+    let answer: LlmAnswer = ask(
+        || state.deps.directory.llm(),
+        "llm",
+        |reply| LlmMsg::Complete {
+            user: user.clone(),
+            history: history.clone(),
+            user_messages: user_messages.clone(),
+            facts: facts.clone(),
+            reply,
+        },
+        llm_timeout,
+    )
+    .await?;
+    let outcome = match answer.source {
+        AnswerSource::Model => "llm",
+        AnswerSource::Limited(_) => "llm_limited",
+        _ => "llm_fallback",
+    };
+    let parts = split_message(&answer.text, state.deps.settings.outbound.max_message_chars);
+    let last = burst.len() - 1;
+    let completions = burst
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| Completion {
+            inbox_id: m.inbox_id,
+            event_key: m.event_key,
+            user: user.clone(),
+            user_message: Some(m.line),
+            reply_parts: if i == last { parts.clone() } else { Vec::new() },
+            outcome: if i == last { outcome } else { "llm_merged" },
+        })
+        .collect::<Vec<_>>();
+    let merged = completions.len();
+    for (queued, outcome) in state
+        .deps
+        .store
+        .complete_events(completions)
+        .await?
+        .into_iter()
+        .zip((0..merged).map(|i| if i == last { outcome } else { "llm_merged" }))
+    {
+        if let Some(queued) = queued {
+            metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => outcome).increment(1);
+            send(state, queued);
         }
     }
+    tracing::info!(user = %user.short_hash(), messages = merged, outcome, "answered by the model path");
     Ok(())
 }
 
@@ -232,7 +376,7 @@ fn message_text(inbound: &Inbound) -> String {
 }
 
 async fn decide_user_message(
-    state: &ConversationState,
+    state: &mut ConversationState,
     kind: UserMessageKind,
     inbound: &Inbound,
 ) -> Result<Decision, ActorProcessingErr> {
@@ -249,15 +393,31 @@ async fn decide_user_message(
         },
         message_type: kind.as_str().to_string(),
     };
+    let now = state.deps.clock.now();
+    if state
+        .deps
+        .store
+        .paused_until(&state.user, now)
+        .await?
+        .is_some()
+    {
+        // An OA admin is talking to this user: record, stay silent.
+        metrics::counter!(telemetry::HANDOFF_PAUSED).increment(1);
+        return Ok(Decision::Now {
+            user_message: Some(record),
+            reply: None,
+            outcome: "handoff_paused",
+        });
+    }
     if text.trim().is_empty() {
-        return Ok(Decision {
+        return Ok(Decision::Now {
             user_message: Some(record),
             reply: Some(templates::UNSUPPORTED_MEDIA.to_string()),
             outcome: "unsupported",
         });
     }
     if templates::is_help_command(&text) {
-        return Ok(Decision {
+        return Ok(Decision::Now {
             user_message: Some(record),
             reply: Some(templates::HELP.to_string()),
             outcome: "help",
@@ -274,33 +434,13 @@ async fn decide_user_message(
     )
     .await?;
     if !findings.is_empty() {
-        return Ok(Decision {
+        let reply = templates::scam_reply(&findings);
+        state.last_findings = Some((Instant::now(), findings));
+        return Ok(Decision::Now {
             user_message: Some(record),
-            reply: Some(templates::scam_reply(&findings)),
+            reply: Some(reply),
             outcome: "scam_check",
         });
     }
-    let limit = state.deps.settings.llm.history_messages as u64;
-    let history = state.deps.store.recent_history(&state.user, limit).await?;
-    let llm_timeout = state.deps.settings.llm.timeout * 2 + Duration::from_secs(5);
-    let answer: LlmAnswer = ask(
-        || state.deps.directory.llm(),
-        "llm",
-        |reply| LlmMsg::Complete {
-            history: history.clone(),
-            user_text: text.clone(),
-            reply,
-        },
-        llm_timeout,
-    )
-    .await?;
-    Ok(Decision {
-        user_message: Some(record),
-        outcome: if answer.from_model {
-            "llm"
-        } else {
-            "llm_fallback"
-        },
-        reply: Some(answer.text),
-    })
+    Ok(Decision::Model { line: record, text })
 }

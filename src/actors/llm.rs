@@ -1,42 +1,84 @@
-//! The LLM actor: turns a user's message and history into an answer. Each request runs in its own task
-//! (bounded by a semaphore), so one slow completion never blocks other users. Every request gets an
-//! answer: the model's, or a templated Vietnamese fallback when the model is not configured or fails.
+//! The LLM actor: turns a user's message(s), history and database facts into an answer, within bounds.
+//!
+//! Every request gets an answer: the model's, or a templated Vietnamese one when the model is not
+//! configured, a cost limit is hit, the circuit breaker is open, or the call fails. Limits and the breaker
+//! are checked here, before any call, and live in this actor's state; each call runs in its own task
+//! (bounded by a semaphore) and reports back with `Settle`, so a slow completion never blocks others.
 
 use std::sync::Arc;
 use std::time::Instant;
 
+use chrono::NaiveDate;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use tokio::sync::Semaphore;
 
 use super::Deps;
-use crate::domain::HistoryTurn;
+use crate::domain::{HistoryTurn, UserId};
 use crate::faults::FaultPoint;
+use crate::llm::breaker::{CircuitBreaker, Permit};
+use crate::llm::budget::{Budget, LimitHit, Usage};
 use crate::llm::client::LlmClient;
-use crate::llm::prompt::{build_messages, clean_answer};
+use crate::llm::prompt::{Facts, PromptInput, allowed_urls, build_messages, sanitize_answer};
 use crate::reply::templates;
 use crate::telemetry;
 
 pub struct LlmActor;
 
+/// Sites the model may always name: the official lookup and report pages.
+const OFFICIAL_SITES: &[&str] = &["tinnhiemmang.vn", "chongluadao.vn"];
+
 pub struct LlmState {
     deps: Deps,
     client: Option<LlmClient>,
     permits: Arc<Semaphore>,
+    breaker: CircuitBreaker,
+    budget: Budget,
+}
+
+/// Why an answer is what it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerSource {
+    Model,
+    NotConfigured,
+    Limited(LimitHit),
+    BreakerOpen,
+    Failed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LlmAnswer {
     pub text: String,
-    /// False when the text is a templated fallback.
-    pub from_model: bool,
+    pub source: AnswerSource,
+}
+
+impl LlmAnswer {
+    pub fn from_model(&self) -> bool {
+        self.source == AnswerSource::Model
+    }
 }
 
 pub enum LlmMsg {
     Complete {
+        user: UserId,
         history: Vec<HistoryTurn>,
-        user_text: String,
+        /// One message, or a debounced burst (oldest first).
+        user_messages: Vec<String>,
+        facts: Facts,
         reply: RpcReplyPort<LlmAnswer>,
     },
+    /// A call finished: update the breaker and the bill.
+    Settle {
+        user: UserId,
+        day: NaiveDate,
+        result: Result<Usage, ()>,
+    },
+    /// Periodic: forget per-user state nobody needs any more.
+    Prune,
+}
+
+/// Days are counted in Vietnam time (UTC+7, no daylight saving), so "per day" means the users' day.
+pub fn vietnam_day(now: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+    (now + chrono::Duration::hours(7)).date_naive()
 }
 
 impl Actor for LlmActor {
@@ -49,78 +91,188 @@ impl Actor for LlmActor {
         _myself: ActorRef<Self::Msg>,
         deps: Deps,
     ) -> Result<Self::State, ActorProcessingErr> {
-        let client = LlmClient::from_settings(deps.http.clone(), &deps.settings.llm);
-        let permits = Arc::new(Semaphore::new(deps.settings.llm.max_concurrency));
+        let settings = &deps.settings.llm;
+        let client = LlmClient::from_settings(deps.http.clone(), settings);
+        let permits = Arc::new(Semaphore::new(settings.max_concurrency));
+        let mut budget = Budget::new(settings.budget);
+        // Today's spending survives restarts: the bill is in the database.
+        let day = vietnam_day(deps.clock.now());
+        let usage = deps.store.llm_usage_for_day(day).await?;
+        let global: u64 = usage
+            .iter()
+            .map(|(_, u)| u.prompt_tokens + u.completion_tokens)
+            .sum();
+        budget.seed(
+            day,
+            global,
+            usage
+                .into_iter()
+                .map(|(user, u)| (user, u.prompt_tokens + u.completion_tokens)),
+        );
+        metrics::gauge!(telemetry::LLM_BUDGET_REMAINING).set(budget.global_remaining(day) as f64);
         Ok(LlmState {
+            breaker: CircuitBreaker::new(settings.breaker),
             deps,
             client,
             permits,
+            budget,
         })
+    }
+
+    async fn post_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        _state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        myself.send_interval(std::time::Duration::from_secs(60), || LlmMsg::Prune);
+        Ok(())
     }
 
     async fn handle(
         &self,
-        _myself: ActorRef<Self::Msg>,
+        myself: ActorRef<Self::Msg>,
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             LlmMsg::Complete {
+                user,
                 history,
-                user_text,
+                user_messages,
+                facts,
                 reply,
             } => {
                 state.deps.faults.trip(FaultPoint::Llm);
+                let text = user_messages.join("\n");
                 let Some(client) = state.client.clone() else {
-                    metrics::counter!(telemetry::LLM_REQUESTS, "result" => "not_configured")
-                        .increment(1);
-                    let _ = reply.send(fallback(&user_text));
+                    count("not_configured");
+                    let _ = reply.send(templated(&text, AnswerSource::NotConfigured));
                     return Ok(());
                 };
-                let messages =
-                    build_messages(&state.deps.settings.llm.system_prompt, &history, &user_text);
+                let day = vietnam_day(state.deps.clock.now());
+                let now = Instant::now();
+                if let Err(limit) = state.budget.check(user.as_str(), day, now) {
+                    count(match limit {
+                        LimitHit::UserRate => "rate_limited",
+                        LimitHit::UserDailyTokens | LimitHit::GlobalDailyTokens => {
+                            "budget_exhausted"
+                        }
+                    });
+                    tracing::info!(user = %user.short_hash(), %limit, "LLM limit hit; templated answer");
+                    let _ = reply.send(templated(&text, AnswerSource::Limited(limit)));
+                    return Ok(());
+                }
+                let Some(permit) = state.breaker.try_acquire(now) else {
+                    count("breaker_open");
+                    let _ = reply.send(templated(&text, AnswerSource::BreakerOpen));
+                    return Ok(());
+                };
+                let settings = &state.deps.settings.llm;
+                let messages = build_messages(&PromptInput {
+                    system_prompt: &settings.system_prompt,
+                    history: &history,
+                    user_messages: &user_messages,
+                    facts: &facts,
+                    history_token_budget: settings.history_token_budget,
+                });
+                let mut allowed = allowed_urls(&facts);
+                // The official places to check and report are always fine to mention.
+                allowed.extend(OFFICIAL_SITES.iter().map(|s| s.to_string()));
+                let max_chars = settings.max_answer_chars;
                 let permits = state.permits.clone();
                 tokio::spawn(async move {
                     let Ok(_permit) = permits.acquire_owned().await else {
                         return;
                     };
                     let started = Instant::now();
-                    let result = client.complete(&messages).await;
+                    // A probe after the breaker opened is one plain attempt.
+                    let result = client
+                        .complete_with_retries(&messages, permit == Permit::Normal)
+                        .await;
                     metrics::histogram!(telemetry::LLM_DURATION)
                         .record(started.elapsed().as_secs_f64());
-                    let answer = match result.map(|raw| clean_answer(&raw)) {
-                        Ok(Some(text)) => {
-                            metrics::counter!(telemetry::LLM_REQUESTS, "result" => "ok")
-                                .increment(1);
-                            LlmAnswer {
-                                text,
-                                from_model: true,
+                    let (answer, settled) = match result {
+                        Ok(completion) => {
+                            match sanitize_answer(&completion.text, &allowed, max_chars) {
+                                Some(text) => {
+                                    count("ok");
+                                    (
+                                        LlmAnswer {
+                                            text,
+                                            source: AnswerSource::Model,
+                                        },
+                                        Ok(completion.usage),
+                                    )
+                                }
+                                None => {
+                                    count("error");
+                                    tracing::warn!(
+                                        "model returned nothing usable; templated answer"
+                                    );
+                                    (templated(&text, AnswerSource::Failed), Ok(completion.usage))
+                                }
                             }
                         }
-                        Ok(None) => {
-                            metrics::counter!(telemetry::LLM_REQUESTS, "result" => "error")
-                                .increment(1);
-                            tracing::warn!("model returned an empty answer; using the fallback");
-                            fallback(&user_text)
-                        }
                         Err(err) => {
-                            metrics::counter!(telemetry::LLM_REQUESTS, "result" => err.label())
-                                .increment(1);
-                            tracing::warn!(error = %err, "model call failed; using the fallback");
-                            fallback(&user_text)
+                            count(err.label());
+                            tracing::warn!(error = %err, "model call failed; templated answer");
+                            (templated(&text, AnswerSource::Failed), Err(()))
                         }
                     };
                     let _ = reply.send(answer);
+                    let _ = myself.cast(LlmMsg::Settle {
+                        user,
+                        day,
+                        result: settled,
+                    });
                 });
+            }
+            LlmMsg::Settle { user, day, result } => {
+                let now = Instant::now();
+                match result {
+                    Ok(usage) => {
+                        state.breaker.on_success(now);
+                        state.budget.record(user.as_str(), day, usage);
+                        metrics::counter!(telemetry::LLM_TOKENS, "kind" => "prompt")
+                            .increment(usage.prompt_tokens);
+                        metrics::counter!(telemetry::LLM_TOKENS, "kind" => "completion")
+                            .increment(usage.completion_tokens);
+                        if let Err(err) = state
+                            .deps
+                            .store
+                            .record_llm_usage(
+                                day,
+                                &user,
+                                usage.prompt_tokens,
+                                usage.completion_tokens,
+                            )
+                            .await
+                        {
+                            tracing::warn!(error = %err, "could not record LLM usage");
+                        }
+                    }
+                    Err(()) => state.breaker.on_failure(now),
+                }
+                metrics::gauge!(telemetry::LLM_BUDGET_REMAINING)
+                    .set(state.budget.global_remaining(day) as f64);
+            }
+            LlmMsg::Prune => {
+                let day = vietnam_day(state.deps.clock.now());
+                state.budget.prune(day, Instant::now());
             }
         }
         Ok(())
     }
 }
 
-fn fallback(user_text: &str) -> LlmAnswer {
-    LlmAnswer {
-        text: templates::fallback_answer(user_text),
-        from_model: false,
-    }
+fn count(result: &'static str) {
+    metrics::counter!(telemetry::LLM_REQUESTS, "result" => result).increment(1);
+}
+
+fn templated(user_text: &str, source: AnswerSource) -> LlmAnswer {
+    let text = match source {
+        AnswerSource::Limited(_) => templates::LIMITED_ANSWER.to_string(),
+        _ => templates::fallback_answer(user_text),
+    };
+    LlmAnswer { text, source }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+use super::budget::Usage;
 use super::prompt::ChatMessage;
 use crate::config::LlmSettings;
 
@@ -14,7 +15,11 @@ pub enum LlmError {
     #[error("the model did not answer within the timeout")]
     Timeout,
     #[error("model API answered HTTP {status}")]
-    Http { status: u16 },
+    Http {
+        status: u16,
+        /// `Retry-After`, when the API sent one (429/503).
+        retry_after: Option<Duration>,
+    },
     #[error("could not reach the model API: {0}")]
     Network(String),
     #[error("unreadable model answer: {0}")]
@@ -41,6 +46,23 @@ struct ChatRequest<'a> {
 #[derive(Deserialize)]
 struct ChatResponse {
     choices: Vec<Choice>,
+    #[serde(default)]
+    usage: Option<ApiUsage>,
+}
+
+#[derive(Deserialize)]
+struct ApiUsage {
+    #[serde(default)]
+    prompt_tokens: u64,
+    #[serde(default)]
+    completion_tokens: u64,
+}
+
+/// A model answer with the token usage the API reported (zero when it reported none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    pub text: String,
+    pub usage: Usage,
 }
 
 #[derive(Deserialize)]
@@ -63,6 +85,8 @@ pub struct LlmClient {
     max_tokens: u32,
     temperature: f32,
     timeout: Duration,
+    max_retries: u32,
+    retry_base: Duration,
 }
 
 impl LlmClient {
@@ -76,10 +100,45 @@ impl LlmClient {
             max_tokens: settings.max_tokens,
             temperature: settings.temperature,
             timeout: settings.timeout,
+            max_retries: settings.max_retries,
+            retry_base: settings.retry_base,
         })
     }
 
-    pub async fn complete(&self, messages: &[ChatMessage]) -> Result<String, LlmError> {
+    /// Completes, retrying 429 and 5xx answers with backoff and jitter (honouring `Retry-After`) when
+    /// `retries` is true. A circuit-breaker probe passes false: one plain attempt.
+    pub async fn complete_with_retries(
+        &self,
+        messages: &[ChatMessage],
+        retries: bool,
+    ) -> Result<Completion, LlmError> {
+        let mut attempt = 0;
+        loop {
+            match self.complete(messages).await {
+                Err(LlmError::Http {
+                    status,
+                    retry_after,
+                }) if retries && attempt < self.max_retries && (status == 429 || status >= 500) => {
+                    attempt += 1;
+                    let backoff = self.retry_base.saturating_mul(1 << attempt.min(8));
+                    let jitter = backoff.mul_f64(rand::random_range(0.0..0.5));
+                    // Honour the server's wish, but never wait longer than one request may take.
+                    let wait = retry_after.unwrap_or(backoff + jitter).min(self.timeout);
+                    tracing::warn!(
+                        status,
+                        attempt,
+                        wait_ms = wait.as_millis() as u64,
+                        "model API busy; retrying"
+                    );
+                    tokio::time::sleep(wait).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// One attempt.
+    pub async fn complete(&self, messages: &[ChatMessage]) -> Result<Completion, LlmError> {
         let request = ChatRequest {
             model: &self.model,
             messages,
@@ -97,16 +156,32 @@ impl LlmClient {
             .map_err(map_error)?;
         let status = response.status();
         if !status.is_success() {
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
             return Err(LlmError::Http {
                 status: status.as_u16(),
+                retry_after,
             });
         }
         let body: ChatResponse = response.json().await.map_err(map_error)?;
-        body.choices
+        let usage = body
+            .usage
+            .map(|u| Usage {
+                prompt_tokens: u.prompt_tokens,
+                completion_tokens: u.completion_tokens,
+            })
+            .unwrap_or_default();
+        let text = body
+            .choices
             .into_iter()
             .next()
             .and_then(|c| c.message.content)
-            .ok_or_else(|| LlmError::InvalidResponse("no choices[0].message.content".into()))
+            .ok_or_else(|| LlmError::InvalidResponse("no choices[0].message.content".into()))?;
+        Ok(Completion { text, usage })
     }
 }
 

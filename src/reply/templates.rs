@@ -45,6 +45,15 @@ pub const UNSUPPORTED_MEDIA: &str = "\
 Xin lỗi, hiện mình chỉ đọc được tin nhắn chữ, chưa xem được hình ảnh, nhãn dán, tệp hay vị trí. Bạn hãy gõ hoặc dán nội dung tin nhắn, số điện thoại, số tài khoản hoặc đường link cần kiểm tra nhé.";
 
 /// Sent when handling a message failed unexpectedly.
+/// Answer when a per-user or global LLM limit is reached. Scam checks are free and keep working.
+pub const LIMITED_ANSWER: &str = "\
+Hiện mình đang nhận rất nhiều tin nhắn nên chưa trả lời chi tiết được ngay. Bạn vui lòng thử lại sau ít phút nhé.
+
+Trong lúc chờ, mình vẫn kiểm tra được số điện thoại, số tài khoản ngân hàng và đường link: chỉ cần dán nguyên văn \
+tin nhắn đáng ngờ vào đây.
+
+🔐 Nhớ: không chuyển tiền, không cung cấp mã OTP hay mật khẩu cho người lạ.";
+
 pub const ERROR_APOLOGY: &str = "\
 Xin lỗi, hệ thống đang gặp sự cố nên mình chưa xử lý được tin nhắn của bạn. Bạn vui lòng thử lại sau ít phút nhé. 🙏";
 
@@ -266,6 +275,7 @@ mod tests {
             NO_REPORT_IS_NOT_SAFE,
             CLOSING_ADVICE,
             GENERAL_ADVICE,
+            LIMITED_ANSWER,
         ]
         .into_iter()
         .chain(FALLBACK_OPENINGS.iter().copied())

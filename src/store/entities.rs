@@ -170,3 +170,43 @@ pub mod oauth_states {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod llm_usage {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "llm_usage")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub day: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub zalo_user_id: String,
+        pub requests: i64,
+        pub prompt_tokens: i64,
+        pub completion_tokens: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod handoff_pauses {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "handoff_pauses")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub zalo_user_id: String,
+        pub paused_until: DateTimeUtc,
+        pub created_at: DateTimeUtc,
+        pub reason: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

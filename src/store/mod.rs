@@ -8,7 +8,7 @@ mod entities;
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectOptions, ConnectionTrait, Database,
@@ -23,8 +23,8 @@ use crate::domain::{HistoryTurn, OutboundState, UserId};
 use crate::scam::{EntityKind, ReportSummary};
 use crate::token_cipher::{self, TokenCipher};
 use entities::{
-    inbox_events, oauth_states, outbound_messages, scam_reports, zalo_messages, zalo_tokens,
-    zalo_users,
+    handoff_pauses, inbox_events, llm_usage, oauth_states, outbound_messages, scam_reports,
+    zalo_messages, zalo_tokens, zalo_users,
 };
 
 /// The token row is a singleton: one OA per deployment.
@@ -142,6 +142,14 @@ pub struct StoredToken {
     pub reauth_required: bool,
     pub lease_owner: Option<String>,
     pub lease_until: Option<DateTime<Utc>>,
+}
+
+/// One user's LLM usage on one day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LlmUsageRow {
+    pub requests: u64,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
 }
 
 /// A token pair to store.
@@ -326,35 +334,49 @@ impl Store {
         &self,
         completion: Completion,
     ) -> StoreResult<Option<Vec<QueuedOutbound>>> {
+        let mut results = self.complete_events(vec![completion]).await?;
+        Ok(results.pop().flatten())
+    }
+
+    /// Commits several handled events of one user in one transaction (a debounced burst answered together).
+    /// Each is written only if nobody handled it yet; the result per event is None for those skipped.
+    pub async fn complete_events(
+        &self,
+        completions: Vec<Completion>,
+    ) -> StoreResult<Vec<Option<Vec<QueuedOutbound>>>> {
         let txn = self.begin_write().await?;
-        if !mark_handled(&txn, completion.inbox_id, completion.outcome).await? {
-            txn.rollback().await?;
-            return Ok(None);
-        }
         let now = Utc::now();
-        if let Some(line) = &completion.user_message {
-            insert_message(
+        let mut results = Vec::with_capacity(completions.len());
+        for completion in completions {
+            if !mark_handled(&txn, completion.inbox_id, completion.outcome).await? {
+                results.push(None);
+                continue;
+            }
+            if let Some(line) = &completion.user_message {
+                insert_message(
+                    &txn,
+                    &completion.user,
+                    &line.content,
+                    true,
+                    &line.message_type,
+                    Some(&completion.event_key),
+                    now,
+                )
+                .await?;
+            }
+            let queued = queue_reply(
                 &txn,
                 &completion.user,
-                &line.content,
-                true,
-                &line.message_type,
+                &completion.reply_parts,
                 Some(&completion.event_key),
+                "text",
                 now,
             )
             .await?;
+            results.push(Some(queued));
         }
-        let queued = queue_reply(
-            &txn,
-            &completion.user,
-            &completion.reply_parts,
-            Some(&completion.event_key),
-            "text",
-            now,
-        )
-        .await?;
         txn.commit().await?;
-        Ok(Some(queued))
+        Ok(results)
     }
 
     // ===== Users =====
@@ -873,6 +895,145 @@ impl Store {
 
     fn seal(&self, value: &SecretString) -> String {
         token_cipher::seal(self.cipher.as_ref(), value.expose_secret())
+    }
+
+    // ===== LLM usage (cost control) =====
+
+    /// Adds one completion's tokens to the user's total for `day` (days are counted in Vietnam time).
+    pub async fn record_llm_usage(
+        &self,
+        day: NaiveDate,
+        user: &UserId,
+        prompt_tokens: u64,
+        completion_tokens: u64,
+    ) -> StoreResult<()> {
+        let model = llm_usage::ActiveModel {
+            day: Set(day.to_string()),
+            zalo_user_id: Set(user.as_str().to_string()),
+            requests: Set(1),
+            prompt_tokens: Set(prompt_tokens as i64),
+            completion_tokens: Set(completion_tokens as i64),
+        };
+        let add = |column: llm_usage::Column, amount: i64| {
+            Expr::col((llm_usage::Entity, column)).add(amount)
+        };
+        llm_usage::Entity::insert(model)
+            .on_conflict(
+                OnConflict::columns([llm_usage::Column::Day, llm_usage::Column::ZaloUserId])
+                    .value(
+                        llm_usage::Column::Requests,
+                        add(llm_usage::Column::Requests, 1),
+                    )
+                    .value(
+                        llm_usage::Column::PromptTokens,
+                        add(llm_usage::Column::PromptTokens, prompt_tokens as i64),
+                    )
+                    .value(
+                        llm_usage::Column::CompletionTokens,
+                        add(
+                            llm_usage::Column::CompletionTokens,
+                            completion_tokens as i64,
+                        ),
+                    )
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Tokens used on `day` by each user (prompt + completion).
+    pub async fn llm_usage_for_day(
+        &self,
+        day: NaiveDate,
+    ) -> StoreResult<Vec<(String, LlmUsageRow)>> {
+        let rows = llm_usage::Entity::find()
+            .filter(llm_usage::Column::Day.eq(day.to_string()))
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                (
+                    r.zalo_user_id,
+                    LlmUsageRow {
+                        requests: r.requests as u64,
+                        prompt_tokens: r.prompt_tokens as u64,
+                        completion_tokens: r.completion_tokens as u64,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    // ===== Human handoff pauses =====
+
+    /// Keeps the bot silent for `user` until `until` (an OA admin is talking to them).
+    pub async fn pause_user(
+        &self,
+        user: &UserId,
+        until: DateTime<Utc>,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let model = handoff_pauses::ActiveModel {
+            zalo_user_id: Set(user.as_str().to_string()),
+            paused_until: Set(until),
+            created_at: Set(now),
+            reason: Set(reason.to_string()),
+        };
+        handoff_pauses::Entity::insert(model)
+            .on_conflict(
+                OnConflict::column(handoff_pauses::Column::ZaloUserId)
+                    .update_columns([
+                        handoff_pauses::Column::PausedUntil,
+                        handoff_pauses::Column::CreatedAt,
+                        handoff_pauses::Column::Reason,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// The end of the user's pause, if one is active at `now`.
+    pub async fn paused_until(
+        &self,
+        user: &UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<DateTime<Utc>>> {
+        Ok(
+            handoff_pauses::Entity::find_by_id(user.as_str().to_string())
+                .one(&self.db)
+                .await?
+                .map(|p| p.paused_until)
+                .filter(|until| *until > now),
+        )
+    }
+
+    /// Active pauses: user id, until, reason.
+    pub async fn active_pauses(
+        &self,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<(String, DateTime<Utc>, String)>> {
+        let rows = handoff_pauses::Entity::find()
+            .filter(handoff_pauses::Column::PausedUntil.gt(now))
+            .order_by_asc(handoff_pauses::Column::PausedUntil)
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|p| (p.zalo_user_id, p.paused_until, p.reason))
+            .collect())
+    }
+
+    /// Ends a user's pause now. False when there was none.
+    pub async fn clear_pause(&self, user: &UserId) -> StoreResult<bool> {
+        let deleted = handoff_pauses::Entity::delete_by_id(user.as_str().to_string())
+            .exec(&self.db)
+            .await?;
+        Ok(deleted.rows_affected > 0)
     }
 
     // ===== Scam reports =====

@@ -161,13 +161,16 @@ async fn llm_answers_with_history(backend: Backend) {
         .map(|m| m["content"].as_str().unwrap())
         .collect();
     assert!(
-        contents.contains(&"chào bot"),
+        contents.iter().any(|c| c.contains("chào bot")),
         "history carries the first turn: {contents:?}"
     );
     assert!(contents.contains(&"Chào bạn! Mình có thể giúp gì?"));
-    assert_eq!(
-        messages.last().unwrap()["content"],
-        "mình bị gọi điện xưng là công an"
+    let last = messages.last().unwrap()["content"].as_str().unwrap();
+    assert!(
+        last.contains(
+            "<<<TIN_NHAN_NGUOI_DUNG>>>\nmình bị gọi điện xưng là công an\n<<<HET_TIN_NHAN>>>"
+        ),
+        "the new message is delimited as data: {last}"
     );
     assert_eq!(body["model"], "gpt-4o-mini");
     app.shutdown().await;
@@ -216,6 +219,7 @@ async fn long_replies_are_split_in_order(backend: Backend) {
         TestOptions {
             llm: true,
             zalo: true,
+            extra_env: vec![("TRADESPHERE__LLM__MAX_ANSWER_CHARS", "10000".into())],
             ..Default::default()
         },
     )

@@ -195,11 +195,16 @@ async fn handle_event(
             if ours {
                 finish(state, inbound, "own_echo").await?;
             } else {
-                // Typed by an OA admin in the Zalo OA chat: part of the conversation history.
+                // Typed by an OA admin in the Zalo OA chat: part of the conversation history, and the bot
+                // steps back for a while so bot and human do not talk over each other.
                 let text = event.text.clone().unwrap_or_default();
                 store
                     .record_admin_message(user, &text, &inbound.event_key, inbound.inbox_id)
                     .await?;
+                let now = state.deps.clock.now();
+                let until = now + chrono::Duration::from_std(state.deps.settings.handoff.pause)?;
+                store.pause_user(user, until, "admin_reply", now).await?;
+                tracing::info!(user = %user.short_hash(), %until, "an OA admin answered; the bot is paused for this user");
                 metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => "admin_echo")
                     .increment(1);
             }

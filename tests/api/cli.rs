@@ -185,6 +185,11 @@ fn every_command_has_help() {
         vec!["token", "status", "--help"],
         vec!["scam", "import", "--help"],
         vec!["scam", "check", "--help"],
+        vec!["token", "refresh", "--help"],
+        vec!["token", "import", "--help"],
+        vec!["token", "authorize-url", "--help"],
+        vec!["handoff", "list", "--help"],
+        vec!["handoff", "clear", "--help"],
     ] {
         let output = tradesphere(&dir, &args, None, &[]);
         assert!(output.status.success(), "{args:?}");
@@ -295,5 +300,52 @@ async fn token_commands_import_status_refresh_and_authorize_url() {
     assert!(
         out.contains("code_challenge=") && out.contains("state="),
         "{out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handoff_pauses_can_be_listed_and_cleared() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
+    let settings =
+        tradesphere::config::Settings::from_env_map([("DATABASE_URL".to_string(), url)].into())
+            .unwrap();
+    let store = tradesphere::store::Store::connect(&settings.database)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let user = tradesphere::domain::UserId::parse("5521772797000001").unwrap();
+    let now = chrono::Utc::now();
+    store
+        .pause_user(
+            &user,
+            now + chrono::Duration::minutes(30),
+            "admin_reply",
+            now,
+        )
+        .await
+        .unwrap();
+    store.close().await;
+
+    let path = dir.path().to_path_buf();
+    let run = move |args: &'static [&'static str]| {
+        let path = path.clone();
+        tokio::task::spawn_blocking(move || tradesphere_in(&path, args, None, &[]))
+    };
+    let list = run(&["handoff", "list"]).await.unwrap();
+    assert!(
+        stdout(&list).contains("5521772797000001") && stdout(&list).contains("admin_reply"),
+        "{}",
+        stdout(&list)
+    );
+    let clear = run(&["handoff", "clear", "5521772797000001"])
+        .await
+        .unwrap();
+    assert!(stdout(&clear).contains("pause cleared"));
+    let list = run(&["handoff", "list"]).await.unwrap();
+    assert!(
+        stdout(&list).contains("no active pauses"),
+        "{}",
+        stdout(&list)
     );
 }

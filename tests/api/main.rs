@@ -3,6 +3,8 @@
 
 mod helpers;
 
+mod llm;
+
 mod admin;
 mod cli;
 mod conversation;

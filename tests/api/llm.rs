@@ -1,0 +1,406 @@
+//! LLM conversations: prompt contents, retries, circuit breaker, timeouts, cost limits, debounce,
+//! token accounting and human handoff.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tradesphere::actors::llm::vietnam_day;
+use tradesphere::clock::{Clock, ManualClock};
+use tradesphere::domain::UserId;
+use tradesphere::reply::templates;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::both_backends;
+use crate::helpers::*;
+
+fn llm_app(extra: Vec<(&'static str, String)>) -> TestOptions {
+    TestOptions {
+        llm: true,
+        extra_env: extra,
+        ..Default::default()
+    }
+}
+
+async fn mount_answer(app: &TestApp, answer: &str) {
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(completion(answer)))
+        .mount(&app.openai)
+        .await;
+}
+
+async fn openai_bodies(app: &TestApp) -> Vec<Value> {
+    app.openai
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect()
+}
+
+async fn prompt_carries_history_and_facts_from_the_last_scam_check(backend: Backend) {
+    let app = spawn_app_with(&backend, llm_app(vec![])).await;
+    app.store()
+        .upsert_reports(&[tradesphere::store::NewReport {
+            kind: tradesphere::scam::EntityKind::Phone,
+            value: "+84912345678".into(),
+            category: "giả danh công an".into(),
+            source: "test".into(),
+            report_count: 4,
+            verified: false,
+        }])
+        .await
+        .unwrap();
+    mount_answer(&app, "Bạn nên chặn số này và báo cho ngân hàng.").await;
+    let user = user_id();
+    app.post_event(&text_event(&user, "số 0912345678 gọi bảo tôi chuyển tiền"))
+        .await;
+    app.replies_for(&user, 1).await;
+    assert!(
+        openai_bodies(&app).await.is_empty(),
+        "the verdict is templated, not the model's"
+    );
+    app.post_event(&text_event(&user, "vậy giờ tôi phải làm gì?"))
+        .await;
+    let replies = app.replies_for(&user, 2).await;
+    assert_eq!(replies[1].text, "Bạn nên chặn số này và báo cho ngân hàng.");
+
+    let body = &openai_bodies(&app).await[0];
+    let messages = body["messages"].as_array().unwrap();
+    assert_eq!(messages[0]["role"], "system");
+    assert!(
+        messages[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("TradeSphere")
+    );
+    let history: Vec<&str> = messages[1..messages.len() - 1]
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert!(
+        history
+            .iter()
+            .any(|c| c.contains("số 0912345678 gọi bảo tôi chuyển tiền")),
+        "{history:?}"
+    );
+    let last = messages.last().unwrap()["content"].as_str().unwrap();
+    assert!(last.contains("DỮ KIỆN TỪ CƠ SỞ DỮ LIỆU"), "{last}");
+    assert!(
+        last.contains("+84912345678") && last.contains("4 báo cáo"),
+        "{last}"
+    );
+    assert!(
+        last.contains("<<<TIN_NHAN_NGUOI_DUNG>>>\nvậy giờ tôi phải làm gì?\n<<<HET_TIN_NHAN>>>"),
+        "{last}"
+    );
+    app.shutdown().await;
+}
+
+async fn history_is_trimmed_to_the_token_budget(backend: Backend) {
+    let app = spawn_app_with(
+        &backend,
+        llm_app(vec![(
+            "TRADESPHERE__LLM__HISTORY_TOKEN_BUDGET",
+            "60".into(),
+        )]),
+    )
+    .await;
+    mount_answer(&app, "Vâng.").await;
+    let user = user_id();
+    for i in 0..4 {
+        app.post_event(&text_event(
+            &user,
+            &format!("tin nhắn thứ {i} khá dài để chiếm nhiều token trong lịch sử"),
+        ))
+        .await;
+        app.replies_for(&user, i + 1).await;
+    }
+    let bodies = openai_bodies(&app).await;
+    let last = bodies.last().unwrap()["messages"].as_array().unwrap();
+    // system + the newest turns that fit 60 estimated tokens + the new message: far fewer than 6 history turns.
+    assert!(
+        last.len() < 2 + 6,
+        "history trimmed: {} messages",
+        last.len()
+    );
+    let history: String = last[1..last.len() - 1]
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert!(
+        !history.contains("tin nhắn thứ 0"),
+        "the oldest turn went first"
+    );
+    app.shutdown().await;
+}
+
+async fn rate_limited_model_is_retried_honouring_retry_after(backend: Backend) {
+    let app = spawn_app_with(&backend, llm_app(vec![])).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&app.openai)
+        .await;
+    mount_answer(&app, "Xin chào!").await;
+    let user = user_id();
+    app.post_event(&text_event(&user, "chào")).await;
+    assert_eq!(app.replies_for(&user, 1).await[0].text, "Xin chào!");
+    let requests = app.openai.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 2);
+    app.shutdown().await;
+}
+
+async fn failing_model_opens_the_breaker_and_users_still_get_answers(backend: Backend) {
+    let app = spawn_app_with(
+        &backend,
+        llm_app(vec![
+            ("TRADESPHERE__LLM__MAX_RETRIES", "0".into()),
+            ("TRADESPHERE__LLM__BREAKER_FAILURE_THRESHOLD", "3".into()),
+            ("TRADESPHERE__LLM__BREAKER_COOLDOWN_SECS", "1".into()),
+        ]),
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(3)
+        .with_priority(1)
+        .mount(&app.openai)
+        .await;
+    mount_answer(&app, "Mô hình đã hoạt động lại.").await;
+    for _ in 0..5 {
+        let user = user_id();
+        app.post_event(&text_event(&user, "cho mình hỏi")).await;
+        let reply = &app.replies_for(&user, 1).await[0];
+        assert!(
+            reply.text.contains("OTP"),
+            "a templated answer: {}",
+            reply.text
+        );
+    }
+    assert_eq!(
+        app.openai.received_requests().await.unwrap().len(),
+        3,
+        "open after 3 failures: no more calls"
+    );
+    // After the cool-down a single probe goes through and closes the breaker.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let user = user_id();
+    app.post_event(&text_event(&user, "còn đó không?")).await;
+    assert_eq!(
+        app.replies_for(&user, 1).await[0].text,
+        "Mô hình đã hoạt động lại."
+    );
+    app.shutdown().await;
+}
+
+async fn a_slow_model_times_out_into_a_templated_answer(backend: Backend) {
+    let app = spawn_app_with(
+        &backend,
+        llm_app(vec![
+            ("TRADESPHERE__LLM__TIMEOUT_SECS", "1".into()),
+            ("TRADESPHERE__LLM__MAX_RETRIES", "0".into()),
+        ]),
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_delay(Duration::from_secs(3))
+                .set_body_json(completion("quá muộn")),
+        )
+        .mount(&app.openai)
+        .await;
+    let user = user_id();
+    app.post_event(&text_event(&user, "chào")).await;
+    let reply = &app.replies_for(&user, 1).await[0];
+    assert_ne!(reply.text, "quá muộn");
+    assert!(reply.text.contains("OTP"));
+    app.shutdown().await;
+}
+
+async fn per_user_rate_and_global_budget_are_enforced(backend: Backend) {
+    let app = spawn_app_with(
+        &backend,
+        llm_app(vec![
+            ("TRADESPHERE__LLM__USER_REQUESTS_PER_MINUTE", "2".into()),
+            // Each fake completion uses 70 tokens: the third call of the day is over a 100-token budget.
+            ("TRADESPHERE__LLM__GLOBAL_TOKENS_PER_DAY", "100".into()),
+        ]),
+    )
+    .await;
+    mount_answer(&app, "Trả lời từ mô hình.").await;
+    let chatty = user_id();
+    for i in 0..3 {
+        app.post_event(&text_event(&chatty, &format!("câu hỏi {i}")))
+            .await;
+        app.replies_for(&chatty, i + 1).await;
+    }
+    let replies = app.replies_for(&chatty, 3).await;
+    assert_eq!(replies[0].text, "Trả lời từ mô hình.");
+    assert_eq!(replies[1].text, "Trả lời từ mô hình.");
+    assert_eq!(
+        replies[2].text,
+        templates::LIMITED_ANSWER,
+        "a third request in a minute is refused politely"
+    );
+
+    // 140 tokens are spent now: the global budget stops everyone, but scam checks still run.
+    let other = user_id();
+    app.post_event(&text_event(&other, "xin chào")).await;
+    assert_eq!(
+        app.replies_for(&other, 1).await[0].text,
+        templates::LIMITED_ANSWER
+    );
+    app.post_event(&text_event(&other, "số 0912 345 678 này là ai"))
+        .await;
+    assert!(
+        app.replies_for(&other, 2).await[1]
+            .text
+            .contains("+84912345678")
+    );
+    assert_eq!(app.openai.received_requests().await.unwrap().len(), 2);
+    app.shutdown().await;
+}
+
+async fn a_burst_is_answered_with_one_call(backend: Backend) {
+    let app = spawn_app_with(
+        &backend,
+        llm_app(vec![("TRADESPHERE__LLM__DEBOUNCE_MS", "600".into())]),
+    )
+    .await;
+    mount_answer(&app, "Mình đã đọc cả ba tin.").await;
+    let user = user_id();
+    for text in ["chào bạn", "mình có chuyện muốn hỏi", "về một cuộc gọi lạ"] {
+        assert_eq!(app.post_event(&text_event(&user, text)).await.status(), 200);
+    }
+    let replies = app.replies_for(&user, 1).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(replies.len(), 1);
+    let bodies = openai_bodies(&app).await;
+    assert_eq!(bodies.len(), 1, "one model call for the burst");
+    let last = bodies[0]["messages"].as_array().unwrap().last().unwrap()["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        last.contains("chào bạn\nmình có chuyện muốn hỏi\nvề một cuộc gọi lạ"),
+        "{last}"
+    );
+    let uid = UserId::parse(&user).unwrap();
+    assert_eq!(app.store().outbound_for(&uid).await.unwrap().len(), 1);
+    let history = app.store().messages_for(&uid).await.unwrap();
+    assert_eq!(
+        history.iter().filter(|m| m.is_from_user).count(),
+        3,
+        "every message is recorded"
+    );
+    assert_eq!(
+        app.store().pending_event_count().await.unwrap(),
+        0,
+        "every event is handled"
+    );
+    app.shutdown().await;
+}
+
+async fn token_usage_is_recorded_per_user_and_day(backend: Backend) {
+    let app = spawn_app_with(&backend, llm_app(vec![])).await;
+    mount_answer(&app, "Vâng.").await;
+    let user = user_id();
+    app.post_event(&text_event(&user, "chào")).await;
+    app.replies_for(&user, 1).await;
+    let day = vietnam_day(chrono::Utc::now());
+    let row = wait_until("usage recorded", || async {
+        let usage = app.store().llm_usage_for_day(day).await.ok()?;
+        usage.into_iter().find(|(u, _)| *u == user).map(|(_, r)| r)
+    })
+    .await;
+    assert_eq!(
+        (row.requests, row.prompt_tokens, row.completion_tokens),
+        (1, 50, 20)
+    );
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains("tradesphere_llm_tokens_total{kind=\"prompt\"}"));
+    assert!(metrics.contains("tradesphere_llm_global_budget_remaining_tokens"));
+    app.shutdown().await;
+}
+
+async fn an_admin_reply_pauses_the_bot_until_it_expires(backend: Backend) {
+    let clock = ManualClock::starting_now();
+    let app = spawn_app_with(
+        &backend,
+        TestOptions {
+            clock: Some(clock.clone()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let user = user_id();
+    let admin_echo = json!({"app_id": APP_ID, "event_name": "oa_send_text",
+        "sender": {"id": OA_ID, "admin_id": "9"}, "recipient": {"id": user},
+        "message": {"msg_id": msg_id(), "text": "Chào anh, em là nhân viên hỗ trợ."}, "timestamp": now_ms()});
+    assert_eq!(app.post_event(&admin_echo).await.status(), 200);
+    let uid = UserId::parse(&user).unwrap();
+    wait_until("the echo is handled", || async {
+        (app.store().pending_event_count().await.ok()? == 0).then_some(())
+    })
+    .await;
+    let history = app.store().messages_for(&uid).await.unwrap();
+    assert_eq!(
+        history.len(),
+        1,
+        "the admin's message is in the history: {history:?}"
+    );
+    wait_until("the pause is set", || async {
+        app.store()
+            .paused_until(&uid, clock.now())
+            .await
+            .ok()?
+            .map(|_| ())
+    })
+    .await;
+    app.post_event(&text_event(&user, "/help")).await;
+    wait_until("handled in silence", || async {
+        (app.store().pending_event_count().await.ok()? == 0).then_some(())
+    })
+    .await;
+    assert!(
+        app.store().outbound_for(&uid).await.unwrap().is_empty(),
+        "the bot does not talk over the human"
+    );
+    let history = app.store().messages_for(&uid).await.unwrap();
+    assert!(
+        history
+            .iter()
+            .any(|m| m.is_from_user && m.content == "/help"),
+        "the message is still recorded"
+    );
+
+    clock.advance(chrono::Duration::minutes(31));
+    app.post_event(&text_event(&user, "/help")).await;
+    assert!(
+        app.replies_for(&user, 1).await[0]
+            .text
+            .contains("HƯỚNG DẪN"),
+        "answered again after the pause"
+    );
+    app.shutdown().await;
+}
+
+both_backends!(
+    prompt_carries_history_and_facts_from_the_last_scam_check,
+    history_is_trimmed_to_the_token_budget,
+    rate_limited_model_is_retried_honouring_retry_after,
+    failing_model_opens_the_breaker_and_users_still_get_answers,
+    a_slow_model_times_out_into_a_templated_answer,
+    per_user_rate_and_global_budget_are_enforced,
+    a_burst_is_answered_with_one_call,
+    token_usage_is_recorded_per_user_and_day,
+    an_admin_reply_pauses_the_bot_until_it_expires,
+);

@@ -81,6 +81,8 @@ const CLOSING_ADVICE: &str = "\
 const GENERAL_ADVICE: &str = "\
 🔐 Nhớ nhé: không chuyển tiền, không cung cấp mã OTP, mật khẩu cho người lạ. Cẩn thận với lời mời \"việc nhẹ lương cao\", tin trúng thưởng, hay người xưng là công an, ngân hàng, điện lực yêu cầu chuyển tiền hoặc cài ứng dụng lạ.
 
+🆘 Nếu lỡ chuyển tiền: gọi ngay tổng đài ngân hàng (số in trên thẻ) để phong tỏa giao dịch, trình báo công an gần nhất hoặc gọi 113, và báo cáo tại tinnhiemmang.vn hoặc chongluadao.vn.
+
 Gõ /help để xem hướng dẫn.";
 
 /// Openings for [`fallback_answer`]; one is picked by a hash of the user's text.

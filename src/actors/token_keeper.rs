@@ -422,28 +422,7 @@ pub struct RefreshJob {
 impl RefreshJob {
     pub async fn run(&self, token: &StoredToken) -> RefreshOutcome {
         let now = self.clock.now();
-        let Some(refresh_token) = &token.refresh_token else {
-            let _ = self
-                .store
-                .claim_refresh_lease(
-                    token.version,
-                    &self.owner,
-                    now,
-                    now + lease_span(self.lease),
-                )
-                .await;
-            let _ = self
-                .store
-                .record_refresh_failure(
-                    &self.owner,
-                    "invalid_grant",
-                    "no refresh token stored",
-                    true,
-                    now,
-                )
-                .await;
-            return RefreshOutcome::NoRefreshToken;
-        };
+        // The lease first: only its holder may spend the refresh token or record the outcome.
         match self
             .store
             .claim_refresh_lease(
@@ -462,6 +441,19 @@ impl RefreshJob {
                 ));
             }
         }
+        let Some(refresh_token) = &token.refresh_token else {
+            let _ = self
+                .store
+                .record_refresh_failure(
+                    &self.owner,
+                    "invalid_grant",
+                    "no refresh token stored",
+                    true,
+                    now,
+                )
+                .await;
+            return RefreshOutcome::NoRefreshToken;
+        };
         let answer = self.oauth.refresh(refresh_token).await;
         let now = self.clock.now();
         match answer {

@@ -130,6 +130,13 @@ pub struct ZaloSettings {
     pub redirect_uri: Option<url::Url>,
 }
 
+impl LlmSettings {
+    /// The longest one answer may take, queueing and retries included; after it, a templated answer.
+    pub fn deadline(&self) -> Duration {
+        self.timeout * (self.max_retries + 2)
+    }
+}
+
 /// The token keeper's schedule and limits.
 #[derive(Debug, Clone)]
 pub struct TokenSettings {
@@ -446,6 +453,14 @@ impl Settings {
                 "must be at least token.retry_min_secs",
             ));
         }
+        // The lease must outlast one OAuth request, or a slow refresh could be taken over mid-flight.
+        let min_lease = crate::zalo::oauth::REQUEST_TIMEOUT.as_secs() + 15;
+        if raw.token.lease_secs < min_lease {
+            return Err(invalid(
+                "token.lease_secs",
+                format!("must be at least {min_lease}"),
+            ));
+        }
         if raw.token.check_interval_ms < 10 {
             return Err(invalid("token.check_interval_ms", "must be at least 10"));
         }
@@ -545,7 +560,7 @@ impl Settings {
                 check_interval: Duration::from_millis(raw.token.check_interval_ms),
                 retry_min: Duration::from_secs(raw.token.retry_min_secs),
                 retry_max: Duration::from_secs(raw.token.retry_max_secs),
-                lease: Duration::from_secs(raw.token.lease_secs.max(5)),
+                lease: Duration::from_secs(raw.token.lease_secs),
                 refresh_token_lifetime: Duration::from_secs(
                     raw.token.refresh_token_lifetime_days * 86_400,
                 ),

@@ -131,8 +131,14 @@ impl Actor for ConversationActor {
                     flush_burst(state).await?;
                 }
             }
+            ConversationMsg::IdleCheck(processed) if !state.burst.is_empty() => {
+                // Not idle while a burst waits: look again later.
+                myself.send_after(state.deps.settings.conversation.idle_timeout, move || {
+                    ConversationMsg::IdleCheck(processed)
+                });
+            }
             ConversationMsg::IdleCheck(processed) => {
-                if processed == state.processed && state.burst.is_empty() {
+                if processed == state.processed {
                     let _ = state.manager.cast(ConversationsMsg::Idle {
                         user: state.user.clone(),
                         child: myself.get_id(),
@@ -198,13 +204,21 @@ async fn handle_event(
                 // Typed by an OA admin in the Zalo OA chat: part of the conversation history, and the bot
                 // steps back for a while so bot and human do not talk over each other.
                 let text = event.text.clone().unwrap_or_default();
-                store
-                    .record_admin_message(user, &text, &inbound.event_key, inbound.inbox_id)
-                    .await?;
                 let now = state.deps.clock.now();
                 let until = now + chrono::Duration::from_std(state.deps.settings.handoff.pause)?;
-                store.pause_user(user, until, "admin_reply", now).await?;
-                tracing::info!(user = %user.short_hash(), %until, "an OA admin answered; the bot is paused for this user");
+                let recorded = store
+                    .record_admin_message(
+                        user,
+                        &text,
+                        &inbound.event_key,
+                        inbound.inbox_id,
+                        until,
+                        now,
+                    )
+                    .await?;
+                if recorded {
+                    tracing::info!(user = %user.short_hash(), %until, "an OA admin answered; the bot is paused for this user");
+                }
                 metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => "admin_echo")
                     .increment(1);
             }
@@ -286,9 +300,33 @@ async fn flush_burst(state: &mut ConversationState) -> Result<(), ActorProcessin
     }
     state.burst_started = None;
     let burst = std::mem::take(&mut state.burst);
+    // An OA admin may have taken over while the burst waited.
+    let paused = state
+        .deps
+        .store
+        .paused_until(&state.user, state.deps.clock.now())
+        .await?
+        .is_some();
+    if paused {
+        let completions = burst
+            .into_iter()
+            .map(|m| Completion {
+                inbox_id: m.inbox_id,
+                event_key: m.event_key,
+                user: state.user.clone(),
+                user_message: Some(m.line),
+                reply_parts: Vec::new(),
+                outcome: "handoff_paused",
+            })
+            .collect();
+        state.deps.store.complete_events(completions).await?;
+        metrics::counter!(telemetry::HANDOFF_PAUSED).increment(1);
+        return Ok(());
+    }
     let limit = state.deps.settings.llm.history_messages as u64;
     let history = state.deps.store.recent_history(&state.user, limit).await?;
-    let llm_timeout = state.deps.settings.llm.timeout * 3 + Duration::from_secs(5);
+    // The LLM actor answers by its own deadline; this margin only covers a dead or restarting actor.
+    let llm_timeout = state.deps.settings.llm.deadline() + Duration::from_secs(10);
     let user_messages: Vec<String> = burst.iter().map(|m| m.text.clone()).collect();
     let user = state.user.clone();
     let facts = Facts {
@@ -312,7 +350,15 @@ async fn flush_burst(state: &mut ConversationState) -> Result<(), ActorProcessin
         },
         llm_timeout,
     )
-    .await?;
+    .await
+    .unwrap_or_else(|err| {
+        // Never leave the user without an answer because the model path is down.
+        tracing::warn!(error = %err, "LLM actor unavailable; templated answer");
+        LlmAnswer {
+            text: templates::fallback_answer(&user_messages.join("\n")),
+            source: AnswerSource::Failed,
+        }
+    });
     let outcome = match answer.source {
         AnswerSource::Model => "llm",
         AnswerSource::Limited(_) => "llm_limited",
@@ -427,6 +473,11 @@ async fn decide_user_message(
             reply: Some(templates::HELP.to_string()),
             outcome: "help",
         });
+    }
+    if !state.burst.is_empty() && !crate::scam::extract::extract(&text).is_empty() {
+        // This message gets a scam check now: answer the waiting burst first, so a failing check can
+        // never cost those messages their answer (or their order).
+        flush_burst(state).await?;
     }
     let findings: Vec<Finding> = ask(
         || state.deps.directory.scam(),

@@ -137,8 +137,19 @@ impl Actor for ConversationsActor {
                 }
             }
             ConversationsMsg::Respawn(user) => {
+                let pending = match state.deps.store.pending_events_for_user(&user).await {
+                    Ok(pending) => pending,
+                    Err(err) => {
+                        // The database is likely what failed the child: try again shortly, holding the
+                        // user's new events back meanwhile (they are safe in the inbox).
+                        tracing::warn!(user = %user.short_hash(), error = %err, "cannot re-read pending events yet");
+                        myself.send_after(std::time::Duration::from_secs(1), move || {
+                            ConversationsMsg::Respawn(user)
+                        });
+                        return Ok(());
+                    }
+                };
                 state.restarting.remove(&user);
-                let pending = state.deps.store.pending_events_for_user(&user).await?;
                 tracing::info!(user = %user.short_hash(), count = pending.len(), "re-delivering after restart");
                 for row in pending {
                     let decoded =

@@ -180,45 +180,66 @@ impl Actor for LlmActor {
                 allowed.extend(OFFICIAL_SITES.iter().map(|s| s.to_string()));
                 let max_chars = settings.max_answer_chars;
                 let permits = state.permits.clone();
+                let deadline = settings.deadline();
+                let fallback_text = text.clone();
                 tokio::spawn(async move {
-                    let Ok(_permit) = permits.acquire_owned().await else {
-                        return;
-                    };
-                    let started = Instant::now();
-                    // A probe after the breaker opened is one plain attempt.
-                    let result = client
-                        .complete_with_retries(&messages, permit == Permit::Normal)
-                        .await;
-                    metrics::histogram!(telemetry::LLM_DURATION)
-                        .record(started.elapsed().as_secs_f64());
-                    let (answer, settled) = match result {
-                        Ok(completion) => {
-                            match sanitize_answer(&completion.text, &allowed, max_chars) {
-                                Some(text) => {
-                                    count("ok");
-                                    (
-                                        LlmAnswer {
-                                            text,
-                                            source: AnswerSource::Model,
-                                        },
-                                        Ok(completion.usage),
-                                    )
+                    let attempt = tokio::spawn(async move {
+                        let work = async {
+                            let _permit = permits.acquire_owned().await.ok();
+                            let started = Instant::now();
+                            // A probe after the breaker opened is one plain attempt.
+                            let result = client
+                                .complete_with_retries(&messages, permit == Permit::Normal)
+                                .await;
+                            metrics::histogram!(telemetry::LLM_DURATION)
+                                .record(started.elapsed().as_secs_f64());
+                            match result {
+                                Ok(completion) => {
+                                    match sanitize_answer(&completion.text, &allowed, max_chars) {
+                                        Some(text) => {
+                                            count("ok");
+                                            let answer = LlmAnswer {
+                                                text,
+                                                source: AnswerSource::Model,
+                                            };
+                                            (answer, Ok(completion.usage))
+                                        }
+                                        None => {
+                                            count("error");
+                                            tracing::warn!(
+                                                "model returned nothing usable; templated answer"
+                                            );
+                                            (
+                                                templated(&text, AnswerSource::Failed),
+                                                Ok(completion.usage),
+                                            )
+                                        }
+                                    }
                                 }
-                                None => {
-                                    count("error");
-                                    tracing::warn!(
-                                        "model returned nothing usable; templated answer"
-                                    );
-                                    (templated(&text, AnswerSource::Failed), Ok(completion.usage))
+                                Err(err) => {
+                                    count(err.label());
+                                    tracing::warn!(error = %err, "model call failed; templated answer");
+                                    (templated(&text, AnswerSource::Failed), Err(()))
                                 }
                             }
+                        };
+                        // One deadline for queueing, retries and waits, shorter than the caller's patience.
+                        match tokio::time::timeout(deadline, work).await {
+                            Ok(done) => done,
+                            Err(_) => {
+                                count("timeout");
+                                tracing::warn!(
+                                    "model answer not ready by the deadline; templated answer"
+                                );
+                                (templated(&text, AnswerSource::Failed), Err(()))
+                            }
                         }
-                        Err(err) => {
-                            count(err.label());
-                            tracing::warn!(error = %err, "model call failed; templated answer");
-                            (templated(&text, AnswerSource::Failed), Err(()))
-                        }
-                    };
+                    });
+                    // Even a panic inside the attempt answers the user and settles the breaker.
+                    let (answer, settled) = attempt.await.unwrap_or_else(|_| {
+                        count("error");
+                        (templated(&fallback_text, AnswerSource::Failed), Err(()))
+                    });
                     let _ = reply.send(answer);
                     let _ = myself.cast(LlmMsg::Settle {
                         user,

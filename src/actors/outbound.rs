@@ -95,7 +95,14 @@ impl Actor for OutboundActor {
                 start_next(&myself, state, &user);
             }
             OutboundMsg::Resume => {
-                let parts = state.deps.store.queued_outbound(RESUME_PAGE).await?;
+                let parts = match state.deps.store.queued_outbound(RESUME_PAGE).await {
+                    Ok(parts) => parts,
+                    Err(err) => {
+                        // Queued parts are safe in the database; the next periodic resume tries again.
+                        tracing::warn!(error = %err, "cannot read queued outbound messages yet");
+                        return Ok(());
+                    }
+                };
                 if !parts.is_empty() {
                     tracing::info!(count = parts.len(), "resuming queued outbound messages");
                 }
@@ -150,7 +157,8 @@ fn start_next(myself: &ActorRef<OutboundMsg>, state: &mut OutboundActorState, us
     let user = user.clone();
     tokio::spawn(async move {
         let id = part.id;
-        sender.deliver(part).await;
+        // A panic inside one delivery must not leave this user marked busy forever.
+        let _ = tokio::spawn(async move { sender.deliver(part).await }).await;
         // If this actor was restarted meanwhile, the message is dropped: the successor does not track
         // this user as busy, and the part's row is no longer `queued`, so nothing is sent twice.
         let _ = myself.cast(OutboundMsg::Finished { user, id });

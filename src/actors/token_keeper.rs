@@ -120,7 +120,13 @@ impl Actor for TokenKeeperActor {
         export(current.as_ref(), &deps.settings.token);
         Ok(TokenKeeperState {
             oauth: oauth_client(&deps),
-            owner: deps.directory.owner_id(),
+            // One owner per keeper incarnation: a restarted keeper never mistakes its predecessor's
+            // in-flight refresh for its own.
+            owner: format!(
+                "{}#{}",
+                deps.directory.owner_id(),
+                uuid::Uuid::new_v4().simple()
+            ),
             clock,
             current,
             due_at: None,
@@ -175,7 +181,11 @@ impl Actor for TokenKeeperActor {
                 }
             }
             TokenKeeperMsg::RefreshNow(reply) => {
-                if state.current.as_ref().is_some_and(|t| t.reauth_required) {
+                if state.current.is_none() {
+                    let _ = reply.send(Err(
+                        "no token is stored: use `token import` or `token authorize-url`".into(),
+                    ));
+                } else if state.current.as_ref().is_some_and(|t| t.reauth_required) {
                     let _ = reply.send(Err(REAUTH_HELP.to_string()));
                 } else {
                     state.manual_waiters.push(reply);
@@ -251,13 +261,12 @@ async fn tick(myself: &ActorRef<TokenKeeperMsg>, state: &mut TokenKeeperState) {
     };
     let now = state.clock.now();
     // A lease past its time that nobody cleared: a refresh died between spending the token and committing.
+    // (The lease outlasts any OAuth request by configuration, so an expired one is never a refresh in flight.)
     if let (Some(owner), Some(until)) = (&token.lease_owner, token.lease_until)
-        && (until < now || *owner == state.owner && !state.refreshing)
+        && until < now
+        && !(*owner == state.owner && state.refreshing)
     {
         report_interruption(state, owner.clone(), token.version);
-        if *owner == state.owner {
-            let _ = state.deps.store.release_lease(&state.owner).await;
-        }
     }
     if token.reauth_required || state.refreshing || !state.backoff_allows() {
         return;
@@ -358,6 +367,11 @@ async fn refresh_done(state: &mut TokenKeeperState, outcome: RefreshOutcome) {
         }
         RefreshOutcome::Rejected(error) => {
             metrics::counter!(telemetry::TOKEN_REFRESH, "result" => "invalid_grant").increment(1);
+            // Should the alarm fail to reach the database, do not retry the refused token every tick.
+            state.not_before = Some(
+                now + chrono::Duration::from_std(state.deps.settings.token.retry_max)
+                    .unwrap_or_default(),
+            );
             tracing::error!(error = %error, "{REAUTH_HELP}");
             if let Ok(stored) = state.deps.store.load_token().await {
                 adopt(state, stored);
@@ -474,10 +488,8 @@ impl RefreshJob {
                 {
                     Ok(true) => match self.store.load_token().await {
                         Ok(Some(stored)) => RefreshOutcome::Refreshed(Box::new(stored)),
-                        Ok(None) => RefreshOutcome::Interrupted("the token row disappeared".into()),
-                        Err(err) => RefreshOutcome::Interrupted(format!(
-                            "committed, then could not re-read: {err}"
-                        )),
+                        // The pair is safely stored; the keeper re-reads it at its next tick.
+                        Ok(None) | Err(_) => RefreshOutcome::LostRace,
                     },
                     Ok(false) => RefreshOutcome::Interrupted(
                         "the refresh lease was lost before the commit; the new pair was discarded"
@@ -494,6 +506,15 @@ impl RefreshJob {
                     .record_refresh_failure(&self.owner, "error", &error, false, now)
                     .await;
                 RefreshOutcome::Transient(error)
+            }
+            Err(OAuthError::Indeterminate(error)) => {
+                let _ = self
+                    .store
+                    .record_refresh_failure(&self.owner, "error", &error, false, now)
+                    .await;
+                RefreshOutcome::Interrupted(format!(
+                    "{error}; Zalo may have rotated the refresh token without us receiving the new pair"
+                ))
             }
             Err(err @ OAuthError::Rejected { .. }) => {
                 let error = err.to_string();

@@ -186,6 +186,8 @@ impl LlmClient {
 }
 
 fn map_error(err: reqwest::Error) -> LlmError {
+    // The URL may carry credentials (user:pass@ or ?api-key=): never let it reach a log line.
+    let err = err.without_url();
     if err.is_timeout() {
         LlmError::Timeout
     } else if err.is_decode() {

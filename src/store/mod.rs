@@ -346,9 +346,28 @@ impl Store {
     ) -> StoreResult<Vec<Option<Vec<QueuedOutbound>>>> {
         let txn = self.begin_write().await?;
         let now = Utc::now();
+        // Mark first: only then is it known which events are still ours. A reply meant for an event someone
+        // else already handled moves to the last event this transaction did mark, so no burst is left
+        // without an answer.
+        let mut marked = Vec::with_capacity(completions.len());
+        for completion in &completions {
+            marked.push(mark_handled(&txn, completion.inbox_id, completion.outcome).await?);
+        }
+        let mut completions = completions;
+        if let Some(last_marked) = marked.iter().rposition(|m| *m) {
+            let orphaned: Vec<String> = completions
+                .iter_mut()
+                .zip(&marked)
+                .filter(|(_, m)| !**m)
+                .flat_map(|(c, _)| std::mem::take(&mut c.reply_parts))
+                .collect();
+            if completions[last_marked].reply_parts.is_empty() {
+                completions[last_marked].reply_parts = orphaned;
+            }
+        }
         let mut results = Vec::with_capacity(completions.len());
-        for completion in completions {
-            if !mark_handled(&txn, completion.inbox_id, completion.outcome).await? {
+        for (completion, marked) in completions.into_iter().zip(marked) {
+            if !marked {
                 results.push(None);
                 continue;
             }
@@ -461,18 +480,22 @@ impl Store {
     }
 
     /// Records a message an OA admin sent from the Zalo OA chat (an `oa_send_*` echo we did not send).
+    /// The bot then stays silent for `user` until `pause_until`, set in the same transaction.
     pub async fn record_admin_message(
         &self,
         user: &UserId,
         content: &str,
         event_key: &str,
         inbox_id: i64,
+        pause_until: DateTime<Utc>,
+        now: DateTime<Utc>,
     ) -> StoreResult<bool> {
         let txn = self.begin_write().await?;
         if !mark_handled(&txn, inbox_id, "admin_echo").await? {
             txn.rollback().await?;
             return Ok(false);
         }
+        upsert_pause(&txn, user, pause_until, "admin_reply", now).await?;
         insert_message(
             &txn,
             user,
@@ -677,36 +700,66 @@ impl Store {
         now: DateTime<Utc>,
     ) -> StoreResult<StoredToken> {
         let txn = self.begin_write().await?;
-        let existing = zalo_tokens::Entity::find_by_id(TOKEN_ROW_ID)
+        let exists = zalo_tokens::Entity::find_by_id(TOKEN_ROW_ID)
             .one(&txn)
-            .await?;
-        let version = existing.as_ref().map_or(1, |t| t.version + 1);
-        let model = zalo_tokens::ActiveModel {
-            id: Set(TOKEN_ROW_ID),
-            access_token: Set(self.seal(&pair.access_token)),
-            refresh_token: Set(pair.refresh_token.as_ref().map(|r| self.seal(r))),
-            access_expires_at: Set(pair.access_expires_at),
-            refresh_issued_at: Set(pair.refresh_token.as_ref().map(|_| now)),
-            version: Set(version),
-            source: Set(source.to_string()),
-            updated_at: Set(now),
-            last_refresh_at: Set(existing.as_ref().and_then(|t| t.last_refresh_at)),
-            last_refresh_result: Set(existing
-                .as_ref()
-                .and_then(|t| t.last_refresh_result.clone())),
-            last_refresh_error: Set(existing.as_ref().and_then(|t| t.last_refresh_error.clone())),
-            last_refresh_success_at: Set(existing.as_ref().and_then(|t| t.last_refresh_success_at)),
-            reauth_required: Set(false),
-            lease_owner: Set(None),
-            lease_until: Set(None),
-        };
-        if existing.is_some() {
-            model.update(&txn).await?;
+            .await?
+            .is_some();
+        if exists {
+            // `version = version + 1` in the statement itself, so a concurrent commit can never leave two
+            // different pairs under one version (PostgreSQL runs READ COMMITTED). A refresh in flight keeps
+            // its lease but can no longer commit: its version is gone.
+            zalo_tokens::Entity::update_many()
+                .col_expr(
+                    zalo_tokens::Column::AccessToken,
+                    Expr::value(self.seal(&pair.access_token)),
+                )
+                .col_expr(
+                    zalo_tokens::Column::RefreshToken,
+                    Expr::value(pair.refresh_token.as_ref().map(|r| self.seal(r))),
+                )
+                .col_expr(
+                    zalo_tokens::Column::AccessExpiresAt,
+                    Expr::value(pair.access_expires_at),
+                )
+                .col_expr(
+                    zalo_tokens::Column::RefreshIssuedAt,
+                    Expr::value(pair.refresh_token.as_ref().map(|_| now)),
+                )
+                .col_expr(
+                    zalo_tokens::Column::Version,
+                    Expr::col(zalo_tokens::Column::Version).add(1),
+                )
+                .col_expr(zalo_tokens::Column::Source, Expr::value(source.to_string()))
+                .col_expr(zalo_tokens::Column::UpdatedAt, Expr::value(now))
+                .col_expr(zalo_tokens::Column::ReauthRequired, Expr::value(false))
+                .filter(zalo_tokens::Column::Id.eq(TOKEN_ROW_ID))
+                .exec(&txn)
+                .await?;
         } else {
-            model.insert(&txn).await?;
+            zalo_tokens::ActiveModel {
+                id: Set(TOKEN_ROW_ID),
+                access_token: Set(self.seal(&pair.access_token)),
+                refresh_token: Set(pair.refresh_token.as_ref().map(|r| self.seal(r))),
+                access_expires_at: Set(pair.access_expires_at),
+                refresh_issued_at: Set(pair.refresh_token.as_ref().map(|_| now)),
+                version: Set(1),
+                source: Set(source.to_string()),
+                updated_at: Set(now),
+                last_refresh_at: Set(None),
+                last_refresh_result: Set(None),
+                last_refresh_error: Set(None),
+                last_refresh_success_at: Set(None),
+                reauth_required: Set(false),
+                lease_owner: Set(None),
+                lease_until: Set(None),
+            }
+            .insert(&txn)
+            .await?;
         }
         txn.commit().await?;
-        Ok(self.load_token().await?.expect("just written"))
+        self.load_token()
+            .await?
+            .ok_or_else(|| StoreError(DbErr::RecordNotFound("zalo_tokens".into())))
     }
 
     /// Takes the refresh lease for `version`: succeeds only if that version is still current and nobody else
@@ -730,8 +783,7 @@ impl Store {
             .filter(
                 Condition::any()
                     .add(zalo_tokens::Column::LeaseUntil.is_null())
-                    .add(zalo_tokens::Column::LeaseUntil.lt(now))
-                    .add(zalo_tokens::Column::LeaseOwner.eq(owner)),
+                    .add(zalo_tokens::Column::LeaseUntil.lt(now)),
             )
             .exec(&self.db)
             .await?;
@@ -976,25 +1028,7 @@ impl Store {
         reason: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let model = handoff_pauses::ActiveModel {
-            zalo_user_id: Set(user.as_str().to_string()),
-            paused_until: Set(until),
-            created_at: Set(now),
-            reason: Set(reason.to_string()),
-        };
-        handoff_pauses::Entity::insert(model)
-            .on_conflict(
-                OnConflict::column(handoff_pauses::Column::ZaloUserId)
-                    .update_columns([
-                        handoff_pauses::Column::PausedUntil,
-                        handoff_pauses::Column::CreatedAt,
-                        handoff_pauses::Column::Reason,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(&self.db)
-            .await?;
-        Ok(())
+        upsert_pause(&self.db, user, until, reason, now).await
     }
 
     /// The end of the user's pause, if one is active at `now`.
@@ -1149,6 +1183,34 @@ async fn mark_handled(
         .exec(txn)
         .await?;
     Ok(updated.rows_affected == 1)
+}
+
+async fn upsert_pause<C: ConnectionTrait>(
+    conn: &C,
+    user: &UserId,
+    until: DateTime<Utc>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let model = handoff_pauses::ActiveModel {
+        zalo_user_id: Set(user.as_str().to_string()),
+        paused_until: Set(until),
+        created_at: Set(now),
+        reason: Set(reason.to_string()),
+    };
+    handoff_pauses::Entity::insert(model)
+        .on_conflict(
+            OnConflict::column(handoff_pauses::Column::ZaloUserId)
+                .update_columns([
+                    handoff_pauses::Column::PausedUntil,
+                    handoff_pauses::Column::CreatedAt,
+                    handoff_pauses::Column::Reason,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
 }
 
 async fn insert_message<C: ConnectionTrait>(

@@ -31,10 +31,17 @@ pub enum OAuthError {
     /// code): retrying cannot help; an OA admin must re-authorise.
     #[error("the OAuth grant was refused (code {code}): {message}")]
     Rejected { code: i64, message: String },
+    /// The request left but no readable answer came back: Zalo may have rotated the refresh token.
+    #[error("no answer after the request was sent: {0}")]
+    Indeterminate(String),
 }
 
 /// The default lifetime when `expires_in` is missing or unreadable (Zalo documents 25 h).
 const DEFAULT_EXPIRES_IN: Duration = Duration::from_secs(90_000);
+/// An absurd `expires_in` is clamped: a token is never trusted for more than a year.
+const MAX_EXPIRES_IN: Duration = Duration::from_secs(365 * 86_400);
+/// Total time of one token request; the refresh lease (`token.lease_secs`) must outlast it.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone)]
 pub struct ZaloOAuth {
@@ -91,30 +98,31 @@ impl ZaloOAuth {
                 &self.oauth_url,
                 "/v4/oa/access_token",
             ))
-            .timeout(Duration::from_secs(30))
+            .timeout(REQUEST_TIMEOUT)
             .form(form);
         // The app secret travels in a header, never in the form body.
         if let Some(secret) = &self.app_secret {
             request = request.header("secret_key", secret.expose_secret());
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| OAuthError::Transient(e.without_url().to_string()))?;
+        let response = request.send().await.map_err(|e| {
+            let e = e.without_url();
+            // Nothing left this host on a connect failure; anything later may have reached Zalo.
+            if e.is_connect() {
+                OAuthError::Transient(e.to_string())
+            } else {
+                OAuthError::Indeterminate(e.to_string())
+            }
+        })?;
         let status = response.status();
-        if status.is_server_error() || status.as_u16() == 429 {
+        // Zalo answers its own errors with HTTP 200; any other status is a proxy, an outage or a wrong
+        // URL, not a verdict on the grant: retry later (the refresh-failure alerts tell a human).
+        if !status.is_success() {
             return Err(OAuthError::Transient(format!("HTTP {status}")));
         }
         let bytes = response
             .bytes()
             .await
-            .map_err(|e| OAuthError::Transient(e.without_url().to_string()))?;
-        if !status.is_success() {
-            return Err(OAuthError::Rejected {
-                code: i64::from(status.as_u16()),
-                message: format!("HTTP {status}"),
-            });
-        }
+            .map_err(|e| OAuthError::Indeterminate(e.without_url().to_string()))?;
         parse_token_response(&bytes)
     }
 }
@@ -137,7 +145,8 @@ pub fn parse_token_response(bytes: &[u8]) -> Result<IssuedTokens, OAuthError> {
             _ => None,
         }
         .map(Duration::from_secs)
-        .unwrap_or(DEFAULT_EXPIRES_IN);
+        .unwrap_or(DEFAULT_EXPIRES_IN)
+        .min(MAX_EXPIRES_IN);
         return Ok(IssuedTokens {
             access_token: SecretString::from(access),
             refresh_token: SecretString::from(refresh),

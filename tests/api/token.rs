@@ -261,11 +261,19 @@ async fn refused_refresh_token_requires_reauthorisation_without_a_retry_storm(ba
 async fn transient_failures_back_off(backend: Backend) {
     let clock = ManualClock::starting_now();
     let (server, oauth) = oauth_server("ref-0", Duration::ZERO).await;
+    // A proxy's 404 and an outage's 503: neither is Zalo refusing the grant.
+    Mock::given(method("POST"))
+        .and(path("/v4/oa/access_token"))
+        .respond_with(ResponseTemplate::new(404))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
     Mock::given(method("POST"))
         .and(path("/v4/oa/access_token"))
         .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(2)
-        .with_priority(1)
+        .up_to_n_times(1)
+        .with_priority(2)
         .mount(&server)
         .await;
     let app = spawn_app_with(&backend, with_tokens(&clock, 3600, &server)).await;
@@ -299,7 +307,8 @@ async fn transient_failures_back_off(backend: Backend) {
     let_it_tick().await;
     assert_eq!(token_requests().await, 2, "the second backoff is 10 s");
     clock.advance(chrono::Duration::seconds(3));
-    wait_for_version(&app, 2).await;
+    let status = wait_for_version(&app, 2).await;
+    assert!(!status.reauth_required);
     assert_eq!(oauth.refresh_requests(), ["ref-0"]);
     app.shutdown().await;
 }

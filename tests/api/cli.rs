@@ -349,3 +349,101 @@ async fn handoff_pauses_can_be_listed_and_cleared() {
         stdout(&list)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_answers_then_stops_cleanly_on_sigterm() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("serve.db").display()
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tradesphere"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &db)
+        .env("TRADESPHERE_LISTEN", "127.0.0.1:0")
+        .env("TRADESPHERE_LOG_FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let address = loop {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("the service logs its address");
+        let json: serde_json::Value = serde_json::from_str(&line).expect("JSON log lines");
+        assert!(
+            json["level"].is_string() && json["message"].is_string(),
+            "{line}"
+        );
+        if json["message"] == "listening" {
+            break json["address"].as_str().unwrap().to_string();
+        }
+    };
+    let client = reqwest::Client::new();
+    let ready = client
+        .get(format!("http://{address}/readyz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    let event = serde_json::json!({"app_id": "1", "event_name": "user_send_text", "sender": {"id": "42"},
+        "message": {"msg_id": "sigterm-1", "text": "/help"}, "timestamp": "1700000000000"});
+    let response = client
+        .post(format!("http://{address}/api/v1/zalo/webhook"))
+        .json(&event)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        exit.success(),
+        "SIGTERM ends the service with exit code 0: {exit:?}"
+    );
+    let mut lines = Vec::new();
+    while let Ok(line) = rx.recv_timeout(std::time::Duration::from_millis(200)) {
+        lines.push(line);
+    }
+    assert!(
+        lines.iter().any(|l| l.contains("\"stopped\"")),
+        "graceful stop logged: {lines:?}"
+    );
+
+    // Nothing accepted was lost: the event was persisted (and answered) before the exit.
+    let settings =
+        tradesphere::config::Settings::from_env_map([("DATABASE_URL".to_string(), db)].into())
+            .unwrap();
+    let store = tradesphere::store::Store::connect(&settings.database)
+        .await
+        .unwrap();
+    let user = tradesphere::domain::UserId::parse("42").unwrap();
+    let history = store.messages_for(&user).await.unwrap();
+    assert_eq!(
+        history.len(),
+        2,
+        "the message and its answer are stored: {history:?}"
+    );
+    assert_eq!(store.pending_event_count().await.unwrap(), 0);
+}

@@ -55,6 +55,8 @@ struct BurstMessage {
     event_key: String,
     line: ChatLine,
     text: String,
+    /// Scam-check results of this message: facts for the model, and the templated answer if it fails.
+    findings: Vec<Finding>,
 }
 
 pub enum ConversationMsg {
@@ -77,7 +79,11 @@ enum Decision {
         outcome: &'static str,
     },
     /// Goes to the model, together with the rest of a quick burst.
-    Model { line: ChatLine, text: String },
+    Model {
+        line: ChatLine,
+        text: String,
+        findings: Vec<Finding>,
+    },
 }
 
 impl Actor for ConversationActor {
@@ -231,12 +237,17 @@ async fn handle_event(
     };
 
     let (user_message, reply, outcome) = match decision {
-        Decision::Model { line, text } => {
+        Decision::Model {
+            line,
+            text,
+            findings,
+        } => {
             state.burst.push(BurstMessage {
                 inbox_id: inbound.inbox_id,
                 event_key: inbound.event_key.clone(),
                 line,
                 text,
+                findings,
             });
             let started = *state.burst_started.get_or_insert_with(Instant::now);
             let debounce = state.deps.settings.llm.debounce;
@@ -329,13 +340,22 @@ async fn flush_burst(state: &mut ConversationState) -> Result<(), ActorProcessin
     let llm_timeout = state.deps.settings.llm.deadline() + Duration::from_secs(10);
     let user_messages: Vec<String> = burst.iter().map(|m| m.text.clone()).collect();
     let user = state.user.clone();
+    // Facts: this burst's own scam checks, else the user's latest check (for follow-up questions).
+    let burst_findings: Vec<Finding> = burst
+        .iter()
+        .flat_map(|m| m.findings.iter().cloned())
+        .collect();
     let facts = Facts {
-        findings: state
-            .last_findings
-            .as_ref()
-            .filter(|(at, _)| at.elapsed() < FINDINGS_RELEVANCE)
-            .map(|(_, f)| f.clone())
-            .unwrap_or_default(),
+        findings: if burst_findings.is_empty() {
+            state
+                .last_findings
+                .as_ref()
+                .filter(|(at, _)| at.elapsed() < FINDINGS_RELEVANCE)
+                .map(|(_, f)| f.clone())
+                .unwrap_or_default()
+        } else {
+            burst_findings.clone()
+        },
         signals: Vec::new(),
     };
     let answer: LlmAnswer = ask(
@@ -359,12 +379,14 @@ async fn flush_burst(state: &mut ConversationState) -> Result<(), ActorProcessin
             source: AnswerSource::Failed,
         }
     });
-    let outcome = match answer.source {
-        AnswerSource::Model => "llm",
-        AnswerSource::Limited(_) => "llm_limited",
-        _ => "llm_fallback",
+    let (text, outcome) = match answer.source {
+        AnswerSource::Model => (answer.text, "llm"),
+        // A scam check never depends on the model: its verdict is answered from the template.
+        _ if !burst_findings.is_empty() => (templates::scam_reply(&burst_findings), "scam_check"),
+        AnswerSource::Limited(_) => (answer.text, "llm_limited"),
+        _ => (answer.text, "llm_fallback"),
     };
-    let parts = split_message(&answer.text, state.deps.settings.outbound.max_message_chars);
+    let parts = split_message(&text, state.deps.settings.outbound.max_message_chars);
     let last = burst.len() - 1;
     let completions = burst
         .into_iter()
@@ -490,13 +512,25 @@ async fn decide_user_message(
     )
     .await?;
     if !findings.is_empty() {
-        let reply = templates::scam_reply(&findings);
-        state.last_findings = Some((Instant::now(), findings));
+        state.last_findings = Some((Instant::now(), findings.clone()));
+        // With a model, it phrases the answer from the database's findings (it never decides the verdict);
+        // without one, or when it fails, the templated verdict answers.
+        if state.deps.settings.llm.api_key.is_some() {
+            return Ok(Decision::Model {
+                line: record,
+                text,
+                findings,
+            });
+        }
         return Ok(Decision::Now {
             user_message: Some(record),
-            reply: Some(reply),
+            reply: Some(templates::scam_reply(&findings)),
             outcome: "scam_check",
         });
     }
-    Ok(Decision::Model { line: record, text })
+    Ok(Decision::Model {
+        line: record,
+        text,
+        findings: Vec::new(),
+    })
 }

@@ -53,21 +53,37 @@ async fn prompt_carries_history_and_facts_from_the_last_scam_check(backend: Back
         }])
         .await
         .unwrap();
-    mount_answer(&app, "Bạn nên chặn số này và báo cho ngân hàng.").await;
+    mount_answer(
+        &app,
+        "Số này đã bị báo cáo 4 lần. Bạn nên chặn số và báo cho ngân hàng.",
+    )
+    .await;
     let user = user_id();
+    // A message with a number: the database decides, the model phrases from the facts.
     app.post_event(&text_event(&user, "số 0912345678 gọi bảo tôi chuyển tiền"))
         .await;
-    app.replies_for(&user, 1).await;
-    assert!(
-        openai_bodies(&app).await.is_empty(),
-        "the verdict is templated, not the model's"
+    let first = app.replies_for(&user, 1).await;
+    assert_eq!(
+        first[0].text,
+        "Số này đã bị báo cáo 4 lần. Bạn nên chặn số và báo cho ngân hàng."
     );
+    let body = &openai_bodies(&app).await[0];
+    let last = body["messages"].as_array().unwrap().last().unwrap()["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        last.contains("DỮ KIỆN TỪ CƠ SỞ DỮ LIỆU")
+            && last.contains("+84912345678")
+            && last.contains("4 báo cáo"),
+        "{last}"
+    );
+
+    // A follow-up question still gets the latest check as facts, and the conversation as history.
     app.post_event(&text_event(&user, "vậy giờ tôi phải làm gì?"))
         .await;
-    let replies = app.replies_for(&user, 2).await;
-    assert_eq!(replies[1].text, "Bạn nên chặn số này và báo cho ngân hàng.");
-
-    let body = &openai_bodies(&app).await[0];
+    app.replies_for(&user, 2).await;
+    let body = &openai_bodies(&app).await[1];
     let messages = body["messages"].as_array().unwrap();
     assert_eq!(messages[0]["role"], "system");
     assert!(
@@ -95,6 +111,31 @@ async fn prompt_carries_history_and_facts_from_the_last_scam_check(backend: Back
     assert!(
         last.contains("<<<TIN_NHAN_NGUOI_DUNG>>>\nvậy giờ tôi phải làm gì?\n<<<HET_TIN_NHAN>>>"),
         "{last}"
+    );
+    app.shutdown().await;
+}
+
+async fn a_failing_model_never_hides_a_scam_verdict(backend: Backend) {
+    let app = spawn_app_with(
+        &backend,
+        llm_app(vec![("TRADESPHERE__LLM__MAX_RETRIES", "0".into())]),
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&app.openai)
+        .await;
+    let user = user_id();
+    app.post_event(&text_event(
+        &user,
+        "STK 1903 6688 8888 Techcombank có an toàn không",
+    ))
+    .await;
+    let reply = &app.replies_for(&user, 1).await[0].text;
+    assert!(
+        reply.contains("190366888888") && reply.contains("không có báo cáo ≠ an toàn"),
+        "{reply}"
     );
     app.shutdown().await;
 }
@@ -395,6 +436,7 @@ async fn an_admin_reply_pauses_the_bot_until_it_expires(backend: Backend) {
 
 both_backends!(
     prompt_carries_history_and_facts_from_the_last_scam_check,
+    a_failing_model_never_hides_a_scam_verdict,
     history_is_trimmed_to_the_token_budget,
     rate_limited_model_is_retried_honouring_retry_after,
     failing_model_opens_the_breaker_and_users_still_get_answers,

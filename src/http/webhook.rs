@@ -95,9 +95,15 @@ where
     };
     if let Some(secret) = &state.settings.zalo.oa_secret_key {
         let timestamp = events::signed_timestamp(&value);
+        // The configured app id; without one, the body's (the secret key is what authenticates).
+        let app_id = if state.settings.zalo.app_id.is_empty() {
+            events::body_app_id(&value).unwrap_or_default()
+        } else {
+            state.settings.zalo.app_id.clone()
+        };
         if let Err(err) = signature::verify(
             signature_header.as_deref(),
-            &state.settings.zalo.app_id,
+            &app_id,
             &raw,
             timestamp.as_deref(),
             secret.expose_secret(),

@@ -94,6 +94,11 @@ pub fn signed_timestamp(value: &Value) -> Option<String> {
     id_string(value.get("timestamp")?)
 }
 
+/// The body's `app_id`, as a string (used for the signature when no app id is configured).
+pub fn body_app_id(value: &Value) -> Option<String> {
+    id_string(value.get("app_id")?)
+}
+
 /// Decodes a parsed body. Only a missing `event_name` is an error: everything else is optional.
 pub fn decode(value: &Value) -> Result<WebhookEvent, DecodeError> {
     let event_name = value

@@ -70,3 +70,58 @@ async fn metrics_expose_the_contract_names(backend: Backend) {
 }
 
 both_backends!(healthz_and_readyz, metrics_expose_the_contract_names);
+
+/// `promtool check metrics` (Prometheus' own linter) accepts the exposition after real traffic.
+/// CI installs Debian's `prometheus` and sets TRADESPHERE_REQUIRE_PROMTOOL=1; elsewhere a missing promtool skips.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn promtool_accepts_the_metrics() {
+    let Ok(status) = std::process::Command::new("promtool")
+        .arg("--version")
+        .output()
+    else {
+        assert_ne!(
+            std::env::var("TRADESPHERE_REQUIRE_PROMTOOL").as_deref(),
+            Ok("1"),
+            "promtool is required but missing"
+        );
+        eprintln!("SKIPPED: promtool not installed");
+        return;
+    };
+    assert!(status.status.success());
+    let app = spawn_app_with(
+        &Backend::Sqlite,
+        TestOptions {
+            zalo: true,
+            llm: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let user = user_id();
+    app.post_event(&text_event(&user, "gọi 0912 345 678 có sao không"))
+        .await;
+    app.replies_for(&user, 1).await;
+    let text = app.get("/metrics").await.text().await.unwrap();
+    let mut child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "promtool check metrics:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    app.shutdown().await;
+}

@@ -195,11 +195,12 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
 async fn chat(mut settings: Settings, user: &str) -> anyhow::Result<()> {
     let user = UserId::parse(user).map_err(anyhow::Error::msg)?;
     settings.server.listen = "127.0.0.1:0".parse()?;
-    let reply_timeout = settings.llm.timeout * 2 + Duration::from_secs(15);
+    let reply_timeout = settings.llm.deadline() + Duration::from_secs(15);
     let app = Application::build(
         settings,
         BuildOptions {
             delivery: Some(Delivery::Console { print: false }),
+            side_instance: true,
             ..Default::default()
         },
     )
@@ -301,6 +302,7 @@ async fn send(settings: Settings, user: &str, text: &str) -> anyhow::Result<()> 
         outbound_events: events,
         delivery,
         clock: crate::clock::system(),
+        recovery: false,
     };
     let sender = PartSender::new(&deps, TokenSource::Fixed(token));
     let queued = store.enqueue_proactive(&user, &parts).await?;

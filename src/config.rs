@@ -100,7 +100,11 @@ impl DatabaseSettings {
                 u.port().map(|p| format!(":{p}")).unwrap_or_default(),
                 u.path()
             ),
-            _ => raw.split('?').next().unwrap_or_default().to_string(),
+            // Never echo an unparseable URL: it may hold a password.
+            _ if raw.starts_with("sqlite:") => {
+                raw.split('?').next().unwrap_or_default().to_string()
+            }
+            _ => "<unparseable database url>".to_string(),
         }
     }
 }
@@ -356,7 +360,6 @@ impl Settings {
             config::Environment::with_prefix("TRADESPHERE")
                 .prefix_separator("__")
                 .separator("__")
-                .try_parsing(true)
                 .source(Some(env.clone().into_iter().collect())),
         );
         for (name, key) in DIRECT_ENV {
@@ -643,6 +646,18 @@ mod tests {
         assert!(err.to_string().contains("timeout_secs"), "{err}");
         let err = load(&[("ZALO_API_URL", "ftp://x")]).unwrap_err();
         assert!(err.to_string().contains("zalo.api_url"), "{err}");
+    }
+
+    #[test]
+    fn unparseable_database_urls_are_never_echoed() {
+        let s = load(&[("DATABASE_URL", "postgres://user:ab/cd@db:5432/app")]).unwrap();
+        assert!(!s.database.redacted_url().contains("ab/cd"));
+        let s = load(&[("ADMIN_TOKEN", "0042")]).unwrap();
+        assert_eq!(
+            s.server.admin_token.unwrap().expose_secret(),
+            "0042",
+            "no numeric coercion"
+        );
     }
 
     #[test]

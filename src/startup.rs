@@ -27,6 +27,9 @@ pub struct BuildOptions {
     pub clock: Option<crate::clock::SharedClock>,
     /// Force a delivery mode instead of resolving it from the settings.
     pub delivery: Option<Delivery>,
+    /// A side instance (`chat`) handles only what it is given: it neither replays other users' events nor
+    /// resumes or reclassifies queued replies, which belong to the service.
+    pub side_instance: bool,
 }
 
 pub struct Application {
@@ -50,7 +53,11 @@ impl Application {
             .with_context(|| format!("connecting to {}", settings.database.redacted_url()))?;
         store.migrate().await.context("applying migrations")?;
         // Parts left `sending` by a previous process may have reached Zalo: never resend them blindly.
-        let interrupted = store.sending_to_ambiguous().await?;
+        let interrupted = if options.side_instance {
+            0
+        } else {
+            store.sending_to_ambiguous().await?
+        };
         if interrupted > 0 {
             tracing::warn!(
                 count = interrupted,
@@ -80,6 +87,7 @@ impl Application {
             outbound_events,
             delivery,
             clock: options.clock.unwrap_or_else(crate::clock::system),
+            recovery: !options.side_instance,
         };
 
         let (root, root_handle) =
@@ -161,7 +169,7 @@ impl Application {
             _ = &mut self.root_handle => {
                 self.accepting.store(false, Ordering::SeqCst);
                 let _ = self.stop_server.send(());
-                let _ = self.server.await;
+                let _ = tokio::time::timeout(Duration::from_secs(10), self.server).await;
                 anyhow::bail!("the actor system stopped after exhausting its restart budget")
             }
         }

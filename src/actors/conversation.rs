@@ -200,16 +200,18 @@ async fn handle_event(
             return Ok(());
         }
         EventKind::OaEcho => {
+            // Ours when Zalo's id matches a send of ours, or (no admin marker) when it repeats a part whose
+            // send is unconfirmed (timed out after leaving, or interrupted): its id was never recorded.
+            let text = event.text.clone().unwrap_or_default();
             let ours = match &event.msg_id {
                 Some(id) => store.is_our_message(id).await?,
                 None => false,
-            };
+            } || (!event.from_admin && store.has_unconfirmed_part(user, &text).await?);
             if ours {
                 finish(state, inbound, "own_echo").await?;
             } else {
                 // Typed by an OA admin in the Zalo OA chat: part of the conversation history, and the bot
                 // steps back for a while so bot and human do not talk over each other.
-                let text = event.text.clone().unwrap_or_default();
                 let now = state.deps.clock.now();
                 let until = now + chrono::Duration::from_std(state.deps.settings.handoff.pause)?;
                 let recorded = store
@@ -496,7 +498,16 @@ async fn decide_user_message(
             outcome: "help",
         });
     }
-    if !state.burst.is_empty() && !crate::scam::extract::extract(&text).is_empty() {
+    // No entity, no lookup: only messages with something to check wait on the scam actor.
+    let has_entities = !crate::scam::extract::extract(&text).is_empty();
+    if !has_entities {
+        return Ok(Decision::Model {
+            line: record,
+            text,
+            findings: Vec::new(),
+        });
+    }
+    if !state.burst.is_empty() {
         // This message gets a scam check now: answer the waiting burst first, so a failing check can
         // never cost those messages their answer (or their order).
         flush_burst(state).await?;

@@ -57,6 +57,9 @@ impl Actor for IntakeActor {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         // Every (re)start replays what is pending: events persisted while this actor was down are not lost.
+        if !state.deps.recovery {
+            return Ok(());
+        }
         myself.cast(IntakeMsg::Sweep { all: true })?;
         myself.send_interval(state.deps.settings.intake.sweep_interval, || {
             IntakeMsg::Sweep { all: false }
@@ -95,29 +98,39 @@ async fn sweep(
         let age = chrono::Duration::from_std(state.deps.settings.intake.redispatch_after)?;
         Some(Utc::now() - age)
     };
-    let pending = match store.pending_events(threshold, REPLAY_PAGE).await {
-        Ok(p) => p,
-        Err(err) => {
-            // The database may be briefly down; the next sweep tries again.
-            tracing::warn!(error = %err, "inbox sweep could not read pending events");
-            return Ok(());
-        }
-    };
-    if !pending.is_empty() {
-        tracing::info!(
-            count = pending.len(),
-            at_start = all,
-            "re-dispatching unhandled events"
-        );
-    }
-    for row in pending {
-        let parsed = events::parse_json(row.payload.as_bytes()).and_then(|v| events::decode(&v));
-        match parsed {
-            Ok(event) => route(myself, state, row.id, row.event_key, event, false).await?,
+    // Page through the whole backlog at start; a periodic sweep takes the oldest page of stale events.
+    let mut after_id = 0;
+    loop {
+        let pending = match store.pending_events(threshold, after_id, REPLAY_PAGE).await {
+            Ok(p) => p,
             Err(err) => {
-                tracing::warn!(inbox_id = row.id, error = %err, "stored event cannot be decoded; giving up on it");
-                let _ = store.finish_event(row.id, "undecodable").await;
+                // The database may be briefly down; the next sweep tries again.
+                tracing::warn!(error = %err, "inbox sweep could not read pending events");
+                return Ok(());
             }
+        };
+        if !pending.is_empty() {
+            tracing::info!(
+                count = pending.len(),
+                at_start = all,
+                "re-dispatching unhandled events"
+            );
+        }
+        let full_page = pending.len() as u64 == REPLAY_PAGE;
+        for row in pending {
+            after_id = row.id;
+            let parsed =
+                events::parse_json(row.payload.as_bytes()).and_then(|v| events::decode(&v));
+            match parsed {
+                Ok(event) => route(myself, state, row.id, row.event_key, event, false).await?,
+                Err(err) => {
+                    tracing::warn!(inbox_id = row.id, error = %err, "stored event cannot be decoded; giving up on it");
+                    let _ = store.finish_event(row.id, "undecodable").await;
+                }
+            }
+        }
+        if !(all && full_page) {
+            break;
         }
     }
     if let Ok(count) = store.pending_event_count().await {

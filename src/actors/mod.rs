@@ -156,6 +156,8 @@ pub struct Deps {
     pub delivery: Delivery,
     /// Wall-clock time for long schedules (token lifetimes); a manual clock in tests.
     pub clock: crate::clock::SharedClock,
+    /// Replay unhandled events and resume queued replies (false for the `chat` side instance).
+    pub recovery: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

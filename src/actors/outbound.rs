@@ -30,6 +30,8 @@ pub struct OutboundActorState {
     sender: Arc<PartSender>,
     queues: HashMap<UserId, VecDeque<QueuedOutbound>>,
     busy: HashSet<UserId>,
+    /// Deliveries in flight, awaited (with a deadline) when the actor stops, so a shutdown finishes them.
+    in_flight: HashMap<i64, tokio::task::JoinHandle<()>>,
     /// Ids queued here or in flight, so a resume from the database does not take them twice.
     known: HashSet<i64>,
 }
@@ -64,6 +66,7 @@ impl Actor for OutboundActor {
             sender,
             queues: HashMap::new(),
             busy: HashSet::new(),
+            in_flight: HashMap::new(),
             known: HashSet::new(),
         })
     }
@@ -71,10 +74,27 @@ impl Actor for OutboundActor {
     async fn post_start(
         &self,
         myself: ActorRef<Self::Msg>,
-        _state: &mut Self::State,
+        state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        myself.cast(OutboundMsg::Resume)?;
-        myself.send_interval(RESUME_INTERVAL, || OutboundMsg::Resume);
+        if state.deps.recovery {
+            myself.cast(OutboundMsg::Resume)?;
+            myself.send_interval(RESUME_INTERVAL, || OutboundMsg::Resume);
+        }
+        Ok(())
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        // Let sends already under way finish and record their result; queued parts wait in the database.
+        let pending: Vec<_> = state.in_flight.drain().map(|(_, h)| h).collect();
+        let _ = tokio::time::timeout(
+            Duration::from_secs(15),
+            futures_util::future::join_all(pending),
+        )
+        .await;
         Ok(())
     }
 
@@ -90,6 +110,7 @@ impl Actor for OutboundActor {
                 enqueue(&myself, state, parts);
             }
             OutboundMsg::Finished { user, id } => {
+                state.in_flight.remove(&id);
                 state.busy.remove(&user);
                 state.known.remove(&id);
                 start_next(&myself, state, &user);
@@ -155,14 +176,15 @@ fn start_next(myself: &ActorRef<OutboundMsg>, state: &mut OutboundActorState, us
     let sender = state.sender.clone();
     let myself = myself.clone();
     let user = user.clone();
-    tokio::spawn(async move {
-        let id = part.id;
+    let id = part.id;
+    let handle = tokio::spawn(async move {
         // A panic inside one delivery must not leave this user marked busy forever.
         let _ = tokio::spawn(async move { sender.deliver(part).await }).await;
         // If this actor was restarted meanwhile, the message is dropped: the successor does not track
         // this user as busy, and the part's row is no longer `queued`, so nothing is sent twice.
         let _ = myself.cast(OutboundMsg::Finished { user, id });
     });
+    state.in_flight.insert(id, handle);
 }
 
 /// Where the access token comes from: the token keeper actor, or (for one-shot CLI sends) a fixed value.
@@ -254,18 +276,31 @@ impl PartSender {
         let outcome = match self.delivery {
             Delivery::Console { print } => {
                 if print {
-                    println!("[bot → {}] {}", part.user.short_hash(), part.text);
+                    // Under Docker stdout is a log: phone and account numbers are masked there.
+                    println!(
+                        "[bot → {}] {}",
+                        part.user.short_hash(),
+                        crate::reply::mask_numbers(&part.text)
+                    );
                 }
                 metrics::counter!(telemetry::OUTBOUND_SENDS, "result" => "console").increment(1);
                 Outcome::Sent(None)
             }
             Delivery::Zalo => self.send_to_zalo(&part).await,
         };
+        if let Outcome::Requeue(reason) = &outcome {
+            tracing::warn!(reason = %reason, "outbound part re-queued");
+            if let Err(err) = self.store.requeue(part.id).await {
+                tracing::error!(error = %err, "could not re-queue an outbound part");
+            }
+            return None;
+        }
         let (state, recorded) = match &outcome {
             Outcome::Sent(message_id) => (
                 OutboundState::Sent,
                 self.store.mark_sent(part.id, message_id.as_deref()).await,
             ),
+            Outcome::Requeue(_) => unreachable!("handled above"),
             Outcome::Unsent {
                 state,
                 code,
@@ -302,7 +337,8 @@ impl PartSender {
 
     async fn send_to_zalo(&self, part: &QueuedOutbound) -> Outcome {
         let Some(mut token) = self.tokens.current().await else {
-            return Outcome::unsent(OutboundState::Failed, None, "no Zalo access token");
+            // The keeper may be restarting: the part goes back to the queue for the next resume.
+            return Outcome::Requeue("no Zalo access token available right now".into());
         };
         let mut refreshed = false;
         let mut attempt = 0;
@@ -355,6 +391,8 @@ impl PartSender {
 
 /// How a delivery ended.
 enum Outcome {
+    /// Not attempted: back to `queued` (picked up by the periodic resume).
+    Requeue(String),
     /// Delivered; Zalo's `message_id` when it gave one.
     Sent(Option<String>),
     Unsent {

@@ -86,6 +86,15 @@ where
         );
     }
 
+    // With a secret configured, an unsigned request is refused before its body is even parsed.
+    if state.settings.zalo.oa_secret_key.is_some() && signature_header.is_none() {
+        let reply = error_reply(
+            StatusCode::UNAUTHORIZED,
+            "invalid_signature",
+            "missing X-ZEvent-Signature header",
+        );
+        return (reply, UNKNOWN, "unauthorized");
+    }
     let value = match events::parse_json(&raw) {
         Ok(value) => value,
         Err(err) => {

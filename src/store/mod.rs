@@ -261,14 +261,17 @@ impl Store {
         })
     }
 
-    /// Unhandled events received before `received_before` (all of them when None), oldest first.
+    /// Unhandled events with an id above `after_id`, received before `received_before` (any time when
+    /// None), oldest first: one page of at most `limit`.
     pub async fn pending_events(
         &self,
         received_before: Option<DateTime<Utc>>,
+        after_id: i64,
         limit: u64,
     ) -> StoreResult<Vec<PendingEvent>> {
-        let mut query =
-            inbox_events::Entity::find().filter(inbox_events::Column::HandledAt.is_null());
+        let mut query = inbox_events::Entity::find()
+            .filter(inbox_events::Column::HandledAt.is_null())
+            .filter(inbox_events::Column::Id.gt(after_id));
         if let Some(before) = received_before {
             query = query.filter(inbox_events::Column::ReceivedAt.lt(before));
         }
@@ -592,6 +595,38 @@ impl Store {
                 Expr::value(Utc::now()),
             )
             .filter(outbound_messages::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// True when `user` has a part with exactly `text` whose delivery is unconfirmed (`sending`/`ambiguous`).
+    pub async fn has_unconfirmed_part(&self, user: &UserId, text: &str) -> StoreResult<bool> {
+        Ok(outbound_messages::Entity::find()
+            .filter(outbound_messages::Column::ZaloUserId.eq(user.as_str()))
+            .filter(outbound_messages::Column::Text.eq(text))
+            .filter(outbound_messages::Column::State.is_in([
+                OutboundState::Sending.as_str(),
+                OutboundState::Ambiguous.as_str(),
+            ]))
+            .count(&self.db)
+            .await?
+            > 0)
+    }
+
+    /// Puts a claimed part back to `queued` (it was not attempted).
+    pub async fn requeue(&self, id: i64) -> StoreResult<()> {
+        outbound_messages::Entity::update_many()
+            .col_expr(
+                outbound_messages::Column::State,
+                Expr::value(OutboundState::Queued.as_str()),
+            )
+            .col_expr(
+                outbound_messages::Column::UpdatedAt,
+                Expr::value(Utc::now()),
+            )
+            .filter(outbound_messages::Column::Id.eq(id))
+            .filter(outbound_messages::Column::State.eq(OutboundState::Sending.as_str()))
             .exec(&self.db)
             .await?;
         Ok(())

@@ -447,3 +447,42 @@ async fn serve_answers_then_stops_cleanly_on_sigterm() {
     );
     assert_eq!(store.pending_event_count().await.unwrap(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_leaves_the_services_pending_work_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
+    let settings = tradesphere::config::Settings::from_env_map(
+        [("DATABASE_URL".to_string(), url.clone())].into(),
+    )
+    .unwrap();
+    let store = tradesphere::store::Store::connect(&settings.database)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let customer = tradesphere::domain::UserId::parse("5521772797000777").unwrap();
+    let queued = store
+        .enqueue_proactive(&customer, &["a reply the service owes".into()])
+        .await
+        .unwrap();
+    store.close().await;
+
+    let path = dir.path().to_path_buf();
+    let output = tokio::task::spawn_blocking(move || {
+        tradesphere_in(&path, &["chat"], Some("/help\n/quit\n"), &[])
+    })
+    .await
+    .unwrap();
+    assert!(stdout(&output).contains("HƯỚNG DẪN"), "{}", stdout(&output));
+
+    let store = tradesphere::store::Store::connect(&settings.database)
+        .await
+        .unwrap();
+    let rows = store.outbound_for(&customer).await.unwrap();
+    assert_eq!(rows[0].id, queued[0].id);
+    assert_eq!(
+        rows[0].state,
+        tradesphere::domain::OutboundState::Queued,
+        "chat did not take the service's reply"
+    );
+}

@@ -342,6 +342,7 @@ pub async fn spawn_app_with(backend: &Backend, options: TestOptions) -> TestApp 
             clock: options
                 .clock
                 .map(|c| std::sync::Arc::new(c) as tradesphere::clock::SharedClock),
+            side_instance: false,
         },
     )
     .await

@@ -69,6 +69,8 @@ async fn wrong_or_missing_signature_is_401_and_nothing_is_stored(backend: Backen
         401
     );
 
+    // Unsigned garbage is refused as unauthenticated before it is parsed.
+    assert_eq!(app.post_raw("{not json", None).await.status(), 401);
     assert_eq!(app.store().pending_event_count().await.unwrap(), 0);
     let uid = UserId::parse(user).unwrap();
     assert!(app.store().messages_for(&uid).await.unwrap().is_empty());

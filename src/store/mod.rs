@@ -859,14 +859,8 @@ impl Store {
             )
             .col_expr(zalo_tokens::Column::LastRefreshSuccessAt, Expr::value(now))
             .col_expr(zalo_tokens::Column::ReauthRequired, Expr::value(false))
-            .col_expr(
-                zalo_tokens::Column::LeaseOwner,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                zalo_tokens::Column::LeaseUntil,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
+            .col_expr(zalo_tokens::Column::LeaseOwner, no_lease_owner())
+            .col_expr(zalo_tokens::Column::LeaseUntil, no_lease_until())
             .filter(zalo_tokens::Column::Id.eq(TOKEN_ROW_ID))
             .filter(zalo_tokens::Column::Version.eq(version))
             .filter(zalo_tokens::Column::LeaseOwner.eq(owner))
@@ -895,14 +889,8 @@ impl Store {
                 zalo_tokens::Column::LastRefreshError,
                 Expr::value(error.to_string()),
             )
-            .col_expr(
-                zalo_tokens::Column::LeaseOwner,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                zalo_tokens::Column::LeaseUntil,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            );
+            .col_expr(zalo_tokens::Column::LeaseOwner, no_lease_owner())
+            .col_expr(zalo_tokens::Column::LeaseUntil, no_lease_until());
         if reauth_required {
             update = update.col_expr(zalo_tokens::Column::ReauthRequired, Expr::value(true));
         }
@@ -917,14 +905,8 @@ impl Store {
     /// Drops a lease left by an interrupted refresh of `owner`.
     pub async fn release_lease(&self, owner: &str) -> StoreResult<()> {
         zalo_tokens::Entity::update_many()
-            .col_expr(
-                zalo_tokens::Column::LeaseOwner,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                zalo_tokens::Column::LeaseUntil,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
+            .col_expr(zalo_tokens::Column::LeaseOwner, no_lease_owner())
+            .col_expr(zalo_tokens::Column::LeaseUntil, no_lease_until())
             .filter(zalo_tokens::Column::Id.eq(TOKEN_ROW_ID))
             .filter(zalo_tokens::Column::LeaseOwner.eq(owner))
             .exec(&self.db)
@@ -1218,6 +1200,15 @@ async fn mark_handled(
         .exec(txn)
         .await?;
     Ok(updated.rows_affected == 1)
+}
+
+/// The column values of "no refresh lease".
+fn no_lease_owner() -> sea_orm::sea_query::SimpleExpr {
+    Expr::value(Option::<String>::None)
+}
+
+fn no_lease_until() -> sea_orm::sea_query::SimpleExpr {
+    Expr::value(Option::<DateTime<Utc>>::None)
 }
 
 async fn upsert_pause<C: ConnectionTrait>(

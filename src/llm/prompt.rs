@@ -11,13 +11,12 @@ use std::fmt::Write as _;
 use std::ops::Range;
 use std::sync::LazyLock;
 
-use chrono::{DateTime, FixedOffset, Utc};
 use regex::{Captures, Regex};
 use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::domain::HistoryTurn;
-use crate::scam::{EntityKind, Finding, ReportSummary, extract, normalize_value};
+use crate::scam::{EntityKind, Finding, extract, normalize_value, vietnam_date};
 
 /// Opens a block of user-written text in the prompt.
 pub const USER_TEXT_START: &str = "<<<TIN_NHAN_NGUOI_DUNG>>>";
@@ -42,7 +41,6 @@ const MESSAGE_OVERHEAD_TOKENS: usize = 4;
 const BYTES_PER_TOKEN: usize = 3;
 
 /// Vietnam is UTC+7 all year round.
-const VIETNAM_UTC_OFFSET_SECONDS: i32 = 7 * 3600;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChatMessage {
@@ -281,9 +279,9 @@ fn facts_section(facts: &Facts) -> String {
 }
 
 fn finding_line(finding: &Finding) -> String {
-    let label = kind_label(finding.entity.kind);
+    let label = finding.entity.kind.label_vi();
     let value = one_line(&finding.entity.value);
-    let Some(report) = reported_summary(finding) else {
+    let Some(report) = finding.warning_report() else {
         return format!("- {label} {value}: chưa có báo cáo (không có nghĩa là an toàn)");
     };
     let mut details = vec![if report.report_count > 0 {
@@ -307,30 +305,6 @@ fn finding_line(finding: &Finding) -> String {
         details.push(format!("báo cáo gần nhất: {}", vietnam_date(date)));
     }
     format!("- {label} {value}: {}", details.join(", "))
-}
-
-/// A summary worth warning about: at least one report, or an official listing.
-fn reported_summary(finding: &Finding) -> Option<&ReportSummary> {
-    finding
-        .report
-        .as_ref()
-        .filter(|report| report.report_count > 0 || report.verified)
-}
-
-fn kind_label(kind: EntityKind) -> &'static str {
-    match kind {
-        EntityKind::Phone => "Số điện thoại",
-        EntityKind::BankAccount => "Số tài khoản",
-        EntityKind::Domain => "Trang web",
-    }
-}
-
-/// `dd/mm/yyyy` in Vietnam time.
-fn vietnam_date(date: DateTime<Utc>) -> String {
-    match FixedOffset::east_opt(VIETNAM_UTC_OFFSET_SECONDS) {
-        Some(offset) => date.with_timezone(&offset).format("%d/%m/%Y").to_string(),
-        None => date.format("%d/%m/%Y").to_string(),
-    }
 }
 
 /// Normalised like extraction input (NFC, zero-width characters removed, full-width digits
@@ -553,8 +527,8 @@ fn cap_length(text: &str, max_chars: usize) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scam::Entity;
-    use chrono::TimeZone;
+    use crate::scam::{Entity, ReportSummary};
+    use chrono::{TimeZone, Utc};
 
     fn turn(from_user: bool, content: &str) -> HistoryTurn {
         HistoryTurn {

@@ -5,10 +5,9 @@
 
 use std::fmt::Write as _;
 
-use chrono::{DateTime, FixedOffset, Utc};
 use unicode_normalization::UnicodeNormalization;
 
-use crate::scam::{EntityKind, Finding, ReportSummary};
+use crate::scam::{Finding, ReportSummary, vietnam_date};
 
 /// Usage guide, sent for `/help` and its variants.
 pub const HELP: &str = "\
@@ -92,9 +91,6 @@ const FALLBACK_OPENINGS: &[&str] = &[
     "Chào bạn, mình là trợ lý chống lừa đảo. Mình chưa trả lời được câu hỏi này ngay, nhưng mình kiểm tra được số điện thoại, số tài khoản và đường link: bạn hãy gửi nguyên văn tin nhắn hoặc thông tin cần kiểm tra nhé.",
 ];
 
-/// Reports are shown in Vietnam time (UTC+7, no daylight saving).
-const VIETNAM_UTC_OFFSET_SECONDS: i32 = 7 * 3600;
-
 /// True for `/help`, `help`, `hướng dẫn`, `huong dan`, `/start`, `trợ giúp`
 /// (and `tro giup`), ignoring case, Unicode normalisation form, surrounding
 /// and repeated whitespace, and trailing `!`, `?` or `.`.
@@ -116,7 +112,7 @@ pub fn scam_reply(findings: &[Finding]) -> String {
     }
     let reported = findings
         .iter()
-        .filter(|f| reported_summary(f).is_some())
+        .filter(|f| f.warning_report().is_some())
         .count();
     let total = findings.len();
 
@@ -130,9 +126,9 @@ pub fn scam_reply(findings: &[Finding]) -> String {
     reply.push('\n');
 
     for finding in findings {
-        let label = kind_label(finding.entity.kind);
+        let label = finding.entity.kind.label_vi();
         let value = &finding.entity.value;
-        match reported_summary(finding) {
+        match finding.warning_report() {
             Some(report) => {
                 let _ = write!(reply, "\n⚠️ {label} {value}: {}", describe_report(report));
             }
@@ -165,22 +161,6 @@ pub fn fallback_answer(user_text: &str) -> String {
     format!("{opening}\n\n{GENERAL_ADVICE}")
 }
 
-/// A summary worth warning about: at least one report, or an official listing.
-fn reported_summary(finding: &Finding) -> Option<&ReportSummary> {
-    finding
-        .report
-        .as_ref()
-        .filter(|report| report.report_count > 0 || report.verified)
-}
-
-fn kind_label(kind: EntityKind) -> &'static str {
-    match kind {
-        EntityKind::Phone => "Số điện thoại",
-        EntityKind::BankAccount => "Số tài khoản",
-        EntityKind::Domain => "Trang web",
-    }
-}
-
 fn describe_report(report: &ReportSummary) -> String {
     let mut details = Vec::new();
     details.push(if report.report_count > 0 {
@@ -201,19 +181,11 @@ fn describe_report(report: &ReportSummary) -> String {
         .to_string(),
     );
     if let Some(date) = report.last_reported {
-        details.push(format!("báo cáo gần nhất: {}", format_vietnam_date(date)));
+        details.push(format!("báo cáo gần nhất: {}", vietnam_date(date)));
     }
     let mut text = details.join("; ");
     text.push('.');
     text
-}
-
-/// `dd/mm/yyyy` in Vietnam time.
-fn format_vietnam_date(date: DateTime<Utc>) -> String {
-    match FixedOffset::east_opt(VIETNAM_UTC_OFFSET_SECONDS) {
-        Some(offset) => date.with_timezone(&offset).format("%d/%m/%Y").to_string(),
-        None => date.format("%d/%m/%Y").to_string(),
-    }
 }
 
 /// 64-bit FNV-1a: stable across Rust versions, unlike `DefaultHasher`.
@@ -229,7 +201,9 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 mod tests {
     use super::*;
     use crate::scam::Entity;
+    use crate::scam::EntityKind;
     use chrono::TimeZone;
+    use chrono::{DateTime, Utc};
 
     fn is_nfc(s: &str) -> bool {
         s.nfc().collect::<String>() == s

@@ -103,6 +103,35 @@ pub struct Finding {
     pub report: Option<ReportSummary>,
 }
 
+impl Finding {
+    /// The report when it is worth warning about: at least one report, or an official listing.
+    pub fn warning_report(&self) -> Option<&ReportSummary> {
+        self.report
+            .as_ref()
+            .filter(|report| report.report_count > 0 || report.verified)
+    }
+}
+
+impl EntityKind {
+    /// How the kind is named in Vietnamese text (replies and model facts).
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            EntityKind::Phone => "Số điện thoại",
+            EntityKind::BankAccount => "Số tài khoản",
+            EntityKind::Domain => "Trang web",
+        }
+    }
+}
+
+/// `dd/mm/yyyy` in Vietnam time (UTC+7, no daylight saving): how dates are shown to users and the model.
+pub fn vietnam_date(date: DateTime<Utc>) -> String {
+    const VIETNAM_UTC_OFFSET_SECONDS: i32 = 7 * 3600;
+    match chrono::FixedOffset::east_opt(VIETNAM_UTC_OFFSET_SECONDS) {
+        Some(offset) => date.with_timezone(&offset).format("%d/%m/%Y").to_string(),
+        None => date.format("%d/%m/%Y").to_string(),
+    }
+}
+
 /// Normalises one value of a known kind exactly as [`extract::extract`] would,
 /// for the CLI (`scam import`, `scam check`).
 ///

@@ -743,30 +743,11 @@ impl Store {
             // `version = version + 1` in the statement itself, so a concurrent commit can never leave two
             // different pairs under one version (PostgreSQL runs READ COMMITTED). A refresh in flight keeps
             // its lease but can no longer commit: its version is gone.
-            zalo_tokens::Entity::update_many()
-                .col_expr(
-                    zalo_tokens::Column::AccessToken,
-                    Expr::value(self.seal(&pair.access_token)),
-                )
-                .col_expr(
-                    zalo_tokens::Column::RefreshToken,
-                    Expr::value(pair.refresh_token.as_ref().map(|r| self.seal(r))),
-                )
-                .col_expr(
-                    zalo_tokens::Column::AccessExpiresAt,
-                    Expr::value(pair.access_expires_at),
-                )
-                .col_expr(
-                    zalo_tokens::Column::RefreshIssuedAt,
-                    Expr::value(pair.refresh_token.as_ref().map(|_| now)),
-                )
+            self.writing_pair(pair, source, now)
                 .col_expr(
                     zalo_tokens::Column::Version,
                     Expr::col(zalo_tokens::Column::Version).add(1),
                 )
-                .col_expr(zalo_tokens::Column::Source, Expr::value(source.to_string()))
-                .col_expr(zalo_tokens::Column::UpdatedAt, Expr::value(now))
-                .col_expr(zalo_tokens::Column::ReauthRequired, Expr::value(false))
                 .filter(zalo_tokens::Column::Id.eq(TOKEN_ROW_ID))
                 .exec(&txn)
                 .await?;
@@ -834,23 +815,9 @@ impl Store {
         pair: &NewTokenPair,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let updated = zalo_tokens::Entity::update_many()
-            .col_expr(
-                zalo_tokens::Column::AccessToken,
-                Expr::value(self.seal(&pair.access_token)),
-            )
-            .col_expr(
-                zalo_tokens::Column::RefreshToken,
-                Expr::value(pair.refresh_token.as_ref().map(|r| self.seal(r))),
-            )
-            .col_expr(
-                zalo_tokens::Column::AccessExpiresAt,
-                Expr::value(pair.access_expires_at),
-            )
-            .col_expr(zalo_tokens::Column::RefreshIssuedAt, Expr::value(now))
+        let updated = self
+            .writing_pair(pair, "refresh", now)
             .col_expr(zalo_tokens::Column::Version, Expr::value(version + 1))
-            .col_expr(zalo_tokens::Column::Source, Expr::value("refresh"))
-            .col_expr(zalo_tokens::Column::UpdatedAt, Expr::value(now))
             .col_expr(zalo_tokens::Column::LastRefreshAt, Expr::value(now))
             .col_expr(zalo_tokens::Column::LastRefreshResult, Expr::value("ok"))
             .col_expr(
@@ -858,7 +825,6 @@ impl Store {
                 Expr::value(Option::<String>::None),
             )
             .col_expr(zalo_tokens::Column::LastRefreshSuccessAt, Expr::value(now))
-            .col_expr(zalo_tokens::Column::ReauthRequired, Expr::value(false))
             .col_expr(zalo_tokens::Column::LeaseOwner, no_lease_owner())
             .col_expr(zalo_tokens::Column::LeaseUntil, no_lease_until())
             .filter(zalo_tokens::Column::Id.eq(TOKEN_ROW_ID))
@@ -960,6 +926,36 @@ impl Store {
                 .map_err(|e| StoreError(DbErr::Custom(format!("oauth_states: {e}"))))
         })
         .transpose()
+    }
+
+    /// An update that writes a new pair (sealed), its source and times, and clears the re-authorisation alarm;
+    /// the caller adds the version and the conditions.
+    fn writing_pair(
+        &self,
+        pair: &NewTokenPair,
+        source: &str,
+        now: DateTime<Utc>,
+    ) -> sea_orm::UpdateMany<zalo_tokens::Entity> {
+        zalo_tokens::Entity::update_many()
+            .col_expr(
+                zalo_tokens::Column::AccessToken,
+                Expr::value(self.seal(&pair.access_token)),
+            )
+            .col_expr(
+                zalo_tokens::Column::RefreshToken,
+                Expr::value(pair.refresh_token.as_ref().map(|r| self.seal(r))),
+            )
+            .col_expr(
+                zalo_tokens::Column::AccessExpiresAt,
+                Expr::value(pair.access_expires_at),
+            )
+            .col_expr(
+                zalo_tokens::Column::RefreshIssuedAt,
+                Expr::value(pair.refresh_token.as_ref().map(|_| now)),
+            )
+            .col_expr(zalo_tokens::Column::Source, Expr::value(source.to_string()))
+            .col_expr(zalo_tokens::Column::UpdatedAt, Expr::value(now))
+            .col_expr(zalo_tokens::Column::ReauthRequired, Expr::value(false))
     }
 
     fn seal(&self, value: &SecretString) -> String {

@@ -14,9 +14,11 @@ use crate::actors::{Delivery, Deps, Directory};
 use crate::config::{LogFormat, OutboundMode, Settings};
 use crate::domain::{OutboundState, UserId};
 use crate::reply::{split::split_message, templates};
-use crate::scam::{EntityKind, normalize_value};
+use crate::scam::EntityKind;
+use crate::scam::check::CheckReport;
+use crate::scam::import::{ListDefaults, parse_csv, parse_domain_list};
 use crate::startup::{Application, BuildOptions};
-use crate::store::{NewReport, Store};
+use crate::store::Store;
 use crate::{telemetry, zalo};
 
 #[derive(Debug, Parser)]
@@ -93,45 +95,53 @@ pub enum HandoffCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum ScamCommand {
-    /// Import reported values from a text file, one per line (`#` comments and blank lines skipped),
-    /// e.g. the chongluadao domain list.
+    /// Import reports: a domain list (one domain or URL per line, `#` comments, or chongluadao's JSON),
+    /// e.g. the CC0 chongluadao list, or a CSV with header `kind,value,category,report_count,source`
+    /// (optional columns: verified, bank_bin, first_reported, last_reported). Values are normalised; bad rows
+    /// are reported with their line number and skipped. Importing the same file twice changes nothing.
     Import {
         file: PathBuf,
-        #[arg(long, value_enum, default_value_t = KindArg::Domain)]
-        kind: KindArg,
-        /// Category stored with each report (e.g. phishing, scam, gambling).
-        #[arg(long, default_value = "scam")]
+        #[arg(long, value_enum, default_value_t = ImportFormat::Domains)]
+        format: ImportFormat,
+        /// Category stored with each domain of a domain list.
+        #[arg(long, default_value = "trang web lừa đảo")]
         category: String,
-        /// Name of the source (defaults to the file name).
+        /// Source name for a domain list (defaults to the file name).
         #[arg(long)]
         source: Option<String>,
-        /// Mark the reports as coming from a verified source.
+        /// Mark a domain list as coming from a moderated or official source.
         #[arg(long)]
         verified: bool,
     },
-    /// Check a text (a number, an account, a link or a whole pasted message) and print the bot's answer.
+    /// Check a text (a number, an account, a link or a whole pasted message) and print the verdicts.
     Check {
+        /// Print JSON: {"entities":[{kind,value,raw,start,end,bank?,verdict,reports,…}],"signals":[…]}.
+        #[arg(long)]
+        json: bool,
         /// The text to check; several arguments are joined with spaces.
         #[arg(required = true, num_args = 1..)]
         text: Vec<String>,
     },
+    /// Download the configured scam-domain list (`scam.sync_url` / SCAM_SYNC_URL) once and import it.
+    Sync,
+    /// User reports awaiting moderation (or with another status).
+    Reports {
+        /// pending, verified, rejected or all.
+        #[arg(long, default_value = "pending")]
+        status: String,
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+    },
+    /// Verify a user report: it is published as a moderated report and counts in verdicts.
+    Verify { id: i64 },
+    /// Reject a user report (withdrawn from verdicts if it had been verified).
+    Reject { id: i64 },
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum KindArg {
-    Phone,
-    BankAccount,
-    Domain,
-}
-
-impl From<KindArg> for EntityKind {
-    fn from(kind: KindArg) -> Self {
-        match kind {
-            KindArg::Phone => EntityKind::Phone,
-            KindArg::BankAccount => EntityKind::BankAccount,
-            KindArg::Domain => EntityKind::Domain,
-        }
-    }
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    Domains,
+    Csv,
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -153,19 +163,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Send { user, text } => send(settings, &user, &text).await,
         Command::Token { command } => token_command(settings, command).await,
         Command::Handoff { command } => handoff_command(settings, command).await,
-        Command::Scam {
-            command:
-                ScamCommand::Import {
-                    file,
-                    kind,
-                    category,
-                    source,
-                    verified,
-                },
-        } => scam_import(settings, &file, kind.into(), &category, source, verified).await,
-        Command::Scam {
-            command: ScamCommand::Check { text },
-        } => scam_check(settings, &text.join(" ")).await,
+        Command::Scam { command } => scam_command(settings, command).await,
     }
 }
 
@@ -495,59 +493,166 @@ async fn handoff_command(settings: Settings, command: HandoffCommand) -> anyhow:
     Ok(())
 }
 
+async fn scam_command(settings: Settings, command: ScamCommand) -> anyhow::Result<()> {
+    match command {
+        ScamCommand::Import {
+            file,
+            format,
+            category,
+            source,
+            verified,
+        } => {
+            let source = source.unwrap_or_else(|| {
+                file.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "import".into())
+            });
+            let defaults = ListDefaults {
+                source,
+                category,
+                verified,
+            };
+            scam_import(settings, &file, format, &defaults).await
+        }
+        ScamCommand::Check { json, text } => scam_check(settings, &text.join(" "), json).await,
+        ScamCommand::Sync => {
+            let url = settings.scam.sync_url.clone().context(
+                "no list to download: set scam.sync_url (env SCAM_SYNC_URL), e.g. to the chongluadao list",
+            )?;
+            let store = open_store(&settings).await?;
+            let summary = crate::scam_sync::sync_once(&store, &url, &settings.scam).await?;
+            println!(
+                "synced \"{}\" from {}: {summary}",
+                settings.scam.sync_source,
+                redacted_url(&url)
+            );
+            Ok(())
+        }
+        ScamCommand::Reports { status, limit } => {
+            let store = open_store(&settings).await?;
+            let status = (status != "all").then_some(status.as_str());
+            let reports = store.user_reports(status, limit).await?;
+            if reports.is_empty() {
+                println!("no user reports");
+            }
+            for r in reports {
+                println!(
+                    "#{} {} {} {} [{}] {} — {}",
+                    r.id,
+                    r.created_at.format("%Y-%m-%d %H:%M"),
+                    r.kind,
+                    r.value,
+                    r.status,
+                    r.category,
+                    r.note.replace('\n', " ")
+                );
+            }
+            Ok(())
+        }
+        ScamCommand::Verify { id } => review(settings, id, true).await,
+        ScamCommand::Reject { id } => review(settings, id, false).await,
+    }
+}
+
+/// Scheme, host and path only: a list URL may carry a token in its query.
+fn redacted_url(url: &url::Url) -> String {
+    format!(
+        "{}://{}{}",
+        url.scheme(),
+        url.host_str().unwrap_or(""),
+        url.path()
+    )
+}
+
+async fn review(settings: Settings, id: i64, approve: bool) -> anyhow::Result<()> {
+    let store = open_store(&settings).await?;
+    match store.review_user_report(id, approve, chrono::Utc::now()).await? {
+        Some(report) => {
+            println!("report #{} is now {}", report.id, report.status);
+            Ok(())
+        }
+        None => anyhow::bail!("no user report #{id}"),
+    }
+}
+
 async fn scam_import(
     settings: Settings,
     file: &PathBuf,
-    kind: EntityKind,
-    category: &str,
-    source: Option<String>,
-    verified: bool,
+    format: ImportFormat,
+    defaults: &ListDefaults,
 ) -> anyhow::Result<()> {
-    let content =
-        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let source = source.unwrap_or_else(|| {
-        file.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "import".into())
-    });
-    let mut reports = Vec::new();
-    let mut skipped = 0;
-    for line in content.lines().map(str::trim) {
-        if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
-            continue;
+    let opened =
+        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let size = opened.metadata().map(|m| m.len()).unwrap_or(0);
+    // Drawn on stderr only when it is a terminal.
+    let progress = indicatif::ProgressBar::new(size).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:30}] {bytes}/{total_bytes} ({eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    progress.set_message("reading");
+    let mut reader = progress.wrap_read(std::io::BufReader::new(opened));
+    let parsed = match format {
+        ImportFormat::Domains => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut reader, &mut text)
+                .with_context(|| format!("reading {} (UTF-8 expected)", file.display()))?;
+            parse_domain_list(&text, defaults)
         }
-        match normalize_value(kind, line) {
-            Some(value) => reports.push(NewReport {
-                kind,
-                value,
-                category: category.to_string(),
-                source: source.clone(),
-                report_count: 1,
-                verified,
-            }),
-            None => skipped += 1,
-        }
+        ImportFormat::Csv => parse_csv(reader).map_err(anyhow::Error::msg)?,
+    };
+    progress.finish_and_clear();
+    for bad in parsed.bad_lines.iter().take(50) {
+        eprintln!("{}:{}: skipped: {}", file.display(), bad.line, bad.reason);
     }
-    reports.sort_by(|a, b| a.value.cmp(&b.value));
-    reports.dedup_by(|a, b| a.value == b.value);
+    if parsed.bad_lines.len() > 50 {
+        eprintln!("… and {} more skipped line(s)", parsed.bad_lines.len() - 50);
+    }
     let store = open_store(&settings).await?;
-    let written = store.upsert_reports(&reports).await?;
+    let bar = indicatif::ProgressBar::new(parsed.records.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template("writing [{bar:30}] {pos}/{len} ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let mut written = 0;
+    for chunk in parsed.records.chunks(20_000) {
+        written += store.upsert_reports(chunk).await?;
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    let mut by_kind: Vec<String> = EntityKind::ALL
+        .iter()
+        .map(|kind| {
+            let n = parsed.records.iter().filter(|r| r.kind == *kind).count();
+            format!("{n} {kind}")
+        })
+        .collect();
+    by_kind.retain(|s| !s.starts_with("0 "));
     println!(
-        "imported {written} {} report(s) from {} (source \"{source}\"); skipped {skipped} invalid line(s); {} report(s) in the database",
-        kind.as_str(),
+        "read {} report(s) from {} ({}); {written} new or changed; skipped {} invalid line(s); {} active report(s) in the database",
+        parsed.records.len(),
         file.display(),
+        if by_kind.is_empty() { "none".to_string() } else { by_kind.join(", ") },
+        parsed.bad_lines.len(),
         store.report_count().await?
     );
     Ok(())
 }
 
-async fn scam_check(settings: Settings, text: &str) -> anyhow::Result<()> {
+async fn scam_check(settings: Settings, text: &str, json: bool) -> anyhow::Result<()> {
     let store = open_store(&settings).await?;
-    let findings = crate::actors::scam::check_text(&store, text).await?;
-    if findings.is_empty() {
-        println!("{}", templates::fallback_answer(text));
+    let mut index = crate::actors::scam::IndexSync::new();
+    index.sync(&store).await?;
+    let outcome = index.check(text, chrono::Utc::now());
+    if json {
+        let report = CheckReport::from(&outcome);
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else if outcome.findings.is_empty() && outcome.signals.is_empty() {
+        println!("{}", templates::NOTHING_FOUND);
     } else {
-        println!("{}", templates::scam_reply(&findings));
+        println!("{}", templates::scam_reply(&outcome));
     }
     Ok(())
 }

@@ -35,6 +35,7 @@ const DIRECT_ENV: &[(&str, &str)] = &[
     ("OPENAI_MODEL", "llm.model"),
     ("ZALO_REDIRECT_URI", "zalo.redirect_uri"),
     ("TRADESPHERE_TOKEN_KEY", "database.token_encryption_key"),
+    ("SCAM_SYNC_URL", "scam.sync_url"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +66,7 @@ pub struct Settings {
     pub supervisor: SupervisorSettings,
     pub token: TokenSettings,
     pub handoff: HandoffSettings,
+    pub scam: ScamSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -199,6 +201,17 @@ pub struct HandoffSettings {
 }
 
 #[derive(Debug, Clone)]
+pub struct ScamSettings {
+    /// How often the in-memory report index picks up rows changed by other processes.
+    pub index_refresh: Duration,
+    /// The list `scam sync` downloads (one domain per line, or chongluadao's JSON); `None` = sync off.
+    pub sync_url: Option<url::Url>,
+    pub sync_interval: Duration,
+    pub sync_source: String,
+    pub sync_category: String,
+}
+
+#[derive(Debug, Clone)]
 pub struct ConversationSettings {
     pub idle_timeout: Duration,
     pub max_attempts: u32,
@@ -217,6 +230,16 @@ pub struct SupervisorSettings {
     pub backoff_base: Duration,
 }
 
+/// An optional URL setting: empty means unset.
+fn optional_url(key: &'static str, value: &str) -> Result<Option<url::Url>, ConfigError> {
+    match value.trim() {
+        "" => Ok(None),
+        uri => url::Url::parse(uri)
+            .map(Some)
+            .map_err(|e| invalid(key, format!("`{uri}`: {e}"))),
+    }
+}
+
 // ===== Raw shape of the TOML, before parsing =====
 
 #[derive(Deserialize)]
@@ -232,6 +255,16 @@ struct Raw {
     supervisor: RawSupervisor,
     token: RawToken,
     handoff: RawHandoff,
+    scam: RawScam,
+}
+
+#[derive(Deserialize)]
+struct RawScam {
+    index_refresh_secs: u64,
+    sync_url: String,
+    sync_interval_hours: u64,
+    sync_source: String,
+    sync_category: String,
 }
 
 #[derive(Deserialize)]
@@ -474,13 +507,7 @@ impl Settings {
             ),
             None => None,
         };
-        let redirect_uri = match raw.zalo.redirect_uri.trim() {
-            "" => None,
-            uri => Some(
-                url::Url::parse(uri)
-                    .map_err(|e| invalid("zalo.redirect_uri", format!("`{uri}`: {e}")))?,
-            ),
-        };
+        let redirect_uri = optional_url("zalo.redirect_uri", &raw.zalo.redirect_uri)?;
         Ok(Settings {
             server: ServerSettings {
                 listen,
@@ -543,6 +570,13 @@ impl Settings {
             },
             handoff: HandoffSettings {
                 pause: Duration::from_secs(raw.handoff.pause_minutes * 60),
+            },
+            scam: ScamSettings {
+                index_refresh: Duration::from_secs(raw.scam.index_refresh_secs),
+                sync_url: optional_url("scam.sync_url", &raw.scam.sync_url)?,
+                sync_interval: Duration::from_secs(raw.scam.sync_interval_hours.max(1) * 3600),
+                sync_source: raw.scam.sync_source,
+                sync_category: raw.scam.sync_category,
             },
             conversation: ConversationSettings {
                 idle_timeout: Duration::from_secs(raw.conversation.idle_timeout_secs.max(1)),

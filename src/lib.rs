@@ -10,6 +10,7 @@ pub mod http;
 pub mod llm;
 pub mod reply;
 pub mod scam;
+pub mod scam_sync;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -22,6 +22,11 @@ pub const LLM_TOKENS: &str = "tradesphere_llm_tokens_total";
 pub const LLM_BUDGET_REMAINING: &str = "tradesphere_llm_global_budget_remaining_tokens";
 pub const HANDOFF_PAUSED: &str = "tradesphere_handoff_paused_messages_total";
 pub const SCAM_LOOKUPS: &str = "tradesphere_scam_lookups_total";
+pub const SCAM_LOOKUP_DURATION: &str = "tradesphere_scam_lookup_duration_seconds";
+pub const SCAM_SIGNALS: &str = "tradesphere_scam_signals_total";
+pub const SCAM_REPORTS_INDEXED: &str = "tradesphere_scam_reports_indexed";
+pub const SCAM_USER_REPORTS: &str = "tradesphere_scam_user_reports_total";
+pub const SCAM_SYNC: &str = "tradesphere_scam_sync_total";
 pub const ACTOR_RESTARTS: &str = "tradesphere_actor_restarts_total";
 pub const CONVERSATION_ACTORS: &str = "tradesphere_conversation_actors";
 pub const TOKEN_EXPIRY: &str = "tradesphere_zalo_access_token_expiry_timestamp_seconds";
@@ -106,6 +111,16 @@ pub fn metrics_handle() -> PrometheusHandle {
                     ],
                 )
                 .and_then(|b| {
+                    // Index lookups take microseconds.
+                    b.set_buckets_for_metric(
+                        Matcher::Full(SCAM_LOOKUP_DURATION.into()),
+                        &[
+                            0.000_001, 0.000_002, 0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_1,
+                            0.000_5, 0.001, 0.01,
+                        ],
+                    )
+                })
+                .and_then(|b| {
                     b.set_buckets_for_metric(
                         Matcher::Suffix("_seconds".into()),
                         &[
@@ -166,8 +181,29 @@ fn describe_and_preinitialise() {
     describe_counter!(
         SCAM_LOOKUPS,
         Unit::Count,
-        "Scam-report lookups by entity kind and verdict"
+        "Entities checked against the report index, by entity kind and verdict"
     );
+    describe_histogram!(
+        SCAM_LOOKUP_DURATION,
+        Unit::Seconds,
+        "Time to look one entity up in the in-memory report index (all its keys)"
+    );
+    describe_counter!(
+        SCAM_SIGNALS,
+        Unit::Count,
+        "Scam-phrase signals found in checked messages, by scenario"
+    );
+    describe_gauge!(
+        SCAM_REPORTS_INDEXED,
+        Unit::Count,
+        "Distinct reported entities in the in-memory index, by kind"
+    );
+    describe_counter!(
+        SCAM_USER_REPORTS,
+        Unit::Count,
+        "User reports, by result (created, duplicate, verified, rejected)"
+    );
+    describe_counter!(SCAM_SYNC, Unit::Count, "Scam-list downloads, by result");
     describe_counter!(
         ACTOR_RESTARTS,
         Unit::Count,
@@ -256,9 +292,20 @@ fn describe_and_preinitialise() {
     }
     counter!(HANDOFF_PAUSED).increment(0);
     for kind in crate::scam::EntityKind::ALL {
-        for verdict in ["reported", "not_reported"] {
-            counter!(SCAM_LOOKUPS, "kind" => kind.as_str(), "verdict" => verdict).increment(0);
+        for verdict in crate::scam::verdict::Verdict::ALL {
+            counter!(SCAM_LOOKUPS, "kind" => kind.as_str(), "verdict" => verdict.as_str())
+                .increment(0);
         }
+        gauge!(SCAM_REPORTS_INDEXED, "kind" => kind.as_str()).set(0.0);
+    }
+    for scenario in crate::scam::signals::Scenario::ALL {
+        counter!(SCAM_SIGNALS, "scenario" => scenario.as_str()).increment(0);
+    }
+    for result in ["created", "duplicate", "verified", "rejected"] {
+        counter!(SCAM_USER_REPORTS, "result" => result).increment(0);
+    }
+    for result in ["ok", "error"] {
+        counter!(SCAM_SYNC, "result" => result).increment(0);
     }
     for actor in ACTORS {
         counter!(ACTOR_RESTARTS, "actor" => *actor).increment(0);

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_initial;
 mod m20261124_000002_token_keeper;
 mod m20261124_000003_llm_usage_and_handoff;
+mod m20261124_000004_scam_detection;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_initial::Migration),
             Box::new(m20261124_000002_token_keeper::Migration),
             Box::new(m20261124_000003_llm_usage_and_handoff::Migration),
+            Box::new(m20261124_000004_scam_detection::Migration),
         ]
     }
 }

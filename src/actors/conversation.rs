@@ -15,8 +15,11 @@ use crate::domain::UserId;
 use crate::faults::FaultPoint;
 use crate::llm::prompt::Facts;
 use crate::reply::{split::split_message, templates};
-use crate::scam::Finding;
-use crate::store::{ChatLine, Completion, QueuedOutbound};
+use crate::scam::check::CheckOutcome;
+use crate::scam::signals::find_signals;
+use crate::scam::user_report::{ReportCommand, parse_report_command};
+use crate::store::{ChatLine, Completion, NewUserReport, QueuedOutbound, UserReportOutcome};
+use sha2::{Digest, Sha256};
 use crate::telemetry;
 use crate::zalo::events::{EventKind, UserMessageKind};
 
@@ -44,7 +47,7 @@ pub struct ConversationState {
     /// Only the newest scheduled flush fires, so each new message extends the window.
     flush_seq: u64,
     /// The user's latest scam check, given to the model as facts for follow-up questions ("so what now?").
-    last_findings: Option<(Instant, Vec<Finding>)>,
+    last_findings: Option<(Instant, CheckOutcome)>,
 }
 
 /// How long a scam check stays relevant as facts for the conversation.
@@ -56,7 +59,7 @@ struct BurstMessage {
     line: ChatLine,
     text: String,
     /// Scam-check results of this message: facts for the model, and the templated answer if it fails.
-    findings: Vec<Finding>,
+    check: CheckOutcome,
 }
 
 pub enum ConversationMsg {
@@ -82,7 +85,7 @@ enum Decision {
     Model {
         line: ChatLine,
         text: String,
-        findings: Vec<Finding>,
+        check: CheckOutcome,
     },
 }
 
@@ -242,14 +245,14 @@ async fn handle_event(
         Decision::Model {
             line,
             text,
-            findings,
+            check,
         } => {
             state.burst.push(BurstMessage {
                 inbox_id: inbound.inbox_id,
                 event_key: inbound.event_key.clone(),
                 line,
                 text,
-                findings,
+                check,
             });
             let started = *state.burst_started.get_or_insert_with(Instant::now);
             let debounce = state.deps.settings.llm.debounce;
@@ -343,22 +346,34 @@ async fn flush_burst(state: &mut ConversationState) -> Result<(), ActorProcessin
     let user_messages: Vec<String> = burst.iter().map(|m| m.text.clone()).collect();
     let user = state.user.clone();
     // Facts: this burst's own scam checks, else the user's latest check (for follow-up questions).
-    let burst_findings: Vec<Finding> = burst
-        .iter()
-        .flat_map(|m| m.findings.iter().cloned())
-        .collect();
+    let mut burst_check = CheckOutcome::default();
+    for message in &burst {
+        burst_check
+            .findings
+            .extend(message.check.findings.iter().cloned());
+        for signal in &message.check.signals {
+            if !burst_check.signals.iter().any(|s| s.scenario == signal.scenario) {
+                burst_check.signals.push(signal.clone());
+            }
+        }
+    }
+    let fact_source = if burst_check.findings.is_empty() && burst_check.signals.is_empty() {
+        state
+            .last_findings
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < FINDINGS_RELEVANCE)
+            .map(|(_, check)| check.clone())
+            .unwrap_or_default()
+    } else {
+        burst_check.clone()
+    };
     let facts = Facts {
-        findings: if burst_findings.is_empty() {
-            state
-                .last_findings
-                .as_ref()
-                .filter(|(at, _)| at.elapsed() < FINDINGS_RELEVANCE)
-                .map(|(_, f)| f.clone())
-                .unwrap_or_default()
-        } else {
-            burst_findings.clone()
-        },
-        signals: Vec::new(),
+        findings: fact_source.findings,
+        signals: fact_source
+            .signals
+            .iter()
+            .map(|s| s.scenario.label_vi().to_string())
+            .collect(),
     };
     let answer: LlmAnswer = ask(
         || state.deps.directory.llm(),
@@ -384,7 +399,9 @@ async fn flush_burst(state: &mut ConversationState) -> Result<(), ActorProcessin
     let (text, outcome) = match answer.source {
         AnswerSource::Model => (answer.text, "llm"),
         // A scam check never depends on the model: its verdict is answered from the template.
-        _ if !burst_findings.is_empty() => (templates::scam_reply(&burst_findings), "scam_check"),
+        _ if !burst_check.findings.is_empty() || !burst_check.signals.is_empty() => {
+            (templates::scam_reply(&burst_check), "scam_check")
+        }
         AnswerSource::Limited(_) => (answer.text, "llm_limited"),
         _ => (answer.text, "llm_fallback"),
     };
@@ -498,13 +515,33 @@ async fn decide_user_message(
             outcome: "help",
         });
     }
+    if let Some(command) = parse_report_command(&text) {
+        let reply = file_user_reports(state, &command).await?;
+        return Ok(Decision::Now {
+            user_message: Some(record),
+            reply: Some(reply),
+            outcome: "scam_report",
+        });
+    }
     // No entity, no lookup: only messages with something to check wait on the scam actor.
     let has_entities = !crate::scam::extract::extract(&text).is_empty();
     if !has_entities {
+        let check = CheckOutcome {
+            findings: Vec::new(),
+            signals: find_signals(&text),
+        };
+        if !check.signals.is_empty() && state.deps.settings.llm.api_key.is_none() {
+            // No model to talk it through: the templated warning about the scam signals answers.
+            return Ok(Decision::Now {
+                user_message: Some(record),
+                reply: Some(templates::scam_reply(&check)),
+                outcome: "scam_signals",
+            });
+        }
         return Ok(Decision::Model {
             line: record,
             text,
-            findings: Vec::new(),
+            check,
         });
     }
     if !state.burst.is_empty() {
@@ -512,7 +549,7 @@ async fn decide_user_message(
         // never cost those messages their answer (or their order).
         flush_burst(state).await?;
     }
-    let findings: Vec<Finding> = ask(
+    let check: CheckOutcome = ask(
         || state.deps.directory.scam(),
         "scam",
         |reply| ScamMsg::Check {
@@ -522,26 +559,68 @@ async fn decide_user_message(
         SCAM_TIMEOUT,
     )
     .await?;
-    if !findings.is_empty() {
-        state.last_findings = Some((Instant::now(), findings.clone()));
+    if !check.findings.is_empty() {
+        state.last_findings = Some((Instant::now(), check.clone()));
         // With a model, it phrases the answer from the database's findings (it never decides the verdict);
         // without one, or when it fails, the templated verdict answers.
         if state.deps.settings.llm.api_key.is_some() {
             return Ok(Decision::Model {
                 line: record,
                 text,
-                findings,
+                check,
             });
         }
         return Ok(Decision::Now {
             user_message: Some(record),
-            reply: Some(templates::scam_reply(&findings)),
+            reply: Some(templates::scam_reply(&check)),
             outcome: "scam_check",
         });
     }
     Ok(Decision::Model {
         line: record,
         text,
-        findings: Vec::new(),
+        check,
     })
+}
+
+/// Files one pending report per entity the user named, and says what happens next.
+async fn file_user_reports(
+    state: &ConversationState,
+    command: &ReportCommand,
+) -> Result<String, ActorProcessingErr> {
+    if command.entities.is_empty() {
+        return Ok(templates::REPORT_USAGE.to_string());
+    }
+    let reporter_hash = hex::encode(Sha256::digest(state.user.as_str().as_bytes()));
+    let signals = find_signals(&command.note);
+    let category = signals.first().map_or_else(
+        || "người dùng báo cáo".to_string(),
+        |s| s.scenario.label_vi().to_string(),
+    );
+    let now = state.deps.clock.now();
+    let mut filed = Vec::new();
+    for entity in &command.entities {
+        let outcome = state
+            .deps
+            .store
+            .submit_user_report(
+                &NewUserReport {
+                    kind: entity.kind,
+                    value: entity.value.clone(),
+                    bank_bin: entity.bank_bin.clone(),
+                    category: category.clone(),
+                    note: command.note.clone(),
+                    reporter_hash: reporter_hash.clone(),
+                },
+                now,
+            )
+            .await?;
+        let (result, new) = match outcome {
+            UserReportOutcome::Created(_) => ("created", true),
+            UserReportOutcome::AlreadyReported(_) => ("duplicate", false),
+        };
+        metrics::counter!(telemetry::SCAM_USER_REPORTS, "result" => result).increment(1);
+        filed.push((entity.raw.clone(), new));
+    }
+    Ok(templates::report_received(&filed))
 }

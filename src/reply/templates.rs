@@ -7,7 +7,9 @@ use std::fmt::Write as _;
 
 use unicode_normalization::UnicodeNormalization;
 
-use crate::scam::{Finding, ReportSummary, vietnam_date};
+use crate::scam::check::CheckOutcome;
+use crate::scam::verdict::Verdict;
+use crate::scam::{EntityKind, Finding, ReportSummary, vietnam_date};
 
 /// Usage guide, sent for `/help` and its variants.
 pub const HELP: &str = "\
@@ -68,11 +70,15 @@ const HELP_COMMANDS: &[&str] = &[
 ];
 
 /// Sent when a message was checked but contained nothing to look up.
-const NOTHING_FOUND: &str = "\
+pub const NOTHING_FOUND: &str = "\
 Mình chưa thấy số điện thoại, số tài khoản hay đường link nào trong tin nhắn này. Bạn hãy dán nguyên văn tin nhắn đáng ngờ (có số điện thoại, số tài khoản hoặc đường link) để mình kiểm tra nhé.";
 
 const NO_REPORT_IS_NOT_SAFE: &str = "\
 ℹ️ Lưu ý: không có báo cáo ≠ an toàn. Kẻ gian thường xuyên đổi số điện thoại, tài khoản và đường link mới.";
+
+/// Where users can look things up and report officially (NCSC, Cục An toàn thông tin), and how to report to us.
+const REPORT_LINKS: &str = "\
+🔗 Tra cứu thêm và báo cáo chính thức: https://tinnhiemmang.vn (tài khoản: https://tinnhiemmang.vn/tra-cuu-tai-khoan). Muốn báo cáo cho mình, hãy nhắn: báo cáo <số điện thoại, số tài khoản hoặc link> <mô tả ngắn>.";
 
 const CLOSING_ADVICE: &str = "\
 🔐 Không chuyển tiền, không cung cấp mã OTP hay mật khẩu cho người lạ. Hãy xác minh qua kênh chính thức (tổng đài in trên thẻ ngân hàng, website hoặc ứng dụng chính thức) trước khi làm theo bất kỳ yêu cầu nào.";
@@ -102,48 +108,138 @@ pub fn is_help_command(text: &str) -> bool {
     HELP_COMMANDS.contains(&command)
 }
 
-/// The reply to a checked message: a summary line (⚠️ when anything was
-/// reported), one verdict per entity, a reminder that no report does not mean
-/// safe, and closing advice. Values are shown unmasked, as the user sent them.
+/// The reply to a checked message: a summary line, one line per entity with its verdict (the value exactly as
+/// the user wrote it, nothing masked), the scam signals found, a reminder that no report does not mean safe,
+/// where to look up and report officially, and closing advice. Never says "safe".
 #[must_use]
-pub fn scam_reply(findings: &[Finding]) -> String {
-    if findings.is_empty() {
+pub fn scam_reply(outcome: &CheckOutcome) -> String {
+    let findings = &outcome.findings;
+    if findings.is_empty() && outcome.signals.is_empty() {
         return NOTHING_FOUND.to_string();
     }
-    let reported = findings
-        .iter()
-        .filter(|f| f.warning_report().is_some())
-        .count();
+    let warned = findings.iter().filter(|f| f.verdict.warns()).count();
     let total = findings.len();
 
-    let mut reply = if reported == 0 {
+    let mut reply = if warned == 0 && outcome.signals.is_empty() {
         format!("🔎 Mình đã kiểm tra {total} thông tin: chưa có báo cáo lừa đảo nào.")
+    } else if warned == 0 {
+        "🚩 CẢNH GIÁC: tin nhắn có dấu hiệu lừa đảo!".to_string()
     } else if total == 1 {
         "⚠️ CẢNH BÁO: thông tin bạn gửi đã bị báo cáo lừa đảo!".to_string()
     } else {
-        format!("⚠️ CẢNH BÁO: {reported}/{total} thông tin bạn gửi đã bị báo cáo lừa đảo!")
+        format!("⚠️ CẢNH BÁO: {warned}/{total} thông tin bạn gửi đã bị báo cáo lừa đảo!")
     };
     reply.push('\n');
 
     for finding in findings {
-        let label = finding.entity.kind.label_vi();
-        let value = &finding.entity.value;
-        match finding.warning_report() {
-            Some(report) => {
-                let _ = write!(reply, "\n⚠️ {label} {value}: {}", describe_report(report));
-            }
-            None => {
-                let _ = write!(reply, "\n• {label} {value}: chưa có báo cáo.");
-            }
-        }
+        reply.push('\n');
+        reply.push_str(&finding_line(finding));
     }
-
-    if reported < total {
+    if !outcome.signals.is_empty() {
+        let labels: Vec<&str> = outcome.signals.iter().map(|s| s.scenario.label_vi()).collect();
+        let _ = write!(
+            reply,
+            "{}🚩 Dấu hiệu lừa đảo thường gặp trong tin nhắn: {}.",
+            if findings.is_empty() { "\n" } else { "\n\n" },
+            labels.join("; ")
+        );
+    }
+    if warned < total || total == 0 {
         reply.push_str("\n\n");
         reply.push_str(NO_REPORT_IS_NOT_SAFE);
     }
     reply.push_str("\n\n");
+    reply.push_str(REPORT_LINKS);
+    reply.push_str("\n\n");
     reply.push_str(CLOSING_ADVICE);
+    reply
+}
+
+/// `⚠️ Số tài khoản 1903 6688 8888 (Techcombank): đã bị báo cáo 3 lần; …`
+fn finding_line(finding: &Finding) -> String {
+    let entity = &finding.entity;
+    let mut subject = format!("{} {}", entity.kind.label_vi(), entity.raw.trim());
+    if let Some(name) = entity.bank_name.or_else(|| {
+        entity
+            .bank_bin
+            .as_deref()
+            .and_then(crate::scam::banks::by_bin)
+            .map(|b| b.short_name)
+    }) {
+        let _ = write!(subject, " ({name})");
+    } else if let Some(carrier) = entity.carrier {
+        let _ = write!(subject, " (mạng {carrier})");
+    }
+    let report = finding.warning_report();
+    let (icon, verdict_text) = match (finding.verdict, report) {
+        (Verdict::Verified, Some(report)) => ("⛔", verified_text(report)),
+        (Verdict::Reported, Some(report)) => (
+            "⚠️",
+            format!(
+                "đã bị báo cáo lừa đảo {} lần, gần đây",
+                report.report_count
+            ),
+        ),
+        (Verdict::LowConfidence, Some(report)) => (
+            "❗",
+            if report.report_count > 1 {
+                format!("có {} báo cáo lừa đảo nhưng đã cũ, chưa xác minh", report.report_count)
+            } else {
+                "có 1 báo cáo lừa đảo, chưa xác minh".to_string()
+            },
+        ),
+        _ => return format!("• {subject}: chưa có báo cáo."),
+    };
+    let mut line = format!("{icon} {subject}: {verdict_text}");
+    if let Some(report) = report {
+        line.push_str(&report_details(report));
+    }
+    if let Some((kind, value)) = &finding.matched {
+        let via = match (entity.kind, kind) {
+            (EntityKind::Domain, EntityKind::Domain) => format!(" (theo tên miền gốc {value})"),
+            (EntityKind::Phone, EntityKind::BankAccount) => {
+                " (số này bị báo cáo dưới dạng số tài khoản)".to_string()
+            }
+            (EntityKind::BankAccount, EntityKind::Phone) => {
+                " (số này bị báo cáo dưới dạng số điện thoại)".to_string()
+            }
+            _ => String::new(),
+        };
+        line.push_str(&via);
+    }
+    line.push('.');
+    line
+}
+
+fn verified_text(report: &ReportSummary) -> String {
+    let mut text = "đã được xác minh là lừa đảo".to_string();
+    if report.report_count > 1 {
+        let _ = write!(text, " ({} báo cáo)", report.report_count);
+    }
+    text
+}
+
+/// Sent for "báo cáo" without a phone number, account or link.
+pub const REPORT_USAGE: &str = "\
+Để báo cáo lừa đảo, bạn hãy nhắn theo mẫu: báo cáo <số điện thoại, số tài khoản hoặc đường link> <mô tả ngắn>. Ví dụ: báo cáo 0912 345 678 giả danh công an đòi chuyển tiền.";
+
+/// The answer to a user's report: thanks, what happens next, and the official channel.
+#[must_use]
+pub fn report_received(filed: &[(String, bool)]) -> String {
+    let mut reply = String::from("🙏 Cảm ơn bạn đã báo cáo!");
+    for (raw, new) in filed {
+        let _ = write!(
+            reply,
+            "\n• {}: {}",
+            raw.trim(),
+            if *new {
+                "đã ghi nhận, đang chờ quản trị viên xác minh."
+            } else {
+                "bạn đã báo cáo trước đó, báo cáo đang được xem xét."
+            }
+        );
+    }
+    reply.push_str("\n\nSau khi được xác minh, mình sẽ dùng báo cáo này để cảnh báo những người dùng khác. Bạn cũng nên báo cáo chính thức tại https://tinnhiemmang.vn để cơ quan chức năng xử lý.");
     reply
 }
 
@@ -161,31 +257,16 @@ pub fn fallback_answer(user_text: &str) -> String {
     format!("{opening}\n\n{GENERAL_ADVICE}")
 }
 
-fn describe_report(report: &ReportSummary) -> String {
-    let mut details = Vec::new();
-    details.push(if report.report_count > 0 {
-        format!("đã bị báo cáo {} lần", report.report_count)
-    } else {
-        "có trong danh sách cảnh báo".to_string()
-    });
+fn report_details(report: &ReportSummary) -> String {
+    let mut details = String::new();
     let category = report.category.trim();
     if !category.is_empty() {
-        details.push(format!("loại: {category}"));
+        let _ = write!(details, "; loại: {category}");
     }
-    details.push(
-        if report.verified {
-            "nguồn đã xác minh"
-        } else {
-            "báo cáo từ cộng đồng, chưa xác minh"
-        }
-        .to_string(),
-    );
     if let Some(date) = report.last_reported {
-        details.push(format!("báo cáo gần nhất: {}", vietnam_date(date)));
+        let _ = write!(details, "; báo cáo gần nhất: {}", vietnam_date(date));
     }
-    let mut text = details.join("; ");
-    text.push('.');
-    text
+    details
 }
 
 /// 64-bit FNV-1a: stable across Rust versions, unlike `DefaultHasher`.
@@ -209,14 +290,32 @@ mod tests {
         s.nfc().collect::<String>() == s
     }
 
-    fn finding(kind: EntityKind, value: &str, report: Option<ReportSummary>) -> Finding {
+    fn finding(
+        kind: EntityKind,
+        raw: &str,
+        verdict: Verdict,
+        report: Option<ReportSummary>,
+    ) -> Finding {
         Finding {
             entity: Entity {
                 kind,
-                value: value.to_string(),
-                span: 0..value.len(),
+                value: raw.to_string(),
+                raw: raw.to_string(),
+                span: 0..raw.len(),
+                bank_bin: None,
+                bank_name: None,
+                carrier: None,
             },
+            verdict,
             report,
+            matched: None,
+        }
+    }
+
+    fn outcome(findings: Vec<Finding>) -> CheckOutcome {
+        CheckOutcome {
+            findings,
+            signals: Vec::new(),
         }
     }
 
@@ -230,7 +329,10 @@ mod tests {
             report_count: count,
             category: category.to_string(),
             verified,
+            first_reported: last,
             last_reported: last,
+            sources: vec!["test".into()],
+            bank_bin: None,
         }
     }
 
@@ -341,53 +443,51 @@ mod tests {
 
     #[test]
     fn reply_without_findings_asks_for_details() {
-        let reply = scam_reply(&[]);
+        let reply = scam_reply(&CheckOutcome::default());
         assert_eq!(reply, NOTHING_FOUND);
         assert!(!reply.contains("⚠️"));
     }
 
     #[test]
-    fn reply_when_nothing_is_reported() {
-        let reply = scam_reply(&[
-            finding(EntityKind::Phone, "+84912345678", None),
+    fn reply_when_nothing_is_reported_never_says_safe() {
+        let reply = scam_reply(&outcome(vec![
+            finding(EntityKind::Phone, "0912 345 678", Verdict::NoReports, None),
             finding(
                 EntityKind::Domain,
                 "example.vn",
-                Some(report(0, "", false, None)),
+                Verdict::NoReports,
+                Some(report(1, "", false, None)),
             ),
-        ]);
+        ]));
         assert!(
             reply.starts_with("🔎 Mình đã kiểm tra 2 thông tin: chưa có báo cáo"),
             "{reply}"
         );
         assert!(!reply.contains("⚠️"), "{reply}");
-        assert!(reply.contains("• Số điện thoại +84912345678: chưa có báo cáo."));
+        assert!(reply.contains("• Số điện thoại 0912 345 678: chưa có báo cáo."));
         assert!(reply.contains("• Trang web example.vn: chưa có báo cáo."));
         assert!(reply.contains("không có báo cáo ≠ an toàn"));
+        assert!(reply.contains("https://tinnhiemmang.vn"));
+        assert!(!reply.contains(" là an toàn"), "{reply}");
         assert!(reply.ends_with(CLOSING_ADVICE));
         assert!(is_nfc(&reply));
     }
 
     #[test]
-    fn reply_for_a_reported_account() {
-        let reply = scam_reply(&[finding(
+    fn reply_for_a_verified_account_shows_it_as_written_with_its_bank() {
+        let mut found = finding(
             EntityKind::BankAccount,
-            "190366888888",
-            Some(report(
-                3,
-                "giả danh ngân hàng",
-                true,
-                Some(utc(2024, 5, 12, 3)),
-            )),
-        )]);
-        let lines: Vec<&str> = reply.lines().collect();
-        assert_eq!(
-            lines[0],
-            "⚠️ CẢNH BÁO: thông tin bạn gửi đã bị báo cáo lừa đảo!"
+            "1903 6688 8888",
+            Verdict::Verified,
+            Some(report(3, "giả danh ngân hàng", true, Some(utc(2024, 5, 12, 3)))),
         );
+        found.entity.bank_name = Some("Techcombank");
+        let reply = scam_reply(&outcome(vec![found]));
+        let lines: Vec<&str> = reply.lines().collect();
+        assert_eq!(lines[0], "⚠️ CẢNH BÁO: thông tin bạn gửi đã bị báo cáo lừa đảo!");
         assert_eq!(
             lines[2],
-            "⚠️ Số tài khoản 190366888888: đã bị báo cáo 3 lần; loại: giả danh ngân hàng; nguồn đã xác minh; báo cáo gần nhất: 12/05/2024."
+            "⛔ Số tài khoản 1903 6688 8888 (Techcombank): đã được xác minh là lừa đảo (3 báo cáo); loại: giả danh ngân hàng; báo cáo gần nhất: 12/05/2024."
         );
         // Everything was reported, so the "no report" reminder is not needed.
         assert!(!reply.contains("≠"));
@@ -396,52 +496,56 @@ mod tests {
     }
 
     #[test]
-    fn reply_mixes_reported_and_unreported() {
-        let reply = scam_reply(&[
+    fn reply_mixes_verdicts_in_order() {
+        let mut via_parent = finding(
+            EntityKind::Domain,
+            "login.vcb-xacminh.com",
+            Verdict::LowConfidence,
+            Some(report(1, "lừa đảo", false, None)),
+        );
+        via_parent.matched = Some((EntityKind::Domain, "vcb-xacminh.com".into()));
+        let reply = scam_reply(&outcome(vec![
             finding(
                 EntityKind::Phone,
-                "+84912345678",
-                Some(report(1, "", false, None)),
+                "0912.345.678",
+                Verdict::Reported,
+                Some(report(4, "", false, None)),
             ),
-            finding(EntityKind::BankAccount, "0912345678", None),
-            finding(
-                EntityKind::Domain,
-                "vietcombank-xacminh.com",
-                Some(report(0, "lừa đảo", true, None)),
-            ),
-        ]);
+            finding(EntityKind::BankAccount, "0912345678", Verdict::NoReports, None),
+            via_parent,
+        ]));
         assert!(reply.starts_with("⚠️ CẢNH BÁO: 2/3 thông tin"), "{reply}");
-        assert!(reply.contains("⚠️ Số điện thoại +84912345678: đã bị báo cáo 1 lần; báo cáo từ cộng đồng, chưa xác minh."));
+        assert!(reply.contains("⚠️ Số điện thoại 0912.345.678: đã bị báo cáo lừa đảo 4 lần, gần đây."), "{reply}");
         assert!(reply.contains("• Số tài khoản 0912345678: chưa có báo cáo."));
-        assert!(reply.contains("⚠️ Trang web vietcombank-xacminh.com: có trong danh sách cảnh báo; loại: lừa đảo; nguồn đã xác minh."));
+        assert!(reply.contains("❗ Trang web login.vcb-xacminh.com: có 1 báo cáo lừa đảo, chưa xác minh; loại: lừa đảo (theo tên miền gốc vcb-xacminh.com)."), "{reply}");
         assert!(reply.contains("không có báo cáo ≠ an toàn"));
-        // Entities keep the order they were given in.
-        let phone = reply.find("+84912345678").expect("phone listed");
-        let domain = reply
-            .find("vietcombank-xacminh.com")
-            .expect("domain listed");
+        let phone = reply.find("0912.345.678").expect("phone listed");
+        let domain = reply.find("login.vcb-xacminh.com").expect("domain listed");
         assert!(phone < domain);
     }
 
     #[test]
-    fn negative_count_without_verification_counts_as_unreported() {
-        let reply = scam_reply(&[finding(
-            EntityKind::Phone,
-            "+84912345678",
-            Some(report(-1, "x", false, None)),
-        )]);
-        assert!(reply.contains("chưa có báo cáo."));
-        assert!(!reply.contains("⚠️"));
+    fn signals_alone_warn_without_claiming_a_report() {
+        let reply = scam_reply(&CheckOutcome {
+            findings: vec![],
+            signals: crate::scam::signals::find_signals("Đọc mã OTP cho chị, bên công an thông báo"),
+        });
+        assert!(reply.starts_with("🚩 CẢNH GIÁC"), "{reply}");
+        assert!(reply.contains("đòi mã OTP"), "{reply}");
+        assert!(reply.contains("giả danh công an"), "{reply}");
+        assert!(!reply.contains("đã bị báo cáo"));
+        assert!(is_nfc(&reply));
     }
 
     #[test]
     fn report_dates_are_shown_in_vietnam_time() {
         // 20:00 UTC on 12 May is 03:00 on 13 May in Vietnam.
-        let reply = scam_reply(&[finding(
+        let reply = scam_reply(&outcome(vec![finding(
             EntityKind::Phone,
-            "+84912345678",
+            "0912345678",
+            Verdict::Reported,
             Some(report(2, "", false, Some(utc(2024, 5, 12, 20)))),
-        )]);
+        )]));
         assert!(reply.contains("báo cáo gần nhất: 13/05/2024."), "{reply}");
         assert!(!reply.contains("loại:"));
     }

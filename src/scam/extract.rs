@@ -1,8 +1,8 @@
-//! Finds phone numbers, bank account numbers and domains in free Vietnamese text.
+//! Finds phone numbers, bank account numbers, domains and VietQR payloads in free Vietnamese text.
 //!
-//! The input is first normalised by [`normalize_text`] (NFC, full-width digits to
-//! ASCII, zero-width characters removed). Every [`Entity::span`] returned by
-//! [`extract`] is a byte range into that *normalised* text, not into the raw input.
+//! The input is first prepared by [`PreparedText`] (NFC, full-width digits to ASCII, zero-width
+//! characters removed); matching runs on that form and every [`Entity::span`] is mapped back to a byte
+//! range of the caller's text, so `&input[entity.span]` is the entity exactly as written.
 //!
 //! The heuristics are driven by the tables below so they can be tuned without
 //! touching the matching code.
@@ -12,22 +12,39 @@ use std::ops::Range;
 use std::sync::LazyLock;
 
 use regex::Regex;
-use unicode_normalization::UnicodeNormalization;
 
+use crate::scam::banks::{self, Bank};
+use crate::scam::text::{PreparedText, fold};
+pub use crate::scam::text::normalize_text;
+use crate::scam::vietqr;
 use crate::scam::{Entity, EntityKind};
 
-/// Two-digit prefixes of the 9-digit national number of Vietnamese mobile lines
-/// (03x, 05x, 07x, 08x, 09x after the trunk `0`), per the operator table in the
-/// domain notes. 055 (Reddi) is listed there as unconfirmed and is included;
-/// unallocated ones such as 095 are not, so they are treated as plain digits.
+/// Mobile operators by the two digits after the trunk `0` (the domain notes' operator table; 052 and
+/// 059 follow libphonenumber's metadata, 055 Reddi is unconfirmed but allocated).
 #[rustfmt::skip]
-const MOBILE_PREFIXES: &[&str] = &[
-    "32", "33", "34", "35", "36", "37", "38", "39",       // Viettel
-    "52", "55", "56", "58", "59",                         // Vietnamobile, Reddi, Gmobile
-    "70", "76", "77", "78", "79",                         // MobiFone
-    "81", "82", "83", "84", "85", "86", "87", "88", "89", // Vinaphone, Viettel, iTel, MobiFone
-    "90", "91", "92", "93", "94", "96", "97", "98", "99", // all networks
+const MOBILE_CARRIERS: &[(&str, &str)] = &[
+    ("32", "Viettel"), ("33", "Viettel"), ("34", "Viettel"), ("35", "Viettel"), ("36", "Viettel"),
+    ("37", "Viettel"), ("38", "Viettel"), ("39", "Viettel"), ("86", "Viettel"), ("96", "Viettel"),
+    ("97", "Viettel"), ("98", "Viettel"),
+    ("81", "Vinaphone"), ("82", "Vinaphone"), ("83", "Vinaphone"), ("84", "Vinaphone"),
+    ("85", "Vinaphone"), ("88", "Vinaphone"), ("91", "Vinaphone"), ("94", "Vinaphone"),
+    ("70", "MobiFone"), ("76", "MobiFone"), ("77", "MobiFone"), ("78", "MobiFone"), ("79", "MobiFone"),
+    ("89", "MobiFone"), ("90", "MobiFone"), ("93", "MobiFone"),
+    ("52", "Vietnamobile"), ("56", "Vietnamobile"), ("58", "Vietnamobile"), ("92", "Vietnamobile"),
+    ("59", "Gmobile"), ("99", "Gmobile"),
+    ("87", "iTel"),
+    ("55", "Reddi"),
 ];
+
+/// The mobile operator of a 9-digit national number (without the trunk `0`).
+#[must_use]
+pub fn mobile_carrier(national: &str) -> Option<&'static str> {
+    let prefix = national.get(..2)?;
+    MOBILE_CARRIERS
+        .iter()
+        .find(|(p, _)| *p == prefix)
+        .map(|(_, carrier)| *carrier)
+}
 
 /// Words that name an account number outright ("số tài khoản 1903…").
 /// Written accent-folded and lowercase; matched against folded text on word
@@ -117,6 +134,13 @@ const NON_ACCOUNT_CUES: &[&str] = &[
     "so dien thoai",
     "dien thoai",
     "hotline",
+    "goi",
+    "goi dien",
+    "lien he",
+    "zalo",
+    "sms",
+    "nhan tin",
+    "call",
     "imei",
     "serial",
     "seri",
@@ -144,9 +168,6 @@ const FILE_EXTENSIONS: &[&str] = &[
     "xlsx", "ppt", "pptx", "csv", "zip", "rar", "7z", "apk", "ipa", "exe", "msi", "dmg", "mp3",
     "mp4", "mov", "avi", "mkv", "wav", "html", "htm", "php", "js", "json", "xml",
 ];
-
-/// Invisible characters used to break up numbers and links; removed before matching.
-const ZERO_WIDTH: &[char] = &['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}'];
 
 /// `VietQR` allows accounts of 6–19 characters.
 const MIN_ACCOUNT_DIGITS: usize = 6;
@@ -234,51 +255,110 @@ const URL_TRAILING_PUNCTUATION: &[char] = &[
     '.', ',', ';', ':', '!', '?', ')', ']', '}', '>', '\'', '"', '…', '»', '“', '”', '’',
 ];
 
-/// Normalises text before matching: removes zero-width characters, maps
-/// full-width digits to ASCII and applies Unicode NFC. Spans returned by
-/// [`extract`] index into this string.
-#[must_use]
-pub fn normalize_text(text: &str) -> String {
-    text.chars()
-        .filter(|c| !ZERO_WIDTH.contains(c))
-        .map(fullwidth_digit_to_ascii)
-        .nfc()
-        .collect()
-}
+/// Bank names and aliases as whole words, in folded text.
+static BANK_ALIAS_RE: LazyLock<Regex> = LazyLock::new(|| {
+    let aliases: Vec<&str> = banks::BANKS
+        .iter()
+        .flat_map(|bank| bank.aliases.iter().copied())
+        .collect();
+    word_list_regex(&aliases)
+});
 
-/// Finds every phone number, bank account number and domain in `text`.
+/// Finds every phone number, bank account number, domain and VietQR transfer in `text`.
 ///
-/// Entities are deduplicated by (kind, value) and returned in order of first
-/// appearance; spans index into [`normalize_text`]`(text)`. A mobile number
-/// written in the domestic 10-digit form is returned both as a
-/// [`EntityKind::Phone`] and as a [`EntityKind::BankAccount`], because many
-/// banks and wallets let the account number equal the phone number.
+/// Entities are deduplicated by (kind, value) and returned in order of first appearance; spans are
+/// byte ranges of `text` itself. A mobile number is one entity: a phone, or an account when an
+/// account or payment word introduces it ("STK 0912345678"); either way [`Entity::lookup_keys`]
+/// looks it up both ways, because many banks let the account number equal the phone number.
 #[must_use]
 pub fn extract(text: &str) -> Vec<Entity> {
-    let text = normalize_text(text);
-    let domains = find_domains(&text, TldPolicy::InText);
-    let url_spans: Vec<Range<usize>> = domains.iter().map(|d| d.span.clone()).collect();
-    let phones = find_phones(&text);
-    let phone_spans: Vec<Range<usize>> = phones.iter().map(|p| p.span.clone()).collect();
+    let prepared = PreparedText::new(text);
+    let mut entities = extract_normalized(prepared.normalized());
+    for entity in &mut entities {
+        entity.span = prepared.to_original(entity.span.clone());
+        entity.raw = text[entity.span.clone()].to_string();
+    }
+    entities
+}
 
-    let phones_as_accounts: Vec<Entity> = phones
-        .iter()
-        .filter_map(|phone| phone_as_account(&text, phone))
-        .filter(|account| !overlaps_any(&account.span, &url_spans))
-        .collect();
-    let accounts = find_accounts(&text, &phone_spans, &url_spans);
+/// [`extract`] on text that is already normalised; spans index `text`.
+fn extract_normalized(text: &str) -> Vec<Entity> {
+    let has_digits = text.bytes().any(|b| b.is_ascii_digit());
+    let qr = if has_digits { find_qr_transfers(text) } else { Vec::new() };
+    let qr_spans: Vec<Range<usize>> = qr.iter().map(|e| e.span.clone()).collect();
+    let domains: Vec<Entity> = if text.contains('.') || text.contains("dot") {
+        find_domains(text, TldPolicy::InText)
+            .into_iter()
+            .filter(|d| !overlaps_any(&d.span, &qr_spans))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut blocked: Vec<Range<usize>> = domains.iter().map(|d| d.span.clone()).collect();
+    blocked.extend(qr_spans);
 
-    let mut entities: Vec<Entity> = phones
-        .into_iter()
-        .chain(phones_as_accounts)
-        .chain(accounts)
-        .chain(domains)
-        .collect();
+    let mut entities = qr;
+    if has_digits {
+        let phones: Vec<Entity> = find_phones(text)
+            .into_iter()
+            .filter(|p| !overlaps_any(&p.span, &blocked))
+            .map(|phone| phone_or_account(text, phone))
+            .collect();
+        let phone_spans: Vec<Range<usize>> = phones.iter().map(|p| p.span.clone()).collect();
+        let accounts = find_accounts(text, &phone_spans, &blocked);
+        entities.extend(phones);
+        entities.extend(accounts);
+    }
+    entities.extend(domains);
+    for entity in &mut entities {
+        entity.raw = text[entity.span.clone()].to_string();
+    }
     entities.sort_by_key(|e| (e.span.start, kind_rank(e.kind)));
 
     let mut seen = HashSet::new();
     entities.retain(|e| seen.insert((e.kind, e.value.clone())));
     entities
+}
+
+fn find_qr_transfers(text: &str) -> Vec<Entity> {
+    vietqr::find_payloads(text)
+        .into_iter()
+        .map(|transfer| {
+            let bank = banks::by_bin(&transfer.bin);
+            Entity {
+                kind: EntityKind::BankAccount,
+                value: transfer.account,
+                raw: String::new(),
+                span: transfer.span,
+                bank_bin: Some(transfer.bin),
+                bank_name: bank.map(|b| b.short_name),
+                carrier: None,
+            }
+        })
+        .collect()
+}
+
+/// A mobile number introduced by an account or payment word is taken for an account number.
+fn phone_or_account(text: &str, phone: Entity) -> Entity {
+    let written = &text[phone.span.clone()];
+    let domestic_mobile = written.starts_with('0')
+        && !written.starts_with("00")
+        && phone.value.len() == "+84".len() + 9;
+    if !domestic_mobile {
+        return phone;
+    }
+    if !matches!(cue_before(text, &phone.span), Some(Cue::AccountNumber | Cue::Payment)) {
+        return phone;
+    }
+    let bank = bank_near(text, &phone.span);
+    Entity {
+        kind: EntityKind::BankAccount,
+        value: digits_of(written),
+        bank_bin: bank.and_then(|b| b.bin.map(str::to_string)),
+        bank_name: bank.map(|b| b.short_name),
+        carrier: None,
+        ..phone
+    }
 }
 
 /// One phone number as E.164, or `None` unless the whole input is one valid number.
@@ -323,15 +403,6 @@ pub(crate) fn normalize_domain(raw: &str) -> Option<String> {
     whole_input.then_some(first.value)
 }
 
-fn fullwidth_digit_to_ascii(c: char) -> char {
-    match c {
-        '\u{FF10}'..='\u{FF19}' => {
-            char::from_u32(u32::from(c) - 0xFF10 + u32::from('0')).unwrap_or(c)
-        }
-        _ => c,
-    }
-}
-
 fn kind_rank(kind: EntityKind) -> usize {
     EntityKind::ALL
         .iter()
@@ -366,8 +437,12 @@ fn find_phones(text: &str) -> Vec<Entity> {
         if accepted {
             phones.push(Entity {
                 kind: EntityKind::Phone,
+                carrier: mobile_carrier(&national).filter(|_| national.len() == 9),
                 value: format!("+84{national}"),
+                raw: String::new(),
                 span: whole.range(),
+                bank_bin: None,
+                bank_name: None,
             });
             from = whole.end();
         } else {
@@ -378,12 +453,19 @@ fn find_phones(text: &str) -> Vec<Entity> {
     phones
 }
 
+/// Valid per libphonenumber's metadata (mobile: also an operator in our table; landline: `2x` area codes).
 fn is_valid_national_number(national: &str) -> bool {
-    match national.len() {
-        9 => MOBILE_PREFIXES.contains(&&national[..2]),
+    let shape_ok = match national.len() {
+        9 => mobile_carrier(national).is_some(),
         10 => national.starts_with('2'), // landline 02xx + 7 digits
         _ => false,
-    }
+    };
+    shape_ok && libphonenumber_valid(national)
+}
+
+fn libphonenumber_valid(national: &str) -> bool {
+    phonenumber::parse(Some(phonenumber::country::Id::VN), format!("0{national}"))
+        .is_ok_and(|number| phonenumber::is_valid(&number))
 }
 
 /// False when the candidate is only part of a longer number: glued to a digit
@@ -409,18 +491,6 @@ fn next_char_boundary(text: &str, index: usize) -> usize {
         .chars()
         .next()
         .map_or(text.len(), |c| index + c.len_utf8())
-}
-
-/// The domestic 10-digit mobile form, which doubles as a "số đẹp" account number.
-fn phone_as_account(text: &str, phone: &Entity) -> Option<Entity> {
-    let written = &text[phone.span.clone()];
-    let national = phone.value.strip_prefix("+84")?;
-    let domestic_form = written.starts_with('0') && !written.starts_with("00");
-    (domestic_form && national.len() == 9).then(|| Entity {
-        kind: EntityKind::BankAccount,
-        value: format!("0{national}"),
-        span: phone.span.clone(),
-    })
 }
 
 // -------------------------------------------------------------- accounts
@@ -509,6 +579,9 @@ fn account_at(text: &str, range: Range<usize>) -> Option<Entity> {
         return None;
     }
     let cue = cue_near(text, &range);
+    if cue != Cue::AccountNumber && is_service_number(&digits) {
+        return None;
+    }
     let round_amount = digits.len() <= MAX_ROUND_AMOUNT_DIGITS && digits.ends_with("000");
     if cue == Cue::NotAccount
         || (round_amount && cue != Cue::AccountNumber)
@@ -521,11 +594,50 @@ fn account_at(text: &str, range: Range<usize>) -> Option<Entity> {
     } else {
         MIN_ACCOUNT_DIGITS
     };
-    (digits.len() >= min_digits).then_some(Entity {
+    if digits.len() < min_digits {
+        return None;
+    }
+    let bank = bank_near(text, &range);
+    Some(Entity {
         kind: EntityKind::BankAccount,
         value: digits,
+        raw: String::new(),
+        bank_bin: bank.and_then(|b| b.bin.map(str::to_string)),
+        bank_name: bank.map(|b| b.short_name),
+        carrier: None,
         span: range,
     })
+}
+
+/// `1900 xxxx`, `1800 xxxx` (and their 10-digit forms): paid and free service lines, not accounts.
+fn is_service_number(digits: &str) -> bool {
+    (digits.starts_with("1900") || digits.starts_with("1800")) && matches!(digits.len(), 8 | 10)
+}
+
+/// The bank or wallet named nearest to the number: before it within the cue window, or after it.
+fn bank_near(text: &str, range: &Range<usize>) -> Option<&'static Bank> {
+    let before = fold(chars_before(text, range.start, CUE_WINDOW_BEFORE));
+    let after = fold(chars_after(text, range.end, CUE_WINDOW_AFTER));
+    let nearest_before = BANK_ALIAS_RE
+        .find_iter(&before)
+        .last()
+        .map(|m| (before.len() - m.end(), m.as_str().to_string()));
+    let nearest_after = BANK_ALIAS_RE
+        .find(&after)
+        .map(|m| (m.start(), m.as_str().to_string()));
+    let alias = match (nearest_before, nearest_after) {
+        (Some(b), Some(a)) => {
+            if a.0 < b.0 {
+                a.1
+            } else {
+                b.1
+            }
+        }
+        (Some((_, alias)), None) | (None, Some((_, alias))) => alias,
+        (None, None) => return None,
+    };
+    let alias = alias.split_whitespace().collect::<Vec<_>>().join(" ");
+    banks::by_alias(&alias)
 }
 
 /// Digits with letters on both sides are part of a code such as `FT2314567890AB`.
@@ -609,26 +721,35 @@ enum Cue {
 /// The cue word nearest before the number decides; failing that, a bank or
 /// account word shortly after it ("1903… Techcombank") counts as a payment cue.
 fn cue_near(text: &str, range: &Range<usize>) -> Cue {
-    let before = fold_for_matching(chars_before(text, range.start, CUE_WINDOW_BEFORE));
+    if let Some(cue) = cue_before(text, range) {
+        return cue;
+    }
+    let after = fold(chars_after(text, range.end, CUE_WINDOW_AFTER));
+    if ACCOUNT_NUMBER_CUE_RE.is_match(&after)
+        || PAYMENT_CUE_RE.is_match(&after)
+        || BANK_ALIAS_RE.is_match(&after)
+    {
+        Cue::Payment
+    } else {
+        Cue::Nothing
+    }
+}
+
+/// The kind of the cue word nearest before the number, if any is within the window.
+fn cue_before(text: &str, range: &Range<usize>) -> Option<Cue> {
+    let before = fold(chars_before(text, range.start, CUE_WINDOW_BEFORE));
     let last_end = |re: &Regex| re.find_iter(&before).last().map(|m| m.end());
     let nearest_before = [
         (Cue::AccountNumber, last_end(&ACCOUNT_NUMBER_CUE_RE)),
         (Cue::Payment, last_end(&PAYMENT_CUE_RE)),
+        (Cue::Payment, last_end(&BANK_ALIAS_RE)),
         (Cue::NotAccount, last_end(&NON_ACCOUNT_CUE_RE)),
     ]
     .into_iter()
     .filter_map(|(cue, end)| end.map(|end| (end, cue)))
     // On a tie the later entry, NotAccount, wins.
     .max_by_key(|&(end, _)| end);
-    if let Some((_, cue)) = nearest_before {
-        return cue;
-    }
-    let after = fold_for_matching(chars_after(text, range.end, CUE_WINDOW_AFTER));
-    if ACCOUNT_NUMBER_CUE_RE.is_match(&after) || PAYMENT_CUE_RE.is_match(&after) {
-        Cue::Payment
-    } else {
-        Cue::Nothing
-    }
+    nearest_before.map(|(_, cue)| cue)
 }
 
 fn chars_before(text: &str, end: usize, count: usize) -> &str {
@@ -651,25 +772,14 @@ fn chars_after(text: &str, start: usize, count: usize) -> &str {
     &text[start..end]
 }
 
-/// Lowercase, accents removed, `đ` → `d`: users often type without a Vietnamese IME.
-fn fold_for_matching(text: &str) -> String {
-    text.nfd()
-        .filter(|c| !('\u{0300}'..='\u{036F}').contains(c))
-        .map(|c| match c {
-            // U+0111 has no decomposition; U+00D0 is a common look-alike of Đ.
-            'đ' | 'Đ' | 'Ð' => 'd',
-            other => other,
-        })
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
 fn word_list_regex(words: &[&str]) -> Regex {
     let alternatives: Vec<String> = words
         .iter()
         .map(|word| regex::escape(word).replace(' ', r"\s+"))
         .collect();
-    Regex::new(&format!(r"\b(?:{})\b", alternatives.join("|"))).expect("word list pattern is valid")
+    // ASCII word boundaries: the text is folded first, and Unicode `\b` would rule out the fast DFA engine.
+    Regex::new(&format!(r"(?-u:\b)(?:{})(?-u:\b)", alternatives.join("|")))
+        .expect("word list pattern is valid")
 }
 
 // --------------------------------------------------------------- domains
@@ -728,7 +838,11 @@ fn find_domains(text: &str, policy: TldPolicy) -> Vec<Entity> {
         domains.push(Entity {
             kind: EntityKind::Domain,
             value,
+            raw: String::new(),
             span: whole.start()..end.max(host.end()),
+            bank_bin: None,
+            bank_name: None,
+            carrier: None,
         });
     }
     domains
@@ -746,7 +860,35 @@ fn normalize_host(host: &str) -> Option<String> {
         .split_once('.')
         .filter(|(first, rest)| is_www_label(first) && rest.contains('.'))
         .map_or(host, |(_, rest)| rest);
-    (!without_www.is_empty()).then(|| without_www.to_string())
+    if without_www.is_empty() {
+        return None;
+    }
+    if without_www.is_ascii() {
+        return Some(without_www.to_string());
+    }
+    // IDN: the ASCII (punycode) form is the one lists and lookups use.
+    idna::domain_to_ascii(without_www).ok().filter(|ascii| !ascii.is_empty())
+}
+
+/// The host and each parent domain down to the registrable one (public suffix list):
+/// `login.vcb-xacthuc.com.vn` → `[login.vcb-xacthuc.com.vn, vcb-xacthuc.com.vn]`.
+#[must_use]
+pub fn domain_and_parents(host: &str) -> Vec<String> {
+    let mut names = vec![host.to_string()];
+    let Some(registrable) = psl::domain_str(host) else {
+        return names;
+    };
+    let mut rest = host;
+    while rest.len() > registrable.len() {
+        match rest.split_once('.') {
+            Some((_, parent)) if parent.len() >= registrable.len() => {
+                names.push(parent.to_string());
+                rest = parent;
+            }
+            _ => break,
+        }
+    }
+    names
 }
 
 /// `www`, `www2`, `www3`…
@@ -1295,7 +1437,7 @@ mod tests {
     #[test]
     fn fold_for_matching_strips_accents() {
         assert_eq!(
-            fold_for_matching("Số Tài Khoản ĐÔNG Ðà"),
+            fold("Số Tài Khoản ĐÔNG Ðà"),
             "so tai khoan dong da"
         );
     }

@@ -4,7 +4,16 @@
 //! (phone numbers, account numbers), so callers must log [`Entity::masked`],
 //! never [`Entity::value`].
 
+pub mod banks;
+pub mod check;
 pub mod extract;
+pub mod import;
+pub mod index;
+pub mod signals;
+pub mod text;
+pub mod user_report;
+pub mod verdict;
+pub mod vietqr;
 
 use std::fmt;
 use std::ops::Range;
@@ -60,13 +69,58 @@ pub struct Entity {
     /// Normalised value:
     /// - phone: E.164, e.g. `+84912345678`;
     /// - bank account: digits only, e.g. `190366888888`;
-    /// - domain: lowercase host without scheme, path, port or leading `www.`;
-    ///   punycode (`xn--…`) is kept as written and Unicode labels are only lowercased
-    ///   (no IDNA conversion).
+    /// - domain: lowercase ASCII host without scheme, path, port or leading `www.`;
+    ///   Unicode (IDN) hosts are converted to punycode (`xn--…`).
     pub value: String,
-    /// Byte range in the *normalised* text, i.e. in
-    /// [`extract::normalize_text`]`(input)`, not in the raw input.
+    /// The entity exactly as the user wrote it: `&input[span]`.
+    pub raw: String,
+    /// Byte range in the text given to [`extract::extract`].
     pub span: Range<usize>,
+    /// NAPAS BIN of the bank named next to an account (or in its VietQR payload).
+    pub bank_bin: Option<String>,
+    /// The bank or wallet named next to an account.
+    pub bank_name: Option<&'static str>,
+    /// Mobile operator of a phone number, from its prefix.
+    pub carrier: Option<&'static str>,
+}
+
+impl Entity {
+    /// Every `(kind, value)` under which reports about this entity may be filed, the entity's own first:
+    /// - a mobile number is also an account number ("số đẹp": many banks let the account equal the
+    ///   phone number), and a 10-digit account shaped like a mobile number is also a phone;
+    /// - a domain is also each parent domain down to the registrable one.
+    #[must_use]
+    pub fn lookup_keys(&self) -> Vec<(EntityKind, String)> {
+        let mut keys = vec![(self.kind, self.value.clone())];
+        match self.kind {
+            EntityKind::Phone => {
+                if let Some(national) = self.value.strip_prefix(VN_COUNTRY_PREFIX)
+                    && national.len() == 9
+                    && extract::mobile_carrier(national).is_some()
+                {
+                    keys.push((EntityKind::BankAccount, format!("0{national}")));
+                }
+            }
+            EntityKind::BankAccount => {
+                if let Some(phone) = extract::normalize_phone(&self.value)
+                    && self.value.len() == 10
+                    && self.value.starts_with('0')
+                    && phone.len() == VN_COUNTRY_PREFIX.len() + 9
+                {
+                    keys.push((EntityKind::Phone, phone));
+                }
+            }
+            EntityKind::Domain => {
+                keys.extend(
+                    extract::domain_and_parents(&self.value)
+                        .into_iter()
+                        .skip(1)
+                        .map(|parent| (EntityKind::Domain, parent)),
+                );
+            }
+        }
+        keys
+    }
 }
 
 impl Entity {
@@ -86,29 +140,40 @@ impl Entity {
     }
 }
 
-/// Aggregated reports about one entity, as read from the store.
+/// Reports about one `(kind, value)`, aggregated over every source that lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportSummary {
     pub report_count: i64,
+    /// Category of the strongest source (verified first, then most reports).
     pub category: String,
-    /// True when the entity comes from a moderated or official source.
+    /// True when any source is moderated or official.
     pub verified: bool,
+    pub first_reported: Option<DateTime<Utc>>,
     pub last_reported: Option<DateTime<Utc>>,
+    /// The sources that list it, strongest first.
+    pub sources: Vec<String>,
+    /// NAPAS BIN recorded with an account report, when known.
+    pub bank_bin: Option<String>,
 }
 
 /// An extracted entity together with what the store knows about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     pub entity: Entity,
+    pub verdict: verdict::Verdict,
+    /// The reports behind the verdict (of the lookup key that decided it).
     pub report: Option<ReportSummary>,
+    /// The key the reports are filed under when it is not the entity itself: a parent domain, or the
+    /// phone/account twin of a mobile number.
+    pub matched: Option<(EntityKind, String)>,
 }
 
 impl Finding {
-    /// The report when it is worth warning about: at least one report, or an official listing.
+    /// The report when it is worth warning about (any verdict above "no reports").
     pub fn warning_report(&self) -> Option<&ReportSummary> {
         self.report
             .as_ref()
-            .filter(|report| report.report_count > 0 || report.verified)
+            .filter(|_| self.verdict != verdict::Verdict::NoReports)
     }
 }
 
@@ -191,7 +256,11 @@ mod tests {
         Entity {
             kind,
             value: value.to_string(),
+            raw: value.to_string(),
             span: 0..value.len(),
+            bank_bin: None,
+            bank_name: None,
+            carrier: None,
         }
     }
 

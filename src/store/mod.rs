@@ -5,6 +5,12 @@
 //! reply), so a crash at any point either leaves the event pending (it is handled again) or fully done.
 
 mod entities;
+mod reports;
+
+pub use reports::{
+    BackupRun, ChangedReport, NewReport, NewUserReport, USER_REPORTS_SOURCE, UserReport,
+    UserReportOutcome,
+};
 
 use std::time::Duration;
 
@@ -20,10 +26,9 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::DatabaseSettings;
 use crate::domain::{HistoryTurn, OutboundState, UserId};
-use crate::scam::{EntityKind, ReportSummary};
 use crate::token_cipher::{self, TokenCipher};
 use entities::{
-    handoff_pauses, inbox_events, llm_usage, oauth_states, outbound_messages, scam_reports,
+    handoff_pauses, inbox_events, llm_usage, oauth_states, outbound_messages,
     zalo_messages, zalo_tokens, zalo_users,
 };
 
@@ -158,16 +163,6 @@ pub struct NewTokenPair {
     pub access_token: SecretString,
     pub refresh_token: Option<SecretString>,
     pub access_expires_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewReport {
-    pub kind: EntityKind,
-    pub value: String,
-    pub category: String,
-    pub source: String,
-    pub report_count: i64,
-    pub verified: bool,
 }
 
 impl Store {
@@ -1081,81 +1076,6 @@ impl Store {
             .exec(&self.db)
             .await?;
         Ok(deleted.rows_affected > 0)
-    }
-
-    // ===== Scam reports =====
-
-    /// The combined report for one normalised value across sources, None when nothing active is reported.
-    pub async fn lookup_report(
-        &self,
-        kind: EntityKind,
-        value: &str,
-    ) -> StoreResult<Option<ReportSummary>> {
-        let rows = scam_reports::Entity::find()
-            .filter(scam_reports::Column::Kind.eq(kind.as_str()))
-            .filter(scam_reports::Column::Value.eq(value))
-            .filter(scam_reports::Column::Status.eq("active"))
-            .order_by_desc(scam_reports::Column::ReportCount)
-            .all(&self.db)
-            .await?;
-        let Some(top) = rows.first() else {
-            return Ok(None);
-        };
-        Ok(Some(ReportSummary {
-            report_count: rows.iter().map(|r| r.report_count).sum(),
-            category: top.category.clone(),
-            verified: rows.iter().any(|r| r.verified),
-            last_reported: rows.iter().map(|r| r.last_reported_at).max(),
-        }))
-    }
-
-    /// Inserts or refreshes reports (keyed by kind, value and source), in batches. Returns rows written.
-    pub async fn upsert_reports(&self, reports: &[NewReport]) -> StoreResult<u64> {
-        // 500 rows × 10 columns stays far under SQLite's bound-parameter limit.
-        const BATCH: usize = 500;
-        let now = Utc::now();
-        let mut written = 0;
-        for chunk in reports.chunks(BATCH) {
-            let models = chunk.iter().map(|r| scam_reports::ActiveModel {
-                id: NotSet,
-                kind: Set(r.kind.as_str().to_string()),
-                value: Set(r.value.clone()),
-                bank_bin: Set(None),
-                category: Set(r.category.clone()),
-                report_count: Set(r.report_count),
-                first_reported_at: Set(now),
-                last_reported_at: Set(now),
-                source: Set(r.source.clone()),
-                verified: Set(r.verified),
-                status: Set("active".to_string()),
-            });
-            let txn = self.begin_write().await?;
-            scam_reports::Entity::insert_many(models)
-                .on_conflict(
-                    OnConflict::columns([
-                        scam_reports::Column::Kind,
-                        scam_reports::Column::Value,
-                        scam_reports::Column::Source,
-                    ])
-                    .update_columns([
-                        scam_reports::Column::Category,
-                        scam_reports::Column::ReportCount,
-                        scam_reports::Column::LastReportedAt,
-                        scam_reports::Column::Verified,
-                        scam_reports::Column::Status,
-                    ])
-                    .to_owned(),
-                )
-                .exec_without_returning(&txn)
-                .await?;
-            txn.commit().await?;
-            written += chunk.len() as u64;
-        }
-        Ok(written)
-    }
-
-    pub async fn report_count(&self) -> StoreResult<u64> {
-        Ok(scam_reports::Entity::find().count(&self.db).await?)
     }
 }
 

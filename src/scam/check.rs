@@ -1,0 +1,259 @@
+//! One message checked: every entity with its verdict, plus the scam-phrase signals. Pure: the caller
+//! brings the report index and the time.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::extract::extract;
+use super::index::ReportIndex;
+use super::signals::{Signal, find_signals};
+use super::verdict::{Verdict, verdict};
+use super::{EntityKind, Finding, vietnam_date};
+
+/// What a check found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckOutcome {
+    pub findings: Vec<Finding>,
+    pub signals: Vec<Signal>,
+}
+
+/// Extracts every entity from `text`, looks each up under all its keys, and keeps the strongest verdict.
+#[must_use]
+pub fn check(index: &ReportIndex, text: &str, now: DateTime<Utc>) -> CheckOutcome {
+    let findings = extract(text)
+        .into_iter()
+        .map(|entity| {
+            let mut best: Option<(Verdict, super::ReportSummary, (EntityKind, String))> = None;
+            for key in entity.lookup_keys() {
+                let Some(report) = index.lookup(key.0, &key.1) else {
+                    continue;
+                };
+                let found = verdict(&report, now);
+                // Strictly stronger only: on a tie the entity's own key (listed first) stays.
+                if best.as_ref().is_none_or(|(v, _, _)| found > *v) {
+                    best = Some((found, report, key));
+                }
+            }
+            match best {
+                Some((verdict, report, key)) => {
+                    let own_key = key.0 == entity.kind && key.1 == entity.value;
+                    Finding {
+                        verdict,
+                        report: Some(report),
+                        matched: (!own_key).then_some(key),
+                        entity,
+                    }
+                }
+                None => Finding {
+                    entity,
+                    verdict: Verdict::NoReports,
+                    report: None,
+                    matched: None,
+                },
+            }
+        })
+        .collect();
+    CheckOutcome {
+        findings,
+        signals: find_signals(text),
+    }
+}
+
+/// The JSON shape of a check, shared by `tradesphere scam check --json` and `GET /api/v1/scam/check`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub entities: Vec<EntityReport>,
+    pub signals: Vec<SignalReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EntityReport {
+    pub kind: &'static str,
+    /// Normalised: `+84912345678`, digits only, lowercase ASCII domain.
+    pub value: String,
+    /// As written in the text.
+    pub raw: String,
+    /// Byte offsets of `raw` in the UTF-8 text.
+    pub start: usize,
+    pub end: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bank: Option<BankReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<&'static str>,
+    pub verdict: Verdict,
+    /// Reports behind the verdict (0 when none).
+    pub reports: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
+    /// `dd/mm/yyyy`, Vietnam time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_reported: Option<String>,
+    /// The key the reports are filed under when it is not the entity itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched: Option<MatchedKey>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BankReport {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bin: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MatchedKey {
+    pub kind: &'static str,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SignalReport {
+    pub scenario: &'static str,
+    pub label: &'static str,
+    pub phrase: &'static str,
+}
+
+impl From<&CheckOutcome> for CheckReport {
+    fn from(outcome: &CheckOutcome) -> Self {
+        let entities = outcome
+            .findings
+            .iter()
+            .map(|finding| {
+                let entity = &finding.entity;
+                let report = finding.report.as_ref().filter(|_| finding.verdict.warns());
+                let bank_bin = entity
+                    .bank_bin
+                    .clone()
+                    .or_else(|| report.and_then(|r| r.bank_bin.clone()));
+                let bank_name = entity.bank_name.or_else(|| {
+                    bank_bin
+                        .as_deref()
+                        .and_then(super::banks::by_bin)
+                        .map(|b| b.short_name)
+                });
+                EntityReport {
+                    kind: entity.kind.as_str(),
+                    value: entity.value.clone(),
+                    raw: entity.raw.clone(),
+                    start: entity.span.start,
+                    end: entity.span.end,
+                    bank: (bank_bin.is_some() || bank_name.is_some()).then(|| BankReport {
+                        bin: bank_bin,
+                        name: bank_name,
+                    }),
+                    carrier: entity.carrier,
+                    verdict: finding.verdict,
+                    reports: report.map_or(0, |r| r.report_count),
+                    category: report.map(|r| r.category.clone()).filter(|c| !c.is_empty()),
+                    sources: report.map(|r| r.sources.clone()).unwrap_or_default(),
+                    last_reported: report.and_then(|r| r.last_reported).map(vietnam_date),
+                    matched: finding
+                        .matched
+                        .as_ref()
+                        .filter(|_| report.is_some())
+                        .map(|(kind, value)| MatchedKey {
+                            kind: kind.as_str(),
+                            value: value.clone(),
+                        }),
+                }
+            })
+            .collect();
+        let signals = outcome
+            .signals
+            .iter()
+            .map(|signal| SignalReport {
+                scenario: signal.scenario.as_str(),
+                label: signal.scenario.label_vi(),
+                phrase: signal.phrase,
+            })
+            .collect();
+        CheckReport { entities, signals }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scam::index::ReportRow;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
+    }
+
+    fn row(kind: EntityKind, value: &str, count: i64, verified: bool, days_ago: i64) -> ReportRow {
+        let at = now() - chrono::Duration::days(days_ago);
+        ReportRow {
+            kind,
+            value: value.into(),
+            source: "test".into(),
+            bank_bin: None,
+            category: "lừa đảo".into(),
+            report_count: count,
+            first_reported: at,
+            last_reported: at,
+            verified,
+            active: true,
+        }
+    }
+
+    #[test]
+    fn the_issue_example_is_checked_entity_by_entity() {
+        let mut index = ReportIndex::new();
+        index.apply(&row(EntityKind::BankAccount, "190366888888", 3, false, 5));
+        index.apply(&row(EntityKind::Domain, "vietcombank-xacminh.com", 1, true, 100));
+        let text = "chị ơi chuyển khoản vào STK 1903 6688 8888 Techcombank, gọi 0912.345.678 hoặc vào vietcombank-xacminh[.]com";
+        let outcome = check(&index, text, now());
+        let report = CheckReport::from(&outcome);
+        let json = serde_json::to_value(&report).unwrap();
+        let entities = json["entities"].as_array().unwrap();
+        assert_eq!(entities.len(), 3, "{json}");
+        assert_eq!(entities[0]["kind"], "bank_account");
+        assert_eq!(entities[0]["value"], "190366888888");
+        assert_eq!(entities[0]["raw"], "1903 6688 8888");
+        assert_eq!(entities[0]["bank"]["bin"], "970407");
+        assert_eq!(entities[0]["verdict"], "reported");
+        assert_eq!(entities[0]["reports"], 3);
+        assert_eq!(entities[1]["kind"], "phone");
+        assert_eq!(entities[1]["value"], "+84912345678");
+        assert_eq!(entities[1]["raw"], "0912.345.678");
+        assert_eq!(entities[1]["verdict"], "no_reports");
+        assert_eq!(entities[2]["value"], "vietcombank-xacminh.com");
+        assert_eq!(entities[2]["raw"], "vietcombank-xacminh[.]com");
+        assert_eq!(entities[2]["verdict"], "verified");
+        let start = entities[1]["start"].as_u64().unwrap() as usize;
+        let end = entities[1]["end"].as_u64().unwrap() as usize;
+        assert_eq!(&text[start..end], "0912.345.678");
+    }
+
+    #[test]
+    fn a_phone_is_also_looked_up_as_an_account_and_a_host_under_its_parent() {
+        let mut index = ReportIndex::new();
+        index.apply(&row(EntityKind::BankAccount, "0912345678", 2, false, 1));
+        index.apply(&row(EntityKind::Domain, "vcb-xacthuc.com", 1, true, 1));
+        let outcome = check(&index, "gọi 0912345678 hoặc vào https://login.vcb-xacthuc.com/otp", now());
+        assert_eq!(outcome.findings[0].entity.kind, EntityKind::Phone);
+        assert_eq!(outcome.findings[0].verdict, Verdict::Reported);
+        assert_eq!(
+            outcome.findings[0].matched,
+            Some((EntityKind::BankAccount, "0912345678".to_string()))
+        );
+        assert_eq!(outcome.findings[1].entity.value, "login.vcb-xacthuc.com");
+        assert_eq!(outcome.findings[1].verdict, Verdict::Verified);
+        assert_eq!(
+            outcome.findings[1].matched,
+            Some((EntityKind::Domain, "vcb-xacthuc.com".to_string()))
+        );
+    }
+
+    #[test]
+    fn signals_are_reported_even_without_entities() {
+        let outcome = check(&ReportIndex::new(), "Tuyển CTV việc nhẹ lương cao, hoa hồng 20%", now());
+        assert!(outcome.findings.is_empty());
+        let report = CheckReport::from(&outcome);
+        assert_eq!(report.signals[0].scenario, "easy_job");
+    }
+}

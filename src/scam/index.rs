@@ -1,0 +1,252 @@
+//! The in-memory report index the scam actor checks entities against, kept in sync with the
+//! `scam_reports` table by applying changed rows (no IO here: the actor feeds it rows from the store).
+//!
+//! Keys are packed to keep a million reports small: phone and account digits as integers (an account's
+//! length is kept too, so leading zeros still matter), domains as strings. One key has one entry per source.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, TimeZone, Utc};
+use rustc_hash::FxHashMap;
+
+use super::{EntityKind, ReportSummary};
+
+/// One row of the report table, as the store hands it over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportRow {
+    pub kind: EntityKind,
+    pub value: String,
+    pub source: String,
+    pub bank_bin: Option<String>,
+    pub category: String,
+    pub report_count: i64,
+    pub first_reported: DateTime<Utc>,
+    pub last_reported: DateTime<Utc>,
+    pub verified: bool,
+    /// Only `active` rows count; any other status removes the row from the index.
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Phone(u64),
+    /// (digit count, value): "00123456" and "123456" are different accounts.
+    Account(u8, u64),
+    Domain(Box<str>),
+}
+
+impl Key {
+    fn new(kind: EntityKind, value: &str) -> Option<Self> {
+        match kind {
+            EntityKind::Phone => {
+                let digits = value.strip_prefix('+').unwrap_or(value);
+                digits_u64(digits).map(Key::Phone)
+            }
+            EntityKind::BankAccount => {
+                let len = u8::try_from(value.len()).ok()?;
+                digits_u64(value).map(|n| Key::Account(len, n))
+            }
+            EntityKind::Domain => Some(Key::Domain(value.into())),
+        }
+    }
+}
+
+/// Up to 19 digits always fit in a `u64`.
+fn digits_u64(digits: &str) -> Option<u64> {
+    (!digits.is_empty() && digits.len() <= 19 && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| digits.parse().ok())
+        .flatten()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SourceEntry {
+    source: u32,
+    category: u32,
+    bank_bin: Option<u32>,
+    report_count: i64,
+    first_reported: i64,
+    last_reported: i64,
+    verified: bool,
+}
+
+/// Reports per key, per source.
+#[derive(Debug, Default)]
+pub struct ReportIndex {
+    entries: FxHashMap<Key, Vec<SourceEntry>>,
+    /// Interned source and category names (few distinct values, millions of rows).
+    names: Vec<String>,
+    name_ids: HashMap<String, u32>,
+    counts: [usize; 3],
+}
+
+impl ReportIndex {
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds, replaces or (for an inactive row) removes one source's report on one key.
+    pub fn apply(&mut self, row: &ReportRow) {
+        let Some(key) = Key::new(row.kind, &row.value) else {
+            return;
+        };
+        let source = self.intern(&row.source);
+        let kind_slot = kind_slot(row.kind);
+        if !row.active {
+            if let Some(list) = self.entries.get_mut(&key) {
+                list.retain(|e| e.source != source);
+                if list.is_empty() {
+                    self.entries.remove(&key);
+                    self.counts[kind_slot] -= 1;
+                }
+            }
+            return;
+        }
+        let entry = SourceEntry {
+            source,
+            category: self.intern(&row.category),
+            bank_bin: row.bank_bin.as_deref().and_then(|b| b.parse().ok()),
+            report_count: row.report_count,
+            first_reported: row.first_reported.timestamp(),
+            last_reported: row.last_reported.timestamp(),
+            verified: row.verified,
+        };
+        match self.entries.get_mut(&key) {
+            Some(list) => match list.iter_mut().find(|e| e.source == source) {
+                Some(existing) => *existing = entry,
+                None => list.push(entry),
+            },
+            None => {
+                self.entries.insert(key, vec![entry]);
+                self.counts[kind_slot] += 1;
+            }
+        }
+    }
+
+    /// Reports about `(kind, value)` over all sources, or `None` when nobody lists it.
+    #[must_use]
+    pub fn lookup(&self, kind: EntityKind, value: &str) -> Option<ReportSummary> {
+        let key = Key::new(kind, value)?;
+        let list = self.entries.get(&key)?;
+        let strongest = list
+            .iter()
+            .max_by_key(|e| (e.verified, e.report_count, e.last_reported))?;
+        let mut ordered: Vec<&SourceEntry> = list.iter().collect();
+        ordered.sort_by_key(|e| std::cmp::Reverse((e.verified, e.report_count, e.last_reported)));
+        let timestamp = |secs: i64| Utc.timestamp_opt(secs, 0).single();
+        Some(ReportSummary {
+            report_count: list.iter().map(|e| e.report_count.max(0)).sum(),
+            category: self.name(strongest.category).to_string(),
+            verified: list.iter().any(|e| e.verified),
+            first_reported: list.iter().map(|e| e.first_reported).min().and_then(timestamp),
+            last_reported: list.iter().map(|e| e.last_reported).max().and_then(timestamp),
+            sources: ordered.iter().map(|e| self.name(e.source).to_string()).collect(),
+            bank_bin: ordered
+                .iter()
+                .find_map(|e| e.bank_bin)
+                .map(|bin| format!("{bin:06}")),
+        })
+    }
+
+    /// Distinct keys listed, per kind.
+    #[must_use]
+    pub fn len(&self, kind: EntityKind) -> usize {
+        self.counts[kind_slot(kind)]
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn intern(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.name_ids.get(name) {
+            return *id;
+        }
+        let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.names.push(name.to_string());
+        self.name_ids.insert(name.to_string(), id);
+        id
+    }
+
+    fn name(&self, id: u32) -> &str {
+        self.names.get(id as usize).map_or("", String::as_str)
+    }
+}
+
+fn kind_slot(kind: EntityKind) -> usize {
+    match kind {
+        EntityKind::Phone => 0,
+        EntityKind::BankAccount => 1,
+        EntityKind::Domain => 2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(kind: EntityKind, value: &str, source: &str, count: i64, verified: bool) -> ReportRow {
+        let at = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+        ReportRow {
+            kind,
+            value: value.into(),
+            source: source.into(),
+            bank_bin: None,
+            category: format!("{source} category"),
+            report_count: count,
+            first_reported: at,
+            last_reported: at,
+            verified,
+            active: true,
+        }
+    }
+
+    #[test]
+    fn sources_are_aggregated_strongest_first() {
+        let mut index = ReportIndex::new();
+        index.apply(&row(EntityKind::Phone, "+84912345678", "community", 3, false));
+        index.apply(&row(EntityKind::Phone, "+84912345678", "official", 1, true));
+        let summary = index.lookup(EntityKind::Phone, "+84912345678").unwrap();
+        assert_eq!(summary.report_count, 4);
+        assert!(summary.verified);
+        assert_eq!(summary.category, "official category");
+        assert_eq!(summary.sources, vec!["official", "community"]);
+        assert_eq!(index.len(EntityKind::Phone), 1);
+    }
+
+    #[test]
+    fn leading_zeros_distinguish_accounts() {
+        let mut index = ReportIndex::new();
+        index.apply(&row(EntityKind::BankAccount, "0012345678", "s", 1, false));
+        assert!(index.lookup(EntityKind::BankAccount, "0012345678").is_some());
+        assert!(index.lookup(EntityKind::BankAccount, "12345678").is_none());
+        assert!(index.lookup(EntityKind::BankAccount, "012345678").is_none());
+    }
+
+    #[test]
+    fn replacing_and_removing_rows() {
+        let mut index = ReportIndex::new();
+        index.apply(&row(EntityKind::Domain, "evil.com", "s", 1, false));
+        index.apply(&row(EntityKind::Domain, "evil.com", "s", 5, false));
+        assert_eq!(index.lookup(EntityKind::Domain, "evil.com").unwrap().report_count, 5);
+        let mut gone = row(EntityKind::Domain, "evil.com", "s", 5, false);
+        gone.active = false;
+        index.apply(&gone);
+        assert!(index.lookup(EntityKind::Domain, "evil.com").is_none());
+        assert_eq!(index.len(EntityKind::Domain), 0);
+        assert!(index.is_empty());
+    }
+
+    #[test]
+    fn bins_keep_their_leading_digits() {
+        let mut index = ReportIndex::new();
+        let mut r = row(EntityKind::BankAccount, "190366888888", "s", 1, false);
+        r.bank_bin = Some("970407".into());
+        index.apply(&r);
+        assert_eq!(
+            index.lookup(EntityKind::BankAccount, "190366888888").unwrap().bank_bin.as_deref(),
+            Some("970407")
+        );
+    }
+}

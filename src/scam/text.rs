@@ -1,0 +1,233 @@
+//! Text preparation for matching: the normalised form entities are found in, a map from it back to
+//! the caller's text, and the accent-free form keywords are matched on.
+//!
+//! Pure: no IO.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use unicode_normalization::char::canonical_combining_class;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+
+/// Invisible characters used to break up numbers and links; removed before matching.
+const ZERO_WIDTH: &[char] = &['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}'];
+
+/// A message in the form the extractor reads (NFC, ASCII digits, no zero-width characters), with a
+/// map back to the text as the user wrote it.
+pub struct PreparedText<'a> {
+    original: &'a str,
+    normalized: Cow<'a, str>,
+    /// `None` when `normalized` is `original` (the common case: already NFC, nothing to strip).
+    /// Otherwise one entry per non-empty normalised segment, in order:
+    /// `(normalised start, original range)`. A segment is a starter and the combining marks after it.
+    segments: Option<Vec<(usize, Range<usize>)>>,
+}
+
+impl<'a> PreparedText<'a> {
+    #[must_use]
+    pub fn new(original: &'a str) -> Self {
+        if !needs_rewrite(original) {
+            return Self {
+                original,
+                normalized: Cow::Borrowed(original),
+                segments: None,
+            };
+        }
+        let mut normalized = String::with_capacity(original.len());
+        let mut segments = Vec::new();
+        let mut segment_start = 0;
+        let mut scratch = String::new();
+        let mut flush = |from: usize, to: usize, normalized: &mut String| {
+            if from == to {
+                return;
+            }
+            scratch.clear();
+            scratch.extend(
+                original[from..to]
+                    .chars()
+                    .filter(|c| !ZERO_WIDTH.contains(c))
+                    .map(fullwidth_digit_to_ascii)
+                    .nfc(),
+            );
+            if !scratch.is_empty() {
+                segments.push((normalized.len(), from..to));
+                normalized.push_str(&scratch);
+            }
+        };
+        for (index, c) in original.char_indices() {
+            // Composition happens within a starter and its combining marks, so NFC per segment equals NFC of
+            // the whole for everything but starter+starter compositions (Hangul jamo, a few Indic vowel
+            // signs), which Vietnamese text does not use.
+            if index > 0 && canonical_combining_class(c) == 0 {
+                flush(segment_start, index, &mut normalized);
+                segment_start = index;
+            }
+        }
+        flush(segment_start, original.len(), &mut normalized);
+        Self {
+            original,
+            normalized: Cow::Owned(normalized),
+            segments: Some(segments),
+        }
+    }
+
+    /// The normalised text that spans from matching refer to.
+    #[must_use]
+    pub fn normalized(&self) -> &str {
+        &self.normalized
+    }
+
+    /// The text as the caller gave it.
+    #[must_use]
+    pub fn original(&self) -> &'a str {
+        self.original
+    }
+
+    /// Maps a byte range of [`Self::normalized`] to the smallest range of the original text that
+    /// produced it. Always a valid char-boundary range of the original.
+    #[must_use]
+    pub fn to_original(&self, span: Range<usize>) -> Range<usize> {
+        let Some(segments) = &self.segments else {
+            return span;
+        };
+        if segments.is_empty() || span.start >= span.end {
+            let at = self.original_start(span.start);
+            return at..at;
+        }
+        let start = self.original_start(span.start);
+        let end = match segments.partition_point(|(norm_start, _)| *norm_start < span.end) {
+            0 => 0,
+            n => segments[n - 1].1.end,
+        };
+        start..end.max(start)
+    }
+
+    fn original_start(&self, normalized_offset: usize) -> usize {
+        let Some(segments) = &self.segments else {
+            return normalized_offset;
+        };
+        match segments.partition_point(|(norm_start, _)| *norm_start <= normalized_offset) {
+            0 => 0,
+            n => segments[n - 1].1.start,
+        }
+        .min(self.original.len())
+    }
+}
+
+/// The normalised text alone (NFC, ASCII digits, no zero-width characters).
+#[must_use]
+pub fn normalize_text(text: &str) -> String {
+    PreparedText::new(text).normalized().to_string()
+}
+
+fn needs_rewrite(text: &str) -> bool {
+    if text.is_ascii() {
+        return false;
+    }
+    text.chars()
+        .any(|c| ZERO_WIDTH.contains(&c) || ('\u{FF10}'..='\u{FF19}').contains(&c))
+        || is_nfc_quick(text.chars()) != IsNormalized::Yes
+}
+
+fn fullwidth_digit_to_ascii(c: char) -> char {
+    match c {
+        '\u{FF10}'..='\u{FF19}' => {
+            char::from_u32(u32::from(c) - 0xFF10 + u32::from('0')).unwrap_or(c)
+        }
+        _ => c,
+    }
+}
+
+/// One character accent-folded and lowercased: `Ệ` → `e`, `đ` → `d`, `ư` → `u`.
+/// Pushes nothing for a lone combining mark.
+pub(crate) fn push_folded(c: char, out: &mut String) {
+    match c {
+        // U+0111 has no decomposition; U+00D0 is a common look-alike of Đ.
+        'đ' | 'Đ' | 'Ð' => out.push('d'),
+        c if c.is_ascii() => out.push(c.to_ascii_lowercase()),
+        c => unicode_normalization::char::decompose_canonical(c, |part| {
+            if !('\u{0300}'..='\u{036F}').contains(&part) {
+                out.extend(part.to_lowercase());
+            }
+        }),
+    }
+}
+
+/// Lowercase, accents removed, `đ` → `d`: users often type without a Vietnamese IME.
+#[must_use]
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        push_folded(c, &mut out);
+    }
+    out
+}
+
+/// The accent-free form as space-separated words, with a space at each end, so a phrase written
+/// as `" viec nhe luong cao "` matches whole words across punctuation and line breaks.
+#[must_use]
+pub fn folded_words(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(' ');
+    let mut folded = String::new();
+    for c in text.chars() {
+        folded.clear();
+        push_folded(c, &mut folded);
+        for f in folded.chars() {
+            if f.is_alphanumeric() {
+                out.push(f);
+            } else if !out.ends_with(' ') {
+                out.push(' ');
+            }
+        }
+    }
+    if !out.ends_with(' ') {
+        out.push(' ');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn already_normal_text_is_borrowed_with_identity_spans() {
+        let text = "Chuyển khoản vào STK 1903 6688 8888";
+        let prepared = PreparedText::new(text);
+        assert!(matches!(prepared.normalized, Cow::Borrowed(_)));
+        assert_eq!(prepared.to_original(4..9), 4..9);
+    }
+
+    #[test]
+    fn decomposed_text_is_composed_and_spans_map_back() {
+        // "số" written as s + o + U+0302 + U+0301, then a number.
+        let text = "so\u{302}\u{301} 0912";
+        let prepared = PreparedText::new(text);
+        assert_eq!(prepared.normalized(), "số 0912");
+        let digits = prepared.normalized().find('0').unwrap();
+        let span = prepared.to_original(digits..prepared.normalized().len());
+        assert_eq!(&text[span], "0912");
+        let word = prepared.to_original(0.."số".len());
+        assert_eq!(&text[word], "so\u{302}\u{301}");
+    }
+
+    #[test]
+    fn zero_width_and_fullwidth_are_cleaned_and_kept_in_raw() {
+        let text = "gọi ０９１２\u{200B}345678 nhé";
+        let prepared = PreparedText::new(text);
+        assert_eq!(prepared.normalized(), "gọi 0912345678 nhé");
+        let start = prepared.normalized().find('0').unwrap();
+        let span = prepared.to_original(start..start + 10);
+        assert_eq!(&text[span], "０９１２\u{200B}345678");
+    }
+
+    #[test]
+    fn folding_strips_marks_and_maps_d() {
+        assert_eq!(fold("Đường Lương CAO, việc nhẹ"), "duong luong cao, viec nhe");
+        assert_eq!(
+            folded_words("Việc nhẹ,\nlương   cao!"),
+            " viec nhe luong cao "
+        );
+    }
+}

@@ -1,0 +1,405 @@
+//! Scam reports (imported lists and moderated user reports), user reports awaiting moderation, and the
+//! backup log.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TryInsertResult,
+};
+
+use super::entities::{backup_runs, scam_reports, scam_user_reports};
+use super::{Store, StoreResult};
+use crate::scam::EntityKind;
+pub use crate::scam::import::NewReport;
+use crate::scam::index::ReportRow;
+
+/// Status of a report row that counts.
+const ACTIVE: &str = "active";
+/// Status of a row its source no longer lists.
+const REMOVED: &str = "removed";
+/// The source under which moderated user reports are aggregated.
+pub const USER_REPORTS_SOURCE: &str = "user_reports";
+
+/// A report row with its change stamp, for keeping the in-memory index in sync.
+#[derive(Debug, Clone)]
+pub struct ChangedReport {
+    pub id: i64,
+    pub updated_at: DateTime<Utc>,
+    pub row: ReportRow,
+}
+
+/// A report a user (or an admin) filed, awaiting moderation.
+#[derive(Debug, Clone)]
+pub struct NewUserReport {
+    pub kind: EntityKind,
+    pub value: String,
+    pub bank_bin: Option<String>,
+    pub category: String,
+    pub note: String,
+    /// Hash of the reporter's id (see the migration): one report per reporter and entity.
+    pub reporter_hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UserReport {
+    pub id: i64,
+    pub kind: String,
+    pub value: String,
+    pub bank_bin: Option<String>,
+    pub category: String,
+    pub note: String,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserReportOutcome {
+    Created(i64),
+    /// This reporter already reported this entity; nothing changed.
+    AlreadyReported(i64),
+}
+
+/// A finished backup, as logged for the stale-backup alert.
+#[derive(Debug, Clone)]
+pub struct BackupRun {
+    pub finished_at: DateTime<Utc>,
+    pub file: String,
+    pub bytes: i64,
+}
+
+impl Store {
+    /// Inserts or refreshes reports (keyed by kind, value and source) in batches. A row whose values did not
+    /// change is left alone (its change stamp too), so importing the same list twice changes nothing.
+    /// Returns the rows inserted or changed.
+    pub async fn upsert_reports(&self, reports: &[NewReport]) -> StoreResult<u64> {
+        // 1,000 rows × 12 columns stays under SQLite's 32,766 bound parameters; one transaction per
+        // 20 batches keeps commits (and their fsyncs) few without holding the write lock for long.
+        const BATCH: usize = 1_000;
+        const BATCHES_PER_TRANSACTION: usize = 20;
+        let now = Utc::now();
+        let mut written = 0;
+        for group in reports.chunks(BATCH * BATCHES_PER_TRANSACTION) {
+            let txn = self.begin_write().await?;
+            for chunk in group.chunks(BATCH) {
+                let models = chunk.iter().map(|r| scam_reports::ActiveModel {
+                    id: NotSet,
+                    kind: Set(r.kind.as_str().to_string()),
+                    value: Set(r.value.clone()),
+                    bank_bin: Set(r.bank_bin.clone()),
+                    category: Set(r.category.clone()),
+                    report_count: Set(r.report_count),
+                    first_reported_at: Set(r.first_reported.unwrap_or(now)),
+                    last_reported_at: Set(r.last_reported.or(r.first_reported).unwrap_or(now)),
+                    source: Set(r.source.clone()),
+                    verified: Set(r.verified),
+                    status: Set(ACTIVE.to_string()),
+                    updated_at: Set(now),
+                });
+                written += scam_reports::Entity::insert_many(models)
+                    .on_conflict(
+                        OnConflict::columns([
+                            scam_reports::Column::Kind,
+                            scam_reports::Column::Value,
+                            scam_reports::Column::Source,
+                        ])
+                        .update_columns([
+                            scam_reports::Column::Category,
+                            scam_reports::Column::ReportCount,
+                            scam_reports::Column::BankBin,
+                            scam_reports::Column::LastReportedAt,
+                            scam_reports::Column::Verified,
+                            scam_reports::Column::Status,
+                            scam_reports::Column::UpdatedAt,
+                        ])
+                        // Only rows whose content differs: keeps re-imports from touching anything.
+                        .action_and_where(Expr::cust(
+                            "scam_reports.category <> excluded.category \
+                             OR scam_reports.report_count <> excluded.report_count \
+                             OR scam_reports.verified <> excluded.verified \
+                             OR scam_reports.status <> excluded.status \
+                             OR COALESCE(scam_reports.bank_bin, '') <> COALESCE(excluded.bank_bin, '')",
+                        ))
+                        .to_owned(),
+                    )
+                    .exec_without_returning(&txn)
+                    .await?;
+            }
+            txn.commit().await?;
+        }
+        Ok(written)
+    }
+
+    /// Marks `source`'s active rows that are not in `keep` as removed (a synced list dropped them).
+    /// Returns how many were removed.
+    pub async fn remove_reports_not_in(
+        &self,
+        source: &str,
+        keep: &HashSet<(EntityKind, String)>,
+    ) -> StoreResult<u64> {
+        let rows: Vec<(i64, String, String)> = scam_reports::Entity::find()
+            .select_only()
+            .column(scam_reports::Column::Id)
+            .column(scam_reports::Column::Kind)
+            .column(scam_reports::Column::Value)
+            .filter(scam_reports::Column::Source.eq(source))
+            .filter(scam_reports::Column::Status.eq(ACTIVE))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let gone: Vec<i64> = rows
+            .into_iter()
+            .filter(|(_, kind, value)| {
+                EntityKind::parse(kind).is_none_or(|kind| !keep.contains(&(kind, value.clone())))
+            })
+            .map(|(id, _, _)| id)
+            .collect();
+        let now = Utc::now();
+        let mut removed = 0;
+        for chunk in gone.chunks(1_000) {
+            let result = scam_reports::Entity::update_many()
+                .col_expr(scam_reports::Column::Status, Expr::value(REMOVED))
+                .col_expr(scam_reports::Column::UpdatedAt, Expr::value(now))
+                .filter(scam_reports::Column::Id.is_in(chunk.iter().copied()))
+                .exec(&self.db)
+                .await?;
+            removed += result.rows_affected;
+        }
+        Ok(removed)
+    }
+
+    /// Report rows changed at or after `since` (all rows when `None`), after the keyset cursor `after`,
+    /// oldest change first, at most `limit`.
+    pub async fn changed_reports(
+        &self,
+        since: Option<DateTime<Utc>>,
+        after: Option<(DateTime<Utc>, i64)>,
+        limit: u64,
+    ) -> StoreResult<Vec<ChangedReport>> {
+        let mut query = scam_reports::Entity::find();
+        if let Some(since) = since {
+            query = query.filter(scam_reports::Column::UpdatedAt.gte(since));
+        }
+        if let Some((at, id)) = after {
+            query = query.filter(
+                Condition::any()
+                    .add(scam_reports::Column::UpdatedAt.gt(at))
+                    .add(
+                        Condition::all()
+                            .add(scam_reports::Column::UpdatedAt.eq(at))
+                            .add(scam_reports::Column::Id.gt(id)),
+                    ),
+            );
+        }
+        let rows = query
+            .order_by_asc(scam_reports::Column::UpdatedAt)
+            .order_by_asc(scam_reports::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                let kind = EntityKind::parse(&r.kind)?;
+                Some(ChangedReport {
+                    id: r.id,
+                    updated_at: r.updated_at,
+                    row: ReportRow {
+                        kind,
+                        active: r.status == ACTIVE,
+                        value: r.value,
+                        source: r.source,
+                        bank_bin: r.bank_bin,
+                        category: r.category,
+                        report_count: r.report_count,
+                        first_reported: r.first_reported_at,
+                        last_reported: r.last_reported_at,
+                        verified: r.verified,
+                    },
+                })
+            })
+            .collect())
+    }
+
+    /// Active report rows (all sources).
+    pub async fn report_count(&self) -> StoreResult<u64> {
+        Ok(scam_reports::Entity::find()
+            .filter(scam_reports::Column::Status.eq(ACTIVE))
+            .count(&self.db)
+            .await?)
+    }
+
+    /// Files a user report for moderation; a reporter's second report of the same entity is not a new one.
+    pub async fn submit_user_report(
+        &self,
+        report: &NewUserReport,
+        now: DateTime<Utc>,
+    ) -> StoreResult<UserReportOutcome> {
+        let model = scam_user_reports::ActiveModel {
+            id: NotSet,
+            kind: Set(report.kind.as_str().to_string()),
+            value: Set(report.value.clone()),
+            bank_bin: Set(report.bank_bin.clone()),
+            category: Set(report.category.clone()),
+            note: Set(report.note.clone()),
+            reporter_hash: Set(report.reporter_hash.clone()),
+            status: Set("pending".to_string()),
+            created_at: Set(now),
+            reviewed_at: Set(None),
+        };
+        let inserted = scam_user_reports::Entity::insert(model)
+            .on_conflict_do_nothing_on([
+                scam_user_reports::Column::Kind,
+                scam_user_reports::Column::Value,
+                scam_user_reports::Column::ReporterHash,
+            ])
+            .exec(&self.db)
+            .await?;
+        if let TryInsertResult::Inserted(result) = inserted {
+            return Ok(UserReportOutcome::Created(result.last_insert_id));
+        }
+        let existing = scam_user_reports::Entity::find()
+            .filter(scam_user_reports::Column::Kind.eq(report.kind.as_str()))
+            .filter(scam_user_reports::Column::Value.eq(report.value.as_str()))
+            .filter(scam_user_reports::Column::ReporterHash.eq(report.reporter_hash.as_str()))
+            .one(&self.db)
+            .await?;
+        Ok(UserReportOutcome::AlreadyReported(
+            existing.map_or(0, |row| row.id),
+        ))
+    }
+
+    /// User reports, newest first; only those with `status` when given.
+    pub async fn user_reports(
+        &self,
+        status: Option<&str>,
+        limit: u64,
+    ) -> StoreResult<Vec<UserReport>> {
+        let mut query = scam_user_reports::Entity::find();
+        if let Some(status) = status {
+            query = query.filter(scam_user_reports::Column::Status.eq(status));
+        }
+        let rows = query
+            .order_by_desc(scam_user_reports::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(user_report_from).collect())
+    }
+
+    /// An admin's decision on a user report. Approving publishes it: the entity's moderated user reports
+    /// are (re)aggregated into one verified row under [`USER_REPORTS_SOURCE`]; rejecting withdraws it from
+    /// that row. `None` when there is no such report.
+    pub async fn review_user_report(
+        &self,
+        id: i64,
+        approve: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<UserReport>> {
+        let txn = self.begin_write().await?;
+        let Some(found) = scam_user_reports::Entity::find_by_id(id).one(&txn).await? else {
+            return Ok(None);
+        };
+        let mut model: scam_user_reports::ActiveModel = found.into();
+        model.status = Set(if approve { "verified" } else { "rejected" }.to_string());
+        model.reviewed_at = Set(Some(now));
+        let updated = model.update(&txn).await?;
+        self.reaggregate_user_reports(&txn, &updated.kind, &updated.value, now)
+            .await?;
+        txn.commit().await?;
+        Ok(Some(user_report_from(updated)))
+    }
+
+    async fn reaggregate_user_reports(
+        &self,
+        txn: &impl ConnectionTrait,
+        kind: &str,
+        value: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let verified = scam_user_reports::Entity::find()
+            .filter(scam_user_reports::Column::Kind.eq(kind))
+            .filter(scam_user_reports::Column::Value.eq(value))
+            .filter(scam_user_reports::Column::Status.eq("verified"))
+            .order_by_desc(scam_user_reports::Column::CreatedAt)
+            .all(txn)
+            .await?;
+        let existing = scam_reports::Entity::find()
+            .filter(scam_reports::Column::Kind.eq(kind))
+            .filter(scam_reports::Column::Value.eq(value))
+            .filter(scam_reports::Column::Source.eq(USER_REPORTS_SOURCE))
+            .one(txn)
+            .await?;
+        let Some(latest) = verified.first() else {
+            if let Some(row) = existing {
+                let mut row: scam_reports::ActiveModel = row.into();
+                row.status = Set(REMOVED.to_string());
+                row.updated_at = Set(now);
+                row.update(txn).await?;
+            }
+            return Ok(());
+        };
+        let first = verified.iter().map(|r| r.created_at).min().unwrap_or(now);
+        let count = i64::try_from(verified.len()).unwrap_or(i64::MAX);
+        let bank_bin = verified.iter().find_map(|r| r.bank_bin.clone());
+        let mut row = match existing {
+            Some(row) => row.into(),
+            None => scam_reports::ActiveModel {
+                id: NotSet,
+                kind: Set(kind.to_string()),
+                value: Set(value.to_string()),
+                source: Set(USER_REPORTS_SOURCE.to_string()),
+                ..Default::default()
+            },
+        };
+        row.bank_bin = Set(bank_bin);
+        row.category = Set(latest.category.clone());
+        row.report_count = Set(count);
+        row.first_reported_at = Set(first);
+        row.last_reported_at = Set(latest.created_at);
+        row.verified = Set(true);
+        row.status = Set(ACTIVE.to_string());
+        row.updated_at = Set(now);
+        row.save(txn).await?;
+        Ok(())
+    }
+
+    /// Logs a finished backup.
+    pub async fn record_backup(&self, run: &BackupRun) -> StoreResult<()> {
+        backup_runs::ActiveModel {
+            id: NotSet,
+            finished_at: Set(run.finished_at),
+            file: Set(run.file.clone()),
+            bytes: Set(run.bytes),
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    /// When the last backup finished, if any did.
+    pub async fn last_backup_at(&self) -> StoreResult<Option<DateTime<Utc>>> {
+        Ok(backup_runs::Entity::find()
+            .order_by_desc(backup_runs::Column::FinishedAt)
+            .one(&self.db)
+            .await?
+            .map(|run| run.finished_at))
+    }
+}
+
+fn user_report_from(row: scam_user_reports::Model) -> UserReport {
+    UserReport {
+        id: row.id,
+        kind: row.kind,
+        value: row.value,
+        bank_bin: row.bank_bin,
+        category: row.category,
+        note: row.note,
+        status: row.status,
+        created_at: row.created_at,
+        reviewed_at: row.reviewed_at,
+    }
+}

@@ -538,13 +538,26 @@ mod tests {
     }
 
     fn finding(kind: EntityKind, value: &str, report: Option<ReportSummary>) -> Finding {
+        use crate::scam::verdict::Verdict;
+        let verdict = match &report {
+            Some(r) if r.verified => Verdict::Verified,
+            Some(r) if r.report_count >= 2 => Verdict::Reported,
+            Some(r) if r.report_count == 1 => Verdict::LowConfidence,
+            _ => Verdict::NoReports,
+        };
         Finding {
             entity: Entity {
                 kind,
                 value: value.to_string(),
+                raw: value.to_string(),
                 span: 0..value.len(),
+                bank_bin: None,
+                bank_name: None,
+                carrier: None,
             },
+            verdict,
             report,
+            matched: None,
         }
     }
 
@@ -553,7 +566,10 @@ mod tests {
             report_count: count,
             category: category.to_string(),
             verified,
+            first_reported: None,
             last_reported: None,
+            sources: Vec::new(),
+            bank_bin: None,
         }
     }
 
@@ -978,7 +994,10 @@ mod tests {
                         report_count: 7,
                         category: "giả danh công an".into(),
                         verified: true,
+                        first_reported: None,
                         last_reported: reported(2025, 3, 14),
+                        sources: Vec::new(),
+                        bank_bin: None,
                     }),
                 ),
                 finding(EntityKind::Domain, "vcb-xacminh.com", None),

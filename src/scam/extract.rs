@@ -20,7 +20,7 @@ use crate::scam::vietqr;
 use crate::scam::{Entity, EntityKind};
 
 /// Mobile operators by the two digits after the trunk `0` (the domain notes' operator table; 052 and
-/// 059 follow libphonenumber's metadata, 055 Reddi is unconfirmed but allocated).
+/// 059 follow libphonenumber's metadata; 055 (Reddi, unconfirmed) is not valid there, so it is left out).
 #[rustfmt::skip]
 const MOBILE_CARRIERS: &[(&str, &str)] = &[
     ("32", "Viettel"), ("33", "Viettel"), ("34", "Viettel"), ("35", "Viettel"), ("36", "Viettel"),
@@ -33,7 +33,6 @@ const MOBILE_CARRIERS: &[(&str, &str)] = &[
     ("52", "Vietnamobile"), ("56", "Vietnamobile"), ("58", "Vietnamobile"), ("92", "Vietnamobile"),
     ("59", "Gmobile"), ("99", "Gmobile"),
     ("87", "iTel"),
-    ("55", "Reddi"),
 ];
 
 /// The mobile operator of a 9-digit national number (without the trunk `0`).
@@ -125,15 +124,14 @@ const NON_ACCOUNT_CUES: &[&str] = &[
     "can cuoc",
     "ma so thue",
     "mst",
-    "so tien",
-    "tong tien",
-    "gia",
-    "phi",
     "sdt",
     "dt",
     "so dien thoai",
     "dien thoai",
     "hotline",
+    "lh",
+    "lien lac",
+    "so la",
     "goi",
     "goi dien",
     "lien he",
@@ -180,6 +178,10 @@ const MAX_ROUND_AMOUNT_DIGITS: usize = 9;
 /// How far (in chars) cue words are looked for around a number.
 const CUE_WINDOW_BEFORE: usize = 40;
 const CUE_WINDOW_AFTER: usize = 30;
+/// A bank named within this many bytes after a number belongs to that number.
+const BANK_OF_PREVIOUS_NUMBER: usize = 3;
+/// A bank is often named once, earlier in the sentence ("nhân viên ngân hàng BIDV … số tài khoản 1261…").
+const BANK_WINDOW_BEFORE: usize = 80;
 
 /// One grouping separator between digits: space, no-break space, dot or dash.
 /// (Patterns use `[0-9]`, not `\d`, which would also match non-ASCII digits.)
@@ -295,13 +297,14 @@ fn extract_normalized(text: &str) -> Vec<Entity> {
         Vec::new()
     };
     let mut blocked: Vec<Range<usize>> = domains.iter().map(|d| d.span.clone()).collect();
-    blocked.extend(qr_spans);
+    blocked.extend(qr_spans.iter().cloned());
 
     let mut entities = qr;
     if has_digits {
+        // A phone in a link ("zalo.me/0912345678") still names that phone; only QR payloads hide digits.
         let phones: Vec<Entity> = find_phones(text)
             .into_iter()
-            .filter(|p| !overlaps_any(&p.span, &blocked))
+            .filter(|p| !overlaps_any(&p.span, &qr_spans))
             .map(|phone| phone_or_account(text, phone))
             .collect();
         let phone_spans: Vec<Range<usize>> = phones.iter().map(|p| p.span.clone()).collect();
@@ -579,7 +582,13 @@ fn account_at(text: &str, range: Range<usize>) -> Option<Entity> {
         return None;
     }
     let cue = cue_near(text, &range);
-    if cue != Cue::AccountNumber && is_service_number(&digits) {
+    if cue != Cue::AccountNumber
+        && (is_service_number(&digits) || is_old_mobile(&digits) || is_compact_date(&digits))
+    {
+        return None;
+    }
+    // `TK2024-0915`: a code glued to its letters, even though they spell an account cue.
+    if is_compact_date(&digits) && has_code_prefix(text, &range) {
         return None;
     }
     let round_amount = digits.len() <= MAX_ROUND_AMOUNT_DIGITS && digits.ends_with("000");
@@ -609,6 +618,19 @@ fn account_at(text: &str, range: Range<usize>) -> Option<Entity> {
     })
 }
 
+/// `0168 823 4571`: an 11-digit mobile number from before the 2018 renumbering.
+fn is_old_mobile(digits: &str) -> bool {
+    digits.len() == 11 && digits.starts_with("01")
+}
+
+/// `20240915`: a date written as YYYYMMDD (builds, versions, codes).
+fn is_compact_date(digits: &str) -> bool {
+    digits.len() == 8
+        && is_year(&digits[..4])
+        && parse_in(&digits[4..6], 2, 1..13)
+        && parse_in(&digits[6..], 2, 1..32)
+}
+
 /// `1900 xxxx`, `1800 xxxx` (and their 10-digit forms): paid and free service lines, not accounts.
 fn is_service_number(digits: &str) -> bool {
     (digits.starts_with("1900") || digits.starts_with("1800")) && matches!(digits.len(), 8 | 10)
@@ -616,7 +638,7 @@ fn is_service_number(digits: &str) -> bool {
 
 /// The bank or wallet named nearest to the number: before it within the cue window, or after it.
 fn bank_near(text: &str, range: &Range<usize>) -> Option<&'static Bank> {
-    let before = fold(chars_before(text, range.start, CUE_WINDOW_BEFORE));
+    let before = fold(chars_before(text, range.start, BANK_WINDOW_BEFORE));
     let after = fold(chars_after(text, range.end, CUE_WINDOW_AFTER));
     let nearest_before = BANK_ALIAS_RE
         .find_iter(&before)
@@ -737,12 +759,27 @@ fn cue_near(text: &str, range: &Range<usize>) -> Cue {
 
 /// The kind of the cue word nearest before the number, if any is within the window.
 fn cue_before(text: &str, range: &Range<usize>) -> Option<Cue> {
-    let before = fold(chars_before(text, range.start, CUE_WINDOW_BEFORE));
+    let window = chars_before(text, range.start, CUE_WINDOW_BEFORE);
+    // A cue belongs to the number right after it: one with another number in between is used up
+    // ("STK 1010 5566 7788 Vietin. LH 0868 390 527").
+    let (window, after_number) = match window.rfind(|c: char| c.is_ascii_digit()) {
+        Some(at) => (&window[at + 1..], true),
+        None => (window, false),
+    };
+    let before = fold(window);
     let last_end = |re: &Regex| re.find_iter(&before).last().map(|m| m.end());
+    // A bank named right after the previous number is that number's bank ("… 2276 Vietcombank, bác sĩ
+    // trực 0832…"), not a cue for this one.
+    let last_payment_end = |re: &Regex| {
+        re.find_iter(&before)
+            .filter(|m| !(after_number && m.start() <= BANK_OF_PREVIOUS_NUMBER))
+            .last()
+            .map(|m| m.end())
+    };
     let nearest_before = [
         (Cue::AccountNumber, last_end(&ACCOUNT_NUMBER_CUE_RE)),
-        (Cue::Payment, last_end(&PAYMENT_CUE_RE)),
-        (Cue::Payment, last_end(&BANK_ALIAS_RE)),
+        (Cue::Payment, last_payment_end(&PAYMENT_CUE_RE)),
+        (Cue::Payment, last_payment_end(&BANK_ALIAS_RE)),
         (Cue::NotAccount, last_end(&NON_ACCOUNT_CUE_RE)),
     ]
     .into_iter()
@@ -940,22 +977,21 @@ mod tests {
             vec![
                 entity(EntityKind::BankAccount, "190366888888"),
                 entity(EntityKind::Phone, "+84912345678"),
-                entity(EntityKind::BankAccount, "0912345678"),
                 entity(EntityKind::Domain, "vietcombank-xacminh.com"),
             ]
         );
     }
 
     #[test]
-    fn spans_point_into_the_normalised_text() {
+    fn spans_point_into_the_text_as_written() {
         let raw = "STK 1903 6688 8888, gọi 0912.345.678 hoặc vào vietcombank-xacminh[.]com nhé";
-        let text = normalize_text(raw);
-        let written: Vec<&str> = extract(raw).iter().map(|e| &text[e.span.clone()]).collect();
+        let found = extract(raw);
+        let written: Vec<&str> = found.iter().map(|e| &raw[e.span.clone()]).collect();
+        assert!(found.iter().all(|e| e.raw == raw[e.span.clone()]));
         assert_eq!(
             written,
             vec![
                 "1903 6688 8888",
-                "0912.345.678",
                 "0912.345.678",
                 "vietcombank-xacminh[.]com"
             ]
@@ -1002,7 +1038,6 @@ mod tests {
             "0761234567",
             "0871234567",
             "0991234567",
-            "0551234567",
         ] {
             assert_eq!(phones(number).len(), 1, "{number}");
         }
@@ -1061,12 +1096,37 @@ mod tests {
     }
 
     #[test]
-    fn domestic_mobile_is_also_an_account_but_international_form_is_not() {
-        assert_eq!(accounts("gọi 0912 345 678"), vec!["0912345678"]);
+    fn a_mobile_is_an_account_only_when_introduced_as_one_but_looked_up_both_ways() {
+        assert!(accounts("gọi 0912 345 678").is_empty());
+        let as_account = extract("STK 0912 345 678 MB nhé");
+        assert_eq!(as_account.len(), 1);
+        assert_eq!(as_account[0].kind, EntityKind::BankAccount);
+        assert_eq!(as_account[0].value, "0912345678");
+        assert_eq!(as_account[0].bank_bin.as_deref(), Some("970422"));
+        assert_eq!(
+            as_account[0].lookup_keys(),
+            vec![
+                entity(EntityKind::BankAccount, "0912345678"),
+                entity(EntityKind::Phone, "+84912345678")
+            ]
+        );
+        let as_phone = extract("gọi 0912 345 678");
+        assert_eq!(as_phone[0].carrier, Some("Vinaphone"));
+        assert_eq!(
+            as_phone[0].lookup_keys(),
+            vec![
+                entity(EntityKind::Phone, "+84912345678"),
+                entity(EntityKind::BankAccount, "0912345678")
+            ]
+        );
+        // A number to call, even after a payment word, stays a phone.
+        assert_eq!(phones("chuyển khoản xong thì gọi 0912345678"), vec!["+84912345678"]);
         assert!(accounts("gọi +84 912 345 678").is_empty());
-        assert!(accounts("gọi 0084912345678").is_empty());
         // Landlines are not vanity account numbers.
-        assert!(accounts("gọi 024 3825 1234").is_empty());
+        assert_eq!(
+            extract("gọi 024 3825 1234")[0].lookup_keys(),
+            vec![entity(EntityKind::Phone, "+842438251234")]
+        );
     }
 
     #[test]
@@ -1128,7 +1188,7 @@ mod tests {
     fn phone_inside_a_space_joined_run_is_cut_out() {
         let text = "STK 190366888888 0912345678";
         assert_eq!(accounts(text), vec!["190366888888", "0912345678"]);
-        assert_eq!(phones(text), vec!["+84912345678"]);
+        assert!(phones(text).is_empty());
     }
 
     #[test]
@@ -1380,12 +1440,50 @@ mod tests {
     }
 
     #[test]
-    fn unicode_hosts_are_lowercased_not_converted() {
-        // Cyrillic 'а' homograph: kept as is, so the store can tell it apart.
+    fn unicode_hosts_become_punycode() {
+        // A Cyrillic 'а' homograph gets its own punycode form, so it never matches the real bank.
+        let homograph = domains("https://Vietcomb\u{0410}nk.com");
+        assert_eq!(homograph.len(), 1);
+        assert!(homograph[0].starts_with("xn--"), "{homograph:?}");
+        assert_eq!(domains("vào vietcombánk.com nhé"), vec!["xn--vietcombnk-z4a.com"]);
+    }
+
+    #[test]
+    fn parents_down_to_the_registrable_domain() {
         assert_eq!(
-            domains("https://Vietcomb\u{0410}nk.com"),
-            vec!["vietcomb\u{0430}nk.com"]
+            domain_and_parents("a.login.vcb-xacthuc.com.vn"),
+            vec!["a.login.vcb-xacthuc.com.vn", "login.vcb-xacthuc.com.vn", "vcb-xacthuc.com.vn"]
         );
+        assert_eq!(domain_and_parents("evil.github.io"), vec!["evil.github.io"]);
+        assert_eq!(domain_and_parents("example.com"), vec!["example.com"]);
+    }
+
+    #[test]
+    fn vietqr_payload_gives_bank_and_account_and_hides_its_digits() {
+        let qr = "00020101021238570010A00000072701270006970415011300110019324180208QRIBFTTA530370454061200005802VN62170813ung ho lu lut6304C15C";
+        let found = extract(&format!("quét mã này nhé {qr}"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].kind, EntityKind::BankAccount);
+        assert_eq!(found[0].value, "0011001932418");
+        assert_eq!(found[0].bank_bin.as_deref(), Some("970415"));
+        assert_eq!(found[0].bank_name, Some("VietinBank"));
+    }
+
+    #[test]
+    fn banks_named_near_accounts_set_the_bin() {
+        let found = extract("chuyển khoản vào STK 1903 6688 8888 Techcombank");
+        assert_eq!(found[0].bank_bin.as_deref(), Some("970407"));
+        let found = extract("ck qua vcb stk 0071000123456 nhé");
+        assert_eq!(found[0].bank_bin.as_deref(), Some("970436"));
+        let found = extract("momo 0987654321 chủ tk Lan");
+        assert_eq!(found[0].kind, EntityKind::BankAccount);
+        assert_eq!(found[0].bank_name, Some("MoMo"));
+        assert_eq!(found[0].bank_bin, None);
+    }
+
+    #[test]
+    fn service_numbers_are_not_accounts() {
+        assert!(extract("gọi tổng đài 1900 1234 hoặc 1800 5678 để được hỗ trợ").is_empty());
     }
 
     #[test]
@@ -1453,7 +1551,6 @@ mod tests {
             pairs,
             vec![
                 entity(EntityKind::Phone, "+84912345678"),
-                entity(EntityKind::BankAccount, "0912345678"),
                 entity(EntityKind::Domain, "evil.com"),
             ]
         );
@@ -1465,7 +1562,7 @@ mod tests {
         let text = "STK 1903 6688 8888, gọi 0912.345.678 hoặc +84 24 3825 1234, \
                     vào hxxps://WWW.Vietcombank-XacMinh[.]com/x hoặc xn--vcb-abc.vn";
         let found = extract(text);
-        assert_eq!(found.len(), 6, "{found:?}");
+        assert_eq!(found.len(), 5, "{found:?}");
         for entity in found {
             assert_eq!(
                 crate::scam::normalize_value(entity.kind, &entity.value).as_deref(),
@@ -1501,16 +1598,16 @@ mod tests {
             "1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2",
         ];
         for raw in inputs {
-            let text = normalize_text(raw);
             for entity in extract(raw) {
                 assert!(
-                    text.get(entity.span.clone()).is_some(),
+                    raw.get(entity.span.clone()).is_some(),
                     "{raw:?}: {entity:?}"
                 );
                 assert!(!entity.value.is_empty());
             }
         }
         let long = "0912 345 678 STK 1903 6688 8888 ".repeat(500);
+        // The first number is a phone; later ones follow "STK …" and read as the account twin.
         assert_eq!(extract(&long).len(), 3);
     }
 

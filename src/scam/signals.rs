@@ -114,40 +114,43 @@ const PHRASES: &[(Scenario, &[&str])] = &[
         "vien kiem sat", "toa an nhan dan", "lenh bat", "lenh truy na", "giay trieu tap", "trieu tap",
         "lien quan den duong day", "lien quan duong day", "duong day rua tien", "rua tien", "duong day ma tuy",
         "tai khoan tam giu", "tai khoan an toan", "chung minh trong sach", "phong toa tai khoan", "dieu tra vu an",
+        "la cong an", "cong an phuong", "cong an quan", "bo cong an", "dieu tra vien", "vu an", "khoi to",
+        "toa an", "phat nguoi",
     ]),
     (Scenario::TaxImpersonation, &[
-        "cuc thue", "chi cuc thue", "co quan thue", "hoan thue", "no thue", "quyet toan thue",
-        "cuong che thue", "thue dien tu",
+        "cuc thue", "chi cuc thue", "co quan thue", "hoan thue", "quyet toan thue",
+        "cuong che thue", "thue dien tu", "no tien thue",
     ]),
     (Scenario::UtilityImpersonation, &[
-        "dien luc", "evn", "cat dien", "ngung cap dien", "no tien dien", "tien dien qua han",
+        "cat dien", "cap nuoc", "tien nuoc", "ngung cap dien", "no tien dien", "tien dien qua han",
         "cat nuoc", "ngung cap nuoc", "no tien nuoc",
     ]),
     (Scenario::BankImpersonation, &[
         "nhan vien ngan hang", "nang han muc", "nang cap the", "khoa tai khoan", "tai khoan bi khoa",
         "tai khoan se bi khoa", "xac minh tai khoan", "xac thuc tai khoan", "cap nhat thong tin tai khoan",
         "cap nhat sinh trac hoc", "tai khoan cua quy khach", "the cua quy khach", "mo khoa tai khoan",
+        "diem thuong", "quy doi diem", "tri an khach hang",
     ]),
     (Scenario::IdVerification, &[
         "dinh danh dien tu", "dinh danh muc 2", "kich hoat dinh danh", "vneid", "cap nhat cccd",
-        "tich hop cccd", "cap nhat can cuoc", "chuan hoa thong tin", "chuan hoa thue bao", "khoa sim",
+        "tich hop cccd", "cap nhat can cuoc", "chuan hoa thong tin", "chuan hoa thue bao", "dinh danh",
     ]),
     (Scenario::EasyJob, &[
         "viec nhe luong cao", "tuyen ctv", "tuyen cong tac vien", "cong tac vien online",
         "lam nhiem vu", "nhan nhiem vu", "chot don", "tha tim", "like video", "xem video kiem tien",
         "kiem tien online", "hoa hong", "thu nhap hap dan", "lam tai nha", "khong can kinh nghiem",
-        "ung luong", "hoan tien goc",
+        "ung luong", "hoan tien goc", "xem quang cao nhan tien", "nhap lieu tai nha", "lam ctv", "ctv",
     ]),
     (Scenario::OtpRequest, &[
-        "ma otp", "gui otp", "doc otp", "cung cap otp", "doc ma xac nhan", "gui ma xac nhan",
+        "gui otp", "doc otp", "doc ma otp", "ma otp ve may", "gui ma otp", "cung cap ma otp", "xin ma otp", "ma otp vua",
+        "va ma otp", "ma otp de", "cung cap otp", "doc ma xac nhan", "gui ma xac nhan",
         "cung cap ma xac nhan", "ma xac thuc", "doc giup ma", "gui lai ma",
     ]),
     (Scenario::BookingDeposit, &[
-        "dat coc", "coc truoc", "tien coc", "chuyen coc", "giu phong", "giu cho", "dat ban",
-        "dat phong", "dat tour", "ve may bay gia re", "thanh toan truoc",
+        "dat coc", "coc truoc", "chuyen coc", "giu phong", "giu cho", "dat tour", "ve may bay gia re", "thanh toan truoc",
     ]),
     (Scenario::Prize, &[
-        "trung thuong", "trung giai", "qua tang tri an", "qua tri an", "nhan qua", "phan thuong",
+        "trung thuong", "trung giai", "qua tang tri an", "qua tri an", "nhan qua tang", "phan thuong",
         "khach hang may man", "quay so trung", "giai dac biet", "phi nhan thuong", "nhan thuong",
     ]),
     (Scenario::Loan, &[
@@ -164,13 +167,14 @@ const PHRASES: &[(Scenario, &[&str])] = &[
         "ho tro lay lai", "dich vu lay lai", "bi lua lay lai",
     ]),
     (Scenario::Delivery, &[
-        "shipper", "phi giao hang", "phi ship", "don hang cod", "buu pham", "buu kien",
+        "shipper", "phi giao hang", "don hang cod", "ship cod", "hang cod", "buu pham", "buu kien",
         "giao hang that bai", "phi van chuyen", "hang bi giu",
     ]),
     (Scenario::Investment, &[
         "dau tu", "tien ao", "san giao dich", "san forex", "forex", "bitcoin", "usdt", "lai 30",
         "loi nhuan cao", "loi nhuan", "nhom telegram", "qua telegram", "vao telegram", "cam ket loi nhuan",
         "nhan doi tai khoan", "x2 tai khoan",
+        "san ao", "room vip", "keo lenh", "day chung khoan",
     ]),
     (Scenario::RomanceGift, &[
         "gui qua tu nuoc ngoai", "qua tu my", "phi hai quan", "thue hai quan", "kien hang quoc te",
@@ -211,12 +215,27 @@ pub fn find_signals_in_folded(words: &str) -> Vec<Signal> {
     // Overlapping search: the space between two adjacent phrases belongs to both.
     for found in matcher.automaton.find_overlapping_iter(words) {
         let (scenario, phrase) = matcher.entries[found.pattern().as_usize()];
+        if is_negated(&words[..found.start()]) {
+            // "không cung cấp mã OTP cho ai", "đừng đọc mã OTP": advice, not a request.
+            continue;
+        }
         if !hits.iter().any(|hit| hit.scenario == scenario) {
             hits.push(Signal { scenario, phrase });
         }
     }
     hits.sort_by_key(|hit| hit.scenario);
     hits
+}
+
+/// Words that, among the last three before a phrase, turn it into advice against it.
+const NEGATIONS: &[&str] = &["khong", "ko", "k", "dung", "cam", "chang"];
+
+fn is_negated(before: &str) -> bool {
+    before
+        .split_whitespace()
+        .rev()
+        .take(3)
+        .any(|word| NEGATIONS.contains(&word))
 }
 
 #[cfg(test)]
@@ -235,6 +254,13 @@ mod tests {
             scenarios("Đây là Công an thông báo, anh liên quan đến đường dây rửa tiền. Đọc mã OTP cho tôi."),
             vec![Scenario::PoliceImpersonation, Scenario::OtpRequest]
         );
+    }
+
+    #[test]
+    fn advice_against_a_phrase_is_not_a_signal() {
+        assert!(scenarios("Tuyệt đối không cung cấp mã OTP cho bất kỳ ai.").is_empty());
+        assert!(scenarios("mẹ đừng đọc mã OTP cho ai nhé").is_empty());
+        assert_eq!(scenarios("em đọc mã OTP cho anh nhé"), vec![Scenario::OtpRequest]);
     }
 
     #[test]

@@ -315,6 +315,8 @@ pub async fn spawn_app_with(backend: &Backend, options: TestOptions) -> TestApp 
         "1".into(),
     );
     env.insert("TRADESPHERE__LLM__TIMEOUT_SECS".into(), "5".into());
+    // Reports written by a test straight into the store are seen by the next check.
+    env.insert("TRADESPHERE__SCAM__INDEX_REFRESH_SECS".into(), "0".into());
     // Most tests send one message at a time; the debounce has tests of its own.
     env.insert("TRADESPHERE__LLM__DEBOUNCE_MS".into(), "0".into());
     env.insert("TRADESPHERE__LLM__RETRY_BASE_MS".into(), "10".into());

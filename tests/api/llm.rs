@@ -50,6 +50,9 @@ async fn prompt_carries_history_and_facts_from_the_last_scam_check(backend: Back
             source: "test".into(),
             report_count: 4,
             verified: false,
+            bank_bin: None,
+            first_reported: None,
+            last_reported: None,
         }])
         .await
         .unwrap();

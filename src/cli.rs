@@ -109,9 +109,10 @@ pub enum ScamCommand {
         /// Source name for a domain list (defaults to the file name).
         #[arg(long)]
         source: Option<String>,
-        /// Mark a domain list as coming from a moderated or official source.
+        /// A domain list is taken for a moderated blocklist (its entries count as verified); say this for
+        /// a list of unmoderated community reports instead.
         #[arg(long)]
-        verified: bool,
+        unverified: bool,
     },
     /// Check a text (a number, an account, a link or a whole pasted message) and print the verdicts.
     Check {
@@ -500,7 +501,7 @@ async fn scam_command(settings: Settings, command: ScamCommand) -> anyhow::Resul
             format,
             category,
             source,
-            verified,
+            unverified,
         } => {
             let source = source.unwrap_or_else(|| {
                 file.file_name()
@@ -510,7 +511,7 @@ async fn scam_command(settings: Settings, command: ScamCommand) -> anyhow::Resul
             let defaults = ListDefaults {
                 source,
                 category,
-                verified,
+                verified: !unverified,
             };
             scam_import(settings, &file, format, &defaults).await
         }
@@ -566,7 +567,10 @@ fn redacted_url(url: &url::Url) -> String {
 
 async fn review(settings: Settings, id: i64, approve: bool) -> anyhow::Result<()> {
     let store = open_store(&settings).await?;
-    match store.review_user_report(id, approve, chrono::Utc::now()).await? {
+    match store
+        .review_user_report(id, approve, chrono::Utc::now())
+        .await?
+    {
         Some(report) => {
             println!("report #{} is now {}", report.id, report.status);
             Ok(())
@@ -586,11 +590,9 @@ async fn scam_import(
     let size = opened.metadata().map(|m| m.len()).unwrap_or(0);
     // Drawn on stderr only when it is a terminal.
     let progress = indicatif::ProgressBar::new(size).with_style(
-        indicatif::ProgressStyle::with_template(
-            "{msg} [{bar:30}] {bytes}/{total_bytes} ({eta})",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
     );
     progress.set_message("reading");
     let mut reader = progress.wrap_read(std::io::BufReader::new(opened));
@@ -634,7 +636,11 @@ async fn scam_import(
         "read {} report(s) from {} ({}); {written} new or changed; skipped {} invalid line(s); {} active report(s) in the database",
         parsed.records.len(),
         file.display(),
-        if by_kind.is_empty() { "none".to_string() } else { by_kind.join(", ") },
+        if by_kind.is_empty() {
+            "none".to_string()
+        } else {
+            by_kind.join(", ")
+        },
         parsed.bad_lines.len(),
         store.report_count().await?
     );

@@ -37,7 +37,9 @@ impl fmt::Display for SyncSummary {
 pub enum SyncError {
     #[error("download failed: {0}")]
     Download(String),
-    #[error("the list is empty or has no valid entry ({bad_lines} unparseable lines); nothing changed")]
+    #[error(
+        "the list is empty or has no valid entry ({bad_lines} unparseable lines); nothing changed"
+    )]
     Empty { bad_lines: usize },
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),

@@ -88,10 +88,20 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .drop_table(Table::drop().table(BackupRuns::Table).if_exists().to_owned())
+            .drop_table(
+                Table::drop()
+                    .table(BackupRuns::Table)
+                    .if_exists()
+                    .to_owned(),
+            )
             .await?;
         manager
-            .drop_table(Table::drop().table(ScamUserReports::Table).if_exists().to_owned())
+            .drop_table(
+                Table::drop()
+                    .table(ScamUserReports::Table)
+                    .if_exists()
+                    .to_owned(),
+            )
             .await?;
         manager
             .drop_index(

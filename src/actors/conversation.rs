@@ -19,9 +19,9 @@ use crate::scam::check::CheckOutcome;
 use crate::scam::signals::find_signals;
 use crate::scam::user_report::{ReportCommand, parse_report_command};
 use crate::store::{ChatLine, Completion, NewUserReport, QueuedOutbound, UserReportOutcome};
-use sha2::{Digest, Sha256};
 use crate::telemetry;
 use crate::zalo::events::{EventKind, UserMessageKind};
+use sha2::{Digest, Sha256};
 
 /// Remembered inbox ids, to skip a re-dispatched duplicate without a database round trip.
 const RECENT_IDS: usize = 64;
@@ -242,11 +242,7 @@ async fn handle_event(
     };
 
     let (user_message, reply, outcome) = match decision {
-        Decision::Model {
-            line,
-            text,
-            check,
-        } => {
+        Decision::Model { line, text, check } => {
             state.burst.push(BurstMessage {
                 inbox_id: inbound.inbox_id,
                 event_key: inbound.event_key.clone(),
@@ -352,7 +348,11 @@ async fn flush_burst(state: &mut ConversationState) -> Result<(), ActorProcessin
             .findings
             .extend(message.check.findings.iter().cloned());
         for signal in &message.check.signals {
-            if !burst_check.signals.iter().any(|s| s.scenario == signal.scenario) {
+            if !burst_check
+                .signals
+                .iter()
+                .any(|s| s.scenario == signal.scenario)
+            {
                 burst_check.signals.push(signal.clone());
             }
         }

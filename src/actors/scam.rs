@@ -98,7 +98,11 @@ impl IndexSync {
 
     /// Syncs when the last sync is older than `max_age` (or never happened). A failed sync keeps serving
     /// the index already loaded; only an index that was never loaded makes the check fail (and be retried).
-    pub async fn sync_if_stale(&mut self, store: &Store, max_age: Duration) -> Result<(), StoreError> {
+    pub async fn sync_if_stale(
+        &mut self,
+        store: &Store,
+        max_age: Duration,
+    ) -> Result<(), StoreError> {
         let stale = self.last_sync.is_none_or(|at| at.elapsed() >= max_age);
         if !stale {
             return Ok(());
@@ -126,7 +130,8 @@ impl IndexSync {
             metrics::histogram!(telemetry::SCAM_LOOKUP_DURATION, "kind" => kind).record(per_entity);
         }
         for signal in &outcome.signals {
-            metrics::counter!(telemetry::SCAM_SIGNALS, "scenario" => signal.scenario.as_str()).increment(1);
+            metrics::counter!(telemetry::SCAM_SIGNALS, "scenario" => signal.scenario.as_str())
+                .increment(1);
         }
         outcome
     }

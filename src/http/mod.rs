@@ -1,8 +1,10 @@
-//! The HTTP surface (warp): the Zalo webhook, the admin send endpoint, health, readiness and metrics.
+//! The HTTP surface (warp): the Zalo webhook, the admin endpoints (send, scam check and reports, token), health,
+//! readiness and metrics.
 //! Only this module knows warp. Handlers translate between HTTP and the store/actors, nothing more.
 
 mod admin;
 mod health;
+mod scam;
 mod token;
 mod webhook;
 
@@ -54,6 +56,30 @@ pub fn routes(
         .and(with_state.clone())
         .then(admin::send);
 
+    let scam_check = warp::path!("api" / "v1" / "scam" / "check")
+        .and(warp::get())
+        .and(warp::header::headers_cloned())
+        .and(warp::query::<std::collections::HashMap<String, String>>())
+        .and(with_state.clone())
+        .then(scam::check);
+    let scam_report = warp::path!("api" / "v1" / "scam" / "reports")
+        .and(warp::post())
+        .and(warp::header::headers_cloned())
+        .and(warp::body::stream())
+        .and(with_state.clone())
+        .then(scam::create_report);
+    let scam_reports = warp::path!("api" / "v1" / "scam" / "reports")
+        .and(warp::get())
+        .and(warp::header::headers_cloned())
+        .and(warp::query::<std::collections::HashMap<String, String>>())
+        .and(with_state.clone())
+        .then(scam::list_reports);
+    let scam_review = warp::path!("api" / "v1" / "scam" / "reports" / i64 / String)
+        .and(warp::post())
+        .and(warp::header::headers_cloned())
+        .and(with_state.clone())
+        .then(scam::review);
+
     let oauth_callback = warp::path!("api" / "v1" / "zalo" / "oauth" / "callback")
         .and(warp::get())
         .and(warp::query::<std::collections::HashMap<String, String>>())
@@ -97,6 +123,14 @@ pub fn routes(
 
     webhook
         .or(send)
+        .unify()
+        .or(scam_check)
+        .unify()
+        .or(scam_report)
+        .unify()
+        .or(scam_reports)
+        .unify()
+        .or(scam_review)
         .unify()
         .or(oauth_callback)
         .unify()

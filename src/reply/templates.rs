@@ -136,7 +136,11 @@ pub fn scam_reply(outcome: &CheckOutcome) -> String {
         reply.push_str(&finding_line(finding));
     }
     if !outcome.signals.is_empty() {
-        let labels: Vec<&str> = outcome.signals.iter().map(|s| s.scenario.label_vi()).collect();
+        let labels: Vec<&str> = outcome
+            .signals
+            .iter()
+            .map(|s| s.scenario.label_vi())
+            .collect();
         let _ = write!(
             reply,
             "{}🚩 Dấu hiệu lừa đảo thường gặp trong tin nhắn: {}.",
@@ -175,15 +179,15 @@ fn finding_line(finding: &Finding) -> String {
         (Verdict::Verified, Some(report)) => ("⛔", verified_text(report)),
         (Verdict::Reported, Some(report)) => (
             "⚠️",
-            format!(
-                "đã bị báo cáo lừa đảo {} lần, gần đây",
-                report.report_count
-            ),
+            format!("đã bị báo cáo lừa đảo {} lần, gần đây", report.report_count),
         ),
         (Verdict::LowConfidence, Some(report)) => (
             "❗",
             if report.report_count > 1 {
-                format!("có {} báo cáo lừa đảo nhưng đã cũ, chưa xác minh", report.report_count)
+                format!(
+                    "có {} báo cáo lừa đảo nhưng đã cũ, chưa xác minh",
+                    report.report_count
+                )
             } else {
                 "có 1 báo cáo lừa đảo, chưa xác minh".to_string()
             },
@@ -479,12 +483,20 @@ mod tests {
             EntityKind::BankAccount,
             "1903 6688 8888",
             Verdict::Verified,
-            Some(report(3, "giả danh ngân hàng", true, Some(utc(2024, 5, 12, 3)))),
+            Some(report(
+                3,
+                "giả danh ngân hàng",
+                true,
+                Some(utc(2024, 5, 12, 3)),
+            )),
         );
         found.entity.bank_name = Some("Techcombank");
         let reply = scam_reply(&outcome(vec![found]));
         let lines: Vec<&str> = reply.lines().collect();
-        assert_eq!(lines[0], "⚠️ CẢNH BÁO: thông tin bạn gửi đã bị báo cáo lừa đảo!");
+        assert_eq!(
+            lines[0],
+            "⚠️ CẢNH BÁO: thông tin bạn gửi đã bị báo cáo lừa đảo!"
+        );
         assert_eq!(
             lines[2],
             "⛔ Số tài khoản 1903 6688 8888 (Techcombank): đã được xác minh là lừa đảo (3 báo cáo); loại: giả danh ngân hàng; báo cáo gần nhất: 12/05/2024."
@@ -511,11 +523,19 @@ mod tests {
                 Verdict::Reported,
                 Some(report(4, "", false, None)),
             ),
-            finding(EntityKind::BankAccount, "0912345678", Verdict::NoReports, None),
+            finding(
+                EntityKind::BankAccount,
+                "0912345678",
+                Verdict::NoReports,
+                None,
+            ),
             via_parent,
         ]));
         assert!(reply.starts_with("⚠️ CẢNH BÁO: 2/3 thông tin"), "{reply}");
-        assert!(reply.contains("⚠️ Số điện thoại 0912.345.678: đã bị báo cáo lừa đảo 4 lần, gần đây."), "{reply}");
+        assert!(
+            reply.contains("⚠️ Số điện thoại 0912.345.678: đã bị báo cáo lừa đảo 4 lần, gần đây."),
+            "{reply}"
+        );
         assert!(reply.contains("• Số tài khoản 0912345678: chưa có báo cáo."));
         assert!(reply.contains("❗ Trang web login.vcb-xacminh.com: có 1 báo cáo lừa đảo, chưa xác minh; loại: lừa đảo (theo tên miền gốc vcb-xacminh.com)."), "{reply}");
         assert!(reply.contains("không có báo cáo ≠ an toàn"));
@@ -528,7 +548,9 @@ mod tests {
     fn signals_alone_warn_without_claiming_a_report() {
         let reply = scam_reply(&CheckOutcome {
             findings: vec![],
-            signals: crate::scam::signals::find_signals("Đọc mã OTP cho chị, bên công an thông báo"),
+            signals: crate::scam::signals::find_signals(
+                "Đọc mã OTP cho chị, bên công an thông báo",
+            ),
         });
         assert!(reply.starts_with("🚩 CẢNH GIÁC"), "{reply}");
         assert!(reply.contains("đòi mã OTP"), "{reply}");

@@ -14,7 +14,11 @@ pub struct Bank {
     pub aliases: &'static [&'static str],
 }
 
-const fn bank(bin: &'static str, short_name: &'static str, aliases: &'static [&'static str]) -> Bank {
+const fn bank(
+    bin: &'static str,
+    short_name: &'static str,
+    aliases: &'static [&'static str],
+) -> Bank {
     Bank {
         bin: Some(bin),
         short_name,
@@ -31,15 +35,27 @@ const fn wallet(short_name: &'static str, aliases: &'static [&'static str]) -> B
 }
 
 pub const BANKS: &[Bank] = &[
-    bank("970436", "Vietcombank", &["vietcombank", "vcb", "ngoai thuong"]),
-    bank("970415", "VietinBank", &["vietinbank", "vietin", "ctg", "icb", "cong thuong"]),
+    bank(
+        "970436",
+        "Vietcombank",
+        &["vietcombank", "vcb", "ngoai thuong"],
+    ),
+    bank(
+        "970415",
+        "VietinBank",
+        &["vietinbank", "vietin", "ctg", "icb", "cong thuong"],
+    ),
     bank("970418", "BIDV", &["bidv"]),
     bank("970405", "Agribank", &["agribank", "agri", "nong nghiep"]),
     bank("970407", "Techcombank", &["techcombank", "tcb", "techcom"]),
     bank("970422", "MB", &["mbbank", "mb bank", "mb", "quan doi"]),
     bank("970416", "ACB", &["acb", "a chau"]),
     bank("970432", "VPBank", &["vpbank", "vp bank", "vpb"]),
-    bank("970423", "TPBank", &["tpbank", "tp bank", "tpb", "tien phong"]),
+    bank(
+        "970423",
+        "TPBank",
+        &["tpbank", "tp bank", "tpb", "tien phong"],
+    ),
     bank("970403", "Sacombank", &["sacombank", "stb", "sacom"]),
     bank("970441", "VIB", &["vib"]),
     bank("970437", "HDBank", &["hdbank", "hd bank", "hdb"]),
@@ -54,17 +70,32 @@ pub const BANKS: &[Bank] = &[
     bank("970425", "ABBank", &["abbank", "ab bank"]),
     bank("970409", "Bac A Bank", &["bac a bank", "bacabank"]),
     bank("970408", "GPBank", &["gpbank"]),
-    bank("970438", "BaoViet Bank", &["baoviet bank", "baovietbank", "bvb"]),
-    bank("970452", "KienlongBank", &["kienlongbank", "kienlong", "klb"]),
+    bank(
+        "970438",
+        "BaoViet Bank",
+        &["baoviet bank", "baovietbank", "bvb"],
+    ),
+    bank(
+        "970452",
+        "KienlongBank",
+        &["kienlongbank", "kienlong", "klb"],
+    ),
     bank("970427", "VietABank", &["vietabank", "viet a bank"]),
     bank("970433", "VietBank", &["vietbank"]),
     bank("970429", "SCB", &["scb"]),
     bank("970400", "Saigonbank", &["saigonbank"]),
-    bank("970406", "DongA Bank", &["donga bank", "dong a bank", "dongabank"]),
+    bank(
+        "970406",
+        "DongA Bank",
+        &["donga bank", "dong a bank", "dongabank"],
+    ),
     bank("970454", "BVBank", &["bvbank", "vccb", "ban viet"]),
     wallet("MoMo", &["momo", "vi momo"]),
     wallet("ZaloPay", &["zalopay", "zalo pay"]),
-    wallet("Viettel Money", &["viettel money", "viettelpay", "viettel pay"]),
+    wallet(
+        "Viettel Money",
+        &["viettel money", "viettelpay", "viettel pay"],
+    ),
     wallet("VNPay", &["vnpay"]),
     wallet("ShopeePay", &["shopeepay", "shopee pay"]),
 ];
@@ -113,7 +144,10 @@ mod tests {
         let mut aliases = std::collections::HashSet::new();
         for bank in BANKS {
             if let Some(bin) = bank.bin {
-                assert!(bin.len() == 6 && bin.bytes().all(|b| b.is_ascii_digit()), "{bin}");
+                assert!(
+                    bin.len() == 6 && bin.bytes().all(|b| b.is_ascii_digit()),
+                    "{bin}"
+                );
                 assert!(bins.insert(bin), "duplicate BIN {bin}");
             }
             for alias in bank.aliases {

@@ -140,7 +140,7 @@ impl From<&CheckOutcome> for CheckReport {
                     raw: entity.raw.clone(),
                     start: entity.span.start,
                     end: entity.span.end,
-                    bank: (bank_bin.is_some() || bank_name.is_some()).then(|| BankReport {
+                    bank: (bank_bin.is_some() || bank_name.is_some()).then_some(BankReport {
                         bin: bank_bin,
                         name: bank_name,
                     }),
@@ -150,14 +150,12 @@ impl From<&CheckOutcome> for CheckReport {
                     category: report.map(|r| r.category.clone()).filter(|c| !c.is_empty()),
                     sources: report.map(|r| r.sources.clone()).unwrap_or_default(),
                     last_reported: report.and_then(|r| r.last_reported).map(vietnam_date),
-                    matched: finding
-                        .matched
-                        .as_ref()
-                        .filter(|_| report.is_some())
-                        .map(|(kind, value)| MatchedKey {
+                    matched: finding.matched.as_ref().filter(|_| report.is_some()).map(
+                        |(kind, value)| MatchedKey {
                             kind: kind.as_str(),
                             value: value.clone(),
-                        }),
+                        },
+                    ),
                 }
             })
             .collect();
@@ -204,7 +202,13 @@ mod tests {
     fn the_issue_example_is_checked_entity_by_entity() {
         let mut index = ReportIndex::new();
         index.apply(&row(EntityKind::BankAccount, "190366888888", 3, false, 5));
-        index.apply(&row(EntityKind::Domain, "vietcombank-xacminh.com", 1, true, 100));
+        index.apply(&row(
+            EntityKind::Domain,
+            "vietcombank-xacminh.com",
+            1,
+            true,
+            100,
+        ));
         let text = "chị ơi chuyển khoản vào STK 1903 6688 8888 Techcombank, gọi 0912.345.678 hoặc vào vietcombank-xacminh[.]com";
         let outcome = check(&index, text, now());
         let report = CheckReport::from(&outcome);
@@ -234,7 +238,11 @@ mod tests {
         let mut index = ReportIndex::new();
         index.apply(&row(EntityKind::BankAccount, "0912345678", 2, false, 1));
         index.apply(&row(EntityKind::Domain, "vcb-xacthuc.com", 1, true, 1));
-        let outcome = check(&index, "gọi 0912345678 hoặc vào https://login.vcb-xacthuc.com/otp", now());
+        let outcome = check(
+            &index,
+            "gọi 0912345678 hoặc vào https://login.vcb-xacthuc.com/otp",
+            now(),
+        );
         assert_eq!(outcome.findings[0].entity.kind, EntityKind::Phone);
         assert_eq!(outcome.findings[0].verdict, Verdict::Reported);
         assert_eq!(
@@ -251,7 +259,11 @@ mod tests {
 
     #[test]
     fn signals_are_reported_even_without_entities() {
-        let outcome = check(&ReportIndex::new(), "Tuyển CTV việc nhẹ lương cao, hoa hồng 20%", now());
+        let outcome = check(
+            &ReportIndex::new(),
+            "Tuyển CTV việc nhẹ lương cao, hoa hồng 20%",
+            now(),
+        );
         assert!(outcome.findings.is_empty());
         let report = CheckReport::from(&outcome);
         assert_eq!(report.signals[0].scenario, "easy_job");

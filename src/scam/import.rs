@@ -169,7 +169,14 @@ pub fn parse_csv(reader: impl Read) -> Result<Parsed, String> {
             }
         };
         let line = row.position().map_or(fallback_line, |p| p.line());
-        match csv_record(&row, [kind_at, value_at, category_at, count_at, source_at], verified_at, bin_at, first_at, last_at) {
+        match csv_record(
+            &row,
+            [kind_at, value_at, category_at, count_at, source_at],
+            verified_at,
+            bin_at,
+            first_at,
+            last_at,
+        ) {
             Ok(record) => parsed.push(record, &mut seen),
             Err(reason) => parsed.bad_lines.push(BadLine { line, reason }),
         }
@@ -209,7 +216,12 @@ fn csv_record(
             .parse::<i64>()
             .ok()
             .filter(|n| *n >= 0)
-            .ok_or_else(|| format!("report_count `{}` is not a whole number ≥ 0", printable(count_text)))?
+            .ok_or_else(|| {
+                format!(
+                    "report_count `{}` is not a whole number ≥ 0",
+                    printable(count_text)
+                )
+            })?
     };
     let verified = match optional(verified_at) {
         None => false,
@@ -221,12 +233,17 @@ fn csv_record(
     };
     let bank_bin = match optional(bin_at) {
         None => None,
-        Some(bin) if bin.len() == 6 && bin.bytes().all(|b| b.is_ascii_digit()) => Some(bin.to_string()),
+        Some(bin) if bin.len() == 6 && bin.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(bin.to_string())
+        }
         Some(bin) => return Err(format!("bank_bin `{}` is not 6 digits", printable(bin))),
     };
     let date = |at: Option<usize>, name: &str| -> Result<Option<DateTime<Utc>>, String> {
         optional(at)
-            .map(|text| parse_date(text).ok_or_else(|| format!("{name} `{}` is not a date", printable(text))))
+            .map(|text| {
+                parse_date(text)
+                    .ok_or_else(|| format!("{name} `{}` is not a date", printable(text)))
+            })
             .transpose()
     };
     Ok(NewReport {
@@ -281,14 +298,22 @@ mod tests {
         let parsed = parse_domain_list(text, &defaults());
         let values: Vec<&str> = parsed.records.iter().map(|r| r.value.as_str()).collect();
         assert_eq!(values, vec!["example.com", "evil.xyz", "phish.vn"]);
-        assert!(parsed.records.iter().all(|r| r.verified && r.source == "chongluadao"));
+        assert!(
+            parsed
+                .records
+                .iter()
+                .all(|r| r.verified && r.source == "chongluadao")
+        );
         assert_eq!(parsed.bad_lines.len(), 1);
         assert_eq!(parsed.bad_lines[0].line, 6);
     }
 
     #[test]
     fn chongluadao_json_is_accepted() {
-        let parsed = parse_domain_list(r#"[{"url":"*.bad.com/*"},{"url":"good-luck.vn"},{"x":1}]"#, &defaults());
+        let parsed = parse_domain_list(
+            r#"[{"url":"*.bad.com/*"},{"url":"good-luck.vn"},{"x":1}]"#,
+            &defaults(),
+        );
         let values: Vec<&str> = parsed.records.iter().map(|r| r.value.as_str()).collect();
         assert_eq!(values, vec!["bad.com", "good-luck.vn"]);
         assert_eq!(parsed.bad_lines.len(), 1);
@@ -305,8 +330,11 @@ mod tests {
                    phone,0987654321,x,-4,community\n\
                    phone,0987654321,x,1,\n";
         let parsed = parse_csv(csv.as_bytes()).unwrap();
-        let values: Vec<(EntityKind, &str)> =
-            parsed.records.iter().map(|r| (r.kind, r.value.as_str())).collect();
+        let values: Vec<(EntityKind, &str)> = parsed
+            .records
+            .iter()
+            .map(|r| (r.kind, r.value.as_str()))
+            .collect();
         assert_eq!(
             values,
             vec![
@@ -327,8 +355,14 @@ mod tests {
         let record = &parsed.records[0];
         assert!(record.verified);
         assert_eq!(record.bank_bin.as_deref(), Some("970407"));
-        assert_eq!(record.first_reported.unwrap().to_rfc3339(), "2026-01-02T00:00:00+00:00");
-        assert_eq!(record.last_reported.unwrap().to_rfc3339(), "2026-03-04T05:06:07+00:00");
+        assert_eq!(
+            record.first_reported.unwrap().to_rfc3339(),
+            "2026-01-02T00:00:00+00:00"
+        );
+        assert_eq!(
+            record.last_reported.unwrap().to_rfc3339(),
+            "2026-03-04T05:06:07+00:00"
+        );
     }
 
     #[test]

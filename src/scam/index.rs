@@ -138,9 +138,20 @@ impl ReportIndex {
             report_count: list.iter().map(|e| e.report_count.max(0)).sum(),
             category: self.name(strongest.category).to_string(),
             verified: list.iter().any(|e| e.verified),
-            first_reported: list.iter().map(|e| e.first_reported).min().and_then(timestamp),
-            last_reported: list.iter().map(|e| e.last_reported).max().and_then(timestamp),
-            sources: ordered.iter().map(|e| self.name(e.source).to_string()).collect(),
+            first_reported: list
+                .iter()
+                .map(|e| e.first_reported)
+                .min()
+                .and_then(timestamp),
+            last_reported: list
+                .iter()
+                .map(|e| e.last_reported)
+                .max()
+                .and_then(timestamp),
+            sources: ordered
+                .iter()
+                .map(|e| self.name(e.source).to_string())
+                .collect(),
             bank_bin: ordered
                 .iter()
                 .find_map(|e| e.bank_bin)
@@ -205,7 +216,13 @@ mod tests {
     #[test]
     fn sources_are_aggregated_strongest_first() {
         let mut index = ReportIndex::new();
-        index.apply(&row(EntityKind::Phone, "+84912345678", "community", 3, false));
+        index.apply(&row(
+            EntityKind::Phone,
+            "+84912345678",
+            "community",
+            3,
+            false,
+        ));
         index.apply(&row(EntityKind::Phone, "+84912345678", "official", 1, true));
         let summary = index.lookup(EntityKind::Phone, "+84912345678").unwrap();
         assert_eq!(summary.report_count, 4);
@@ -219,7 +236,11 @@ mod tests {
     fn leading_zeros_distinguish_accounts() {
         let mut index = ReportIndex::new();
         index.apply(&row(EntityKind::BankAccount, "0012345678", "s", 1, false));
-        assert!(index.lookup(EntityKind::BankAccount, "0012345678").is_some());
+        assert!(
+            index
+                .lookup(EntityKind::BankAccount, "0012345678")
+                .is_some()
+        );
         assert!(index.lookup(EntityKind::BankAccount, "12345678").is_none());
         assert!(index.lookup(EntityKind::BankAccount, "012345678").is_none());
     }
@@ -229,7 +250,13 @@ mod tests {
         let mut index = ReportIndex::new();
         index.apply(&row(EntityKind::Domain, "evil.com", "s", 1, false));
         index.apply(&row(EntityKind::Domain, "evil.com", "s", 5, false));
-        assert_eq!(index.lookup(EntityKind::Domain, "evil.com").unwrap().report_count, 5);
+        assert_eq!(
+            index
+                .lookup(EntityKind::Domain, "evil.com")
+                .unwrap()
+                .report_count,
+            5
+        );
         let mut gone = row(EntityKind::Domain, "evil.com", "s", 5, false);
         gone.active = false;
         index.apply(&gone);
@@ -245,7 +272,11 @@ mod tests {
         r.bank_bin = Some("970407".into());
         index.apply(&r);
         assert_eq!(
-            index.lookup(EntityKind::BankAccount, "190366888888").unwrap().bank_bin.as_deref(),
+            index
+                .lookup(EntityKind::BankAccount, "190366888888")
+                .unwrap()
+                .bank_bin
+                .as_deref(),
             Some("970407")
         );
     }

@@ -115,7 +115,7 @@ const PHRASES: &[(Scenario, &[&str])] = &[
         "lien quan den duong day", "lien quan duong day", "duong day rua tien", "rua tien", "duong day ma tuy",
         "tai khoan tam giu", "tai khoan an toan", "chung minh trong sach", "phong toa tai khoan", "dieu tra vu an",
         "la cong an", "cong an phuong", "cong an quan", "bo cong an", "dieu tra vien", "vu an", "khoi to",
-        "toa an", "phat nguoi",
+        "toa an", "phat nguoi", "gia danh cong an", "xung cong an", "xung la cong an",
     ]),
     (Scenario::TaxImpersonation, &[
         "cuc thue", "chi cuc thue", "co quan thue", "hoan thue", "quyet toan thue",
@@ -248,10 +248,18 @@ mod tests {
 
     #[test]
     fn matches_with_and_without_accents_across_punctuation() {
-        assert_eq!(scenarios("Tuyển CTV việc nhẹ, lương cao!"), vec![Scenario::EasyJob]);
-        assert_eq!(scenarios("tuyen ctv viec nhe luong cao"), vec![Scenario::EasyJob]);
         assert_eq!(
-            scenarios("Đây là Công an thông báo, anh liên quan đến đường dây rửa tiền. Đọc mã OTP cho tôi."),
+            scenarios("Tuyển CTV việc nhẹ, lương cao!"),
+            vec![Scenario::EasyJob]
+        );
+        assert_eq!(
+            scenarios("tuyen ctv viec nhe luong cao"),
+            vec![Scenario::EasyJob]
+        );
+        assert_eq!(
+            scenarios(
+                "Đây là Công an thông báo, anh liên quan đến đường dây rửa tiền. Đọc mã OTP cho tôi."
+            ),
             vec![Scenario::PoliceImpersonation, Scenario::OtpRequest]
         );
     }
@@ -260,7 +268,10 @@ mod tests {
     fn advice_against_a_phrase_is_not_a_signal() {
         assert!(scenarios("Tuyệt đối không cung cấp mã OTP cho bất kỳ ai.").is_empty());
         assert!(scenarios("mẹ đừng đọc mã OTP cho ai nhé").is_empty());
-        assert_eq!(scenarios("em đọc mã OTP cho anh nhé"), vec![Scenario::OtpRequest]);
+        assert_eq!(
+            scenarios("em đọc mã OTP cho anh nhé"),
+            vec![Scenario::OtpRequest]
+        );
     }
 
     #[test]

@@ -224,7 +224,10 @@ mod tests {
 
     #[test]
     fn folding_strips_marks_and_maps_d() {
-        assert_eq!(fold("Đường Lương CAO, việc nhẹ"), "duong luong cao, viec nhe");
+        assert_eq!(
+            fold("Đường Lương CAO, việc nhẹ"),
+            "duong luong cao, viec nhe"
+        );
         assert_eq!(
             folded_words("Việc nhẹ,\nlương   cao!"),
             " viec nhe luong cao "

@@ -5,7 +5,9 @@ use super::extract::extract;
 use super::text::fold;
 
 /// Words that start a report, accent-folded (users type "bao cao" as often as "báo cáo").
-const REPORT_PREFIXES: &[&str] = &["/baocao", "/report", "bao cao", "baocao", "to cao", "report"];
+const REPORT_PREFIXES: &[&str] = &[
+    "/baocao", "/report", "bao cao", "baocao", "to cao", "report",
+];
 
 /// A report the user asked to file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +64,11 @@ mod tests {
     fn only_at_the_start_and_as_a_word() {
         assert!(parse_report_command("mình muốn báo cáo 0912345678").is_none());
         assert!(parse_report_command("báo cáoxyz").is_none());
-        assert!(parse_report_command("Báo cáo tài chính quý 3").unwrap().entities.is_empty());
+        assert!(
+            parse_report_command("Báo cáo tài chính quý 3")
+                .unwrap()
+                .entities
+                .is_empty()
+        );
     }
 }

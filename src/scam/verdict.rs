@@ -71,7 +71,8 @@ pub fn verdict(report: &ReportSummary, now: DateTime<Utc>) -> Verdict {
     if since_last > Duration::days(DECAY_DAYS) {
         return Verdict::NoReports;
     }
-    if report.report_count >= RECENT_REPORTS_FOR_WARNING && since_last <= Duration::days(RECENT_WINDOW_DAYS)
+    if report.report_count >= RECENT_REPORTS_FOR_WARNING
+        && since_last <= Duration::days(RECENT_WINDOW_DAYS)
     {
         return Verdict::Reported;
     }
@@ -87,7 +88,12 @@ pub fn verdict(report: &ReportSummary, now: DateTime<Utc>) -> Verdict {
 mod tests {
     use super::*;
 
-    fn summary(count: i64, verified: bool, first_days_ago: i64, last_days_ago: i64) -> (ReportSummary, DateTime<Utc>) {
+    fn summary(
+        count: i64,
+        verified: bool,
+        first_days_ago: i64,
+        last_days_ago: i64,
+    ) -> (ReportSummary, DateTime<Utc>) {
         let now = DateTime::parse_from_rfc3339("2026-11-24T12:00:00Z")
             .unwrap()
             .with_timezone(&Utc);
@@ -146,7 +152,13 @@ mod tests {
     #[test]
     fn order_is_strongest_last_for_max() {
         assert_eq!(
-            [Verdict::LowConfidence, Verdict::Verified, Verdict::NoReports].into_iter().max(),
+            [
+                Verdict::LowConfidence,
+                Verdict::Verified,
+                Verdict::NoReports
+            ]
+            .into_iter()
+            .max(),
             Some(Verdict::Verified)
         );
     }

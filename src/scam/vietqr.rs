@@ -126,7 +126,8 @@ fn napas_target(value: &str) -> Option<(String, String)> {
 }
 
 fn crc_matches(covered: &str, expected_hex: &str) -> bool {
-    u16::from_str_radix(expected_hex, 16).is_ok_and(|expected| crc16_ccitt_false(covered.as_bytes()) == expected)
+    u16::from_str_radix(expected_hex, 16)
+        .is_ok_and(|expected| crc16_ccitt_false(covered.as_bytes()) == expected)
 }
 
 /// CRC-16/CCITT-FALSE: polynomial 0x1021, initial value 0xFFFF, no reflection, no final XOR.

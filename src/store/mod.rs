@@ -28,8 +28,8 @@ use crate::config::DatabaseSettings;
 use crate::domain::{HistoryTurn, OutboundState, UserId};
 use crate::token_cipher::{self, TokenCipher};
 use entities::{
-    handoff_pauses, inbox_events, llm_usage, oauth_states, outbound_messages,
-    zalo_messages, zalo_tokens, zalo_users,
+    handoff_pauses, inbox_events, llm_usage, oauth_states, outbound_messages, zalo_messages,
+    zalo_tokens, zalo_users,
 };
 
 /// The token row is a singleton: one OA per deployment.

@@ -70,7 +70,10 @@ fn chat_talks_through_the_real_pipeline() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(out.contains("HƯỚNG DẪN SỬ DỤNG"), "{out}");
-    assert!(out.contains("+84912345678"), "{out}");
+    assert!(
+        out.contains("Số điện thoại 0912 345 678"),
+        "shown as typed: {out}"
+    );
     assert_eq!(out.matches("Bot:").count(), 3, "{out}");
     // The conversation was stored like any other.
     let status = tradesphere(&dir, &["token", "status"], None, &[]);
@@ -108,8 +111,31 @@ fn scam_import_then_check() {
         "{out}{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(out.contains("imported 2 domain report(s)"), "{out}");
+    assert!(out.contains("read 2 report(s)"), "{out}");
+    assert!(out.contains("2 new or changed"), "{out}");
     assert!(out.contains("skipped 1"), "{out}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains(":5: skipped: not a domain"),
+        "bad line reported with its number"
+    );
+    // Importing the same list again changes nothing.
+    let again = tradesphere(
+        &dir,
+        &[
+            "scam",
+            "import",
+            list.to_str().unwrap(),
+            "--category",
+            "phishing",
+        ],
+        None,
+        &[],
+    );
+    assert!(
+        stdout(&again).contains("0 new or changed"),
+        "{}",
+        stdout(&again)
+    );
 
     let check = tradesphere(
         &dir,
@@ -119,7 +145,28 @@ fn scam_import_then_check() {
     );
     let out = stdout(&check);
     assert!(check.status.success());
-    assert!(out.contains("lua-dao.vn") && out.contains('⚠'), "{out}");
+    assert!(out.contains("lua-dao[.]vn") && out.contains('⛔'), "{out}");
+    // --json: the machine-readable shape.
+    let json = tradesphere(
+        &dir,
+        &[
+            "scam",
+            "check",
+            "--json",
+            "gọi 0912.345.678 hoặc vào lua-dao[.]vn",
+        ],
+        None,
+        &[],
+    );
+    let body: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON on stdout");
+    assert_eq!(body["entities"][0]["kind"], "phone");
+    assert_eq!(body["entities"][0]["value"], "+84912345678");
+    assert_eq!(body["entities"][0]["raw"], "0912.345.678");
+    assert_eq!(body["entities"][0]["start"], "gọi ".len());
+    assert_eq!(body["entities"][0]["verdict"], "no_reports");
+    assert_eq!(body["entities"][1]["value"], "lua-dao.vn");
+    assert_eq!(body["entities"][1]["verdict"], "verified");
+    assert!(body["signals"].is_array());
     let miss = tradesphere(
         &dir,
         &["scam", "check", "an-toan-chua-bao-cao.vn"],
@@ -485,4 +532,74 @@ async fn chat_leaves_the_services_pending_work_alone() {
         tradesphere::domain::OutboundState::Queued,
         "chat did not take the service's reply"
     );
+}
+
+#[test]
+fn scam_import_csv_reports_bad_rows_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("reports.csv");
+    std::fs::write(
+        &csv,
+        "kind,value,category,report_count,source\n\
+         phone,0912.345.678,giả danh công an,3,community\n\
+         bank_account,1903 6688 8888,lừa đảo,2,community\n\
+         domain,HTTPS://Evil-Shop.COM/x,phishing,1,feed\n\
+         phone,12345,x,1,community\n\
+         fax,1,x,1,community\n",
+    )
+    .unwrap();
+    let args = ["scam", "import", "--format", "csv", csv.to_str().unwrap()];
+    let first = tradesphere(&dir, &args, None, &[]);
+    let out = stdout(&first);
+    let err = String::from_utf8_lossy(&first.stderr).to_string();
+    assert!(first.status.success(), "{out}{err}");
+    assert!(out.contains("read 3 report(s)"), "{out}");
+    assert!(out.contains("3 new or changed"), "{out}");
+    assert!(out.contains("skipped 2 invalid line(s)"), "{out}");
+    assert!(
+        err.contains("reports.csv:5: skipped: not a valid phone"),
+        "{err}"
+    );
+    assert!(
+        err.contains("reports.csv:6: skipped: unknown kind"),
+        "{err}"
+    );
+    let second = tradesphere(&dir, &args, None, &[]);
+    assert!(
+        stdout(&second).contains("0 new or changed"),
+        "{}",
+        stdout(&second)
+    );
+    assert!(
+        stdout(&second).contains("3 active report(s)"),
+        "{}",
+        stdout(&second)
+    );
+
+    let check = tradesphere(
+        &dir,
+        &["scam", "check", "--json", "STK 1903 6688 8888"],
+        None,
+        &[],
+    );
+    let body: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    assert_eq!(body["entities"][0]["verdict"], "reported", "{body}");
+    assert_eq!(body["entities"][0]["reports"], 2);
+
+    let header = dir.path().join("bad.csv");
+    std::fs::write(&header, "kind,value\nphone,0912345678\n").unwrap();
+    let refused = tradesphere(
+        &dir,
+        &[
+            "scam",
+            "import",
+            "--format",
+            "csv",
+            header.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("category"));
 }

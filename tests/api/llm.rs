@@ -137,7 +137,7 @@ async fn a_failing_model_never_hides_a_scam_verdict(backend: Backend) {
     .await;
     let reply = &app.replies_for(&user, 1).await[0].text;
     assert!(
-        reply.contains("190366888888") && reply.contains("không có báo cáo ≠ an toàn"),
+        reply.contains("1903 6688 8888") && reply.contains("không có báo cáo ≠ an toàn"),
         "{reply}"
     );
     app.shutdown().await;
@@ -307,7 +307,7 @@ async fn per_user_rate_and_global_budget_are_enforced(backend: Backend) {
     assert!(
         app.replies_for(&other, 2).await[1]
             .text
-            .contains("+84912345678")
+            .contains("0912 345 678")
     );
     assert_eq!(app.openai.received_requests().await.unwrap().len(), 2);
     app.shutdown().await;

@@ -10,6 +10,7 @@ mod cli;
 mod conversation;
 mod health;
 mod outbound;
+mod scam;
 mod scam_corpus;
 mod supervision;
 mod token;

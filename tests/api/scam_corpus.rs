@@ -36,10 +36,16 @@ struct Score {
 
 impl Score {
     fn precision(&self) -> f64 {
-        ratio(self.true_positives, self.true_positives + self.false_positives)
+        ratio(
+            self.true_positives,
+            self.true_positives + self.false_positives,
+        )
     }
     fn recall(&self) -> f64 {
-        ratio(self.true_positives, self.true_positives + self.false_negatives)
+        ratio(
+            self.true_positives,
+            self.true_positives + self.false_negatives,
+        )
     }
 }
 
@@ -51,7 +57,9 @@ fn corpus() -> Vec<Labelled> {
     CORPUS
         .lines()
         .filter(|line| !line.trim().is_empty())
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("bad corpus line {line}: {e}")))
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("bad corpus line {line}: {e}"))
+        })
         .collect()
 }
 
@@ -62,7 +70,10 @@ fn corpus_is_large_and_varied_enough() {
     let ids: BTreeSet<&str> = corpus.iter().map(|m| m.id.as_str()).collect();
     assert_eq!(ids.len(), corpus.len(), "ids are unique");
     let without_diacritics = corpus.iter().filter(|m| m.text.is_ascii()).count();
-    assert!(without_diacritics >= 50, "{without_diacritics} messages without diacritics");
+    assert!(
+        without_diacritics >= 50,
+        "{without_diacritics} messages without diacritics"
+    );
 }
 
 #[test]
@@ -106,7 +117,10 @@ fn extraction_precision_and_recall_per_kind() {
             }) {
                 bank_right += 1;
             } else {
-                mistakes.push(format!("{} bank of {}: {}", message.id, labelled.value, message.text));
+                mistakes.push(format!(
+                    "{} bank of {}: {}",
+                    message.id, labelled.value, message.text
+                ));
             }
         }
     }
@@ -160,7 +174,10 @@ fn scam_signal_precision_and_recall() {
                 }
                 (false, true) => {
                     score.false_negatives += 1;
-                    mistakes.push(format!("{} missed {scenario}: {}", message.id, message.text));
+                    mistakes.push(format!(
+                        "{} missed {scenario}: {}",
+                        message.id, message.text
+                    ));
                 }
                 (false, false) => {}
             }

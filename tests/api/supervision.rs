@@ -82,7 +82,7 @@ async fn panics_in_scam_llm_and_outbound_lose_nothing(backend: Backend) {
     assert!(
         app.replies_for(&scam_user, 1).await[0]
             .text
-            .contains("+84912345678")
+            .contains("0912345678")
     );
 
     let llm_user = user_id();

@@ -14,8 +14,11 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::scam::banks::{self, Bank};
+use crate::scam::cues::{CueClass, CueHit, Cues};
+use crate::scam::text::PreparedText;
+#[cfg(test)]
+use crate::scam::text::fold;
 pub use crate::scam::text::normalize_text;
-use crate::scam::text::{PreparedText, fold};
 use crate::scam::vietqr;
 use crate::scam::{Entity, EntityKind};
 
@@ -48,7 +51,7 @@ pub fn mobile_carrier(national: &str) -> Option<&'static str> {
 /// Words that name an account number outright ("số tài khoản 1903…").
 /// Written accent-folded and lowercase; matched against folded text on word
 /// boundaries, a space standing for any run of whitespace.
-const ACCOUNT_NUMBER_CUES: &[&str] = &[
+pub(crate) const ACCOUNT_NUMBER_CUES: &[&str] = &[
     "stk",
     "so tk",
     "so tai khoan",
@@ -61,7 +64,7 @@ const ACCOUNT_NUMBER_CUES: &[&str] = &[
 /// Words about paying: transfers, banks and wallets. A number near them is
 /// likely an account, but may also be an amount ("CK 500000"). Same format as
 /// [`ACCOUNT_NUMBER_CUES`].
-const PAYMENT_CUES: &[&str] = &[
+pub(crate) const PAYMENT_CUES: &[&str] = &[
     "ngan hang",
     "nh",
     "chuyen khoan",
@@ -104,7 +107,7 @@ const PAYMENT_CUES: &[&str] = &[
 /// Words that, when they are the cue nearest before a number, say it is *not*
 /// an account: one-time codes, order and ID numbers, amounts, other phone-like
 /// numbers. Same format as [`ACCOUNT_NUMBER_CUES`].
-const NON_ACCOUNT_CUES: &[&str] = &[
+pub(crate) const NON_ACCOUNT_CUES: &[&str] = &[
     "otp",
     "ma",
     "ma xac nhan",
@@ -225,11 +228,6 @@ static THOUSANDS_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^[0-9]{1,3}(?:\.[0-9]{3})+$").expect("thousands pattern is valid")
 });
 
-static ACCOUNT_NUMBER_CUE_RE: LazyLock<Regex> =
-    LazyLock::new(|| word_list_regex(ACCOUNT_NUMBER_CUES));
-static PAYMENT_CUE_RE: LazyLock<Regex> = LazyLock::new(|| word_list_regex(PAYMENT_CUES));
-static NON_ACCOUNT_CUE_RE: LazyLock<Regex> = LazyLock::new(|| word_list_regex(NON_ACCOUNT_CUES));
-
 /// Dot and its defanged spellings: `.`, `[.]`, `(.)`, `{.}`, `[dot]`, `(dot)`.
 const DOMAIN_DOT: &str = r"(?:\.|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\))";
 
@@ -257,15 +255,6 @@ const URL_TRAILING_PUNCTUATION: &[char] = &[
     '.', ',', ';', ':', '!', '?', ')', ']', '}', '>', '\'', '"', '…', '»', '“', '”', '’',
 ];
 
-/// Bank names and aliases as whole words, in folded text.
-static BANK_ALIAS_RE: LazyLock<Regex> = LazyLock::new(|| {
-    let aliases: Vec<&str> = banks::BANKS
-        .iter()
-        .flat_map(|bank| bank.aliases.iter().copied())
-        .collect();
-    word_list_regex(&aliases)
-});
-
 /// Finds every phone number, bank account number, domain and VietQR transfer in `text`.
 ///
 /// Entities are deduplicated by (kind, value) and returned in order of first appearance; spans are
@@ -292,7 +281,7 @@ fn extract_normalized(text: &str) -> Vec<Entity> {
         Vec::new()
     };
     let qr_spans: Vec<Range<usize>> = qr.iter().map(|e| e.span.clone()).collect();
-    let domains: Vec<Entity> = if text.contains('.') || text.contains("dot") {
+    let domains: Vec<Entity> = if may_hold_a_domain(text) {
         find_domains(text, TldPolicy::InText)
             .into_iter()
             .filter(|d| !overlaps_any(&d.span, &qr_spans))
@@ -306,13 +295,15 @@ fn extract_normalized(text: &str) -> Vec<Entity> {
     let mut entities = qr;
     if has_digits {
         // A phone in a link ("zalo.me/0912345678") still names that phone; only QR payloads hide digits.
+        // Found on first need: messages whose numbers are all prices or dates never pay for it.
+        let cues = LazyCues::new(text);
         let phones: Vec<Entity> = find_phones(text)
             .into_iter()
             .filter(|p| !overlaps_any(&p.span, &qr_spans))
-            .map(|phone| phone_or_account(text, phone))
+            .map(|phone| phone_or_account(text, &cues, phone))
             .collect();
         let phone_spans: Vec<Range<usize>> = phones.iter().map(|p| p.span.clone()).collect();
-        let accounts = find_accounts(text, &phone_spans, &blocked);
+        let accounts = find_accounts(text, &cues, &phone_spans, &blocked);
         entities.extend(phones);
         entities.extend(accounts);
     }
@@ -325,6 +316,34 @@ fn extract_normalized(text: &str) -> Vec<Entity> {
     let mut seen = HashSet::new();
     entities.retain(|e| seen.insert((e.kind, e.value.clone())));
     entities
+}
+
+/// The message's cue words, found the first time a number needs them.
+struct LazyCues<'a> {
+    text: &'a str,
+    cues: std::cell::OnceCell<Cues>,
+}
+
+impl<'a> LazyCues<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            text,
+            cues: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn get(&self) -> &Cues {
+        self.cues.get_or_init(|| Cues::find(self.text))
+    }
+}
+
+/// Cheap pre-check: every domain has a dot (or a defanged one) followed by a letter of its next label or TLD.
+fn may_hold_a_domain(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes
+        .windows(2)
+        .any(|pair| pair[0] == b'.' && pair[1].is_ascii_alphabetic())
+        || DEFANGED_DOT_RE.is_match(text)
 }
 
 fn find_qr_transfers(text: &str) -> Vec<Entity> {
@@ -346,7 +365,7 @@ fn find_qr_transfers(text: &str) -> Vec<Entity> {
 }
 
 /// A mobile number introduced by an account or payment word is taken for an account number.
-fn phone_or_account(text: &str, phone: Entity) -> Entity {
+fn phone_or_account(text: &str, cues: &LazyCues<'_>, phone: Entity) -> Entity {
     let written = &text[phone.span.clone()];
     let domestic_mobile = written.starts_with('0')
         && !written.starts_with("00")
@@ -355,12 +374,12 @@ fn phone_or_account(text: &str, phone: Entity) -> Entity {
         return phone;
     }
     if !matches!(
-        cue_before(text, &phone.span),
+        cue_before(text, cues, &phone.span),
         Some(Cue::AccountNumber | Cue::Payment)
     ) {
         return phone;
     }
-    let bank = bank_near(text, &phone.span);
+    let bank = bank_near(text, cues, &phone.span);
     Entity {
         kind: EntityKind::BankAccount,
         value: digits_of(written),
@@ -473,7 +492,26 @@ fn is_valid_national_number(national: &str) -> bool {
     shape_ok && libphonenumber_valid(national)
 }
 
+/// libphonenumber's verdict, memoised per (length, first three national digits): Vietnam's metadata
+/// decides validity by such prefixes (e.g. `89[6-9]\d{6}`, `9[0-8]\d{7}`), and parsing with the full
+/// metadata costs microseconds per number. The unit test `memoised_validity_matches_libphonenumber`
+/// checks the assumption over every prefix.
 fn libphonenumber_valid(national: &str) -> bool {
+    static MEMO: LazyLock<[[std::sync::OnceLock<bool>; 1000]; 2]> = LazyLock::new(|| {
+        std::array::from_fn(|_| std::array::from_fn(|_| std::sync::OnceLock::new()))
+    });
+    let slot = match national.len() {
+        9 => 0,
+        10 => 1,
+        _ => return libphonenumber_valid_uncached(national),
+    };
+    let Some(prefix) = national.get(..3).and_then(|p| p.parse::<usize>().ok()) else {
+        return false;
+    };
+    *MEMO[slot][prefix].get_or_init(|| libphonenumber_valid_uncached(national))
+}
+
+fn libphonenumber_valid_uncached(national: &str) -> bool {
     phonenumber::parse(Some(phonenumber::country::Id::VN), format!("0{national}"))
         .is_ok_and(|number| phonenumber::is_valid(&number))
 }
@@ -507,6 +545,7 @@ fn next_char_boundary(text: &str, index: usize) -> usize {
 
 fn find_accounts(
     text: &str,
+    cues: &LazyCues<'_>,
     phone_spans: &[Range<usize>],
     url_spans: &[Range<usize>],
 ) -> Vec<Entity> {
@@ -520,7 +559,7 @@ fn find_accounts(
                 continue;
             };
             for candidate in split_overlong(text, piece) {
-                accounts.extend(account_at(text, candidate));
+                accounts.extend(account_at(text, cues, candidate));
             }
         }
     }
@@ -575,7 +614,7 @@ fn split_overlong(text: &str, range: Range<usize>) -> Vec<Range<usize>> {
     groups
 }
 
-fn account_at(text: &str, range: Range<usize>) -> Option<Entity> {
+fn account_at(text: &str, cues: &LazyCues<'_>, range: Range<usize>) -> Option<Entity> {
     let written = &text[range.clone()];
     let digits = digits_of(written);
     if !(MIN_ACCOUNT_DIGITS..=MAX_ACCOUNT_DIGITS).contains(&digits.len())
@@ -588,7 +627,7 @@ fn account_at(text: &str, range: Range<usize>) -> Option<Entity> {
     {
         return None;
     }
-    let cue = cue_near(text, &range);
+    let cue = cue_near(text, cues, &range);
     if cue != Cue::AccountNumber
         && (is_service_number(&digits) || is_old_mobile(&digits) || is_compact_date(&digits))
     {
@@ -613,7 +652,7 @@ fn account_at(text: &str, range: Range<usize>) -> Option<Entity> {
     if digits.len() < min_digits {
         return None;
     }
-    let bank = bank_near(text, &range);
+    let bank = bank_near(text, cues, &range);
     Some(Entity {
         kind: EntityKind::BankAccount,
         value: digits,
@@ -644,29 +683,28 @@ fn is_service_number(digits: &str) -> bool {
 }
 
 /// The bank or wallet named nearest to the number: before it within the cue window, or after it.
-fn bank_near(text: &str, range: &Range<usize>) -> Option<&'static Bank> {
-    let before = fold(chars_before(text, range.start, BANK_WINDOW_BEFORE));
-    let after = fold(chars_after(text, range.end, CUE_WINDOW_AFTER));
-    let nearest_before = BANK_ALIAS_RE
-        .find_iter(&before)
-        .last()
-        .map(|m| (before.len() - m.end(), m.as_str().to_string()));
-    let nearest_after = BANK_ALIAS_RE
-        .find(&after)
-        .map(|m| (m.start(), m.as_str().to_string()));
-    let alias = match (nearest_before, nearest_after) {
-        (Some(b), Some(a)) => {
-            if a.0 < b.0 {
-                a.1
-            } else {
-                b.1
-            }
-        }
-        (Some((_, alias)), None) | (None, Some((_, alias))) => alias,
-        (None, None) => return None,
+fn bank_near(text: &str, cues: &LazyCues<'_>, range: &Range<usize>) -> Option<&'static Bank> {
+    let cues = cues.get();
+    let bank_of = |hit: &CueHit| match hit.class {
+        CueClass::Bank(bank) => Some(bank),
+        _ => None,
     };
-    let alias = alias.split_whitespace().collect::<Vec<_>>().join(" ");
-    banks::by_alias(&alias)
+    let before_start = range.start - chars_before(text, range.start, BANK_WINDOW_BEFORE).len();
+    let after_end = range.end + chars_after(text, range.end, CUE_WINDOW_AFTER).len();
+    let before = cues
+        .within(before_start..range.start)
+        .iter()
+        .rev()
+        .find_map(|hit| bank_of(hit).map(|bank| (range.start - hit.span.1, bank)));
+    let after = cues
+        .within(range.end..after_end)
+        .iter()
+        .find_map(|hit| bank_of(hit).map(|bank| (hit.span.0 - range.end, bank)));
+    match (before, after) {
+        (Some(b), Some(a)) => Some(if a.0 < b.0 { a.1 } else { b.1 }),
+        (Some((_, bank)), None) | (None, Some((_, bank))) => Some(bank),
+        (None, None) => None,
+    }
 }
 
 /// Digits with letters on both sides are part of a code such as `FT2314567890AB`.
@@ -749,15 +787,17 @@ enum Cue {
 
 /// The cue word nearest before the number decides; failing that, a bank or
 /// account word shortly after it ("1903… Techcombank") counts as a payment cue.
-fn cue_near(text: &str, range: &Range<usize>) -> Cue {
-    if let Some(cue) = cue_before(text, range) {
+fn cue_near(text: &str, cues: &LazyCues<'_>, range: &Range<usize>) -> Cue {
+    if let Some(cue) = cue_before(text, cues, range) {
         return cue;
     }
-    let after = fold(chars_after(text, range.end, CUE_WINDOW_AFTER));
-    if ACCOUNT_NUMBER_CUE_RE.is_match(&after)
-        || PAYMENT_CUE_RE.is_match(&after)
-        || BANK_ALIAS_RE.is_match(&after)
-    {
+    let after_end = range.end + chars_after(text, range.end, CUE_WINDOW_AFTER).len();
+    let payment_after = cues
+        .get()
+        .within(range.end..after_end)
+        .iter()
+        .any(|hit| !matches!(hit.class, CueClass::NotAccount));
+    if payment_after {
         Cue::Payment
     } else {
         Cue::Nothing
@@ -765,35 +805,31 @@ fn cue_near(text: &str, range: &Range<usize>) -> Cue {
 }
 
 /// The kind of the cue word nearest before the number, if any is within the window.
-fn cue_before(text: &str, range: &Range<usize>) -> Option<Cue> {
-    let window = chars_before(text, range.start, CUE_WINDOW_BEFORE);
+fn cue_before(text: &str, cues: &LazyCues<'_>, range: &Range<usize>) -> Option<Cue> {
+    let window_start = range.start - chars_before(text, range.start, CUE_WINDOW_BEFORE).len();
     // A cue belongs to the number right after it: one with another number in between is used up
     // ("STK 1010 5566 7788 Vietin. LH 0868 390 527").
-    let (window, after_number) = match window.rfind(|c: char| c.is_ascii_digit()) {
-        Some(at) => (&window[at + 1..], true),
-        None => (window, false),
-    };
-    let before = fold(window);
-    let last_end = |re: &Regex| re.find_iter(&before).last().map(|m| m.end());
-    // A bank named right after the previous number is that number's bank ("… 2276 Vietcombank, bác sĩ
-    // trực 0832…"), not a cue for this one.
-    let last_payment_end = |re: &Regex| {
-        re.find_iter(&before)
-            .filter(|m| !(after_number && m.start() <= BANK_OF_PREVIOUS_NUMBER))
-            .last()
-            .map(|m| m.end())
-    };
-    let nearest_before = [
-        (Cue::AccountNumber, last_end(&ACCOUNT_NUMBER_CUE_RE)),
-        (Cue::Payment, last_payment_end(&PAYMENT_CUE_RE)),
-        (Cue::Payment, last_payment_end(&BANK_ALIAS_RE)),
-        (Cue::NotAccount, last_end(&NON_ACCOUNT_CUE_RE)),
-    ]
-    .into_iter()
-    .filter_map(|(cue, end)| end.map(|end| (end, cue)))
-    // On a tie the later entry, NotAccount, wins.
-    .max_by_key(|&(end, _)| end);
-    nearest_before.map(|(_, cue)| cue)
+    let (from, after_number) =
+        match text[window_start..range.start].rfind(|c: char| c.is_ascii_digit()) {
+            Some(at) => (window_start + at + 1, true),
+            None => (window_start, false),
+        };
+    cues.get()
+        .within(from..range.start)
+        .iter()
+        .rev()
+        // A bank named right after the previous number is that number's bank ("… 2276 Vietcombank, bác sĩ
+        // trực 0832…"), not a cue for this one.
+        .find(|hit| {
+            !(after_number
+                && !matches!(hit.class, CueClass::AccountNumber | CueClass::NotAccount)
+                && hit.span.0 - from <= BANK_OF_PREVIOUS_NUMBER)
+        })
+        .map(|hit| match hit.class {
+            CueClass::AccountNumber => Cue::AccountNumber,
+            CueClass::Payment | CueClass::Bank(_) => Cue::Payment,
+            CueClass::NotAccount => Cue::NotAccount,
+        })
 }
 
 fn chars_before(text: &str, end: usize, count: usize) -> &str {
@@ -814,16 +850,6 @@ fn chars_after(text: &str, start: usize, count: usize) -> &str {
         .nth(count)
         .map_or(text.len(), |(i, _)| start + i);
     &text[start..end]
-}
-
-fn word_list_regex(words: &[&str]) -> Regex {
-    let alternatives: Vec<String> = words
-        .iter()
-        .map(|word| regex::escape(word).replace(' ', r"\s+"))
-        .collect();
-    // ASCII word boundaries: the text is folded first, and Unicode `\b` would rule out the fast DFA engine.
-    Regex::new(&format!(r"(?-u:\b)(?:{})(?-u:\b)", alternatives.join("|")))
-        .expect("word list pattern is valid")
 }
 
 // --------------------------------------------------------------- domains
@@ -1640,6 +1666,38 @@ mod tests {
             let masked = entity.masked();
             assert!(!masked.contains("345"), "{masked}");
             assert!(!masked.contains("6688"), "{masked}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod memo {
+    use super::*;
+
+    #[test]
+    fn memoised_validity_matches_libphonenumber() {
+        // Every 3-digit prefix, with varied tails: validity must depend on the prefix only.
+        for len in [9usize, 10] {
+            for prefix in 0..1000 {
+                let digits = format!("{prefix:03}");
+                let shape_ok = if len == 9 {
+                    mobile_carrier(&digits).is_some()
+                } else {
+                    digits.starts_with('2')
+                };
+                if !shape_ok {
+                    continue; // never asked: the shape check rejects it first
+                }
+                let answers: Vec<bool> = ["0000000", "5555555", "9876543"]
+                    .iter()
+                    .map(|tail| format!("{prefix:03}{tail}")[..len].to_string())
+                    .map(|n| libphonenumber_valid_uncached(&n))
+                    .collect();
+                assert!(
+                    answers.iter().all(|a| *a == answers[0]),
+                    "validity of {prefix:03}… (length {len}) depends on more than the prefix"
+                );
+            }
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod banks;
 pub mod check;
+mod cues;
 pub mod extract;
 pub mod import;
 pub mod index;

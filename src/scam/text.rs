@@ -124,9 +124,19 @@ fn needs_rewrite(text: &str) -> bool {
     if text.is_ascii() {
         return false;
     }
-    text.chars()
-        .any(|c| ZERO_WIDTH.contains(&c) || ('\u{FF10}'..='\u{FF19}').contains(&c))
-        || is_nfc_quick(text.chars()) != IsNormalized::Yes
+    let mut all_plainly_composed = true;
+    for c in text.chars() {
+        if ZERO_WIDTH.contains(&c) || ('\u{FF10}'..='\u{FF19}').contains(&c) {
+            return true;
+        }
+        // Latin (with Vietnamese's precomposed letters), punctuation and emoji never change under NFC;
+        // only text with other characters pays for the full quick check.
+        all_plainly_composed &= (c as u32) < 0x0300
+            || ('\u{1E00}'..='\u{1EFF}').contains(&c)
+            || ('\u{2000}'..='\u{2BFF}').contains(&c)
+            || ('\u{1F000}'..='\u{1FAFF}').contains(&c);
+    }
+    !all_plainly_composed && is_nfc_quick(text.chars()) != IsNormalized::Yes
 }
 
 fn fullwidth_digit_to_ascii(c: char) -> char {
@@ -141,10 +151,44 @@ fn fullwidth_digit_to_ascii(c: char) -> char {
 /// One character accent-folded and lowercased: `Ệ` → `e`, `đ` → `d`, `ư` → `u`.
 /// Pushes nothing for a lone combining mark.
 pub(crate) fn push_folded(c: char, out: &mut String) {
+    if c.is_ascii() {
+        out.push(c.to_ascii_lowercase());
+        return;
+    }
+    // Latin letters with diacritics (all of Vietnamese) fold to one ASCII letter: a table lookup.
+    if let Some(&folded) = FOLD_TABLE.get(c as usize)
+        && folded != 0
+    {
+        out.push(char::from(folded));
+        return;
+    }
+    fold_slow(c, out);
+}
+
+/// Folded ASCII letter for each code point below U+2000 that folds to exactly one (0 = not such a letter).
+static FOLD_TABLE: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| {
+    (0u32..0x2000)
+        .map(|code| {
+            let Some(c) = char::from_u32(code) else {
+                return 0;
+            };
+            if c.is_ascii() {
+                return 0;
+            }
+            let mut folded = String::new();
+            fold_slow(c, &mut folded);
+            match folded.as_bytes() {
+                [b] if b.is_ascii_alphabetic() => *b,
+                _ => 0,
+            }
+        })
+        .collect()
+});
+
+fn fold_slow(c: char, out: &mut String) {
     match c {
         // U+0111 has no decomposition; U+00D0 is a common look-alike of Đ.
         'đ' | 'Đ' | 'Ð' => out.push('d'),
-        c if c.is_ascii() => out.push(c.to_ascii_lowercase()),
         c => unicode_normalization::char::decompose_canonical(c, |part| {
             if !('\u{0300}'..='\u{036F}').contains(&part) {
                 out.extend(part.to_lowercase());
@@ -220,6 +264,19 @@ mod tests {
         let start = prepared.normalized().find('0').unwrap();
         let span = prepared.to_original(start..start + 10);
         assert_eq!(&text[span], "０９１２\u{200B}345678");
+    }
+
+    #[test]
+    fn table_folding_equals_decomposition() {
+        for code in 0x80u32..0x2000 {
+            let Some(c) = char::from_u32(code) else {
+                continue;
+            };
+            let (mut fast, mut slow) = (String::new(), String::new());
+            push_folded(c, &mut fast);
+            fold_slow(c, &mut slow);
+            assert_eq!(fast, slow, "U+{code:04X}");
+        }
     }
 
     #[test]

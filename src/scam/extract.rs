@@ -343,7 +343,7 @@ fn may_hold_a_domain(text: &str) -> bool {
     bytes
         .windows(2)
         .any(|pair| pair[0] == b'.' && pair[1].is_ascii_alphabetic())
-        || DEFANGED_DOT_RE.is_match(text)
+        || (text.contains(['[', '(', '{']) && DEFANGED_DOT_RE.is_match(text))
 }
 
 fn find_qr_transfers(text: &str) -> Vec<Entity> {

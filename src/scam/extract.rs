@@ -223,6 +223,15 @@ static MONEY_SUFFIX_RE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("money suffix pattern is valid")
 });
 
+/// True when an amount unit follows the number ending at `end`. Only a short slice is searched: the pattern
+/// is anchored, and a whole-message haystack would make the regex engine size its work to the message.
+fn followed_by_money_unit(text: &str, end: usize) -> bool {
+    MONEY_SUFFIX_RE.is_match(chars_after(text, end, MONEY_UNIT_LOOKAHEAD))
+}
+
+/// Longest unit (" triệu") plus the character that must end it.
+const MONEY_UNIT_LOOKAHEAD: usize = 10;
+
 /// Dot-grouped thousands (`1.500.000`): Vietnamese money notation, not an account.
 static THOUSANDS_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^[0-9]{1,3}(?:\.[0-9]{3})+$").expect("thousands pattern is valid")
@@ -462,7 +471,7 @@ fn find_phones(text: &str) -> Vec<Entity> {
             .unwrap_or_default();
         let accepted = is_valid_national_number(&national)
             && is_standalone_number(text, whole.range())
-            && !MONEY_SUFFIX_RE.is_match(&text[whole.end()..]);
+            && !followed_by_money_unit(text, whole.end());
         if accepted {
             phones.push(Entity {
                 kind: EntityKind::Phone,
@@ -623,7 +632,7 @@ fn account_at(text: &str, cues: &LazyCues<'_>, range: Range<usize>) -> Option<En
         || THOUSANDS_RE.is_match(written)
         || looks_like_date(written)
         || is_list_of_years(written)
-        || MONEY_SUFFIX_RE.is_match(&text[range.end..])
+        || followed_by_money_unit(text, range.end)
     {
         return None;
     }

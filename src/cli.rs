@@ -57,6 +57,12 @@ pub enum Command {
         #[command(subcommand)]
         command: HandoffCommand,
     },
+    /// Back the database up into FILE (SQLite: VACUUM INTO; PostgreSQL: pg_dump custom format). Safe while
+    /// the service runs; logs the run for the stale-backup alert.
+    Backup { file: PathBuf },
+    /// Restore FILE (made by `backup`) into the configured database, replacing its contents. Stop the service
+    /// first.
+    Restore { file: PathBuf },
     /// Scam-report database commands.
     Scam {
         #[command(subcommand)]
@@ -165,6 +171,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token { command } => token_command(settings, command).await,
         Command::Handoff { command } => handoff_command(settings, command).await,
         Command::Scam { command } => scam_command(settings, command).await,
+        Command::Backup { file } => {
+            let bytes = crate::backup::backup(&settings.database, &file).await?;
+            println!("backup written to {} ({bytes} bytes)", file.display());
+            Ok(())
+        }
+        Command::Restore { file } => {
+            crate::backup::restore(&settings.database, &file).await?;
+            println!(
+                "restored {} into {}",
+                file.display(),
+                settings.database.redacted_url()
+            );
+            Ok(())
+        }
     }
 }
 

@@ -36,6 +36,7 @@ const DIRECT_ENV: &[(&str, &str)] = &[
     ("ZALO_REDIRECT_URI", "zalo.redirect_uri"),
     ("TRADESPHERE_TOKEN_KEY", "database.token_encryption_key"),
     ("SCAM_SYNC_URL", "scam.sync_url"),
+    ("ALERT_ZALO_USER_IDS", "alerts.zalo_user_ids"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +68,7 @@ pub struct Settings {
     pub token: TokenSettings,
     pub handoff: HandoffSettings,
     pub scam: ScamSettings,
+    pub alerts: AlertSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -201,6 +203,12 @@ pub struct HandoffSettings {
 }
 
 #[derive(Debug, Clone)]
+pub struct AlertSettings {
+    /// Zalo users (OA admins who follow the OA) who get firing alerts from `POST /api/v1/alerts`.
+    pub zalo_user_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
 pub struct ScamSettings {
     /// How often the in-memory report index picks up rows changed by other processes.
     pub index_refresh: Duration,
@@ -256,6 +264,12 @@ struct Raw {
     token: RawToken,
     handoff: RawHandoff,
     scam: RawScam,
+    alerts: RawAlerts,
+}
+
+#[derive(Deserialize)]
+struct RawAlerts {
+    zalo_user_ids: String,
 }
 
 #[derive(Deserialize)]
@@ -570,6 +584,16 @@ impl Settings {
             },
             handoff: HandoffSettings {
                 pause: Duration::from_secs(raw.handoff.pause_minutes * 60),
+            },
+            alerts: AlertSettings {
+                zalo_user_ids: raw
+                    .alerts
+                    .zalo_user_ids
+                    .split([',', ' '])
+                    .map(str::trim)
+                    .filter(|id| !id.is_empty())
+                    .map(str::to_string)
+                    .collect(),
             },
             scam: ScamSettings {
                 index_refresh: Duration::from_secs(raw.scam.index_refresh_secs),

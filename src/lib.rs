@@ -1,6 +1,7 @@
 //! TradeSphere: a Zalo Official Account anti-scam assistant. See ARCHITECTURE.md for the map.
 
 pub mod actors;
+pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -37,6 +37,12 @@ pub const TOKEN_LAST_REFRESH_SUCCESS: &str =
 pub const TOKEN_REAUTH_REQUIRED: &str = "tradesphere_zalo_token_reauthorization_required";
 pub const TOKEN_REFRESH_INTERRUPTED: &str = "tradesphere_zalo_token_refresh_interrupted_total";
 pub const BUILD_INFO: &str = "tradesphere_build_info";
+pub const INBOX_OLDEST_AGE: &str = "tradesphere_inbox_oldest_pending_age_seconds";
+pub const BACKUP_LAST_SUCCESS: &str = "tradesphere_backup_last_success_timestamp_seconds";
+pub const DB_POOL_CONNECTIONS: &str = "tradesphere_db_pool_connections";
+pub const DB_POOL_MAX: &str = "tradesphere_db_pool_max_connections";
+pub const LLM_BUDGET_LIMIT: &str = "tradesphere_llm_global_budget_limit_tokens";
+pub const ALERTS_FORWARDED: &str = "tradesphere_alerts_forwarded_total";
 
 /// Event names that may appear as a label; anything else is counted as "other".
 pub const KNOWN_EVENTS: &[&str] = &[
@@ -221,6 +227,32 @@ fn describe_and_preinitialise() {
     );
     describe_gauge!(BUILD_INFO, Unit::Count, "Build information (always 1)");
     describe_gauge!(
+        INBOX_OLDEST_AGE,
+        Unit::Seconds,
+        "Age of the oldest unhandled inbox event (0 when none), read at each scrape"
+    );
+    describe_gauge!(
+        BACKUP_LAST_SUCCESS,
+        Unit::Seconds,
+        "Unix time of the last successful `tradesphere backup`, read from the database at each scrape"
+    );
+    describe_gauge!(
+        DB_POOL_CONNECTIONS,
+        Unit::Count,
+        "Database pool connections, by state (idle, in_use)"
+    );
+    describe_gauge!(DB_POOL_MAX, Unit::Count, "Database pool size limit");
+    describe_gauge!(
+        LLM_BUDGET_LIMIT,
+        Unit::Count,
+        "The daily global LLM token budget (0 = unlimited)"
+    );
+    describe_counter!(
+        ALERTS_FORWARDED,
+        Unit::Count,
+        "Alertmanager notifications forwarded to admins on Zalo, by result (sent, failed)"
+    );
+    describe_gauge!(
         REFRESH_TOKEN_EXPIRY,
         Unit::Seconds,
         "Unix time at which the current refresh token expires (issue + 90 days)"
@@ -312,4 +344,11 @@ fn describe_and_preinitialise() {
     }
     gauge!(CONVERSATION_ACTORS).set(0.0);
     gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+    gauge!(INBOX_OLDEST_AGE).set(0.0);
+    for state in ["idle", "in_use"] {
+        gauge!(DB_POOL_CONNECTIONS, "state" => state).set(0.0);
+    }
+    for result in ["sent", "failed"] {
+        counter!(ALERTS_FORWARDED, "result" => result).increment(0);
+    }
 }

@@ -11,6 +11,7 @@ use warp::http::StatusCode;
 use super::{HttpState, json_reply};
 use crate::actors::Role;
 use crate::actors::supervisor::SupervisorMsg;
+use crate::telemetry;
 
 pub(super) async fn readyz(state: HttpState) -> warp::reply::Response {
     let accepting = state.accepting.load(Ordering::SeqCst);
@@ -47,4 +48,36 @@ pub(super) async fn readyz(state: HttpState) -> warp::reply::Response {
             }
         }),
     )
+}
+
+/// `GET /metrics`: refreshes the gauges read from the database (inbox age, last backup, pool), then renders.
+/// A database that does not answer within a second leaves them as they were; the scrape still succeeds.
+pub(super) async fn metrics(state: HttpState) -> warp::reply::Response {
+    use warp::Reply;
+    let refresh = async {
+        let now = state.clock.now();
+        if let Ok(oldest) = state.store.oldest_pending_received_at().await {
+            let age = oldest.map_or(0.0, |at| {
+                (now - at).num_milliseconds().max(0) as f64 / 1000.0
+            });
+            metrics::gauge!(telemetry::INBOX_OLDEST_AGE).set(age);
+        }
+        if let Ok(Some(at)) = state.store.last_backup_at().await {
+            metrics::gauge!(telemetry::BACKUP_LAST_SUCCESS).set(at.timestamp() as f64);
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), refresh).await;
+    let (open, idle) = state.store.pool_connections();
+    metrics::gauge!(telemetry::DB_POOL_CONNECTIONS, "state" => "idle").set(f64::from(idle));
+    metrics::gauge!(telemetry::DB_POOL_CONNECTIONS, "state" => "in_use")
+        .set(f64::from(open.saturating_sub(idle)));
+    metrics::gauge!(telemetry::DB_POOL_MAX).set(f64::from(state.settings.database.max_connections));
+    metrics::gauge!(telemetry::LLM_BUDGET_LIMIT)
+        .set(state.settings.llm.budget.global_tokens_per_day as f64);
+    warp::reply::with_header(
+        state.metrics.render(),
+        "content-type",
+        "text/plain; version=0.0.4; charset=utf-8",
+    )
+    .into_response()
 }

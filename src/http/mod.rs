@@ -3,6 +3,7 @@
 //! Only this module knows warp. Handlers translate between HTTP and the store/actors, nothing more.
 
 mod admin;
+mod alerts;
 mod health;
 mod scam;
 mod token;
@@ -108,18 +109,16 @@ pub fn routes(
         .and(warp::get())
         .and(with_state.clone())
         .then(health::readyz);
-    let metrics =
-        warp::path!("metrics")
-            .and(warp::get())
-            .and(with_state)
-            .map(|state: HttpState| {
-                warp::reply::with_header(
-                    state.metrics.render(),
-                    "content-type",
-                    "text/plain; version=0.0.4; charset=utf-8",
-                )
-                .into_response()
-            });
+    let metrics = warp::path!("metrics")
+        .and(warp::get())
+        .and(with_state.clone())
+        .then(health::metrics);
+    let alerts = warp::path!("api" / "v1" / "alerts")
+        .and(warp::post())
+        .and(warp::header::headers_cloned())
+        .and(warp::body::stream())
+        .and(with_state)
+        .then(alerts::receive);
 
     webhook
         .or(send)
@@ -145,6 +144,8 @@ pub fn routes(
         .or(readyz)
         .unify()
         .or(metrics)
+        .unify()
+        .or(alerts)
         .unify()
         .recover(handle_rejection)
 }

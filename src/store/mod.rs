@@ -296,6 +296,33 @@ impl Store {
             .await?)
     }
 
+    /// When the oldest unhandled inbox event arrived, if any is waiting.
+    pub async fn oldest_pending_received_at(&self) -> StoreResult<Option<DateTime<Utc>>> {
+        Ok(inbox_events::Entity::find()
+            .filter(inbox_events::Column::HandledAt.is_null())
+            .order_by_asc(inbox_events::Column::ReceivedAt)
+            .one(&self.db)
+            .await?
+            .map(|row| row.received_at))
+    }
+
+    /// Connections of the pool: `(open, idle)`.
+    pub fn pool_connections(&self) -> (u32, u32) {
+        if self.sqlite {
+            let pool = self.db.get_sqlite_connection_pool();
+            (
+                pool.size(),
+                u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            )
+        } else {
+            let pool = self.db.get_postgres_connection_pool();
+            (
+                pool.size(),
+                u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            )
+        }
+    }
+
     /// Counts one more handling attempt. Returns the attempt number, or None when the event is already handled
     /// (a re-delivered duplicate that must be skipped).
     pub async fn begin_attempt(&self, inbox_id: i64) -> StoreResult<Option<i32>> {

@@ -367,6 +367,18 @@ impl Store {
         Ok(())
     }
 
+    /// SQLite only: writes a consistent copy of the database to `path` (`VACUUM INTO`).
+    pub async fn vacuum_into(&self, path: &str) -> StoreResult<()> {
+        self.db
+            .execute_raw(sea_orm::Statement::from_sql_and_values(
+                sea_orm::DatabaseBackend::Sqlite,
+                "VACUUM INTO ?",
+                [path.into()],
+            ))
+            .await?;
+        Ok(())
+    }
+
     /// Logs a finished backup.
     pub async fn record_backup(&self, run: &BackupRun) -> StoreResult<()> {
         backup_runs::ActiveModel {

@@ -9,6 +9,7 @@ mod admin;
 mod cli;
 mod conversation;
 mod health;
+mod ops;
 mod outbound;
 mod scam;
 mod scam_corpus;

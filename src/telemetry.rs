@@ -43,6 +43,64 @@ pub const DB_POOL_CONNECTIONS: &str = "tradesphere_db_pool_connections";
 pub const DB_POOL_MAX: &str = "tradesphere_db_pool_max_connections";
 pub const LLM_BUDGET_LIMIT: &str = "tradesphere_llm_global_budget_limit_tokens";
 pub const ALERTS_FORWARDED: &str = "tradesphere_alerts_forwarded_total";
+pub const ACTOR_MAILBOX_DEPTH: &str = "tradesphere_actor_mailbox_depth_max";
+
+/// The singleton actors whose mailbox depth is tracked (per-user conversation actors are not: each handles one
+/// user's messages in order and is bounded by that user's pace).
+pub const MAILBOX_ACTORS: [&str; 6] = [
+    "intake",
+    "conversations",
+    "scam",
+    "llm",
+    "outbound",
+    "token_keeper",
+];
+
+/// Messages sent to each of [`MAILBOX_ACTORS`] and not yet taken up. ractor exposes no queue length, so
+/// senders count in ([`mailbox_in`]) and handlers count out ([`mailbox_out`]); a restart resets the count,
+/// since the dead incarnation's mailbox is gone.
+static MAILBOX_DEPTH: [std::sync::atomic::AtomicI64; 6] =
+    [const { std::sync::atomic::AtomicI64::new(0) }; 6];
+
+fn mailbox_slot(actor: &str) -> Option<&'static std::sync::atomic::AtomicI64> {
+    MAILBOX_ACTORS
+        .iter()
+        .position(|a| *a == actor)
+        .map(|i| &MAILBOX_DEPTH[i])
+}
+
+/// A message is on its way to `actor`'s mailbox.
+pub fn mailbox_in(actor: &str) {
+    if let Some(slot) = mailbox_slot(actor) {
+        slot.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// `actor` took a message up (or a send failed).
+pub fn mailbox_out(actor: &str) {
+    if let Some(slot) = mailbox_slot(actor) {
+        let _ = slot.fetch_update(
+            std::sync::atomic::Ordering::Relaxed,
+            std::sync::atomic::Ordering::Relaxed,
+            |n| Some((n - 1).max(0)),
+        );
+    }
+}
+
+/// `actor` (re)started with an empty mailbox.
+pub fn mailbox_reset(actor: &str) {
+    if let Some(slot) = mailbox_slot(actor) {
+        slot.store(0, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Copies the counts into the gauge (at each scrape).
+pub fn publish_mailbox_depths() {
+    for (actor, slot) in MAILBOX_ACTORS.iter().zip(&MAILBOX_DEPTH) {
+        metrics::gauge!(ACTOR_MAILBOX_DEPTH, "actor" => *actor)
+            .set(slot.load(std::sync::atomic::Ordering::Relaxed).max(0) as f64);
+    }
+}
 
 /// Event names that may appear as a label; anything else is counted as "other".
 pub const KNOWN_EVENTS: &[&str] = &[
@@ -247,6 +305,11 @@ fn describe_and_preinitialise() {
         Unit::Count,
         "The daily global LLM token budget (0 = unlimited)"
     );
+    describe_gauge!(
+        ACTOR_MAILBOX_DEPTH,
+        Unit::Count,
+        "Messages waiting in a singleton actor's mailbox, by actor"
+    );
     describe_counter!(
         ALERTS_FORWARDED,
         Unit::Count,
@@ -350,5 +413,35 @@ fn describe_and_preinitialise() {
     }
     for result in ["sent", "failed"] {
         counter!(ALERTS_FORWARDED, "result" => result).increment(0);
+    }
+    for actor in MAILBOX_ACTORS {
+        gauge!(ACTOR_MAILBOX_DEPTH, "actor" => actor).set(0.0);
+    }
+    // Outcomes a dashboard shows even before the first one happens.
+    for outcome in ["dead_letter", "scam_check", "llm", "llm_fallback", "help"] {
+        counter!(EVENTS_HANDLED, "outcome" => outcome).increment(0);
+    }
+}
+
+#[cfg(test)]
+mod mailbox_tests {
+    use super::*;
+
+    #[test]
+    fn mailbox_counts_in_and_out_and_resets() {
+        // A kind no other unit test touches.
+        let depth = || MAILBOX_DEPTH[5].load(std::sync::atomic::Ordering::Relaxed);
+        mailbox_reset("token_keeper");
+        mailbox_in("token_keeper");
+        mailbox_in("token_keeper");
+        mailbox_out("token_keeper");
+        assert_eq!(depth(), 1);
+        mailbox_out("token_keeper");
+        mailbox_out("token_keeper");
+        assert_eq!(depth(), 0, "never below zero");
+        mailbox_in("token_keeper");
+        mailbox_reset("token_keeper");
+        assert_eq!(depth(), 0);
+        mailbox_in("conversation"); // untracked kinds are ignored
     }
 }

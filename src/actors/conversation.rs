@@ -148,11 +148,15 @@ impl Actor for ConversationActor {
             }
             ConversationMsg::IdleCheck(processed) => {
                 if processed == state.processed {
-                    let _ = state.manager.cast(ConversationsMsg::Idle {
-                        user: state.user.clone(),
-                        child: myself.get_id(),
-                        processed,
-                    });
+                    let _ = super::tell(
+                        "conversations",
+                        &state.manager,
+                        ConversationsMsg::Idle {
+                            user: state.user.clone(),
+                            child: myself.get_id(),
+                            processed,
+                        },
+                    );
                 }
             }
         }
@@ -298,7 +302,7 @@ fn send(state: &ConversationState, queued: Vec<QueuedOutbound>) {
     }
     match state.deps.directory.outbound() {
         Some(outbound) => {
-            let _ = outbound.cast(OutboundMsg::Enqueue(queued));
+            let _ = super::tell("outbound", &outbound, OutboundMsg::Enqueue(queued));
         }
         // Queued in the database: the outbound actor sends it when it (re)starts.
         None => tracing::warn!("outbound actor not running; reply stays queued"),

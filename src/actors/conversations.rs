@@ -72,6 +72,7 @@ impl Actor for ConversationsActor {
         _myself: ActorRef<Self::Msg>,
         deps: Deps,
     ) -> Result<Self::State, ActorProcessingErr> {
+        telemetry::mailbox_reset("conversations");
         Ok(ConversationsState {
             budget: RestartBudget::new(&deps.settings.supervisor),
             deps,
@@ -90,7 +91,7 @@ impl Actor for ConversationsActor {
         // ask intake to re-dispatch everything unhandled now. (At first start intake is not up yet; it
         // replays by itself when it starts.)
         if let Some(intake) = state.deps.directory.intake() {
-            let _ = intake.cast(IntakeMsg::Sweep { all: true });
+            let _ = super::tell("intake", &intake, IntakeMsg::Sweep { all: true });
         }
         Ok(())
     }
@@ -115,6 +116,7 @@ impl Actor for ConversationsActor {
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
+        telemetry::mailbox_out("conversations");
         match msg {
             ConversationsMsg::Deliver(inbound) => {
                 if !state.restarting.contains(&inbound.user) {
@@ -144,6 +146,7 @@ impl Actor for ConversationsActor {
                         // user's new events back meanwhile (they are safe in the inbox).
                         tracing::warn!(user = %user.short_hash(), error = %err, "cannot re-read pending events yet");
                         myself.send_after(std::time::Duration::from_secs(1), move || {
+                            telemetry::mailbox_in("conversations");
                             ConversationsMsg::Respawn(user)
                         });
                         return Ok(());
@@ -197,7 +200,10 @@ impl Actor for ConversationsActor {
                 match state.budget.record(Instant::now()) {
                     Some(delay) => {
                         state.restarting.insert(user.clone());
-                        myself.send_after(delay, move || ConversationsMsg::Respawn(user));
+                        myself.send_after(delay, move || {
+                            telemetry::mailbox_in("conversations");
+                            ConversationsMsg::Respawn(user)
+                        });
                     }
                     // Conversations keep failing across users: not a bad message but a broken dependency.
                     // Escalate to the root supervisor, which restarts this manager (and may give up).

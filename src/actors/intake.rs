@@ -48,6 +48,7 @@ impl Actor for IntakeActor {
         _myself: ActorRef<Self::Msg>,
         deps: Deps,
     ) -> Result<Self::State, ActorProcessingErr> {
+        telemetry::mailbox_reset("intake");
         Ok(IntakeState { deps })
     }
 
@@ -60,8 +61,9 @@ impl Actor for IntakeActor {
         if !state.deps.recovery {
             return Ok(());
         }
-        myself.cast(IntakeMsg::Sweep { all: true })?;
+        super::tell("intake", &myself, IntakeMsg::Sweep { all: true })?;
         myself.send_interval(state.deps.settings.intake.sweep_interval, || {
+            telemetry::mailbox_in("intake");
             IntakeMsg::Sweep { all: false }
         });
         Ok(())
@@ -73,6 +75,7 @@ impl Actor for IntakeActor {
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
+        telemetry::mailbox_out("intake");
         match msg {
             IntakeMsg::Accepted {
                 inbox_id,
@@ -166,7 +169,10 @@ async fn route(
         event,
     };
     if fresh && inbound.event.kind == EventKind::OaEcho {
-        myself.send_after(ECHO_DELAY, move || IntakeMsg::Route(Box::new(inbound)));
+        myself.send_after(ECHO_DELAY, move || {
+            telemetry::mailbox_in("intake");
+            IntakeMsg::Route(Box::new(inbound))
+        });
     } else {
         deliver(state, inbound);
     }
@@ -176,7 +182,11 @@ async fn route(
 fn deliver(state: &IntakeState, inbound: Inbound) {
     match state.deps.directory.conversations() {
         Some(manager) => {
-            if let Err(err) = manager.cast(ConversationsMsg::Deliver(Box::new(inbound))) {
+            if let Err(err) = super::tell(
+                "conversations",
+                &manager,
+                ConversationsMsg::Deliver(Box::new(inbound)),
+            ) {
                 tracing::warn!(error = %err, "conversation manager unavailable; the sweep will retry");
             }
         }

@@ -91,6 +91,7 @@ impl Actor for LlmActor {
         _myself: ActorRef<Self::Msg>,
         deps: Deps,
     ) -> Result<Self::State, ActorProcessingErr> {
+        telemetry::mailbox_reset("llm");
         let settings = &deps.settings.llm;
         let client = LlmClient::from_settings(deps.http.clone(), settings);
         let permits = Arc::new(Semaphore::new(settings.max_concurrency));
@@ -124,7 +125,10 @@ impl Actor for LlmActor {
         myself: ActorRef<Self::Msg>,
         _state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        myself.send_interval(std::time::Duration::from_secs(60), || LlmMsg::Prune);
+        myself.send_interval(std::time::Duration::from_secs(60), || {
+            telemetry::mailbox_in("llm");
+            LlmMsg::Prune
+        });
         Ok(())
     }
 
@@ -134,6 +138,7 @@ impl Actor for LlmActor {
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
+        telemetry::mailbox_out("llm");
         match msg {
             LlmMsg::Complete {
                 user,
@@ -241,11 +246,15 @@ impl Actor for LlmActor {
                         (templated(&fallback_text, AnswerSource::Failed), Err(()))
                     });
                     let _ = reply.send(answer);
-                    let _ = myself.cast(LlmMsg::Settle {
-                        user,
-                        day,
-                        result: settled,
-                    });
+                    let _ = super::tell(
+                        "llm",
+                        &myself,
+                        LlmMsg::Settle {
+                            user,
+                            day,
+                            result: settled,
+                        },
+                    );
                 });
             }
             LlmMsg::Settle { user, day, result } => {

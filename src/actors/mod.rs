@@ -178,6 +178,20 @@ pub enum AskError {
 }
 
 /// Asks a singleton actor, retrying briefly while it is being restarted by its supervisor.
+/// Casts `message` to `actor` (a singleton of kind `kind`), counting it in that kind's mailbox depth.
+pub fn tell<M: Message>(
+    kind: &'static str,
+    actor: &ActorRef<M>,
+    message: M,
+) -> Result<(), ractor::MessagingErr<M>> {
+    crate::telemetry::mailbox_in(kind);
+    let sent = actor.cast(message);
+    if sent.is_err() {
+        crate::telemetry::mailbox_out(kind);
+    }
+    sent
+}
+
 pub async fn ask<M, T, F>(
     target: impl Fn() -> Option<ActorRef<M>>,
     name: &'static str,
@@ -192,11 +206,12 @@ where
     const ATTEMPTS: u32 = 5;
     for attempt in 0..ATTEMPTS {
         if let Some(actor) = target() {
+            crate::telemetry::mailbox_in(name);
             match actor.call(&build, Some(timeout)).await {
                 Ok(CallResult::Success(value)) => return Ok(value),
                 Ok(CallResult::Timeout) => return Err(AskError::Timeout(name)),
                 // The actor died with our request (restart) or was stopping: try its successor.
-                Ok(CallResult::SenderError) | Err(_) => {}
+                Ok(CallResult::SenderError) | Err(_) => crate::telemetry::mailbox_out(name),
             }
         }
         tokio::time::sleep(Duration::from_millis(50 << attempt)).await;

@@ -57,6 +57,7 @@ impl Actor for OutboundActor {
         _myself: ActorRef<Self::Msg>,
         deps: Deps,
     ) -> Result<Self::State, ActorProcessingErr> {
+        telemetry::mailbox_reset("outbound");
         let sender = Arc::new(PartSender::new(
             &deps,
             TokenSource::Keeper(deps.directory.clone()),
@@ -77,8 +78,11 @@ impl Actor for OutboundActor {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         if state.deps.recovery {
-            myself.cast(OutboundMsg::Resume)?;
-            myself.send_interval(RESUME_INTERVAL, || OutboundMsg::Resume);
+            super::tell("outbound", &myself, OutboundMsg::Resume)?;
+            myself.send_interval(RESUME_INTERVAL, || {
+                telemetry::mailbox_in("outbound");
+                OutboundMsg::Resume
+            });
         }
         Ok(())
     }
@@ -104,6 +108,7 @@ impl Actor for OutboundActor {
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
+        telemetry::mailbox_out("outbound");
         match msg {
             OutboundMsg::Enqueue(parts) => {
                 state.deps.faults.trip(FaultPoint::Outbound);
@@ -182,7 +187,7 @@ fn start_next(myself: &ActorRef<OutboundMsg>, state: &mut OutboundActorState, us
         let _ = tokio::spawn(async move { sender.deliver(part).await }).await;
         // If this actor was restarted meanwhile, the message is dropped: the successor does not track
         // this user as busy, and the part's row is no longer `queued`, so nothing is sent twice.
-        let _ = myself.cast(OutboundMsg::Finished { user, id });
+        let _ = super::tell("outbound", &myself, OutboundMsg::Finished { user, id });
     });
     state.in_flight.insert(id, handle);
 }

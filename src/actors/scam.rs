@@ -147,6 +147,7 @@ impl Actor for ScamActor {
         myself: ActorRef<Self::Msg>,
         deps: Deps,
     ) -> Result<Self::State, ActorProcessingErr> {
+        telemetry::mailbox_reset("scam");
         let sync_task = deps
             .settings
             .scam
@@ -163,7 +164,7 @@ impl Actor for ScamActor {
                         match crate::scam_sync::sync_once(&store, &url, &settings).await {
                             Ok(summary) => {
                                 tracing::info!(%summary, "scam list synced");
-                                let _ = myself.cast(ScamMsg::Refresh);
+                                let _ = super::tell("scam", &myself, ScamMsg::Refresh);
                             }
                             Err(e) => tracing::warn!(error = %e, "scam list sync failed"),
                         }
@@ -206,6 +207,7 @@ impl Actor for ScamActor {
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
+        telemetry::mailbox_out("scam");
         match msg {
             ScamMsg::Check { text, reply } => {
                 state.deps.faults.trip(FaultPoint::Scam);

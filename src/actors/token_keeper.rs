@@ -115,6 +115,7 @@ impl Actor for TokenKeeperActor {
         _myself: ActorRef<Self::Msg>,
         deps: Deps,
     ) -> Result<Self::State, ActorProcessingErr> {
+        telemetry::mailbox_reset("token_keeper");
         let clock = deps.clock.clone();
         let current = bootstrap(&deps.store, &deps.settings.zalo, clock.now()).await?;
         export(current.as_ref(), &deps.settings.token);
@@ -146,9 +147,10 @@ impl Actor for TokenKeeperActor {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         myself.send_interval(state.deps.settings.token.check_interval, || {
+            telemetry::mailbox_in("token_keeper");
             TokenKeeperMsg::Tick
         });
-        myself.cast(TokenKeeperMsg::Tick)?;
+        super::tell("token_keeper", &myself, TokenKeeperMsg::Tick)?;
         Ok(())
     }
 
@@ -158,6 +160,7 @@ impl Actor for TokenKeeperActor {
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
+        telemetry::mailbox_out("token_keeper");
         match msg {
             TokenKeeperMsg::Get(reply) => {
                 let _ = reply.send(state.access());
@@ -334,7 +337,11 @@ fn start_refresh(myself: &ActorRef<TokenKeeperMsg>, state: &mut TokenKeeperState
             Ok(outcome) => outcome,
             Err(err) => RefreshOutcome::Interrupted(format!("refresh task failed: {err}")),
         };
-        let _ = myself.cast(TokenKeeperMsg::RefreshDone(outcome));
+        let _ = super::tell(
+            "token_keeper",
+            &myself,
+            TokenKeeperMsg::RefreshDone(outcome),
+        );
     });
 }
 

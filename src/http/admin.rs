@@ -99,7 +99,7 @@ where
         Ok(queued) => {
             let ids: Vec<i64> = queued.iter().map(|q| q.id).collect();
             if let Some(outbound) = state.directory.outbound() {
-                let _ = outbound.cast(OutboundMsg::Enqueue(queued));
+                let _ = crate::actors::tell("outbound", &outbound, OutboundMsg::Enqueue(queued));
             }
             tracing::info!(user = %user.short_hash(), parts = ids.len(), "proactive message queued");
             json_reply(

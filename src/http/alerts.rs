@@ -108,7 +108,8 @@ where
         match state.store.enqueue_proactive(&user, &parts).await {
             Ok(queued) => {
                 if let Some(outbound) = state.directory.outbound() {
-                    let _ = outbound.cast(OutboundMsg::Enqueue(queued));
+                    let _ =
+                        crate::actors::tell("outbound", &outbound, OutboundMsg::Enqueue(queued));
                 }
                 sent += 1;
                 metrics::counter!(telemetry::ALERTS_FORWARDED, "result" => "sent").increment(1);

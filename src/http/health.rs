@@ -71,6 +71,7 @@ pub(super) async fn metrics(state: HttpState) -> warp::reply::Response {
     metrics::gauge!(telemetry::DB_POOL_CONNECTIONS, "state" => "idle").set(f64::from(idle));
     metrics::gauge!(telemetry::DB_POOL_CONNECTIONS, "state" => "in_use")
         .set(f64::from(open.saturating_sub(idle)));
+    telemetry::publish_mailbox_depths();
     metrics::gauge!(telemetry::DB_POOL_MAX).set(f64::from(state.settings.database.max_connections));
     metrics::gauge!(telemetry::LLM_BUDGET_LIMIT)
         .set(state.settings.llm.budget.global_tokens_per_day as f64);

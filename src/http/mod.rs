@@ -48,78 +48,94 @@ pub fn routes(
         .and(warp::header::headers_cloned())
         .and(warp::body::stream())
         .and(with_state.clone())
-        .then(webhook::handle);
+        .then(webhook::handle)
+        .boxed();
 
     let send = warp::path!("api" / "v1" / "zalo" / "send")
         .and(warp::post())
         .and(warp::header::headers_cloned())
         .and(warp::body::stream())
         .and(with_state.clone())
-        .then(admin::send);
+        .then(admin::send)
+        .boxed();
 
     let scam_check = warp::path!("api" / "v1" / "scam" / "check")
         .and(warp::get())
         .and(warp::header::headers_cloned())
         .and(warp::query::<std::collections::HashMap<String, String>>())
         .and(with_state.clone())
-        .then(scam::check);
+        .then(scam::check)
+        .boxed();
     let scam_report = warp::path!("api" / "v1" / "scam" / "reports")
         .and(warp::post())
         .and(warp::header::headers_cloned())
         .and(warp::body::stream())
         .and(with_state.clone())
-        .then(scam::create_report);
+        .then(scam::create_report)
+        .boxed();
     let scam_reports = warp::path!("api" / "v1" / "scam" / "reports")
         .and(warp::get())
         .and(warp::header::headers_cloned())
         .and(warp::query::<std::collections::HashMap<String, String>>())
         .and(with_state.clone())
-        .then(scam::list_reports);
+        .then(scam::list_reports)
+        .boxed();
     let scam_review = warp::path!("api" / "v1" / "scam" / "reports" / i64 / String)
         .and(warp::post())
         .and(warp::header::headers_cloned())
         .and(with_state.clone())
-        .then(scam::review);
+        .then(scam::review)
+        .boxed();
 
     let oauth_callback = warp::path!("api" / "v1" / "zalo" / "oauth" / "callback")
         .and(warp::get())
         .and(warp::query::<std::collections::HashMap<String, String>>())
         .and(with_state.clone())
-        .then(token::callback);
+        .then(token::callback)
+        .boxed();
     let authorize_url = warp::path!("api" / "v1" / "zalo" / "token" / "authorize-url")
         .and(warp::post())
         .and(warp::header::headers_cloned())
         .and(with_state.clone())
-        .then(token::authorize_url);
+        .then(token::authorize_url)
+        .boxed();
     let token_refresh = warp::path!("api" / "v1" / "zalo" / "token" / "refresh")
         .and(warp::post())
         .and(warp::header::headers_cloned())
         .and(with_state.clone())
-        .then(token::refresh);
+        .then(token::refresh)
+        .boxed();
     let token_status = warp::path!("api" / "v1" / "zalo" / "token" / "status")
         .and(warp::get())
         .and(warp::header::headers_cloned())
         .and(with_state.clone())
-        .then(token::status);
+        .then(token::status)
+        .boxed();
 
     let healthz = warp::path!("healthz")
         .and(warp::get())
-        .map(|| json_reply(StatusCode::OK, json!({"status": "alive"})));
+        .map(|| json_reply(StatusCode::OK, json!({"status": "alive"})))
+        .boxed();
     let readyz = warp::path!("readyz")
         .and(warp::get())
         .and(with_state.clone())
-        .then(health::readyz);
+        .then(health::readyz)
+        .boxed();
     let metrics = warp::path!("metrics")
         .and(warp::get())
         .and(with_state.clone())
-        .then(health::metrics);
+        .then(health::metrics)
+        .boxed();
     let alerts = warp::path!("api" / "v1" / "alerts")
         .and(warp::post())
         .and(warp::header::headers_cloned())
         .and(warp::body::stream())
         .and(with_state)
-        .then(alerts::receive);
+        .then(alerts::receive)
+        .boxed();
 
+    // Every route is boxed: unboxed, the nested future of this many `or`s outgrows a worker thread's stack in
+    // debug builds.
     webhook
         .or(send)
         .unify()

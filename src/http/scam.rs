@@ -261,7 +261,7 @@ pub(super) async fn review(
 /// The scam actor picks the change up at once instead of at its next periodic sync.
 fn refresh_index(state: &HttpState) {
     if let Some(scam) = state.directory.scam() {
-        let _ = scam.cast(ScamMsg::Refresh);
+        let _ = crate::actors::tell("scam", &scam, ScamMsg::Refresh);
     }
 }
 

@@ -38,7 +38,7 @@ pub(super) async fn callback(
     match complete_authorization(&state.store, &oauth, oauth_state, code, state.clock.now()).await {
         Ok(stored) => {
             if let Some(keeper) = state.directory.token_keeper() {
-                let _ = keeper.cast(TokenKeeperMsg::Reload);
+                let _ = crate::actors::tell("token_keeper", &keeper, TokenKeeperMsg::Reload);
             }
             tracing::info!(
                 version = stored.version,

@@ -145,11 +145,15 @@ where
     match state.store.insert_inbox(new).await {
         Ok(InboxInsert::Inserted(inbox_id)) => {
             if let Some(intake) = state.directory.intake() {
-                let _ = intake.cast(IntakeMsg::Accepted {
-                    inbox_id,
-                    event_key,
-                    event: Box::new(event),
-                });
+                let _ = crate::actors::tell(
+                    "intake",
+                    &intake,
+                    IntakeMsg::Accepted {
+                        inbox_id,
+                        event_key,
+                        event: Box::new(event),
+                    },
+                );
             }
             // If intake is down (restarting), the event is safe in the inbox: intake replays it on start.
             (

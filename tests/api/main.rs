@@ -8,6 +8,7 @@ mod llm;
 mod admin;
 mod cli;
 mod conversation;
+mod dashboards;
 mod health;
 mod ops;
 mod outbound;

@@ -41,6 +41,42 @@ pub(super) fn refuse_unless_admin(
     }
 }
 
+/// The common start of every admin POST: the bearer check, the size-limited body, and its JSON. `Err` is the
+/// response to send instead (404/401, 413, 400 with a JSON error body).
+pub(super) async fn admin_json<T, S, B>(
+    headers: &HeaderMap,
+    body: S,
+    state: &HttpState,
+) -> Result<T, warp::reply::Response>
+where
+    T: serde::de::DeserializeOwned,
+    S: futures_util::Stream<Item = Result<B, warp::Error>>,
+    B: bytes::Buf,
+{
+    if let Some(denied) = refuse_unless_admin(headers, state) {
+        return Err(denied);
+    }
+    let raw = match read_body(headers, body, state.settings.server.body_limit_bytes).await {
+        Ok(raw) => raw,
+        Err(BodyError::TooLarge) => {
+            return Err(error_reply(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "the body exceeds the size limit",
+            ));
+        }
+        Err(BodyError::Read) => {
+            return Err(error_reply(
+                StatusCode::BAD_REQUEST,
+                "unreadable",
+                "the body could not be read",
+            ));
+        }
+    };
+    serde_json::from_slice(&raw)
+        .map_err(|err| error_reply(StatusCode::BAD_REQUEST, "malformed_json", &err.to_string()))
+}
+
 #[derive(Deserialize)]
 struct SendRequest {
     user_id: serde_json::Value,
@@ -56,31 +92,9 @@ where
     S: futures_util::Stream<Item = Result<B, warp::Error>>,
     B: bytes::Buf,
 {
-    if let Some(denied) = refuse_unless_admin(&headers, &state) {
-        return denied;
-    }
-    let raw = match read_body(&headers, body, state.settings.server.body_limit_bytes).await {
-        Ok(raw) => raw,
-        Err(BodyError::TooLarge) => {
-            return error_reply(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                "the body exceeds the size limit",
-            );
-        }
-        Err(BodyError::Read) => {
-            return error_reply(
-                StatusCode::BAD_REQUEST,
-                "unreadable",
-                "the body could not be read",
-            );
-        }
-    };
-    let request: SendRequest = match serde_json::from_slice(&raw) {
-        Ok(r) => r,
-        Err(err) => {
-            return error_reply(StatusCode::BAD_REQUEST, "malformed_json", &err.to_string());
-        }
+    let request: SendRequest = match admin_json(&headers, body, &state).await {
+        Ok(request) => request,
+        Err(response) => return response,
     };
     let user_id = match &request.user_id {
         serde_json::Value::String(s) => s.clone(),

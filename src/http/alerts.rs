@@ -6,8 +6,8 @@ use serde::Deserialize;
 use serde_json::json;
 use warp::http::{HeaderMap, StatusCode};
 
-use super::admin::refuse_unless_admin;
-use super::{BodyError, HttpState, error_reply, json_reply, read_body};
+use super::admin::admin_json;
+use super::{HttpState, error_reply, json_reply};
 use crate::actors::outbound::OutboundMsg;
 use crate::domain::UserId;
 use crate::reply::split::split_message;
@@ -71,31 +71,9 @@ where
     S: futures_util::Stream<Item = Result<B, warp::Error>>,
     B: bytes::Buf,
 {
-    if let Some(denied) = refuse_unless_admin(&headers, &state) {
-        return denied;
-    }
-    let raw = match read_body(&headers, body, state.settings.server.body_limit_bytes).await {
-        Ok(raw) => raw,
-        Err(BodyError::TooLarge) => {
-            return error_reply(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                "the body exceeds the size limit",
-            );
-        }
-        Err(BodyError::Read) => {
-            return error_reply(
-                StatusCode::BAD_REQUEST,
-                "unreadable",
-                "the body could not be read",
-            );
-        }
-    };
-    let notification: Notification = match serde_json::from_slice(&raw) {
-        Ok(n) => n,
-        Err(err) => {
-            return error_reply(StatusCode::BAD_REQUEST, "malformed_json", &err.to_string());
-        }
+    let notification: Notification = match admin_json(&headers, body, &state).await {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
     };
     let text = render(&notification);
     let parts = split_message(&text, state.settings.outbound.max_message_chars);

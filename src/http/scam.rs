@@ -12,8 +12,8 @@ use serde::Deserialize;
 use serde_json::json;
 use warp::http::{HeaderMap, StatusCode};
 
-use super::admin::refuse_unless_admin;
-use super::{BodyError, HttpState, error_reply, json_reply, read_body};
+use super::admin::{admin_json, refuse_unless_admin};
+use super::{HttpState, error_reply, json_reply};
 use crate::actors::ask;
 use crate::actors::scam::ScamMsg;
 use crate::scam::check::{CheckOutcome, CheckReport};
@@ -96,31 +96,9 @@ where
     S: futures_util::Stream<Item = Result<B, warp::Error>>,
     B: bytes::Buf,
 {
-    if let Some(denied) = refuse_unless_admin(&headers, &state) {
-        return denied;
-    }
-    let raw = match read_body(&headers, body, state.settings.server.body_limit_bytes).await {
-        Ok(raw) => raw,
-        Err(BodyError::TooLarge) => {
-            return error_reply(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                "the body exceeds the size limit",
-            );
-        }
-        Err(BodyError::Read) => {
-            return error_reply(
-                StatusCode::BAD_REQUEST,
-                "unreadable",
-                "the body could not be read",
-            );
-        }
-    };
-    let request: ReportRequest = match serde_json::from_slice(&raw) {
-        Ok(r) => r,
-        Err(err) => {
-            return error_reply(StatusCode::BAD_REQUEST, "malformed_json", &err.to_string());
-        }
+    let request: ReportRequest = match admin_json(&headers, body, &state).await {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
     };
     let (kind, value, bank_bin) = match &request.kind {
         Some(kind_text) => {

@@ -170,6 +170,8 @@ const FILE_EXTENSIONS: &[&str] = &[
     "mp4", "mov", "avi", "mkv", "wav", "html", "htm", "php", "js", "json", "xml",
 ];
 
+/// A Vietnamese national number (after `0` or `+84`) has 9 digits (mobile) or 10 (landline).
+const MIN_NATIONAL_DIGITS: usize = 9;
 /// `VietQR` allows accounts of 6–19 characters.
 const MIN_ACCOUNT_DIGITS: usize = 6;
 const MAX_ACCOUNT_DIGITS: usize = 19;
@@ -302,15 +304,25 @@ fn extract_normalized(text: &str) -> Vec<Entity> {
     blocked.extend(qr_spans.iter().cloned());
 
     let mut entities = qr;
-    if has_digits {
+    // Phones need 9+ digits in one grouped run and accounts 6+: most chat numbers (prices, times) have fewer.
+    let longest_run = if has_digits {
+        longest_digit_run(text)
+    } else {
+        0
+    };
+    if longest_run >= MIN_ACCOUNT_DIGITS {
         // A phone in a link ("zalo.me/0912345678") still names that phone; only QR payloads hide digits.
         // Found on first need: messages whose numbers are all prices or dates never pay for it.
         let cues = LazyCues::new(text);
-        let phones: Vec<Entity> = find_phones(text)
-            .into_iter()
-            .filter(|p| !overlaps_any(&p.span, &qr_spans))
-            .map(|phone| phone_or_account(text, &cues, phone))
-            .collect();
+        let phones: Vec<Entity> = if longest_run >= MIN_NATIONAL_DIGITS {
+            find_phones(text)
+                .into_iter()
+                .filter(|p| !overlaps_any(&p.span, &qr_spans))
+                .map(|phone| phone_or_account(text, &cues, phone))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let phone_spans: Vec<Range<usize>> = phones.iter().map(|p| p.span.clone()).collect();
         let accounts = find_accounts(text, &cues, &phone_spans, &blocked);
         entities.extend(phones);
@@ -325,6 +337,37 @@ fn extract_normalized(text: &str) -> Vec<Entity> {
     let mut seen = HashSet::new();
     entities.retain(|e| seen.insert((e.kind, e.value.clone())));
     entities
+}
+
+/// Digits in the longest run of digits joined by single separators (space, no-break space, dot, dash), the
+/// shape [`NUMBER_RUN_RE`] and the phone pattern match.
+fn longest_digit_run(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let (mut longest, mut current, mut after_separator) = (0, 0, false);
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii_digit() {
+            current += 1;
+            after_separator = false;
+            longest = longest.max(current);
+            i += 1;
+            continue;
+        }
+        let separator_len = match b {
+            b' ' | b'.' | b'-' => 1,
+            0xC2 if bytes.get(i + 1) == Some(&0xA0) => 2,
+            _ => 0,
+        };
+        if separator_len > 0 && current > 0 && !after_separator {
+            after_separator = true;
+        } else {
+            current = 0;
+            after_separator = false;
+        }
+        i += separator_len.max(1);
+    }
+    longest
 }
 
 /// The message's cue words, found the first time a number needs them.
@@ -1676,6 +1719,21 @@ mod tests {
             assert!(!masked.contains("345"), "{masked}");
             assert!(!masked.contains("6688"), "{masked}");
         }
+    }
+}
+
+#[cfg(test)]
+mod runs {
+    use super::longest_digit_run;
+
+    #[test]
+    fn longest_grouped_run() {
+        assert_eq!(longest_digit_run("gọi 0912 345 678 nhé"), 10);
+        assert_eq!(longest_digit_run("0912.345.678"), 10);
+        assert_eq!(longest_digit_run("(+84) 912\u{A0}345-678"), 9);
+        assert_eq!(longest_digit_run("giá 500k, 10:30 ngày 12/05"), 3);
+        assert_eq!(longest_digit_run("1  2"), 1, "a double space ends a run");
+        assert_eq!(longest_digit_run(""), 0);
     }
 }
 

@@ -101,6 +101,9 @@ pub struct TokenKeeperState {
     manual_waiters: Vec<RpcReplyPort<Result<TokenStatus, String>>>,
     consecutive_failures: u32,
     not_before: Option<DateTime<Utc>>,
+    /// When the refresh in flight began: backoffs count from there, not from when its outcome was handled
+    /// (which a busy mailbox can delay).
+    attempt_started_at: Option<DateTime<Utc>>,
     /// Lease evidence already reported, so one interruption is counted once.
     reported_interruption: Option<(String, i64)>,
 }
@@ -136,6 +139,7 @@ impl Actor for TokenKeeperActor {
             manual_waiters: Vec::new(),
             consecutive_failures: 0,
             not_before: None,
+            attempt_started_at: None,
             reported_interruption: None,
             deps,
         })
@@ -322,6 +326,7 @@ fn start_refresh(myself: &ActorRef<TokenKeeperMsg>, state: &mut TokenKeeperState
         return;
     };
     state.refreshing = true;
+    state.attempt_started_at = Some(state.clock.now());
     let job = RefreshJob {
         store: state.deps.store.clone(),
         oauth: state.oauth.clone(),
@@ -348,6 +353,7 @@ fn start_refresh(myself: &ActorRef<TokenKeeperMsg>, state: &mut TokenKeeperState
 async fn refresh_done(state: &mut TokenKeeperState, outcome: RefreshOutcome) {
     state.refreshing = false;
     let now = state.clock.now();
+    let started = state.attempt_started_at.take().unwrap_or(now);
     // After a lost race the winner's pair is on its way: waiters keep waiting for it (adopted at a tick).
     let keep_waiting = matches!(outcome, RefreshOutcome::LostRace);
     let result = match outcome {
@@ -368,7 +374,8 @@ async fn refresh_done(state: &mut TokenKeeperState, outcome: RefreshOutcome) {
             metrics::counter!(telemetry::TOKEN_REFRESH, "result" => "error").increment(1);
             state.consecutive_failures += 1;
             let delay = retry_delay(&state.deps.settings.token, state.consecutive_failures);
-            state.not_before = Some(now + chrono::Duration::from_std(delay).unwrap_or_default());
+            state.not_before =
+                Some(started + chrono::Duration::from_std(delay).unwrap_or_default());
             tracing::warn!(error = %error, retry_in_secs = delay.as_secs(), "Zalo token refresh failed; will retry");
             Err(error)
         }
@@ -405,7 +412,8 @@ async fn refresh_done(state: &mut TokenKeeperState, outcome: RefreshOutcome) {
             let _ = state.deps.store.release_lease(&state.owner).await;
             state.consecutive_failures += 1;
             let delay = retry_delay(&state.deps.settings.token, state.consecutive_failures);
-            state.not_before = Some(now + chrono::Duration::from_std(delay).unwrap_or_default());
+            state.not_before =
+                Some(started + chrono::Duration::from_std(delay).unwrap_or_default());
             Err(error)
         }
     };

@@ -83,6 +83,15 @@ async fn admin_check_returns_entities_verdicts_and_signals(backend: Backend) {
     app.shutdown().await;
 }
 
+/// An admin POST to `url` (bearer token), with a JSON body when given.
+async fn admin_post(app: &TestApp, url: &str, body: Option<Value>) -> reqwest::Response {
+    let mut request = app.client.post(url).bearer_auth(ADMIN_TOKEN);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.unwrap()
+}
+
 async fn admin_report_is_pending_until_verified(backend: Backend) {
     let app = spawn_app_with(&backend, admin_app()).await;
     let url = format!("{}/api/v1/scam/reports", app.address);
@@ -94,26 +103,22 @@ async fn admin_report_is_pending_until_verified(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(unauthorized.status(), 401);
-    let bad = app
-        .client
-        .post(&url)
-        .bearer_auth(ADMIN_TOKEN)
-        .json(&json!({"value": "không có gì", "note": "x"}))
-        .send()
-        .await
-        .unwrap();
+    let bad = admin_post(
+        &app,
+        &url,
+        Some(json!({"value": "không có gì", "note": "x"})),
+    )
+    .await;
     assert_eq!(bad.status(), 400);
-    let created: Value = app
-        .client
-        .post(&url)
-        .bearer_auth(ADMIN_TOKEN)
-        .json(&json!({"value": "0987 654 321", "category": "giả danh công an", "note": "gọi đòi chuyển tiền"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created: Value = admin_post(
+        &app,
+        &url,
+        Some(json!({"value": "0987 654 321", "category": "giả danh công an", "note": "gọi đòi chuyển tiền"})),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(created["status"], "pending", "{created}");
     assert_eq!(created["value"], "+84987654321");
     let id = created["id"].as_i64().unwrap();
@@ -136,38 +141,20 @@ async fn admin_report_is_pending_until_verified(backend: Backend) {
         .unwrap();
     assert_eq!(listed["reports"][0]["id"], id, "{listed}");
 
-    let verified = app
-        .client
-        .post(format!("{url}/{id}/verify"))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let verified = admin_post(&app, &format!("{url}/{id}/verify"), None).await;
     assert_eq!(verified.status(), 200);
     let body = check_json(&app, "số 0987654321 này là ai").await;
     assert_eq!(body["entities"][0]["verdict"], "verified", "{body}");
     assert_eq!(body["entities"][0]["category"], "giả danh công an");
 
-    let rejected = app
-        .client
-        .post(format!("{url}/{id}/reject"))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let rejected = admin_post(&app, &format!("{url}/{id}/reject"), None).await;
     assert_eq!(rejected.status(), 200);
     let body = check_json(&app, "số 0987654321 này là ai").await;
     assert_eq!(
         body["entities"][0]["verdict"], "no_reports",
         "withdrawn: {body}"
     );
-    let unknown = app
-        .client
-        .post(format!("{url}/999999/verify"))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let unknown = admin_post(&app, &format!("{url}/999999/verify"), None).await;
     assert_eq!(unknown.status(), 404);
     app.shutdown().await;
 }

@@ -223,6 +223,9 @@ pub struct ScamSettings {
 pub struct ConversationSettings {
     pub idle_timeout: Duration,
     pub max_attempts: u32,
+    /// Messages one user may send within `rate_window` before the rest are recorded unanswered.
+    pub max_messages_per_window: u32,
+    pub rate_window: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -369,6 +372,8 @@ struct RawHandoff {
 struct RawConversation {
     idle_timeout_secs: u64,
     max_attempts: u32,
+    max_messages_per_window: u32,
+    rate_window_secs: u64,
 }
 
 #[derive(Deserialize)]
@@ -484,6 +489,12 @@ impl Settings {
         }
         if raw.conversation.max_attempts == 0 {
             return Err(invalid("conversation.max_attempts", "must be at least 1"));
+        }
+        if raw.conversation.max_messages_per_window == 0 {
+            return Err(invalid("conversation.max_messages_per_window", "must be at least 1"));
+        }
+        if raw.conversation.rate_window_secs == 0 {
+            return Err(invalid("conversation.rate_window_secs", "must be at least 1"));
         }
         if raw.intake.sweep_interval_secs == 0 {
             return Err(invalid("intake.sweep_interval_secs", "must be at least 1"));
@@ -605,6 +616,8 @@ impl Settings {
             conversation: ConversationSettings {
                 idle_timeout: Duration::from_secs(raw.conversation.idle_timeout_secs.max(1)),
                 max_attempts: raw.conversation.max_attempts,
+                max_messages_per_window: raw.conversation.max_messages_per_window,
+                rate_window: Duration::from_secs(raw.conversation.rate_window_secs),
             },
             intake: IntakeSettings {
                 redispatch_after: Duration::from_secs(raw.intake.redispatch_after_secs),

@@ -44,6 +44,8 @@ pub const DB_POOL_MAX: &str = "tradesphere_db_pool_max_connections";
 pub const LLM_BUDGET_LIMIT: &str = "tradesphere_llm_global_budget_limit_tokens";
 pub const ALERTS_FORWARDED: &str = "tradesphere_alerts_forwarded_total";
 pub const ACTOR_MAILBOX_DEPTH: &str = "tradesphere_actor_mailbox_depth_max";
+pub const INBOUND_RATE_LIMITED: &str = "tradesphere_inbound_rate_limited_total";
+pub const ADMIN_RATE_LIMITED: &str = "tradesphere_admin_rate_limited_total";
 
 /// The singleton actors whose mailbox depth is tracked (per-user conversation actors are not: each handles one
 /// user's messages in order and is bounded by that user's pace).
@@ -311,6 +313,16 @@ fn describe_and_preinitialise() {
         "Messages waiting in a singleton actor's mailbox, by actor"
     );
     describe_counter!(
+        INBOUND_RATE_LIMITED,
+        Unit::Count,
+        "User messages stored but not answered because their sender exceeded the per-user rate limit"
+    );
+    describe_counter!(
+        ADMIN_RATE_LIMITED,
+        Unit::Count,
+        "Admin API requests refused with 429 by the per-caller rate limit"
+    );
+    describe_counter!(
         ALERTS_FORWARDED,
         Unit::Count,
         "Alertmanager notifications forwarded to admins on Zalo, by result (sent, failed)"
@@ -414,6 +426,8 @@ fn describe_and_preinitialise() {
     for result in ["sent", "failed"] {
         counter!(ALERTS_FORWARDED, "result" => result).increment(0);
     }
+    counter!(INBOUND_RATE_LIMITED).increment(0);
+    counter!(ADMIN_RATE_LIMITED).increment(0);
     for actor in MAILBOX_ACTORS {
         gauge!(ACTOR_MAILBOX_DEPTH, "actor" => actor).set(0.0);
     }

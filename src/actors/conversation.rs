@@ -11,7 +11,7 @@ use super::llm::{AnswerSource, LlmAnswer, LlmMsg};
 use super::outbound::OutboundMsg;
 use super::scam::ScamMsg;
 use super::{Deps, ask};
-use crate::domain::UserId;
+use crate::domain::{Admission, InboundLimiter, UserId};
 use crate::faults::FaultPoint;
 use crate::llm::prompt::Facts;
 use crate::reply::{split::split_message, templates};
@@ -48,6 +48,8 @@ pub struct ConversationState {
     flush_seq: u64,
     /// The user's latest scam check, given to the model as facts for follow-up questions ("so what now?").
     last_findings: Option<(Instant, CheckOutcome)>,
+    /// Per-user inbound rate limit: a flood from one user cannot starve the others or burn the model budget.
+    limiter: InboundLimiter,
 }
 
 /// How long a scam check stays relevant as facts for the conversation.
@@ -100,6 +102,8 @@ impl Actor for ConversationActor {
         args: ConversationArgs,
     ) -> Result<Self::State, ActorProcessingErr> {
         // Kept cheap: the manager awaits this. History is read from the database when needed.
+        let rate = &args.deps.settings.conversation;
+        let limiter = InboundLimiter::new(rate.max_messages_per_window, rate.rate_window);
         Ok(ConversationState {
             user: args.user,
             manager: args.manager,
@@ -110,6 +114,7 @@ impl Actor for ConversationActor {
             burst_started: None,
             flush_seq: 0,
             last_findings: None,
+            limiter,
         })
     }
 
@@ -503,6 +508,20 @@ async fn decide_user_message(
             user_message: Some(record),
             reply: None,
             outcome: "handoff_paused",
+        });
+    }
+    let admission = state.limiter.admit(Instant::now());
+    if admission != Admission::Allowed {
+        // Stored and acknowledged like any message (nothing is lost), but no check and no model call.
+        metrics::counter!(telemetry::INBOUND_RATE_LIMITED).increment(1);
+        if admission == Admission::LimitedFirst {
+            tracing::warn!(user = %state.user.short_hash(), "user over the inbound rate limit; further messages are recorded unanswered");
+        }
+        return Ok(Decision::Now {
+            user_message: Some(record),
+            reply: (admission == Admission::LimitedFirst)
+                .then(|| templates::RATE_LIMITED.to_string()),
+            outcome: "rate_limited",
         });
     }
     if text.trim().is_empty() {

@@ -1,7 +1,9 @@
 //! Domain newtypes shared by every layer: parsed once at the edge, trusted afterwards.
 
+mod rate;
 mod user_id;
 
+pub use rate::{Admission, InboundLimiter};
 pub use user_id::UserId;
 
 /// Delivery state of one outbound message part.

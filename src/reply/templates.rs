@@ -45,7 +45,10 @@ Gõ /help để xem hướng dẫn.";
 pub const UNSUPPORTED_MEDIA: &str = "\
 Xin lỗi, hiện mình chỉ đọc được tin nhắn chữ, chưa xem được hình ảnh, nhãn dán, tệp hay vị trí. Bạn hãy gõ hoặc dán nội dung tin nhắn, số điện thoại, số tài khoản hoặc đường link cần kiểm tra nhé.";
 
-/// Sent when handling a message failed unexpectedly.
+/// Sent once when a user exceeds the per-user inbound rate limit; the messages after it get no answer.
+pub const RATE_LIMITED: &str = "\
+Bạn đang gửi quá nhiều tin nhắn trong thời gian ngắn, nên các tin tiếp theo trong ít phút tới sẽ chưa được trả lời. Bạn vui lòng chờ một lát rồi gửi lại câu hỏi nhé.";
+
 /// Answer when a per-user or global LLM limit is reached. Scam checks are free and keep working.
 pub const LIMITED_ANSWER: &str = "\
 Hiện mình đang nhận rất nhiều tin nhắn nên chưa trả lời chi tiết được ngay. Bạn vui lòng thử lại sau ít phút nhé.
@@ -352,6 +355,7 @@ mod tests {
             HELP,
             WELCOME,
             UNSUPPORTED_MEDIA,
+            RATE_LIMITED,
             ERROR_APOLOGY,
             NOTHING_FOUND,
             NO_REPORT_IS_NOT_SAFE,

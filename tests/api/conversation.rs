@@ -423,6 +423,117 @@ async fn chat_history_keeps_the_ops_columns(backend: Backend) {
     app.shutdown().await;
 }
 
+/// A flood from one user is recorded in full but answered only up to the per-user limit (plus one notice);
+/// another user is answered as usual, and the model sees only the admitted messages.
+async fn a_flooding_user_is_rate_limited_without_losing_messages(backend: Backend) {
+    let app = spawn_app_with(
+        &backend,
+        TestOptions {
+            llm: true,
+            extra_env: vec![
+                (
+                    "TRADESPHERE__CONVERSATION__MAX_MESSAGES_PER_WINDOW",
+                    "3".into(),
+                ),
+                ("TRADESPHERE__CONVERSATION__RATE_WINDOW_SECS", "3600".into()),
+            ],
+            ..Default::default()
+        },
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(completion("Mình đây.")))
+        .mount(&app.openai)
+        .await;
+    let limited_before = metric_value(&app, "tradesphere_inbound_rate_limited_total").await;
+    let flooder = user_id();
+    for i in 0..8 {
+        let response = app
+            .post_event(&text_event(&flooder, &format!("tin nhắn số {i}")))
+            .await;
+        assert_eq!(response.status(), 200, "every message is accepted");
+    }
+    let other = user_id();
+    app.post_event(&text_event(&other, "xin chào")).await;
+    app.replies_for(&other, 1).await;
+
+    // 3 answers and one notice; the other 4 messages are stored without a reply.
+    app.replies_for(&flooder, 4).await;
+    let store = app.store();
+    wait_until("all 8 messages handled", || async {
+        (store.pending_event_count().await.ok()? == 0).then_some(())
+    })
+    .await;
+    let replies = store
+        .outbound_for(&UserId::parse(&flooder).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(replies.len(), 4, "{replies:?}");
+    assert_eq!(replies[3].text, tradesphere::reply::templates::RATE_LIMITED);
+    let outcomes = outcomes_of(&app, &flooder).await;
+    assert_eq!(
+        outcomes.iter().filter(|o| *o == "rate_limited").count(),
+        5,
+        "{outcomes:?}"
+    );
+    assert_eq!(outcomes.len(), 8, "every message is in the inbox");
+    let recorded = history_count(&app, &flooder).await;
+    assert_eq!(
+        recorded,
+        8 + 4,
+        "all 8 user messages and 4 replies are in the chat history"
+    );
+    let model_calls = app.openai.received_requests().await.unwrap().len();
+    assert_eq!(model_calls, 3 + 1, "the model saw only admitted messages");
+    let limited_after = metric_value(&app, "tradesphere_inbound_rate_limited_total").await;
+    assert!(
+        limited_after >= limited_before + 5.0,
+        "{limited_before} -> {limited_after}"
+    );
+    app.shutdown().await;
+}
+
+async fn sql_strings(app: &TestApp, sql: String, column: &str) -> Vec<String> {
+    use sea_orm::ConnectionTrait;
+    let db = sea_orm::Database::connect(app.database_url.as_str())
+        .await
+        .unwrap();
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql,
+        ))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| {
+            r.try_get::<Option<String>>("", column)
+                .unwrap()
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+async fn outcomes_of(app: &TestApp, user: &str) -> Vec<String> {
+    sql_strings(
+        app,
+        format!("SELECT outcome FROM inbox_events WHERE zalo_user_id = '{user}' ORDER BY id"),
+        "outcome",
+    )
+    .await
+}
+
+async fn history_count(app: &TestApp, user: &str) -> usize {
+    sql_strings(
+        app,
+        format!("SELECT message_content FROM zalo_messages WHERE zalo_user_id = '{user}'"),
+        "message_content",
+    )
+    .await
+    .len()
+}
+
 both_backends!(
     help_variants_return_the_usage_guide,
     follow_gets_a_welcome_and_unfollow_marks_the_user,
@@ -434,4 +545,5 @@ both_backends!(
     every_user_event_type_is_handled,
     own_echoes_are_ignored_and_admin_messages_recorded,
     chat_history_keeps_the_ops_columns,
+    a_flooding_user_is_rate_limited_without_losing_messages,
 );

@@ -649,3 +649,13 @@ impl FakeOAuth {
             .collect()
     }
 }
+
+/// The value of an unlabelled metric on `/metrics` (0 when absent).
+pub async fn metric_value(app: &TestApp, name: &str) -> f64 {
+    let text = app.get("/metrics").await.text().await.unwrap();
+    text.lines()
+        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}

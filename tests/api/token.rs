@@ -351,15 +351,6 @@ async fn crash_between_answer_and_commit_is_visible(backend: Backend) {
     app.shutdown().await;
 }
 
-async fn metric_value(app: &TestApp, name: &str) -> f64 {
-    let text = app.get("/metrics").await.text().await.unwrap();
-    text.lines()
-        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
-}
-
 async fn pkce_reauthorisation_end_to_end(backend: Backend) {
     let clock = ManualClock::starting_now();
     let (server, oauth) = oauth_server("dead", Duration::ZERO).await;

@@ -157,7 +157,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     init_logging(&settings, &command);
     match command {
         Command::Serve => {
-            let app = Application::build(settings, BuildOptions::default()).await?;
+            let mut options = BuildOptions::default();
+            // Chaos and soak runs only (docs/reliability.md): random panics inside the actors.
+            if let Ok(spec) = std::env::var("TRADESPHERE_CHAOS") {
+                options.faults = crate::faults::Faults::from_spec(&spec)
+                    .map_err(|e| anyhow::anyhow!("TRADESPHERE_CHAOS: {e}"))?;
+                tracing::warn!(%spec, "chaos mode: actors will panic at random (testing only)");
+            }
+            let app = Application::build(settings, options).await?;
             app.run_until_stopped().await
         }
         Command::Migrate => {

@@ -20,6 +20,7 @@ pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 const DIRECT_ENV: &[(&str, &str)] = &[
     ("DATABASE_URL", "database.url"),
     ("TRADESPHERE_LISTEN", "server.listen"),
+    ("TRADESPHERE_ADMIN_LISTEN", "server.admin_listen"),
     ("TRADESPHERE_OUTBOUND", "outbound.mode"),
     ("TRADESPHERE_LOG_FORMAT", "log.format"),
     ("ADMIN_TOKEN", "server.admin_token"),
@@ -74,8 +75,19 @@ pub struct Settings {
 #[derive(Debug, Clone)]
 pub struct ServerSettings {
     pub listen: SocketAddr,
+    /// A separate listener for the admin API and `/metrics` (`TRADESPHERE_ADMIN_LISTEN`). When set, those routes
+    /// are served only there and the public listener answers 404 for them.
+    pub admin_listen: Option<SocketAddr>,
     pub body_limit_bytes: usize,
     pub admin_token: Option<SecretString>,
+    /// Admin API requests per minute per caller (peer IP, IPv6 by /64), bad bearers included.
+    pub admin_rate_per_minute: NonZeroU32,
+    /// Requests a caller may make at once before the per-minute pace applies.
+    pub admin_rate_burst: NonZeroU32,
+    /// Deadline for reading a whole request body (webhook and admin); past it, 408.
+    pub body_read_timeout: Duration,
+    /// Deadline for receiving a request's headers (HTTP/1); past it, the connection is closed.
+    pub header_read_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -299,8 +311,13 @@ struct RawToken {
 #[derive(Deserialize)]
 struct RawServer {
     listen: String,
+    admin_listen: String,
     body_limit_bytes: usize,
     admin_token: String,
+    admin_rate_per_minute: u32,
+    admin_rate_burst: u32,
+    body_read_timeout_secs: u64,
+    header_read_timeout_secs: u64,
 }
 
 #[derive(Deserialize)]
@@ -432,6 +449,36 @@ impl Settings {
         if raw.server.body_limit_bytes < 1024 {
             return Err(invalid("server.body_limit_bytes", "must be at least 1024"));
         }
+        let admin_listen: Option<SocketAddr> = match raw.server.admin_listen.trim() {
+            "" => None,
+            value => Some(
+                value
+                    .parse()
+                    .map_err(|e| invalid("server.admin_listen", format!("`{value}`: {e}")))?,
+            ),
+        };
+        if admin_listen.is_some_and(|admin| admin == listen && admin.port() != 0) {
+            return Err(invalid(
+                "server.admin_listen",
+                "must differ from server.listen (leave it empty to serve everything on one listener)",
+            ));
+        }
+        let admin_rate_per_minute = NonZeroU32::new(raw.server.admin_rate_per_minute)
+            .ok_or_else(|| invalid("server.admin_rate_per_minute", "must be at least 1"))?;
+        let admin_rate_burst = NonZeroU32::new(raw.server.admin_rate_burst)
+            .ok_or_else(|| invalid("server.admin_rate_burst", "must be at least 1"))?;
+        if raw.server.body_read_timeout_secs == 0 {
+            return Err(invalid(
+                "server.body_read_timeout_secs",
+                "must be at least 1",
+            ));
+        }
+        if raw.server.header_read_timeout_secs == 0 {
+            return Err(invalid(
+                "server.header_read_timeout_secs",
+                "must be at least 1",
+            ));
+        }
         let db_url = raw.database.url.trim().to_string();
         if !(db_url.starts_with("sqlite:")
             || db_url.starts_with("postgres://")
@@ -491,10 +538,16 @@ impl Settings {
             return Err(invalid("conversation.max_attempts", "must be at least 1"));
         }
         if raw.conversation.max_messages_per_window == 0 {
-            return Err(invalid("conversation.max_messages_per_window", "must be at least 1"));
+            return Err(invalid(
+                "conversation.max_messages_per_window",
+                "must be at least 1",
+            ));
         }
         if raw.conversation.rate_window_secs == 0 {
-            return Err(invalid("conversation.rate_window_secs", "must be at least 1"));
+            return Err(invalid(
+                "conversation.rate_window_secs",
+                "must be at least 1",
+            ));
         }
         if raw.intake.sweep_interval_secs == 0 {
             return Err(invalid("intake.sweep_interval_secs", "must be at least 1"));
@@ -536,8 +589,13 @@ impl Settings {
         Ok(Settings {
             server: ServerSettings {
                 listen,
+                admin_listen,
                 body_limit_bytes: raw.server.body_limit_bytes,
                 admin_token: secret(raw.server.admin_token),
+                admin_rate_per_minute,
+                admin_rate_burst,
+                body_read_timeout: Duration::from_secs(raw.server.body_read_timeout_secs),
+                header_read_timeout: Duration::from_secs(raw.server.header_read_timeout_secs),
             },
             database: DatabaseSettings {
                 url: SecretString::from(db_url),
@@ -729,6 +787,54 @@ mod tests {
             "0042",
             "no numeric coercion"
         );
+    }
+
+    #[test]
+    fn server_hardening_settings_parse_and_validate() {
+        let s = load(&[]).unwrap();
+        assert!(s.server.admin_listen.is_none());
+        assert_eq!(s.server.admin_rate_per_minute.get(), 120);
+        assert_eq!(s.server.body_read_timeout, Duration::from_secs(10));
+        let s = load(&[
+            ("TRADESPHERE_ADMIN_LISTEN", "127.0.0.1:9091"),
+            ("TRADESPHERE__SERVER__ADMIN_RATE_PER_MINUTE", "30"),
+            ("TRADESPHERE__SERVER__BODY_READ_TIMEOUT_SECS", "2"),
+        ])
+        .unwrap();
+        assert_eq!(s.server.admin_listen.unwrap().port(), 9091);
+        assert_eq!(s.server.admin_rate_per_minute.get(), 30);
+        assert_eq!(s.server.body_read_timeout, Duration::from_secs(2));
+        for (key, value, named) in [
+            ("TRADESPHERE_ADMIN_LISTEN", "nowhere", "server.admin_listen"),
+            (
+                "TRADESPHERE_ADMIN_LISTEN",
+                "0.0.0.0:8080",
+                "server.admin_listen",
+            ),
+            (
+                "TRADESPHERE__SERVER__ADMIN_RATE_PER_MINUTE",
+                "0",
+                "server.admin_rate_per_minute",
+            ),
+            (
+                "TRADESPHERE__SERVER__ADMIN_RATE_BURST",
+                "0",
+                "server.admin_rate_burst",
+            ),
+            (
+                "TRADESPHERE__SERVER__BODY_READ_TIMEOUT_SECS",
+                "0",
+                "server.body_read_timeout_secs",
+            ),
+            (
+                "TRADESPHERE__SERVER__HEADER_READ_TIMEOUT_SECS",
+                "0",
+                "server.header_read_timeout_secs",
+            ),
+        ] {
+            let err = load(&[(key, value)]).unwrap_err();
+            assert!(err.to_string().contains(named), "{key}={value}: {err}");
+        }
     }
 
     #[test]

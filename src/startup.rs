@@ -1,5 +1,6 @@
 //! Builds and runs the application: database and migrations, the supervised actor tree, the HTTP server on
-//! its own listener (port 0 works, for tests), and graceful shutdown.
+//! its own listener, plus an internal admin listener when `server.admin_listen` is set (port 0 works for both,
+//! for tests), and graceful shutdown of both.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,14 +9,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 use ractor::{Actor, ActorRef};
-use tokio::sync::{broadcast, oneshot};
+use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 
 use crate::actors::supervisor::{SupervisorActor, SupervisorMsg};
 use crate::actors::{Delivery, Deps, Directory, OutboundEvent};
 use crate::config::{OutboundMode, Settings};
 use crate::faults::Faults;
-use crate::http::{self, HttpState};
+use crate::http::{self, HttpState, Surface};
 use crate::store::Store;
 use crate::telemetry;
 
@@ -34,11 +35,14 @@ pub struct BuildOptions {
 
 pub struct Application {
     address: SocketAddr,
+    admin_address: Option<SocketAddr>,
     deps: Deps,
     root: ActorRef<SupervisorMsg>,
     root_handle: JoinHandle<()>,
-    server: JoinHandle<()>,
-    stop_server: oneshot::Sender<()>,
+    /// The public server, then the admin server when separate.
+    servers: Vec<JoinHandle<()>>,
+    /// `true` stops every server: no new connections, in-flight requests finish.
+    stop_servers: watch::Sender<bool>,
     accepting: Arc<AtomicBool>,
 }
 
@@ -105,15 +109,48 @@ impl Application {
             http: deps.http.clone(),
             clock: deps.clock.clone(),
             accepting: accepting.clone(),
+            admin_limiter: Arc::new(http::limit::CallerLimiter::new(
+                settings.server.admin_rate_per_minute,
+                settings.server.admin_rate_burst,
+            )),
         };
+        // Both listeners are bound before anything is served, so a taken admin port fails the start cleanly.
         let listener = tokio::net::TcpListener::bind(settings.server.listen)
             .await
             .with_context(|| format!("binding {}", settings.server.listen))?;
         let address = listener.local_addr()?;
-        let (stop_server, stopped) = oneshot::channel::<()>();
-        let server = http::serve(listener, state, async move {
-            let _ = stopped.await;
-        });
+        let admin_listener = match settings.server.admin_listen {
+            Some(admin) => Some(
+                tokio::net::TcpListener::bind(admin)
+                    .await
+                    .with_context(|| format!("binding the admin listener {admin}"))?,
+            ),
+            None => None,
+        };
+        let admin_address = admin_listener
+            .as_ref()
+            .map(tokio::net::TcpListener::local_addr)
+            .transpose()?;
+        let (stop_servers, stopped) = watch::channel(false);
+        let stop = move || {
+            let mut stopped = stopped.clone();
+            async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            }
+        };
+        let mut servers = Vec::with_capacity(2);
+        match admin_listener {
+            Some(admin_listener) => {
+                servers.push(http::serve(
+                    listener,
+                    state.clone(),
+                    Surface::Public,
+                    stop(),
+                ));
+                servers.push(http::serve(admin_listener, state, Surface::Admin, stop()));
+            }
+            None => servers.push(http::serve(listener, state, Surface::All, stop())),
+        }
         // The exporter needs periodic upkeep when installed as a plain recorder.
         tokio::spawn(async move {
             loop {
@@ -121,20 +158,39 @@ impl Application {
                 metrics.run_upkeep();
             }
         });
-        tracing::info!(%address, "listening");
+        match admin_address {
+            Some(admin) => tracing::info!(
+                %address,
+                %admin,
+                "listening (admin API and /metrics only on the admin address)"
+            ),
+            None => tracing::info!(%address, "listening"),
+        }
         Ok(Self {
             address,
+            admin_address,
             deps,
             root,
             root_handle,
-            server,
-            stop_server,
+            servers,
+            stop_servers,
             accepting,
         })
     }
 
+    /// The public listener's address.
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// The admin listener's address, when `server.admin_listen` is set.
+    pub fn admin_address(&self) -> Option<SocketAddr> {
+        self.admin_address
+    }
+
+    /// The admin listener's port, when `server.admin_listen` is set.
+    pub fn admin_port(&self) -> Option<u16> {
+        self.admin_address.map(|a| a.port())
     }
 
     pub fn store(&self) -> &Store {
@@ -168,8 +224,7 @@ impl Application {
             }
             _ = &mut self.root_handle => {
                 self.accepting.store(false, Ordering::SeqCst);
-                let _ = self.stop_server.send(());
-                let _ = tokio::time::timeout(Duration::from_secs(10), self.server).await;
+                stop_servers(&self.stop_servers, std::mem::take(&mut self.servers)).await;
                 anyhow::bail!("the actor system stopped after exhausting its restart budget")
             }
         }
@@ -179,8 +234,7 @@ impl Application {
     /// dependency order (intake first), then close the database.
     pub async fn shutdown(self) {
         self.accepting.store(false, Ordering::SeqCst);
-        let _ = self.stop_server.send(());
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.server).await;
+        stop_servers(&self.stop_servers, self.servers).await;
         let _ = self
             .root
             .call(SupervisorMsg::Drain, Some(Duration::from_secs(30)))
@@ -192,6 +246,16 @@ impl Application {
         self.deps.store.clone().close().await;
         tracing::info!("stopped");
     }
+}
+
+/// Stops every listener and waits (at most 10 s in all) for their in-flight requests.
+async fn stop_servers(stop: &watch::Sender<bool>, servers: Vec<JoinHandle<()>>) {
+    let _ = stop.send(true);
+    let _ = tokio::time::timeout(
+        Duration::from_secs(10),
+        futures_util::future::join_all(servers),
+    )
+    .await;
 }
 
 /// `auto` means Zalo when an access token exists (database or environment), else the console.
@@ -244,7 +308,12 @@ fn log_startup(settings: &Settings, delivery: Delivery) {
         );
     }
     if settings.server.admin_token.is_some() {
-        tracing::info!("admin api: enabled");
+        tracing::info!(
+            per_minute = settings.server.admin_rate_per_minute.get(),
+            burst = settings.server.admin_rate_burst.get(),
+            separate_listener = settings.server.admin_listen.is_some(),
+            "admin api: enabled"
+        );
     } else {
         tracing::info!("admin api: disabled (no ADMIN_TOKEN)");
     }

@@ -4,16 +4,22 @@
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::json;
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use warp::http::{HeaderMap, StatusCode};
 
-use super::{BodyError, HttpState, error_reply, json_reply, read_body};
+use super::{
+    BodyError, HttpState, error_reply, json_reply, read_body, timeout_reply, too_large_reply,
+};
 use crate::actors::outbound::OutboundMsg;
 use crate::domain::UserId;
 use crate::reply::split::split_message;
 
 /// Admin endpoints exist only with a configured `ADMIN_TOKEN` (else 404) and need it as a bearer token
 /// (else 401), compared in constant time. Returns the refusal to send, if any.
+///
+/// The routes already pass `admin_gate` (which also rate-limits, and uses this check); every admin handler
+/// calls it again, so a route wired without the gate still cannot skip the bearer.
 pub(super) fn refuse_unless_admin(
     headers: &HeaderMap,
     state: &HttpState,
@@ -25,12 +31,18 @@ pub(super) fn refuse_unless_admin(
             "no such endpoint",
         ));
     };
+    // The auth scheme is case-insensitive (RFC 9110); the token is compared as SHA-256 digests in constant
+    // time, so neither its content nor its length shows in the timing.
     let given = headers
         .get(warp::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|v| v.as_bytes())
+        .and_then(|v| (v.len() > 7 && v[..7].eq_ignore_ascii_case(b"bearer ")).then(|| &v[7..]))
         .unwrap_or_default();
-    if bool::from(given.as_bytes().ct_eq(expected.expose_secret().as_bytes())) {
+    let (given, expected) = (
+        Sha256::digest(given),
+        Sha256::digest(expected.expose_secret().as_bytes()),
+    );
+    if bool::from(given[..].ct_eq(&expected[..])) {
         None
     } else {
         Some(error_reply(
@@ -41,8 +53,8 @@ pub(super) fn refuse_unless_admin(
     }
 }
 
-/// The common start of every admin POST: the bearer check, the size-limited body, and its JSON. `Err` is the
-/// response to send instead (404/401, 413, 400 with a JSON error body).
+/// The common start of every admin POST: the bearer check, the size- and time-limited body, and its JSON. `Err`
+/// is the response to send instead (404/401, 408, 413, 400 with a JSON error body).
 pub(super) async fn admin_json<T, S, B>(
     headers: &HeaderMap,
     body: S,
@@ -56,15 +68,18 @@ where
     if let Some(denied) = refuse_unless_admin(headers, state) {
         return Err(denied);
     }
-    let raw = match read_body(headers, body, state.settings.server.body_limit_bytes).await {
+    let server = &state.settings.server;
+    let raw = match read_body(
+        headers,
+        body,
+        server.body_limit_bytes,
+        server.body_read_timeout,
+    )
+    .await
+    {
         Ok(raw) => raw,
-        Err(BodyError::TooLarge) => {
-            return Err(error_reply(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                "the body exceeds the size limit",
-            ));
-        }
+        Err(BodyError::TooLarge) => return Err(too_large_reply()),
+        Err(BodyError::TimedOut) => return Err(timeout_reply()),
         Err(BodyError::Read) => {
             return Err(error_reply(
                 StatusCode::BAD_REQUEST,

@@ -2,7 +2,11 @@
 //! or Zalo, only for the event's own insert into the inbox.
 //!
 //! Status codes: 200 accepted (or a duplicate, or an empty probe), 400 malformed JSON, 401 bad signature,
-//! 413 too large, 503 database unavailable or shutting down (Zalo retries).
+//! 408 body not received within `server.body_read_timeout`, 413 too large, 503 database unavailable or shutting
+//! down (Zalo retries).
+//!
+//! Zalo documents no replay window (docs: "Zalo documents no replay window"), so a correctly signed event is
+//! accepted whatever its `timestamp`; replays are absorbed by the inbox's unique `event_key` instead.
 
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -11,7 +15,9 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 use warp::http::{HeaderMap, StatusCode};
 
-use super::{BodyError, HttpState, error_reply, json_reply, read_body};
+use super::{
+    BodyError, HttpState, error_reply, json_reply, read_body, timeout_reply, too_large_reply,
+};
 use crate::actors::intake::IntakeMsg;
 use crate::domain::UserId;
 use crate::store::{InboxInsert, NewInboxEvent};
@@ -53,15 +59,20 @@ where
         );
         return (reply, UNKNOWN, "unavailable");
     }
-    let raw = match read_body(headers, body, state.settings.server.body_limit_bytes).await {
+    let server = &state.settings.server;
+    let raw = match read_body(
+        headers,
+        body,
+        server.body_limit_bytes,
+        server.body_read_timeout,
+    )
+    .await
+    {
         Ok(raw) => raw,
-        Err(BodyError::TooLarge) => {
-            let reply = error_reply(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                "the body exceeds the size limit",
-            );
-            return (reply, UNKNOWN, "too_large");
+        Err(BodyError::TooLarge) => return (too_large_reply(), UNKNOWN, "too_large"),
+        Err(BodyError::TimedOut) => {
+            tracing::warn!("webhook body not received within the deadline");
+            return (timeout_reply(), UNKNOWN, "timeout");
         }
         Err(BodyError::Read) => {
             let reply = error_reply(

@@ -215,6 +215,8 @@ pub struct TestOptions {
     /// The wall clock the token keeper schedules by.
     pub clock: Option<tradesphere::clock::ManualClock>,
     pub extra_env: Vec<(&'static str, String)>,
+    /// Serve the admin API and /metrics on a separate listener (`TRADESPHERE_ADMIN_LISTEN=127.0.0.1:0`).
+    pub admin_listen: bool,
 }
 
 pub struct TestApp {
@@ -225,6 +227,8 @@ pub struct TestApp {
     pub openai: MockServer,
     pub client: reqwest::Client,
     pub signed: bool,
+    /// `http://…` of the admin listener, when `TestOptions::admin_listen` was set.
+    pub admin_address: Option<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -332,6 +336,9 @@ pub async fn spawn_app_with(backend: &Backend, options: TestOptions) -> TestApp 
     if options.zalo {
         env.insert("ZALO_ACCESS_TOKEN".into(), ZALO_TOKEN.into());
     }
+    if options.admin_listen {
+        env.insert("TRADESPHERE_ADMIN_LISTEN".into(), "127.0.0.1:0".into());
+    }
     for (key, value) in &options.extra_env {
         env.insert((*key).into(), value.clone());
     }
@@ -351,6 +358,7 @@ pub async fn spawn_app_with(backend: &Backend, options: TestOptions) -> TestApp 
     .expect("the application starts");
     TestApp {
         address: format!("http://{}", app.address()),
+        admin_address: app.admin_address().map(|a| format!("http://{a}")),
         app: Some(app),
         database_url,
         zalo,

@@ -295,15 +295,16 @@ impl PartSender {
         };
         if let Outcome::Requeue(reason) = &outcome {
             tracing::warn!(reason = %reason, "outbound part re-queued");
-            if let Err(err) = self.store.requeue(part.id).await {
-                tracing::error!(error = %err, "could not re-queue an outbound part");
-            }
+            let _ = record_patiently("re-queue", || self.store.requeue(part.id)).await;
             return None;
         }
         let (state, recorded) = match &outcome {
             Outcome::Sent(message_id) => (
                 OutboundState::Sent,
-                self.store.mark_sent(part.id, message_id.as_deref()).await,
+                record_patiently("sent", || {
+                    self.store.mark_sent(part.id, message_id.as_deref())
+                })
+                .await,
             ),
             Outcome::Requeue(_) => unreachable!("handled above"),
             Outcome::Unsent {
@@ -320,14 +321,15 @@ impl PartSender {
                 tracing::error!(user = %part.user.short_hash(), state = label, error = %message, "outbound message not delivered");
                 (
                     *state,
-                    self.store
-                        .mark_unsent(part.id, *state, *code, message)
-                        .await,
+                    record_patiently("unsent", || {
+                        self.store.mark_unsent(part.id, *state, *code, message)
+                    })
+                    .await,
                 )
             }
         };
         if let Err(err) = recorded {
-            tracing::error!(error = %err, "could not record an outbound result");
+            tracing::error!(error = %err, "could not record an outbound result; the part stays `sending` and becomes `ambiguous` at the next start");
         }
         let _ = self.events.send(OutboundEvent {
             user: part.user.clone(),
@@ -339,7 +341,37 @@ impl PartSender {
         });
         Some(state)
     }
+}
 
+/// How long a known send result is retried against an unavailable database before it is given up.
+const RECORD_PATIENCE: Duration = Duration::from_secs(120);
+
+/// Writes a send's result, retrying while the database is unavailable (a restart, a failover): the result is
+/// known now and cannot be learnt again, and a part left `sending` would have to become `ambiguous`.
+async fn record_patiently<T, F, Fut>(
+    what: &str,
+    mut write: F,
+) -> Result<T, crate::store::StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::store::StoreError>>,
+{
+    let deadline = Instant::now() + RECORD_PATIENCE;
+    let mut delay = Duration::from_millis(100);
+    loop {
+        match write().await {
+            Ok(value) => return Ok(value),
+            Err(err) if Instant::now() + delay < deadline => {
+                tracing::warn!(error = %err, what, "could not record an outbound result yet; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+impl PartSender {
     async fn send_to_zalo(&self, part: &QueuedOutbound) -> Outcome {
         let Some(mut token) = self.tokens.current().await else {
             // The keeper may be restarting: the part goes back to the queue for the next resume.

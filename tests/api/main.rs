@@ -13,6 +13,7 @@ mod health;
 mod hostile;
 mod ops;
 mod outbound;
+mod pgcluster;
 mod reliability;
 mod scam;
 mod scam_corpus;

@@ -1,0 +1,163 @@
+//! A PostgreSQL cluster of a test's own, which the test may stop and start (the shared throwaway cluster in
+//! `helpers` must never go down under other tests).
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use sea_orm::{ConnectionTrait, Database};
+
+pub struct PgCluster {
+    bin: PathBuf,
+    dir: PathBuf,
+    port: u16,
+    as_postgres: bool,
+}
+
+impl PgCluster {
+    /// A fresh cluster on a free port, or None (skipped loudly) when PostgreSQL's binaries are missing,
+    /// unless `TRADESPHERE_REQUIRE_POSTGRES=1`, which makes that a failure.
+    pub fn start_if_available() -> Option<PgCluster> {
+        let Some(bin) = find_pg_bin() else {
+            assert_ne!(
+                std::env::var("TRADESPHERE_REQUIRE_POSTGRES").as_deref(),
+                Ok("1"),
+                "PostgreSQL is required but initdb/pg_ctl are missing"
+            );
+            eprintln!("SKIPPED: no initdb/pg_ctl for a private PostgreSQL cluster");
+            return None;
+        };
+        let dir = std::env::temp_dir().join(format!(
+            "tradesphere-pgown-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::create_dir_all(&dir).expect("cluster dir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let as_postgres = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+        if as_postgres {
+            // initdb refuses to run as root.
+            let _ = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&dir)
+                .status();
+        }
+        let cluster = PgCluster {
+            bin,
+            dir,
+            port,
+            as_postgres,
+        };
+        let data = cluster.data();
+        assert!(
+            cluster.run("initdb", &["-D", &data, "-A", "trust", "-U", "postgres"]),
+            "initdb failed"
+        );
+        cluster.start();
+        // Stop it when this test process exits, whatever happens to the test.
+        let watchdog = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop} >/dev/null 2>&1; rm -rf {dir}",
+            pid = std::process::id(),
+            stop = cluster.command_line("pg_ctl", &["-D", &data, "-m", "immediate", "stop"]),
+            dir = cluster.dir.display()
+        );
+        Command::new("sh")
+            .args(["-c", &watchdog])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("watchdog");
+        Some(cluster)
+    }
+
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+
+    pub async fn create_database(&self) -> String {
+        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let conn = Database::connect(self.url("postgres").as_str())
+            .await
+            .expect("connect to the private cluster");
+        conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create database");
+        conn.close().await.ok();
+        self.url(&name)
+    }
+
+    /// Starts (or restarts) the server and waits until it accepts connections.
+    pub fn start(&self) {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.display()
+        );
+        let log = self.dir.join("log").display().to_string();
+        assert!(
+            self.run(
+                "pg_ctl",
+                &[
+                    "-D",
+                    &self.data(),
+                    "-o",
+                    &options,
+                    "-w",
+                    "-l",
+                    &log,
+                    "start"
+                ]
+            ),
+            "pg_ctl start failed"
+        );
+    }
+
+    /// Stops the server the way a crash or an operator restart would: connections are cut.
+    pub fn stop(&self) {
+        assert!(
+            self.run("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"]),
+            "pg_ctl stop failed"
+        );
+    }
+
+    fn data(&self) -> String {
+        self.dir.join("data").display().to_string()
+    }
+
+    fn run(&self, program: &str, args: &[&str]) -> bool {
+        Command::new("sh")
+            .args(["-c", &self.command_line(program, args)])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    fn command_line(&self, program: &str, args: &[&str]) -> String {
+        let program = self.bin.join(program).display().to_string();
+        let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+        let line = format!("{program} {}", quoted.join(" "));
+        if self.as_postgres {
+            format!("runuser -u postgres -- {line}")
+        } else {
+            line
+        }
+    }
+}
+
+pub fn find_pg_bin() -> Option<PathBuf> {
+    let mut candidates: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("bin"))
+        .collect();
+    candidates.sort();
+    candidates.reverse();
+    candidates
+        .into_iter()
+        .find(|b| b.join("initdb").exists() && b.join("pg_ctl").exists())
+}

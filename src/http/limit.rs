@@ -21,11 +21,16 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 const PRUNE_EVERY: u64 = 256;
 /// Prune at once above this many tracked callers.
 const MAX_TRACKED: usize = 4096;
+/// At most one log line about refused callers per this many seconds (a flood must not flood the log).
+const LOG_EVERY_SECS: u64 = 10;
 
 pub struct CallerLimiter {
     limiter: DefaultKeyedRateLimiter<IpAddr>,
     clock: DefaultClock,
     checks: AtomicU64,
+    started: std::time::Instant,
+    /// Seconds since `started` of the last log line, plus one (0: never logged).
+    last_log: AtomicU64,
 }
 
 impl std::fmt::Debug for CallerLimiter {
@@ -42,7 +47,20 @@ impl CallerLimiter {
             limiter: RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst)),
             clock: DefaultClock::default(),
             checks: AtomicU64::new(0),
+            started: std::time::Instant::now(),
+            last_log: AtomicU64::new(0),
         }
+    }
+
+    /// True at most once per [`LOG_EVERY_SECS`]: whether a refusal should be logged.
+    pub fn should_log(&self) -> bool {
+        let now = self.started.elapsed().as_secs() + 1;
+        let last = self.last_log.load(Ordering::Relaxed);
+        (last == 0 || now >= last + LOG_EVERY_SECS)
+            && self
+                .last_log
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
     }
 
     /// Counts one request from `peer`: `Err(wait)` when it is over its limit, with the time until its next
@@ -118,6 +136,13 @@ mod tests {
             caller_key(peer("10.0.0.1"))
         );
         assert_eq!(caller_key(None), IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    }
+
+    #[test]
+    fn refusals_are_logged_at_most_once_per_period() {
+        let limiter = CallerLimiter::new(NonZeroU32::new(1).unwrap(), NonZeroU32::new(1).unwrap());
+        assert!(limiter.should_log());
+        assert!(!limiter.should_log());
     }
 
     #[test]

@@ -115,10 +115,13 @@ fn admin_gate(state: HttpState) -> impl Filter<Extract = (), Error = Rejection> 
                 }
                 if let Err(wait) = state.admin_limiter.check(peer.map(|p| p.0)) {
                     metrics::counter!(telemetry::ADMIN_RATE_LIMITED).increment(1);
-                    tracing::warn!(
-                        peer = ?peer.map(|p| p.0.ip()),
-                        "admin API rate limit exceeded"
-                    );
+                    if state.admin_limiter.should_log() {
+                        tracing::warn!(
+                            peer = ?peer.map(|p| p.0.ip()),
+                            "admin API rate limit exceeded (logged at most every 10 s; \
+                             tradesphere_admin_rate_limited_total counts every refusal)"
+                        );
+                    }
                     return Err(warp::reject::custom(AdminRefusal::RateLimited(wait)));
                 }
                 if admin::refuse_unless_admin(&headers, &state).is_some() {

@@ -66,7 +66,7 @@ impl Backend {
     }
 
     /// A fresh, empty database URL for one test.
-    async fn fresh_database(&self, dir: &tempfile::TempDir) -> String {
+    pub async fn fresh_database(&self, dir: &tempfile::TempDir) -> String {
         match self {
             Backend::Sqlite => {
                 format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display())

@@ -4,6 +4,7 @@
 //! through environment variables (see docs/reliability.md), which is how the longer runs there were made.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -602,7 +603,441 @@ async fn postgres_restarted_mid_run_loses_nothing() {
     app.shutdown().await;
 }
 
+
+// ---------------------------------------------------------------------------------------------------------
+// The real binary under load: kill -9, SIGTERM, soak.
+
+/// The `tradesphere` executable serving on a fixed loopback port (kept across restarts, as a deployment's
+/// would be), signed webhooks, Zalo and the model stood in for by this test's fakes, JSON logs to a file.
+struct Service {
+    child: Option<tokio::process::Child>,
+    env: Vec<(String, String)>,
+    address: String,
+    log: PathBuf,
+    starts: u32,
+}
+
+impl Service {
+    fn new(
+        dir: &std::path::Path,
+        database_url: &str,
+        zalo: &MockServer,
+        openai: &MockServer,
+        extra: &[(&str, &str)],
+    ) -> Service {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let mut env: Vec<(String, String)> = [
+            ("PATH", std::env::var("PATH").unwrap_or_default()),
+            ("DATABASE_URL", database_url.to_string()),
+            ("TRADESPHERE_LISTEN", format!("127.0.0.1:{port}")),
+            ("TRADESPHERE_LOG_FORMAT", "json".into()),
+            ("RUST_LOG", "info".into()),
+            ("ZALO_APP_ID", APP_ID.into()),
+            ("ZALO_OA_SECRET_KEY", OA_SECRET.into()),
+            ("ZALO_ACCESS_TOKEN", ZALO_TOKEN.into()),
+            ("ZALO_API_URL", zalo.uri()),
+            ("ZALO_OAUTH_URL", zalo.uri()),
+            ("OPENAI_API_KEY", "sk-test".into()),
+            ("OPENAI_BASE_URL", format!("{}/v1", openai.uri())),
+            ("TRADESPHERE__LLM__DEBOUNCE_MS", "0".into()),
+            ("TRADESPHERE__INTAKE__REDISPATCH_AFTER_SECS", "3".into()),
+            ("TRADESPHERE__INTAKE__SWEEP_INTERVAL_SECS", "1".into()),
+            ("TRADESPHERE__OUTBOUND__RETRY_BASE_MS", "50".into()),
+            ("TRADESPHERE__DATABASE__MAX_CONNECTIONS", "16".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        Service {
+            child: None,
+            env,
+            address: format!("http://127.0.0.1:{port}"),
+            log: dir.join("service.log"),
+            starts: 0,
+        }
+    }
+
+    /// Starts the binary and waits (bounded) until `/readyz` says 200.
+    async fn start(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_tradesphere"));
+        command
+            .arg("serve")
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .kill_on_drop(true);
+        let mut child = command.spawn().expect("start tradesphere");
+        self.starts += 1;
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!(
+                    "the service exited during start ({status}); see {}",
+                    self.log.display()
+                );
+            }
+            let ready = client
+                .get(format!("{}/readyz", self.address))
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200);
+            if ready {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the service never became ready");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.child = Some(child);
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.as_ref().and_then(|c| c.id()).expect("running")
+    }
+
+    /// SIGKILL: no shutdown code runs at all.
+    async fn kill9(&mut self) {
+        let mut child = self.child.take().expect("running");
+        child.kill().await.unwrap();
+    }
+
+    /// SIGTERM, then waits (bounded) for the exit.
+    async fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let pid = child.id().unwrap().to_string();
+        assert!(
+            std::process::Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        tokio::time::timeout(Duration::from_secs(90), child.wait())
+            .await
+            .expect("the service exits within 90 s of SIGTERM")
+            .unwrap()
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+/// What the load driver sends: `users` users, each sending `per_user` messages, `rate` messages per second
+/// overall, every one signed like Zalo signs it.
+#[derive(Clone, Copy)]
+struct Load {
+    users: u64,
+    per_user: u64,
+    rate: f64,
+}
+
+/// One message the service accepted (200), with when it was first posted.
+#[derive(Clone)]
+struct Accepted {
+    event_key: String,
+    user: String,
+    tag: String,
+    posted: Instant,
+}
+
+/// Drives the load against `address`. A delivery that fails (connection refused while the service is down,
+/// 503 while it stops, a reset) is retried every 100 ms, as Zalo retries, until a 200; every 200 is recorded.
+async fn drive(address: &str, load: Load, prefix: &str) -> Vec<Accepted> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for u in 0..load.users {
+        let (client, address, prefix) = (client.clone(), address.to_string(), prefix.to_string());
+        tasks.push(tokio::spawn(async move {
+            let user = user_id();
+            let mut accepted = Vec::new();
+            for i in 0..load.per_user {
+                let slot = (i * load.users + u) as f64 / load.rate;
+                tokio::time::sleep_until((start + Duration::from_secs_f64(slot)).into()).await;
+                let tag = format!("[{prefix}{u}-{i}]");
+                let event = text_event(&user, &tagged_text(&tag, u * load.per_user + i));
+                let body = serde_json::to_vec(&event).unwrap();
+                let ts = event["timestamp"].as_str().unwrap().to_string();
+                let mac = tradesphere::zalo::signature::header_value(APP_ID, &body, &ts, OA_SECRET);
+                let posted = Instant::now();
+                let deadline = posted + Duration::from_secs(180);
+                loop {
+                    let response = client
+                        .post(format!("{address}/api/v1/zalo/webhook"))
+                        .header("content-type", "application/json")
+                        .header("X-ZEvent-Signature", &mac)
+                        .body(body.clone())
+                        .send()
+                        .await;
+                    match response {
+                        Ok(r) if r.status() == 200 => break,
+                        Ok(r) => assert_eq!(r.status(), 503, "only 503 asks Zalo to retry"),
+                        Err(_) => {} // down or restarting
+                    }
+                    assert!(Instant::now() < deadline, "{tag} never accepted");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                let msg_id = event["message"]["msg_id"].as_str().unwrap();
+                accepted.push(Accepted {
+                    event_key: format!("user_send_text:{msg_id}"),
+                    user: user.clone(),
+                    tag,
+                    posted,
+                });
+            }
+            accepted
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.unwrap());
+    }
+    all
+}
+
+fn keys(accepted: &[Accepted]) -> Vec<(String, String)> {
+    accepted
+        .iter()
+        .map(|a| (a.event_key.clone(), a.user.clone()))
+        .collect()
+}
+
+/// `kill -9` under load, several times: every accepted event is in the database and answered exactly once;
+/// replies whose send was cut off are `ambiguous`, counted, and never resent.
+async fn kill_9_under_load_loses_nothing_and_doubles_nothing(backend: Backend) {
+    let load = Load {
+        users: knob("KILL9_USERS", 40),
+        per_user: knob("KILL9_MESSAGES_PER_USER", 12),
+        rate: knob("KILL9_RATE", 40) as f64,
+    };
+    let kills = knob("KILL9_KILLS", 3);
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = backend.fresh_database(&dir).await;
+    let (zalo, openai) = (MockServer::start().await, MockServer::start().await);
+    // Real round trips, so that kills land while sends and model calls are in flight.
+    let sends = mount_recording_zalo(&zalo, Duration::from_millis(40)).await;
+    mount_echo_model(&openai, Duration::from_millis(60)).await;
+    let mut service = Service::new(dir.path(), &database_url, &zalo, &openai, &[]);
+    service.start().await;
+    let duration = (load.users * load.per_user) as f64 / load.rate;
+    let address = service.address.clone();
+    let killer = async {
+        let start = Instant::now();
+        for k in 1..=kills {
+            let at = Duration::from_secs_f64(duration * k as f64 / (kills + 1) as f64);
+            tokio::time::sleep_until((start + at).into()).await;
+            service.kill9().await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            service.start().await;
+        }
+    };
+    let (accepted, ()) = tokio::join!(drive(&address, load, "k"), killer);
+    let ledger = quiet_ledger(&database_url, Duration::from_secs(120)).await;
+    let sends = sends.lock().unwrap().clone();
+    let ambiguous = assert_exactly_once(&ledger, &keys(&accepted), &sends);
+    assert_eq!(service.starts as u64, kills + 1);
+    eprintln!(
+        "kill -9 ({backend:?}): {} events accepted from {} users over {duration:.0} s, {kills} kills, \
+         parts {:?}, {ambiguous} ambiguous, {} Zalo requests",
+        accepted.len(),
+        load.users,
+        ledger.states(),
+        sends.len()
+    );
+    service.terminate().await;
+}
+
+/// SIGTERM under load: intake stops (503, so Zalo retries), the actors drain, the process exits 0, and
+/// nothing accepted is left unanswered; a restarted service takes the retried deliveries.
+async fn sigterm_under_load_drains_and_exits_zero(backend: Backend) {
+    let load = Load {
+        users: 20,
+        per_user: 10,
+        rate: 40.0,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = backend.fresh_database(&dir).await;
+    let (zalo, openai) = (MockServer::start().await, MockServer::start().await);
+    let sends = mount_recording_zalo(&zalo, Duration::from_millis(40)).await;
+    mount_echo_model(&openai, Duration::from_millis(200)).await;
+    let mut service = Service::new(dir.path(), &database_url, &zalo, &openai, &[]);
+    service.start().await;
+    let address = service.address.clone();
+    let stopper = async {
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let status = service.terminate().await;
+        assert!(status.success(), "SIGTERM exits 0: {status}");
+        // What the stopped process accepted is all answered, before any restart.
+        let ledger = Ledger::read(&database_url).await;
+        assert_eq!(
+            ledger.pending(),
+            0,
+            "left behind at exit: {:?}",
+            ledger.states()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        service.start().await;
+    };
+    let (accepted, ()) = tokio::join!(drive(&address, load, "t"), stopper);
+    let ledger = quiet_ledger(&database_url, Duration::from_secs(60)).await;
+    let sends = sends.lock().unwrap().clone();
+    let ambiguous = assert_exactly_once(&ledger, &keys(&accepted), &sends);
+    assert_eq!(ambiguous, 0, "a graceful stop cuts no send off");
+    let log = service.log_text();
+    assert!(log.contains("\"stopped\""), "the stop is logged");
+    service.terminate().await;
+}
+
+/// Resident memory (kB) and open file descriptors of a process, from /proc.
+fn process_footprint(pid: u32) -> (u64, usize) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let rss = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count());
+    (rss, fds)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// Soak: the service at a steady, realistic rate (many users, mixed messages, fakes with realistic
+/// latency) for `SOAK_SECS` (20 s in CI; `scripts/soak.sh` runs 10 minutes). Prints RSS, open files,
+/// conversation actors and reply latency per interval, and checks they stay flat and nothing is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soak_stays_flat_and_loses_nothing() {
+    let secs = knob("SOAK_SECS", 20);
+    let rate = knob("SOAK_RATE", 10) as f64;
+    let users = knob("SOAK_USERS", 150);
+    let sample = Duration::from_secs(knob("SOAK_SAMPLE_SECS", if secs > 120 { 30 } else { 4 }));
+    let load = Load {
+        users,
+        per_user: ((secs as f64 * rate) / users as f64).ceil().max(1.0) as u64,
+        rate,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = Backend::Sqlite.fresh_database(&dir).await;
+    let (zalo, openai) = (MockServer::start().await, MockServer::start().await);
+    // Zalo answers in ~100 ms, the model in ~800 ms.
+    let sends = mount_recording_zalo(&zalo, Duration::from_millis(100)).await;
+    mount_echo_model(&openai, Duration::from_millis(800)).await;
+    let mut service = Service::new(
+        dir.path(),
+        &database_url,
+        &zalo,
+        &openai,
+        &[("TRADESPHERE__CONVERSATION__IDLE_TIMEOUT_SECS", "30")],
+    );
+    service.start().await;
+    let pid = service.pid();
+    let address = service.address.clone();
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let (done, address) = (done.clone(), address.clone());
+        tokio::spawn(async move {
+            let mut rows = Vec::new();
+            let start = Instant::now();
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                tokio::time::sleep(sample).await;
+                let (rss, fds) = process_footprint(pid);
+                let actors = metric_sum(&address, "tradesphere_conversation_actors").await;
+                rows.push((start.elapsed(), rss, fds, actors));
+            }
+            rows
+        })
+    };
+    let accepted = drive(&address, load, "s").await;
+    let ledger = quiet_ledger(&database_url, Duration::from_secs(120)).await;
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let rows = sampler.await.unwrap();
+    let sends = sends.lock().unwrap().clone();
+    assert_eq!(assert_exactly_once(&ledger, &keys(&accepted), &sends), 0);
+
+    // Latency from the webhook POST to Zalo receiving the reply, per sampling interval.
+    let posted: HashMap<&str, Instant> = accepted
+        .iter()
+        .map(|a| (a.tag.as_str(), a.posted))
+        .collect();
+    let started = accepted.iter().map(|a| a.posted).min().unwrap();
+    let mut by_interval: BTreeMap<u64, Vec<Duration>> = BTreeMap::new();
+    for send in &sends {
+        let Some(tag) = send.text.split_whitespace().nth(2) else {
+            continue;
+        };
+        if let Some(at) = posted.get(tag) {
+            let interval = at.duration_since(started).as_secs() / sample.as_secs().max(1);
+            by_interval
+                .entry(interval)
+                .or_default()
+                .push(send.at.duration_since(*at));
+        }
+    }
+    println!(
+        "soak: {secs} s at {rate}/s, {users} users, {} messages",
+        accepted.len()
+    );
+    println!(
+        "{:>8} {:>10} {:>6} {:>7} {:>9} {:>9} {:>9}",
+        "t(s)", "rss(kB)", "fds", "actors", "p50(ms)", "p95(ms)", "max(ms)"
+    );
+    for (i, (t, rss, fds, actors)) in rows.iter().enumerate() {
+        let mut lat = by_interval.get(&(i as u64)).cloned().unwrap_or_default();
+        lat.sort();
+        println!(
+            "{:>8.0} {rss:>10} {fds:>6} {actors:>7} {:>9} {:>9} {:>9}",
+            t.as_secs_f64(),
+            percentile(&lat, 0.5).as_millis(),
+            percentile(&lat, 0.95).as_millis(),
+            lat.last().copied().unwrap_or_default().as_millis()
+        );
+    }
+    // Flat: after the first quarter (warm-up), memory and descriptors do not keep climbing.
+    let warm = rows.len() / 4;
+    if rows.len() >= 4 {
+        let (_, rss_warm, fds_warm, _) = rows[warm];
+        let rss_max = rows[warm..].iter().map(|r| r.1).max().unwrap();
+        let fds_max = rows[warm..].iter().map(|r| r.2).max().unwrap();
+        assert!(
+            rss_max <= rss_warm * 3 / 2 + 20_000,
+            "RSS grew: {rss_warm} → {rss_max} kB"
+        );
+        assert!(
+            fds_max <= fds_warm + 64,
+            "open files grew: {fds_warm} → {fds_max}"
+        );
+    }
+    let actors_max = rows.iter().map(|r| r.3).fold(0.0, f64::max);
+    assert!(
+        actors_max <= users as f64,
+        "one conversation actor per user at most: {actors_max}"
+    );
+    service.terminate().await;
+}
+
 both_backends!(
     random_actor_panics_lose_nothing_and_double_nothing,
     failing_dependencies_end_in_the_right_state,
+    kill_9_under_load_loses_nothing_and_doubles_nothing,
+    sigterm_under_load_drains_and_exits_zero,
 );

@@ -17,6 +17,7 @@ mod pgcluster;
 mod reliability;
 mod scam;
 mod scam_corpus;
+mod secrets;
 mod supervision;
 mod token;
 mod webhook;

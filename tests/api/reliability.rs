@@ -31,17 +31,17 @@ fn knob(name: &str, default: u64) -> u64 {
 
 /// One send request the Zalo fake received.
 #[derive(Debug, Clone)]
-struct ZaloSend {
+pub(crate) struct ZaloSend {
     user: String,
-    text: String,
+    pub(crate) text: String,
     at: Instant,
 }
 
-type Sends = Arc<Mutex<Vec<ZaloSend>>>;
+pub(crate) type Sends = Arc<Mutex<Vec<ZaloSend>>>;
 
 /// Zalo's send API answering success after `delay` (a realistic round trip), recording every request as it
 /// arrives, that is, as Zalo would see it even if the answer never makes it back.
-async fn mount_recording_zalo(server: &MockServer, delay: Duration) -> Sends {
+pub(crate) async fn mount_recording_zalo(server: &MockServer, delay: Duration) -> Sends {
     let sends: Sends = Arc::default();
     let record = sends.clone();
     Mock::given(method("POST"))
@@ -130,7 +130,7 @@ async fn query(database_url: &str, sql: &str) -> Vec<sea_orm::QueryResult> {
 }
 
 #[derive(Debug, Default)]
-struct Ledger {
+pub(crate) struct Ledger {
     /// event_key → (user, handled, outcome)
     inbox: HashMap<String, (String, bool, String)>,
     /// source_event_key → parts (user, state, text)
@@ -179,7 +179,7 @@ impl Ledger {
         ledger
     }
 
-    fn pending(&self) -> usize {
+    pub(crate) fn pending(&self) -> usize {
         self.inbox
             .values()
             .filter(|(_, handled, _)| !handled)
@@ -192,7 +192,7 @@ impl Ledger {
                 .count()
     }
 
-    fn states(&self) -> BTreeMap<String, usize> {
+    pub(crate) fn states(&self) -> BTreeMap<String, usize> {
         let mut states = BTreeMap::new();
         for (_, state, _) in self.parts.values().flatten() {
             *states.entry(state.clone()).or_default() += 1;
@@ -202,7 +202,7 @@ impl Ledger {
 }
 
 /// Waits until nothing is pending (every event handled, no part queued or sending) and returns the ledger.
-async fn quiet_ledger(database_url: &str, within: Duration) -> Ledger {
+pub(crate) async fn quiet_ledger(database_url: &str, within: Duration) -> Ledger {
     let deadline = Instant::now() + within;
     loop {
         let ledger = Ledger::read(database_url).await;
@@ -603,22 +603,21 @@ async fn postgres_restarted_mid_run_loses_nothing() {
     app.shutdown().await;
 }
 
-
 // ---------------------------------------------------------------------------------------------------------
 // The real binary under load: kill -9, SIGTERM, soak.
 
 /// The `tradesphere` executable serving on a fixed loopback port (kept across restarts, as a deployment's
 /// would be), signed webhooks, Zalo and the model stood in for by this test's fakes, JSON logs to a file.
-struct Service {
+pub(crate) struct Service {
     child: Option<tokio::process::Child>,
     env: Vec<(String, String)>,
-    address: String,
+    pub(crate) address: String,
     log: PathBuf,
     starts: u32,
 }
 
 impl Service {
-    fn new(
+    pub(crate) fn new(
         dir: &std::path::Path,
         database_url: &str,
         zalo: &MockServer,
@@ -662,7 +661,7 @@ impl Service {
     }
 
     /// Starts the binary and waits (bounded) until `/readyz` says 200.
-    async fn start(&mut self) {
+    pub(crate) async fn start(&mut self) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -713,7 +712,7 @@ impl Service {
     }
 
     /// SIGTERM, then waits (bounded) for the exit.
-    async fn terminate(&mut self) -> std::process::ExitStatus {
+    pub(crate) async fn terminate(&mut self) -> std::process::ExitStatus {
         let mut child = self.child.take().expect("running");
         let pid = child.id().unwrap().to_string();
         assert!(
@@ -729,7 +728,7 @@ impl Service {
             .unwrap()
     }
 
-    fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }

@@ -728,6 +728,22 @@ impl Service {
             .unwrap()
     }
 
+    /// Waits (bounded) for the process to exit on its own.
+    async fn exited_within(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        tokio::time::timeout(limit, child.wait())
+            .await
+            .expect("the service exits on its own")
+            .unwrap()
+    }
+
+    fn set_env(&mut self, key: &str, value: Option<&str>) {
+        self.env.retain(|(k, _)| k != key);
+        if let Some(value) = value {
+            self.env.push((key.to_string(), value.to_string()));
+        }
+    }
+
     pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
@@ -1034,8 +1050,70 @@ async fn soak_stays_flat_and_loses_nothing() {
     service.terminate().await;
 }
 
+/// A child that keeps failing (the scam actor panics on every message) exhausts the restart budget: the
+/// process stops with a non-zero exit instead of running half-alive, and the event it could not handle is
+/// still in the inbox, answered by the next start.
+async fn a_child_that_keeps_failing_stops_the_process_non_zero(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = backend.fresh_database(&dir).await;
+    let (zalo, openai) = (MockServer::start().await, MockServer::start().await);
+    let sends = mount_recording_zalo(&zalo, Duration::ZERO).await;
+    mount_echo_model(&openai, Duration::ZERO).await;
+    let mut service = Service::new(
+        dir.path(),
+        &database_url,
+        &zalo,
+        &openai,
+        &[
+            ("TRADESPHERE_CHAOS", "scam:1"),
+            ("TRADESPHERE__SUPERVISOR__MAX_RESTARTS", "3"),
+            ("TRADESPHERE__SUPERVISOR__BACKOFF_BASE_MS", "10"),
+        ],
+    );
+    service.start().await;
+    let user = user_id();
+    let event = text_event(&user, "[f1] số 0912 345 678 có lừa đảo không?");
+    let body = serde_json::to_vec(&event).unwrap();
+    let ts = event["timestamp"].as_str().unwrap().to_string();
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v1/zalo/webhook", service.address))
+        .header(
+            "X-ZEvent-Signature",
+            tradesphere::zalo::signature::header_value(APP_ID, &body, &ts, OA_SECRET),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let status = service.exited_within(Duration::from_secs(60)).await;
+    assert!(!status.success(), "gave up: exit {status}");
+    assert!(
+        service.log_text().contains("exhausting its restart budget"),
+        "the reason is logged"
+    );
+    let key = format!(
+        "user_send_text:{}",
+        event["message"]["msg_id"].as_str().unwrap()
+    );
+    let ledger = Ledger::read(&database_url).await;
+    assert!(
+        !ledger.inbox[&key].1,
+        "the failed event stays pending, not lost"
+    );
+
+    // Fixed (no more faults): the next start answers it.
+    service.set_env("TRADESPHERE_CHAOS", None);
+    service.start().await;
+    let ledger = quiet_ledger(&database_url, Duration::from_secs(60)).await;
+    let sends = sends.lock().unwrap().clone();
+    assert_eq!(assert_exactly_once(&ledger, &[(key, user)], &sends), 0);
+    service.terminate().await;
+}
+
 both_backends!(
     random_actor_panics_lose_nothing_and_double_nothing,
+    a_child_that_keeps_failing_stops_the_process_non_zero,
     failing_dependencies_end_in_the_right_state,
     kill_9_under_load_loses_nothing_and_doubles_nothing,
     sigterm_under_load_drains_and_exits_zero,

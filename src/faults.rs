@@ -136,7 +136,8 @@ impl Faults {
         if one_in != 0 {
             let draw = slots.draws.fetch_add(1, Ordering::Relaxed);
             let seed = slots.seed.load(Ordering::Relaxed);
-            if splitmix64(seed ^ draw.wrapping_mul(0x9E37_79B9_7F4A_7C15)) % u64::from(one_in) == 0
+            if splitmix64(seed ^ draw.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+                .is_multiple_of(u64::from(one_in))
             {
                 slots.fired.fetch_add(1, Ordering::SeqCst);
                 panic!("injected random fault at {point:?}");

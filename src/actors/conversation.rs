@@ -118,6 +118,19 @@ impl Actor for ConversationActor {
         })
     }
 
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        // Stopping with a burst still inside its debounce window (a graceful shutdown): answer it now rather
+        // than leave it to the next start. If this fails, the events are still pending in the inbox.
+        if !state.burst.is_empty() {
+            flush_burst(state).await?;
+        }
+        Ok(())
+    }
+
     async fn handle(
         &self,
         myself: ActorRef<Self::Msg>,

@@ -22,6 +22,8 @@ use crate::zalo::api::{ErrorClass, ZaloApi};
 const RESUME_PAGE: u64 = 1000;
 /// Parts that could not be claimed (database hiccup) stay `queued`; a periodic resume picks them up.
 const RESUME_INTERVAL: Duration = Duration::from_secs(30);
+/// How long a graceful stop may take to finish the sends under way and those still queued.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
 
 pub struct OutboundActor;
 
@@ -92,13 +94,24 @@ impl Actor for OutboundActor {
         _myself: ActorRef<Self::Msg>,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        // Let sends already under way finish and record their result; queued parts wait in the database.
+        // A graceful stop: let sends under way finish and record their result, then send what is still
+        // queued here (each user's parts in order, users side by side), all within one deadline. Whatever
+        // is left when it passes stays in the database: `queued` is resumed at the next start, and a send
+        // cut off mid-flight stays `sending`, which the next start turns into `ambiguous`.
+        let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
         let pending: Vec<_> = state.in_flight.drain().map(|(_, h)| h).collect();
-        let _ = tokio::time::timeout(
-            Duration::from_secs(15),
-            futures_util::future::join_all(pending),
-        )
-        .await;
+        let _ = tokio::time::timeout_at(deadline, futures_util::future::join_all(pending)).await;
+        let flushes = std::mem::take(&mut state.queues)
+            .into_values()
+            .map(|queue| {
+                let sender = state.sender.clone();
+                async move {
+                    for part in queue {
+                        sender.deliver(part).await;
+                    }
+                }
+            });
+        let _ = tokio::time::timeout_at(deadline, futures_util::future::join_all(flushes)).await;
         Ok(())
     }
 

@@ -4,7 +4,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -43,7 +42,7 @@ pub struct Application {
     servers: Vec<JoinHandle<()>>,
     /// `true` stops every server: no new connections, in-flight requests finish.
     stop_servers: watch::Sender<bool>,
-    accepting: Arc<AtomicBool>,
+    intake: Arc<http::gate::IntakeGate>,
 }
 
 impl Application {
@@ -99,7 +98,7 @@ impl Application {
                 .await
                 .context("starting the actor system")?;
 
-        let accepting = Arc::new(AtomicBool::new(true));
+        let intake = Arc::new(http::gate::IntakeGate::default());
         let state = HttpState {
             settings: settings.clone(),
             store,
@@ -108,7 +107,7 @@ impl Application {
             metrics: metrics.clone(),
             http: deps.http.clone(),
             clock: deps.clock.clone(),
-            accepting: accepting.clone(),
+            intake: intake.clone(),
             admin_limiter: Arc::new(http::limit::CallerLimiter::new(
                 settings.server.admin_rate_per_minute,
                 settings.server.admin_rate_burst,
@@ -174,7 +173,7 @@ impl Application {
             root_handle,
             servers,
             stop_servers,
-            accepting,
+            intake,
         })
     }
 
@@ -223,22 +222,29 @@ impl Application {
                 Ok(())
             }
             _ = &mut self.root_handle => {
-                self.accepting.store(false, Ordering::SeqCst);
+                self.intake.close();
                 stop_servers(&self.stop_servers, std::mem::take(&mut self.servers)).await;
                 anyhow::bail!("the actor system stopped after exhausting its restart budget")
             }
         }
     }
 
-    /// Graceful shutdown: refuse new webhooks (503), finish in-flight requests, drain the actors in
-    /// dependency order (intake first), then close the database.
+    /// Graceful shutdown: close the intake gate (webhooks get 503, so Zalo redelivers, and `/readyz` says
+    /// so), wait for the webhooks already inside to hand their events over, drain the actors in dependency
+    /// order (intake first) with a deadline while the listeners still answer 503, then stop the listeners
+    /// and close the database.
     pub async fn shutdown(self) {
-        self.accepting.store(false, Ordering::SeqCst);
-        stop_servers(&self.stop_servers, self.servers).await;
+        self.intake.close();
+        if !self.intake.wait_empty(Duration::from_secs(10)).await {
+            tracing::warn!(
+                "webhook requests still running after 10 s; their events stay pending in the inbox"
+            );
+        }
         let _ = self
             .root
             .call(SupervisorMsg::Drain, Some(Duration::from_secs(30)))
             .await;
+        stop_servers(&self.stop_servers, self.servers).await;
         let _ = self
             .root
             .stop_and_wait(Some("shutdown".into()), Some(Duration::from_secs(10)))

@@ -1,7 +1,6 @@
 //! `/readyz`: the database answers, every migration is applied, every singleton actor runs, and the
 //! service is not shutting down.
 
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use ractor::rpc::CallResult;
@@ -14,7 +13,15 @@ use crate::actors::supervisor::SupervisorMsg;
 use crate::telemetry;
 
 pub(super) async fn readyz(state: HttpState) -> warp::reply::Response {
-    let accepting = state.accepting.load(Ordering::SeqCst);
+    let accepting = state.intake.is_open();
+    if !accepting {
+        // Shutting down: say so at once. The root supervisor is busy draining and would answer `Running`
+        // only after the drain, so asking it would hold this probe for the whole shutdown.
+        return json_reply(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"status": "shutting_down", "checks": {"accepting": false}}),
+        );
+    }
     let database = state.store.ping().await.is_ok();
     let migrations = matches!(state.store.pending_migrations().await, Ok(0));
     let running = match state

@@ -19,6 +19,7 @@
 
 mod admin;
 mod alerts;
+pub mod gate;
 mod health;
 pub mod limit;
 mod scam;
@@ -28,7 +29,6 @@ mod webhook;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -55,8 +55,8 @@ pub struct HttpState {
     pub metrics: PrometheusHandle,
     pub http: reqwest::Client,
     pub clock: crate::clock::SharedClock,
-    /// False once shutdown has begun: the webhook answers 503 so Zalo redelivers to the next instance.
-    pub accepting: Arc<AtomicBool>,
+    /// Closed once shutdown has begun: the webhook answers 503 so Zalo redelivers to the next instance.
+    pub intake: Arc<gate::IntakeGate>,
     /// The per-caller admin API limit, shared by every listener.
     pub admin_limiter: Arc<CallerLimiter>,
 }

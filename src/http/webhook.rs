@@ -8,7 +8,6 @@
 //! Zalo documents no replay window (docs: "Zalo documents no replay window"), so a correctly signed event is
 //! accepted whatever its `timestamp`; replays are absorbed by the inbox's unique `event_key` instead.
 
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use secrecy::ExposeSecret;
@@ -51,14 +50,14 @@ where
     B: bytes::Buf,
 {
     const UNKNOWN: &str = "unknown";
-    if !state.accepting.load(Ordering::SeqCst) {
+    let Some(_pass) = state.intake.enter() else {
         let reply = error_reply(
             StatusCode::SERVICE_UNAVAILABLE,
             "shutting_down",
             "the service is stopping; retry later",
         );
         return (reply, UNKNOWN, "unavailable");
-    }
+    };
     let server = &state.settings.server;
     let raw = match read_body(
         headers,

@@ -927,6 +927,76 @@ async fn sigterm_under_load_drains_and_exits_zero(backend: Backend) {
     service.terminate().await;
 }
 
+/// Graceful shutdown, step by step: while the actors drain (here: a model answer still on its way), the
+/// webhook answers 503 and `/readyz` says not ready; the answer under way is still sent before the stop.
+async fn shutdown_refuses_intake_with_503_while_it_drains(backend: Backend) {
+    let mut app = spawn_app_with(
+        &backend,
+        TestOptions {
+            zalo: true,
+            llm: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    app.zalo.reset().await;
+    let sends = mount_recording_zalo(&app.zalo, Duration::ZERO).await;
+    mount_echo_model(&app.openai, Duration::from_secs(2)).await;
+    let user = user_id();
+    let first = text_event(&user, "[g1] cho mình hỏi một chút");
+    assert_eq!(app.post_event(&first).await.status(), 200);
+    wait_until("the model call is under way", || async {
+        (!app.openai.received_requests().await?.is_empty()).then_some(())
+    })
+    .await;
+    let application = app.app.take().unwrap();
+    let stopping = tokio::spawn(application.shutdown());
+    // Deliveries racing the start of the shutdown are accepted (and must be answered) until the gate
+    // closes; from then on each is refused.
+    let mut accepted = vec![first.clone()];
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let late = text_event(&user, &format!("[g{}] còn tin này nữa", accepted.len() + 1));
+        match app.post_event(&late).await.status().as_u16() {
+            200 => accepted.push(late),
+            503 => break,
+            other => panic!("unexpected {other}"),
+        }
+        assert!(Instant::now() < deadline, "the intake never closed");
+    }
+    assert_eq!(app.get("/readyz").await.status(), 503);
+    assert!(
+        !stopping.is_finished(),
+        "the drain was still waiting for the model"
+    );
+    tokio::time::timeout(Duration::from_secs(60), stopping)
+        .await
+        .expect("shutdown within its deadlines")
+        .unwrap();
+    let ledger = Ledger::read(&app.database_url).await;
+    let keys: Vec<(String, String)> = accepted
+        .iter()
+        .map(|e| {
+            let key = format!(
+                "user_send_text:{}",
+                e["message"]["msg_id"].as_str().unwrap()
+            );
+            (key, user.clone())
+        })
+        .collect();
+    let sends = sends.lock().unwrap().clone();
+    assert_eq!(
+        assert_exactly_once(&ledger, &keys, &sends),
+        0,
+        "all answered before the stop"
+    );
+    assert_eq!(
+        ledger.inbox.len(),
+        accepted.len(),
+        "the refused event was not stored"
+    );
+}
+
 /// SIGTERM while messages wait in a debounce window: they are answered before the process exits.
 async fn sigterm_answers_messages_waiting_for_their_debounce(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
@@ -1156,6 +1226,7 @@ both_backends!(
     random_actor_panics_lose_nothing_and_double_nothing,
     a_child_that_keeps_failing_stops_the_process_non_zero,
     sigterm_answers_messages_waiting_for_their_debounce,
+    shutdown_refuses_intake_with_503_while_it_drains,
     failing_dependencies_end_in_the_right_state,
     kill_9_under_load_loses_nothing_and_doubles_nothing,
     sigterm_under_load_drains_and_exits_zero,

@@ -305,3 +305,62 @@ mod tests {
         assert_eq!(parts.join("\n\n"), text);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Text built from what the splitter reacts to: words, every kind of break, sentence ends, combining
+    /// marks, decomposed letters, wide characters.
+    fn reply_text() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            4 => "[a-zA-Zà-ỹ0-9]{1,12}",
+            3 => Just(" ".to_string()),
+            1 => Just("\n".to_string()),
+            1 => Just("\n\n".to_string()),
+            1 => Just("\n \t\n".to_string()),
+            1 => Just("\r\n".to_string()),
+            1 => "[.!?…]{1,3}[\"'”’)»]?",
+            1 => Just("\u{00A0}".to_string()),
+            1 => Just("e\u{0302}\u{0301}".to_string()),
+            1 => Just("x\u{0323}".to_string()),
+            1 => Just("\u{0301}".to_string()),
+            1 => Just("⚠️".to_string()),
+            1 => any::<char>().prop_map(String::from),
+        ];
+        proptest::collection::vec(piece, 0..60).prop_map(|pieces| pieces.concat())
+    }
+
+    fn non_whitespace(s: &str) -> String {
+        s.chars().filter(|c| !c.is_whitespace()).collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1_000))]
+
+        #[test]
+        fn parts_fit_and_keep_the_content(
+            text in prop_oneof![3 => reply_text(), 1 => any::<String>()],
+            max in 0usize..80,
+        ) {
+            let parts = split_message(&text, max);
+            let nfc: String = text.nfc().collect();
+            for part in &parts {
+                prop_assert!(!part.is_empty());
+                prop_assert_eq!(part.trim(), part.as_str());
+                prop_assert!(part.chars().count() <= max.max(1), "{:?} over {}", part, max);
+                prop_assert!(part.nfc().eq(part.chars()), "{:?} is not NFC", part);
+                // A part is a fixed point: split again, it comes back whole.
+                prop_assert_eq!(&split_message(part, max), std::slice::from_ref(part));
+            }
+            prop_assert_eq!(non_whitespace(&parts.concat()), non_whitespace(&nfc));
+            let whole = nfc.trim();
+            if whole.is_empty() {
+                prop_assert!(parts.is_empty());
+            } else if whole.chars().count() <= max.max(1) {
+                prop_assert_eq!(parts, vec![whole.to_string()]);
+            }
+        }
+    }
+}

@@ -314,3 +314,240 @@ mod tests {
         assert_eq!(e.timestamp.as_deref(), Some("1700000000000"));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::option::of;
+    use proptest::prelude::*;
+    use serde_json::{Map, json};
+
+    const NAMES: &[&str] = &[
+        "user_send_text",
+        "user_send_image",
+        "user_send_link",
+        "user_send_sticker",
+        "user_send_",
+        "follow",
+        "unfollow",
+        "oa_send_text",
+        "user_seen_message",
+        "user_received_message",
+        "user_reacted_message",
+        " user_send_text ",
+    ];
+
+    /// Ids as Zalo sends them (strings of digits), as integrators have seen them (numbers), and wrong.
+    fn id_value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            "[0-9]{1,19}".prop_map(Value::from),
+            "[ \t]{0,2}[0-9a-z]{0,6}[ \t]{0,2}".prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            any::<bool>().prop_map(Value::from),
+            Just(Value::Null),
+            Just(json!({"id": "1"})),
+        ]
+    }
+
+    fn event_name() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            8 => proptest::sample::select(NAMES).prop_map(Value::from),
+            2 => "\\PC{0,12}".prop_map(Value::from),
+            1 => id_value(),
+        ]
+    }
+
+    /// A webhook body with the envelope keys the decoder reads, each present or not.
+    fn webhook_body() -> impl Strategy<Value = Value> {
+        let envelope = (
+            of(event_name()),
+            of(id_value()),
+            of(id_value()),
+            of(id_value()),
+        );
+        let parties = (
+            of(id_value()),
+            of(id_value()),
+            of(id_value()),
+            of(id_value()),
+        );
+        let message = of((
+            of(id_value()),
+            of("\\PC{0,20}"),
+            of(proptest::collection::vec(
+                prop_oneof![
+                    "\\PC{0,12}".prop_map(|url| json!({"type": "link", "payload": {"url": url}})),
+                    id_value().prop_map(|url| json!({"payload": {"url": url}})),
+                    id_value(),
+                ],
+                0..3,
+            )),
+        ));
+        (envelope, parties, message).prop_map(
+            |(
+                (name, app_id, timestamp, user_id),
+                (sender, admin, recipient, follower),
+                message,
+            )| {
+                let mut root = Map::new();
+                let put = |map: &mut Map<String, Value>, key: &str, v: Option<Value>| {
+                    if let Some(v) = v {
+                        map.insert(key.to_string(), v);
+                    }
+                };
+                put(&mut root, "event_name", name);
+                put(&mut root, "app_id", app_id);
+                put(&mut root, "timestamp", timestamp);
+                put(&mut root, "user_id", user_id);
+                if sender.is_some() || admin.is_some() {
+                    let mut s = Map::new();
+                    put(&mut s, "id", sender);
+                    put(&mut s, "admin_id", admin);
+                    root.insert("sender".into(), Value::Object(s));
+                }
+                put(
+                    &mut root,
+                    "recipient",
+                    recipient.map(|id| json!({ "id": id })),
+                );
+                put(
+                    &mut root,
+                    "follower",
+                    follower.map(|id| json!({ "id": id })),
+                );
+                if let Some((msg_id, text, attachments)) = message {
+                    let mut m = Map::new();
+                    put(&mut m, "msg_id", msg_id);
+                    put(&mut m, "text", text.map(Value::from));
+                    put(&mut m, "attachments", attachments.map(Value::from));
+                    root.insert("message".into(), Value::Object(m));
+                }
+                Value::Object(root)
+            },
+        )
+    }
+
+    fn at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
+        path.iter().try_fold(value, |v, key| v.get(key))
+    }
+
+    /// The id rule stated independently: a non-blank string (trimmed), or a number's decimal form.
+    fn oracle_id(value: Option<&Value>) -> Option<String> {
+        match value? {
+            Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn arbitrary_bytes_are_refused_or_decoded_without_panic(
+            body in proptest::collection::vec(any::<u8>(), 0..200)
+        ) {
+            match parse_json(&body) {
+                Ok(value) => {
+                    prop_assert!(value.is_object());
+                    let _ = decode(&value);
+                }
+                Err(error) => match serde_json::from_slice::<Value>(&body) {
+                    Ok(v) => prop_assert!(!v.is_object() && error == DecodeError::NotAnObject),
+                    Err(_) => prop_assert!(matches!(error, DecodeError::Json(_))),
+                },
+            }
+        }
+
+        #[test]
+        fn decoded_fields_are_what_the_body_holds(value in webhook_body()) {
+            let body = serde_json::to_vec(&value).unwrap();
+            let parsed = parse_json(&body).unwrap();
+            let name = parsed
+                .get("event_name")
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|n| !n.is_empty());
+            let event = match (decode(&parsed), name) {
+                (Ok(event), Some(name)) => {
+                    prop_assert_eq!(&event.event_name, name);
+                    event
+                }
+                (Err(error), None) => {
+                    prop_assert_eq!(error, DecodeError::NoEventName);
+                    return Ok(());
+                }
+                (result, name) => {
+                    return Err(TestCaseError::fail(format!("{name:?} decoded as {result:?}")));
+                }
+            };
+            prop_assert_eq!(decode(&parsed), Ok(event.clone()));
+            let name = event.event_name.as_str();
+            let kind_matches = match event.kind {
+                EventKind::Follow => name == "follow",
+                EventKind::Unfollow => name == "unfollow",
+                EventKind::OaEcho => name.starts_with("oa_send_"),
+                EventKind::UserMessage(_) => name.starts_with("user_send_"),
+                EventKind::Other => {
+                    !["follow", "unfollow"].contains(&name)
+                        && !name.starts_with("oa_send_")
+                        && !name.starts_with("user_send_")
+                }
+            };
+            prop_assert!(kind_matches, "{:?} classified as {:?}", name, event.kind);
+            prop_assert_eq!(&event.app_id, &oracle_id(parsed.get("app_id")));
+            prop_assert_eq!(&event.timestamp, &oracle_id(parsed.get("timestamp")));
+            prop_assert_eq!(&event.timestamp, &signed_timestamp(&parsed));
+            prop_assert_eq!(&event.msg_id, &oracle_id(at(&parsed, &["message", "msg_id"])));
+            prop_assert_eq!(
+                event.text.as_deref(),
+                at(&parsed, &["message", "text"]).and_then(Value::as_str)
+            );
+            if let Some(user) = &event.user_id {
+                let paths: [&[&str]; 4] =
+                    [&["sender", "id"], &["recipient", "id"], &["follower", "id"], &["user_id"]];
+                prop_assert!(
+                    paths.iter().any(|p| oracle_id(at(&parsed, p)).as_ref() == Some(user)),
+                    "user id {:?} is not in the body", user
+                );
+            }
+            let urls: Vec<&str> = at(&parsed, &["message", "attachments"])
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|a| at(a, &["payload", "url"]).and_then(Value::as_str))
+                .collect();
+            prop_assert_eq!(&event.attachment_urls, &urls);
+            prop_assert_eq!(
+                event.from_admin,
+                at(&parsed, &["sender", "admin_id"]).is_some_and(|a| !a.is_null())
+            );
+        }
+
+        #[test]
+        fn event_key_is_stable_and_follows_the_msg_id(value in webhook_body()) {
+            let body = serde_json::to_vec(&value).unwrap();
+            let Ok(event) = decode(&value) else { return Ok(()) };
+            let key = event_key(&event, &body);
+            prop_assert_eq!(&key, &event_key(&event, &body));
+            prop_assert!(!key.is_empty());
+            let other_body = [body.as_slice(), b" "].concat();
+            match &event.msg_id {
+                Some(id) => {
+                    prop_assert_eq!(&key, &format!("{}:{id}", event.event_name));
+                    prop_assert_eq!(&key, &event_key(&event, &other_body));
+                }
+                None => {
+                    let hash = key.strip_prefix("sha256:").unwrap_or_default();
+                    prop_assert!(
+                        hash.len() == 64 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
+                        "{}", key
+                    );
+                    prop_assert_ne!(&key, &event_key(&event, &other_body));
+                }
+            }
+        }
+    }
+}

@@ -121,3 +121,92 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The verdict the rule in [`verify`]'s doc gives for `header` (timestamp present).
+    fn expected(header: &str, mac: &[u8; 32]) -> Result<(), SignatureError> {
+        let trimmed = header.trim();
+        if trimmed.is_empty() {
+            return Err(SignatureError::Missing);
+        }
+        match hex::decode(trimmed.strip_prefix("mac=").unwrap_or(trimmed)) {
+            Ok(bytes) if bytes.len() == 32 && bytes == mac => Ok(()),
+            Ok(bytes) if bytes.len() == 32 => Err(SignatureError::Mismatch),
+            _ => Err(SignatureError::Malformed),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn what_is_signed_verifies_in_every_accepted_spelling(
+            app_id in "\\PC{0,12}",
+            body in proptest::collection::vec(any::<u8>(), 0..200),
+            timestamp in "[0-9]{0,13}|\\PC{0,8}",
+            key in "\\PC{0,16}",
+            pad in "[ \t\r\n]{0,3}",
+        ) {
+            let header = header_value(&app_id, &body, &timestamp, &key);
+            let bare = header.strip_prefix("mac=").unwrap();
+            prop_assert_eq!(bare, hex::encode(digest(&app_id, &body, &timestamp, &key)));
+            for good in [
+                header.clone(),
+                bare.to_uppercase(),
+                format!("{pad}mac={}{pad}", bare.to_uppercase()),
+            ] {
+                prop_assert_eq!(verify(Some(&good), &app_id, &body, Some(&timestamp), &key), Ok(()));
+            }
+            prop_assert_eq!(
+                verify(Some(&header), &app_id, &body, None, &key),
+                Err(SignatureError::NoTimestamp)
+            );
+        }
+
+        #[test]
+        fn any_one_byte_change_to_body_or_mac_is_refused(
+            body in proptest::collection::vec(any::<u8>(), 1..200),
+            at in any::<proptest::sample::Index>(),
+            flip in 1u8..,
+            mac_at in 0usize..64,
+            mac_to in any::<char>(),
+        ) {
+            let header = header_value("1", &body, "1699003881354", "key");
+            let mut tampered = body.clone();
+            tampered[at.index(body.len())] ^= flip;
+            prop_assert_eq!(
+                verify(Some(&header), "1", &tampered, Some("1699003881354"), "key"),
+                Err(SignatureError::Mismatch)
+            );
+            let original = header.as_bytes()["mac=".len() + mac_at] as char;
+            let changed: String = header
+                .chars()
+                .enumerate()
+                .map(|(i, c)| if i == "mac=".len() + mac_at { mac_to } else { c })
+                .collect();
+            let want = match (mac_to.is_ascii_hexdigit(), mac_to.to_digit(16) == original.to_digit(16)) {
+                (true, true) => Ok(()),
+                (true, false) => Err(SignatureError::Mismatch),
+                (false, _) => Err(SignatureError::Malformed),
+            };
+            prop_assert_eq!(verify(Some(&changed), "1", &body, Some("1699003881354"), "key"), want);
+        }
+
+        #[test]
+        fn garbage_headers_get_the_documented_verdict(
+            header in "(mac=)?[0-9a-fA-F]{0,70}|[ \t]*(mac=)?[0-9a-f]{64}[ \tx]*|\\PC{0,80}",
+            body in proptest::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let mac = digest("1", &body, "2", "key");
+            prop_assert_eq!(verify(Some(&header), "1", &body, Some("2"), "key"), expected(&header, &mac));
+            let right = header_value("1", &body, "2", "key");
+            prop_assert_eq!(verify(Some(&right), "1", &body, Some("2"), "key"), expected(&right, &mac));
+            let no_timestamp = verify(Some(&header), "1", &body, None, "key");
+            prop_assert!(no_timestamp.is_err() && no_timestamp != Err(SignatureError::Mismatch));
+        }
+    }
+}

@@ -66,6 +66,9 @@ impl Application {
                 count = interrupted,
                 "outbound messages interrupted by the last stop are marked ambiguous"
             );
+            // Counted like any other ambiguous send, so the dashboards and the failure-ratio alert see them.
+            metrics::counter!(telemetry::OUTBOUND_SENDS, "result" => "ambiguous")
+                .increment(interrupted);
         }
 
         let delivery = match options.delivery {

@@ -18,6 +18,13 @@ use crate::both_backends;
 use crate::helpers::*;
 use crate::pgcluster::PgCluster;
 
+fn backend_name(backend: &Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "SQLite",
+        Backend::Postgres(_) => "PostgreSQL",
+    }
+}
+
 /// A size knob: the environment variable when set (longer local runs), else the CI default.
 fn knob(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -397,7 +404,8 @@ async fn random_actor_panics_lose_nothing_and_double_nothing(backend: Backend) {
     .await;
     assert!(app.app().is_alive());
     eprintln!(
-        "chaos: {} messages, {fired} injected panics, {restarts} restarts counted, parts {:?}",
+        "chaos ({}): {} messages, {fired} injected panics, {restarts} restarts counted, parts {:?}",
+        backend_name(&backend),
         accepted.len(),
         ledger.states()
     );
@@ -876,8 +884,9 @@ async fn kill_9_under_load_loses_nothing_and_doubles_nothing(backend: Backend) {
     let ambiguous = assert_exactly_once(&ledger, &keys(&accepted), &sends);
     assert_eq!(service.starts as u64, kills + 1);
     eprintln!(
-        "kill -9 ({backend:?}): {} events accepted from {} users over {duration:.0} s, {kills} kills, \
+        "kill -9 ({}): {} events accepted from {} users over {duration:.0} s, {kills} kills, \
          parts {:?}, {ambiguous} ambiguous, {} Zalo requests",
+        backend_name(&backend),
         accepted.len(),
         load.users,
         ledger.states(),

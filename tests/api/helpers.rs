@@ -2,7 +2,6 @@
 //! database), wiremock servers speaking Zalo's and OpenAI's wire formats, and helpers to send signed events.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -88,115 +87,20 @@ impl Backend {
     }
 }
 
-/// Starts a PostgreSQL cluster in a temp dir on a free port; a watchdog stops it when this process exits.
+/// Starts the shared PostgreSQL cluster (a watchdog stops it when this process exits). Many tests use it at
+/// once, hence the connection limit.
 fn start_throwaway_cluster() -> Option<String> {
-    use std::process::Command;
-    let bin = find_pg_bin()?;
-    let dir = std::env::temp_dir().join(format!("tradesphere-pg-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).ok()?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .ok()?
-        .local_addr()
-        .ok()?
-        .port();
-    let is_root = Command::new("id")
-        .arg("-u")
-        .output()
-        .ok()
-        .is_some_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    // initdb refuses to run as root: run the server as the `postgres` user then.
-    let run = |program: PathBuf, args: Vec<String>| -> bool {
-        let mut cmd = if is_root {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&program);
-            c
-        } else {
-            Command::new(&program)
-        };
-        cmd.args(&args)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if is_root {
-        let _ = Command::new("chown")
-            .args(["-R", "postgres:postgres"])
-            .arg(&dir)
-            .status();
+    match crate::pgcluster::PgCluster::try_start("-c max_connections=300") {
+        Ok(cluster) => {
+            let url = cluster.url("postgres");
+            eprintln!("started a throwaway PostgreSQL at {url}");
+            Some(url)
+        }
+        Err(reason) => {
+            eprintln!("no throwaway PostgreSQL: {reason}");
+            None
+        }
     }
-    let data = dir.join("data");
-    let data_s = data.display().to_string();
-    if !run(
-        bin.join("initdb"),
-        vec![
-            "-D".into(),
-            data_s.clone(),
-            "-A".into(),
-            "trust".into(),
-            "-U".into(),
-            "postgres".into(),
-        ],
-    ) {
-        return None;
-    }
-    let options = format!(
-        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
-        dir.display()
-    );
-    if !run(
-        bin.join("pg_ctl"),
-        vec![
-            "-D".into(),
-            data_s.clone(),
-            "-o".into(),
-            options,
-            "-w".into(),
-            "-l".into(),
-            dir.join("log").display().to_string(),
-            "start".into(),
-        ],
-    ) {
-        return None;
-    }
-    let stop = if is_root {
-        format!(
-            "runuser -u postgres -- {} -D {data_s} -m immediate stop",
-            bin.join("pg_ctl").display()
-        )
-    } else {
-        format!(
-            "{} -D {data_s} -m immediate stop",
-            bin.join("pg_ctl").display()
-        )
-    };
-    let watchdog = format!(
-        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop} >/dev/null 2>&1; rm -rf {dir}",
-        pid = std::process::id(),
-        dir = dir.display()
-    );
-    Command::new("sh")
-        .args(["-c", &watchdog])
-        .stdin(std::process::Stdio::null())
-        .spawn()
-        .ok()?;
-    eprintln!("started a throwaway PostgreSQL on 127.0.0.1:{port}");
-    Some(format!("postgres://postgres@127.0.0.1:{port}/postgres"))
-}
-
-fn find_pg_bin() -> Option<PathBuf> {
-    let mut candidates: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path().join("bin"))
-        .collect();
-    candidates.sort();
-    candidates.reverse();
-    candidates
-        .into_iter()
-        .find(|b| b.join("initdb").exists() && b.join("pg_ctl").exists())
 }
 
 /// Knobs a test may turn before the app starts.

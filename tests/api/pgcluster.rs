@@ -11,36 +11,45 @@ pub struct PgCluster {
     dir: PathBuf,
     port: u16,
     as_postgres: bool,
+    /// Extra server options (`-c name=value …`).
+    options: String,
 }
 
 impl PgCluster {
     /// A fresh cluster on a free port, or None (skipped loudly) when PostgreSQL's binaries are missing,
     /// unless `TRADESPHERE_REQUIRE_POSTGRES=1`, which makes that a failure.
     pub fn start_if_available() -> Option<PgCluster> {
-        let Some(bin) = find_pg_bin() else {
-            assert_ne!(
-                std::env::var("TRADESPHERE_REQUIRE_POSTGRES").as_deref(),
-                Ok("1"),
-                "PostgreSQL is required but initdb/pg_ctl are missing"
-            );
-            eprintln!("SKIPPED: no initdb/pg_ctl for a private PostgreSQL cluster");
-            return None;
-        };
-        let dir = std::env::temp_dir().join(format!(
-            "tradesphere-pgown-{}",
-            uuid::Uuid::new_v4().simple()
-        ));
-        std::fs::create_dir_all(&dir).expect("cluster dir");
+        match Self::try_start("") {
+            Ok(cluster) => Some(cluster),
+            Err(reason) => {
+                assert_ne!(
+                    std::env::var("TRADESPHERE_REQUIRE_POSTGRES").as_deref(),
+                    Ok("1"),
+                    "PostgreSQL is required but a private cluster could not start: {reason}"
+                );
+                eprintln!("SKIPPED: no private PostgreSQL cluster: {reason}");
+                None
+            }
+        }
+    }
+
+    /// Creates and starts a cluster in a temp dir on a free port, with `options` added to the server's
+    /// command line. A watchdog stops it and removes its files when this test process exits.
+    pub fn try_start(options: &str) -> Result<PgCluster, String> {
+        let bin = find_pg_bin().ok_or("no initdb/pg_ctl under /usr/lib/postgresql")?;
+        let dir =
+            std::env::temp_dir().join(format!("tradesphere-pg-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
-            .expect("free port")
+            .map_err(|e| e.to_string())?
             .port();
         let as_postgres = Command::new("id")
             .arg("-u")
             .output()
             .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
         if as_postgres {
-            // initdb refuses to run as root.
+            // initdb refuses to run as root: the server runs as the `postgres` user then.
             let _ = Command::new("chown")
                 .args(["-R", "postgres:postgres"])
                 .arg(&dir)
@@ -51,13 +60,12 @@ impl PgCluster {
             dir,
             port,
             as_postgres,
+            options: options.to_string(),
         };
         let data = cluster.data();
-        assert!(
-            cluster.run("initdb", &["-D", &data, "-A", "trust", "-U", "postgres"]),
-            "initdb failed"
-        );
-        cluster.start();
+        if !cluster.run("initdb", &["-D", &data, "-A", "trust", "-U", "postgres"]) {
+            return Err("initdb failed".into());
+        }
         // Stop it when this test process exits, whatever happens to the test.
         let watchdog = format!(
             "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop} >/dev/null 2>&1; rm -rf {dir}",
@@ -69,8 +77,11 @@ impl PgCluster {
             .args(["-c", &watchdog])
             .stdin(Stdio::null())
             .spawn()
-            .expect("watchdog");
-        Some(cluster)
+            .map_err(|e| e.to_string())?;
+        if !cluster.run_start() {
+            return Err("pg_ctl start failed".into());
+        }
+        Ok(cluster)
     }
 
     pub fn url(&self, database: &str) -> String {
@@ -91,28 +102,22 @@ impl PgCluster {
 
     /// Starts (or restarts) the server and waits until it accepts connections.
     pub fn start(&self) {
+        assert!(self.run_start(), "pg_ctl start failed");
+    }
+
+    fn run_start(&self) -> bool {
         let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off {}",
             self.port,
-            self.dir.display()
+            self.dir.display(),
+            self.options
         );
         let log = self.dir.join("log").display().to_string();
-        assert!(
-            self.run(
-                "pg_ctl",
-                &[
-                    "-D",
-                    &self.data(),
-                    "-o",
-                    &options,
-                    "-w",
-                    "-l",
-                    &log,
-                    "start"
-                ]
-            ),
-            "pg_ctl start failed"
-        );
+        let data = self.data();
+        self.run(
+            "pg_ctl",
+            &["-D", &data, "-o", &options, "-w", "-l", &log, "start"],
+        )
     }
 
     /// Stops the server the way a crash or an operator restart would: connections are cut.
@@ -148,7 +153,7 @@ impl PgCluster {
     }
 }
 
-pub fn find_pg_bin() -> Option<PathBuf> {
+fn find_pg_bin() -> Option<PathBuf> {
     let mut candidates: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
         .flatten()

@@ -73,6 +73,8 @@ impl PgCluster {
             stop = cluster.command_line("pg_ctl", &["-D", &data, "-m", "immediate", "stop"]),
             dir = cluster.dir.display()
         );
+        // Never waited on, on purpose: it outlives this process to clean up after it.
+        #[allow(clippy::zombie_processes)]
         Command::new("sh")
             .args(["-c", &watchdog])
             .stdin(Stdio::null())

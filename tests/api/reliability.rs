@@ -113,7 +113,7 @@ async fn mount_echo_model(server: &MockServer, delay: Duration) {
 /// A message text starting with a unique tag; a third of them carry a phone number, so they go through the
 /// scam actor too.
 fn tagged_text(tag: &str, n: u64) -> String {
-    if n % 3 == 0 {
+    if n.is_multiple_of(3) {
         format!("{tag} số 0912 345 {:03} có phải lừa đảo không?", n % 1000)
     } else {
         format!("{tag} mình muốn hỏi cách nhận biết tin nhắn giả mạo ngân hàng")

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::banks::{self, Bank};
-use super::text::push_folded;
+use super::text::{fold_code_to_letter, is_whitespace_byte, push_folded};
 
 /// What a cue word says about a number near it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,26 +76,7 @@ static MATCHER: LazyLock<Matcher> = LazyLock::new(|| {
 impl Cues {
     /// Finds the cue words of `text` (whole words, accents and case ignored, any whitespace between words).
     pub(crate) fn find(text: &str) -> Self {
-        // Folded text with single spaces, and for each folded byte the offset of the char it came from.
-        let mut folded = String::with_capacity(text.len());
-        let mut origin: Vec<usize> = Vec::with_capacity(text.len() + 1);
-        let mut scratch = String::new();
-        for (at, c) in text.char_indices() {
-            if c.is_whitespace() {
-                if !folded.ends_with(' ') {
-                    folded.push(' ');
-                    origin.push(at);
-                }
-                continue;
-            }
-            scratch.clear();
-            push_folded(c, &mut scratch);
-            for _ in 0..scratch.len() {
-                origin.push(at);
-            }
-            folded.push_str(&scratch);
-        }
-        origin.push(text.len());
+        let (folded, origin) = fold_with_origins(text);
         let is_word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
         let matcher = &*MATCHER;
         let hits = matcher
@@ -120,7 +101,74 @@ impl Cues {
             .collect();
         Self { hits }
     }
+}
 
+/// The folded text with runs of whitespace as single spaces, and for each folded byte the offset of the
+/// char of `text` it came from (plus one final entry, `text.len()`).
+fn fold_with_origins(text: &str) -> (String, Vec<usize>) {
+    let bytes = text.as_bytes();
+    let mut folded: Vec<u8> = Vec::with_capacity(bytes.len());
+    let mut origin: Vec<usize> = Vec::with_capacity(bytes.len() + 1);
+    let mut scratch = String::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let b = bytes[at];
+        // Nearly every char is ASCII or a Vietnamese letter: both fold to one byte, found here without
+        // the general char machinery (this loop runs over every message with a long number).
+        if b.is_ascii() {
+            if !is_whitespace_byte(b) {
+                folded.push(b.to_ascii_lowercase());
+                origin.push(at);
+            } else if folded.last() != Some(&b' ') {
+                folded.push(b' ');
+                origin.push(at);
+            }
+            at += 1;
+            continue;
+        }
+        if let Some((code, len)) = decode_two_or_three_bytes(bytes, at)
+            && let Some(letter) = fold_code_to_letter(code)
+        {
+            folded.push(letter);
+            origin.push(at);
+            at += len;
+            continue;
+        }
+        let c = text[at..].chars().next().unwrap_or_default();
+        if c.is_whitespace() {
+            if folded.last() != Some(&b' ') {
+                folded.push(b' ');
+                origin.push(at);
+            }
+        } else {
+            scratch.clear();
+            push_folded(c, &mut scratch);
+            origin.extend(std::iter::repeat_n(at, scratch.len()));
+            folded.extend_from_slice(scratch.as_bytes());
+        }
+        at += c.len_utf8();
+    }
+    origin.push(text.len());
+    // Only ASCII bytes and whole folded chars were written.
+    let folded = String::from_utf8(folded).expect("folding writes whole chars");
+    (folded, origin)
+}
+
+/// The code point of the two- or three-byte UTF-8 sequence at `at` (Vietnamese letters are such), with
+/// its length.
+fn decode_two_or_three_bytes(bytes: &[u8], at: usize) -> Option<(u32, usize)> {
+    let payload = |i: usize| bytes.get(at + i).map(|&b| u32::from(b & 0x3F));
+    match bytes[at] {
+        lead @ 0xC0..=0xDF => Some(((u32::from(lead & 0x1F) << 6) | payload(1)?, 2)),
+        lead @ 0xE0..=0xEF => Some((
+            (u32::from(lead & 0x0F) << 12) | (payload(1)? << 6) | payload(2)?,
+            3,
+        )),
+        _ => None,
+    }
+}
+
+impl Cues {
     /// Hits lying entirely inside `window`, in order.
     pub(crate) fn within(&self, window: Range<usize>) -> &[CueHit] {
         let from = self.hits.partition_point(|h| h.span.0 < window.start);
@@ -155,6 +203,39 @@ mod tests {
         assert!(matches!(found[1].1, CueClass::Bank(b) if b.short_name == "Vietcombank"));
         assert_eq!(found[2].0, "mã");
         assert_eq!(found[3].0, "OTP");
+    }
+
+    /// The fold char by char, as it was written before the ASCII fast path.
+    fn fold_with_origins_by_char(text: &str) -> (String, Vec<usize>) {
+        let mut folded = String::new();
+        let mut origin = Vec::new();
+        for (at, c) in text.char_indices() {
+            if c.is_whitespace() {
+                if !folded.ends_with(' ') {
+                    folded.push(' ');
+                    origin.push(at);
+                }
+                continue;
+            }
+            let mut scratch = String::new();
+            push_folded(c, &mut scratch);
+            origin.extend(std::iter::repeat_n(at, scratch.len()));
+            folded.push_str(&scratch);
+        }
+        origin.push(text.len());
+        (folded, origin)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_fold_equals_fold_by_char(text in "[ a-zA-Z0-9.,\\t\\n\\x0B\\u{A0}\\u{3000}à-ỹĐđ\\u{300}-\\u{303}]{0,40}") {
+            proptest::prop_assert_eq!(fold_with_origins(&text), fold_with_origins_by_char(&text));
+        }
+
+        #[test]
+        fn fast_fold_equals_fold_by_char_on_any_text(text in proptest::prelude::any::<String>()) {
+            proptest::prop_assert_eq!(fold_with_origins(&text), fold_with_origins_by_char(&text));
+        }
     }
 
     #[test]

@@ -7,20 +7,22 @@
 //! The heuristics are driven by the tables below so they can be tuned without
 //! touching the matching code.
 
-use std::collections::HashSet;
 use std::ops::Range;
 use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::scam::ascii_link::{self, LinkParts};
 use crate::scam::banks::{self, Bank};
 use crate::scam::cues::{CueClass, CueHit, Cues};
+use crate::scam::numbers::{self, NumberRun};
+use crate::scam::scan::position_from;
 use crate::scam::text::PreparedText;
 #[cfg(test)]
 use crate::scam::text::fold;
 pub use crate::scam::text::normalize_text;
 use crate::scam::vietqr;
-use crate::scam::{Entity, EntityKind};
+use crate::scam::{Entity, EntityKind, VN_COUNTRY_PREFIX};
 
 /// Mobile operators by the two digits after the trunk `0` (the domain notes' operator table; 052 and
 /// 059 follow libphonenumber's metadata; 055 (Reddi, unconfirmed) is not valid there, so it is left out).
@@ -188,29 +190,6 @@ const BANK_OF_PREVIOUS_NUMBER: usize = 3;
 /// A bank is often named once, earlier in the sentence ("nhân viên ngân hàng BIDV … số tài khoản 1261…").
 const BANK_WINDOW_BEFORE: usize = 80;
 
-/// One grouping separator between digits: space, no-break space, dot or dash.
-/// (Patterns use `[0-9]`, not `\d`, which would also match non-ASCII digits.)
-const DIGIT_SEPARATOR: &str = r"[\x20\xA0.\-]";
-
-static PHONE_RE: LazyLock<Regex> = LazyLock::new(|| {
-    let sep = DIGIT_SEPARATOR;
-    let pattern = format!(
-        r"(?x)
-        (?:
-            (?: \(\s?\+?\s?84\s?\) | \+\s?84 | 0084 ) {sep}? (?: \(0\) | 0 )? {sep}?  # +84, (+84), 0084, even +84 0…
-          | 84 {sep}?                                                          # 84… without '+'
-          | (?P<domestic> 0 )                                                  # trunk prefix
-        )
-        (?P<national> [35789] (?: {sep}? [0-9] ){{8}} | 2 (?: {sep}? [0-9] ){{9}} )"
-    );
-    Regex::new(&pattern).expect("phone pattern is valid")
-});
-
-/// A maximal run of digits joined by single separators.
-static NUMBER_RUN_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"[0-9](?:{DIGIT_SEPARATOR}?[0-9])*")).expect("number run pattern is valid")
-});
-
 /// Amount units right after a number: `500.000đ`, `50.000 VND`, `100k`, `2tr`.
 /// Units that are also chat words must be glued to the number: "k" (không),
 /// unaccented "ngan"/"dong" ("ngan hang" = ngân hàng, "Dong A" bank).
@@ -234,18 +213,13 @@ fn followed_by_money_unit(text: &str, end: usize) -> bool {
 /// Longest unit (" triệu") plus the character that must end it.
 const MONEY_UNIT_LOOKAHEAD: usize = 10;
 
-/// Dot-grouped thousands (`1.500.000`): Vietnamese money notation, not an account.
-static THOUSANDS_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[0-9]{1,3}(?:\.[0-9]{3})+$").expect("thousands pattern is valid")
-});
-
 /// Dot and its defanged spellings: `.`, `[.]`, `(.)`, `{.}`, `[dot]`, `(dot)`.
 const DOMAIN_DOT: &str = r"(?:\.|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\))";
 
 static DOMAIN_RE: LazyLock<Regex> = LazyLock::new(|| {
     let dot = DOMAIN_DOT;
     // Unbounded repetition keeps the Unicode classes small; label length is not
-    // policed because lookups only need a stable key.
+    // policed because lookups only need a stable key. (`ascii_link` parses ASCII matches by hand.)
     let label = r"[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}\-]*[\p{L}\p{N}\p{M}])?";
     let pattern = format!(
         r"(?xi)
@@ -285,8 +259,14 @@ pub fn extract(text: &str) -> Vec<Entity> {
 
 /// [`extract`] on text that is already normalised; spans index `text`.
 fn extract_normalized(text: &str) -> Vec<Entity> {
-    let has_digits = text.bytes().any(|b| b.is_ascii_digit());
-    let qr = if has_digits {
+    // One pass finds every number; phones need 9+ digits in one grouped run, accounts and QR payloads
+    // ("000201…") 6+, and most chat numbers (prices, times) have fewer.
+    let runs = numbers::number_runs(text);
+    let longest_run = longest_digit_run(&runs);
+    let qr = if runs
+        .iter()
+        .any(|run| may_hold_a_qr_payload(&text[run.span.clone()]))
+    {
         find_qr_transfers(text)
     } else {
         Vec::new()
@@ -304,18 +284,12 @@ fn extract_normalized(text: &str) -> Vec<Entity> {
     blocked.extend(qr_spans.iter().cloned());
 
     let mut entities = qr;
-    // Phones need 9+ digits in one grouped run and accounts 6+: most chat numbers (prices, times) have fewer.
-    let longest_run = if has_digits {
-        longest_digit_run(text)
-    } else {
-        0
-    };
     if longest_run >= MIN_ACCOUNT_DIGITS {
         // A phone in a link ("zalo.me/0912345678") still names that phone; only QR payloads hide digits.
         // Found on first need: messages whose numbers are all prices or dates never pay for it.
         let cues = LazyCues::new(text);
         let phones: Vec<Entity> = if longest_run >= MIN_NATIONAL_DIGITS {
-            find_phones(text)
+            find_phones(text, &runs)
                 .into_iter()
                 .filter(|p| !overlaps_any(&p.span, &qr_spans))
                 .map(|phone| phone_or_account(text, &cues, phone))
@@ -324,50 +298,47 @@ fn extract_normalized(text: &str) -> Vec<Entity> {
             Vec::new()
         };
         let phone_spans: Vec<Range<usize>> = phones.iter().map(|p| p.span.clone()).collect();
-        let accounts = find_accounts(text, &cues, &phone_spans, &blocked);
+        let accounts = find_accounts(text, &runs, &cues, &phone_spans, &blocked);
         entities.extend(phones);
         entities.extend(accounts);
     }
     entities.extend(domains);
-    for entity in &mut entities {
-        entity.raw = text[entity.span.clone()].to_string();
-    }
     entities.sort_by_key(|e| (e.span.start, kind_rank(e.kind)));
+    dedup_by_kind_and_value(entities)
+}
 
-    let mut seen = HashSet::new();
-    entities.retain(|e| seen.insert((e.kind, e.value.clone())));
+/// Keeps the first entity of each (kind, value), in order. Messages hold a handful, so a linear scan
+/// beats hashing.
+fn dedup_by_kind_and_value(mut entities: Vec<Entity>) -> Vec<Entity> {
+    let mut kept = 0;
+    for i in 0..entities.len() {
+        let seen = entities[..kept]
+            .iter()
+            .any(|k| k.kind == entities[i].kind && k.value == entities[i].value);
+        if !seen {
+            // Everything between `kept` and `i` is a dropped duplicate.
+            entities.swap(kept, i);
+            kept += 1;
+        }
+    }
+    entities.truncate(kept);
     entities
 }
 
-/// Digits in the longest run of digits joined by single separators (space, no-break space, dot, dash), the
-/// shape [`NUMBER_RUN_RE`] and the phone pattern match.
-fn longest_digit_run(text: &str) -> usize {
-    let bytes = text.as_bytes();
-    let (mut longest, mut current, mut after_separator) = (0, 0, false);
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b.is_ascii_digit() {
-            current += 1;
-            after_separator = false;
-            longest = longest.max(current);
-            i += 1;
-            continue;
-        }
-        let separator_len = match b {
-            b' ' | b'.' | b'-' => 1,
-            0xC2 if bytes.get(i + 1) == Some(&0xA0) => 2,
-            _ => 0,
-        };
-        if separator_len > 0 && current > 0 && !after_separator {
-            after_separator = true;
-        } else {
-            current = 0;
-            after_separator = false;
-        }
-        i += separator_len.max(1);
-    }
-    longest
+/// Every VietQR payload starts with the payload-format indicator `000201` (see `vietqr`).
+const QR_PAYLOAD_START: &[u8] = b"000201";
+
+/// Six digits in a row lie inside one number run; most messages have no such run, and then `vietqr` is
+/// not asked to search.
+fn may_hold_a_qr_payload(run: &str) -> bool {
+    run.as_bytes()
+        .windows(QR_PAYLOAD_START.len())
+        .any(|w| w == QR_PAYLOAD_START)
+}
+
+/// Digits in the longest number run.
+fn longest_digit_run(runs: &[NumberRun]) -> usize {
+    runs.iter().map(|run| run.digits).max().unwrap_or(0)
 }
 
 /// The message's cue words, found the first time a number needs them.
@@ -392,10 +363,23 @@ impl<'a> LazyCues<'a> {
 /// Cheap pre-check: every domain has a dot (or a defanged one) followed by a letter of its next label or TLD.
 fn may_hold_a_domain(text: &str) -> bool {
     let bytes = text.as_bytes();
-    bytes
-        .windows(2)
-        .any(|pair| pair[0] == b'.' && pair[1].is_ascii_alphabetic())
-        || (text.contains(['[', '(', '{']) && DEFANGED_DOT_RE.is_match(text))
+    let mut brackets = false;
+    let mut from = 0;
+    while let Some(at) = position_from(bytes, from, |b| matches!(b, b'.' | b'[' | b'(' | b'{')) {
+        if bytes[at] != b'.' {
+            brackets = true;
+        } else if bytes.get(at + 1).is_some_and(u8::is_ascii_alphabetic) {
+            return true;
+        }
+        from = at + 1;
+    }
+    brackets && DEFANGED_DOT_RE.is_match(text)
+}
+
+/// `[.]`, `(.)`, `{.}`, `[dot]` or `(dot)`, in any case.
+fn has_defanged_dot(text: &str) -> bool {
+    // Each starts with one of these brackets; most text has none, and then the regex is not run.
+    text.bytes().any(|b| matches!(b, b'[' | b'(' | b'{')) && DEFANGED_DOT_RE.is_match(text)
 }
 
 fn find_qr_transfers(text: &str) -> Vec<Entity> {
@@ -446,7 +430,7 @@ fn phone_or_account(text: &str, cues: &LazyCues<'_>, phone: Entity) -> Entity {
 pub(crate) fn normalize_phone(raw: &str) -> Option<String> {
     let text = normalize_text(raw);
     let text = text.trim();
-    match find_phones(text).as_slice() {
+    match find_phones(text, &numbers::number_runs(text)).as_slice() {
         [only] if only.span == (0..text.len()) => Some(only.value.clone()),
         _ => None,
     }
@@ -503,32 +487,35 @@ fn overlaps_any(range: &Range<usize>, others: &[Range<usize>]) -> bool {
 
 // ---------------------------------------------------------------- phones
 
-fn find_phones(text: &str) -> Vec<Entity> {
+fn find_phones(text: &str, runs: &[NumberRun]) -> Vec<Entity> {
     let mut phones = Vec::new();
     let mut from = 0;
-    while let Some(caps) = PHONE_RE.captures_at(text, from) {
-        let whole = caps.get_match();
-        let national = caps
-            .name("national")
-            .map(|m| digits_of(m.as_str()))
-            .unwrap_or_default();
-        let accepted = is_valid_national_number(&national)
-            && is_standalone_number(text, whole.range())
-            && !followed_by_money_unit(text, whole.end());
-        if accepted {
-            phones.push(Entity {
-                kind: EntityKind::Phone,
-                carrier: mobile_carrier(&national).filter(|_| national.len() == 9),
-                value: format!("+84{national}"),
-                raw: String::new(),
-                span: whole.range(),
-                bank_bin: None,
-                bank_name: None,
-            });
-            from = whole.end();
-        } else {
-            // A rejected candidate may still hide a valid one starting later inside it.
-            from = next_char_boundary(text, whole.start());
+    for window in numbers::phone_search_windows(runs) {
+        from = from.max(window.start);
+        while let Some(shape) = numbers::next_phone_shape(text, from, window.end) {
+            let national = shape.national.as_str();
+            let accepted = is_valid_national_number(national)
+                && is_standalone_number(text, shape.span.clone())
+                && !followed_by_money_unit(text, shape.span.end);
+            if accepted {
+                let mut value = String::with_capacity(VN_COUNTRY_PREFIX.len() + national.len());
+                value.push_str(VN_COUNTRY_PREFIX);
+                value.push_str(national);
+                phones.push(Entity {
+                    kind: EntityKind::Phone,
+                    carrier: mobile_carrier(national).filter(|_| national.len() == 9),
+                    value,
+                    raw: String::new(),
+                    span: shape.span.clone(),
+                    bank_bin: None,
+                    bank_name: None,
+                });
+                from = shape.span.end;
+            } else {
+                // A rejected candidate may still hide a valid one starting later inside it (candidates
+                // start with an ASCII byte, so the next byte is a char boundary).
+                from = shape.span.start + 1;
+            }
         }
     }
     phones
@@ -586,27 +573,30 @@ fn is_standalone_number(text: &str, range: Range<usize>) -> bool {
     !continues_before && !continues_after
 }
 
-fn next_char_boundary(text: &str, index: usize) -> usize {
-    text[index..]
-        .chars()
-        .next()
-        .map_or(text.len(), |c| index + c.len_utf8())
-}
-
 // -------------------------------------------------------------- accounts
 
 fn find_accounts(
     text: &str,
+    runs: &[NumberRun],
     cues: &LazyCues<'_>,
     phone_spans: &[Range<usize>],
     url_spans: &[Range<usize>],
 ) -> Vec<Entity> {
     let mut accounts = Vec::new();
-    for run in NUMBER_RUN_RE.find_iter(text) {
-        if overlaps_any(&run.range(), url_spans) {
+    for run in runs {
+        if run.digits < MIN_ACCOUNT_DIGITS {
+            continue; // no piece of it can be an account
+        }
+        if overlaps_any(&run.span, url_spans) {
             continue; // digits in a link path or query are not accounts
         }
-        for piece in subtract_spans(run.range(), phone_spans) {
+        if run.digits <= MAX_ACCOUNT_DIGITS && !overlaps_any(&run.span, phone_spans) {
+            // The common case, without the cutting below: a run starts and ends on a digit, and one
+            // this short is not split.
+            accounts.extend(account_at(text, cues, run.span.clone()));
+            continue;
+        }
+        for piece in subtract_spans(run.span.clone(), phone_spans) {
             let Some(piece) = trim_to_digits(text, piece) else {
                 continue;
             };
@@ -668,11 +658,22 @@ fn split_overlong(text: &str, range: Range<usize>) -> Vec<Range<usize>> {
 
 fn account_at(text: &str, cues: &LazyCues<'_>, range: Range<usize>) -> Option<Entity> {
     let written = &text[range.clone()];
-    let digits = digits_of(written);
-    if !(MIN_ACCOUNT_DIGITS..=MAX_ACCOUNT_DIGITS).contains(&digits.len())
-        || is_inside_word(text, &range)
+    // The digits, on the stack: most candidates are rejected, and they should not cost an allocation.
+    let mut digit_buffer = [0u8; MAX_ACCOUNT_DIGITS];
+    let mut count = 0;
+    for digit in written.bytes().filter(u8::is_ascii_digit) {
+        if let Some(slot) = digit_buffer.get_mut(count) {
+            *slot = digit;
+        }
+        count += 1;
+    }
+    if !(MIN_ACCOUNT_DIGITS..=MAX_ACCOUNT_DIGITS).contains(&count) {
+        return None;
+    }
+    let digits = std::str::from_utf8(&digit_buffer[..count]).ok()?;
+    if is_inside_word(text, &range)
         || is_part_of_date_or_time(text, &range)
-        || THOUSANDS_RE.is_match(written)
+        || numbers::is_dot_grouped_thousands(written)
         || looks_like_date(written)
         || is_list_of_years(written)
         || followed_by_money_unit(text, range.end)
@@ -681,12 +682,12 @@ fn account_at(text: &str, cues: &LazyCues<'_>, range: Range<usize>) -> Option<En
     }
     let cue = cue_near(text, cues, &range);
     if cue != Cue::AccountNumber
-        && (is_service_number(&digits) || is_old_mobile(&digits) || is_compact_date(&digits))
+        && (is_service_number(digits) || is_old_mobile(digits) || is_compact_date(digits))
     {
         return None;
     }
     // `TK2024-0915`: a code glued to its letters, even though they spell an account cue.
-    if is_compact_date(&digits) && has_code_prefix(text, &range) {
+    if is_compact_date(digits) && has_code_prefix(text, &range) {
         return None;
     }
     let round_amount = digits.len() <= MAX_ROUND_AMOUNT_DIGITS && digits.ends_with("000");
@@ -707,7 +708,7 @@ fn account_at(text: &str, cues: &LazyCues<'_>, range: Range<usize>) -> Option<En
     let bank = bank_near(text, cues, &range);
     Some(Entity {
         kind: EntityKind::BankAccount,
-        value: digits,
+        value: digits.to_string(),
         raw: String::new(),
         bank_bin: bank.and_then(|b| b.bin.map(str::to_string)),
         bank_name: bank.map(|b| b.short_name),
@@ -793,11 +794,10 @@ fn is_part_of_date_or_time(text: &str, range: &Range<usize>) -> bool {
     joined_before || joined_after
 }
 
-fn number_groups(written: &str) -> Vec<&str> {
+fn number_groups(written: &str) -> impl Iterator<Item = &str> {
     written
         .split(|c: char| !c.is_ascii_digit())
         .filter(|g| !g.is_empty())
-        .collect()
 }
 
 fn parse_in(group: &str, max_len: usize, valid: Range<u32>) -> bool {
@@ -813,7 +813,14 @@ fn looks_like_date(written: &str) -> bool {
     let is_day = |g: &str| parse_in(g, 2, 1..32);
     let is_month = |g: &str| parse_in(g, 2, 1..13);
     let is_short_or_full_year = |g: &str| g.len() == 2 || is_year(g);
-    match number_groups(written).as_slice() {
+    // Up to four groups: three are a date at most, four or more are not one.
+    let mut groups = [""; 4];
+    let mut count = 0;
+    for (slot, group) in groups.iter_mut().zip(number_groups(written)) {
+        *slot = group;
+        count += 1;
+    }
+    match &groups[..count] {
         [d, m, y] => {
             (is_day(d) && is_month(m) && is_short_or_full_year(y))
                 || (is_year(d) && is_month(m) && is_day(y))
@@ -825,8 +832,11 @@ fn looks_like_date(written: &str) -> bool {
 
 /// `2023 2024`: several years in a row.
 fn is_list_of_years(written: &str) -> bool {
-    let groups = number_groups(written);
-    groups.len() >= 2 && groups.iter().all(|g| is_year(g))
+    let mut count = 0;
+    number_groups(written).all(|g| {
+        count += 1;
+        is_year(g)
+    }) && count >= 2
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -915,59 +925,145 @@ enum TldPolicy {
 }
 
 fn find_domains(text: &str, policy: TldPolicy) -> Vec<Entity> {
-    let mut domains = Vec::new();
-    for caps in DOMAIN_RE.captures_iter(text) {
-        let whole = caps.get_match();
-        let (Some(host), Some(tld)) = (caps.name("host"), caps.name("tld")) else {
-            continue;
-        };
-        let tld_text = tld.as_str().to_ascii_lowercase();
+    domain_matches(text)
+        .into_iter()
+        .filter_map(|found| domain_at(text, policy, found))
+        .collect()
+}
 
-        let before = text[..whole.start()].chars().next_back();
-        let mut after_host = text[host.end()..].chars();
-        // Part of a bigger token, or either side of an e-mail address
-        // ("nguyen.vn.a@x.com" must not yield "nguyen.vn").
-        let embedded = before.is_some_and(|c| is_host_char(c) || matches!(c, '@' | '.' | '_'))
-            || match after_host.next() {
-                Some('.') => after_host.next().is_some_and(is_host_char),
-                Some(c) => is_host_char(c) || matches!(c, '@' | '_'),
-                None => false,
-            };
-        if embedded || FILE_EXTENSIONS.contains(&tld_text.as_str()) {
-            continue;
+/// One match of [`DOMAIN_RE`], as byte ranges of the text searched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct DomainMatch {
+    whole: Range<usize>,
+    host: Range<usize>,
+    tld: Range<usize>,
+    has_scheme: bool,
+}
+
+/// Every match of [`DOMAIN_RE`] in `text`, in order: what `captures_iter` on the whole text gives, for
+/// less work.
+fn domain_matches(text: &str) -> Vec<DomainMatch> {
+    let mut matches = Vec::new();
+    // A match never spans whitespace and always has a TLD after a dot, plain or defanged, so only words
+    // with such a dot are searched. Capture groups come from the match alone (where the highest-priority
+    // match is the match itself): parsed by hand when it is ASCII, by the regex otherwise.
+    for word in words_with_a_dot(text) {
+        for found in DOMAIN_RE.find_iter(&text[word.clone()]) {
+            let start = word.start + found.start();
+            let parts = ascii_link::parse(found.as_str()).or_else(|| {
+                let caps = DOMAIN_RE.captures(found.as_str())?;
+                Some(LinkParts {
+                    host: caps.name("host")?.range(),
+                    tld: caps.name("tld")?.range(),
+                    has_scheme: caps.name("scheme").is_some(),
+                })
+            });
+            if let Some(parts) = parts {
+                matches.push(DomainMatch {
+                    whole: start..start + found.len(),
+                    host: start + parts.host.start..start + parts.host.end,
+                    tld: start + parts.tld.start..start + parts.tld.end,
+                    has_scheme: parts.has_scheme,
+                });
+            }
         }
-
-        let host_text = host.as_str();
-        let has_url_signal = caps.name("scheme").is_some()
-            || DEFANGED_DOT_RE.is_match(host_text)
-            || host_text.to_lowercase().starts_with("www");
-        let tld_accepted = policy == TldPolicy::Explicit
-            || has_url_signal
-            || tld_text.starts_with("xn--")
-            || COMMON_TLDS.contains(&tld_text.as_str());
-        if !tld_accepted {
-            continue;
-        }
-
-        let Some(value) = normalize_host(host_text) else {
-            continue;
-        };
-        let end = whole.start()
-            + whole
-                .as_str()
-                .trim_end_matches(URL_TRAILING_PUNCTUATION)
-                .len();
-        domains.push(Entity {
-            kind: EntityKind::Domain,
-            value,
-            raw: String::new(),
-            span: whole.start()..end.max(host.end()),
-            bank_bin: None,
-            bank_name: None,
-            carrier: None,
-        });
     }
-    domains
+    matches
+}
+
+/// The words (whitespace-free stretches, as byte ranges) of `text` where a TLD may follow a dot: those
+/// with a dot followed by a letter (perhaps a non-ASCII one, as `(?i)[a-z]` also matches `K`, the Kelvin
+/// sign), or with a defanged dot. Prices such as `1.500.000đ` are not looked at.
+fn words_with_a_dot(text: &str) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut words = Vec::new();
+    let mut from = 0;
+    while let Some(at) = position_from(bytes, from, |b| matches!(b, b'.' | b'[' | b'(' | b'{')) {
+        let word = word_around(text, from, at);
+        let candidate = &text[word.clone()];
+        let dot_then_letter = candidate
+            .as_bytes()
+            .windows(2)
+            .any(|pair| pair[0] == b'.' && (pair[1].is_ascii_alphabetic() || !pair[1].is_ascii()));
+        if dot_then_letter || has_defanged_dot(candidate) {
+            words.push(word.clone());
+        }
+        from = word.end;
+    }
+    words
+}
+
+/// The whitespace-free stretch of `text` around the non-whitespace byte `at`, starting no earlier than
+/// `from`.
+fn word_around(text: &str, from: usize, at: usize) -> Range<usize> {
+    let start = text[from..at]
+        .char_indices()
+        .rev()
+        .find(|(_, c)| c.is_whitespace())
+        .map_or(from, |(i, c)| from + i + c.len_utf8());
+    let end = text[at..]
+        .char_indices()
+        .find(|(_, c)| c.is_whitespace())
+        .map_or(text.len(), |(i, _)| at + i);
+    start..end
+}
+
+/// The domain entity for one match of [`DOMAIN_RE`], unless the context or the TLD says it is not one.
+fn domain_at(text: &str, policy: TldPolicy, found: DomainMatch) -> Option<Entity> {
+    let DomainMatch {
+        whole,
+        host,
+        tld,
+        has_scheme,
+    } = found;
+    let tld_text = &text[tld];
+    let is_tld = |listed: &&str| listed.eq_ignore_ascii_case(tld_text);
+
+    let before = text[..whole.start].chars().next_back();
+    let mut after_host = text[host.end..].chars();
+    // Part of a bigger token, or either side of an e-mail address
+    // ("nguyen.vn.a@x.com" must not yield "nguyen.vn").
+    let embedded = before.is_some_and(|c| is_host_char(c) || matches!(c, '@' | '.' | '_'))
+        || match after_host.next() {
+            Some('.') => after_host.next().is_some_and(is_host_char),
+            Some(c) => is_host_char(c) || matches!(c, '@' | '_'),
+            None => false,
+        };
+    if embedded || FILE_EXTENSIONS.iter().any(is_tld) {
+        return None;
+    }
+
+    let host_text = &text[host.clone()];
+    // Only `W` and `w` lowercase to `w`, so comparing bytes is comparing the lowercased host.
+    let has_url_signal = has_scheme
+        || has_defanged_dot(host_text)
+        || host_text
+            .get(..3)
+            .is_some_and(|head| head.eq_ignore_ascii_case("www"));
+    let tld_accepted = policy == TldPolicy::Explicit
+        || has_url_signal
+        || tld_text
+            .get(..4)
+            .is_some_and(|head| head.eq_ignore_ascii_case("xn--"))
+        || COMMON_TLDS.iter().any(is_tld);
+    if !tld_accepted {
+        return None;
+    }
+
+    let value = normalize_host(host_text)?;
+    let end = whole.start
+        + text[whole.clone()]
+            .trim_end_matches(URL_TRAILING_PUNCTUATION)
+            .len();
+    Some(Entity {
+        kind: EntityKind::Domain,
+        value,
+        raw: String::new(),
+        span: whole.start..end.max(host.end),
+        bank_bin: None,
+        bank_name: None,
+        carrier: None,
+    })
 }
 
 fn is_host_char(c: char) -> bool {
@@ -976,7 +1072,11 @@ fn is_host_char(c: char) -> bool {
 
 /// Lowercase, defanged dots restored, no trailing dot, no leading `www.`.
 fn normalize_host(host: &str) -> Option<String> {
-    let host = DEFANGED_DOT_RE.replace_all(host, ".").to_lowercase();
+    let host = if has_defanged_dot(host) {
+        DEFANGED_DOT_RE.replace_all(host, ".").to_lowercase()
+    } else {
+        host.to_lowercase()
+    };
     let host = host.trim_end_matches('.');
     let without_www = host
         .split_once('.')
@@ -1724,7 +1824,11 @@ mod tests {
 
 #[cfg(test)]
 mod runs {
-    use super::longest_digit_run;
+    use super::numbers::number_runs;
+
+    fn longest_digit_run(text: &str) -> usize {
+        super::longest_digit_run(&number_runs(text))
+    }
 
     #[test]
     fn longest_grouped_run() {
@@ -1800,6 +1904,38 @@ mod properties {
         proptest::collection::vec(piece, 0..40).prop_map(|pieces| pieces.concat())
     }
 
+    /// Text built from the pieces links are made of.
+    fn linky_text() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            "[a-z0-9]{1,6}",
+            "[A-Zà-ỹ\u{0300}-\u{0303}]{1,3}",
+            Just(".".to_string()),
+            Just("-".to_string()),
+            Just("[.]".to_string()),
+            Just("(dot)".to_string()),
+            Just("[DoT]".to_string()),
+            Just("{.}".to_string()),
+            Just("hxxps://".to_string()),
+            Just("HTTP[://]".to_string()),
+            Just("ftp[:]//".to_string()),
+            Just("www.".to_string()),
+            Just("xn--".to_string()),
+            Just(".com".to_string()),
+            Just(".vn".to_string()),
+            Just(":8080".to_string()),
+            Just("/a?b=1#c".to_string()),
+            Just("@".to_string()),
+            Just("\u{212A}".to_string()),
+            Just("\u{17F}".to_string()),
+            Just(" ".to_string()),
+            Just("\u{3000}".to_string()),
+            Just("\n".to_string()),
+            Just("\"".to_string()),
+            any::<char>().prop_map(|c| c.to_string()),
+        ];
+        proptest::collection::vec(piece, 0..30).prop_map(|pieces| pieces.concat())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2_000))]
 
@@ -1810,6 +1946,20 @@ mod properties {
                 prop_assert_eq!(text.get(entity.span.clone()), Some(entity.raw.as_str()));
                 prop_assert!(!entity.value.is_empty());
             }
+        }
+
+        #[test]
+        fn domain_matches_are_those_of_a_whole_text_capture_search(text in linky_text()) {
+            let expected: Vec<DomainMatch> = DOMAIN_RE
+                .captures_iter(&text)
+                .map(|caps| DomainMatch {
+                    whole: caps.get_match().range(),
+                    host: caps.name("host").unwrap().range(),
+                    tld: caps.name("tld").unwrap().range(),
+                    has_scheme: caps.name("scheme").is_some(),
+                })
+                .collect();
+            prop_assert_eq!(domain_matches(&text), expected);
         }
 
         #[test]

@@ -4,12 +4,15 @@
 //! (phone numbers, account numbers), so callers must log [`Entity::masked`],
 //! never [`Entity::value`].
 
+mod ascii_link;
 pub mod banks;
 pub mod check;
 mod cues;
 pub mod extract;
 pub mod import;
 pub mod index;
+mod numbers;
+mod scan;
 pub mod signals;
 pub mod text;
 pub mod user_report;

@@ -9,6 +9,8 @@ use std::ops::Range;
 use unicode_normalization::char::canonical_combining_class;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
+use super::scan::position_from;
+
 /// Invisible characters used to break up numbers and links; removed before matching.
 const ZERO_WIDTH: &[char] = &['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}'];
 
@@ -41,6 +43,12 @@ impl<'a> PreparedText<'a> {
             if from == to {
                 return;
             }
+            // A lone ASCII char is its own NFC form: most segments, and no normaliser to set up.
+            if to - from == 1 && original.as_bytes()[from].is_ascii() {
+                segments.push((normalized.len(), from..to));
+                normalized.push_str(&original[from..to]);
+                return;
+            }
             scratch.clear();
             scratch.extend(
                 original[from..to]
@@ -58,7 +66,7 @@ impl<'a> PreparedText<'a> {
             // Composition happens within a starter and its combining marks, so NFC per segment equals NFC of
             // the whole for everything but starter+starter compositions (Hangul jamo, a few Indic vowel
             // signs), which Vietnamese text does not use.
-            if index > 0 && canonical_combining_class(c) == 0 {
+            if index > 0 && (c.is_ascii() || canonical_combining_class(c) == 0) {
                 flush(segment_start, index, &mut normalized);
                 segment_start = index;
             }
@@ -124,18 +132,47 @@ fn needs_rewrite(text: &str) -> bool {
     if text.is_ascii() {
         return false;
     }
+    // Read from the UTF-8 lead bytes: this runs on every message, and decoding each char cost more than
+    // the rest of the check.
+    let bytes = text.as_bytes();
+    let continuation = |at: usize| bytes.get(at).copied().unwrap_or(0);
     let mut all_plainly_composed = true;
-    for c in text.chars() {
-        if ZERO_WIDTH.contains(&c) || ('\u{FF10}'..='\u{FF19}').contains(&c) {
-            return true;
+    let mut from = 0;
+    // Bytes up to 0xCB are ASCII, continuation bytes, or lead bytes of U+0080..U+02FF: plainly composed.
+    while let Some(at) = position_from(bytes, from, |b| b > 0xCB) {
+        from = at + 1;
+        match bytes[at] {
+            // U+1E00..U+1EFF (Latin Extended Additional: Vietnamese's precomposed letters).
+            0xE1 if (0xB8..=0xBB).contains(&continuation(at + 1)) => {}
+            0xE2 => {
+                let (second, third) = (continuation(at + 1), continuation(at + 2));
+                // U+200B..U+200D and U+2060: zero-width.
+                if (second == 0x80 && (0x8B..=0x8D).contains(&third))
+                    || (second == 0x81 && third == 0xA0)
+                {
+                    return true;
+                }
+                // U+2000..U+2BFF: punctuation, symbols, arrows.
+                all_plainly_composed &= second <= 0xAF;
+            }
+            0xEF => {
+                let (second, third) = (continuation(at + 1), continuation(at + 2));
+                // U+FEFF (zero-width no-break space) and U+FF10..U+FF19 (full-width digits).
+                if (second == 0xBB && third == 0xBF)
+                    || (second == 0xBC && (0x90..=0x99).contains(&third))
+                {
+                    return true;
+                }
+                all_plainly_composed = false;
+            }
+            // U+1F000..U+1FAFF: emoji.
+            0xF0 if continuation(at + 1) == 0x9F
+                && (0x80..=0xAB).contains(&continuation(at + 2)) => {}
+            _ => all_plainly_composed = false,
         }
-        // Latin (with Vietnamese's precomposed letters), punctuation and emoji never change under NFC;
-        // only text with other characters pays for the full quick check.
-        all_plainly_composed &= (c as u32) < 0x0300
-            || ('\u{1E00}'..='\u{1EFF}').contains(&c)
-            || ('\u{2000}'..='\u{2BFF}').contains(&c)
-            || ('\u{1F000}'..='\u{1FAFF}').contains(&c);
     }
+    // Latin (with Vietnamese's precomposed letters), punctuation and emoji never change under NFC;
+    // only text with other characters pays for the full quick check.
     !all_plainly_composed && is_nfc_quick(text.chars()) != IsNormalized::Yes
 }
 
@@ -148,6 +185,11 @@ fn fullwidth_digit_to_ascii(c: char) -> char {
     }
 }
 
+/// `char::is_whitespace` for one ASCII byte (unlike `u8::is_ascii_whitespace`, true for U+000B too).
+pub(crate) fn is_whitespace_byte(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ')
+}
+
 /// One character accent-folded and lowercased: `Ệ` → `e`, `đ` → `d`, `ư` → `u`.
 /// Pushes nothing for a lone combining mark.
 pub(crate) fn push_folded(c: char, out: &mut String) {
@@ -155,14 +197,25 @@ pub(crate) fn push_folded(c: char, out: &mut String) {
         out.push(c.to_ascii_lowercase());
         return;
     }
-    // Latin letters with diacritics (all of Vietnamese) fold to one ASCII letter: a table lookup.
-    if let Some(&folded) = FOLD_TABLE.get(c as usize)
-        && folded != 0
-    {
-        out.push(char::from(folded));
+    if let Some(letter) = fold_to_letter(c) {
+        out.push(letter);
         return;
     }
     fold_slow(c, out);
+}
+
+/// The one ASCII letter a non-ASCII char folds to, if it folds to exactly one: Latin letters with
+/// diacritics (all of Vietnamese), by table lookup.
+fn fold_to_letter(c: char) -> Option<char> {
+    fold_code_to_letter(u32::from(c)).map(char::from)
+}
+
+/// [`fold_to_letter`] by code point (any value; those not in the table give `None`), as an ASCII byte.
+pub(crate) fn fold_code_to_letter(code: u32) -> Option<u8> {
+    FOLD_TABLE
+        .get(usize::try_from(code).ok()?)
+        .copied()
+        .filter(|&folded| folded != 0)
 }
 
 /// Folded ASCII letter for each code point below U+2000 that folds to exactly one (0 = not such a letter).
@@ -264,6 +317,52 @@ mod tests {
         let start = prepared.normalized().find('0').unwrap();
         let span = prepared.to_original(start..start + 10);
         assert_eq!(&text[span], "０９１２\u{200B}345678");
+    }
+
+    /// [`needs_rewrite`] as first written, char by char.
+    fn needs_rewrite_by_char(text: &str) -> bool {
+        let mut all_plainly_composed = true;
+        for c in text.chars() {
+            if ZERO_WIDTH.contains(&c) || ('\u{FF10}'..='\u{FF19}').contains(&c) {
+                return true;
+            }
+            all_plainly_composed &= (c as u32) < 0x0300
+                || ('\u{1E00}'..='\u{1EFF}').contains(&c)
+                || ('\u{2000}'..='\u{2BFF}').contains(&c)
+                || ('\u{1F000}'..='\u{1FAFF}').contains(&c);
+        }
+        !all_plainly_composed && is_nfc_quick(text.chars()) != IsNormalized::Yes
+    }
+
+    #[test]
+    fn byte_check_equals_char_check_at_every_boundary() {
+        let edges = [
+            0x7F, 0x80, 0x2FF, 0x300, 0x301, 0x1DFF, 0x1E00, 0x1EFF, 0x1F00, 0x1FFF, 0x2000,
+            0x200A, 0x200B, 0x200D, 0x200E, 0x205F, 0x2060, 0x2061, 0x2BFF, 0x2C00, 0xFEFE, 0xFEFF,
+            0xFF0F, 0xFF10, 0xFF19, 0xFF1A, 0x1EFFF, 0x1F000, 0x1FAFF, 0x1FB00, 0x10FFFF,
+        ];
+        for code in edges {
+            let c = char::from_u32(code).unwrap();
+            for text in [
+                format!("{c}"),
+                format!("a{c}"),
+                format!("e\u{301}{c}"),
+                format!("{c}ệ"),
+            ] {
+                assert_eq!(
+                    needs_rewrite(&text),
+                    needs_rewrite_by_char(&text),
+                    "U+{code:04X}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn byte_check_equals_char_check(text in proptest::prelude::any::<String>()) {
+            proptest::prop_assert_eq!(needs_rewrite(&text), needs_rewrite_by_char(&text));
+        }
     }
 
     #[test]

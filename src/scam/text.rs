@@ -128,6 +128,12 @@ pub fn normalize_text(text: &str) -> String {
     PreparedText::new(text).normalized().to_string()
 }
 
+/// The code points in U+2000..U+2BFF that NFC replaces (singleton decompositions: en/em quads, the Ohm, Kelvin
+/// and Ångström signs, angle brackets, forking).
+const NFC_SINGLETONS: [u32; 8] = [
+    0x2000, 0x2001, 0x2126, 0x212A, 0x212B, 0x2329, 0x232A, 0x2ADC,
+];
+
 fn needs_rewrite(text: &str) -> bool {
     if text.is_ascii() {
         return false;
@@ -152,8 +158,9 @@ fn needs_rewrite(text: &str) -> bool {
                 {
                     return true;
                 }
-                // U+2000..U+2BFF: punctuation, symbols, arrows.
-                all_plainly_composed &= second <= 0xAF;
+                // U+2000..U+2BFF: punctuation, symbols, arrows, except the few that NFC replaces.
+                let code = 0x2000 | (u32::from(second & 0x3F) << 6) | u32::from(third & 0x3F);
+                all_plainly_composed &= second <= 0xAF && !NFC_SINGLETONS.contains(&code);
             }
             0xEF => {
                 let (second, third) = (continuation(at + 1), continuation(at + 2));
@@ -328,7 +335,8 @@ mod tests {
             }
             all_plainly_composed &= (c as u32) < 0x0300
                 || ('\u{1E00}'..='\u{1EFF}').contains(&c)
-                || ('\u{2000}'..='\u{2BFF}').contains(&c)
+                || (('\u{2000}'..='\u{2BFF}').contains(&c)
+                    && !NFC_SINGLETONS.contains(&(c as u32)))
                 || ('\u{1F000}'..='\u{1FAFF}').contains(&c);
         }
         !all_plainly_composed && is_nfc_quick(text.chars()) != IsNormalized::Yes
@@ -338,8 +346,9 @@ mod tests {
     fn byte_check_equals_char_check_at_every_boundary() {
         let edges = [
             0x7F, 0x80, 0x2FF, 0x300, 0x301, 0x1DFF, 0x1E00, 0x1EFF, 0x1F00, 0x1FFF, 0x2000,
-            0x200A, 0x200B, 0x200D, 0x200E, 0x205F, 0x2060, 0x2061, 0x2BFF, 0x2C00, 0xFEFE, 0xFEFF,
-            0xFF0F, 0xFF10, 0xFF19, 0xFF1A, 0x1EFFF, 0x1F000, 0x1FAFF, 0x1FB00, 0x10FFFF,
+            0x200A, 0x200B, 0x200D, 0x200E, 0x205F, 0x2060, 0x2061, 0x2126, 0x2127, 0x2ADC, 0x2BFF,
+            0x2C00, 0xFEFE, 0xFEFF, 0xFF0F, 0xFF10, 0xFF19, 0xFF1A, 0x1EFFF, 0x1F000, 0x1FAFF,
+            0x1FB00, 0x10FFFF,
         ];
         for code in edges {
             let c = char::from_u32(code).unwrap();
@@ -356,6 +365,29 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The shortcut never skips a character NFC would change, in all the ranges it treats as composed.
+    #[test]
+    fn plainly_composed_ranges_are_really_nfc_stable() {
+        let ranges = [
+            0x80u32..0x300,
+            0x1E00..0x1F00,
+            0x2000..0x2C00,
+            0x1F000..0x1FB00,
+        ];
+        for code in ranges.into_iter().flatten() {
+            let Some(c) = char::from_u32(code) else {
+                continue;
+            };
+            let text = format!("a{c}");
+            let changes = text.nfc().collect::<String>() != text;
+            if changes {
+                assert!(needs_rewrite(&text), "U+{code:04X} changes under NFC");
+            }
+        }
+        // The Ohm sign is normalised to the Greek capital omega.
+        assert_eq!(normalize_text("10 \u{2126}"), "10 \u{3A9}");
     }
 
     proptest::proptest! {

@@ -4,7 +4,7 @@
 #
 #   scripts/reliability.sh soak      # 10 minutes by default: SOAK_SECS, SOAK_RATE, SOAK_USERS, SOAK_SAMPLE_SECS
 #   scripts/reliability.sh kill9     # 3,000 events, 5 kills: KILL9_USERS, KILL9_MESSAGES_PER_USER, KILL9_RATE, KILL9_KILLS
-#   scripts/reliability.sh chaos     # random panics: CHAOS_USERS, CHAOS_MESSAGES_PER_USER, CHAOS_SEED
+#   scripts/reliability.sh chaos     # random panics: CHAOS_USERS, CHAOS_MESSAGES_PER_USER, CHAOS_ONE_IN, CHAOS_SEED
 #
 # PostgreSQL variants run too when initdb/pg_ctl are installed (Debian's postgresql package).
 set -euo pipefail
@@ -26,6 +26,7 @@ case "${1:-}" in
     ;;
   chaos)
     export CHAOS_USERS="${CHAOS_USERS:-100}" CHAOS_MESSAGES_PER_USER="${CHAOS_MESSAGES_PER_USER:-10}"
+    export CHAOS_ONE_IN="${CHAOS_ONE_IN:-40}"
     run reliability::sqlite::random_actor_panics reliability::postgres::random_actor_panics
     ;;
   *)

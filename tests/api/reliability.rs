@@ -324,6 +324,7 @@ async fn metric_sum(address: &str, name: &str) -> f64 {
 async fn random_actor_panics_lose_nothing_and_double_nothing(backend: Backend) {
     let users = knob("CHAOS_USERS", 24);
     let per_user = knob("CHAOS_MESSAGES_PER_USER", 5);
+    let one_in = u32::try_from(knob("CHAOS_ONE_IN", 12)).unwrap();
     let faults = Faults::default();
     faults.seed(knob("CHAOS_SEED", 20261125));
     let app = spawn_app_with(
@@ -351,7 +352,7 @@ async fn random_actor_panics_lose_nothing_and_double_nothing(backend: Backend) {
         FaultPoint::Llm,
         FaultPoint::Outbound,
     ] {
-        faults.chaos(point, 12);
+        faults.chaos(point, one_in);
     }
 
     let mut tasks = Vec::new();
@@ -384,7 +385,9 @@ async fn random_actor_panics_lose_nothing_and_double_nothing(backend: Backend) {
     for task in tasks {
         accepted.extend(task.await.unwrap());
     }
-    let ledger = quiet_ledger(&app.database_url, Duration::from_secs(90)).await;
+    // Restarts back off (doubling up to 5 s within the window), so a long run needs a longer wait.
+    let within = Duration::from_secs(90) + Duration::from_millis(200) * (users * per_user) as u32;
+    let ledger = quiet_ledger(&app.database_url, within).await;
     faults.calm();
     let sends = sends.lock().unwrap().clone();
     let ambiguous = assert_exactly_once(&ledger, &accepted, &sends);

@@ -8,9 +8,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use warp::http::{HeaderMap, StatusCode};
 
-use super::{
-    BodyError, HttpState, error_reply, json_reply, read_body, timeout_reply, too_large_reply,
-};
+use super::{HttpState, error_reply, json_reply, read_body};
 use crate::actors::outbound::OutboundMsg;
 use crate::domain::UserId;
 use crate::reply::split::split_message;
@@ -68,26 +66,9 @@ where
     if let Some(denied) = refuse_unless_admin(headers, state) {
         return Err(denied);
     }
-    let server = &state.settings.server;
-    let raw = match read_body(
-        headers,
-        body,
-        server.body_limit_bytes,
-        server.body_read_timeout,
-    )
-    .await
-    {
-        Ok(raw) => raw,
-        Err(BodyError::TooLarge) => return Err(too_large_reply()),
-        Err(BodyError::TimedOut) => return Err(timeout_reply()),
-        Err(BodyError::Read) => {
-            return Err(error_reply(
-                StatusCode::BAD_REQUEST,
-                "unreadable",
-                "the body could not be read",
-            ));
-        }
-    };
+    let raw = read_body(headers, body, &state.settings.server)
+        .await
+        .map_err(|err| err.reply())?;
     serde_json::from_slice(&raw)
         .map_err(|err| error_reply(StatusCode::BAD_REQUEST, "malformed_json", &err.to_string()))
 }

@@ -383,7 +383,7 @@ pub(crate) fn closing(mut response: warp::reply::Response) -> warp::reply::Respo
 }
 
 /// The answer to a body that exceeds `server.body_limit_bytes`.
-pub(crate) fn too_large_reply() -> warp::reply::Response {
+fn too_large_reply() -> warp::reply::Response {
     closing(error_reply(
         StatusCode::PAYLOAD_TOO_LARGE,
         "too_large",
@@ -392,7 +392,7 @@ pub(crate) fn too_large_reply() -> warp::reply::Response {
 }
 
 /// The answer to a body that did not arrive within `server.body_read_timeout`.
-pub(crate) fn timeout_reply() -> warp::reply::Response {
+fn timeout_reply() -> warp::reply::Response {
     closing(error_reply(
         StatusCode::REQUEST_TIMEOUT,
         "request_timeout",
@@ -449,22 +449,50 @@ pub(crate) enum BodyError {
     TimedOut,
 }
 
+impl BodyError {
+    /// The answer to the sender: 413, 408 (both closing the connection, whose rest is unread) or 400.
+    pub(crate) fn reply(&self) -> warp::reply::Response {
+        match self {
+            Self::TooLarge => too_large_reply(),
+            Self::TimedOut => timeout_reply(),
+            Self::Read => error_reply(
+                StatusCode::BAD_REQUEST,
+                "unreadable",
+                "the body could not be read",
+            ),
+        }
+    }
+
+    /// The `outcome` label of `tradesphere_webhook_events_total`.
+    pub(crate) fn outcome(&self) -> &'static str {
+        match self {
+            Self::TooLarge => "too_large",
+            Self::TimedOut => "timeout",
+            Self::Read => "malformed",
+        }
+    }
+}
+
 /// Reads a request body up to `limit` bytes within `deadline`, refusing early when `Content-Length` already
 /// says it is too big (so an attacker cannot make us buffer a large chunked body either). The deadline covers
 /// the whole body, not each chunk, so a sender dribbling a byte a second cannot hold the handler.
+/// Limit and deadline are `server.body_limit_bytes` and `server.body_read_timeout`.
 pub(crate) async fn read_body<S, B>(
     headers: &warp::http::HeaderMap,
     body: S,
-    limit: usize,
-    deadline: Duration,
+    server: &crate::config::ServerSettings,
 ) -> Result<bytes::Bytes, BodyError>
 where
     S: futures_util::Stream<Item = Result<B, warp::Error>>,
     B: bytes::Buf,
 {
-    tokio::time::timeout(deadline, read_body_unbounded(headers, body, limit))
-        .await
-        .unwrap_or(Err(BodyError::TimedOut))
+    let limit = server.body_limit_bytes;
+    tokio::time::timeout(
+        server.body_read_timeout,
+        read_body_unbounded(headers, body, limit),
+    )
+    .await
+    .unwrap_or(Err(BodyError::TimedOut))
 }
 
 async fn read_body_unbounded<S, B>(

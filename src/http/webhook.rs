@@ -14,9 +14,7 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 use warp::http::{HeaderMap, StatusCode};
 
-use super::{
-    BodyError, HttpState, error_reply, json_reply, read_body, timeout_reply, too_large_reply,
-};
+use super::{BodyError, HttpState, error_reply, json_reply, read_body};
 use crate::actors::intake::IntakeMsg;
 use crate::domain::UserId;
 use crate::store::{InboxInsert, NewInboxEvent};
@@ -58,28 +56,13 @@ where
         );
         return (reply, UNKNOWN, "unavailable");
     };
-    let server = &state.settings.server;
-    let raw = match read_body(
-        headers,
-        body,
-        server.body_limit_bytes,
-        server.body_read_timeout,
-    )
-    .await
-    {
+    let raw = match read_body(headers, body, &state.settings.server).await {
         Ok(raw) => raw,
-        Err(BodyError::TooLarge) => return (too_large_reply(), UNKNOWN, "too_large"),
-        Err(BodyError::TimedOut) => {
-            tracing::warn!("webhook body not received within the deadline");
-            return (timeout_reply(), UNKNOWN, "timeout");
-        }
-        Err(BodyError::Read) => {
-            let reply = error_reply(
-                StatusCode::BAD_REQUEST,
-                "unreadable",
-                "the body could not be read",
-            );
-            return (reply, UNKNOWN, "malformed");
+        Err(err) => {
+            if matches!(err, BodyError::TimedOut) {
+                tracing::warn!("webhook body not received within the deadline");
+            }
+            return (err.reply(), UNKNOWN, err.outcome());
         }
     };
     let signature_header = headers

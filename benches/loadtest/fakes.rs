@@ -1,0 +1,169 @@
+//! The stand-ins the service talks to during a run, in the generator's process: an OpenAI-compatible model
+//! that answers at once, and a Zalo OA API that records when each reply arrives. A message carries a marker
+//! (`kt` and five letters); the fake model copies it into its answer, so the fake Zalo knows which message a
+//! reply answers and can time it from the moment the webhook request was sent.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
+
+use hdrhistogram::Histogram;
+use warp::Filter;
+
+/// Send times and reply arrivals of one run's messages, indexed by message number.
+pub struct Tracker {
+    t0: Instant,
+    /// Nanoseconds after `t0` when message n was sent, plus one (0 = not sent).
+    sent_at: Vec<AtomicU64>,
+    answered: Vec<AtomicBool>,
+    pub latency: Mutex<Histogram<u64>>,
+    pub replies: AtomicU64,
+    pub answered_count: AtomicU64,
+    pub unmatched: AtomicU64,
+}
+
+impl Tracker {
+    pub fn new(messages: usize) -> Self {
+        Self {
+            t0: Instant::now(),
+            sent_at: (0..messages).map(|_| AtomicU64::new(0)).collect(),
+            answered: (0..messages).map(|_| AtomicBool::new(false)).collect(),
+            latency: Mutex::new(super::histogram()),
+            replies: AtomicU64::new(0),
+            answered_count: AtomicU64::new(0),
+            unmatched: AtomicU64::new(0),
+        }
+    }
+
+    pub fn sent(&self, n: usize, at: Instant) {
+        let nanos = at.duration_since(self.t0).as_nanos() as u64 + 1;
+        self.sent_at[n].store(nanos, Ordering::Release);
+    }
+
+    /// Records a reply to message n arriving now; only its first part counts.
+    fn arrived(&self, n: usize) {
+        let now = self.t0.elapsed().as_nanos() as u64 + 1;
+        self.replies.fetch_add(1, Ordering::Relaxed);
+        let Some(sent) = self.sent_at.get(n).map(|s| s.load(Ordering::Acquire)) else {
+            self.unmatched.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        if sent == 0 || self.answered[n].swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.answered_count.fetch_add(1, Ordering::Relaxed);
+        let micros = now.saturating_sub(sent) / 1_000;
+        self.latency
+            .lock()
+            .expect("latency lock")
+            .saturating_record(micros.max(1));
+    }
+}
+
+/// The marker of message n: `kt` and five lowercase letters (letters only, so the scam scanner sees no
+/// number in it and the message takes the model path).
+pub fn marker(n: usize) -> String {
+    let mut letters = [b'a'; 5];
+    let mut rest = n;
+    for slot in letters.iter_mut().rev() {
+        *slot = b'a' + (rest % 26) as u8;
+        rest /= 26;
+    }
+    format!("kt{}", std::str::from_utf8(&letters).expect("ascii"))
+}
+
+/// The message number of the last marker in `bytes`.
+pub fn find_marker(bytes: &[u8]) -> Option<usize> {
+    let mut found = None;
+    let mut i = 0;
+    while i + 7 <= bytes.len() {
+        if &bytes[i..i + 2] == b"kt"
+            && bytes[i + 2..i + 7].iter().all(u8::is_ascii_lowercase)
+            && !bytes.get(i + 7).is_some_and(u8::is_ascii_lowercase)
+            && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
+        {
+            let n = bytes[i + 2..i + 7]
+                .iter()
+                .fold(0usize, |acc, b| acc * 26 + (b - b'a') as usize);
+            found = Some(n);
+            i += 7;
+        } else {
+            i += 1;
+        }
+    }
+    found
+}
+
+/// Starts the fake model and the fake Zalo API on loopback; returns their base URLs.
+pub async fn start(tracker: Arc<Tracker>) -> (String, String) {
+    let llm = warp::post()
+        .and(warp::path!("v1" / "chat" / "completions"))
+        .and(warp::body::bytes())
+        .map(|body: bytes::Bytes| {
+            // The last marker in the prompt is the current message's (history comes before it).
+            let mark = find_marker(&body).map(marker).unwrap_or_default();
+            let content = format!(
+                "Chào bạn, mình đã nhận câu hỏi {mark}. Bạn đừng chuyển tiền hay đọc mã OTP cho người lạ nhé."
+            );
+            warp::reply::json(&serde_json::json!({
+                "id": "chatcmpl-loadtest",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "loadtest",
+                "choices": [{
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content},
+                    "finish_reason": "stop"
+                }],
+                "usage": {"prompt_tokens": 200, "completion_tokens": 30, "total_tokens": 230}
+            }))
+        });
+    let sends = Arc::new(AtomicU64::new(0));
+    let zalo = warp::post()
+        .and(warp::path!("v3.0" / "oa" / "message" / "cs"))
+        .and(warp::body::bytes())
+        .map(move |body: bytes::Bytes| {
+            match find_marker(&body) {
+                Some(n) => tracker.arrived(n),
+                None => {
+                    tracker.replies.fetch_add(1, Ordering::Relaxed);
+                    tracker.unmatched.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            let id = sends.fetch_add(1, Ordering::Relaxed);
+            warp::reply::json(&serde_json::json!({
+                "error": 0,
+                "message": "Success",
+                "data": {"message_id": format!("lt{id:016x}"), "user_id": "0"}
+            }))
+        });
+    let llm_url = serve(llm).await;
+    let zalo_url = serve(zalo).await;
+    (format!("{llm_url}/v1"), zalo_url)
+}
+
+async fn serve<F>(filter: F) -> String
+where
+    F: Filter + Clone + Send + Sync + 'static,
+    F::Extract: warp::Reply,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a fake");
+    let addr: SocketAddr = listener.local_addr().expect("fake address");
+    tokio::spawn(warp::serve(filter).incoming(listener).run());
+    format!("http://{addr}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn markers_round_trip() {
+        for n in [0, 1, 25, 26, 12_345, 99_999, 11_881_375] {
+            let text = format!("hỏi {} nhé", super::marker(n));
+            assert_eq!(super::find_marker(text.as_bytes()), Some(n));
+        }
+    }
+}

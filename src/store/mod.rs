@@ -5,6 +5,7 @@
 //! reply), so a crash at any point either leaves the event pending (it is handled again) or fully done.
 
 mod entities;
+mod inbox_writer;
 mod reports;
 
 pub use reports::{
@@ -19,7 +20,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectOptions, ConnectionTrait, Database,
     DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionOptions, TransactionTrait, TryInsertResult,
+    QueryOrder, QuerySelect, Set, TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 use secrecy::{ExposeSecret, SecretString};
@@ -41,11 +42,15 @@ pub struct StoreError(#[from] DbErr);
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+pub use inbox_writer::INBOX_BATCH_SIZE;
+
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
     sqlite: bool,
     cipher: Option<TokenCipher>,
+    /// Group-commits webhook events (see `inbox_writer`); its task ends when the last clone is dropped.
+    inbox: inbox_writer::InboxWriter,
 }
 
 impl std::fmt::Debug for Store {
@@ -185,10 +190,12 @@ impl Store {
             });
         }
         let db = Database::connect(opts).await?;
+        let inbox = inbox_writer::InboxWriter::spawn(db.clone(), sqlite);
         Ok(Self {
             db,
             sqlite,
             cipher: settings.token_cipher.clone(),
+            inbox,
         })
     }
 
@@ -215,6 +222,8 @@ impl Store {
         Ok(())
     }
 
+    /// Closes the pool shared by every clone (the inbox writer's too): a batch already writing finishes, later
+    /// inserts fail with a `StoreError` instead of waiting.
     pub async fn close(self) {
         let _ = self.db.close().await;
     }
@@ -222,38 +231,16 @@ impl Store {
     /// A write transaction. On SQLite it takes the write lock up front (IMMEDIATE), so two writers never
     /// deadlock on the read-to-write upgrade.
     async fn begin_write(&self) -> StoreResult<DatabaseTransaction> {
-        let options = TransactionOptions {
-            sqlite_transaction_mode: self
-                .sqlite
-                .then_some(sea_orm::SqliteTransactionMode::Immediate),
-            ..Default::default()
-        };
-        Ok(self.db.begin_with_options(options).await?)
+        Ok(begin_write_on(&self.db, self.sqlite).await?)
     }
 
     // ===== Inbox =====
 
     /// Persists a webhook event; a second delivery of the same key is a no-op decided by the unique index.
+    /// Returns only after the event's transaction committed. Concurrent calls share one transaction (group
+    /// commit in `inbox_writer`), so the webhook's throughput is not one commit per request.
     pub async fn insert_inbox(&self, event: NewInboxEvent) -> StoreResult<InboxInsert> {
-        let model = inbox_events::ActiveModel {
-            id: NotSet,
-            event_key: Set(event.event_key),
-            event_name: Set(event.event_name),
-            zalo_user_id: Set(event.user_id.map(|u| u.as_str().to_string())),
-            payload: Set(event.payload),
-            received_at: Set(Utc::now()),
-            attempts: Set(0),
-            handled_at: Set(None),
-            outcome: Set(None),
-        };
-        let result = inbox_events::Entity::insert(model)
-            .on_conflict_do_nothing_on([inbox_events::Column::EventKey])
-            .exec(&self.db)
-            .await?;
-        Ok(match result {
-            TryInsertResult::Inserted(r) => InboxInsert::Inserted(r.last_insert_id),
-            TryInsertResult::Conflicted | TryInsertResult::Empty => InboxInsert::Duplicate,
-        })
+        self.inbox.insert(event).await
     }
 
     /// Unhandled events with an id above `after_id`, received before `received_before` (any time when
@@ -1104,6 +1091,18 @@ impl Store {
             .await?;
         Ok(deleted.rows_affected > 0)
     }
+}
+
+/// [`Store::begin_write`] on a bare connection (the inbox writer holds no `Store`).
+async fn begin_write_on(
+    db: &DatabaseConnection,
+    sqlite: bool,
+) -> Result<DatabaseTransaction, DbErr> {
+    let options = TransactionOptions {
+        sqlite_transaction_mode: sqlite.then_some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
+    db.begin_with_options(options).await
 }
 
 fn pending_from(row: inbox_events::Model) -> PendingEvent {

@@ -244,6 +244,7 @@ pub struct ConversationSettings {
 pub struct IntakeSettings {
     pub redispatch_after: Duration,
     pub sweep_interval: Duration,
+    pub max_in_flight: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -397,6 +398,7 @@ struct RawConversation {
 struct RawIntake {
     redispatch_after_secs: u64,
     sweep_interval_secs: u64,
+    max_in_flight: usize,
 }
 
 #[derive(Deserialize)]
@@ -549,6 +551,9 @@ impl Settings {
                 "must be at least 1",
             ));
         }
+        if raw.intake.max_in_flight == 0 {
+            return Err(invalid("intake.max_in_flight", "must be at least 1"));
+        }
         if raw.intake.sweep_interval_secs == 0 {
             return Err(invalid("intake.sweep_interval_secs", "must be at least 1"));
         }
@@ -680,6 +685,7 @@ impl Settings {
             intake: IntakeSettings {
                 redispatch_after: Duration::from_secs(raw.intake.redispatch_after_secs),
                 sweep_interval: Duration::from_secs(raw.intake.sweep_interval_secs),
+                max_in_flight: raw.intake.max_in_flight,
             },
             supervisor: SupervisorSettings {
                 max_restarts: raw.supervisor.max_restarts,

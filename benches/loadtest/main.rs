@@ -91,6 +91,9 @@ struct Args {
     /// Extra `KEY=VALUE` environment for the service (e.g. to compare a setting).
     #[arg(long = "service-env")]
     service_env: Vec<String>,
+    /// Save the service's /metrics at the end of each e2e/users run into this directory (for diagnosis).
+    #[arg(long)]
+    metrics_dir: Option<PathBuf>,
     /// Internal: serve the bare warp baseline on this address (run as a child process).
     #[arg(long, hide = true)]
     serve_bare: Option<SocketAddr>,
@@ -147,6 +150,8 @@ struct Row {
     answered: Option<u64>,
     unanswered: Option<u64>,
     peak_rss_mb: Option<f64>,
+    /// CPU time (user + system) the service process used per accepted request.
+    cpu_us_per_request: Option<f64>,
     conversation_actors_at_end: Option<f64>,
     start_to_ready_ms: Option<f64>,
     idle_rss_mb: Option<f64>,
@@ -248,8 +253,16 @@ async fn run(args: Args) -> anyhow::Result<()> {
         if wants("users") {
             let url = fresh_db().await?;
             let users = args.users as u64;
-            let mut row =
-                end_to_end(&args, &bin, &url, "users", args.users_rate, users, args.users).await?;
+            let mut row = end_to_end(
+                &args,
+                &bin,
+                &url,
+                "users",
+                args.users_rate,
+                users,
+                args.users,
+            )
+            .await?;
             row.backend = backend.clone();
             // Start to ready and idle RSS on the database the run just filled.
             let (start_ms, idle_mb) = restart_on(&args, &bin, &url).await?;
@@ -299,8 +312,10 @@ async fn intake(args: &Args, bin: &Path, url: &str) -> anyhow::Result<Row> {
     let (tracker, fakes) = start_fakes(0).await;
     let service = Service::start(args, bin, url, &fakes).await?;
     let source = Arc::new(EventSource::new(args.intake_users, Some(tracker)));
+    let cpu_before = cpu_seconds(service.pid);
     let result = closed_loop(service.addr, source, args.concurrency, args.intake_secs).await;
     let mut row = result.row("intake", format!("c{}", args.concurrency));
+    row.cpu_us_per_request = cpu_per_request(service.pid, cpu_before, result.ok);
     row.peak_rss_mb = rss_mb(service.pid, "VmHWM");
     row.start_to_ready_ms = Some(service.start_to_ready.as_secs_f64() * 1e3);
     service.stop();
@@ -312,6 +327,7 @@ async fn ack(args: &Args, bin: &Path, url: &str) -> anyhow::Result<Row> {
     let (tracker, fakes) = start_fakes(total as usize).await;
     let service = Service::start(args, bin, url, &fakes).await?;
     let source = Arc::new(EventSource::new(args.intake_users, Some(tracker)));
+    let cpu_before = cpu_seconds(service.pid);
     let result = fixed_rate(
         service.addr,
         source,
@@ -321,6 +337,7 @@ async fn ack(args: &Args, bin: &Path, url: &str) -> anyhow::Result<Row> {
     )
     .await;
     let mut row = result.row("ack", format!("{}/s", args.ack_rate));
+    row.cpu_us_per_request = cpu_per_request(service.pid, cpu_before, result.ok);
     row.peak_rss_mb = rss_mb(service.pid, "VmHWM");
     service.stop();
     Ok(row)
@@ -339,6 +356,7 @@ async fn end_to_end(
     let (tracker, fakes) = start_fakes(total as usize).await;
     let service = Service::start(args, bin, url, &fakes).await?;
     let source = Arc::new(EventSource::new(users, Some(tracker.clone())));
+    let cpu_before = cpu_seconds(service.pid);
     let result = fixed_rate(
         service.addr,
         source,
@@ -353,6 +371,7 @@ async fn end_to_end(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let mut row = result.row(name, format!("{rate}/s"));
+    row.cpu_us_per_request = cpu_per_request(service.pid, cpu_before, result.ok);
     let e2e = tracker.latency.lock().expect("latency lock").clone();
     let answered = tracker.answered_count.load(Ordering::Relaxed);
     row.e2e_p50_ms = Some(ms(e2e.value_at_quantile(0.5)));
@@ -366,8 +385,14 @@ async fn end_to_end(
         row.note = format!("{unmatched} replies without a marker");
     }
     row.peak_rss_mb = rss_mb(service.pid, "VmHWM");
-    row.conversation_actors_at_end =
-        metric(service.addr, "tradesphere_conversation_actors").await;
+    row.conversation_actors_at_end = metric(service.addr, "tradesphere_conversation_actors").await;
+    if let Some(dir) = &args.metrics_dir
+        && let Some((_, body)) = http_get(service.addr, "/metrics").await
+    {
+        std::fs::create_dir_all(dir)?;
+        let scheme = url.split(':').next().unwrap_or("db");
+        std::fs::write(dir.join(format!("{name}-{scheme}.prom")), body)?;
+    }
     service.stop();
     Ok(row)
 }
@@ -514,7 +539,9 @@ async fn closed_loop(
     }
     let mut latency = histogram();
     for worker in workers {
-        latency.add(worker.await.expect("worker")).expect("same bounds");
+        latency
+            .add(worker.await.expect("worker"))
+            .expect("same bounds");
     }
     LoadResult {
         ok: counts.ok.load(Ordering::Relaxed),
@@ -625,7 +652,10 @@ impl Service {
             // The real Zalo allows 4,000 sends a minute; the fake has no limit, and the run measures the
             // pipeline, not the throttle. Per-user and budget limits likewise stay out of the way.
             .env("TRADESPHERE__OUTBOUND__RATE_PER_MINUTE", "100000000")
-            .env("TRADESPHERE__CONVERSATION__MAX_MESSAGES_PER_WINDOW", "1000000")
+            .env(
+                "TRADESPHERE__CONVERSATION__MAX_MESSAGES_PER_WINDOW",
+                "1000000",
+            )
             .env("TRADESPHERE__LLM__USER_REQUESTS_PER_MINUTE", "1000000")
             .env("TRADESPHERE__LLM__USER_TOKENS_PER_DAY", "1000000000000")
             .env("TRADESPHERE__LLM__GLOBAL_TOKENS_PER_DAY", "1000000000000")
@@ -644,7 +674,10 @@ impl Service {
             if let Some((200, _)) = http_get(addr, "/readyz").await {
                 break;
             }
-            anyhow::ensure!(Instant::now() < deadline, "the service was not ready in 30 s");
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "the service was not ready in 30 s"
+            );
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         Ok(Service {
@@ -734,6 +767,23 @@ async fn metric(addr: SocketAddr, name: &str) -> Option<f64> {
         .and_then(|l| l.rsplit(' ').next()?.parse().ok())
 }
 
+/// User + system CPU seconds of a process so far (all its threads), from /proc/PID/stat.
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    let ticks = 100.0; // USER_HZ on Linux
+    Some((utime + stime) / ticks)
+}
+
+fn cpu_per_request(pid: u32, before: Option<f64>, requests: u64) -> Option<f64> {
+    let used = cpu_seconds(pid)? - before?;
+    (requests > 0).then(|| used * 1e6 / requests as f64)
+}
+
 /// A field of /proc/PID/status in MB (VmRSS: now; VmHWM: the peak so far).
 fn rss_mb(pid: u32, field: &str) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -746,7 +796,10 @@ fn machine() -> BTreeMap<&'static str, String> {
     let mut m = BTreeMap::new();
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     if let Some(model) = cpuinfo.lines().find(|l| l.starts_with("model name")) {
-        m.insert("cpu", model.split(':').nth(1).unwrap_or("").trim().to_string());
+        m.insert(
+            "cpu",
+            model.split(':').nth(1).unwrap_or("").trim().to_string(),
+        );
     }
     m.insert(
         "cores",
@@ -759,10 +812,19 @@ fn machine() -> BTreeMap<&'static str, String> {
     }
     let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
     if let Some(total) = meminfo.lines().next() {
-        m.insert("memory", total.trim_start_matches("MemTotal:").trim().to_string());
+        m.insert(
+            "memory",
+            total.trim_start_matches("MemTotal:").trim().to_string(),
+        );
     }
-    if let Ok(out) = Command::new("git").args(["rev-parse", "--short", "HEAD"]).output() {
-        m.insert("commit", String::from_utf8_lossy(&out.stdout).trim().to_string());
+    if let Ok(out) = Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+    {
+        m.insert(
+            "commit",
+            String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        );
     }
     m
 }
@@ -773,7 +835,7 @@ fn fmt_opt(v: Option<f64>) -> String {
 
 fn print_row(row: &Row) {
     eprintln!(
-        "[{} {} {}] {:.0}/s ack p50 {:.2} p99 {:.2} ms, e2e p50 {} p99 {} ms, rss {} MB, non-200 {}, errors {} {}",
+        "[{} {} {}] {:.0}/s ack p50 {:.2} p99 {:.2} ms, e2e p50 {} p99 {} ms, rss {} MB, cpu {} µs/req, non-200 {}, errors {} {}",
         row.scenario,
         row.backend,
         row.load,
@@ -783,6 +845,9 @@ fn print_row(row: &Row) {
         fmt_opt(row.e2e_p50_ms),
         fmt_opt(row.e2e_p99_ms),
         fmt_opt(row.peak_rss_mb),
+        row.cpu_us_per_request
+            .map(|v| format!("{v:.0}"))
+            .unwrap_or_else(|| "-".into()),
         row.non_200,
         row.errors,
         row.note

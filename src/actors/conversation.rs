@@ -50,7 +50,17 @@ pub struct ConversationState {
     last_findings: Option<(Instant, CheckOutcome)>,
     /// Per-user inbound rate limit: a flood from one user cannot starve the others or burn the model budget.
     limiter: InboundLimiter,
+    /// When this actor last recorded the user as seen: `last_seen_at` is kept to the minute, not written
+    /// with every message.
+    touched_at: Option<Instant>,
+    /// When the handoff pause was last found clear for this user.
+    pause_clear_at: Option<Instant>,
 }
+
+/// How stale `zalo_users.last_seen_at` may get while a user keeps chatting.
+const TOUCH_EVERY: Duration = Duration::from_secs(60);
+/// A pause check this recent needs no repeat before answering (an answer sent at once after its check).
+const PAUSE_CHECK_FRESH: Duration = Duration::from_millis(100);
 
 /// How long a scam check stays relevant as facts for the conversation.
 const FINDINGS_RELEVANCE: Duration = Duration::from_secs(30 * 60);
@@ -115,6 +125,8 @@ impl Actor for ConversationActor {
             flush_seq: 0,
             last_findings: None,
             limiter,
+            touched_at: None,
+            pause_clear_at: None,
         })
     }
 
@@ -208,7 +220,13 @@ async fn handle_event(
     let event = &inbound.event;
     let decision = match &event.kind {
         EventKind::UserMessage(kind) => {
-            store.touch_user(user, None).await?;
+            if state
+                .touched_at
+                .is_none_or(|at| at.elapsed() >= TOUCH_EVERY)
+            {
+                store.touch_user(user, None).await?;
+                state.touched_at = Some(Instant::now());
+            }
             decide_user_message(state, *kind, inbound).await?
         }
         EventKind::Follow => {
@@ -239,6 +257,7 @@ async fn handle_event(
                 // steps back for a while so bot and human do not talk over each other.
                 let now = state.deps.clock.now();
                 let until = now + chrono::Duration::from_std(state.deps.settings.handoff.pause)?;
+                state.pause_clear_at = None;
                 let recorded = store
                     .record_admin_message(
                         user,
@@ -334,13 +353,17 @@ async fn flush_burst(state: &mut ConversationState) -> Result<(), ActorProcessin
     }
     state.burst_started = None;
     let burst = std::mem::take(&mut state.burst);
-    // An OA admin may have taken over while the burst waited.
-    let paused = state
-        .deps
-        .store
-        .paused_until(&state.user, state.deps.clock.now())
-        .await?
-        .is_some();
+    // An OA admin may have taken over while the burst waited (not when it was checked just now).
+    let fresh = state
+        .pause_clear_at
+        .is_some_and(|at| at.elapsed() < PAUSE_CHECK_FRESH);
+    let paused = !fresh
+        && state
+            .deps
+            .store
+            .paused_until(&state.user, state.deps.clock.now())
+            .await?
+            .is_some();
     if paused {
         let completions = burst
             .into_iter()
@@ -523,6 +546,7 @@ async fn decide_user_message(
             outcome: "handoff_paused",
         });
     }
+    state.pause_clear_at = Some(Instant::now());
     let admission = state.limiter.admit(Instant::now());
     if admission != Admission::Allowed {
         // Stored and acknowledged like any message (nothing is lost), but no check and no model call.

@@ -29,6 +29,9 @@ pub struct Inbound {
     pub event_key: String,
     pub user: UserId,
     pub event: WebhookEvent,
+    /// The in-flight slot intake gave this event (None when re-delivered after a restart); freed when the
+    /// event's message is dropped, i.e. once its conversation has handled it.
+    pub slot: Option<super::intake::Slot>,
 }
 
 pub struct ConversationsActor;
@@ -163,6 +166,7 @@ impl Actor for ConversationsActor {
                             event_key: row.event_key,
                             user: user.clone(),
                             event,
+                            slot: None,
                         };
                         deliver(&myself, state, inbound).await?;
                     }

@@ -2,11 +2,19 @@
 //! On start it replays every event left unhandled (crash, restart), and a periodic sweep re-dispatches
 //! events that stayed unhandled too long (a lost mailbox). Handling is idempotent downstream, so a
 //! re-dispatch can never answer twice.
+//!
+//! Backpressure: at most `intake.max_in_flight` events are handed to conversations and not yet handled
+//! (each carries a slot, freed when its conversation is done with it). Past that, new events simply stay in
+//! the inbox, where they already are, and intake drains that backlog in inbox order as slots free up. So a
+//! flood, or a restart with a large backlog, costs disk, not memory, and the webhook keeps acknowledging.
 
+use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::Deps;
 use super::conversations::{ConversationsMsg, Inbound};
@@ -21,9 +29,29 @@ const REPLAY_PAGE: u64 = 500;
 
 pub struct IntakeActor;
 
+/// How often a drain waiting for free slots looks again.
+const DRAIN_POLL: Duration = Duration::from_millis(5);
+/// Events read from the inbox per drain step at most.
+const DRAIN_PAGE: usize = 500;
+/// How far back (in inbox ids) a drain starts from the event that found no slot: `Accepted` messages of
+/// one group-committed batch may arrive in any order, so some just below it may not have been routed yet.
+const DRAIN_OVERLAP: i64 = 1024;
+
 pub struct IntakeState {
     deps: Deps,
+    /// One permit per event in flight to a conversation.
+    slots: Arc<Semaphore>,
+    /// Events wait in the inbox and are drained from `cursor` on, in id order; fresh `Accepted` events are
+    /// not routed meanwhile (they are in the backlog too, and must not overtake it).
+    backlog: bool,
+    /// The last inbox id the drain routed.
+    cursor: i64,
+    /// Ids the drain routed whose `Accepted` may still arrive (then it is a no-op).
+    drained: HashSet<i64>,
 }
+
+/// An event's claim on an in-flight slot; dropping it (the event handled, or its message dropped) frees it.
+pub type Slot = Arc<OwnedSemaphorePermit>;
 
 pub enum IntakeMsg {
     /// A freshly persisted webhook event.
@@ -36,6 +64,8 @@ pub enum IntakeMsg {
     Sweep { all: bool },
     /// Route an echo after its delay.
     Route(Box<Inbound>),
+    /// Route more of the backlog as slots free up.
+    Drain,
 }
 
 impl Actor for IntakeActor {
@@ -49,7 +79,14 @@ impl Actor for IntakeActor {
         deps: Deps,
     ) -> Result<Self::State, ActorProcessingErr> {
         telemetry::mailbox_reset("intake");
-        Ok(IntakeState { deps })
+        let slots = Arc::new(Semaphore::new(deps.settings.intake.max_in_flight));
+        Ok(IntakeState {
+            deps,
+            slots,
+            backlog: false,
+            cursor: 0,
+            drained: HashSet::new(),
+        })
     }
 
     async fn post_start(
@@ -81,30 +118,122 @@ impl Actor for IntakeActor {
                 inbox_id,
                 event_key,
                 event,
-            } => route(&myself, state, inbox_id, event_key, *event, true).await?,
+            } => {
+                if state.drained.remove(&inbox_id) || state.backlog {
+                    // Routed by the drain already, or waiting in the backlog the drain works through.
+                    return Ok(());
+                }
+                match state.slots.clone().try_acquire_owned() {
+                    Ok(slot) => {
+                        let slot = Some(Arc::new(slot));
+                        route(&myself, state, inbox_id, event_key, *event, true, slot).await?;
+                    }
+                    Err(_) => {
+                        tracing::info!(
+                            in_flight = state.deps.settings.intake.max_in_flight,
+                            "conversations are saturated; new events wait in the inbox"
+                        );
+                        start_drain(&myself, state, inbox_id - DRAIN_OVERLAP)?;
+                    }
+                }
+            }
             IntakeMsg::Route(inbound) => deliver(state, *inbound),
-            IntakeMsg::Sweep { all } => sweep(&myself, state, all).await?,
+            IntakeMsg::Sweep { all: true } => start_drain(&myself, state, 0)?,
+            IntakeMsg::Sweep { all: false } => sweep(&myself, state).await?,
+            IntakeMsg::Drain => drain(&myself, state).await?,
         }
         Ok(())
     }
 }
 
+/// Enters backlog mode: everything unhandled from `from` on is routed from the inbox, in order.
+fn start_drain(
+    myself: &ActorRef<IntakeMsg>,
+    state: &mut IntakeState,
+    from: i64,
+) -> Result<(), ActorProcessingErr> {
+    if state.backlog {
+        state.cursor = state.cursor.min(from.max(0));
+        return Ok(());
+    }
+    state.backlog = true;
+    state.cursor = from.max(0);
+    super::tell("intake", myself, IntakeMsg::Drain)?;
+    Ok(())
+}
+
+/// Routes as much of the backlog as there are free slots; leaves backlog mode once it has caught up.
+async fn drain(
+    myself: &ActorRef<IntakeMsg>,
+    state: &mut IntakeState,
+) -> Result<(), ActorProcessingErr> {
+    if !state.backlog {
+        return Ok(());
+    }
+    let free = state.slots.available_permits().min(DRAIN_PAGE);
+    if free == 0 {
+        myself.send_after(DRAIN_POLL, || {
+            telemetry::mailbox_in("intake");
+            IntakeMsg::Drain
+        });
+        return Ok(());
+    }
+    let store = state.deps.store.clone();
+    let pending = match store.pending_events(None, state.cursor, free as u64).await {
+        Ok(p) => p,
+        Err(err) => {
+            // The database may be briefly down: the events are safe in it; try again shortly.
+            tracing::warn!(error = %err, "inbox drain could not read pending events");
+            myself.send_after(Duration::from_secs(1), || {
+                telemetry::mailbox_in("intake");
+                IntakeMsg::Drain
+            });
+            return Ok(());
+        }
+    };
+    let caught_up = pending.len() < free;
+    for row in pending {
+        state.cursor = row.id;
+        state.drained.insert(row.id);
+        let parsed = events::parse_json(row.payload.as_bytes()).and_then(|v| events::decode(&v));
+        match parsed {
+            Ok(event) => {
+                let slot = state.slots.clone().try_acquire_owned().ok().map(Arc::new);
+                route(myself, state, row.id, row.event_key, event, true, slot).await?
+            }
+            Err(err) => {
+                tracing::warn!(inbox_id = row.id, error = %err, "stored event cannot be decoded; giving up on it");
+                let _ = store.finish_event(row.id, "undecodable").await;
+            }
+        }
+    }
+    if caught_up {
+        state.backlog = false;
+        // `Accepted` messages of drained events arrive soon after the drain or never (the event was
+        // replayed at start); keep the set from growing across many floods.
+        if state.drained.len() > 4 * DRAIN_PAGE * 100 {
+            let keep_after = state.cursor - 100 * DRAIN_PAGE as i64;
+            state.drained.retain(|id| *id > keep_after);
+        }
+        tracing::info!("inbox backlog drained");
+    } else {
+        super::tell("intake", myself, IntakeMsg::Drain)?;
+    }
+    Ok(())
+}
+
+/// Re-dispatches the oldest events left unhandled longer than `intake.redispatch_after` (a lost mailbox),
+/// as far as slots allow; in backlog mode the drain covers them.
 async fn sweep(
     myself: &ActorRef<IntakeMsg>,
     state: &mut IntakeState,
-    all: bool,
 ) -> Result<(), ActorProcessingErr> {
     let store = state.deps.store.clone();
-    let threshold = if all {
-        None
-    } else {
+    if !state.backlog {
         let age = chrono::Duration::from_std(state.deps.settings.intake.redispatch_after)?;
-        Some(Utc::now() - age)
-    };
-    // Page through the whole backlog at start; a periodic sweep takes the oldest page of stale events.
-    let mut after_id = 0;
-    loop {
-        let pending = match store.pending_events(threshold, after_id, REPLAY_PAGE).await {
+        let threshold = Some(Utc::now() - age);
+        let free = state.slots.available_permits().min(REPLAY_PAGE as usize) as u64;
+        let pending = match store.pending_events(threshold, 0, free).await {
             Ok(p) => p,
             Err(err) => {
                 // The database may be briefly down; the next sweep tries again.
@@ -113,27 +242,21 @@ async fn sweep(
             }
         };
         if !pending.is_empty() {
-            tracing::info!(
-                count = pending.len(),
-                at_start = all,
-                "re-dispatching unhandled events"
-            );
+            tracing::info!(count = pending.len(), "re-dispatching unhandled events");
         }
-        let full_page = pending.len() as u64 == REPLAY_PAGE;
         for row in pending {
-            after_id = row.id;
             let parsed =
                 events::parse_json(row.payload.as_bytes()).and_then(|v| events::decode(&v));
             match parsed {
-                Ok(event) => route(myself, state, row.id, row.event_key, event, false).await?,
+                Ok(event) => {
+                    let slot = state.slots.clone().try_acquire_owned().ok().map(Arc::new);
+                    route(myself, state, row.id, row.event_key, event, false, slot).await?
+                }
                 Err(err) => {
                     tracing::warn!(inbox_id = row.id, error = %err, "stored event cannot be decoded; giving up on it");
                     let _ = store.finish_event(row.id, "undecodable").await;
                 }
             }
-        }
-        if !(all && full_page) {
-            break;
         }
     }
     if let Ok(count) = store.pending_event_count().await {
@@ -149,6 +272,7 @@ async fn route(
     event_key: String,
     event: WebhookEvent,
     fresh: bool,
+    slot: Option<Slot>,
 ) -> Result<(), ActorProcessingErr> {
     let user = event.user_id.as_deref().and_then(|u| UserId::parse(u).ok());
     let Some(user) = user else {
@@ -167,6 +291,7 @@ async fn route(
         event_key,
         user,
         event,
+        slot,
     };
     if fresh && inbound.event.kind == EventKind::OaEcho {
         myself.send_after(ECHO_DELAY, move || {

@@ -5,6 +5,7 @@
 //! are checked here, before any call, and live in this actor's state; each call runs in its own task
 //! (bounded by a semaphore) and reports back with `Settle`, so a slow completion never blocks others.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -20,6 +21,7 @@ use crate::llm::budget::{Budget, LimitHit, Usage};
 use crate::llm::client::LlmClient;
 use crate::llm::prompt::{Facts, PromptInput, allowed_urls, build_messages, sanitize_answer};
 use crate::reply::templates;
+use crate::store::LlmUsageRow;
 use crate::telemetry;
 
 pub struct LlmActor;
@@ -33,7 +35,13 @@ pub struct LlmState {
     permits: Arc<Semaphore>,
     breaker: CircuitBreaker,
     budget: Budget,
+    /// Usage counted since the last save (the budget above already includes it); written about once a
+    /// second in one transaction. A crash loses at most that second of the bill's history, never a limit.
+    unsaved: HashMap<(NaiveDate, UserId), LlmUsageRow>,
 }
+
+/// How often counted usage is written to the database.
+const USAGE_SAVE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Why an answer is what it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +82,8 @@ pub enum LlmMsg {
     },
     /// Periodic: forget per-user state nobody needs any more.
     Prune,
+    /// Periodic: write the usage counted since the last save.
+    SaveUsage,
 }
 
 /// Days are counted in Vietnam time (UTC+7, no daylight saving), so "per day" means the users' day.
@@ -117,6 +127,7 @@ impl Actor for LlmActor {
             client,
             permits,
             budget,
+            unsaved: HashMap::new(),
         })
     }
 
@@ -129,6 +140,19 @@ impl Actor for LlmActor {
             telemetry::mailbox_in("llm");
             LlmMsg::Prune
         });
+        myself.send_interval(USAGE_SAVE_INTERVAL, || {
+            telemetry::mailbox_in("llm");
+            LlmMsg::SaveUsage
+        });
+        Ok(())
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        save_usage(state).await;
         Ok(())
     }
 
@@ -267,24 +291,27 @@ impl Actor for LlmActor {
                             .increment(usage.prompt_tokens);
                         metrics::counter!(telemetry::LLM_TOKENS, "kind" => "completion")
                             .increment(usage.completion_tokens);
-                        if let Err(err) = state
-                            .deps
-                            .store
-                            .record_llm_usage(
-                                day,
-                                &user,
-                                usage.prompt_tokens,
-                                usage.completion_tokens,
-                            )
-                            .await
-                        {
-                            tracing::warn!(error = %err, "could not record LLM usage");
-                        }
+                        let row = state.unsaved.entry((day, user)).or_default();
+                        row.requests += 1;
+                        row.prompt_tokens += usage.prompt_tokens;
+                        row.completion_tokens += usage.completion_tokens;
                     }
                     Err(()) => state.breaker.on_failure(now),
                 }
                 metrics::gauge!(telemetry::LLM_BUDGET_REMAINING)
                     .set(state.budget.global_remaining(day) as f64);
+            }
+            LlmMsg::SaveUsage => {
+                // Written off the actor's path: model calls never wait for the bill.
+                let rows = take_unsaved(state);
+                if !rows.is_empty() {
+                    let store = state.deps.store.clone();
+                    tokio::spawn(async move {
+                        if let Err(err) = store.record_llm_usage(&rows).await {
+                            tracing::warn!(error = %err, "could not record LLM usage");
+                        }
+                    });
+                }
             }
             LlmMsg::Prune => {
                 let day = vietnam_day(state.deps.clock.now());
@@ -305,4 +332,20 @@ fn templated(user_text: &str, source: AnswerSource) -> LlmAnswer {
         _ => templates::fallback_answer(user_text),
     };
     LlmAnswer { text, source }
+}
+
+fn take_unsaved(state: &mut LlmState) -> Vec<(NaiveDate, UserId, LlmUsageRow)> {
+    state
+        .unsaved
+        .drain()
+        .map(|((day, user), row)| (day, user, row))
+        .collect()
+}
+
+/// Writes what is still unsaved, waiting for it (on stop).
+async fn save_usage(state: &mut LlmState) {
+    let rows = take_unsaved(state);
+    if let Err(err) = state.deps.store.record_llm_usage(&rows).await {
+        tracing::warn!(error = %err, "could not record LLM usage");
+    }
 }

@@ -20,8 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::entities::inbox_events;
 use super::{InboxInsert, NewInboxEvent, StoreResult};
 
-/// Histogram of events per inbox commit.
-pub const INBOX_BATCH_SIZE: &str = "tradesphere_inbox_batch_size";
+use crate::telemetry::INBOX_BATCH_SIZE;
 
 /// Events per transaction at most: 8 bind parameters per row keeps a full batch (4,096) far below SQLite's
 /// and PostgreSQL's limits, and a commit's cost is already spread thin at this size.

@@ -164,7 +164,7 @@ impl Store {
                 .col_expr(scam_reports::Column::Status, Expr::value(REMOVED))
                 .col_expr(scam_reports::Column::UpdatedAt, Expr::value(now))
                 .filter(scam_reports::Column::Id.is_in(chunk.iter().copied()))
-                .exec(&self.db)
+                .exec(&self.writer)
                 .await?;
             removed += result.rows_affected;
         }
@@ -256,7 +256,7 @@ impl Store {
                 scam_user_reports::Column::Value,
                 scam_user_reports::Column::ReporterHash,
             ])
-            .exec(&self.db)
+            .exec(&self.writer)
             .await?;
         if let TryInsertResult::Inserted(result) = inserted {
             return Ok(UserReportOutcome::Created(result.last_insert_id));
@@ -369,7 +369,7 @@ impl Store {
 
     /// SQLite only: writes a consistent copy of the database to `path` (`VACUUM INTO`).
     pub async fn vacuum_into(&self, path: &str) -> StoreResult<()> {
-        self.db
+        self.writer
             .execute_raw(sea_orm::Statement::from_sql_and_values(
                 sea_orm::DatabaseBackend::Sqlite,
                 "VACUUM INTO ?",
@@ -387,7 +387,7 @@ impl Store {
             file: Set(run.file.clone()),
             bytes: Set(run.bytes),
         }
-        .insert(&self.db)
+        .insert(&self.writer)
         .await?;
         Ok(())
     }

@@ -6,6 +6,7 @@ mod helpers;
 mod llm;
 
 mod admin;
+mod backpressure;
 mod cli;
 mod conversation;
 mod dashboards;

@@ -220,12 +220,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
             }
         };
         if wants("intake") {
-            let url = fresh_db().await?;
-            let mut row = intake(&args, &bin, &url).await?;
-            row.backend = backend.clone();
-            row.of_baseline = baseline_throughput.map(|b| row.throughput_per_s / b);
-            print_row(&row);
-            rows.push(row);
+            for kind in [EventKind::Text, EventKind::Receipt] {
+                let url = fresh_db().await?;
+                let mut row = intake(&args, &bin, &url, kind).await?;
+                row.backend = backend.clone();
+                row.of_baseline = baseline_throughput.map(|b| row.throughput_per_s / b);
+                print_row(&row);
+                rows.push(row);
+            }
         }
         if wants("ack") {
             let url = fresh_db().await?;
@@ -308,13 +310,22 @@ async fn baseline(args: &Args) -> anyhow::Result<Row> {
     Ok(row)
 }
 
-async fn intake(args: &Args, bin: &Path, url: &str) -> anyhow::Result<Row> {
+/// Intake at full speed. `Text` events are answered (the whole pipeline runs behind the webhook and shares
+/// the two cores); `Receipt` events (`user_seen_message`, which Zalo sends for every message read) are stored
+/// and acknowledged with no answer: the ceiling of the webhook path itself.
+async fn intake(args: &Args, bin: &Path, url: &str, kind: EventKind) -> anyhow::Result<Row> {
     let (tracker, fakes) = start_fakes(0).await;
     let service = Service::start(args, bin, url, &fakes).await?;
-    let source = Arc::new(EventSource::new(args.intake_users, Some(tracker)));
+    let mut source = EventSource::new(args.intake_users, Some(tracker));
+    source.kind = kind;
+    let source = Arc::new(source);
     let cpu_before = cpu_seconds(service.pid);
     let result = closed_loop(service.addr, source, args.concurrency, args.intake_secs).await;
-    let mut row = result.row("intake", format!("c{}", args.concurrency));
+    let name = match kind {
+        EventKind::Text => "intake",
+        EventKind::Receipt => "intake (receipts)",
+    };
+    let mut row = result.row(name, format!("c{}", args.concurrency));
     row.cpu_us_per_request = cpu_per_request(service.pid, cpu_before, result.ok);
     row.peak_rss_mb = rss_mb(service.pid, "VmHWM");
     row.start_to_ready_ms = Some(service.start_to_ready.as_secs_f64() * 1e3);
@@ -410,11 +421,19 @@ async fn restart_on(args: &Args, bin: &Path, url: &str) -> anyhow::Result<(f64, 
 
 // ===== Load =====
 
-/// Builds signed `user_send_text` events; message n comes from user n mod `users` and carries marker n.
+#[derive(Clone, Copy)]
+enum EventKind {
+    Text,
+    Receipt,
+}
+
+/// Builds signed `user_send_text` events (message n comes from user n mod `users` and carries marker n), or
+/// `user_seen_message` receipts.
 struct EventSource {
     users: usize,
     run: u64,
     tracker: Option<Arc<Tracker>>,
+    kind: EventKind,
 }
 
 impl EventSource {
@@ -423,17 +442,24 @@ impl EventSource {
             users: users.max(1),
             run: rand::random::<u32>() as u64,
             tracker,
+            kind: EventKind::Text,
         }
     }
 
     fn build(&self, n: usize) -> (Vec<u8>, String) {
         let user = 7_000_000_000_000_000_000u64 + (n % self.users) as u64;
         let timestamp = chrono::Utc::now().timestamp_millis().to_string();
-        let body = format!(
-            r#"{{"app_id":"{APP_ID}","user_id_by_app":"{user}","event_name":"user_send_text","sender":{{"id":"{user}"}},"recipient":{{"id":"579745863508352884"}},"message":{{"msg_id":"lt{run:x}n{n:x}","text":"Chào bạn, cho mình hỏi về {marker} với ạ?"}},"timestamp":"{timestamp}"}}"#,
-            run = self.run,
-            marker = fakes::marker(n),
-        );
+        let body = match self.kind {
+            EventKind::Text => format!(
+                r#"{{"app_id":"{APP_ID}","user_id_by_app":"{user}","event_name":"user_send_text","sender":{{"id":"{user}"}},"recipient":{{"id":"579745863508352884"}},"message":{{"msg_id":"lt{run:x}n{n:x}","text":"Chào bạn, cho mình hỏi về {marker} với ạ?"}},"timestamp":"{timestamp}"}}"#,
+                run = self.run,
+                marker = fakes::marker(n),
+            ),
+            EventKind::Receipt => format!(
+                r#"{{"app_id":"{APP_ID}","event_name":"user_seen_message","sender":{{"id":"579745863508352884"}},"recipient":{{"id":"{user}"}},"message":{{"msg_ids":["lt{run:x}s{n:x}"]}},"timestamp":"{timestamp}"}}"#,
+                run = self.run,
+            ),
+        };
         let signature = tradesphere::zalo::signature::header_value(
             APP_ID,
             body.as_bytes(),

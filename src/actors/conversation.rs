@@ -50,6 +50,9 @@ pub struct ConversationState {
     last_findings: Option<(Instant, CheckOutcome)>,
     /// Per-user inbound rate limit: a flood from one user cannot starve the others or burn the model budget.
     limiter: InboundLimiter,
+    /// When the last event was handled, and whether the idle timer is running.
+    last_active: Instant,
+    idle_timer_armed: bool,
     /// When this actor last recorded the user as seen: `last_seen_at` is kept to the minute, not written
     /// with every message.
     touched_at: Option<Instant>,
@@ -76,8 +79,10 @@ struct BurstMessage {
 
 pub enum ConversationMsg {
     Handle(Box<Inbound>),
-    /// Sent `idle_timeout` after an event; if nothing was processed since, the manager is told.
-    IdleCheck(u64),
+    /// The idle timer: if nothing was handled for `idle_timeout`, the manager is told (one timer per actor,
+    /// re-armed for the time left, not one per message: 100,000 users would otherwise leave as many
+    /// sleeping timers behind).
+    IdleCheck,
     /// The debounce window of the burst numbered so has closed.
     Flush(u64),
 }
@@ -127,6 +132,8 @@ impl Actor for ConversationActor {
             limiter,
             touched_at: None,
             pause_clear_at: None,
+            last_active: Instant::now(),
+            idle_timer_armed: false,
         })
     }
 
@@ -160,31 +167,39 @@ impl Actor for ConversationActor {
                     state.recent.push_back(inbound.inbox_id);
                 }
                 state.processed += 1;
-                let processed = state.processed;
-                myself.send_after(state.deps.settings.conversation.idle_timeout, move || {
-                    ConversationMsg::IdleCheck(processed)
-                });
+                state.last_active = Instant::now();
+                if !state.idle_timer_armed {
+                    state.idle_timer_armed = true;
+                    myself.send_after(state.deps.settings.conversation.idle_timeout, || {
+                        ConversationMsg::IdleCheck
+                    });
+                }
             }
             ConversationMsg::Flush(seq) => {
                 if seq == state.flush_seq {
                     flush_burst(state).await?;
                 }
             }
-            ConversationMsg::IdleCheck(processed) if !state.burst.is_empty() => {
-                // Not idle while a burst waits: look again later.
-                myself.send_after(state.deps.settings.conversation.idle_timeout, move || {
-                    ConversationMsg::IdleCheck(processed)
-                });
-            }
-            ConversationMsg::IdleCheck(processed) => {
-                if processed == state.processed {
+            ConversationMsg::IdleCheck => {
+                let timeout = state.deps.settings.conversation.idle_timeout;
+                let idle_for = state.last_active.elapsed();
+                if !state.burst.is_empty() || idle_for < timeout {
+                    // Active since the timer was set, or a burst waits: look again when it could be idle.
+                    let wait = if state.burst.is_empty() {
+                        timeout - idle_for
+                    } else {
+                        timeout
+                    };
+                    myself.send_after(wait, || ConversationMsg::IdleCheck);
+                } else {
+                    state.idle_timer_armed = false;
                     let _ = super::tell(
                         "conversations",
                         &state.manager,
                         ConversationsMsg::Idle {
                             user: state.user.clone(),
                             child: myself.get_id(),
-                            processed,
+                            processed: state.processed,
                         },
                     );
                 }

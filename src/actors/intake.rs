@@ -48,6 +48,10 @@ pub struct IntakeState {
     cursor: i64,
     /// Ids the drain routed whose `Accepted` may still arrive (then it is a no-op).
     drained: HashSet<i64>,
+    /// Events that need no answer (receipts, unknown events, no user), closed in batches by one write at a
+    /// time rather than one transaction each in a conversation: (id, outcome, slot).
+    to_close: Vec<(i64, &'static str, Option<Slot>)>,
+    closing: bool,
 }
 
 /// An event's claim on an in-flight slot; dropping it (the event handled, or its message dropped) frees it.
@@ -66,6 +70,8 @@ pub enum IntakeMsg {
     Route(Box<Inbound>),
     /// Route more of the backlog as slots free up.
     Drain,
+    /// A batch of answerless events was closed (or failed to be): close the next one.
+    Closed,
 }
 
 impl Actor for IntakeActor {
@@ -86,6 +92,8 @@ impl Actor for IntakeActor {
             backlog: false,
             cursor: 0,
             drained: HashSet::new(),
+            to_close: Vec::new(),
+            closing: false,
         })
     }
 
@@ -141,9 +149,47 @@ impl Actor for IntakeActor {
             IntakeMsg::Sweep { all: true } => start_drain(&myself, state, 0)?,
             IntakeMsg::Sweep { all: false } => sweep(&myself, state).await?,
             IntakeMsg::Drain => drain(&myself, state).await?,
+            IntakeMsg::Closed => {
+                state.closing = false;
+                close_batch(&myself, state);
+            }
         }
         Ok(())
     }
+}
+
+/// Closes the answerless events gathered so far in one write, off the actor's path; those arriving meanwhile
+/// wait for the next batch. A failed batch stays pending in the inbox for the sweep.
+fn close_batch(myself: &ActorRef<IntakeMsg>, state: &mut IntakeState) {
+    if state.closing || state.to_close.is_empty() {
+        return;
+    }
+    state.closing = true;
+    let batch = std::mem::take(&mut state.to_close);
+    let store = state.deps.store.clone();
+    let myself = myself.clone();
+    tokio::spawn(async move {
+        for outcome in ["ignored", "no_user"] {
+            let ids: Vec<i64> = batch
+                .iter()
+                .filter(|(_, o, _)| *o == outcome)
+                .map(|(id, _, _)| *id)
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            match store.finish_events(&ids, outcome).await {
+                Ok(closed) => metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => outcome)
+                    .increment(closed),
+                Err(err) => {
+                    tracing::warn!(error = %err, count = ids.len(), "could not close answerless events; the sweep retries")
+                }
+            }
+        }
+        // The slots are freed here, after the write: closing counts as work in flight.
+        drop(batch);
+        let _ = super::tell("intake", &myself, IntakeMsg::Closed);
+    });
 }
 
 /// Enters backlog mode: everything unhandled from `from` on is routed from the inbox, in order.
@@ -275,15 +321,19 @@ async fn route(
     slot: Option<Slot>,
 ) -> Result<(), ActorProcessingErr> {
     let user = event.user_id.as_deref().and_then(|u| UserId::parse(u).ok());
+    let user = match user {
+        // Receipts, reactions, unknown events: stored for the record, acknowledged, nothing to answer.
+        _ if event.kind == EventKind::Other => None,
+        Some(user) => Some(user),
+        None => {
+            state.to_close.push((inbox_id, "no_user", slot));
+            close_batch(myself, state);
+            return Ok(());
+        }
+    };
     let Some(user) = user else {
-        // Nothing to answer and nobody to answer to: stored for the record, acknowledged, done.
-        let outcome = if event.kind == EventKind::Other {
-            "ignored"
-        } else {
-            "no_user"
-        };
-        state.deps.store.finish_event(inbox_id, outcome).await?;
-        metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => outcome).increment(1);
+        state.to_close.push((inbox_id, "ignored", slot));
+        close_batch(myself, state);
         return Ok(());
     };
     let inbound = Inbound {

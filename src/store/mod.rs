@@ -349,6 +349,26 @@ impl Store {
         Ok(done)
     }
 
+    /// Marks many events handled without a reply in one statement (receipts and other events that need no
+    /// answer, closed by intake in batches). Returns how many were still open.
+    pub async fn finish_events(&self, inbox_ids: &[i64], outcome: &str) -> StoreResult<u64> {
+        let mut closed = 0;
+        for chunk in inbox_ids.chunks(500) {
+            let updated = inbox_events::Entity::update_many()
+                .col_expr(inbox_events::Column::HandledAt, Expr::value(Utc::now()))
+                .col_expr(
+                    inbox_events::Column::Outcome,
+                    Expr::value(outcome.to_string()),
+                )
+                .filter(inbox_events::Column::Id.is_in(chunk.iter().copied()))
+                .filter(inbox_events::Column::HandledAt.is_null())
+                .exec(&self.writer)
+                .await?;
+            closed += updated.rows_affected;
+        }
+        Ok(closed)
+    }
+
     /// Commits a handled event: marks it handled (only if nobody did yet), records both sides of the chat and
     /// queues the reply parts. Returns None when the event had already been handled (nothing written).
     pub async fn complete_event(

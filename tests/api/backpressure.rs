@@ -138,7 +138,34 @@ async fn a_backlog_found_at_start_is_drained_in_order_within_the_limit(backend: 
     app.shutdown().await;
 }
 
+/// Receipts need no answer: intake closes them in batches, without a conversation for their users.
+async fn receipts_are_closed_in_batches_without_conversations(backend: Backend) {
+    let app = spawn_app(&backend).await;
+    let posts = (0..40).map(|i| {
+        let app = &app;
+        async move {
+            let user = user_id();
+            let seen = serde_json::json!({"app_id": APP_ID, "event_name": "user_seen_message",
+                "sender": {"id": OA_ID}, "recipient": {"id": user},
+                "message": {"msg_ids": [format!("seen-{i}-{user}")]}, "timestamp": now_ms()});
+            assert_eq!(app.post_event(&seen).await.status(), 200);
+        }
+    });
+    futures_util::future::join_all(posts).await;
+    wait_until("every receipt closed", || async {
+        (app.store().pending_event_count().await.ok()? == 0).then_some(())
+    })
+    .await;
+    assert_eq!(
+        crate::supervision::live_conversations(&app).await,
+        0,
+        "no conversation was started for a receipt"
+    );
+    app.shutdown().await;
+}
+
 both_backends!(
+    receipts_are_closed_in_batches_without_conversations,
     a_flood_past_the_in_flight_limit_waits_in_the_inbox_and_is_answered_in_order,
     a_backlog_found_at_start_is_drained_in_order_within_the_limit,
 );

@@ -13,7 +13,7 @@ use tradesphere::store::{InboxInsert, NewInboxEvent, Store};
 use crate::both_backends;
 use crate::helpers::*;
 
-async fn live_conversations(app: &TestApp) -> usize {
+pub async fn live_conversations(app: &TestApp) -> usize {
     let manager = app
         .app()
         .directory()

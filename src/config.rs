@@ -234,6 +234,8 @@ pub struct ScamSettings {
 #[derive(Debug, Clone)]
 pub struct ConversationSettings {
     pub idle_timeout: Duration,
+    /// Live conversation actors at most: past it, the least recently used idle ones are stopped early.
+    pub max_live: usize,
     pub max_attempts: u32,
     /// Messages one user may send within `rate_window` before the rest are recorded unanswered.
     pub max_messages_per_window: u32,
@@ -389,6 +391,7 @@ struct RawHandoff {
 #[derive(Deserialize)]
 struct RawConversation {
     idle_timeout_secs: u64,
+    max_live: usize,
     max_attempts: u32,
     max_messages_per_window: u32,
     rate_window_secs: u64,
@@ -536,6 +539,9 @@ impl Settings {
         if raw.llm.model.trim().is_empty() {
             return Err(invalid("llm.model", "must not be empty"));
         }
+        if raw.conversation.max_live == 0 {
+            return Err(invalid("conversation.max_live", "must be at least 1"));
+        }
         if raw.conversation.max_attempts == 0 {
             return Err(invalid("conversation.max_attempts", "must be at least 1"));
         }
@@ -678,6 +684,7 @@ impl Settings {
             },
             conversation: ConversationSettings {
                 idle_timeout: Duration::from_secs(raw.conversation.idle_timeout_secs.max(1)),
+                max_live: raw.conversation.max_live,
                 max_attempts: raw.conversation.max_attempts,
                 max_messages_per_window: raw.conversation.max_messages_per_window,
                 rate_window: Duration::from_secs(raw.conversation.rate_window_secs),

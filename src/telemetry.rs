@@ -31,6 +31,8 @@ pub const SCAM_USER_REPORTS: &str = "tradesphere_scam_user_reports_total";
 pub const SCAM_SYNC: &str = "tradesphere_scam_sync_total";
 pub const ACTOR_RESTARTS: &str = "tradesphere_actor_restarts_total";
 pub const CONVERSATION_ACTORS: &str = "tradesphere_conversation_actors";
+/// Conversation actors stopped while idle: `reason` = `idle` (idle timeout) or `capacity` (`max_live`).
+pub const CONVERSATIONS_STOPPED: &str = "tradesphere_conversations_stopped_total";
 pub const TOKEN_EXPIRY: &str = "tradesphere_zalo_access_token_expiry_timestamp_seconds";
 pub const REFRESH_TOKEN_EXPIRY: &str = "tradesphere_zalo_refresh_token_expiry_timestamp_seconds";
 pub const TOKEN_REFRESH: &str = "tradesphere_zalo_token_refresh_total";
@@ -293,6 +295,11 @@ fn describe_and_preinitialise() {
         Unit::Count,
         "Live per-user conversation actors"
     );
+    describe_counter!(
+        CONVERSATIONS_STOPPED,
+        Unit::Count,
+        "Idle conversation actors stopped, by reason (idle timeout, or the live-actor cap)"
+    );
     describe_gauge!(
         TOKEN_EXPIRY,
         Unit::Seconds,
@@ -431,6 +438,9 @@ fn describe_and_preinitialise() {
         counter!(ACTOR_RESTARTS, "actor" => *actor).increment(0);
     }
     gauge!(CONVERSATION_ACTORS).set(0.0);
+    for reason in ["idle", "capacity"] {
+        counter!(CONVERSATIONS_STOPPED, "reason" => reason).increment(0);
+    }
     gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     gauge!(INBOX_OLDEST_AGE).set(0.0);
     for state in ["idle", "in_use"] {

@@ -61,6 +61,9 @@ struct Args {
     concurrency: usize,
     #[arg(long, default_value_t = 10)]
     intake_secs: u64,
+    /// Intake event kinds: text (answered), receipts (stored, no answer).
+    #[arg(long, value_delimiter = ',', default_value = "text,receipts")]
+    intake_kinds: Vec<String>,
     /// Distinct users the intake and ack runs' events come from.
     #[arg(long, default_value_t = 10_000)]
     intake_users: usize,
@@ -221,6 +224,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
         };
         if wants("intake") {
             for kind in [EventKind::Text, EventKind::Receipt] {
+                let label = match kind {
+                    EventKind::Text => "text",
+                    EventKind::Receipt => "receipts",
+                };
+                if !args.intake_kinds.iter().any(|k| k == label) {
+                    continue;
+                }
                 let url = fresh_db().await?;
                 let mut row = intake(&args, &bin, &url, kind).await?;
                 row.backend = backend.clone();

@@ -2,6 +2,8 @@
 //! scam check, LLM answer), and commits both sides of the chat plus the queued reply in one transaction.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
@@ -33,12 +35,31 @@ pub struct ConversationArgs {
     pub user: UserId,
     pub manager: ActorRef<ConversationsMsg>,
     pub deps: Deps,
+    pub status: Arc<ChildStatus>,
+}
+
+/// What the manager may read of a child without a message round trip: whether it could be stopped now.
+#[derive(Debug, Default)]
+pub struct ChildStatus {
+    /// Events handled so far (the manager compares it with the events it delivered).
+    processed: AtomicU64,
+    /// A debounced burst waits for its answer.
+    burst_waiting: AtomicBool,
+}
+
+impl ChildStatus {
+    /// Nothing in flight: every delivered event handled, no burst waiting.
+    pub fn is_idle(&self, delivered: u64) -> bool {
+        self.processed.load(Ordering::Acquire) == delivered
+            && !self.burst_waiting.load(Ordering::Acquire)
+    }
 }
 
 pub struct ConversationState {
     user: UserId,
     manager: ActorRef<ConversationsMsg>,
     deps: Deps,
+    status: Arc<ChildStatus>,
     processed: u64,
     recent: VecDeque<i64>,
     /// Messages waiting for the debounce window to close, answered together with one model call.
@@ -123,6 +144,7 @@ impl Actor for ConversationActor {
             user: args.user,
             manager: args.manager,
             deps: args.deps,
+            status: args.status,
             processed: 0,
             recent: VecDeque::with_capacity(RECENT_IDS),
             burst: Vec::new(),
@@ -167,6 +189,15 @@ impl Actor for ConversationActor {
                     state.recent.push_back(inbound.inbox_id);
                 }
                 state.processed += 1;
+                // The burst flag first: the manager reads `processed`, then the flag.
+                state
+                    .status
+                    .burst_waiting
+                    .store(!state.burst.is_empty(), Ordering::Release);
+                state
+                    .status
+                    .processed
+                    .store(state.processed, Ordering::Release);
                 state.last_active = Instant::now();
                 if !state.idle_timer_armed {
                     state.idle_timer_armed = true;
@@ -178,6 +209,10 @@ impl Actor for ConversationActor {
             ConversationMsg::Flush(seq) => {
                 if seq == state.flush_seq {
                     flush_burst(state).await?;
+                    state
+                        .status
+                        .burst_waiting
+                        .store(!state.burst.is_empty(), Ordering::Release);
                 }
             }
             ConversationMsg::IdleCheck => {

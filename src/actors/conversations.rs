@@ -9,13 +9,14 @@
 //! re-read from the inbox, so the event that crashed it is handled again (the store's attempt counter
 //! dead-letters a poison event after `conversation.max_attempts`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 use std::time::Instant;
 
 use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 
 use super::Deps;
-use super::conversation::{ConversationActor, ConversationArgs, ConversationMsg};
+use super::conversation::{ChildStatus, ConversationActor, ConversationArgs, ConversationMsg};
 use super::intake::IntakeMsg;
 use super::restart::RestartBudget;
 use crate::domain::UserId;
@@ -39,6 +40,9 @@ pub struct ConversationsActor;
 struct Child {
     actor: ActorRef<ConversationMsg>,
     delivered: u64,
+    status: Arc<ChildStatus>,
+    /// The delivery sequence number of its last event (its place in `recency`).
+    last_used: u64,
 }
 
 pub struct ConversationsState {
@@ -49,6 +53,11 @@ pub struct ConversationsState {
     /// meanwhile: the restart re-reads all of the user's unhandled events in order, so none jumps the queue.
     restarting: HashSet<UserId>,
     budget: RestartBudget,
+    /// Users by last delivery, oldest first, as `(sequence, user)`; an entry whose sequence is no longer its
+    /// child's `last_used` is stale and skipped. Used to stop the least recently used idle children once
+    /// `conversation.max_live` are alive.
+    recency: VecDeque<(u64, UserId)>,
+    sequence: u64,
 }
 
 pub enum ConversationsMsg {
@@ -82,6 +91,8 @@ impl Actor for ConversationsActor {
             by_user: HashMap::new(),
             by_id: HashMap::new(),
             restarting: HashSet::new(),
+            recency: VecDeque::new(),
+            sequence: 0,
         })
     }
 
@@ -138,6 +149,8 @@ impl Actor for ConversationsActor {
                 if idle && let Some(c) = state.by_user.remove(&user) {
                     state.by_id.remove(&child);
                     c.actor.stop(Some("idle".into()));
+                    metrics::counter!(telemetry::CONVERSATIONS_STOPPED, "reason" => "idle")
+                        .increment(1);
                     update_gauge(state);
                 }
             }
@@ -230,10 +243,16 @@ async fn deliver(
     // At most two tries: the existing child, then a fresh one if the existing one just died.
     for _ in 0..2 {
         if !state.by_user.contains_key(&user) {
+            let max_live = state.deps.settings.conversation.max_live;
+            if state.by_user.len() >= max_live {
+                stop_least_recently_used(state, state.by_user.len() + 1 - max_live);
+            }
+            let status = Arc::new(ChildStatus::default());
             let args = ConversationArgs {
                 user: user.clone(),
                 manager: myself.clone(),
                 deps: state.deps.clone(),
+                status: status.clone(),
             };
             // Unnamed: a stopping child and its successor for the same user must be able to coexist.
             let (actor, _) =
@@ -244,6 +263,8 @@ async fn deliver(
                 Child {
                     actor,
                     delivered: 0,
+                    status,
+                    last_used: 0,
                 },
             );
             update_gauge(state);
@@ -252,6 +273,10 @@ async fn deliver(
         match child.actor.cast(message) {
             Ok(()) => {
                 child.delivered += 1;
+                state.sequence += 1;
+                child.last_used = state.sequence;
+                state.recency.push_back((state.sequence, user));
+                compact_recency(state);
                 return Ok(());
             }
             Err(err) => {
@@ -266,6 +291,52 @@ async fn deliver(
     }
     tracing::warn!(user = %user.short_hash(), "could not deliver to a conversation; the sweep will retry");
     Ok(())
+}
+
+/// Stops up to `count` idle children, least recently used first (busy ones are kept and looked at again
+/// later). Like an idle stop, nothing is lost: a stopped user's next event starts a fresh child, which reads
+/// what it needs from the database.
+fn stop_least_recently_used(state: &mut ConversationsState, count: usize) {
+    let mut stopped = 0;
+    // Each entry is looked at once per call at most, so a table of busy children cannot loop forever.
+    for _ in 0..state.recency.len() {
+        if stopped == count {
+            break;
+        }
+        let Some((sequence, user)) = state.recency.pop_front() else {
+            break;
+        };
+        let Some(child) = state.by_user.get(&user) else {
+            continue; // stopped already
+        };
+        if child.last_used != sequence {
+            continue; // used again since: a later entry stands for it
+        }
+        if !child.status.is_idle(child.delivered) {
+            state.recency.push_back((sequence, user));
+            continue;
+        }
+        let child = state.by_user.remove(&user).expect("present");
+        state.by_id.remove(&child.actor.get_id());
+        child.actor.stop(Some("capacity".into()));
+        stopped += 1;
+    }
+    if stopped > 0 {
+        metrics::counter!(telemetry::CONVERSATIONS_STOPPED, "reason" => "capacity")
+            .increment(stopped as u64);
+        update_gauge(state);
+    }
+}
+
+/// Drops stale entries once they outnumber the live children (every delivery adds one), keeping the order.
+fn compact_recency(state: &mut ConversationsState) {
+    if state.recency.len() <= 2 * state.by_user.len() + 1024 {
+        return;
+    }
+    let by_user = &state.by_user;
+    state
+        .recency
+        .retain(|(sequence, user)| by_user.get(user).is_some_and(|c| c.last_used == *sequence));
 }
 
 fn update_gauge(state: &ConversationsState) {

@@ -13,7 +13,6 @@ pub use reports::{
     UserReportOutcome,
 };
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -25,7 +24,6 @@ use sea_orm::{
 };
 use sea_orm_migration::MigratorTrait;
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::config::DatabaseSettings;
 use crate::domain::{HistoryTurn, OutboundState, UserId};
@@ -57,48 +55,6 @@ pub struct Store {
     cipher: Option<TokenCipher>,
     /// Group-commits webhook events (see `inbox_writer`); its task ends when the last clone is dropped.
     inbox: inbox_writer::InboxWriter,
-    /// SQLite only: one turn at a time for every write but the inbox's. Without it, up to
-    /// `intake.max_in_flight` conversation writes queue for the single writer connection ahead of the
-    /// inbox's group commit, and a webhook's 200 waits behind all of them (measured: ack p50 65 ms at 950
-    /// events/s, see BENCHMARKS.md). With it, a group commit waits for at most the write in progress and one
-    /// queued; the others queue here, in order, as before.
-    turns: Option<Arc<Semaphore>>,
-}
-
-/// The writer connection during one write: holds the caller's turn (see `Store::turns`).
-struct Writer<'a> {
-    conn: &'a DatabaseConnection,
-    _turn: Option<SemaphorePermit<'a>>,
-}
-
-impl std::ops::Deref for Writer<'_> {
-    type Target = DatabaseConnection;
-    fn deref(&self) -> &DatabaseConnection {
-        self.conn
-    }
-}
-
-/// A write transaction that holds the caller's turn until it is committed or dropped (rolled back).
-struct WriteTxn<'a> {
-    txn: DatabaseTransaction,
-    _turn: Option<SemaphorePermit<'a>>,
-}
-
-impl WriteTxn<'_> {
-    async fn commit(self) -> Result<(), DbErr> {
-        self.txn.commit().await
-    }
-
-    async fn rollback(self) -> Result<(), DbErr> {
-        self.txn.rollback().await
-    }
-}
-
-impl std::ops::Deref for WriteTxn<'_> {
-    type Target = DatabaseTransaction;
-    fn deref(&self) -> &DatabaseTransaction {
-        &self.txn
-    }
 }
 
 impl std::fmt::Debug for Store {
@@ -244,14 +200,13 @@ impl Store {
         } else {
             db.clone()
         };
-        let inbox = inbox_writer::InboxWriter::spawn(writer.clone(), sqlite);
+        let inbox = inbox_writer::InboxWriter::spawn(writer.clone());
         Ok(Self {
             db,
             writer,
             sqlite,
             cipher: settings.token_cipher.clone(),
             inbox,
-            turns: sqlite.then(|| Arc::new(Semaphore::new(1))),
         })
     }
 
@@ -289,26 +244,8 @@ impl Store {
 
     /// A write transaction. On SQLite it takes the write lock up front (IMMEDIATE), so two writers never
     /// deadlock on the read-to-write upgrade.
-    async fn begin_write(&self) -> StoreResult<WriteTxn<'_>> {
-        let turn = self.turn().await;
-        let txn = begin_write_on(&self.writer, self.sqlite).await?;
-        Ok(WriteTxn { txn, _turn: turn })
-    }
-
-    /// The writer connection, once it is this caller's turn (SQLite; on PostgreSQL at once).
-    async fn write(&self) -> Writer<'_> {
-        Writer {
-            conn: &self.writer,
-            _turn: self.turn().await,
-        }
-    }
-
-    async fn turn(&self) -> Option<SemaphorePermit<'_>> {
-        match &self.turns {
-            // The semaphore is never closed.
-            Some(turns) => turns.acquire().await.ok(),
-            None => None,
-        }
+    async fn begin_write(&self) -> StoreResult<DatabaseTransaction> {
+        Ok(begin_write_on(&self.writer, self.sqlite).await?)
     }
 
     // ===== Inbox =====
@@ -397,7 +334,7 @@ impl Store {
             )
             .filter(inbox_events::Column::Id.eq(inbox_id))
             .filter(inbox_events::Column::HandledAt.is_null())
-            .exec_with_returning(&*self.write().await)
+            .exec_with_returning(&self.writer)
             .await?;
         // RETURNING: one round trip instead of an update and a read.
         Ok(updated.first().map(|r| r.attempts))
@@ -407,7 +344,7 @@ impl Store {
     /// Returns false when it was already handled.
     pub async fn finish_event(&self, inbox_id: i64, outcome: &str) -> StoreResult<bool> {
         let txn = self.begin_write().await?;
-        let done = mark_handled(&*txn, inbox_id, outcome).await?;
+        let done = mark_handled(&txn, inbox_id, outcome).await?;
         txn.commit().await?;
         Ok(done)
     }
@@ -425,7 +362,7 @@ impl Store {
                 )
                 .filter(inbox_events::Column::Id.is_in(chunk.iter().copied()))
                 .filter(inbox_events::Column::HandledAt.is_null())
-                .exec(&*self.write().await)
+                .exec(&self.writer)
                 .await?;
             closed += updated.rows_affected;
         }
@@ -455,7 +392,7 @@ impl Store {
         // without an answer.
         let mut marked = Vec::with_capacity(completions.len());
         for completion in &completions {
-            marked.push(mark_handled(&*txn, completion.inbox_id, completion.outcome).await?);
+            marked.push(mark_handled(&txn, completion.inbox_id, completion.outcome).await?);
         }
         let mut completions = completions;
         if let Some(last_marked) = marked.iter().rposition(|m| *m) {
@@ -477,7 +414,7 @@ impl Store {
             }
             if let Some(line) = &completion.user_message {
                 insert_message(
-                    &*txn,
+                    &txn,
                     &completion.user,
                     &line.content,
                     true,
@@ -488,7 +425,7 @@ impl Store {
                 .await?;
             }
             let queued = queue_reply(
-                &*txn,
+                &txn,
                 &completion.user,
                 &completion.reply_parts,
                 Some(&completion.event_key),
@@ -532,7 +469,7 @@ impl Store {
                     .update_columns(update)
                     .to_owned(),
             )
-            .exec_without_returning(&*self.write().await)
+            .exec_without_returning(&self.writer)
             .await?;
         Ok(())
     }
@@ -595,13 +532,13 @@ impl Store {
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
         let txn = self.begin_write().await?;
-        if !mark_handled(&*txn, inbox_id, "admin_echo").await? {
+        if !mark_handled(&txn, inbox_id, "admin_echo").await? {
             txn.rollback().await?;
             return Ok(false);
         }
-        upsert_pause(&*txn, user, pause_until, "admin_reply", now).await?;
+        upsert_pause(&txn, user, pause_until, "admin_reply", now).await?;
         insert_message(
-            &*txn,
+            &txn,
             user,
             content,
             false,
@@ -623,7 +560,7 @@ impl Store {
         parts: &[String],
     ) -> StoreResult<Vec<QueuedOutbound>> {
         let txn = self.begin_write().await?;
-        let queued = queue_reply(&*txn, user, parts, None, "proactive", Utc::now()).await?;
+        let queued = queue_reply(&txn, user, parts, None, "proactive", Utc::now()).await?;
         txn.commit().await?;
         Ok(queued)
     }
@@ -645,7 +582,7 @@ impl Store {
             )
             .filter(outbound_messages::Column::Id.eq(id))
             .filter(outbound_messages::Column::State.eq(OutboundState::Queued.as_str()))
-            .exec(&*self.write().await)
+            .exec(&self.writer)
             .await?;
         Ok(updated.rows_affected == 1)
     }
@@ -665,7 +602,7 @@ impl Store {
                 Expr::value(Utc::now()),
             )
             .filter(outbound_messages::Column::Id.eq(id))
-            .exec(&*self.write().await)
+            .exec(&self.writer)
             .await?;
         Ok(())
     }
@@ -696,7 +633,7 @@ impl Store {
                 Expr::value(Utc::now()),
             )
             .filter(outbound_messages::Column::Id.eq(id))
-            .exec(&*self.write().await)
+            .exec(&self.writer)
             .await?;
         Ok(())
     }
@@ -728,7 +665,7 @@ impl Store {
             )
             .filter(outbound_messages::Column::Id.eq(id))
             .filter(outbound_messages::Column::State.eq(OutboundState::Sending.as_str()))
-            .exec(&*self.write().await)
+            .exec(&self.writer)
             .await?;
         Ok(())
     }
@@ -760,7 +697,7 @@ impl Store {
                 Expr::value(Utc::now()),
             )
             .filter(outbound_messages::Column::State.eq(OutboundState::Sending.as_str()))
-            .exec(&*self.write().await)
+            .exec(&self.writer)
             .await?;
         Ok(updated.rows_affected)
     }
@@ -837,7 +774,7 @@ impl Store {
     ) -> StoreResult<StoredToken> {
         let txn = self.begin_write().await?;
         let exists = zalo_tokens::Entity::find_by_id(TOKEN_ROW_ID)
-            .one(&*txn)
+            .one(&txn)
             .await?
             .is_some();
         if exists {
@@ -850,7 +787,7 @@ impl Store {
                     Expr::col(zalo_tokens::Column::Version).add(1),
                 )
                 .filter(zalo_tokens::Column::Id.eq(TOKEN_ROW_ID))
-                .exec(&*txn)
+                .exec(&txn)
                 .await?;
         } else {
             zalo_tokens::ActiveModel {
@@ -870,7 +807,7 @@ impl Store {
                 lease_owner: Set(None),
                 lease_until: Set(None),
             }
-            .insert(&*txn)
+            .insert(&txn)
             .await?;
         }
         txn.commit().await?;
@@ -902,7 +839,7 @@ impl Store {
                     .add(zalo_tokens::Column::LeaseUntil.is_null())
                     .add(zalo_tokens::Column::LeaseUntil.lt(now)),
             )
-            .exec(&*self.write().await)
+            .exec(&self.writer)
             .await?;
         Ok(updated.rows_affected == 1)
     }
@@ -931,7 +868,7 @@ impl Store {
             .filter(zalo_tokens::Column::Id.eq(TOKEN_ROW_ID))
             .filter(zalo_tokens::Column::Version.eq(version))
             .filter(zalo_tokens::Column::LeaseOwner.eq(owner))
-            .exec(&*self.write().await)
+            .exec(&self.writer)
             .await?;
         Ok(updated.rows_affected == 1)
     }
@@ -964,7 +901,7 @@ impl Store {
         update
             .filter(zalo_tokens::Column::Id.eq(TOKEN_ROW_ID))
             .filter(zalo_tokens::Column::LeaseOwner.eq(owner))
-            .exec(&*self.write().await)
+            .exec(&self.writer)
             .await?;
         Ok(())
     }
@@ -976,7 +913,7 @@ impl Store {
             .col_expr(zalo_tokens::Column::LeaseUntil, no_lease_until())
             .filter(zalo_tokens::Column::Id.eq(TOKEN_ROW_ID))
             .filter(zalo_tokens::Column::LeaseOwner.eq(owner))
-            .exec(&*self.write().await)
+            .exec(&self.writer)
             .await?;
         Ok(())
     }
@@ -997,7 +934,7 @@ impl Store {
             expires_at: Set(expires_at),
             used_at: Set(None),
         }
-        .insert(&*self.write().await)
+        .insert(&self.writer)
         .await?;
         Ok(())
     }
@@ -1013,7 +950,7 @@ impl Store {
             .filter(oauth_states::Column::State.eq(state))
             .filter(oauth_states::Column::UsedAt.is_null())
             .filter(oauth_states::Column::ExpiresAt.gt(now))
-            .exec(&*self.write().await)
+            .exec(&self.writer)
             .await?;
         if updated.rows_affected != 1 {
             return Ok(None);
@@ -1104,7 +1041,7 @@ impl Store {
                         )
                         .to_owned(),
                 )
-                .exec_without_returning(&*txn)
+                .exec_without_returning(&txn)
                 .await?;
         }
         txn.commit().await?;
@@ -1145,7 +1082,7 @@ impl Store {
         reason: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        upsert_pause(&*self.write().await, user, until, reason, now).await
+        upsert_pause(&self.writer, user, until, reason, now).await
     }
 
     /// The end of the user's pause, if one is active at `now`.
@@ -1182,13 +1119,13 @@ impl Store {
     /// Ends a user's pause now. False when there was none.
     pub async fn clear_pause(&self, user: &UserId) -> StoreResult<bool> {
         let deleted = handoff_pauses::Entity::delete_by_id(user.as_str().to_string())
-            .exec(&*self.write().await)
+            .exec(&self.writer)
             .await?;
         Ok(deleted.rows_affected > 0)
     }
 }
 
-/// [`Store::begin_write`] on a bare connection (the inbox writer holds no `Store`).
+/// [`Store::begin_write`] on a bare connection.
 async fn begin_write_on(
     db: &DatabaseConnection,
     sqlite: bool,

@@ -125,7 +125,7 @@ impl Store {
                         ))
                         .to_owned(),
                     )
-                    .exec_without_returning(&*txn)
+                    .exec_without_returning(&txn)
                     .await?;
             }
             txn.commit().await?;
@@ -164,7 +164,7 @@ impl Store {
                 .col_expr(scam_reports::Column::Status, Expr::value(REMOVED))
                 .col_expr(scam_reports::Column::UpdatedAt, Expr::value(now))
                 .filter(scam_reports::Column::Id.is_in(chunk.iter().copied()))
-                .exec(&*self.write().await)
+                .exec(&self.writer)
                 .await?;
             removed += result.rows_affected;
         }
@@ -256,7 +256,7 @@ impl Store {
                 scam_user_reports::Column::Value,
                 scam_user_reports::Column::ReporterHash,
             ])
-            .exec(&*self.write().await)
+            .exec(&self.writer)
             .await?;
         if let TryInsertResult::Inserted(result) = inserted {
             return Ok(UserReportOutcome::Created(result.last_insert_id));
@@ -300,14 +300,14 @@ impl Store {
         now: DateTime<Utc>,
     ) -> StoreResult<Option<UserReport>> {
         let txn = self.begin_write().await?;
-        let Some(found) = scam_user_reports::Entity::find_by_id(id).one(&*txn).await? else {
+        let Some(found) = scam_user_reports::Entity::find_by_id(id).one(&txn).await? else {
             return Ok(None);
         };
         let mut model: scam_user_reports::ActiveModel = found.into();
         model.status = Set(if approve { "verified" } else { "rejected" }.to_string());
         model.reviewed_at = Set(Some(now));
-        let updated = model.update(&*txn).await?;
-        self.reaggregate_user_reports(&*txn, &updated.kind, &updated.value, now)
+        let updated = model.update(&txn).await?;
+        self.reaggregate_user_reports(&txn, &updated.kind, &updated.value, now)
             .await?;
         txn.commit().await?;
         Ok(Some(user_report_from(updated)))
@@ -369,8 +369,7 @@ impl Store {
 
     /// SQLite only: writes a consistent copy of the database to `path` (`VACUUM INTO`).
     pub async fn vacuum_into(&self, path: &str) -> StoreResult<()> {
-        self.write()
-            .await
+        self.writer
             .execute_raw(sea_orm::Statement::from_sql_and_values(
                 sea_orm::DatabaseBackend::Sqlite,
                 "VACUUM INTO ?",
@@ -388,7 +387,7 @@ impl Store {
             file: Set(run.file.clone()),
             bytes: Set(run.bytes),
         }
-        .insert(&*self.write().await)
+        .insert(&self.writer)
         .await?;
         Ok(())
     }

@@ -2,11 +2,6 @@
 
 use clap::Parser;
 
-/// mimalloc instead of glibc's malloc: per-thread free lists without glibc's arena fragmentation
-/// (measured in BENCHMARKS.md: peak and idle RSS, and CPU per message).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = tradesphere::cli::Cli::parse();

@@ -55,6 +55,8 @@ impl ChildStatus {
     }
 }
 
+type IdleTimer = ractor::concurrency::JoinHandle<Result<(), ractor::MessagingErr<ConversationMsg>>>;
+
 pub struct ConversationState {
     user: UserId,
     manager: ActorRef<ConversationsMsg>,
@@ -73,7 +75,10 @@ pub struct ConversationState {
     limiter: InboundLimiter,
     /// When the last event was handled, and whether the idle timer is running.
     last_active: Instant,
-    idle_timer_armed: bool,
+    /// The pending idle check, aborted when the actor stops: a timer task holds the actor's cell (mailbox and
+    /// all) until it fires, so 100,000 actors stopped early by the live cap would otherwise stay in memory for
+    /// the whole idle timeout (measured: 722 MB peak instead of the cap's worth; BENCHMARKS.md).
+    idle_timer: Option<IdleTimer>,
     /// When this actor last recorded the user as seen: `last_seen_at` is kept to the minute, not written
     /// with every message.
     touched_at: Option<Instant>,
@@ -155,7 +160,7 @@ impl Actor for ConversationActor {
             touched_at: None,
             pause_clear_at: None,
             last_active: Instant::now(),
-            idle_timer_armed: false,
+            idle_timer: None,
         })
     }
 
@@ -164,6 +169,9 @@ impl Actor for ConversationActor {
         _myself: ActorRef<Self::Msg>,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
+        if let Some(timer) = state.idle_timer.take() {
+            timer.abort();
+        }
         // Stopping with a burst still inside its debounce window (a graceful shutdown): answer it now rather
         // than leave it to the next start. If this fails, the events are still pending in the inbox.
         if !state.burst.is_empty() {
@@ -199,11 +207,12 @@ impl Actor for ConversationActor {
                     .processed
                     .store(state.processed, Ordering::Release);
                 state.last_active = Instant::now();
-                if !state.idle_timer_armed {
-                    state.idle_timer_armed = true;
-                    myself.send_after(state.deps.settings.conversation.idle_timeout, || {
-                        ConversationMsg::IdleCheck
-                    });
+                if state.idle_timer.is_none() {
+                    state.idle_timer = Some(
+                        myself.send_after(state.deps.settings.conversation.idle_timeout, || {
+                            ConversationMsg::IdleCheck
+                        }),
+                    );
                 }
             }
             ConversationMsg::Flush(seq) => {
@@ -225,9 +234,9 @@ impl Actor for ConversationActor {
                     } else {
                         timeout
                     };
-                    myself.send_after(wait, || ConversationMsg::IdleCheck);
+                    state.idle_timer = Some(myself.send_after(wait, || ConversationMsg::IdleCheck));
                 } else {
-                    state.idle_timer_armed = false;
+                    state.idle_timer = None;
                     let _ = super::tell(
                         "conversations",
                         &state.manager,

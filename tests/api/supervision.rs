@@ -204,6 +204,81 @@ async fn idle_conversations_are_stopped(backend: Backend) {
     app.shutdown().await;
 }
 
+/// `tradesphere_conversations_stopped_total{reason="capacity"}` on `/metrics`.
+async fn stopped_for_capacity(app: &TestApp) -> f64 {
+    let text = app.get("/metrics").await.text().await.unwrap();
+    text.lines()
+        .find(|l| l.starts_with(r#"tradesphere_conversations_stopped_total{reason="capacity"}"#))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+        .unwrap_or(0.0)
+}
+
+async fn the_live_cap_stops_the_least_recently_used_idle_conversation(backend: Backend) {
+    let app = spawn_app_with(
+        &backend,
+        TestOptions {
+            extra_env: vec![("TRADESPHERE__CONVERSATION__MAX_LIVE", "2".into())],
+            ..Default::default()
+        },
+    )
+    .await;
+    let (a, b, c) = (user_id(), user_id(), user_id());
+    for user in [&a, &b] {
+        app.post_event(&text_event(user, "/help")).await;
+        app.replies_for(user, 1).await;
+    }
+    // `a` was used before `b`, and then again: `b` is now the least recently used.
+    app.post_event(&text_event(&a, "help")).await;
+    app.replies_for(&a, 2).await;
+    assert_eq!(live_conversations(&app).await, 2);
+    assert_eq!(stopped_for_capacity(&app).await, 0.0);
+
+    app.post_event(&text_event(&c, "/help")).await;
+    assert_eq!(app.replies_for(&c, 1).await.len(), 1);
+    assert_eq!(live_conversations(&app).await, 2, "the cap holds");
+    assert_eq!(stopped_for_capacity(&app).await, 1.0);
+    // `a` kept its actor; `b` lost it and gets a fresh one (stopping `c` or `a` to make room): nothing lost.
+    app.post_event(&text_event(&b, "help")).await;
+    assert_eq!(app.replies_for(&b, 2).await.len(), 2);
+    assert_eq!(live_conversations(&app).await, 2);
+    assert_eq!(stopped_for_capacity(&app).await, 2.0);
+    let uid = UserId::parse(&a).unwrap();
+    assert_eq!(app.store().outbound_for(&uid).await.unwrap().len(), 2);
+    app.shutdown().await;
+}
+
+async fn the_live_cap_never_stops_a_conversation_with_a_burst_waiting(backend: Backend) {
+    let app = spawn_app_with(
+        &backend,
+        TestOptions {
+            extra_env: vec![
+                ("TRADESPHERE__CONVERSATION__MAX_LIVE", "1".into()),
+                // A long debounce window: `a`'s message waits in its burst while `b` arrives.
+                ("TRADESPHERE__LLM__DEBOUNCE_MS", "1500".into()),
+            ],
+            ..Default::default()
+        },
+    )
+    .await;
+    let (a, b) = (user_id(), user_id());
+    app.post_event(&text_event(&a, "chào bạn, cho mình hỏi chút")).await;
+    wait_until("a's conversation holds the message", || async {
+        (live_conversations(&app).await == 1).then_some(())
+    })
+    .await;
+    app.post_event(&text_event(&b, "/help")).await;
+    assert_eq!(app.replies_for(&b, 1).await.len(), 1);
+    // Over the cap rather than cutting `a`'s burst short: both actors are alive.
+    assert_eq!(stopped_for_capacity(&app).await, 0.0);
+    assert_eq!(live_conversations(&app).await, 2);
+    // The burst is answered when its window closes, once.
+    assert_eq!(app.replies_for(&a, 1).await.len(), 1);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let uid = UserId::parse(&a).unwrap();
+    assert_eq!(app.store().outbound_for(&uid).await.unwrap().len(), 1);
+    app.shutdown().await;
+}
+
 async fn exhausted_restart_budget_stops_the_actor_system(backend: Backend) {
     let faults = Faults::default();
     let app = spawn_app_with(
@@ -230,5 +305,7 @@ both_backends!(
     panics_in_scam_llm_and_outbound_lose_nothing,
     unhandled_events_are_replayed_at_start,
     idle_conversations_are_stopped,
+    the_live_cap_stops_the_least_recently_used_idle_conversation,
+    the_live_cap_never_stops_a_conversation_with_a_burst_waiting,
     exhausted_restart_budget_stops_the_actor_system,
 );

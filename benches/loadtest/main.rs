@@ -88,6 +88,9 @@ struct Args {
     /// Where to write the results as JSON.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Keep the SQLite databases in this directory (default: a temporary one, removed at the end).
+    #[arg(long)]
+    work_dir: Option<PathBuf>,
     /// The service binary (default: the one cargo built beside this harness).
     #[arg(long)]
     service_bin: Option<PathBuf>,
@@ -173,7 +176,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .service_bin
         .clone()
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_tradesphere")));
-    let work = tempfile::tempdir()?;
+    let temp = tempfile::tempdir()?;
+    let work_dir = args
+        .work_dir
+        .clone()
+        .unwrap_or_else(|| temp.path().to_path_buf());
+    std::fs::create_dir_all(&work_dir)?;
     let mut rows = Vec::new();
     let wants = |s: &str| args.scenario.iter().any(|x| x == s);
 
@@ -195,7 +203,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         };
         let mut fresh_db = {
             let mut count = 0;
-            let work = work.path().to_path_buf();
+            let work = work_dir.clone();
             let pg = pg.as_ref();
             move || {
                 count += 1;

@@ -108,18 +108,9 @@ impl Actor for LlmActor {
         let mut budget = Budget::new(settings.budget);
         // Today's spending survives restarts: the bill is in the database.
         let day = vietnam_day(deps.clock.now());
-        let usage = deps.store.llm_usage_for_day(day).await?;
-        let global: u64 = usage
-            .iter()
-            .map(|(_, u)| u.prompt_tokens + u.completion_tokens)
-            .sum();
-        budget.seed(
-            day,
-            global,
-            usage
-                .into_iter()
-                .map(|(user, u)| (user, u.prompt_tokens + u.completion_tokens)),
-        );
+        // Only the day's total: a user's own total is read when that user first asks today.
+        let global = deps.store.llm_tokens_for_day(day).await?;
+        budget.seed(day, global, std::iter::empty());
         metrics::gauge!(telemetry::LLM_BUDGET_REMAINING).set(budget.global_remaining(day) as f64);
         Ok(LlmState {
             breaker: CircuitBreaker::new(settings.breaker),
@@ -179,6 +170,15 @@ impl Actor for LlmActor {
                     return Ok(());
                 };
                 let day = vietnam_day(state.deps.clock.now());
+                if !state.budget.knows(user.as_str(), day) {
+                    match state.deps.store.llm_tokens_of(user.as_str(), day).await {
+                        Ok(tokens) => state.budget.seed_user(day, user.as_str(), tokens),
+                        // Not remembered, so the next call asks again; the global budget still holds.
+                        Err(err) => {
+                            tracing::warn!(error = %err, "cannot read a user's LLM usage; checking without it")
+                        }
+                    }
+                }
                 let now = Instant::now();
                 if let Err(limit) = state.budget.check(user.as_str(), day, now) {
                     count(match limit {

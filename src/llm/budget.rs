@@ -102,6 +102,22 @@ impl Budget {
         }
     }
 
+    /// Whether `user`'s total for `day` is known here (seeded or recorded today). An unknown user's total is
+    /// read from the database once a day ([`Budget::seed_user`]), not all users' at start.
+    pub fn knows(&self, user: &str, day: NaiveDate) -> bool {
+        self.day == Some(day) && self.user_tokens.contains_key(user)
+    }
+
+    /// Seeds one user's total for `day` (from the database). Like [`Budget::seed`] it never lowers a total
+    /// already counted, and it is remembered even when 0, so the database is asked once per user and day.
+    pub fn seed_user(&mut self, day: NaiveDate, user: &str, tokens: u64) {
+        if !self.roll_to(day) {
+            return;
+        }
+        let total = self.user_tokens.entry(user.to_owned()).or_insert(0);
+        *total = (*total).max(tokens);
+    }
+
     /// Checks the limits for one call by `user` at `now` on `day` and, if allowed, counts the
     /// request against the per-minute window. Global budget is checked first, then the user's
     /// tokens, then the rate.
@@ -239,6 +255,36 @@ mod tests {
             prompt_tokens: prompt,
             completion_tokens: completion,
         }
+    }
+
+    #[test]
+    fn a_user_seeded_lazily_is_known_until_the_day_changes() {
+        let mut budget = Budget::new(settings(100, 1_000, 1_000_000));
+        let now = Instant::now();
+        budget.seed(day(1), 5_000, std::iter::empty());
+        assert!(!budget.knows("u1", day(1)));
+        budget.seed_user(day(1), "u1", 1_000);
+        assert!(budget.knows("u1", day(1)));
+        assert_eq!(
+            budget.check("u1", day(1), now),
+            Err(LimitHit::UserDailyTokens)
+        );
+        // A user with nothing spent is remembered too (asked once), and a later seed never lowers a total.
+        budget.seed_user(day(1), "u2", 0);
+        assert!(budget.knows("u2", day(1)));
+        budget.record("u2", day(1), usage(300, 0));
+        budget.seed_user(day(1), "u2", 100);
+        budget.record("u2", day(1), usage(700, 0));
+        assert_eq!(
+            budget.check("u2", day(1), now),
+            Err(LimitHit::UserDailyTokens)
+        );
+        // A new day forgets them all; a seed for a closed day is ignored.
+        assert!(budget.check("u3", day(2), now).is_ok());
+        assert!(!budget.knows("u1", day(2)));
+        budget.seed_user(day(1), "u1", 1_000);
+        assert!(!budget.knows("u1", day(1)));
+        assert!(!budget.knows("u1", day(2)));
     }
 
     #[test]

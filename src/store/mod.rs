@@ -1048,6 +1048,34 @@ impl Store {
         Ok(())
     }
 
+    /// Tokens used on `day` by all users together (prompt + completion): what the LLM actor needs at start.
+    /// One aggregate row however many users wrote that day (loading every user's row took 300 ms and 80 MB
+    /// of resident memory with 100,000 users; BENCHMARKS.md).
+    pub async fn llm_tokens_for_day(&self, day: NaiveDate) -> StoreResult<u64> {
+        let total: Option<Option<i64>> = llm_usage::Entity::find()
+            .select_only()
+            // The cast: PostgreSQL sums BIGINTs as NUMERIC.
+            .column_as(
+                Expr::cust("CAST(SUM(prompt_tokens + completion_tokens) AS BIGINT)"),
+                "total",
+            )
+            .filter(llm_usage::Column::Day.eq(day.to_string()))
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        Ok(u64::try_from(total.flatten().unwrap_or(0)).unwrap_or(0))
+    }
+
+    /// Tokens one user used on `day` (prompt + completion); 0 when there is no row.
+    pub async fn llm_tokens_of(&self, user: &str, day: NaiveDate) -> StoreResult<u64> {
+        let row = llm_usage::Entity::find_by_id((day.to_string(), user.to_string()))
+            .one(&self.db)
+            .await?;
+        Ok(row.map_or(0, |r| {
+            u64::try_from(r.prompt_tokens + r.completion_tokens).unwrap_or(0)
+        }))
+    }
+
     /// Tokens used on `day` by each user (prompt + completion).
     pub async fn llm_usage_for_day(
         &self,

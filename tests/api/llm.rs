@@ -375,6 +375,42 @@ async fn token_usage_is_recorded_per_user_and_day(backend: Backend) {
     app.shutdown().await;
 }
 
+async fn a_restart_keeps_todays_spending(backend: Backend) {
+    // Each fake completion uses 70 tokens: one call puts a user over a 60-token daily budget.
+    let budget = || vec![("TRADESPHERE__LLM__USER_TOKENS_PER_DAY", "60".to_string())];
+    let app = spawn_app_with(&backend, llm_app(budget())).await;
+    mount_answer(&app, "Vâng.").await;
+    let (spender, other) = (user_id(), user_id());
+    app.post_event(&text_event(&spender, "chào")).await;
+    assert_eq!(app.replies_for(&spender, 1).await[0].text, "Vâng.");
+    let day = vietnam_day(chrono::Utc::now());
+    wait_until("usage recorded", || async {
+        let spent = app.store().llm_tokens_of(&spender, day).await.ok()?;
+        (spent == 70).then_some(())
+    })
+    .await;
+    assert_eq!(app.store().llm_tokens_for_day(day).await.unwrap(), 70);
+    assert_eq!(app.store().llm_tokens_of(&other, day).await.unwrap(), 0);
+    let database_url = app.database_url.clone();
+    app.shutdown().await;
+
+    // The new process reads the spender's total when the spender first asks, not at start.
+    let mut options = llm_app(budget());
+    options.database_url = Some(database_url);
+    let app = spawn_app_with(&backend, options).await;
+    mount_answer(&app, "Vâng.").await;
+    app.post_event(&text_event(&spender, "lại là mình")).await;
+    assert_eq!(
+        app.replies_for(&spender, 2).await[1].text,
+        templates::LIMITED_ANSWER,
+        "yesterday's process spent the budget; today's process knows it"
+    );
+    app.post_event(&text_event(&other, "chào")).await;
+    assert_eq!(app.replies_for(&other, 1).await[0].text, "Vâng.");
+    assert_eq!(app.openai.received_requests().await.unwrap().len(), 1);
+    app.shutdown().await;
+}
+
 async fn an_admin_reply_pauses_the_bot_until_it_expires(backend: Backend) {
     let clock = ManualClock::starting_now();
     let app = spawn_app_with(
@@ -447,5 +483,6 @@ both_backends!(
     per_user_rate_and_global_budget_are_enforced,
     a_burst_is_answered_with_one_call,
     token_usage_is_recorded_per_user_and_day,
+    a_restart_keeps_todays_spending,
     an_admin_reply_pauses_the_bot_until_it_expires,
 );

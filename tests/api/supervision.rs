@@ -261,7 +261,8 @@ async fn the_live_cap_never_stops_a_conversation_with_a_burst_waiting(backend: B
     )
     .await;
     let (a, b) = (user_id(), user_id());
-    app.post_event(&text_event(&a, "chào bạn, cho mình hỏi chút")).await;
+    app.post_event(&text_event(&a, "chào bạn, cho mình hỏi chút"))
+        .await;
     wait_until("a's conversation holds the message", || async {
         (live_conversations(&app).await == 1).then_some(())
     })

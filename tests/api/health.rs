@@ -52,6 +52,7 @@ async fn metrics_expose_the_contract_names(backend: Backend) {
         "tradesphere_scam_signals_total{scenario=\"otp_request\"}",
         "tradesphere_actor_restarts_total{actor=\"conversation\"}",
         "tradesphere_conversation_actors",
+        "tradesphere_conversations_stopped_total{reason=\"capacity\"}",
         "tradesphere_zalo_access_token_expiry_timestamp_seconds",
         "tradesphere_events_handled_total",
         "tradesphere_build_info",

@@ -391,12 +391,13 @@ async fn a_restart_keeps_todays_spending(backend: Backend) {
     .await;
     assert_eq!(app.store().llm_tokens_for_day(day).await.unwrap(), 70);
     assert_eq!(app.store().llm_tokens_of(&other, day).await.unwrap(), 0);
-    let database_url = app.database_url.clone();
-    app.shutdown().await;
+    // Stopped, but kept: its temporary directory holds the SQLite file.
+    let mut first = app;
+    first.stop().await;
 
     // The new process reads the spender's total when the spender first asks, not at start.
     let mut options = llm_app(budget());
-    options.database_url = Some(database_url);
+    options.database_url = Some(first.database_url.clone());
     let app = spawn_app_with(&backend, options).await;
     mount_answer(&app, "Vâng.").await;
     app.post_event(&text_event(&spender, "lại là mình")).await;
@@ -409,6 +410,7 @@ async fn a_restart_keeps_todays_spending(backend: Backend) {
     assert_eq!(app.replies_for(&other, 1).await[0].text, "Vâng.");
     assert_eq!(app.openai.received_requests().await.unwrap().len(), 1);
     app.shutdown().await;
+    drop(first);
 }
 
 async fn an_admin_reply_pauses_the_bot_until_it_expires(backend: Backend) {

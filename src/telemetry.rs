@@ -14,6 +14,8 @@ pub const WEBHOOK_EVENTS: &str = "tradesphere_webhook_events_total";
 pub const WEBHOOK_DURATION: &str = "tradesphere_webhook_request_duration_seconds";
 /// Webhook events per inbox transaction (group commit).
 pub const INBOX_BATCH_SIZE: &str = "tradesphere_inbox_batch_size";
+/// Conversations' completions committed per transaction (group commit).
+pub const COMPLETION_BATCH_SIZE: &str = "tradesphere_completion_batch_size";
 pub const EVENTS_HANDLED: &str = "tradesphere_events_handled_total";
 pub const INBOX_PENDING: &str = "tradesphere_inbox_pending_events";
 pub const OUTBOUND_SENDS: &str = "tradesphere_outbound_sends_total";
@@ -198,6 +200,12 @@ pub fn metrics_handle() -> PrometheusHandle {
                 })
                 .and_then(|b| {
                     b.set_buckets_for_metric(
+                        Matcher::Full(COMPLETION_BATCH_SIZE.into()),
+                        &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0],
+                    )
+                })
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
                         Matcher::Suffix("_seconds".into()),
                         &[
                             0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
@@ -232,6 +240,11 @@ fn describe_and_preinitialise() {
         INBOX_BATCH_SIZE,
         Unit::Count,
         "Webhook events committed per inbox transaction (group commit)"
+    );
+    describe_histogram!(
+        COMPLETION_BATCH_SIZE,
+        Unit::Count,
+        "Conversations' completed events committed per transaction (group commit)"
     );
     describe_counter!(
         EVENTS_HANDLED,

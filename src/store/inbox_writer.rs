@@ -169,7 +169,7 @@ async fn write_batch(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::collections::HashSet;
     use std::time::{Duration, Instant};
 
@@ -183,7 +183,7 @@ mod tests {
     pub(super) const PANIC_KEY: &str = "test-panic-in-batch";
 
     /// A migrated SQLite store in `dir`, plus a PostgreSQL one when `TEST_DATABASE_URL` names a server.
-    async fn stores(dir: &tempfile::TempDir) -> Vec<Store> {
+    pub(in crate::store) async fn stores(dir: &tempfile::TempDir) -> Vec<Store> {
         let mut urls = vec![format!(
             "sqlite://{}?mode=rwc",
             dir.path().join("inbox.db").display()
@@ -215,7 +215,7 @@ mod tests {
         stores
     }
 
-    fn event(key: &str) -> NewInboxEvent {
+    pub(in crate::store) fn event(key: &str) -> NewInboxEvent {
         NewInboxEvent {
             event_key: key.to_string(),
             event_name: "user_send_text".into(),

@@ -4,6 +4,7 @@
 //! (an event is marked handled in the same transaction that records both sides of the chat and queues the
 //! reply), so a crash at any point either leaves the event pending (it is handled again) or fully done.
 
+mod completion_writer;
 mod entities;
 mod inbox_writer;
 mod reports;
@@ -55,6 +56,8 @@ pub struct Store {
     cipher: Option<TokenCipher>,
     /// Group-commits webhook events (see `inbox_writer`); its task ends when the last clone is dropped.
     inbox: inbox_writer::InboxWriter,
+    /// Group-commits completed events (see `completion_writer`).
+    completions: completion_writer::CompletionWriter,
 }
 
 impl std::fmt::Debug for Store {
@@ -201,12 +204,14 @@ impl Store {
             db.clone()
         };
         let inbox = inbox_writer::InboxWriter::spawn(writer.clone());
+        let completions = completion_writer::CompletionWriter::spawn(writer.clone(), sqlite);
         Ok(Self {
             db,
             writer,
             sqlite,
             cipher: settings.token_cipher.clone(),
             inbox,
+            completions,
         })
     }
 
@@ -385,58 +390,7 @@ impl Store {
         &self,
         completions: Vec<Completion>,
     ) -> StoreResult<Vec<Option<Vec<QueuedOutbound>>>> {
-        let txn = self.begin_write().await?;
-        let now = Utc::now();
-        // Mark first: only then is it known which events are still ours. A reply meant for an event someone
-        // else already handled moves to the last event this transaction did mark, so no burst is left
-        // without an answer.
-        let mut marked = Vec::with_capacity(completions.len());
-        for completion in &completions {
-            marked.push(mark_handled(&txn, completion.inbox_id, completion.outcome).await?);
-        }
-        let mut completions = completions;
-        if let Some(last_marked) = marked.iter().rposition(|m| *m) {
-            let orphaned: Vec<String> = completions
-                .iter_mut()
-                .zip(&marked)
-                .filter(|(_, m)| !**m)
-                .flat_map(|(c, _)| std::mem::take(&mut c.reply_parts))
-                .collect();
-            if completions[last_marked].reply_parts.is_empty() {
-                completions[last_marked].reply_parts = orphaned;
-            }
-        }
-        let mut results = Vec::with_capacity(completions.len());
-        for (completion, marked) in completions.into_iter().zip(marked) {
-            if !marked {
-                results.push(None);
-                continue;
-            }
-            if let Some(line) = &completion.user_message {
-                insert_message(
-                    &txn,
-                    &completion.user,
-                    &line.content,
-                    true,
-                    &line.message_type,
-                    Some(&completion.event_key),
-                    now,
-                )
-                .await?;
-            }
-            let queued = queue_reply(
-                &txn,
-                &completion.user,
-                &completion.reply_parts,
-                Some(&completion.event_key),
-                "text",
-                now,
-            )
-            .await?;
-            results.push(Some(queued));
-        }
-        txn.commit().await?;
-        Ok(results)
+        self.completions.complete(completions).await
     }
 
     // ===== Users =====
@@ -1151,6 +1105,63 @@ impl Store {
             .await?;
         Ok(deleted.rows_affected > 0)
     }
+}
+
+/// The writes of [`Store::complete_events`] inside `txn` (which the caller commits).
+pub(super) async fn complete_in(
+    txn: &DatabaseTransaction,
+    completions: Vec<Completion>,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<Option<Vec<QueuedOutbound>>>> {
+    // Mark first: only then is it known which events are still ours. A reply meant for an event someone
+    // else already handled moves to the last event this transaction did mark, so no burst is left
+    // without an answer.
+    let mut marked = Vec::with_capacity(completions.len());
+    for completion in &completions {
+        marked.push(mark_handled(txn, completion.inbox_id, completion.outcome).await?);
+    }
+    let mut completions = completions;
+    if let Some(last_marked) = marked.iter().rposition(|m| *m) {
+        let orphaned: Vec<String> = completions
+            .iter_mut()
+            .zip(&marked)
+            .filter(|(_, m)| !**m)
+            .flat_map(|(c, _)| std::mem::take(&mut c.reply_parts))
+            .collect();
+        if completions[last_marked].reply_parts.is_empty() {
+            completions[last_marked].reply_parts = orphaned;
+        }
+    }
+    let mut results = Vec::with_capacity(completions.len());
+    for (completion, marked) in completions.into_iter().zip(marked) {
+        if !marked {
+            results.push(None);
+            continue;
+        }
+        if let Some(line) = &completion.user_message {
+            insert_message(
+                txn,
+                &completion.user,
+                &line.content,
+                true,
+                &line.message_type,
+                Some(&completion.event_key),
+                now,
+            )
+            .await?;
+        }
+        let queued = queue_reply(
+            txn,
+            &completion.user,
+            &completion.reply_parts,
+            Some(&completion.event_key),
+            "text",
+            now,
+        )
+        .await?;
+        results.push(Some(queued));
+    }
+    Ok(results)
 }
 
 /// [`Store::begin_write`] on a bare connection.

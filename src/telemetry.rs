@@ -14,8 +14,8 @@ pub const WEBHOOK_EVENTS: &str = "tradesphere_webhook_events_total";
 pub const WEBHOOK_DURATION: &str = "tradesphere_webhook_request_duration_seconds";
 /// Webhook events per inbox transaction (group commit).
 pub const INBOX_BATCH_SIZE: &str = "tradesphere_inbox_batch_size";
-/// Conversations' completions committed per transaction (group commit).
-pub const COMPLETION_BATCH_SIZE: &str = "tradesphere_completion_batch_size";
+/// The pipeline's writes (completions, attempts, send claims and results) per transaction (group commit).
+pub const WRITE_BATCH_SIZE: &str = "tradesphere_write_batch_size";
 pub const EVENTS_HANDLED: &str = "tradesphere_events_handled_total";
 pub const INBOX_PENDING: &str = "tradesphere_inbox_pending_events";
 pub const OUTBOUND_SENDS: &str = "tradesphere_outbound_sends_total";
@@ -200,7 +200,7 @@ pub fn metrics_handle() -> PrometheusHandle {
                 })
                 .and_then(|b| {
                     b.set_buckets_for_metric(
-                        Matcher::Full(COMPLETION_BATCH_SIZE.into()),
+                        Matcher::Full(WRITE_BATCH_SIZE.into()),
                         &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0],
                     )
                 })
@@ -242,9 +242,9 @@ fn describe_and_preinitialise() {
         "Webhook events committed per inbox transaction (group commit)"
     );
     describe_histogram!(
-        COMPLETION_BATCH_SIZE,
+        WRITE_BATCH_SIZE,
         Unit::Count,
-        "Conversations' completed events committed per transaction (group commit)"
+        "Pipeline writes (completions, attempts, send claims and results) committed per transaction (group commit)"
     );
     describe_counter!(
         EVENTS_HANDLED,

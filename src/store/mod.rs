@@ -4,7 +4,9 @@
 //! (an event is marked handled in the same transaction that records both sides of the chat and queues the
 //! reply), so a crash at any point either leaves the event pending (it is handled again) or fully done.
 
-mod completion_writer;
+mod batch_writer;
+
+use batch_writer::{Done, Op};
 mod entities;
 mod inbox_writer;
 mod reports;
@@ -56,8 +58,8 @@ pub struct Store {
     cipher: Option<TokenCipher>,
     /// Group-commits webhook events (see `inbox_writer`); its task ends when the last clone is dropped.
     inbox: inbox_writer::InboxWriter,
-    /// Group-commits completed events (see `completion_writer`).
-    completions: completion_writer::CompletionWriter,
+    /// Group-commits the pipeline's writes: completions, attempts, send claims and results (`batch_writer`).
+    pipeline: batch_writer::BatchWriter,
 }
 
 impl std::fmt::Debug for Store {
@@ -204,14 +206,14 @@ impl Store {
             db.clone()
         };
         let inbox = inbox_writer::InboxWriter::spawn(writer.clone());
-        let completions = completion_writer::CompletionWriter::spawn(writer.clone(), sqlite);
+        let pipeline = batch_writer::BatchWriter::spawn(writer.clone(), sqlite);
         Ok(Self {
             db,
             writer,
             sqlite,
             cipher: settings.token_cipher.clone(),
             inbox,
-            completions,
+            pipeline,
         })
     }
 
@@ -332,17 +334,10 @@ impl Store {
     /// Counts one more handling attempt. Returns the attempt number, or None when the event is already handled
     /// (a re-delivered duplicate that must be skipped).
     pub async fn begin_attempt(&self, inbox_id: i64) -> StoreResult<Option<i32>> {
-        let updated = inbox_events::Entity::update_many()
-            .col_expr(
-                inbox_events::Column::Attempts,
-                Expr::col(inbox_events::Column::Attempts).add(1),
-            )
-            .filter(inbox_events::Column::Id.eq(inbox_id))
-            .filter(inbox_events::Column::HandledAt.is_null())
-            .exec_with_returning(&self.writer)
-            .await?;
-        // RETURNING: one round trip instead of an update and a read.
-        Ok(updated.first().map(|r| r.attempts))
+        match self.pipeline.write(Op::BeginAttempt(inbox_id)).await? {
+            Done::Attempt(attempt) => Ok(attempt),
+            _ => unreachable!("an attempt is answered with its number"),
+        }
     }
 
     /// Marks an event handled without a reply (echoes, unfollow, unknown events, dead letters).
@@ -390,7 +385,10 @@ impl Store {
         &self,
         completions: Vec<Completion>,
     ) -> StoreResult<Vec<Option<Vec<QueuedOutbound>>>> {
-        self.completions.complete(completions).await
+        match self.pipeline.write(Op::Complete(completions)).await? {
+            Done::Completed(results) => Ok(results),
+            _ => unreachable!("completions are answered with their results"),
+        }
     }
 
     // ===== Users =====
@@ -521,42 +519,15 @@ impl Store {
 
     /// Claims a queued part for sending. False when it is not queued any more (already taken).
     pub async fn mark_sending(&self, id: i64) -> StoreResult<bool> {
-        let updated = outbound_messages::Entity::update_many()
-            .col_expr(
-                outbound_messages::Column::State,
-                Expr::value(OutboundState::Sending.as_str()),
-            )
-            .col_expr(
-                outbound_messages::Column::Attempts,
-                Expr::col(outbound_messages::Column::Attempts).add(1),
-            )
-            .col_expr(
-                outbound_messages::Column::UpdatedAt,
-                Expr::value(Utc::now()),
-            )
-            .filter(outbound_messages::Column::Id.eq(id))
-            .filter(outbound_messages::Column::State.eq(OutboundState::Queued.as_str()))
-            .exec(&self.writer)
-            .await?;
-        Ok(updated.rows_affected == 1)
+        match self.pipeline.write(Op::MarkSending(id)).await? {
+            Done::Claimed(claimed) => Ok(claimed),
+            _ => unreachable!("a claim is answered with its outcome"),
+        }
     }
 
     pub async fn mark_sent(&self, id: i64, zalo_message_id: Option<&str>) -> StoreResult<()> {
-        outbound_messages::Entity::update_many()
-            .col_expr(
-                outbound_messages::Column::State,
-                Expr::value(OutboundState::Sent.as_str()),
-            )
-            .col_expr(
-                outbound_messages::Column::ZaloMessageId,
-                Expr::value(zalo_message_id.map(str::to_string)),
-            )
-            .col_expr(
-                outbound_messages::Column::UpdatedAt,
-                Expr::value(Utc::now()),
-            )
-            .filter(outbound_messages::Column::Id.eq(id))
-            .exec(&self.writer)
+        self.pipeline
+            .write(Op::MarkSent(id, zalo_message_id.map(str::to_string)))
             .await?;
         Ok(())
     }
@@ -1105,6 +1076,71 @@ impl Store {
             .await?;
         Ok(deleted.rows_affected > 0)
     }
+}
+
+/// See [`Store::begin_attempt`].
+pub(super) async fn begin_attempt_on<C: ConnectionTrait>(
+    conn: &C,
+    inbox_id: i64,
+) -> StoreResult<Option<i32>> {
+    let updated = inbox_events::Entity::update_many()
+        .col_expr(
+            inbox_events::Column::Attempts,
+            Expr::col(inbox_events::Column::Attempts).add(1),
+        )
+        .filter(inbox_events::Column::Id.eq(inbox_id))
+        .filter(inbox_events::Column::HandledAt.is_null())
+        .exec_with_returning(conn)
+        .await?;
+    // RETURNING: one round trip instead of an update and a read.
+    Ok(updated.first().map(|r| r.attempts))
+}
+
+/// See [`Store::mark_sending`].
+pub(super) async fn mark_sending_on<C: ConnectionTrait>(conn: &C, id: i64) -> StoreResult<bool> {
+    let updated = outbound_messages::Entity::update_many()
+        .col_expr(
+            outbound_messages::Column::State,
+            Expr::value(OutboundState::Sending.as_str()),
+        )
+        .col_expr(
+            outbound_messages::Column::Attempts,
+            Expr::col(outbound_messages::Column::Attempts).add(1),
+        )
+        .col_expr(
+            outbound_messages::Column::UpdatedAt,
+            Expr::value(Utc::now()),
+        )
+        .filter(outbound_messages::Column::Id.eq(id))
+        .filter(outbound_messages::Column::State.eq(OutboundState::Queued.as_str()))
+        .exec(conn)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
+/// See [`Store::mark_sent`].
+pub(super) async fn mark_sent_on<C: ConnectionTrait>(
+    conn: &C,
+    id: i64,
+    zalo_message_id: Option<&str>,
+) -> StoreResult<()> {
+    outbound_messages::Entity::update_many()
+        .col_expr(
+            outbound_messages::Column::State,
+            Expr::value(OutboundState::Sent.as_str()),
+        )
+        .col_expr(
+            outbound_messages::Column::ZaloMessageId,
+            Expr::value(zalo_message_id.map(str::to_string)),
+        )
+        .col_expr(
+            outbound_messages::Column::UpdatedAt,
+            Expr::value(Utc::now()),
+        )
+        .filter(outbound_messages::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// The writes of [`Store::complete_events`] inside `txn` (which the caller commits).

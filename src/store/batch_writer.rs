@@ -90,14 +90,7 @@ async fn run(mut rx: mpsc::Receiver<Request>, db: DatabaseConnection, sqlite: bo
         let Ok(slot) = slots.clone().acquire_owned().await else {
             return; // never closed
         };
-        let mut batch = Vec::with_capacity(MAX_BATCH.min(rx.len() + 1));
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(request) => batch.push(request),
-                Err(_) => break,
-            }
-        }
+        let batch = super::take_batch(first, &mut rx, MAX_BATCH);
         let db = db.clone();
         tokio::spawn(async move {
             write_batch(&db, sqlite, batch).await;

@@ -61,20 +61,13 @@ fn stopped() -> DbErr {
 /// Waits for one request, drains what else is queued, commits that batch; again until every sender is gone.
 ///
 /// One batch at a time on both backends. SQLite has one writer anyway. On PostgreSQL a second batch in flight
-/// measured no faster (`inbox_throughput` below; the batch simply grows to cover a commit's latency: 512 events per commit is far above
-/// the target rate even at 5 ms a commit), and serial batches keep two promises: ids are committed in
+/// measured no faster (the batch simply grows to cover a commit's latency: 512 events per commit is far above
+/// the target rate even at 5 ms a commit; `intake (receipts)` in BENCHMARKS.md), and serial batches keep two promises: ids are committed in
 /// increasing order, so `pending_events` paging by id never skips a row committed late, and two batches never
 /// deadlock on each other's keys.
 async fn run(mut rx: mpsc::Receiver<Request>, db: DatabaseConnection) {
     while let Some(first) = rx.recv().await {
-        let mut batch = Vec::with_capacity(MAX_BATCH.min(rx.len() + 1));
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(request) => batch.push(request),
-                Err(_) => break,
-            }
-        }
+        let batch = super::take_batch(first, &mut rx, MAX_BATCH);
         commit_batch(&db, batch).await;
     }
 }
@@ -171,7 +164,7 @@ async fn write_batch(
 #[cfg(test)]
 pub(super) mod tests {
     use std::collections::HashSet;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     use secrecy::SecretString;
 
@@ -357,44 +350,5 @@ pub(super) mod tests {
         let writer = InboxWriter { tx };
         let err = writer.insert(event("k")).await.unwrap_err();
         assert!(err.to_string().contains("inbox writer stopped"), "{err}");
-    }
-
-    /// Throughput of `insert_inbox` under 1,000 concurrent callers (a measurement, not a check):
-    /// `cargo test --lib inbox_throughput -- --ignored --nocapture` (with `TEST_DATABASE_URL` for PostgreSQL).
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "measurement"]
-    async fn inbox_throughput() {
-        const EVENTS: usize = 40_000;
-        const CALLERS: usize = 1_000;
-        let dir = tempfile::tempdir().unwrap();
-        for store in stores(&dir).await {
-            let started = Instant::now();
-            let callers: Vec<_> = (0..CALLERS)
-                .map(|c| {
-                    let store = store.clone();
-                    tokio::spawn(async move {
-                        for i in (c..EVENTS).step_by(CALLERS) {
-                            let mut e = event(&format!("throughput-{i}"));
-                            e.payload = format!(r#"{{"pad":"{}","i":{i}}}"#, "x".repeat(600));
-                            store.insert_inbox(e).await.unwrap();
-                        }
-                    })
-                })
-                .collect();
-            for caller in callers {
-                caller.await.unwrap();
-            }
-            let elapsed = started.elapsed();
-            eprintln!(
-                "{}: {EVENTS} events in {elapsed:?} = {:.0} events/s",
-                if store.is_sqlite() {
-                    "sqlite"
-                } else {
-                    "postgres"
-                },
-                EVENTS as f64 / elapsed.as_secs_f64()
-            );
-            assert_eq!(store.pending_event_count().await.unwrap(), EVENTS as u64);
-        }
     }
 }

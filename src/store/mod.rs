@@ -1200,6 +1200,20 @@ pub(super) async fn complete_in(
     Ok(results)
 }
 
+/// `first` and whatever else is queued on `rx` already, up to `max`: one group-commit batch. No linger: under
+/// load the queue fills while the previous batch commits.
+fn take_batch<T>(first: T, rx: &mut tokio::sync::mpsc::Receiver<T>, max: usize) -> Vec<T> {
+    let mut batch = Vec::with_capacity(max.min(rx.len() + 1));
+    batch.push(first);
+    while batch.len() < max {
+        match rx.try_recv() {
+            Ok(request) => batch.push(request),
+            Err(_) => break,
+        }
+    }
+    batch
+}
+
 /// [`Store::begin_write`] on a bare connection.
 async fn begin_write_on(
     db: &DatabaseConnection,

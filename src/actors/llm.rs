@@ -21,7 +21,7 @@ use crate::llm::budget::{Budget, LimitHit, Usage};
 use crate::llm::client::LlmClient;
 use crate::llm::prompt::{Facts, PromptInput, allowed_urls, build_messages, sanitize_answer};
 use crate::reply::templates;
-use crate::store::LlmUsageRow;
+use crate::store::{LlmUsageRow, StoreError};
 use crate::telemetry;
 
 pub struct LlmActor;
@@ -74,6 +74,13 @@ pub enum LlmMsg {
         facts: Facts,
         reply: RpcReplyPort<LlmAnswer>,
     },
+    /// A user's total for `day`, read from the database off the actor's path on their first request of
+    /// the day: seed the budget with it, then handle the request that waited for it.
+    Seeded {
+        day: NaiveDate,
+        tokens: Result<u64, StoreError>,
+        request: Box<CompleteRequest>,
+    },
     /// A call finished: update the breaker and the bill.
     Settle {
         user: UserId,
@@ -84,6 +91,15 @@ pub enum LlmMsg {
     Prune,
     /// Periodic: write the usage counted since the last save.
     SaveUsage,
+}
+
+/// The fields of [`LlmMsg::Complete`], carried through [`LlmMsg::Seeded`].
+pub struct CompleteRequest {
+    user: UserId,
+    history: Vec<HistoryTurn>,
+    user_messages: Vec<String>,
+    facts: Facts,
+    reply: RpcReplyPort<LlmAnswer>,
 }
 
 /// Days are counted in Vietnam time (UTC+7, no daylight saving), so "per day" means the users' day.
@@ -108,7 +124,7 @@ impl Actor for LlmActor {
         let mut budget = Budget::new(settings.budget);
         // Today's spending survives restarts: the bill is in the database.
         let day = vietnam_day(deps.clock.now());
-        // Only the day's total: a user's own total is read when that user first asks today.
+        // Only the day's total: a user's own total is read when that user first asks today (`Seeded`).
         let global = deps.store.llm_tokens_for_day(day).await?;
         budget.seed(day, global, std::iter::empty());
         metrics::gauge!(telemetry::LLM_BUDGET_REMAINING).set(budget.global_remaining(day) as f64);
@@ -163,123 +179,52 @@ impl Actor for LlmActor {
                 reply,
             } => {
                 state.deps.faults.trip(FaultPoint::Llm);
-                let text = user_messages.join("\n");
-                let Some(client) = state.client.clone() else {
-                    count("not_configured");
-                    let _ = reply.send(templated(&text, AnswerSource::NotConfigured));
-                    return Ok(());
+                let request = CompleteRequest {
+                    user,
+                    history,
+                    user_messages,
+                    facts,
+                    reply,
                 };
                 let day = vietnam_day(state.deps.clock.now());
-                if !state.budget.knows(user.as_str(), day) {
-                    match state.deps.store.llm_tokens_of(user.as_str(), day).await {
-                        Ok(tokens) => state.budget.seed_user(day, user.as_str(), tokens),
-                        // Not remembered, so the next call asks again; the global budget still holds.
-                        Err(err) => {
-                            tracing::warn!(error = %err, "cannot read a user's LLM usage; checking without it")
-                        }
+                if state.client.is_some() && !state.budget.knows(request.user.as_str(), day) {
+                    // The user's first request today: their total is read in a task of its own, and the
+                    // request handled when it is back (`Seeded`). Read inline, it held every other request
+                    // up for one database round trip per new user.
+                    let store = state.deps.store.clone();
+                    tokio::spawn(async move {
+                        let tokens = store.llm_tokens_of(request.user.as_str(), day).await;
+                        // Fails only if this actor stopped: the request's reply port is dropped with the
+                        // message, and the caller's `ask` tries the successor.
+                        let _ = super::tell(
+                            "llm",
+                            &myself,
+                            LlmMsg::Seeded {
+                                day,
+                                tokens,
+                                request: Box::new(request),
+                            },
+                        );
+                    });
+                    return Ok(());
+                }
+                answer(state, myself, request, day);
+            }
+            LlmMsg::Seeded {
+                day,
+                tokens,
+                request,
+            } => {
+                match tokens {
+                    // Never lowers a total counted meanwhile (another request of this user may have been
+                    // seeded and settled first), so a late or second seed neither loses nor doubles usage.
+                    Ok(tokens) => state.budget.seed_user(day, request.user.as_str(), tokens),
+                    // Not remembered, so the next call asks again; the global budget still holds.
+                    Err(err) => {
+                        tracing::warn!(error = %err, "cannot read a user's LLM usage; checking without it")
                     }
                 }
-                let now = Instant::now();
-                if let Err(limit) = state.budget.check(user.as_str(), day, now) {
-                    count(match limit {
-                        LimitHit::UserRate => "rate_limited",
-                        LimitHit::UserDailyTokens | LimitHit::GlobalDailyTokens => {
-                            "budget_exhausted"
-                        }
-                    });
-                    tracing::info!(user = %user.short_hash(), %limit, "LLM limit hit; templated answer");
-                    let _ = reply.send(templated(&text, AnswerSource::Limited(limit)));
-                    return Ok(());
-                }
-                let Some(permit) = state.breaker.try_acquire(now) else {
-                    count("breaker_open");
-                    let _ = reply.send(templated(&text, AnswerSource::BreakerOpen));
-                    return Ok(());
-                };
-                let settings = &state.deps.settings.llm;
-                let messages = build_messages(&PromptInput {
-                    system_prompt: &settings.system_prompt,
-                    history: &history,
-                    user_messages: &user_messages,
-                    facts: &facts,
-                    history_token_budget: settings.history_token_budget,
-                });
-                let mut allowed = allowed_urls(&facts);
-                // The official places to check and report are always fine to mention.
-                allowed.extend(OFFICIAL_SITES.iter().map(|s| s.to_string()));
-                let max_chars = settings.max_answer_chars;
-                let permits = state.permits.clone();
-                let deadline = settings.deadline();
-                let fallback_text = text.clone();
-                tokio::spawn(async move {
-                    let attempt = tokio::spawn(async move {
-                        let work = async {
-                            let _permit = permits.acquire_owned().await.ok();
-                            let started = Instant::now();
-                            // A probe after the breaker opened is one plain attempt.
-                            let result = client
-                                .complete_with_retries(&messages, permit == Permit::Normal)
-                                .await;
-                            metrics::histogram!(telemetry::LLM_DURATION)
-                                .record(started.elapsed().as_secs_f64());
-                            match result {
-                                Ok(completion) => {
-                                    match sanitize_answer(&completion.text, &allowed, max_chars) {
-                                        Some(text) => {
-                                            count("ok");
-                                            let answer = LlmAnswer {
-                                                text,
-                                                source: AnswerSource::Model,
-                                            };
-                                            (answer, Ok(completion.usage))
-                                        }
-                                        None => {
-                                            count("error");
-                                            tracing::warn!(
-                                                "model returned nothing usable; templated answer"
-                                            );
-                                            (
-                                                templated(&text, AnswerSource::Failed),
-                                                Ok(completion.usage),
-                                            )
-                                        }
-                                    }
-                                }
-                                Err(err) => {
-                                    count(err.label());
-                                    tracing::warn!(error = %err, "model call failed; templated answer");
-                                    (templated(&text, AnswerSource::Failed), Err(()))
-                                }
-                            }
-                        };
-                        // One deadline for queueing, retries and waits, shorter than the caller's patience.
-                        match tokio::time::timeout(deadline, work).await {
-                            Ok(done) => done,
-                            Err(_) => {
-                                count("timeout");
-                                tracing::warn!(
-                                    "model answer not ready by the deadline; templated answer"
-                                );
-                                (templated(&text, AnswerSource::Failed), Err(()))
-                            }
-                        }
-                    });
-                    // Even a panic inside the attempt answers the user and settles the breaker.
-                    let (answer, settled) = attempt.await.unwrap_or_else(|_| {
-                        count("error");
-                        (templated(&fallback_text, AnswerSource::Failed), Err(()))
-                    });
-                    let _ = reply.send(answer);
-                    let _ = super::tell(
-                        "llm",
-                        &myself,
-                        LlmMsg::Settle {
-                            user,
-                            day,
-                            result: settled,
-                        },
-                    );
-                });
+                answer(state, myself, *request, day);
             }
             LlmMsg::Settle { user, day, result } => {
                 let now = Instant::now();
@@ -322,6 +267,121 @@ impl Actor for LlmActor {
     }
 }
 
+/// Answers one request whose user's total for `day` is known (or could not be read): checks the limits
+/// and the breaker, then calls the model in a task of its own, which reports back with `Settle`.
+fn answer(
+    state: &mut LlmState,
+    myself: ActorRef<LlmMsg>,
+    request: CompleteRequest,
+    day: NaiveDate,
+) {
+    let CompleteRequest {
+        user,
+        history,
+        user_messages,
+        facts,
+        reply,
+    } = request;
+    let text = user_messages.join("\n");
+    let Some(client) = state.client.clone() else {
+        count("not_configured");
+        let _ = reply.send(templated(&text, AnswerSource::NotConfigured));
+        return;
+    };
+    let now = Instant::now();
+    if let Err(limit) = state.budget.check(user.as_str(), day, now) {
+        count(match limit {
+            LimitHit::UserRate => "rate_limited",
+            LimitHit::UserDailyTokens | LimitHit::GlobalDailyTokens => "budget_exhausted",
+        });
+        tracing::info!(user = %user.short_hash(), %limit, "LLM limit hit; templated answer");
+        let _ = reply.send(templated(&text, AnswerSource::Limited(limit)));
+        return;
+    }
+    let Some(permit) = state.breaker.try_acquire(now) else {
+        count("breaker_open");
+        let _ = reply.send(templated(&text, AnswerSource::BreakerOpen));
+        return;
+    };
+    let settings = &state.deps.settings.llm;
+    let messages = build_messages(&PromptInput {
+        system_prompt: &settings.system_prompt,
+        history: &history,
+        user_messages: &user_messages,
+        facts: &facts,
+        history_token_budget: settings.history_token_budget,
+    });
+    let mut allowed = allowed_urls(&facts);
+    // The official places to check and report are always fine to mention.
+    allowed.extend(OFFICIAL_SITES.iter().map(|s| s.to_string()));
+    let max_chars = settings.max_answer_chars;
+    let permits = state.permits.clone();
+    let deadline = settings.deadline();
+    let fallback_text = text.clone();
+    tokio::spawn(async move {
+        let attempt = tokio::spawn(async move {
+            let work = async {
+                let _permit = permits.acquire_owned().await.ok();
+                let started = Instant::now();
+                // A probe after the breaker opened is one plain attempt.
+                let result = client
+                    .complete_with_retries(&messages, permit == Permit::Normal)
+                    .await;
+                metrics::histogram!(telemetry::LLM_DURATION)
+                    .record(started.elapsed().as_secs_f64());
+                match result {
+                    Ok(completion) => {
+                        match sanitize_answer(&completion.text, &allowed, max_chars) {
+                            Some(text) => {
+                                count("ok");
+                                let answer = LlmAnswer {
+                                    text,
+                                    source: AnswerSource::Model,
+                                };
+                                (answer, Ok(completion.usage))
+                            }
+                            None => {
+                                count("error");
+                                tracing::warn!("model returned nothing usable; templated answer");
+                                (templated(&text, AnswerSource::Failed), Ok(completion.usage))
+                            }
+                        }
+                    }
+                    Err(err) => {
+                        count(err.label());
+                        tracing::warn!(error = %err, "model call failed; templated answer");
+                        (templated(&text, AnswerSource::Failed), Err(()))
+                    }
+                }
+            };
+            // One deadline for queueing, retries and waits, shorter than the caller's patience.
+            match tokio::time::timeout(deadline, work).await {
+                Ok(done) => done,
+                Err(_) => {
+                    count("timeout");
+                    tracing::warn!("model answer not ready by the deadline; templated answer");
+                    (templated(&text, AnswerSource::Failed), Err(()))
+                }
+            }
+        });
+        // Even a panic inside the attempt answers the user and settles the breaker.
+        let (answer, settled) = attempt.await.unwrap_or_else(|_| {
+            count("error");
+            (templated(&fallback_text, AnswerSource::Failed), Err(()))
+        });
+        let _ = reply.send(answer);
+        let _ = super::tell(
+            "llm",
+            &myself,
+            LlmMsg::Settle {
+                user,
+                day,
+                result: settled,
+            },
+        );
+    });
+}
+
 fn count(result: &'static str) {
     metrics::counter!(telemetry::LLM_REQUESTS, "result" => result).increment(1);
 }
@@ -347,5 +407,149 @@ async fn save_usage(state: &mut LlmState) {
     let rows = take_unsaved(state);
     if let Err(err) = state.deps.store.record_llm_usage(&rows).await {
         tracing::warn!(error = %err, "could not record LLM usage");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    use super::*;
+    use crate::actors::{Delivery, Directory};
+    use crate::config::Settings;
+    use crate::store::Store;
+
+    /// Each completion uses 70 tokens; a user may use 60 a day.
+    async fn setup(dir: &tempfile::TempDir) -> (MockServer, Deps) {
+        let openai = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/v1/chat/completions"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "id": "chatcmpl-test",
+                "object": "chat.completion",
+                "created": 1700000000,
+                "model": "gpt-4o-mini",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": "Vâng."},
+                    "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 50, "completion_tokens": 20, "total_tokens": 70}
+            })))
+            .mount(&openai)
+            .await;
+        let env = HashMap::from([
+            (
+                "DATABASE_URL".to_string(),
+                format!("sqlite://{}?mode=rwc", dir.path().join("llm.db").display()),
+            ),
+            ("OPENAI_API_KEY".into(), "sk-test".into()),
+            ("OPENAI_BASE_URL".into(), format!("{}/v1", openai.uri())),
+            ("TRADESPHERE__LLM__USER_TOKENS_PER_DAY".into(), "60".into()),
+        ]);
+        let settings = Settings::from_env_map(env).unwrap();
+        let store = Store::connect(&settings.database).await.unwrap();
+        store.migrate().await.unwrap();
+        let deps = Deps {
+            settings: Arc::new(settings),
+            store,
+            directory: Directory::new(),
+            http: reqwest::Client::new(),
+            faults: Default::default(),
+            outbound_events: tokio::sync::broadcast::channel(16).0,
+            delivery: Delivery::Console { print: false },
+            clock: crate::clock::system(),
+            recovery: false,
+        };
+        (openai, deps)
+    }
+
+    fn user(n: u32) -> UserId {
+        UserId::parse(format!("{}", 2_000_000 + n)).unwrap()
+    }
+
+    async fn ask(llm: &ActorRef<LlmMsg>, user: &UserId) -> AnswerSource {
+        let user = user.clone();
+        let answer = llm
+            .call(
+                |reply| LlmMsg::Complete {
+                    user: user.clone(),
+                    history: Vec::new(),
+                    user_messages: vec!["chào".into()],
+                    facts: Facts::default(),
+                    reply,
+                },
+                Some(std::time::Duration::from_secs(10)),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        answer.source
+    }
+
+    /// A user who spent their day's tokens before this actor started is limited on their very first
+    /// request, even when several of their requests race the read of their total; a user with nothing in
+    /// the database is answered by the model meanwhile.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn spending_in_the_database_limits_a_users_first_requests() {
+        let dir = tempfile::tempdir().unwrap();
+        let (openai, deps) = setup(&dir).await;
+        let (heavy, light) = (user(1), user(2));
+        let day = vietnam_day(deps.clock.now());
+        let spent = LlmUsageRow {
+            requests: 1,
+            prompt_tokens: 50,
+            completion_tokens: 20,
+        };
+        deps.store
+            .record_llm_usage(&[(day, heavy.clone(), spent)])
+            .await
+            .unwrap();
+        let (llm, handle) = Actor::spawn(None, LlmActor, deps).await.unwrap();
+
+        let (first, second, third, fresh) = tokio::join!(
+            ask(&llm, &heavy),
+            ask(&llm, &heavy),
+            ask(&llm, &heavy),
+            ask(&llm, &light),
+        );
+        let limited = AnswerSource::Limited(LimitHit::UserDailyTokens);
+        assert_eq!([first, second, third], [limited; 3]);
+        assert_eq!(fresh, AnswerSource::Model);
+        assert_eq!(
+            ask(&llm, &heavy).await,
+            limited,
+            "now known: no read needed"
+        );
+        assert_eq!(openai.received_requests().await.unwrap().len(), 1);
+
+        llm.stop(None);
+        handle.await.unwrap();
+    }
+
+    /// When the user's total cannot be read, the request is checked without it, as before (the global
+    /// budget, read at start, still holds).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_unreadable_total_is_checked_without_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (openai, deps) = setup(&dir).await;
+        let store = deps.store.clone();
+        let spent = LlmUsageRow {
+            requests: 1,
+            prompt_tokens: 50,
+            completion_tokens: 20,
+        };
+        let day = vietnam_day(deps.clock.now());
+        store
+            .record_llm_usage(&[(day, user(3), spent)])
+            .await
+            .unwrap();
+        let (llm, handle) = Actor::spawn(None, LlmActor, deps).await.unwrap();
+        store.close().await;
+        // Had the read worked, the 70 tokens in the database would limit this user.
+        assert_eq!(ask(&llm, &user(3)).await, AnswerSource::Model);
+        assert_eq!(openai.received_requests().await.unwrap().len(), 1);
+        llm.stop(None);
+        handle.await.unwrap();
     }
 }

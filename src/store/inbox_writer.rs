@@ -163,6 +163,7 @@ async fn write_batch(
 
 #[cfg(test)]
 pub(super) mod tests {
+
     use std::collections::HashSet;
     use std::time::Duration;
 
@@ -175,13 +176,40 @@ pub(super) mod tests {
     /// An event with this key makes `write_batch` panic.
     pub(super) const PANIC_KEY: &str = "test-panic-in-batch";
 
-    /// A migrated SQLite store in `dir`, plus a PostgreSQL one when `TEST_DATABASE_URL` names a server.
+    /// The PostgreSQL server of the store's unit tests: `TEST_DATABASE_URL`, else a throwaway cluster
+    /// (Debian's `initdb`/`pg_ctl`, as in the API tests), else none (skipped loudly), unless
+    /// `TRADESPHERE_REQUIRE_POSTGRES=1` turns that into a failure.
+    fn postgres_admin_url() -> Option<String> {
+        static ADMIN: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+        ADMIN
+            .get_or_init(|| {
+                if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
+                    return Some(url);
+                }
+                // A watchdog stops the cluster when the test process exits.
+                match crate::store::pgcluster::PgCluster::try_start("-c max_connections=200")
+                    .map(|cluster| cluster.url("postgres"))
+                {
+                    Ok(url) => Some(url),
+                    Err(_) if std::env::var("TRADESPHERE_REQUIRE_POSTGRES").as_deref() == Ok("1") => {
+                        panic!("PostgreSQL is required (TRADESPHERE_REQUIRE_POSTGRES=1) but none is available")
+                    }
+                    Err(reason) => {
+                        eprintln!("SKIPPED PostgreSQL in store unit tests: {reason}");
+                        None
+                    }
+                }
+            })
+            .clone()
+    }
+
+    /// A migrated SQLite store in `dir`, plus a PostgreSQL one (see [`postgres_admin_url`]).
     pub(in crate::store) async fn stores(dir: &tempfile::TempDir) -> Vec<Store> {
         let mut urls = vec![format!(
             "sqlite://{}?mode=rwc",
             dir.path().join("inbox.db").display()
         )];
-        if let Ok(admin) = std::env::var("TEST_DATABASE_URL") {
+        if let Some(admin) = postgres_admin_url() {
             let name = format!("t_{}", uuid::Uuid::new_v4().simple());
             let conn = sea_orm::Database::connect(admin.as_str()).await.unwrap();
             conn.execute_unprepared(&format!("CREATE DATABASE {name}"))

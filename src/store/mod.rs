@@ -5,6 +5,11 @@
 //! reply), so a crash at any point either leaves the event pending (it is handled again) or fully done.
 
 mod batch_writer;
+// The API tests' PostgreSQL cluster starter, for the store's unit tests (which use only part of it).
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "../../tests/api/pgcluster.rs"]
+mod pgcluster;
 
 use batch_writer::{Done, Op};
 mod entities;
@@ -395,6 +400,11 @@ impl Store {
 
     /// Records that a user was seen (creates the row on first contact); `followed` updates the follow state.
     pub async fn touch_user(&self, user: &UserId, followed: Option<bool>) -> StoreResult<()> {
+        if followed.is_none() {
+            // The common case, once a minute per chatting user: group-committed with the pipeline's writes.
+            self.pipeline.write(Op::Touch(user.clone())).await?;
+            return Ok(());
+        }
         let now = Utc::now();
         let model = zalo_users::ActiveModel {
             zalo_user_id: Set(user.as_str().to_string()),
@@ -930,47 +940,72 @@ impl Store {
     /// Adds usage to each (day, user) row in one transaction: the LLM actor saves what it counted in
     /// memory about once a second, not one write per completion (a write awaited per completion made the
     /// actor, and with it every model call, wait on the database).
+    ///
+    /// One multi-row upsert per chunk of rows, not one statement per row: with a thousand users a second a
+    /// statement each was a thousand round trips per save. Rows for the same (day, user) are merged first,
+    /// since PostgreSQL refuses a statement that updates one row twice, and sorted, so two saves that
+    /// overlap lock the rows they share in the same order.
     pub async fn record_llm_usage(
         &self,
         rows: &[(NaiveDate, UserId, LlmUsageRow)],
     ) -> StoreResult<()> {
-        if rows.is_empty() {
+        // 500 rows of 5 values: 2,500 bound parameters a statement, far below SQLite's (32,766) and
+        // PostgreSQL's (65,535) limits.
+        const ROWS_PER_STATEMENT: usize = 500;
+        let mut merged: std::collections::BTreeMap<(NaiveDate, &str), LlmUsageRow> =
+            std::collections::BTreeMap::new();
+        for (day, user, usage) in rows {
+            let total = merged.entry((*day, user.as_str())).or_default();
+            total.requests = total.requests.saturating_add(usage.requests);
+            total.prompt_tokens = total.prompt_tokens.saturating_add(usage.prompt_tokens);
+            total.completion_tokens = total
+                .completion_tokens
+                .saturating_add(usage.completion_tokens);
+        }
+        if merged.is_empty() {
             return Ok(());
         }
+        let merged: Vec<_> = merged.into_iter().collect();
         let txn = self.begin_write().await?;
-        for (day, user, usage) in rows {
-            let model = llm_usage::ActiveModel {
-                day: Set(day.to_string()),
-                zalo_user_id: Set(user.as_str().to_string()),
-                requests: Set(usage.requests as i64),
-                prompt_tokens: Set(usage.prompt_tokens as i64),
-                completion_tokens: Set(usage.completion_tokens as i64),
-            };
-            let add = |column: llm_usage::Column, amount: u64| {
-                Expr::col((llm_usage::Entity, column)).add(amount as i64)
-            };
-            llm_usage::Entity::insert(model)
-                .on_conflict(
-                    OnConflict::columns([llm_usage::Column::Day, llm_usage::Column::ZaloUserId])
-                        .value(
-                            llm_usage::Column::Requests,
-                            add(llm_usage::Column::Requests, usage.requests),
-                        )
-                        .value(
-                            llm_usage::Column::PromptTokens,
-                            add(llm_usage::Column::PromptTokens, usage.prompt_tokens),
-                        )
-                        .value(
-                            llm_usage::Column::CompletionTokens,
-                            add(llm_usage::Column::CompletionTokens, usage.completion_tokens),
-                        )
-                        .to_owned(),
-                )
+        for chunk in merged.chunks(ROWS_PER_STATEMENT) {
+            let models = chunk
+                .iter()
+                .map(|((day, user), usage)| llm_usage::ActiveModel {
+                    day: Set(day.to_string()),
+                    zalo_user_id: Set(user.to_string()),
+                    requests: Set(i64::try_from(usage.requests).unwrap_or(i64::MAX)),
+                    prompt_tokens: Set(i64::try_from(usage.prompt_tokens).unwrap_or(i64::MAX)),
+                    completion_tokens: Set(
+                        i64::try_from(usage.completion_tokens).unwrap_or(i64::MAX)
+                    ),
+                });
+            llm_usage::Entity::insert_many(models)
+                .on_conflict(Self::add_usage_on_conflict())
                 .exec_without_returning(&txn)
                 .await?;
         }
         txn.commit().await?;
         Ok(())
+    }
+
+    /// `ON CONFLICT (day, zalo_user_id) DO UPDATE SET n = "llm_usage".n + "excluded".n` for each counter:
+    /// adds the inserted row's counts to the stored row's. Both sides are qualified, which SQLite and
+    /// PostgreSQL both accept (PostgreSQL rejects a bare `n` on the right as ambiguous).
+    fn add_usage_on_conflict() -> OnConflict {
+        let excluded = sea_orm::sea_query::Alias::new("excluded");
+        let mut on_conflict =
+            OnConflict::columns([llm_usage::Column::Day, llm_usage::Column::ZaloUserId]);
+        for column in [
+            llm_usage::Column::Requests,
+            llm_usage::Column::PromptTokens,
+            llm_usage::Column::CompletionTokens,
+        ] {
+            on_conflict.value(
+                column,
+                Expr::col((llm_usage::Entity, column)).add(Expr::col((excluded.clone(), column))),
+            );
+        }
+        on_conflict
     }
 
     /// Tokens used on `day` by all users together (prompt + completion): what the LLM actor needs at start.
@@ -1076,128 +1111,6 @@ impl Store {
             .await?;
         Ok(deleted.rows_affected > 0)
     }
-}
-
-/// See [`Store::begin_attempt`].
-pub(super) async fn begin_attempt_on<C: ConnectionTrait>(
-    conn: &C,
-    inbox_id: i64,
-) -> StoreResult<Option<i32>> {
-    let updated = inbox_events::Entity::update_many()
-        .col_expr(
-            inbox_events::Column::Attempts,
-            Expr::col(inbox_events::Column::Attempts).add(1),
-        )
-        .filter(inbox_events::Column::Id.eq(inbox_id))
-        .filter(inbox_events::Column::HandledAt.is_null())
-        .exec_with_returning(conn)
-        .await?;
-    // RETURNING: one round trip instead of an update and a read.
-    Ok(updated.first().map(|r| r.attempts))
-}
-
-/// See [`Store::mark_sending`].
-pub(super) async fn mark_sending_on<C: ConnectionTrait>(conn: &C, id: i64) -> StoreResult<bool> {
-    let updated = outbound_messages::Entity::update_many()
-        .col_expr(
-            outbound_messages::Column::State,
-            Expr::value(OutboundState::Sending.as_str()),
-        )
-        .col_expr(
-            outbound_messages::Column::Attempts,
-            Expr::col(outbound_messages::Column::Attempts).add(1),
-        )
-        .col_expr(
-            outbound_messages::Column::UpdatedAt,
-            Expr::value(Utc::now()),
-        )
-        .filter(outbound_messages::Column::Id.eq(id))
-        .filter(outbound_messages::Column::State.eq(OutboundState::Queued.as_str()))
-        .exec(conn)
-        .await?;
-    Ok(updated.rows_affected == 1)
-}
-
-/// See [`Store::mark_sent`].
-pub(super) async fn mark_sent_on<C: ConnectionTrait>(
-    conn: &C,
-    id: i64,
-    zalo_message_id: Option<&str>,
-) -> StoreResult<()> {
-    outbound_messages::Entity::update_many()
-        .col_expr(
-            outbound_messages::Column::State,
-            Expr::value(OutboundState::Sent.as_str()),
-        )
-        .col_expr(
-            outbound_messages::Column::ZaloMessageId,
-            Expr::value(zalo_message_id.map(str::to_string)),
-        )
-        .col_expr(
-            outbound_messages::Column::UpdatedAt,
-            Expr::value(Utc::now()),
-        )
-        .filter(outbound_messages::Column::Id.eq(id))
-        .exec(conn)
-        .await?;
-    Ok(())
-}
-
-/// The writes of [`Store::complete_events`] inside `txn` (which the caller commits).
-pub(super) async fn complete_in(
-    txn: &DatabaseTransaction,
-    completions: Vec<Completion>,
-    now: DateTime<Utc>,
-) -> StoreResult<Vec<Option<Vec<QueuedOutbound>>>> {
-    // Mark first: only then is it known which events are still ours. A reply meant for an event someone
-    // else already handled moves to the last event this transaction did mark, so no burst is left
-    // without an answer.
-    let mut marked = Vec::with_capacity(completions.len());
-    for completion in &completions {
-        marked.push(mark_handled(txn, completion.inbox_id, completion.outcome).await?);
-    }
-    let mut completions = completions;
-    if let Some(last_marked) = marked.iter().rposition(|m| *m) {
-        let orphaned: Vec<String> = completions
-            .iter_mut()
-            .zip(&marked)
-            .filter(|(_, m)| !**m)
-            .flat_map(|(c, _)| std::mem::take(&mut c.reply_parts))
-            .collect();
-        if completions[last_marked].reply_parts.is_empty() {
-            completions[last_marked].reply_parts = orphaned;
-        }
-    }
-    let mut results = Vec::with_capacity(completions.len());
-    for (completion, marked) in completions.into_iter().zip(marked) {
-        if !marked {
-            results.push(None);
-            continue;
-        }
-        if let Some(line) = &completion.user_message {
-            insert_message(
-                txn,
-                &completion.user,
-                &line.content,
-                true,
-                &line.message_type,
-                Some(&completion.event_key),
-                now,
-            )
-            .await?;
-        }
-        let queued = queue_reply(
-            txn,
-            &completion.user,
-            &completion.reply_parts,
-            Some(&completion.event_key),
-            "text",
-            now,
-        )
-        .await?;
-        results.push(Some(queued));
-    }
-    Ok(results)
 }
 
 /// `first` and whatever else is queued on `rx` already, up to `max`: one group-commit batch. No linger: under
@@ -1375,4 +1288,76 @@ async fn queue_reply(
         });
     }
     Ok(queued)
+}
+
+#[cfg(test)]
+mod llm_usage_tests {
+    use std::collections::HashMap;
+
+    use super::inbox_writer::tests::stores;
+    use super::*;
+
+    fn usage(requests: u64, prompt_tokens: u64, completion_tokens: u64) -> LlmUsageRow {
+        LlmUsageRow {
+            requests,
+            prompt_tokens,
+            completion_tokens,
+        }
+    }
+
+    /// Two saves over overlapping users, more rows than one statement takes, and a (day, user) twice in one
+    /// call: every row ends up with the sum of what was recorded for it, on each backend.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn record_llm_usage_adds_up_across_calls_chunks_and_duplicates() {
+        let dir = tempfile::tempdir().unwrap();
+        let day = NaiveDate::from_ymd_opt(2025, 3, 1).unwrap();
+        let other_day = day.succ_opt().unwrap();
+        let user = |i: usize| UserId::parse(format!("{}", 1_000_000 + i)).unwrap();
+        for store in stores(&dir).await {
+            store.record_llm_usage(&[]).await.unwrap();
+            // Users 0..1200 (three statements), with user 7 twice and one row on another day.
+            let mut first: Vec<_> = (0..1_200)
+                .map(|i| (day, user(i), usage(1, 10, 5)))
+                .collect();
+            first.push((day, user(7), usage(2, 100, 50)));
+            first.push((other_day, user(7), usage(1, 1, 1)));
+            store.record_llm_usage(&first).await.unwrap();
+            // Users 600..1800: half already stored, half new; user 1_000 twice again.
+            let mut second: Vec<_> = (600..1_800)
+                .map(|i| (day, user(i), usage(1, 20, 7)))
+                .collect();
+            second.push((day, user(1_000), usage(3, 300, 30)));
+            store.record_llm_usage(&second).await.unwrap();
+
+            let rows: HashMap<String, LlmUsageRow> = store
+                .llm_usage_for_day(day)
+                .await
+                .unwrap()
+                .into_iter()
+                .collect();
+            assert_eq!(rows.len(), 1_800);
+            assert_eq!(rows[user(0).as_str()], usage(1, 10, 5));
+            assert_eq!(rows[user(7).as_str()], usage(3, 110, 55));
+            assert_eq!(rows[user(600).as_str()], usage(2, 30, 12));
+            assert_eq!(rows[user(1_000).as_str()], usage(5, 330, 42));
+            assert_eq!(rows[user(1_799).as_str()], usage(1, 20, 7));
+            assert_eq!(
+                store.llm_tokens_of(user(7).as_str(), day).await.unwrap(),
+                165
+            );
+            assert_eq!(
+                store
+                    .llm_tokens_of(user(7).as_str(), other_day)
+                    .await
+                    .unwrap(),
+                2
+            );
+            let total: u64 = rows
+                .values()
+                .map(|r| r.prompt_tokens + r.completion_tokens)
+                .sum();
+            assert_eq!(total, 1_200 * 15 + 150 + 1_200 * 27 + 330);
+            assert_eq!(store.llm_tokens_for_day(day).await.unwrap(), total);
+        }
+    }
 }

@@ -13,6 +13,7 @@ use super::llm::{AnswerSource, LlmAnswer, LlmMsg};
 use super::outbound::OutboundMsg;
 use super::scam::ScamMsg;
 use super::{Deps, ask};
+use crate::domain::HistoryTurn;
 use crate::domain::{Admission, InboundLimiter, UserId};
 use crate::faults::FaultPoint;
 use crate::llm::prompt::Facts;
@@ -20,7 +21,9 @@ use crate::reply::{split::split_message, templates};
 use crate::scam::check::CheckOutcome;
 use crate::scam::signals::find_signals;
 use crate::scam::user_report::{ReportCommand, parse_report_command};
-use crate::store::{ChatLine, Completion, NewUserReport, QueuedOutbound, UserReportOutcome};
+use crate::store::{
+    ChatLine, Completed, Completion, NewUserReport, QueuedOutbound, UserReportOutcome,
+};
 use crate::telemetry;
 use crate::zalo::events::{EventKind, UserMessageKind};
 use sha2::{Digest, Sha256};
@@ -84,7 +87,25 @@ pub struct ConversationState {
     touched_at: Option<Instant>,
     /// When the handoff pause was last found clear for this user.
     pause_clear_at: Option<Instant>,
+    /// The user's recent chat, kept in step with the lines this actor writes, so that a model answer does not
+    /// read it from the database every time (measured: the read, with the pause check the attempt now does,
+    /// cost ~17 % of the CPU per message; BENCHMARKS.md).
+    history: Option<CachedHistory>,
+    /// The id of the user's newest chat line as the latest attempt read it: when it is not the cache's, someone
+    /// else wrote (an admin's message, another process), and the cache is read again.
+    newest_message: Option<i64>,
 }
+
+struct CachedHistory {
+    /// The id of the newest line in `turns` (None: the user had no lines).
+    upto: Option<i64>,
+    turns: VecDeque<HistoryTurn>,
+    loaded_at: Instant,
+}
+
+/// A cached history is read again after this long whatever the ids say: a backstop for a write the id check
+/// cannot see (a line committed with a lower id after a newer one, on PostgreSQL).
+const HISTORY_REFRESH: Duration = Duration::from_secs(60);
 
 /// How stale `zalo_users.last_seen_at` may get while a user keeps chatting.
 const TOUCH_EVERY: Duration = Duration::from_secs(60);
@@ -161,6 +182,8 @@ impl Actor for ConversationActor {
             pause_clear_at: None,
             last_active: Instant::now(),
             idle_timer: None,
+            history: None,
+            newest_message: None,
         })
     }
 
@@ -264,11 +287,12 @@ async fn handle_event(
     let Some(attempt) = store.begin_attempt(inbound.inbox_id).await? else {
         return Ok(()); // handled already (a re-delivered duplicate)
     };
-    if attempt > state.deps.settings.conversation.max_attempts as i32 {
+    state.newest_message = attempt.newest_message;
+    if attempt.number > state.deps.settings.conversation.max_attempts as i32 {
         tracing::error!(
             user = %user.short_hash(),
             inbox_id = inbound.inbox_id,
-            attempt,
+            attempt = attempt.number,
             "event failed too many times; dead-lettered (left in the inbox with outcome dead_letter)"
         );
         store.finish_event(inbound.inbox_id, "dead_letter").await?;
@@ -286,7 +310,7 @@ async fn handle_event(
                 store.touch_user(user, None).await?;
                 state.touched_at = Some(Instant::now());
             }
-            decide_user_message(state, *kind, inbound).await?
+            decide_user_message(state, *kind, inbound, attempt.paused_until).await?
         }
         EventKind::Follow => {
             store.touch_user(user, Some(true)).await?;
@@ -327,6 +351,8 @@ async fn handle_event(
                         now,
                     )
                     .await?;
+                // A line this actor does not keep in its cache.
+                state.history = None;
                 if recorded {
                     tracing::info!(user = %user.short_hash(), %until, "an OA admin answered; the bot is paused for this user");
                 }
@@ -384,7 +410,9 @@ async fn handle_event(
         reply_parts,
         outcome,
     };
-    if let Some(queued) = store.complete_event(completion).await? {
+    let completed = store.complete_events(vec![completion]).await?;
+    let queued = remember_written(state, completed).pop().flatten();
+    if let Some(queued) = queued {
         metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => outcome).increment(1);
         tracing::info!(user = %user.short_hash(), outcome, parts = queued.len(), "event handled");
         send(state, queued);
@@ -435,12 +463,12 @@ async fn flush_burst(state: &mut ConversationState) -> Result<(), ActorProcessin
                 outcome: "handoff_paused",
             })
             .collect();
-        state.deps.store.complete_events(completions).await?;
+        let completed = state.deps.store.complete_events(completions).await?;
+        remember_written(state, completed);
         metrics::counter!(telemetry::HANDOFF_PAUSED).increment(1);
         return Ok(());
     }
-    let limit = state.deps.settings.llm.history_messages as u64;
-    let history = state.deps.store.recent_history(&state.user, limit).await?;
+    let history = current_history(state).await?;
     // The LLM actor answers by its own deadline; this margin only covers a dead or restarting actor.
     let llm_timeout = state.deps.settings.llm.deadline() + Duration::from_secs(10);
     let user_messages: Vec<String> = burst.iter().map(|m| m.text.clone()).collect();
@@ -524,11 +552,8 @@ async fn flush_burst(state: &mut ConversationState) -> Result<(), ActorProcessin
         })
         .collect::<Vec<_>>();
     let merged = completions.len();
-    for (queued, outcome) in state
-        .deps
-        .store
-        .complete_events(completions)
-        .await?
+    let completed = state.deps.store.complete_events(completions).await?;
+    for (queued, outcome) in remember_written(state, completed)
         .into_iter()
         .zip((0..merged).map(|i| if i == last { outcome } else { "llm_merged" }))
     {
@@ -539,6 +564,57 @@ async fn flush_burst(state: &mut ConversationState) -> Result<(), ActorProcessin
     }
     tracing::info!(user = %user.short_hash(), messages = merged, outcome, "answered by the model path");
     Ok(())
+}
+
+/// The user's recent chat for the model: the cache while the database has nothing newer, else read.
+async fn current_history(
+    state: &mut ConversationState,
+) -> Result<Vec<HistoryTurn>, ActorProcessingErr> {
+    let limit = state.deps.settings.llm.history_messages;
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    if let Some(cache) = &state.history
+        && cache.upto == state.newest_message
+        && cache.loaded_at.elapsed() < HISTORY_REFRESH
+    {
+        return Ok(cache.turns.iter().cloned().collect());
+    }
+    let read = state
+        .deps
+        .store
+        .recent_history(&state.user, limit as u64)
+        .await?;
+    state.newest_message = read.newest;
+    state.history = Some(CachedHistory {
+        upto: read.newest,
+        turns: read.turns.iter().cloned().collect(),
+        loaded_at: Instant::now(),
+    });
+    Ok(read.turns)
+}
+
+/// Keeps the cached history in step with the lines a completion wrote; returns its queued parts.
+fn remember_written(
+    state: &mut ConversationState,
+    completed: Completed,
+) -> Vec<Option<Vec<QueuedOutbound>>> {
+    if let Some(written) = completed.history {
+        let limit = state.deps.settings.llm.history_messages;
+        match &mut state.history {
+            // Nobody else wrote since the cache: these lines follow it.
+            Some(cache) if cache.upto == written.newest_before => {
+                cache.turns.extend(written.turns);
+                while cache.turns.len() > limit {
+                    cache.turns.pop_front();
+                }
+                cache.upto = written.newest_after.or(cache.upto);
+            }
+            _ => state.history = None,
+        }
+        state.newest_message = written.newest_after.or(written.newest_before);
+    }
+    completed.parts
 }
 
 async fn finish(
@@ -575,6 +651,7 @@ async fn decide_user_message(
     state: &mut ConversationState,
     kind: UserMessageKind,
     inbound: &Inbound,
+    paused_until: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<Decision, ActorProcessingErr> {
     let text = match kind {
         UserMessageKind::Text | UserMessageKind::Link => message_text(inbound),
@@ -589,14 +666,9 @@ async fn decide_user_message(
         },
         message_type: kind.as_str().to_string(),
     };
+    // The pause as the attempt read it, a moment ago: no read of its own.
     let now = state.deps.clock.now();
-    if state
-        .deps
-        .store
-        .paused_until(&state.user, now)
-        .await?
-        .is_some()
-    {
+    if paused_until.is_some_and(|until| until > now) {
         // An OA admin is talking to this user: record, stay silent.
         metrics::counter!(telemetry::HANDOFF_PAUSED).increment(1);
         return Ok(Decision::Now {

@@ -28,7 +28,10 @@ use sea_orm::{
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::entities::{inbox_events, outbound_messages, zalo_messages, zalo_users};
-use super::{Completion, QueuedOutbound, StoreError, StoreResult};
+use super::{
+    Attempt, Completed, Completion, HistoryWrite, QueuedOutbound, StoreError, StoreResult,
+};
+use crate::domain::HistoryTurn;
 use crate::domain::{OutboundState, UserId};
 use crate::telemetry::WRITE_BATCH_SIZE;
 
@@ -54,8 +57,8 @@ pub(super) enum Op {
 /// What a write answers, per [`Op`].
 #[derive(Debug)]
 pub(super) enum Done {
-    Completed(Vec<Option<Vec<QueuedOutbound>>>),
-    Attempt(Option<i32>),
+    Completed(Completed),
+    Attempt(Option<Attempt>),
     Claimed(bool),
     Recorded,
 }
@@ -221,7 +224,7 @@ async fn write_merged<C: ConnectionTrait>(
     if !touched.is_empty() {
         touch_users(conn, &touched, now).await?;
     }
-    let attempt_of = if attempts.is_empty() {
+    let mut attempt_of = if attempts.is_empty() {
         HashMap::new()
     } else {
         count_attempts(conn, &attempts).await?
@@ -244,10 +247,10 @@ async fn write_merged<C: ConnectionTrait>(
         .iter()
         .map(|op| match op {
             Op::Touch(_) => Done::Recorded,
-            Op::BeginAttempt(id) => Done::Attempt(attempt_of.get(id).copied()),
+            Op::BeginAttempt(id) => Done::Attempt(attempt_of.remove(id)),
             Op::MarkSending(id) => Done::Claimed(claimed.contains(id)),
             Op::MarkSent(..) => Done::Recorded,
-            Op::Complete(group) => Done::Completed(completed.by_ref().take(group.len()).collect()),
+            Op::Complete(_) => Done::Completed(completed.next().expect("one result per group")),
         })
         .collect())
 }
@@ -277,11 +280,12 @@ async fn touch_users<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Counts one more attempt of each still unhandled event: its attempt number, by inbox id.
+/// Counts one more attempt of each still unhandled event: by inbox id, its attempt number, read in the same
+/// statement with what the conversation must know before deciding (its user's pause and newest message).
 async fn count_attempts<C: ConnectionTrait>(
     conn: &C,
     ids: &[i64],
-) -> StoreResult<HashMap<i64, i32>> {
+) -> StoreResult<HashMap<i64, Attempt>> {
     let mut update = inbox_events::Entity::update_many()
         .col_expr(
             inbox_events::Column::Attempts,
@@ -290,14 +294,36 @@ async fn count_attempts<C: ConnectionTrait>(
         .filter(inbox_events::Column::Id.is_in(ids.iter().copied()))
         .filter(inbox_events::Column::HandledAt.is_null())
         .into_query();
-    update.returning(
-        Query::returning().columns([inbox_events::Column::Id, inbox_events::Column::Attempts]),
-    );
+    update.returning(Query::returning().exprs([
+        Expr::col(inbox_events::Column::Id),
+        Expr::col(inbox_events::Column::Attempts),
+        Expr::cust(
+            "(SELECT paused_until FROM handoff_pauses \
+             WHERE handoff_pauses.zalo_user_id = inbox_events.zalo_user_id) AS paused_until",
+        ),
+        newest_message_of_event_user(),
+    ]));
     let mut counted = HashMap::with_capacity(ids.len());
     for row in conn.query_all(&update).await? {
-        counted.insert(row.try_get("", "id")?, row.try_get("", "attempts")?);
+        counted.insert(
+            row.try_get("", "id")?,
+            Attempt {
+                number: row.try_get("", "attempts")?,
+                paused_until: row.try_get("", "paused_until")?,
+                newest_message: row.try_get("", "newest_message")?,
+            },
+        );
     }
     Ok(counted)
+}
+
+/// `newest_message`: the id of the newest chat line of an inbox event's user, in a RETURNING clause of a
+/// statement on `inbox_events` (SQLite allows correlated subqueries there).
+fn newest_message_of_event_user() -> Expr {
+    Expr::cust(
+        "(SELECT MAX(zalo_messages.id) FROM zalo_messages \
+         WHERE zalo_messages.zalo_user_id = inbox_events.zalo_user_id) AS newest_message",
+    )
 }
 
 /// Claims each part still queued: the ids claimed.
@@ -355,14 +381,14 @@ async fn record_sent<C: ConnectionTrait>(
 }
 
 /// Completes events (see [`super::Store::complete_events`]), the batch's groups together: one statement per
-/// outcome marks them handled, one inserts every chat line, one queues every reply part. One result per
-/// completion, in order (`groups`: the lengths of the conversations' groups, in order): its queued parts, or None when someone else had handled it already.
+/// outcome marks them handled, one inserts every chat line, one queues every reply part. `groups`: the
+/// lengths of the conversations' groups, in order; one [`Completed`] per group.
 async fn complete<C: ConnectionTrait>(
     conn: &C,
     completions: &[&Completion],
     groups: &[usize],
     now: DateTime<Utc>,
-) -> StoreResult<Vec<Option<Vec<QueuedOutbound>>>> {
+) -> StoreResult<Vec<Completed>> {
     // Mark first: only then is it known which events are still ours.
     let mut by_outcome: Vec<(&str, Vec<i64>)> = Vec::new();
     for c in completions {
@@ -374,7 +400,8 @@ async fn complete<C: ConnectionTrait>(
             None => by_outcome.push((c.outcome, vec![c.inbox_id])),
         }
     }
-    let mut marked_ids = HashSet::with_capacity(completions.len());
+    // Marked event → its user's newest chat line before this batch's lines.
+    let mut marked_ids: HashMap<i64, Option<i64>> = HashMap::with_capacity(completions.len());
     for (outcome, ids) in by_outcome {
         let mut update = inbox_events::Entity::update_many()
             .col_expr(inbox_events::Column::HandledAt, Expr::value(now))
@@ -382,14 +409,17 @@ async fn complete<C: ConnectionTrait>(
             .filter(inbox_events::Column::Id.is_in(ids))
             .filter(inbox_events::Column::HandledAt.is_null())
             .into_query();
-        update.returning(Query::returning().column(inbox_events::Column::Id));
+        update.returning(Query::returning().exprs([
+            Expr::col(inbox_events::Column::Id),
+            newest_message_of_event_user(),
+        ]));
         for row in conn.query_all(&update).await? {
-            marked_ids.insert(row.try_get::<i64>("", "id")?);
+            marked_ids.insert(row.try_get("", "id")?, row.try_get("", "newest_message")?);
         }
     }
     let marked: Vec<bool> = completions
         .iter()
-        .map(|c| marked_ids.contains(&c.inbox_id))
+        .map(|c| marked_ids.contains_key(&c.inbox_id))
         .collect();
 
     // The replies per completion. Within one conversation's group, a reply meant for an event someone else
@@ -442,11 +472,25 @@ async fn complete<C: ConnectionTrait>(
             });
         }
     }
+    // (event key, from the user) → the line's id: unique in a batch, whose events are distinct.
+    let mut line_ids: HashMap<(String, bool), i64> = HashMap::with_capacity(lines.len());
     if !lines.is_empty() {
         // One statement: the rows take ids in this order, which is the history's order.
-        zalo_messages::Entity::insert_many(lines)
-            .exec_without_returning(conn)
-            .await?;
+        let mut insert = zalo_messages::Entity::insert_many(lines).into_query();
+        insert.returning(Query::returning().columns([
+            zalo_messages::Column::Id,
+            zalo_messages::Column::EventKey,
+            zalo_messages::Column::IsFromUser,
+        ]));
+        for row in conn.query_all(&insert).await? {
+            line_ids.insert(
+                (
+                    row.try_get("", "event_key")?,
+                    row.try_get("", "is_from_user")?,
+                ),
+                row.try_get("", "id")?,
+            );
+        }
     }
     let mut part_ids: HashMap<(String, i32), i64> = HashMap::with_capacity(parts.len());
     if !parts.is_empty() {
@@ -468,16 +512,38 @@ async fn complete<C: ConnectionTrait>(
         }
     }
 
-    completions
-        .iter()
-        .zip(replies)
-        .zip(marked)
-        .map(|((c, reply), marked)| {
+    let mut results = Vec::with_capacity(groups.len());
+    let mut rest = completions.iter().zip(replies).zip(marked);
+    for &len in groups {
+        let mut parts = Vec::with_capacity(len);
+        let mut history: Option<HistoryWrite> = None;
+        for ((c, reply), marked) in rest.by_ref().take(len) {
             if !marked {
-                return Ok(None);
+                parts.push(None);
+                continue;
+            }
+            let written = history.get_or_insert_with(|| HistoryWrite {
+                newest_before: marked_ids[&c.inbox_id],
+                turns: Vec::new(),
+                newest_after: None,
+            });
+            let mut line = |from_user: bool, content: String| -> StoreResult<()> {
+                let id = line_ids
+                    .get(&(c.event_key.clone(), from_user))
+                    .copied()
+                    .ok_or_else(|| DbErr::Custom("a chat line was not returned".into()))?;
+                written.newest_after = Ord::max(written.newest_after, Some(id));
+                written.turns.push(HistoryTurn { from_user, content });
+                Ok(())
+            };
+            if let Some(user_line) = &c.user_message {
+                line(true, user_line.content.clone())?;
+            }
+            if !reply.is_empty() {
+                line(false, reply.join("\n"))?;
             }
             let count = reply.len() as i32;
-            reply
+            let queued = reply
                 .into_iter()
                 .enumerate()
                 .map(|(index, text)| {
@@ -495,10 +561,12 @@ async fn complete<C: ConnectionTrait>(
                         part_count: count,
                     })
                 })
-                .collect::<StoreResult<Vec<_>>>()
-                .map(Some)
-        })
-        .collect()
+                .collect::<StoreResult<Vec<_>>>()?;
+            parts.push(Some(queued));
+        }
+        results.push(Completed { parts, history });
+    }
+    Ok(results)
 }
 
 fn chat_line(
@@ -525,10 +593,22 @@ mod tests {
     use super::*;
     use crate::domain::OutboundState;
     use crate::domain::UserId;
-    use crate::store::{ChatLine, InboxInsert, Store};
+    use crate::store::{ChatLine, InboxInsert, NewInboxEvent, Store};
 
     async fn inbox_id(store: &Store, key: &str) -> i64 {
         match store.insert_inbox(event(key)).await.unwrap() {
+            InboxInsert::Inserted(id) => id,
+            InboxInsert::Duplicate => panic!("{key} is new"),
+        }
+    }
+
+    /// An event of `user`, as the webhook stores a user's message.
+    async fn user_inbox_id(store: &Store, key: &str, user: &UserId) -> i64 {
+        let new = NewInboxEvent {
+            user_id: Some(user.clone()),
+            ..event(key)
+        };
+        match store.insert_inbox(new).await.unwrap() {
             InboxInsert::Inserted(id) => id,
             InboxInsert::Duplicate => panic!("{key} is new"),
         }
@@ -594,7 +674,7 @@ mod tests {
 
     fn done_attempt(done: &Done) -> Option<i32> {
         match done {
-            Done::Attempt(attempt) => *attempt,
+            Done::Attempt(attempt) => attempt.map(|a| a.number),
             other => panic!("expected an attempt, got {other:?}"),
         }
     }
@@ -610,17 +690,25 @@ mod tests {
             let user = "7000000000000000201";
             let uid = UserId::parse(user).unwrap();
             // Three queued parts from an earlier answer; the third is claimed already.
-            let earlier = inbox_id(&store, "m-earlier").await;
+            let earlier = user_inbox_id(&store, "m-earlier", &uid).await;
             let mut old = completion(earlier, "m-earlier", user);
             old.reply_parts = vec!["p0".into(), "p1".into(), "p2".into()];
             let parts = store.complete_event(old).await.unwrap().unwrap();
             assert!(store.mark_sending(parts[2].id).await.unwrap());
 
-            let attempted = inbox_id(&store, "m-attempted").await;
-            let handled = inbox_id(&store, "m-handled").await;
+            let attempted = user_inbox_id(&store, "m-attempted", &uid).await;
+            let paused = chrono::DateTime::parse_from_rfc3339("2030-01-02T03:04:05Z")
+                .unwrap()
+                .with_timezone(&Utc);
+            store
+                .pause_user(&uid, paused, "test", Utc::now())
+                .await
+                .unwrap();
+            let before_batch = store.recent_history(&uid, 1).await.unwrap().newest.unwrap();
+            let handled = user_inbox_id(&store, "m-handled", &uid).await;
             assert!(store.finish_event(handled, "ignored").await.unwrap());
-            let answered = inbox_id(&store, "m-answered").await;
-            let merged = inbox_id(&store, "m-merged").await;
+            let answered = user_inbox_id(&store, "m-answered", &uid).await;
+            let merged = user_inbox_id(&store, "m-merged", &uid).await;
             let mut two_parts = completion(answered, "m-answered", user);
             two_parts.reply_parts = vec!["a".into(), "b".into()];
             let mut skipped = completion(handled, "m-handled", user);
@@ -630,30 +718,29 @@ mod tests {
             last.outcome = "llm_merged";
             let newcomer = UserId::parse("7000000000000000202").unwrap();
 
-            let answers = write_together(
-                db,
-                sqlite,
-                vec![
-                    Op::Touch(newcomer.clone()),
-                    Op::BeginAttempt(attempted),
-                    Op::BeginAttempt(handled),
-                    Op::Complete(vec![two_parts]),
-                    Op::Complete(vec![skipped, last]),
-                    Op::MarkSending(parts[0].id),
-                    Op::MarkSending(parts[2].id),
-                    Op::MarkSent(parts[1].id, Some("zid-1".into())),
-                ],
-            )
-            .await
-            .unwrap();
-            assert_eq!(answers.len(), 8);
+            let ops = vec![
+                Op::Touch(newcomer.clone()),
+                Op::BeginAttempt(attempted),
+                Op::MarkSending(parts[0].id),
+                Op::Complete(vec![two_parts]),
+                Op::Complete(vec![skipped, last]),
+                Op::MarkSending(parts[2].id),
+                Op::MarkSent(parts[1].id, Some("zid-1".into())),
+            ];
+            assert!(!ids_repeat(&ops), "the merged path");
+            let answers = write_together(db, sqlite, ops).await.unwrap();
+            assert_eq!(answers.len(), 7);
             assert!(matches!(answers[0], Done::Recorded));
             assert_eq!(done_attempt(&answers[1]), Some(1));
-            assert_eq!(done_attempt(&answers[2]), None, "handled: no attempt");
+            let Done::Attempt(Some(attempt)) = &answers[1] else {
+                panic!("an attempt")
+            };
+            assert_eq!(attempt.paused_until, Some(paused));
+            assert_eq!(attempt.newest_message, Some(before_batch));
             let Done::Completed(first) = &answers[3] else {
                 panic!("a completion")
             };
-            let queued = first[0].as_ref().expect("answered now");
+            let queued = first.parts[0].as_ref().expect("answered now");
             assert_eq!(
                 queued
                     .iter()
@@ -664,14 +751,46 @@ mod tests {
             let Done::Completed(second) = &answers[4] else {
                 panic!("a completion")
             };
-            assert!(second[0].is_none(), "handled by someone else");
-            let moved = second[1].as_ref().expect("the group's last marked event");
+            assert!(second.parts[0].is_none(), "handled by someone else");
+            let moved = second.parts[1]
+                .as_ref()
+                .expect("the group's last marked event");
+            // Each group learns the lines it wrote, and what was newest before them.
+            let written = first.history.as_ref().expect("lines written");
+            let later = second.history.as_ref().expect("lines written");
+            assert_eq!(
+                written
+                    .turns
+                    .iter()
+                    .map(|t| (t.from_user, t.content.as_str()))
+                    .collect::<Vec<_>>(),
+                [(true, "question m-answered"), (false, "a\nb")]
+            );
+            assert_eq!(
+                later
+                    .turns
+                    .iter()
+                    .map(|t| (t.from_user, t.content.as_str()))
+                    .collect::<Vec<_>>(),
+                [(true, "question m-merged"), (false, "moved")]
+            );
+            let before = written.newest_before.expect("the earlier answer's lines");
+            assert_eq!(
+                later.newest_before,
+                Some(before),
+                "read before this batch's lines"
+            );
+            assert!(written.newest_after.unwrap() > before);
+            assert!(later.newest_after.unwrap() > written.newest_after.unwrap());
+            let history = store.recent_history(&uid, 2).await.unwrap();
+            assert_eq!(history.newest, later.newest_after);
+            assert_eq!(history.turns.len(), 2);
             assert_eq!(moved.len(), 1);
             assert_eq!(moved[0].text, "moved");
             assert_eq!(moved[0].source_event_key.as_deref(), Some("m-merged"));
-            assert!(matches!(answers[5], Done::Claimed(true)));
-            assert!(matches!(answers[6], Done::Claimed(false)), "claimed before");
-            assert!(matches!(answers[7], Done::Recorded));
+            assert!(matches!(answers[2], Done::Claimed(true)));
+            assert!(matches!(answers[5], Done::Claimed(false)), "claimed before");
+            assert!(matches!(answers[6], Done::Recorded));
 
             assert_eq!(store.user_followed(&newcomer).await.unwrap(), Some(false));
             let by_text = |text: &str, rows: &[crate::store::OutboundRecord]| {
@@ -716,16 +835,21 @@ mod tests {
                 [(attempted, 1)]
             );
 
-            // The same event twice in one batch: counted twice, in arrival order.
+            // The same event twice in one batch: counted twice, in arrival order. A handled event: no attempt.
             let answers = write_together(
                 db,
                 sqlite,
-                vec![Op::BeginAttempt(attempted), Op::BeginAttempt(attempted)],
+                vec![
+                    Op::BeginAttempt(attempted),
+                    Op::BeginAttempt(handled),
+                    Op::BeginAttempt(attempted),
+                ],
             )
             .await
             .unwrap();
             assert_eq!(done_attempt(&answers[0]), Some(2));
-            assert_eq!(done_attempt(&answers[1]), Some(3));
+            assert_eq!(done_attempt(&answers[1]), None, "handled: no attempt");
+            assert_eq!(done_attempt(&answers[2]), Some(3));
         }
     }
 }

@@ -100,6 +100,44 @@ pub struct PendingEvent {
     pub attempts: i32,
 }
 
+/// A counted handling attempt, with what the conversation needs to know before deciding, read by the same
+/// statement (no read of its own per message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
+    /// 1 for the first attempt.
+    pub number: i32,
+    /// The user's handoff pause as stored (possibly over already).
+    pub paused_until: Option<DateTime<Utc>>,
+    /// The id of the user's newest chat line: tells whether a cached history is still the database's.
+    pub newest_message: Option<i64>,
+}
+
+/// A user's recent chat, oldest first, and the id of its newest line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct History {
+    pub turns: Vec<HistoryTurn>,
+    pub newest: Option<i64>,
+}
+
+/// What one conversation's completions committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completed {
+    /// Per completion, in order: its queued reply parts, or None when it had been handled already.
+    pub parts: Vec<Option<Vec<QueuedOutbound>>>,
+    /// The chat lines written; None when no completion was written.
+    pub history: Option<HistoryWrite>,
+}
+
+/// Chat lines one transaction appended to a user's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryWrite {
+    /// The user's newest line before them (None: there was none).
+    pub newest_before: Option<i64>,
+    pub turns: Vec<HistoryTurn>,
+    /// The newest of them (None when nothing was written).
+    pub newest_after: Option<i64>,
+}
+
 /// What the conversation decided for one event, committed atomically.
 #[derive(Debug, Clone)]
 pub struct Completion {
@@ -336,9 +374,9 @@ impl Store {
         }
     }
 
-    /// Counts one more handling attempt. Returns the attempt number, or None when the event is already handled
+    /// Counts one more handling attempt. Returns the attempt, or None when the event is already handled
     /// (a re-delivered duplicate that must be skipped).
-    pub async fn begin_attempt(&self, inbox_id: i64) -> StoreResult<Option<i32>> {
+    pub async fn begin_attempt(&self, inbox_id: i64) -> StoreResult<Option<Attempt>> {
         match self.pipeline.write(Op::BeginAttempt(inbox_id)).await? {
             Done::Attempt(attempt) => Ok(attempt),
             _ => unreachable!("an attempt is answered with its number"),
@@ -380,16 +418,13 @@ impl Store {
         &self,
         completion: Completion,
     ) -> StoreResult<Option<Vec<QueuedOutbound>>> {
-        let mut results = self.complete_events(vec![completion]).await?;
-        Ok(results.pop().flatten())
+        let mut completed = self.complete_events(vec![completion]).await?;
+        Ok(completed.parts.pop().flatten())
     }
 
     /// Commits several handled events of one user in one transaction (a debounced burst answered together).
     /// Each is written only if nobody handled it yet; the result per event is None for those skipped.
-    pub async fn complete_events(
-        &self,
-        completions: Vec<Completion>,
-    ) -> StoreResult<Vec<Option<Vec<QueuedOutbound>>>> {
+    pub async fn complete_events(&self, completions: Vec<Completion>) -> StoreResult<Completed> {
         match self.pipeline.write(Op::Complete(completions)).await? {
             Done::Completed(results) => Ok(results),
             _ => unreachable!("completions are answered with their results"),
@@ -447,21 +482,25 @@ impl Store {
     // ===== Chat history =====
 
     /// The last `limit` messages of a user, oldest first.
-    pub async fn recent_history(&self, user: &UserId, limit: u64) -> StoreResult<Vec<HistoryTurn>> {
+    pub async fn recent_history(&self, user: &UserId, limit: u64) -> StoreResult<History> {
         let mut rows = zalo_messages::Entity::find()
             .filter(zalo_messages::Column::ZaloUserId.eq(user.as_str()))
             .order_by_desc(zalo_messages::Column::Id)
             .limit(limit)
             .all(&self.db)
             .await?;
+        let newest = rows.first().map(|m| m.id);
         rows.reverse();
-        Ok(rows
-            .into_iter()
-            .map(|m| HistoryTurn {
-                from_user: m.is_from_user,
-                content: m.message_content,
-            })
-            .collect())
+        Ok(History {
+            turns: rows
+                .into_iter()
+                .map(|m| HistoryTurn {
+                    from_user: m.is_from_user,
+                    content: m.message_content,
+                })
+                .collect(),
+            newest,
+        })
     }
 
     /// Every stored message of a user, oldest first.

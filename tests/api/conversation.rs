@@ -534,11 +534,68 @@ async fn history_count(app: &TestApp, user: &str) -> usize {
     .len()
 }
 
+/// The conversation keeps its user's recent chat between model calls instead of reading it each time; a
+/// line written elsewhere (here a proactive message straight into the database, as the CLI or another
+/// process writes it) still reaches the next prompt, and so do the actor's own lines.
+async fn history_written_elsewhere_reaches_the_next_prompt(backend: Backend) {
+    let app = spawn_app_with(
+        &backend,
+        TestOptions {
+            llm: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(completion("Mình đây.")))
+        .mount(&app.openai)
+        .await;
+    let user = user_id();
+    let uid = UserId::parse(&user).unwrap();
+    let prompt = |n: usize| {
+        let openai = &app.openai;
+        async move {
+            let requests = openai.received_requests().await.unwrap();
+            let body: Value = serde_json::from_slice(&requests[n].body).unwrap();
+            body["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["content"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    app.post_event(&text_event(&user, "câu hỏi một")).await;
+    app.replies_for(&user, 1).await;
+    app.post_event(&text_event(&user, "câu hỏi hai")).await;
+    app.replies_for(&user, 2).await;
+    let second = prompt(1).await;
+    assert!(
+        second.iter().any(|c| c.contains("câu hỏi một")),
+        "{second:?}"
+    );
+    assert!(second.iter().any(|c| c == "Mình đây."), "{second:?}");
+
+    app.store()
+        .enqueue_proactive(&uid, &["Thông báo từ quản trị viên.".to_string()])
+        .await
+        .unwrap();
+    app.post_event(&text_event(&user, "câu hỏi ba")).await;
+    app.replies_for(&user, 3).await;
+    let third = prompt(2).await;
+    for line in ["câu hỏi một", "câu hỏi hai", "Thông báo từ quản trị viên."] {
+        assert!(third.iter().any(|c| c.contains(line)), "{line}: {third:?}");
+    }
+    app.shutdown().await;
+}
+
 both_backends!(
     help_variants_return_the_usage_guide,
     follow_gets_a_welcome_and_unfollow_marks_the_user,
     scam_hit_and_miss,
     llm_answers_with_history,
+    history_written_elsewhere_reaches_the_next_prompt,
     llm_failure_falls_back_to_a_template,
     no_llm_key_uses_templates,
     long_replies_are_split_in_order,

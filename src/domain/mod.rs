@@ -6,6 +6,18 @@ mod user_id;
 pub use rate::{Admission, InboundLimiter};
 pub use user_id::UserId;
 
+/// `text` in Unicode NFC, borrowed when it already is (almost always: the quick check is a scan, while
+/// composing allocates and looks every character up; measured at ~4 % of the CPU per answered message when
+/// the system prompt and each answer were recomposed every time).
+pub fn nfc(text: &str) -> std::borrow::Cow<'_, str> {
+    use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+    if is_nfc_quick(text.chars()) == IsNormalized::Yes {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(text.nfc().collect())
+    }
+}
+
 /// Delivery state of one outbound message part.
 ///
 /// `queued → sending → sent | failed | ambiguous`. `ambiguous` means the request may have reached Zalo but no
@@ -48,4 +60,21 @@ impl OutboundState {
 pub struct HistoryTurn {
     pub from_user: bool,
     pub content: String,
+}
+
+#[cfg(test)]
+mod nfc_tests {
+    use std::borrow::Cow;
+
+    use super::nfc;
+
+    #[test]
+    fn nfc_borrows_composed_text_and_composes_the_rest() {
+        assert!(matches!(nfc("Cảnh báo lừa đảo"), Cow::Borrowed(_)));
+        // "ả" as 'a' + combining hook above, "ừ" as 'u' + horn + grave.
+        let decomposed = "Ca\u{309}nh ba\u{301}o lu\u{31b}\u{300}a đa\u{309}o";
+        let composed = nfc(decomposed);
+        assert!(matches!(composed, Cow::Owned(_)));
+        assert_eq!(composed, "Cảnh báo lừa đảo");
+    }
 }

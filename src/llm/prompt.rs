@@ -13,7 +13,6 @@ use std::sync::LazyLock;
 
 use regex::{Captures, Regex};
 use serde::Serialize;
-use unicode_normalization::UnicodeNormalization;
 
 use crate::domain::HistoryTurn;
 use crate::scam::{EntityKind, Finding, extract, normalize_value, vietnam_date};
@@ -141,7 +140,8 @@ pub fn estimate_tokens(text: &str) -> usize {
 /// Returns None when nothing readable is left.
 #[must_use]
 pub fn clean_answer(raw: &str) -> Option<String> {
-    let raw: String = raw.replace("\r\n", "\n").nfc().collect();
+    let raw = raw.replace("\r\n", "\n");
+    let raw = crate::domain::nfc(&raw);
     let mut lines: Vec<String> = Vec::new();
     let mut in_fence = false;
     for line in raw.lines() {
@@ -219,7 +219,7 @@ pub fn allowed_urls(facts: &Facts) -> Vec<String> {
 // ------------------------------------------------------------------ assembly
 
 fn system_content(system_prompt: &str) -> String {
-    let system_prompt: String = system_prompt.trim().nfc().collect();
+    let system_prompt = crate::domain::nfc(system_prompt.trim());
     if system_prompt.is_empty() {
         RULES.to_string()
     } else {
@@ -529,6 +529,7 @@ mod tests {
     use super::*;
     use crate::scam::{Entity, ReportSummary};
     use chrono::{TimeZone, Utc};
+    use unicode_normalization::UnicodeNormalization;
 
     fn turn(from_user: bool, content: &str) -> HistoryTurn {
         HistoryTurn {

@@ -3,7 +3,6 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
-use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
 /// A paragraph or line break that would leave a part shorter than this share
@@ -31,7 +30,7 @@ static SENTENCE_END_RE: LazyLock<Regex> =
 #[must_use]
 pub fn split_message(text: &str, max_chars: usize) -> Vec<String> {
     let max_chars = max_chars.max(1);
-    let text: String = text.nfc().collect();
+    let text = crate::domain::nfc(text);
     let mut parts = Vec::new();
     let mut rest = text.trim();
     while !rest.is_empty() {
@@ -122,6 +121,7 @@ fn hard_cut(rest: &str, limit: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use unicode_normalization::UnicodeNormalization;
 
     fn chars(s: &str) -> usize {
         s.chars().count()
@@ -310,6 +310,7 @@ mod tests {
 mod properties {
     use super::*;
     use proptest::prelude::*;
+    use unicode_normalization::UnicodeNormalization;
 
     /// Text built from what the splitter reacts to: words, every kind of break, sentence ends, combining
     /// marks, decomposed letters, wide characters.

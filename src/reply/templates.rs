@@ -5,8 +5,6 @@
 
 use std::fmt::Write as _;
 
-use unicode_normalization::UnicodeNormalization;
-
 use crate::scam::check::CheckOutcome;
 use crate::scam::verdict::Verdict;
 use crate::scam::{EntityKind, Finding, ReportSummary, vietnam_date};
@@ -105,7 +103,8 @@ const FALLBACK_OPENINGS: &[&str] = &[
 /// and repeated whitespace, and trailing `!`, `?` or `.`.
 #[must_use]
 pub fn is_help_command(text: &str) -> bool {
-    let lowered: String = text.to_lowercase().nfc().collect();
+    let lowered = text.to_lowercase();
+    let lowered = crate::domain::nfc(&lowered);
     let collapsed = lowered.split_whitespace().collect::<Vec<_>>().join(" ");
     let command = collapsed.trim_end_matches(['!', '?', '.']).trim_end();
     HELP_COMMANDS.contains(&command)
@@ -254,7 +253,7 @@ pub fn report_received(filed: &[(String, bool)]) -> String {
 /// Deterministic: the same text always gets the same answer.
 #[must_use]
 pub fn fallback_answer(user_text: &str) -> String {
-    let normalized: String = user_text.trim().nfc().collect();
+    let normalized = crate::domain::nfc(user_text.trim());
     let variants = FALLBACK_OPENINGS.len() as u64;
     let index = usize::try_from(fnv1a(normalized.as_bytes()) % variants).unwrap_or(0);
     let opening = FALLBACK_OPENINGS
@@ -292,6 +291,7 @@ mod tests {
     use crate::scam::EntityKind;
     use chrono::TimeZone;
     use chrono::{DateTime, Utc};
+    use unicode_normalization::UnicodeNormalization;
 
     fn is_nfc(s: &str) -> bool {
         s.nfc().collect::<String>() == s

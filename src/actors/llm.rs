@@ -5,7 +5,7 @@
 //! are checked here, before any call, and live in this actor's state; each call runs in its own task
 //! (bounded by a semaphore) and reports back with `Settle`, so a slow completion never blocks others.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -38,6 +38,11 @@ pub struct LlmState {
     /// Usage counted since the last save (the budget above already includes it); written about once a
     /// second in one transaction. A crash loses at most that second of the bill's history, never a limit.
     unsaved: HashMap<(NaiveDate, UserId), LlmUsageRow>,
+    /// Requests of users whose total for the day is being read (one read at a time, for all of them).
+    reading: Vec<(NaiveDate, CompleteRequest)>,
+    reading_users: HashSet<UserId>,
+    /// Requests of users first seen while a read was out: the next read covers them all.
+    unread: Vec<(NaiveDate, CompleteRequest)>,
 }
 
 /// How often counted usage is written to the database.
@@ -74,12 +79,10 @@ pub enum LlmMsg {
         facts: Facts,
         reply: RpcReplyPort<LlmAnswer>,
     },
-    /// A user's total for `day`, read from the database off the actor's path on their first request of
-    /// the day: seed the budget with it, then handle the request that waited for it.
+    /// The totals of the users in the read that was out (`LlmState::reading`), read off the actor's path
+    /// on their first request of the day: seed the budget with them, then handle the requests that waited.
     Seeded {
-        day: NaiveDate,
-        tokens: Result<u64, StoreError>,
-        request: Box<CompleteRequest>,
+        tokens: Result<HashMap<(NaiveDate, String), u64>, StoreError>,
     },
     /// A call finished: update the breaker and the bill.
     Settle {
@@ -135,6 +138,9 @@ impl Actor for LlmActor {
             permits,
             budget,
             unsaved: HashMap::new(),
+            reading: Vec::new(),
+            reading_users: HashSet::new(),
+            unread: Vec::new(),
         })
     }
 
@@ -188,43 +194,42 @@ impl Actor for LlmActor {
                 };
                 let day = vietnam_day(state.deps.clock.now());
                 if state.client.is_some() && !state.budget.knows(request.user.as_str(), day) {
-                    // The user's first request today: their total is read in a task of its own, and the
+                    // The user's first request today: their total is read off the actor's path, and the
                     // request handled when it is back (`Seeded`). Read inline, it held every other request
-                    // up for one database round trip per new user.
-                    let store = state.deps.store.clone();
-                    tokio::spawn(async move {
-                        let tokens = store.llm_tokens_of(request.user.as_str(), day).await;
-                        // Fails only if this actor stopped: the request's reply port is dropped with the
-                        // message, and the caller's `ask` tries the successor.
-                        let _ = super::tell(
-                            "llm",
-                            &myself,
-                            LlmMsg::Seeded {
-                                day,
-                                tokens,
-                                request: Box::new(request),
-                            },
-                        );
-                    });
+                    // up for one database round trip per new user; read in a task per user, thousands of
+                    // new users a second took the pool's connections from the pipeline's writes
+                    // (BENCHMARKS.md). So one read at a time, for every user waiting.
+                    if state.reading_users.contains(&request.user) {
+                        state.reading.push((day, request));
+                    } else {
+                        state.unread.push((day, request));
+                    }
+                    if state.reading.is_empty() {
+                        start_read(state, myself);
+                    }
                     return Ok(());
                 }
                 answer(state, myself, request, day);
             }
-            LlmMsg::Seeded {
-                day,
-                tokens,
-                request,
-            } => {
-                match tokens {
-                    // Never lowers a total counted meanwhile (another request of this user may have been
-                    // seeded and settled first), so a late or second seed neither loses nor doubles usage.
-                    Ok(tokens) => state.budget.seed_user(day, request.user.as_str(), tokens),
+            LlmMsg::Seeded { tokens } => {
+                if let Err(err) = &tokens {
                     // Not remembered, so the next call asks again; the global budget still holds.
-                    Err(err) => {
-                        tracing::warn!(error = %err, "cannot read a user's LLM usage; checking without it")
-                    }
+                    tracing::warn!(error = %err, "cannot read users' LLM usage; checking without it");
                 }
-                answer(state, myself, *request, day);
+                state.reading_users.clear();
+                for (day, request) in std::mem::take(&mut state.reading) {
+                    if let Ok(totals) = &tokens {
+                        let key = (day, request.user.as_str().to_string());
+                        // Never lowers a total counted meanwhile, so a late seed neither loses nor doubles
+                        // usage.
+                        let spent = totals.get(&key).copied().unwrap_or(0);
+                        state.budget.seed_user(day, request.user.as_str(), spent);
+                    }
+                    answer(state, myself.clone(), request, day);
+                }
+                if !state.unread.is_empty() {
+                    start_read(state, myself);
+                }
             }
             LlmMsg::Settle { user, day, result } => {
                 let now = Instant::now();
@@ -265,6 +270,44 @@ impl Actor for LlmActor {
         }
         Ok(())
     }
+}
+
+/// Reads the totals of every user in `unread` in one task (a query per day, almost always one), which
+/// reports back with `Seeded`.
+fn start_read(state: &mut LlmState, myself: ActorRef<LlmMsg>) {
+    state.reading = std::mem::take(&mut state.unread);
+    let mut wanted: HashMap<NaiveDate, HashSet<String>> = HashMap::new();
+    for (day, request) in &state.reading {
+        state.reading_users.insert(request.user.clone());
+        wanted
+            .entry(*day)
+            .or_default()
+            .insert(request.user.as_str().to_string());
+    }
+    let store = state.deps.store.clone();
+    tokio::spawn(async move {
+        let mut totals = HashMap::new();
+        let mut outcome = Ok(());
+        for (day, users) in wanted {
+            let users: Vec<String> = users.into_iter().collect();
+            match store.llm_tokens_of_users(day, &users).await {
+                Ok(found) => totals.extend(found.into_iter().map(|(user, t)| ((day, user), t))),
+                Err(err) => {
+                    outcome = Err(err);
+                    break;
+                }
+            }
+        }
+        // Fails only if this actor stopped: the waiting requests' reply ports went with it, and their
+        // callers' `ask` tries the successor.
+        let _ = super::tell(
+            "llm",
+            &myself,
+            LlmMsg::Seeded {
+                tokens: outcome.map(|()| totals),
+            },
+        );
+    });
 }
 
 /// Answers one request whose user's total for `day` is known (or could not be read): checks the limits

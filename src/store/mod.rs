@@ -1075,6 +1075,28 @@ impl Store {
         }))
     }
 
+    /// Tokens each of `users` used on `day` (prompt + completion), by user; users without a row are absent.
+    /// One query per 500 users.
+    pub async fn llm_tokens_of_users(
+        &self,
+        day: NaiveDate,
+        users: &[String],
+    ) -> StoreResult<std::collections::HashMap<String, u64>> {
+        let mut totals = std::collections::HashMap::with_capacity(users.len());
+        for chunk in users.chunks(500) {
+            let rows = llm_usage::Entity::find()
+                .filter(llm_usage::Column::Day.eq(day.to_string()))
+                .filter(llm_usage::Column::ZaloUserId.is_in(chunk.iter().cloned()))
+                .all(&self.db)
+                .await?;
+            for r in rows {
+                let spent = u64::try_from(r.prompt_tokens + r.completion_tokens).unwrap_or(0);
+                totals.insert(r.zalo_user_id, spent);
+            }
+        }
+        Ok(totals)
+    }
+
     /// Tokens used on `day` by each user (prompt + completion).
     pub async fn llm_usage_for_day(
         &self,
@@ -1391,6 +1413,18 @@ mod llm_usage_tests {
                     .unwrap(),
                 2
             );
+            // Many users' totals in one call (chunked past 500): those without a row are absent.
+            let asked: Vec<String> = (0..1_300).map(|n| user(n).as_str().to_string()).collect();
+            let totals = store.llm_tokens_of_users(day, &asked).await.unwrap();
+            assert_eq!(totals.len(), rows.len().min(1_300));
+            assert_eq!(totals[user(7).as_str()], 165);
+            for (name, row) in &rows {
+                if let Some(found) = totals.get(name) {
+                    assert_eq!(*found, row.prompt_tokens + row.completion_tokens);
+                }
+            }
+            let on_other_day = store.llm_tokens_of_users(other_day, &asked).await.unwrap();
+            assert_eq!(on_other_day.get(user(7).as_str()), Some(&2));
             let total: u64 = rows
                 .values()
                 .map(|r| r.prompt_tokens + r.completion_tokens)

@@ -158,6 +158,19 @@ impl Actor for IntakeActor {
     }
 }
 
+/// The outcome an event with nothing to answer is closed with, or None when a conversation must handle it.
+/// The webhook stores such events closed already; intake closes those it replays from older rows.
+pub fn answerless_outcome(event: &WebhookEvent) -> Option<&'static str> {
+    if event.kind == EventKind::Other {
+        // Receipts, reactions, unknown events: stored for the record, acknowledged, nothing to answer.
+        return Some("ignored");
+    }
+    match event.user_id.as_deref().map(UserId::parse) {
+        Some(Ok(_)) => None,
+        _ => Some("no_user"),
+    }
+}
+
 /// Closes the answerless events gathered so far in one write, off the actor's path; those arriving meanwhile
 /// wait for the next batch. A failed batch stays pending in the inbox for the sweep.
 fn close_batch(myself: &ActorRef<IntakeMsg>, state: &mut IntakeState) {
@@ -320,21 +333,13 @@ async fn route(
     fresh: bool,
     slot: Option<Slot>,
 ) -> Result<(), ActorProcessingErr> {
-    let user = event.user_id.as_deref().and_then(|u| UserId::parse(u).ok());
-    let user = match user {
-        // Receipts, reactions, unknown events: stored for the record, acknowledged, nothing to answer.
-        _ if event.kind == EventKind::Other => None,
-        Some(user) => Some(user),
-        None => {
-            state.to_close.push((inbox_id, "no_user", slot));
-            close_batch(myself, state);
-            return Ok(());
-        }
-    };
-    let Some(user) = user else {
-        state.to_close.push((inbox_id, "ignored", slot));
+    if let Some(outcome) = answerless_outcome(&event) {
+        state.to_close.push((inbox_id, outcome, slot));
         close_batch(myself, state);
         return Ok(());
+    }
+    let Some(user) = event.user_id.as_deref().and_then(|u| UserId::parse(u).ok()) else {
+        unreachable!("answerless_outcome closes events without a user");
     };
     let inbound = Inbound {
         inbox_id,
@@ -366,5 +371,29 @@ fn deliver(state: &IntakeState, inbound: Inbound) {
             }
         }
         None => tracing::warn!("conversation manager not running; the sweep will retry"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::answerless_outcome;
+    use crate::zalo::events::decode;
+
+    #[test]
+    fn only_events_a_conversation_answers_stay_open() {
+        let event = |value: serde_json::Value| decode(&value).unwrap();
+        let text = json!({"app_id": "1", "event_name": "user_send_text", "sender": {"id": "5521772797175877"},
+            "recipient": {"id": "1"}, "message": {"msg_id": "m", "text": "alo"}, "timestamp": "1"});
+        assert_eq!(answerless_outcome(&event(text)), None);
+        let seen = json!({"app_id": "1", "event_name": "user_seen_message", "sender": {"id": "1"},
+            "recipient": {"id": "5521772797175877"}, "message": {"msg_ids": ["a"]}, "timestamp": "1"});
+        assert_eq!(answerless_outcome(&event(seen)), Some("ignored"));
+        let unknown =
+            json!({"app_id": "1", "event_name": "brand_new_event_2027", "timestamp": "1"});
+        assert_eq!(answerless_outcome(&event(unknown)), Some("ignored"));
+        let no_user = json!({"app_id": "1", "event_name": "follow", "timestamp": "1"});
+        assert_eq!(answerless_outcome(&event(no_user)), Some("no_user"));
     }
 }

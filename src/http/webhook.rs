@@ -128,7 +128,10 @@ where
     };
     let label = telemetry::event_label(&event.event_name);
     let event_key = events::event_key(&event, &raw);
+    // Nothing to answer: stored closed, in the same insert, and intake never hears of it.
+    let handled_as = crate::actors::intake::answerless_outcome(&event);
     let new = NewInboxEvent {
+        handled_as,
         event_key: event_key.clone(),
         event_name: event.event_name.clone(),
         user_id: event.user_id.as_deref().and_then(|u| UserId::parse(u).ok()),
@@ -136,6 +139,14 @@ where
         payload: String::from_utf8_lossy(&raw).into_owned(),
     };
     match state.store.insert_inbox(new).await {
+        Ok(InboxInsert::Inserted(_)) if let Some(outcome) = handled_as => {
+            metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => outcome).increment(1);
+            (
+                json_reply(StatusCode::OK, json!({"status": "ok"})),
+                label,
+                "accepted",
+            )
+        }
         Ok(InboxInsert::Inserted(inbox_id)) => {
             if let Some(intake) = state.directory.intake() {
                 let _ = crate::actors::tell(

@@ -127,8 +127,8 @@ async fn write_batch(
             payload: Set(event.payload),
             received_at: Set(received_at),
             attempts: Set(0),
-            handled_at: Set(None),
-            outcome: Set(None),
+            handled_at: Set(event.handled_as.map(|_| received_at)),
+            outcome: Set(event.handled_as.map(str::to_string)),
         });
     let mut insert = inbox_events::Entity::insert_many(models)
         .on_conflict(
@@ -242,6 +242,7 @@ pub(super) mod tests {
             event_name: "user_send_text".into(),
             user_id: None,
             payload: format!(r#"{{"key":"{key}"}}"#),
+            handled_as: None,
         }
     }
 

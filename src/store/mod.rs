@@ -89,6 +89,9 @@ pub struct NewInboxEvent {
     pub event_name: String,
     pub user_id: Option<UserId>,
     pub payload: String,
+    /// Stored already handled with this outcome: an event with nothing to answer (a receipt, an unknown
+    /// event, no user), closed in the insert itself instead of by a second write.
+    pub handled_as: Option<&'static str>,
 }
 
 /// A persisted event that has not been handled yet.

@@ -102,6 +102,7 @@ async fn a_backlog_found_at_start_is_drained_in_order_within_the_limit(backend: 
                     event_name: "user_send_text".into(),
                     user_id: Some(UserId::parse(user).unwrap()),
                     payload: event.to_string(),
+                    handled_as: None,
                 })
                 .await
                 .unwrap();

@@ -134,6 +134,7 @@ async fn unhandled_events_are_replayed_at_start(backend: Backend) {
             event_name: "user_send_text".into(),
             user_id: Some(UserId::parse(&user).unwrap()),
             payload: event.to_string(),
+            handled_as: None,
         })
         .await
         .unwrap();

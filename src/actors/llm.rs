@@ -96,8 +96,8 @@ pub enum LlmMsg {
     SaveUsage,
 }
 
-/// The fields of [`LlmMsg::Complete`], carried through [`LlmMsg::Seeded`].
-pub struct CompleteRequest {
+/// The fields of [`LlmMsg::Complete`], kept while the user's daily total is read (`LlmState::reading`).
+struct CompleteRequest {
     user: UserId,
     history: Vec<HistoryTurn>,
     user_messages: Vec<String>,

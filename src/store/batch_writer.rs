@@ -22,8 +22,8 @@ use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryTrait, Set,
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, IdenStatic, QueryFilter, QueryTrait, Set, TryGetable,
 };
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
@@ -472,45 +472,28 @@ async fn complete<C: ConnectionTrait>(
             });
         }
     }
-    // (event key, from the user) → the line's id: unique in a batch, whose events are distinct.
-    let mut line_ids: HashMap<(String, bool), i64> = HashMap::with_capacity(lines.len());
-    if !lines.is_empty() {
-        // One statement: the rows take ids in this order, which is the history's order.
-        let mut insert = zalo_messages::Entity::insert_many(lines).into_query();
-        insert.returning(Query::returning().columns([
-            zalo_messages::Column::Id,
+    // Lines by (event key, from the user), parts by (event key, part): unique in a batch, whose events are
+    // distinct. The lines' ids follow their order here, which is the history's order.
+    let line_ids: HashMap<(String, bool), i64> = insert_returning_ids(
+        conn,
+        lines,
+        zalo_messages::Column::Id,
+        [
             zalo_messages::Column::EventKey,
             zalo_messages::Column::IsFromUser,
-        ]));
-        for row in conn.query_all(&insert).await? {
-            line_ids.insert(
-                (
-                    row.try_get("", "event_key")?,
-                    row.try_get("", "is_from_user")?,
-                ),
-                row.try_get("", "id")?,
-            );
-        }
-    }
-    let mut part_ids: HashMap<(String, i32), i64> = HashMap::with_capacity(parts.len());
-    if !parts.is_empty() {
-        let mut insert = outbound_messages::Entity::insert_many(parts).into_query();
-        insert.returning(Query::returning().columns([
-            outbound_messages::Column::Id,
+        ],
+    )
+    .await?;
+    let part_ids: HashMap<(String, i32), i64> = insert_returning_ids(
+        conn,
+        parts,
+        outbound_messages::Column::Id,
+        [
             outbound_messages::Column::SourceEventKey,
             outbound_messages::Column::PartIndex,
-        ]));
-        // RETURNING order is not promised on SQLite: rows are matched by their unique (event, part) key.
-        for row in conn.query_all(&insert).await? {
-            part_ids.insert(
-                (
-                    row.try_get("", "source_event_key")?,
-                    row.try_get("", "part_index")?,
-                ),
-                row.try_get("", "id")?,
-            );
-        }
-    }
+        ],
+    )
+    .await?;
 
     let mut results = Vec::with_capacity(groups.len());
     let mut rest = completions.iter().zip(replies).zip(marked);
@@ -567,6 +550,38 @@ async fn complete<C: ConnectionTrait>(
         results.push(Completed { parts, history });
     }
     Ok(results)
+}
+
+/// Inserts `rows` in one statement and maps each row's two `keys` columns to its `id`. RETURNING order is not
+/// promised on SQLite, so rows are matched by key, never by position.
+async fn insert_returning_ids<C, A, K1, K2>(
+    conn: &C,
+    rows: Vec<A>,
+    id: <A::Entity as EntityTrait>::Column,
+    keys: [<A::Entity as EntityTrait>::Column; 2],
+) -> StoreResult<HashMap<(K1, K2), i64>>
+where
+    C: ConnectionTrait,
+    A: ActiveModelTrait,
+    K1: TryGetable + Eq + std::hash::Hash,
+    K2: TryGetable + Eq + std::hash::Hash,
+{
+    let mut ids = HashMap::with_capacity(rows.len());
+    if rows.is_empty() {
+        return Ok(ids);
+    }
+    let mut insert = A::Entity::insert_many(rows).into_query();
+    insert.returning(Query::returning().columns([id, keys[0], keys[1]]));
+    for row in conn.query_all(&insert).await? {
+        ids.insert(
+            (
+                row.try_get("", keys[0].as_str())?,
+                row.try_get("", keys[1].as_str())?,
+            ),
+            row.try_get("", id.as_str())?,
+        );
+    }
+    Ok(ids)
 }
 
 fn chat_line(

@@ -87,6 +87,8 @@ pub struct ConversationState {
     touched_at: Option<Instant>,
     /// When the handoff pause was last found clear for this user.
     pause_clear_at: Option<Instant>,
+    /// When this actor last wrote the user's pause (an admin's message): attempts read before it miss it.
+    pause_written_at: Option<Instant>,
     /// The user's recent chat, kept in step with the lines this actor writes, so that a model answer does not
     /// read it from the database every time (measured: the read, with the pause check the attempt now does,
     /// cost ~17 % of the CPU per message; BENCHMARKS.md).
@@ -180,6 +182,7 @@ impl Actor for ConversationActor {
             limiter,
             touched_at: None,
             pause_clear_at: None,
+            pause_written_at: None,
             last_active: Instant::now(),
             idle_timer: None,
             history: None,
@@ -284,10 +287,21 @@ async fn handle_event(
     let store = state.deps.store.clone();
     let user = state.user.clone();
     let (store, user) = (&store, &user);
-    let Some(attempt) = store.begin_attempt(inbound.inbox_id).await? else {
-        return Ok(()); // handled already (a re-delivered duplicate)
+    let attempt = match inbound.first_attempt {
+        // Delivered live: counted and read by the webhook's insert a moment ago; the ids only grow, so an
+        // older read than this actor's own writes is no news.
+        Some(first) => {
+            state.newest_message = Ord::max(state.newest_message, first.newest_message);
+            first
+        }
+        None => {
+            let Some(attempt) = store.begin_attempt(inbound.inbox_id).await? else {
+                return Ok(()); // handled already (a re-delivered duplicate)
+            };
+            state.newest_message = attempt.newest_message;
+            attempt
+        }
     };
-    state.newest_message = attempt.newest_message;
     if attempt.number > state.deps.settings.conversation.max_attempts as i32 {
         tracing::error!(
             user = %user.short_hash(),
@@ -310,7 +324,16 @@ async fn handle_event(
                 store.touch_user(user, None).await?;
                 state.touched_at = Some(Instant::now());
             }
-            decide_user_message(state, *kind, inbound, attempt.paused_until).await?
+            // A pause this actor wrote after the attempt's read is not in it.
+            let paused_until = if state
+                .pause_written_at
+                .is_some_and(|at| at >= attempt.read_at)
+            {
+                store.paused_until(user, state.deps.clock.now()).await?
+            } else {
+                attempt.paused_until
+            };
+            decide_user_message(state, *kind, inbound, paused_until).await?
         }
         EventKind::Follow => {
             store.touch_user(user, Some(true)).await?;
@@ -351,6 +374,8 @@ async fn handle_event(
                         now,
                     )
                     .await?;
+                // Once committed: an attempt read before this may not hold the pause.
+                state.pause_written_at = Some(Instant::now());
                 // A line this actor does not keep in its cache.
                 state.history = None;
                 if recorded {

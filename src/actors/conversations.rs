@@ -20,6 +20,7 @@ use super::conversation::{ChildStatus, ConversationActor, ConversationArgs, Conv
 use super::intake::IntakeMsg;
 use super::restart::RestartBudget;
 use crate::domain::UserId;
+use crate::store::Attempt;
 use crate::telemetry;
 use crate::zalo::events::{self, WebhookEvent};
 
@@ -33,6 +34,9 @@ pub struct Inbound {
     /// The in-flight slot intake gave this event (None when re-delivered after a restart); freed when the
     /// event's message is dropped, i.e. once its conversation has handled it.
     pub slot: Option<super::intake::Slot>,
+    /// The first attempt as the webhook's insert counted and read it (`InboxInsert::Inserted`): only on the
+    /// live delivery, None on every replay, which counts its own attempt.
+    pub first_attempt: Option<Attempt>,
 }
 
 pub struct ConversationsActor;
@@ -180,6 +184,7 @@ impl Actor for ConversationsActor {
                             user: user.clone(),
                             event,
                             slot: None,
+                            first_attempt: None,
                         };
                         deliver(&myself, state, inbound).await?;
                     }

@@ -19,6 +19,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::Deps;
 use super::conversations::{ConversationsMsg, Inbound};
 use crate::domain::UserId;
+use crate::store::Attempt;
 use crate::telemetry;
 use crate::zalo::events::{self, EventKind, WebhookEvent};
 
@@ -63,6 +64,8 @@ pub enum IntakeMsg {
         inbox_id: i64,
         event_key: String,
         event: Box<WebhookEvent>,
+        /// Counted by the insert (`InboxInsert::Inserted`): delivered live, the event needs no attempt write.
+        first_attempt: Option<Attempt>,
     },
     /// Re-dispatch events still unhandled; `all` at start, else only those older than the threshold.
     Sweep { all: bool },
@@ -126,6 +129,7 @@ impl Actor for IntakeActor {
                 inbox_id,
                 event_key,
                 event,
+                first_attempt,
             } => {
                 if state.drained.remove(&inbox_id) || state.backlog {
                     // Routed by the drain already, or waiting in the backlog the drain works through.
@@ -134,7 +138,12 @@ impl Actor for IntakeActor {
                 match state.slots.clone().try_acquire_owned() {
                     Ok(slot) => {
                         let slot = Some(Arc::new(slot));
-                        route(&myself, state, inbox_id, event_key, *event, true, slot).await?;
+                        let stored = Stored {
+                            inbox_id,
+                            event_key,
+                            first_attempt,
+                        };
+                        route(&myself, state, stored, *event, true, slot).await?;
                     }
                     Err(_) => {
                         tracing::info!(
@@ -258,7 +267,13 @@ async fn drain(
         match parsed {
             Ok(event) => {
                 let slot = state.slots.clone().try_acquire_owned().ok().map(Arc::new);
-                route(myself, state, row.id, row.event_key, event, true, slot).await?
+                // Never the live delivery (its `Accepted` was dropped or is yet to come): counted again.
+                let stored = Stored {
+                    inbox_id: row.id,
+                    event_key: row.event_key,
+                    first_attempt: None,
+                };
+                route(myself, state, stored, event, true, slot).await?
             }
             Err(err) => {
                 tracing::warn!(inbox_id = row.id, error = %err, "stored event cannot be decoded; giving up on it");
@@ -309,7 +324,12 @@ async fn sweep(
             match parsed {
                 Ok(event) => {
                     let slot = state.slots.clone().try_acquire_owned().ok().map(Arc::new);
-                    route(myself, state, row.id, row.event_key, event, false, slot).await?
+                    let stored = Stored {
+                        inbox_id: row.id,
+                        event_key: row.event_key,
+                        first_attempt: None,
+                    };
+                    route(myself, state, stored, event, false, slot).await?
                 }
                 Err(err) => {
                     tracing::warn!(inbox_id = row.id, error = %err, "stored event cannot be decoded; giving up on it");
@@ -324,15 +344,26 @@ async fn sweep(
     Ok(())
 }
 
+/// An event as the inbox holds it.
+struct Stored {
+    inbox_id: i64,
+    event_key: String,
+    first_attempt: Option<Attempt>,
+}
+
 async fn route(
     myself: &ActorRef<IntakeMsg>,
     state: &mut IntakeState,
-    inbox_id: i64,
-    event_key: String,
+    stored: Stored,
     event: WebhookEvent,
     fresh: bool,
     slot: Option<Slot>,
 ) -> Result<(), ActorProcessingErr> {
+    let Stored {
+        inbox_id,
+        event_key,
+        first_attempt,
+    } = stored;
     if let Some(outcome) = answerless_outcome(&event) {
         state.to_close.push((inbox_id, outcome, slot));
         close_batch(myself, state);
@@ -347,6 +378,7 @@ async fn route(
         user,
         event,
         slot,
+        first_attempt,
     };
     if fresh && inbound.event.kind == EventKind::OaEcho {
         myself.send_after(ECHO_DELAY, move || {

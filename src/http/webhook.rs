@@ -139,7 +139,7 @@ where
         payload: String::from_utf8_lossy(&raw).into_owned(),
     };
     match state.store.insert_inbox(new).await {
-        Ok(InboxInsert::Inserted(_)) if let Some(outcome) = handled_as => {
+        Ok(InboxInsert::Inserted { .. }) if let Some(outcome) = handled_as => {
             metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => outcome).increment(1);
             (
                 json_reply(StatusCode::OK, json!({"status": "ok"})),
@@ -147,7 +147,10 @@ where
                 "accepted",
             )
         }
-        Ok(InboxInsert::Inserted(inbox_id)) => {
+        Ok(InboxInsert::Inserted {
+            id: inbox_id,
+            first_attempt,
+        }) => {
             if let Some(intake) = state.directory.intake() {
                 let _ = crate::actors::tell(
                     "intake",
@@ -156,6 +159,7 @@ where
                         inbox_id,
                         event_key,
                         event: Box::new(event),
+                        first_attempt,
                     },
                 );
             }

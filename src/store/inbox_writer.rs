@@ -11,14 +11,15 @@ use std::panic::AssertUnwindSafe;
 
 use chrono::Utc;
 use futures_util::FutureExt;
-use sea_orm::sea_query::{OnConflict, Query};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveValue::NotSet, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryTrait, Set,
 };
 use tokio::sync::{mpsc, oneshot};
 
+use super::batch_writer::{NEWEST_MESSAGE_OF_EVENT_USER, PAUSE_OF_EVENT_USER};
 use super::entities::inbox_events;
-use super::{InboxInsert, NewInboxEvent, StoreResult};
+use super::{Attempt, InboxInsert, NewInboxEvent, StoreResult};
 
 use crate::telemetry::INBOX_BATCH_SIZE;
 
@@ -126,7 +127,8 @@ async fn write_batch(
             zalo_user_id: Set(event.user_id.map(|u| u.as_str().to_string())),
             payload: Set(event.payload),
             received_at: Set(received_at),
-            attempts: Set(0),
+            // An open event's live delivery is its first attempt (see `InboxInsert::Inserted`).
+            attempts: Set(if event.handled_as.is_none() { 1 } else { 0 }),
             handled_at: Set(event.handled_as.map(|_| received_at)),
             outcome: Set(event.handled_as.map(str::to_string)),
         });
@@ -137,25 +139,52 @@ async fn write_batch(
                 .to_owned(),
         )
         .into_query();
-    insert.returning(
-        Query::returning().columns([inbox_events::Column::Id, inbox_events::Column::EventKey]),
-    );
+    // Only open events need their user's pause and newest line (CASE evaluates the subqueries for those only).
+    insert.returning(Query::returning().exprs([
+        Expr::col(inbox_events::Column::Id),
+        Expr::col(inbox_events::Column::EventKey),
+        Expr::col(inbox_events::Column::Attempts),
+        Expr::cust(format!(
+            "CASE WHEN inbox_events.handled_at IS NULL THEN {PAUSE_OF_EVENT_USER} END AS paused_until"
+        )),
+        Expr::cust(format!(
+            "CASE WHEN inbox_events.handled_at IS NULL THEN {NEWEST_MESSAGE_OF_EVENT_USER} END AS newest_message"
+        )),
+        Expr::cust("inbox_events.handled_at IS NULL AS is_open"),
+    ]));
 
     // One statement is its own transaction on both backends: no BEGIN and COMMIT round trips (on SQLite's
     // single writer connection they were two of every small batch's three). Should reading the ids fail
     // after the commit, every caller gets an error (503) and Zalo's retry finds a duplicate; the committed
     // events are not lost: the intake sweep dispatches whatever stays unhandled.
     let rows = db.query_all(&insert).await?;
-    let mut inserted: HashMap<String, i64> = HashMap::with_capacity(rows.len());
+    let read_at = std::time::Instant::now();
+    let mut inserted: HashMap<String, (i64, Option<Attempt>)> = HashMap::with_capacity(rows.len());
     for row in rows {
-        inserted.insert(row.try_get("", "event_key")?, row.try_get("", "id")?);
+        let open: bool = row.try_get("", "is_open")?;
+        let first_attempt = if open {
+            Some(Attempt {
+                number: row.try_get("", "attempts")?,
+                paused_until: row.try_get("", "paused_until")?,
+                newest_message: row.try_get("", "newest_message")?,
+                read_at,
+            })
+        } else {
+            None
+        };
+        inserted.insert(
+            row.try_get("", "event_key")?,
+            (row.try_get("", "id")?, first_attempt),
+        );
     }
 
     Ok(keys
         .iter()
         .enumerate()
         .map(|(index, key)| match inserted.get(key) {
-            Some(&id) if first_of_key[key.as_str()] == index => InboxInsert::Inserted(id),
+            Some(&(id, first_attempt)) if first_of_key[key.as_str()] == index => {
+                InboxInsert::Inserted { id, first_attempt }
+            }
             _ => InboxInsert::Duplicate,
         })
         .collect())
@@ -274,7 +303,7 @@ pub(super) mod tests {
             let ids: HashSet<i64> = results
                 .iter()
                 .map(|r| match r {
-                    Ok(InboxInsert::Inserted(id)) => *id,
+                    Ok(InboxInsert::Inserted { id, .. }) => *id,
                     other => panic!("expected Inserted, got {other:?}"),
                 })
                 .collect();
@@ -299,7 +328,7 @@ pub(super) mod tests {
             let mut duplicates = 0;
             for (i, result) in results.into_iter().enumerate() {
                 match result.unwrap() {
-                    InboxInsert::Inserted(id) => ids_by_key
+                    InboxInsert::Inserted { id, .. } => ids_by_key
                         .entry(format!("dup-{}", i % 20))
                         .or_default()
                         .push(id),
@@ -328,8 +357,8 @@ pub(super) mod tests {
             )
             .await
             .unwrap();
-            assert!(matches!(answers[0], InboxInsert::Inserted(_)));
-            assert!(matches!(answers[1], InboxInsert::Inserted(_)));
+            assert!(matches!(answers[0], InboxInsert::Inserted { .. }));
+            assert!(matches!(answers[1], InboxInsert::Inserted { .. }));
             assert_eq!(answers[2..], [InboxInsert::Duplicate; 2]);
             assert_eq!(store.pending_event_count().await.unwrap(), 2);
         }
@@ -359,8 +388,75 @@ pub(super) mod tests {
             assert!(err.to_string().contains("panicked"), "{err}");
             assert!(matches!(
                 store.insert_inbox(event("after-panic")).await.unwrap(),
-                InboxInsert::Inserted(_)
+                InboxInsert::Inserted { .. }
             ));
+        }
+    }
+
+    /// The live delivery needs no attempt write: the insert counts the first attempt of an open event and reads
+    /// what its conversation must know (the user's pause and newest chat line); a replay counts on from it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_open_event_is_stored_as_its_first_attempt_with_its_users_state() {
+        let dir = tempfile::tempdir().unwrap();
+        for store in stores(&dir).await {
+            let paused = crate::domain::UserId::parse("7000000000000000001").unwrap();
+            let fresh = crate::domain::UserId::parse("7000000000000000002").unwrap();
+            let now = Utc::now();
+            let until = chrono::DateTime::from_timestamp(now.timestamp() + 600, 0).unwrap();
+            store.pause_user(&paused, until, "test", now).await.unwrap();
+            store
+                .enqueue_proactive(&paused, &["Thông báo.".to_string()])
+                .await
+                .unwrap();
+            let newest = store.recent_history(&paused, 5).await.unwrap().newest;
+            assert!(newest.is_some());
+
+            let of = |user: &crate::domain::UserId, key: &str| NewInboxEvent {
+                user_id: Some(user.clone()),
+                ..event(key)
+            };
+            let before = std::time::Instant::now();
+            let InboxInsert::Inserted {
+                id,
+                first_attempt: Some(first),
+            } = store
+                .insert_inbox(of(&paused, "first-paused"))
+                .await
+                .unwrap()
+            else {
+                panic!("an open event is inserted with its first attempt");
+            };
+            assert_eq!(first.number, 1);
+            assert_eq!(first.paused_until, Some(until));
+            assert_eq!(first.newest_message, newest);
+            assert!(first.read_at >= before);
+
+            let InboxInsert::Inserted {
+                first_attempt: Some(other),
+                ..
+            } = store.insert_inbox(of(&fresh, "first-fresh")).await.unwrap()
+            else {
+                panic!("an open event is inserted with its first attempt");
+            };
+            assert_eq!(
+                (other.number, other.paused_until, other.newest_message),
+                (1, None, None)
+            );
+
+            let closed = NewInboxEvent {
+                handled_as: Some("ignored"),
+                ..of(&paused, "closed-receipt")
+            };
+            assert!(matches!(
+                store.insert_inbox(closed).await.unwrap(),
+                InboxInsert::Inserted {
+                    first_attempt: None,
+                    ..
+                }
+            ));
+
+            let replay = store.begin_attempt(id).await.unwrap().unwrap();
+            assert_eq!(replay.number, 2, "a replay counts on from the insert's");
         }
     }
 

@@ -78,7 +78,13 @@ impl std::fmt::Debug for Store {
 /// Outcome of persisting a webhook event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InboxInsert {
-    Inserted(i64),
+    Inserted {
+        id: i64,
+        /// For an event left open for a conversation: its first attempt, counted by the insert itself
+        /// (`attempts = 1`), with what the conversation must know before deciding, read by the same statement.
+        /// The live delivery needs no attempt write of its own; replays count theirs (`begin_attempt`).
+        first_attempt: Option<Attempt>,
+    },
     Duplicate,
 }
 
@@ -113,6 +119,8 @@ pub struct Attempt {
     pub paused_until: Option<DateTime<Utc>>,
     /// The id of the user's newest chat line: tells whether a cached history is still the database's.
     pub newest_message: Option<i64>,
+    /// When the statement that read it returned: a reader can tell whether a write of its own came later.
+    pub read_at: std::time::Instant,
 }
 
 /// A user's recent chat, oldest first, and the id of its newest line.

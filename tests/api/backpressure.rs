@@ -108,7 +108,7 @@ async fn a_backlog_found_at_start_is_drained_in_order_within_the_limit(backend: 
                 .unwrap();
             assert!(matches!(
                 inserted,
-                tradesphere::store::InboxInsert::Inserted(_)
+                tradesphere::store::InboxInsert::Inserted { .. }
             ));
         }
     }

@@ -475,6 +475,68 @@ async fn an_admin_reply_pauses_the_bot_until_it_expires(backend: Backend) {
     app.shutdown().await;
 }
 
+/// A message stored before an admin's message was handled, and queued behind it, is not answered: the pause
+/// the admin's message wrote is newer than what the webhook's insert read for the message, so the conversation
+/// reads the pause again rather than trusting the insert's.
+async fn a_message_queued_behind_an_admin_reply_stays_unanswered(backend: Backend) {
+    let app = spawn_app_with(
+        &backend,
+        llm_app(vec![
+            ("TRADESPHERE__LLM__TIMEOUT_SECS", "10".into()),
+            ("TRADESPHERE__LLM__MAX_RETRIES", "0".into()),
+        ]),
+    )
+    .await;
+    // The first answer is slow, so the admin's message (routed after intake's 2 s echo delay) and then the
+    // user's second message queue behind it in the conversation.
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_delay(Duration::from_secs(4))
+                .set_body_json(completion("Mình đây.")),
+        )
+        .mount(&app.openai)
+        .await;
+    let user = user_id();
+    let uid = UserId::parse(&user).unwrap();
+    app.post_event(&text_event(&user, "câu hỏi một")).await;
+    let admin_echo = json!({"app_id": APP_ID, "event_name": "oa_send_text",
+        "sender": {"id": OA_ID, "admin_id": "9"}, "recipient": {"id": user},
+        "message": {"msg_id": msg_id(), "text": "Em là nhân viên hỗ trợ."}, "timestamp": now_ms()});
+    assert_eq!(app.post_event(&admin_echo).await.status(), 200);
+    tokio::time::sleep(Duration::from_millis(2800)).await;
+    assert_eq!(
+        app.store()
+            .paused_until(&uid, chrono::Utc::now())
+            .await
+            .unwrap(),
+        None,
+        "the admin's message waits behind the slow answer"
+    );
+    app.post_event(&text_event(&user, "câu hỏi hai")).await;
+    wait_until("every event handled", || async {
+        (app.store().pending_event_count().await.ok()? == 0).then_some(())
+    })
+    .await;
+    let parts = app.store().outbound_for(&uid).await.unwrap();
+    assert_eq!(
+        parts.len(),
+        1,
+        "only the first message is answered: {parts:?}"
+    );
+    assert_eq!(parts[0].text, "Mình đây.");
+    assert_eq!(app.openai.received_requests().await.unwrap().len(), 1);
+    let history = app.store().messages_for(&uid).await.unwrap();
+    assert!(
+        history
+            .iter()
+            .any(|m| m.is_from_user && m.content == "câu hỏi hai"),
+        "the message is still recorded: {history:?}"
+    );
+    app.shutdown().await;
+}
+
 both_backends!(
     prompt_carries_history_and_facts_from_the_last_scam_check,
     a_failing_model_never_hides_a_scam_verdict,
@@ -487,4 +549,5 @@ both_backends!(
     token_usage_is_recorded_per_user_and_day,
     a_restart_keeps_todays_spending,
     an_admin_reply_pauses_the_bot_until_it_expires,
+    a_message_queued_behind_an_admin_reply_stays_unanswered,
 );

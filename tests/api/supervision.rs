@@ -61,7 +61,29 @@ async fn panicked_conversation_is_restarted_and_answers_once(backend: Backend) {
     );
     assert_eq!(app.zalo_sends().await.len(), 2);
     assert_eq!(live_conversations(&app).await, 1);
+    // The webhook's insert counted each live delivery; only the replay after the panic counted again.
+    assert_eq!(attempts_of(&app, &user).await, [2, 1]);
     app.shutdown().await;
+}
+
+/// The attempt counts of `user`'s inbox events, oldest first.
+async fn attempts_of(app: &TestApp, user: &str) -> Vec<i32> {
+    use sea_orm::ConnectionTrait;
+    let db = sea_orm::Database::connect(app.database_url.as_str())
+        .await
+        .unwrap();
+    let sql =
+        format!("SELECT attempts FROM inbox_events WHERE zalo_user_id = '{user}' ORDER BY id");
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql,
+        ))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|row| row.try_get::<i32>("", "attempts").unwrap())
+        .collect()
 }
 
 async fn panics_in_scam_llm_and_outbound_lose_nothing(backend: Backend) {
@@ -138,7 +160,7 @@ async fn unhandled_events_are_replayed_at_start(backend: Backend) {
         })
         .await
         .unwrap();
-    assert!(matches!(inserted, InboxInsert::Inserted(_)));
+    assert!(matches!(inserted, InboxInsert::Inserted { .. }));
     let other = UserId::parse(user_id()).unwrap();
     let queued = store
         .enqueue_proactive(

@@ -321,7 +321,7 @@ async fn handle_event(
                 .touched_at
                 .is_none_or(|at| at.elapsed() >= TOUCH_EVERY)
             {
-                store.touch_user(user, None).await?;
+                store.note_user_seen(user).await?;
                 state.touched_at = Some(Instant::now());
             }
             // A pause this actor wrote after the attempt's read is not in it.
@@ -336,7 +336,7 @@ async fn handle_event(
             decide_user_message(state, *kind, inbound, paused_until).await?
         }
         EventKind::Follow => {
-            store.touch_user(user, Some(true)).await?;
+            store.record_follow(user, true).await?;
             Decision::Now {
                 user_message: None,
                 reply: Some(templates::WELCOME.to_string()),
@@ -344,7 +344,7 @@ async fn handle_event(
             }
         }
         EventKind::Unfollow => {
-            store.touch_user(user, Some(false)).await?;
+            store.record_follow(user, false).await?;
             finish(state, inbound, "unfollow").await?;
             return Ok(());
         }
@@ -604,6 +604,15 @@ async fn current_history(
         && cache.loaded_at.elapsed() < HISTORY_REFRESH
     {
         return Ok(cache.turns.iter().cloned().collect());
+    }
+    if state.newest_message.is_none() {
+        // The user has no chat line at all, as the attempt read it (a first message): nothing to read.
+        state.history = Some(CachedHistory {
+            upto: None,
+            turns: VecDeque::new(),
+            loaded_at: Instant::now(),
+        });
+        return Ok(Vec::new());
     }
     let read = state
         .deps

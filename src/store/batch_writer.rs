@@ -50,7 +50,7 @@ pub(super) enum Op {
     MarkSending(i64),
     /// [`super::Store::mark_sent`].
     MarkSent(i64, Option<String>),
-    /// [`super::Store::touch_user`] without a follow change: the user seen now.
+    /// [`super::Store::note_user_seen`]: the user seen now.
     Touch(UserId),
 }
 
@@ -83,6 +83,13 @@ impl BatchWriter {
         let (reply, answer) = oneshot::channel();
         self.tx.send((op, reply)).await.map_err(|_| stopped())?;
         answer.await.unwrap_or_else(|_| Err(stopped()))
+    }
+
+    /// Queues one write without waiting for its commit (waiting only for room in the queue). It commits with
+    /// or before every write queued after it; should it fail, the writer logs it.
+    pub(super) async fn queue(&self, op: Op) -> StoreResult<()> {
+        let (reply, _) = oneshot::channel();
+        self.tx.send((op, reply)).await.map_err(|_| stopped())
     }
 }
 
@@ -135,7 +142,10 @@ async fn write_batch(db: &DatabaseConnection, sqlite: bool, batch: Vec<Request>)
             .catch_unwind()
             .await
             .unwrap_or_else(|_| Err(DbErr::Custom("pipeline write panicked".into()).into()));
-        let _ = reply.send(alone);
+        if let Err(Err(err)) = reply.send(alone) {
+            // Nobody waits for this one (`BatchWriter::queue`): the log is all that hears of it.
+            tracing::warn!(error = %err, "a queued pipeline write failed");
+        }
     }
 }
 

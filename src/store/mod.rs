@@ -444,37 +444,39 @@ impl Store {
 
     // ===== Users =====
 
-    /// Records that a user was seen (creates the row on first contact); `followed` updates the follow state.
-    pub async fn touch_user(&self, user: &UserId, followed: Option<bool>) -> StoreResult<()> {
-        if followed.is_none() {
-            // The common case, once a minute per chatting user: group-committed with the pipeline's writes.
-            self.pipeline.write(Op::Touch(user.clone())).await?;
-            return Ok(());
-        }
+    /// Records that a user was seen (creating the row on first contact), without waiting for the commit: the
+    /// write is queued with the pipeline's (so it commits with or before the writes queued after it) and a
+    /// failure is logged by the writer. Bookkeeping for ops (`first_seen_at`, `last_seen_at`) that no answer
+    /// depends on, so no message waits for it (BENCHMARKS.md, section 16).
+    pub async fn note_user_seen(&self, user: &UserId) -> StoreResult<()> {
+        self.pipeline.queue(Op::Touch(user.clone())).await
+    }
+
+    /// Records a follow (`true`) or unfollow (`false`), and that the user was seen (creating the row on first
+    /// contact).
+    pub async fn record_follow(&self, user: &UserId, followed: bool) -> StoreResult<()> {
         let now = Utc::now();
         let model = zalo_users::ActiveModel {
             zalo_user_id: Set(user.as_str().to_string()),
-            followed: Set(followed.unwrap_or(false)),
+            followed: Set(followed),
             first_seen_at: Set(now),
             last_seen_at: Set(now),
-            followed_at: Set(followed.filter(|f| *f).map(|_| now)),
-            unfollowed_at: Set(followed.filter(|f| !*f).map(|_| now)),
+            followed_at: Set(followed.then_some(now)),
+            unfollowed_at: Set((!followed).then_some(now)),
         };
-        let mut update = vec![zalo_users::Column::LastSeenAt];
-        match followed {
-            Some(true) => {
-                update.extend([zalo_users::Column::Followed, zalo_users::Column::FollowedAt])
-            }
-            Some(false) => update.extend([
-                zalo_users::Column::Followed,
-                zalo_users::Column::UnfollowedAt,
-            ]),
-            None => {}
-        }
+        let changed = if followed {
+            zalo_users::Column::FollowedAt
+        } else {
+            zalo_users::Column::UnfollowedAt
+        };
         zalo_users::Entity::insert(model)
             .on_conflict(
                 OnConflict::column(zalo_users::Column::ZaloUserId)
-                    .update_columns(update)
+                    .update_columns([
+                        zalo_users::Column::LastSeenAt,
+                        zalo_users::Column::Followed,
+                        changed,
+                    ])
                     .to_owned(),
             )
             .exec_without_returning(&self.writer)

@@ -590,12 +590,80 @@ async fn history_written_elsewhere_reaches_the_next_prompt(backend: Backend) {
     app.shutdown().await;
 }
 
+/// A first message needs no history read (its attempt says the user has no chat line), but a line written
+/// before it (a proactive message to a user who never wrote) is still in its prompt; and the user is recorded as
+/// seen, though nothing waits for that write.
+async fn a_first_message_sees_lines_written_before_it(backend: Backend) {
+    let app = spawn_app_with(
+        &backend,
+        TestOptions {
+            llm: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(completion("Mình đây.")))
+        .mount(&app.openai)
+        .await;
+    let prompt = |n: usize| {
+        let openai = &app.openai;
+        async move {
+            let requests = openai.received_requests().await.unwrap();
+            let body: Value = serde_json::from_slice(&requests[n].body).unwrap();
+            body["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["content"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    let newcomer = user_id();
+    app.post_event(&text_event(&newcomer, "lần đầu nhắn")).await;
+    app.replies_for(&newcomer, 1).await;
+    let first = prompt(0).await;
+    assert_eq!(
+        first.len(),
+        2,
+        "system prompt and the message only: {first:?}"
+    );
+
+    let told = user_id();
+    let uid = UserId::parse(&told).unwrap();
+    app.store()
+        .enqueue_proactive(&uid, &["Cảnh báo: có kẻ giả danh ngân hàng.".to_string()])
+        .await
+        .unwrap();
+    app.post_event(&text_event(&told, "cảnh báo gì vậy")).await;
+    // The proactive part stays queued (nothing here sends it), so the answer is the one final part.
+    app.replies_for(&told, 1).await;
+    let second = prompt(1).await;
+    assert!(
+        second
+            .iter()
+            .any(|c| c.contains("Cảnh báo: có kẻ giả danh ngân hàng.")),
+        "{second:?}"
+    );
+    for user in [&newcomer, &told] {
+        let uid = UserId::parse(user).unwrap();
+        assert_eq!(
+            app.store().user_followed(&uid).await.unwrap(),
+            Some(false),
+            "{user} is recorded as seen"
+        );
+    }
+    app.shutdown().await;
+}
+
 both_backends!(
     help_variants_return_the_usage_guide,
     follow_gets_a_welcome_and_unfollow_marks_the_user,
     scam_hit_and_miss,
     llm_answers_with_history,
     history_written_elsewhere_reaches_the_next_prompt,
+    a_first_message_sees_lines_written_before_it,
     llm_failure_falls_back_to_a_template,
     no_llm_key_uses_templates,
     long_replies_are_split_in_order,

@@ -454,7 +454,9 @@ fn send(state: &ConversationState, queued: Vec<QueuedOutbound>) {
             let _ = super::tell("outbound", &outbound, OutboundMsg::Enqueue(queued));
         }
         // Queued in the database: the outbound actor sends it when it (re)starts.
-        None => tracing::warn!("outbound actor not running; reply stays queued"),
+        None => tracing::warn!(
+            "outbound actor not running; the reply waits in the database for its resume"
+        ),
     }
 }
 

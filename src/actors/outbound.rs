@@ -1,7 +1,9 @@
 //! Outbound: sends queued reply parts to Zalo (or the console), one at a time per user so each user's
 //! parts arrive in order, different users in parallel, all under one app-wide rate limit (Zalo allows
 //! 4,000 calls per minute per app). Every part is a database row moving `queued → sending → sent | failed |
-//! ambiguous`; parts still queued after a crash or restart are picked up again from the database.
+//! ambiguous`; parts still queued after a crash or restart are picked up again from the database. A reply's
+//! first part arrives already `sending` (the pipeline's commit claimed it, `Store::take_pre_claimed`); one a
+//! crashed predecessor held is released to `queued` by the resume.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -36,6 +38,9 @@ pub struct OutboundActorState {
     in_flight: HashMap<i64, tokio::task::JoinHandle<()>>,
     /// Ids queued here or in flight, so a resume from the database does not take them twice.
     known: HashSet<i64>,
+    /// Whether this actor's first resume ran: it releases every pre-claimed part not yet started (a
+    /// predecessor that crashed may have held them), later ones only those that waited a whole interval.
+    resumed: bool,
 }
 
 pub enum OutboundMsg {
@@ -71,6 +76,7 @@ impl Actor for OutboundActor {
             busy: HashSet::new(),
             in_flight: HashMap::new(),
             known: HashSet::new(),
+            resumed: false,
         })
     }
 
@@ -134,6 +140,25 @@ impl Actor for OutboundActor {
                 start_next(&myself, state, &user);
             }
             OutboundMsg::Resume => {
+                let age = if state.resumed {
+                    RESUME_INTERVAL
+                } else {
+                    Duration::ZERO
+                };
+                state.resumed = true;
+                match state.deps.store.release_pre_claimed(age).await {
+                    Ok(0) => {}
+                    Ok(released) => {
+                        tracing::info!(
+                            released,
+                            "pre-claimed reply parts not sent yet released to the queue"
+                        )
+                    }
+                    // They stay registered; the next resume tries again.
+                    Err(err) => {
+                        tracing::warn!(error = %err, "cannot release pre-claimed reply parts yet")
+                    }
+                }
                 let parts = match state.deps.store.queued_outbound(RESUME_PAGE).await {
                     Ok(parts) => parts,
                     Err(err) => {
@@ -283,12 +308,15 @@ impl PartSender {
 
     /// Sends one part and returns its final state (None when another sender had already claimed it).
     pub async fn deliver(&self, part: QueuedOutbound) -> Option<OutboundState> {
-        match self.store.mark_sending(part.id).await {
-            Ok(true) => {}
-            Ok(false) => return None,
-            Err(err) => {
-                tracing::warn!(error = %err, "could not claim an outbound part; it stays queued");
-                return None;
+        // A reply's first part comes claimed by the commit that queued it (`Store::take_pre_claimed`).
+        if !self.store.take_pre_claimed(part.id) {
+            match self.store.mark_sending(part.id).await {
+                Ok(true) => {}
+                Ok(false) => return None,
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not claim an outbound part; it stays queued");
+                    return None;
+                }
             }
         }
         let outcome = match self.delivery {

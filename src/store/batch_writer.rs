@@ -28,6 +28,7 @@ use sea_orm::{
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::entities::{inbox_events, outbound_messages, zalo_messages, zalo_users};
+use super::pre_claims::PreClaims;
 use super::{
     Attempt, Completed, Completion, HistoryWrite, QueuedOutbound, StoreError, StoreResult,
 };
@@ -72,9 +73,11 @@ pub(super) struct BatchWriter {
 
 impl BatchWriter {
     /// Starts the writer task on the current tokio runtime; it stops when the last sender is dropped.
-    pub(super) fn spawn(db: DatabaseConnection, sqlite: bool) -> Self {
+    /// The first part of every reply it queues is stored claimed and registered in `pre_claims` once
+    /// committed (before its caller hears of it, so a caller gone meanwhile leaves it releasable).
+    pub(super) fn spawn(db: DatabaseConnection, sqlite: bool, pre_claims: Arc<PreClaims>) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
-        tokio::spawn(run(rx, db, sqlite));
+        tokio::spawn(run(rx, db, sqlite, pre_claims));
         Self { tx }
     }
 
@@ -102,7 +105,12 @@ fn stopped() -> StoreError {
 /// queueing behind a single connection while the pool's others idled (BENCHMARKS.md).
 const POSTGRES_PARALLEL_BATCHES: usize = 4;
 
-async fn run(mut rx: mpsc::Receiver<Request>, db: DatabaseConnection, sqlite: bool) {
+async fn run(
+    mut rx: mpsc::Receiver<Request>,
+    db: DatabaseConnection,
+    sqlite: bool,
+    pre_claims: Arc<PreClaims>,
+) {
     let parallel = if sqlite { 1 } else { POSTGRES_PARALLEL_BATCHES };
     let slots = Arc::new(Semaphore::new(parallel));
     while let Some(first) = rx.recv().await {
@@ -112,15 +120,21 @@ async fn run(mut rx: mpsc::Receiver<Request>, db: DatabaseConnection, sqlite: bo
         };
         let batch = super::take_batch(first, &mut rx, MAX_BATCH);
         let db = db.clone();
+        let pre_claims = pre_claims.clone();
         tokio::spawn(async move {
-            write_batch(&db, sqlite, batch).await;
+            write_batch(&db, sqlite, &pre_claims, batch).await;
             drop(slot);
         });
     }
 }
 
 /// Writes one batch and answers every request in it.
-async fn write_batch(db: &DatabaseConnection, sqlite: bool, batch: Vec<Request>) {
+async fn write_batch(
+    db: &DatabaseConnection,
+    sqlite: bool,
+    pre_claims: &PreClaims,
+    batch: Vec<Request>,
+) {
     metrics::histogram!(WRITE_BATCH_SIZE).record(batch.len() as f64);
     let (ops, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
     if ops.len() > 1 {
@@ -130,6 +144,7 @@ async fn write_batch(db: &DatabaseConnection, sqlite: bool, batch: Vec<Request>)
             .await;
         if let Ok(Ok(answers)) = together {
             for (reply, answer) in replies.into_iter().zip(answers) {
+                register_pre_claimed(pre_claims, &answer);
                 // A caller that gave up no longer listens; its write is committed all the same.
                 let _ = reply.send(Ok(answer));
             }
@@ -142,10 +157,28 @@ async fn write_batch(db: &DatabaseConnection, sqlite: bool, batch: Vec<Request>)
             .catch_unwind()
             .await
             .unwrap_or_else(|_| Err(DbErr::Custom("pipeline write panicked".into()).into()));
+        if let Ok(answer) = &alone {
+            register_pre_claimed(pre_claims, answer);
+        }
         if let Err(Err(err)) = reply.send(alone) {
             // Nobody waits for this one (`BatchWriter::queue`): the log is all that hears of it.
             tracing::warn!(error = %err, "a queued pipeline write failed");
         }
+    }
+}
+
+/// Registers the parts a committed completion stored claimed: each reply's first part.
+fn register_pre_claimed(pre_claims: &PreClaims, answer: &Done) {
+    if let Done::Completed(completed) = answer {
+        pre_claims.register(
+            completed
+                .parts
+                .iter()
+                .flatten()
+                .flatten()
+                .filter(|part| part.part_index == 0)
+                .map(|part| part.id),
+        );
     }
 }
 
@@ -470,14 +503,21 @@ async fn complete<C: ConnectionTrait>(
             lines.push(chat_line(c, &reply.join("\n"), false, "text", now));
         }
         for (index, text) in reply.iter().enumerate() {
+            // The first part goes straight to the outbound actor, so it is stored claimed (`pre_claims`); the
+            // rest wait for it and are claimed as their turn comes.
+            let (state, attempts) = if index == 0 {
+                (OutboundState::Sending, 1)
+            } else {
+                (OutboundState::Queued, 0)
+            };
             parts.push(outbound_messages::ActiveModel {
                 id: NotSet,
                 zalo_user_id: Set(c.user.as_str().to_string()),
                 text: Set(text.clone()),
-                state: Set(OutboundState::Queued.as_str().to_string()),
+                state: Set(state.as_str().to_string()),
                 source_event_key: Set(Some(c.event_key.clone())),
                 part_index: Set(index as i32),
-                attempts: Set(0),
+                attempts: Set(attempts),
                 zalo_message_id: Set(None),
                 error_code: Set(None),
                 error_message: Set(None),
@@ -708,6 +748,49 @@ mod tests {
         }
     }
 
+    /// A reply's first part is stored claimed and registered; if no send ever takes it (the outbound actor
+    /// that held it crashed), the resume's release puts it back in the queue, where it is claimed like any
+    /// other part, and its attempt count forgets the pre-claim.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_pre_claimed_part_never_sent_is_released_to_the_queue() {
+        let dir = tempfile::tempdir().unwrap();
+        for store in stores(&dir).await {
+            let user = "7000000000000000301";
+            let uid = UserId::parse(user).unwrap();
+            let id = user_inbox_id(&store, "m-held", &uid).await;
+            let mut held = completion(id, "m-held", user);
+            held.reply_parts = vec!["x0".into(), "x1".into()];
+            let parts = store.complete_event(held).await.unwrap().unwrap();
+            let queued = |store: &Store| {
+                let store = store.clone();
+                async move {
+                    let parts = store.queued_outbound(10).await.unwrap();
+                    parts.into_iter().map(|q| q.id).collect::<Vec<_>>()
+                }
+            };
+            assert_eq!(queued(&store).await, [parts[1].id], "the first is claimed");
+            let released = store
+                .release_pre_claimed(std::time::Duration::from_secs(60))
+                .await
+                .unwrap();
+            assert_eq!(released, 0, "not held long enough");
+            let released = store
+                .release_pre_claimed(std::time::Duration::ZERO)
+                .await
+                .unwrap();
+            assert_eq!(released, 1);
+            assert!(
+                !store.take_pre_claimed(parts[0].id),
+                "released, so not sent unclaimed"
+            );
+            assert_eq!(queued(&store).await, [parts[0].id, parts[1].id]);
+            let row = store.outbound_for(&uid).await.unwrap();
+            assert_eq!(row[0].state, OutboundState::Queued);
+            assert_eq!(row[0].attempts, 0);
+            assert!(store.mark_sending(parts[0].id).await.unwrap());
+        }
+    }
+
     /// Every kind of write in one batch, merged into a statement per kind: each op gets its own answer, an
     /// event someone else handled is skipped and its reply moves to the group's last marked event, and two
     /// writes of one row fall back to arrival order.
@@ -718,11 +801,18 @@ mod tests {
             let (db, sqlite) = (&store.writer, store.sqlite);
             let user = "7000000000000000201";
             let uid = UserId::parse(user).unwrap();
-            // Three queued parts from an earlier answer; the third is claimed already.
+            // Four parts from an earlier answer: the first stored claimed by its commit, the third claimed
+            // since, the others queued.
             let earlier = user_inbox_id(&store, "m-earlier", &uid).await;
             let mut old = completion(earlier, "m-earlier", user);
-            old.reply_parts = vec!["p0".into(), "p1".into(), "p2".into()];
+            old.reply_parts = vec!["p0".into(), "p1".into(), "p2".into(), "p3".into()];
             let parts = store.complete_event(old).await.unwrap().unwrap();
+            assert!(
+                store.take_pre_claimed(parts[0].id),
+                "registered once committed"
+            );
+            assert!(!store.take_pre_claimed(parts[1].id), "only the first part");
+            assert!(!store.mark_sending(parts[0].id).await.unwrap());
             assert!(store.mark_sending(parts[2].id).await.unwrap());
 
             let attempted = user_inbox_id(&store, "m-attempted", &uid).await;
@@ -750,11 +840,11 @@ mod tests {
             let ops = vec![
                 Op::Touch(newcomer.clone()),
                 Op::BeginAttempt(attempted),
-                Op::MarkSending(parts[0].id),
+                Op::MarkSending(parts[1].id),
                 Op::Complete(vec![two_parts]),
                 Op::Complete(vec![skipped, last]),
                 Op::MarkSending(parts[2].id),
-                Op::MarkSent(parts[1].id, Some("zid-1".into())),
+                Op::MarkSent(parts[3].id, Some("zid-3".into())),
             ];
             assert!(!ids_repeat(&ops), "the merged path");
             let answers = write_together(db, sqlite, ops).await.unwrap();
@@ -828,13 +918,23 @@ mod tests {
             };
             let outbound = store.outbound_for(&uid).await.unwrap();
             assert_eq!(by_text("p0", &outbound).state, OutboundState::Sending);
-            assert_eq!(by_text("p0", &outbound).attempts, 1);
-            assert_eq!(by_text("p1", &outbound).state, OutboundState::Sent);
             assert_eq!(
-                by_text("p1", &outbound).zalo_message_id.as_deref(),
-                Some("zid-1")
+                by_text("p0", &outbound).attempts,
+                1,
+                "claimed once, by its commit"
+            );
+            assert_eq!(by_text("p1", &outbound).state, OutboundState::Sending);
+            assert_eq!(by_text("p1", &outbound).attempts, 1);
+            assert_eq!(by_text("p3", &outbound).state, OutboundState::Sent);
+            assert_eq!(
+                by_text("p3", &outbound).zalo_message_id.as_deref(),
+                Some("zid-3")
             );
             assert_eq!(by_text("p2", &outbound).attempts, 1, "not claimed twice");
+            // The batch's new replies: first parts stored claimed, the rest queued.
+            assert_eq!(by_text("a", &outbound).state, OutboundState::Sending);
+            assert_eq!(by_text("b", &outbound).state, OutboundState::Queued);
+            assert_eq!(by_text("moved", &outbound).state, OutboundState::Sending);
             assert_eq!(by_text("a", &outbound).id, queued[0].id);
             assert_eq!(by_text("moved", &outbound).id, moved[0].id);
             // History in order: each user line, then its answer; the skipped event wrote nothing.
@@ -849,7 +949,7 @@ mod tests {
                 lines,
                 [
                     "question m-earlier",
-                    "p0\np1\np2",
+                    "p0\np1\np2\np3",
                     "question m-answered",
                     "a\nb",
                     "question m-merged",

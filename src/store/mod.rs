@@ -14,6 +14,7 @@ mod pgcluster;
 use batch_writer::{Done, Op};
 mod entities;
 mod inbox_writer;
+mod pre_claims;
 mod reports;
 
 pub use reports::{
@@ -65,6 +66,8 @@ pub struct Store {
     inbox: inbox_writer::InboxWriter,
     /// Group-commits the pipeline's writes: completions, attempts, send claims and results (`batch_writer`).
     pipeline: batch_writer::BatchWriter,
+    /// Reply parts the pipeline stored claimed whose send has not started (`pre_claims`).
+    pre_claims: std::sync::Arc<pre_claims::PreClaims>,
 }
 
 impl std::fmt::Debug for Store {
@@ -260,7 +263,8 @@ impl Store {
             db.clone()
         };
         let inbox = inbox_writer::InboxWriter::spawn(writer.clone());
-        let pipeline = batch_writer::BatchWriter::spawn(writer.clone(), sqlite);
+        let pre_claims = std::sync::Arc::new(pre_claims::PreClaims::default());
+        let pipeline = batch_writer::BatchWriter::spawn(writer.clone(), sqlite, pre_claims.clone());
         Ok(Self {
             db,
             writer,
@@ -268,6 +272,7 @@ impl Store {
             cipher: settings.token_cipher.clone(),
             inbox,
             pipeline,
+            pre_claims,
         })
     }
 
@@ -577,6 +582,47 @@ impl Store {
         let queued = queue_reply(&txn, user, parts, None, "proactive", Utc::now()).await?;
         txn.commit().await?;
         Ok(queued)
+    }
+
+    /// Takes a part the pipeline stored claimed (the first part of a reply) for its send to start: true when
+    /// it needs no claim of its own ([`Self::mark_sending`]), false when this process did not pre-claim it
+    /// or it was already taken or released (`pre_claims`).
+    pub fn take_pre_claimed(&self, id: i64) -> bool {
+        self.pre_claims.take(id)
+    }
+
+    /// Puts parts pre-claimed at least `age` ago whose send never started back to `queued`, for the resume to
+    /// send: the outbound actor that was handed them may have crashed. The number released.
+    pub async fn release_pre_claimed(&self, age: Duration) -> StoreResult<usize> {
+        let stale = self.pre_claims.stale(age);
+        if stale.is_empty() {
+            return Ok(0);
+        }
+        let released = outbound_messages::Entity::update_many()
+            .col_expr(
+                outbound_messages::Column::State,
+                Expr::value(OutboundState::Queued.as_str()),
+            )
+            // The pre-claim counted an attempt that never happened.
+            .col_expr(
+                outbound_messages::Column::Attempts,
+                Expr::col(outbound_messages::Column::Attempts).sub(1),
+            )
+            .col_expr(
+                outbound_messages::Column::UpdatedAt,
+                Expr::value(Utc::now()),
+            )
+            .filter(outbound_messages::Column::Id.is_in(stale.iter().map(|(id, _)| *id)))
+            .filter(outbound_messages::Column::State.eq(OutboundState::Sending.as_str()))
+            .exec(&self.writer)
+            .await;
+        match released {
+            Ok(_) => Ok(stale.len()),
+            Err(err) => {
+                self.pre_claims.restore(stale);
+                Err(err.into())
+            }
+        }
     }
 
     /// Claims a queued part for sending. False when it is not queued any more (already taken).

@@ -1,14 +1,16 @@
 //! Group commit for the conversation pipeline's own writes: completed events (the handled mark, the chat lines
 //! and the queued reply parts), attempt counts, and outbound claims and results.
 //!
-//! Every message makes four such writes. One by one, each is a transaction of its own: on SQLite, statement
-//! round trips to the connection's thread plus a WAL write per commit; on PostgreSQL, a WAL flush (an fsync)
-//! per commit. So callers queue them here and a task writes whatever is queued, up to [`MAX_BATCH`]
+//! Every answered message makes at least two such writes (its completion, its reply's send result), a replay
+//! one more (its attempt), and a reply's later parts a claim each. One by one, each is a transaction of its
+//! own: on SQLite, statement round trips to the connection's thread plus a WAL write per commit; on
+//! PostgreSQL, a WAL flush (an fsync) per commit. So callers queue them here and a task writes whatever is queued, up to [`MAX_BATCH`]
 //! writes, in one transaction, answering each only after the commit, as the inbox does (`inbox_writer`);
 //! one batch at a time on SQLite, a few at once on PostgreSQL.
 //! There is no linger: a write alone is done at once, and a lone single-statement write runs without BEGIN
 //! and COMMIT. Each caller still waits for its own commit, so every promise of the one-by-one writes holds
-//! (an attempt is counted before the event is handled; a part is claimed before it is sent).
+//! (an attempt is counted before the event is handled; a part is claimed before it is sent, a reply's first part
+//! by the very commit that queues it: `pre_claims`).
 //!
 //! A failing batch is retried write by write, each in its own transaction, so one bad write fails only its
 //! own caller (whose actor then restarts and retries), never the others that shared its batch.

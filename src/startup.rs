@@ -252,6 +252,16 @@ impl Application {
             .root
             .stop_and_wait(Some("shutdown".into()), Some(Duration::from_secs(10)))
             .await;
+        // Reply parts stored claimed that no send took (a conversation that finished after the outbound actor
+        // had stopped) go back to `queued`, so the next start sends them instead of marking them ambiguous.
+        match self.deps.store.release_pre_claimed(Duration::ZERO).await {
+            Ok(0) => {}
+            Ok(released) => tracing::info!(
+                released,
+                "unsent reply parts left queued for the next start"
+            ),
+            Err(err) => tracing::warn!(error = %err, "could not release pre-claimed reply parts"),
+        }
         self.deps.store.clone().close().await;
         tracing::info!("stopped");
     }

@@ -8,7 +8,7 @@ use ractor::rpc::CallResult;
 use tradesphere::actors::conversations::ConversationsMsg;
 use tradesphere::domain::{OutboundState, UserId};
 use tradesphere::faults::{FaultPoint, Faults};
-use tradesphere::store::{InboxInsert, NewInboxEvent, Store};
+use tradesphere::store::{ChatLine, Completion, InboxInsert, NewInboxEvent, Store};
 
 use crate::both_backends;
 use crate::helpers::*;
@@ -205,6 +205,82 @@ async fn unhandled_events_are_replayed_at_start(backend: Backend) {
     app.shutdown().await;
 }
 
+/// A reply committed claimed (its first part `sending`) that no send took before a graceful stop (here nobody
+/// hands it to the outbound actor) goes back to the queue at the stop, so the next start sends it rather than
+/// marking it `ambiguous`, as it does a send a crash cut off.
+async fn a_graceful_stop_leaves_unsent_pre_claimed_parts_queued(backend: Backend) {
+    let mut first = spawn_app_with(
+        &backend,
+        TestOptions {
+            zalo: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let url = first.database_url.clone();
+    let user = UserId::parse(user_id()).unwrap();
+    let key = format!("user_send_text:held-{}", user.as_str());
+    let InboxInsert::Inserted { id, .. } = first
+        .store()
+        .insert_inbox(NewInboxEvent {
+            event_key: key.clone(),
+            event_name: "user_send_text".into(),
+            user_id: Some(user.clone()),
+            payload: "{}".into(),
+            handled_as: None,
+        })
+        .await
+        .unwrap()
+    else {
+        panic!("a new event")
+    };
+    let parts = first
+        .store()
+        .complete_event(Completion {
+            inbox_id: id,
+            event_key: key,
+            user: user.clone(),
+            user_message: Some(ChatLine {
+                content: "câu hỏi".into(),
+                message_type: "text".into(),
+            }),
+            reply_parts: vec!["trả lời bị giữ lại".into()],
+            outcome: "test",
+        })
+        .await
+        .unwrap()
+        .expect("handled now");
+    let row = &first.store().outbound_for(&user).await.unwrap()[0];
+    assert_eq!((row.id, row.state), (parts[0].id, OutboundState::Sending));
+    first.stop().await;
+
+    let settings = tradesphere::config::Settings::from_env_map(
+        [("DATABASE_URL".to_string(), url.clone())]
+            .into_iter()
+            .collect(),
+    )
+    .unwrap();
+    let store = Store::connect(&settings.database).await.unwrap();
+    let row = &store.outbound_for(&user).await.unwrap()[0];
+    assert_eq!(row.state, OutboundState::Queued, "released by the stop");
+    assert_eq!(row.attempts, 0);
+    store.close().await;
+
+    let app = spawn_app_with(
+        &backend,
+        TestOptions {
+            zalo: true,
+            database_url: Some(url),
+            ..Default::default()
+        },
+    )
+    .await;
+    let sent = app.replies_for(user.as_str(), 1).await;
+    assert_eq!(sent[0].state, OutboundState::Sent);
+    assert_eq!(app.zalo_sends().await.len(), 1);
+    app.shutdown().await;
+}
+
 async fn idle_conversations_are_stopped(backend: Backend) {
     let app = spawn_app_with(
         &backend,
@@ -316,6 +392,7 @@ both_backends!(
     panicked_conversation_is_restarted_and_answers_once,
     panics_in_scam_llm_and_outbound_lose_nothing,
     unhandled_events_are_replayed_at_start,
+    a_graceful_stop_leaves_unsent_pre_claimed_parts_queued,
     idle_conversations_are_stopped,
     the_live_cap_stops_the_least_recently_used_idle_conversation,
     the_live_cap_never_stops_a_conversation_with_a_burst_waiting,

@@ -598,29 +598,15 @@ impl Store {
         if stale.is_empty() {
             return Ok(0);
         }
-        let released = outbound_messages::Entity::update_many()
-            .col_expr(
-                outbound_messages::Column::State,
-                Expr::value(OutboundState::Queued.as_str()),
-            )
-            // The pre-claim counted an attempt that never happened.
-            .col_expr(
-                outbound_messages::Column::Attempts,
-                Expr::col(outbound_messages::Column::Attempts).sub(1),
-            )
-            .col_expr(
-                outbound_messages::Column::UpdatedAt,
-                Expr::value(Utc::now()),
-            )
-            .filter(outbound_messages::Column::Id.is_in(stale.iter().map(|(id, _)| *id)))
-            .filter(outbound_messages::Column::State.eq(OutboundState::Sending.as_str()))
-            .exec(&self.writer)
+        // The pre-claim counted an attempt that never happened.
+        let released = self
+            .back_to_queue(stale.iter().map(|(id, _)| *id), true)
             .await;
         match released {
-            Ok(_) => Ok(stale.len()),
+            Ok(()) => Ok(stale.len()),
             Err(err) => {
                 self.pre_claims.restore(stale);
-                Err(err.into())
+                Err(err)
             }
         }
     }
@@ -687,7 +673,17 @@ impl Store {
 
     /// Puts a claimed part back to `queued` (it was not attempted).
     pub async fn requeue(&self, id: i64) -> StoreResult<()> {
-        outbound_messages::Entity::update_many()
+        self.back_to_queue([id], false).await
+    }
+
+    /// Puts parts still `sending` back to `queued`; `uncount_attempt` takes back the attempt their claim
+    /// counted.
+    async fn back_to_queue(
+        &self,
+        ids: impl IntoIterator<Item = i64>,
+        uncount_attempt: bool,
+    ) -> StoreResult<()> {
+        let mut update = outbound_messages::Entity::update_many()
             .col_expr(
                 outbound_messages::Column::State,
                 Expr::value(OutboundState::Queued.as_str()),
@@ -695,8 +691,15 @@ impl Store {
             .col_expr(
                 outbound_messages::Column::UpdatedAt,
                 Expr::value(Utc::now()),
-            )
-            .filter(outbound_messages::Column::Id.eq(id))
+            );
+        if uncount_attempt {
+            update = update.col_expr(
+                outbound_messages::Column::Attempts,
+                Expr::col(outbound_messages::Column::Attempts).sub(1),
+            );
+        }
+        update
+            .filter(outbound_messages::Column::Id.is_in(ids))
             .filter(outbound_messages::Column::State.eq(OutboundState::Sending.as_str()))
             .exec(&self.writer)
             .await?;

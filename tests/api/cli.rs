@@ -3,6 +3,8 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+use crate::helpers::store_at;
+
 fn tradesphere(
     dir: &tempfile::TempDir,
     args: &[&str],
@@ -354,12 +356,7 @@ async fn token_commands_import_status_refresh_and_authorize_url() {
 async fn handoff_pauses_can_be_listed_and_cleared() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
-    let settings =
-        tradesphere::config::Settings::from_env_map([("DATABASE_URL".to_string(), url)].into())
-            .unwrap();
-    let store = tradesphere::store::Store::connect(&settings.database)
-        .await
-        .unwrap();
+    let store = store_at(&url).await;
     store.migrate().await.unwrap();
     let user = tradesphere::domain::UserId::parse("5521772797000001").unwrap();
     let now = chrono::Utc::now();
@@ -479,12 +476,7 @@ async fn serve_answers_then_stops_cleanly_on_sigterm() {
     );
 
     // Nothing accepted was lost: the event was persisted (and answered) before the exit.
-    let settings =
-        tradesphere::config::Settings::from_env_map([("DATABASE_URL".to_string(), db)].into())
-            .unwrap();
-    let store = tradesphere::store::Store::connect(&settings.database)
-        .await
-        .unwrap();
+    let store = store_at(&db).await;
     let user = tradesphere::domain::UserId::parse("42").unwrap();
     let history = store.messages_for(&user).await.unwrap();
     assert_eq!(
@@ -499,13 +491,7 @@ async fn serve_answers_then_stops_cleanly_on_sigterm() {
 async fn chat_leaves_the_services_pending_work_alone() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
-    let settings = tradesphere::config::Settings::from_env_map(
-        [("DATABASE_URL".to_string(), url.clone())].into(),
-    )
-    .unwrap();
-    let store = tradesphere::store::Store::connect(&settings.database)
-        .await
-        .unwrap();
+    let store = store_at(&url).await;
     store.migrate().await.unwrap();
     let customer = tradesphere::domain::UserId::parse("5521772797000777").unwrap();
     let queued = store
@@ -522,9 +508,7 @@ async fn chat_leaves_the_services_pending_work_alone() {
     .unwrap();
     assert!(stdout(&output).contains("HƯỚNG DẪN"), "{}", stdout(&output));
 
-    let store = tradesphere::store::Store::connect(&settings.database)
-        .await
-        .unwrap();
+    let store = store_at(&url).await;
     let rows = store.outbound_for(&customer).await.unwrap();
     assert_eq!(rows[0].id, queued[0].id);
     assert_eq!(

@@ -401,20 +401,10 @@ async fn chat_history_keeps_the_ops_columns(backend: Backend) {
     app.post_event(&text_event(&user, "/help")).await;
     app.replies_for(&user, 1).await;
     // The ops queries read zalo_messages(zalo_user_id, message_content, is_from_user, sent_at) directly.
-    let db = sea_orm::Database::connect(app.database_url.as_str())
-        .await
-        .unwrap();
-    use sea_orm::ConnectionTrait;
     let sql = format!(
         "SELECT zalo_user_id, message_content, is_from_user, sent_at FROM zalo_messages WHERE zalo_user_id = '{user}' ORDER BY id"
     );
-    let rows = db
-        .query_all_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            sql,
-        ))
-        .await
-        .unwrap();
+    let rows = sql_rows(&app.database_url, &sql).await;
     assert_eq!(rows.len(), 2);
     let first: String = rows[0].try_get("", "message_content").unwrap();
     assert_eq!(first, "/help");
@@ -495,18 +485,9 @@ async fn a_flooding_user_is_rate_limited_without_losing_messages(backend: Backen
 }
 
 async fn sql_strings(app: &TestApp, sql: String, column: &str) -> Vec<String> {
-    use sea_orm::ConnectionTrait;
-    let db = sea_orm::Database::connect(app.database_url.as_str())
+    sql_rows(&app.database_url, &sql)
         .await
-        .unwrap();
-    let rows = db
-        .query_all_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            sql,
-        ))
-        .await
-        .unwrap();
-    rows.iter()
+        .iter()
         .map(|r| {
             r.try_get::<Option<String>>("", column)
                 .unwrap()
@@ -534,6 +515,18 @@ async fn history_count(app: &TestApp, user: &str) -> usize {
     .len()
 }
 
+/// The contents of the messages of the `n`-th request the model fake received (its prompt).
+async fn prompt_of(app: &TestApp, n: usize) -> Vec<String> {
+    let requests = app.openai.received_requests().await.unwrap();
+    let body: Value = serde_json::from_slice(&requests[n].body).unwrap();
+    body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap().to_string())
+        .collect()
+}
+
 /// The conversation keeps its user's recent chat between model calls instead of reading it each time; a
 /// line written elsewhere (here a proactive message straight into the database, as the CLI or another
 /// process writes it) still reaches the next prompt, and so do the actor's own lines.
@@ -553,24 +546,11 @@ async fn history_written_elsewhere_reaches_the_next_prompt(backend: Backend) {
         .await;
     let user = user_id();
     let uid = UserId::parse(&user).unwrap();
-    let prompt = |n: usize| {
-        let openai = &app.openai;
-        async move {
-            let requests = openai.received_requests().await.unwrap();
-            let body: Value = serde_json::from_slice(&requests[n].body).unwrap();
-            body["messages"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|m| m["content"].as_str().unwrap().to_string())
-                .collect::<Vec<_>>()
-        }
-    };
     app.post_event(&text_event(&user, "câu hỏi một")).await;
     app.replies_for(&user, 1).await;
     app.post_event(&text_event(&user, "câu hỏi hai")).await;
     app.replies_for(&user, 2).await;
-    let second = prompt(1).await;
+    let second = prompt_of(&app, 1).await;
     assert!(
         second.iter().any(|c| c.contains("câu hỏi một")),
         "{second:?}"
@@ -583,7 +563,7 @@ async fn history_written_elsewhere_reaches_the_next_prompt(backend: Backend) {
         .unwrap();
     app.post_event(&text_event(&user, "câu hỏi ba")).await;
     app.replies_for(&user, 3).await;
-    let third = prompt(2).await;
+    let third = prompt_of(&app, 2).await;
     for line in ["câu hỏi một", "câu hỏi hai", "Thông báo từ quản trị viên."] {
         assert!(third.iter().any(|c| c.contains(line)), "{line}: {third:?}");
     }
@@ -607,23 +587,10 @@ async fn a_first_message_sees_lines_written_before_it(backend: Backend) {
         .respond_with(ResponseTemplate::new(200).set_body_json(completion("Mình đây.")))
         .mount(&app.openai)
         .await;
-    let prompt = |n: usize| {
-        let openai = &app.openai;
-        async move {
-            let requests = openai.received_requests().await.unwrap();
-            let body: Value = serde_json::from_slice(&requests[n].body).unwrap();
-            body["messages"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|m| m["content"].as_str().unwrap().to_string())
-                .collect::<Vec<_>>()
-        }
-    };
     let newcomer = user_id();
     app.post_event(&text_event(&newcomer, "lần đầu nhắn")).await;
     app.replies_for(&newcomer, 1).await;
-    let first = prompt(0).await;
+    let first = prompt_of(&app, 0).await;
     assert_eq!(
         first.len(),
         2,
@@ -639,7 +606,7 @@ async fn a_first_message_sees_lines_written_before_it(backend: Backend) {
     app.post_event(&text_event(&told, "cảnh báo gì vậy")).await;
     // The proactive part stays queued (nothing here sends it), so the answer is the one final part.
     app.replies_for(&told, 1).await;
-    let second = prompt(1).await;
+    let second = prompt_of(&app, 1).await;
     assert!(
         second
             .iter()

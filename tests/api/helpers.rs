@@ -413,6 +413,28 @@ impl TestApp {
     }
 }
 
+/// A store on `database_url` of its own, outside any running app (to seed a database or read it after a stop).
+pub async fn store_at(database_url: &str) -> Store {
+    let settings =
+        Settings::from_env_map([("DATABASE_URL".to_string(), database_url.to_string())].into())
+            .unwrap();
+    Store::connect(&settings.database).await.unwrap()
+}
+
+/// Rows of `sql`, read on a connection of its own: what the ops queries see.
+pub async fn sql_rows(database_url: &str, sql: &str) -> Vec<sea_orm::QueryResult> {
+    let db = Database::connect(database_url).await.unwrap();
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql.to_string(),
+        ))
+        .await
+        .unwrap();
+    db.close().await.ok();
+    rows
+}
+
 pub fn is_final(state: OutboundState) -> bool {
     matches!(
         state,

@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use tradesphere::faults::{FaultPoint, Faults};
 use wiremock::matchers::{method, path};
@@ -123,19 +122,6 @@ fn tagged_text(tag: &str, n: u64) -> String {
 // ---------------------------------------------------------------------------------------------------------
 // Reading the outcome straight from the database.
 
-async fn query(database_url: &str, sql: &str) -> Vec<sea_orm::QueryResult> {
-    let db = sea_orm::Database::connect(database_url).await.unwrap();
-    let rows = db
-        .query_all_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            sql.to_string(),
-        ))
-        .await
-        .unwrap();
-    db.close().await.ok();
-    rows
-}
-
 #[derive(Debug, Default)]
 pub(crate) struct Ledger {
     /// event_key → (user, handled, outcome)
@@ -147,7 +133,7 @@ pub(crate) struct Ledger {
 impl Ledger {
     async fn read(database_url: &str) -> Ledger {
         let mut ledger = Ledger::default();
-        for row in query(
+        for row in sql_rows(
             database_url,
             "SELECT event_key, zalo_user_id, outcome, \
              CASE WHEN handled_at IS NULL THEN 0 ELSE 1 END AS handled FROM inbox_events",
@@ -167,7 +153,7 @@ impl Ledger {
                 ),
             );
         }
-        for row in query(
+        for row in sql_rows(
             database_url,
             "SELECT source_event_key, zalo_user_id, state, text FROM outbound_messages ORDER BY id",
         )

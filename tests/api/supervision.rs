@@ -8,7 +8,7 @@ use ractor::rpc::CallResult;
 use tradesphere::actors::conversations::ConversationsMsg;
 use tradesphere::domain::{OutboundState, UserId};
 use tradesphere::faults::{FaultPoint, Faults};
-use tradesphere::store::{ChatLine, Completion, InboxInsert, NewInboxEvent, Store};
+use tradesphere::store::{ChatLine, Completion, InboxInsert, NewInboxEvent};
 
 use crate::both_backends;
 use crate::helpers::*;
@@ -68,20 +68,11 @@ async fn panicked_conversation_is_restarted_and_answers_once(backend: Backend) {
 
 /// The attempt counts of `user`'s inbox events, oldest first.
 async fn attempts_of(app: &TestApp, user: &str) -> Vec<i32> {
-    use sea_orm::ConnectionTrait;
-    let db = sea_orm::Database::connect(app.database_url.as_str())
-        .await
-        .unwrap();
     let sql =
         format!("SELECT attempts FROM inbox_events WHERE zalo_user_id = '{user}' ORDER BY id");
-    let rows = db
-        .query_all_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            sql,
-        ))
+    sql_rows(&app.database_url, &sql)
         .await
-        .unwrap();
-    rows.iter()
+        .iter()
         .map(|row| row.try_get::<i32>("", "attempts").unwrap())
         .collect()
 }
@@ -137,13 +128,7 @@ async fn unhandled_events_are_replayed_at_start(backend: Backend) {
 
     // A "crash" after the webhook persisted an event but before it was handled; and a reply part that was
     // queued but not sent, and one that was in flight.
-    let settings = tradesphere::config::Settings::from_env_map(
-        [("DATABASE_URL".to_string(), url.clone())]
-            .into_iter()
-            .collect(),
-    )
-    .unwrap();
-    let store = Store::connect(&settings.database).await.unwrap();
+    let store = store_at(&url).await;
     let user = user_id();
     let event = text_event(&user, "/help");
     let key = format!(
@@ -254,13 +239,7 @@ async fn a_graceful_stop_leaves_unsent_pre_claimed_parts_queued(backend: Backend
     assert_eq!((row.id, row.state), (parts[0].id, OutboundState::Sending));
     first.stop().await;
 
-    let settings = tradesphere::config::Settings::from_env_map(
-        [("DATABASE_URL".to_string(), url.clone())]
-            .into_iter()
-            .collect(),
-    )
-    .unwrap();
-    let store = Store::connect(&settings.database).await.unwrap();
+    let store = store_at(&url).await;
     let row = &store.outbound_for(&user).await.unwrap()[0];
     assert_eq!(row.state, OutboundState::Queued, "released by the stop");
     assert_eq!(row.attempts, 0);

@@ -10,7 +10,7 @@ use sha2::Digest;
 use tradesphere::clock::{Clock, ManualClock};
 use tradesphere::domain::OutboundState;
 use tradesphere::faults::{FaultPoint, Faults};
-use tradesphere::store::{NewTokenPair, Store};
+use tradesphere::store::NewTokenPair;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, ResponseTemplate};
 
@@ -182,11 +182,7 @@ async fn two_instances_on_one_database_refresh_once(backend: Backend) {
     let mut seed = spawn_app(&backend).await;
     let url = seed.database_url.clone();
     seed.stop().await;
-    let settings = tradesphere::config::Settings::from_env_map(
-        [("DATABASE_URL".to_string(), url.clone())].into(),
-    )
-    .unwrap();
-    let store = Store::connect(&settings.database).await.unwrap();
+    let store = store_at(&url).await;
     store
         .save_token(
             &NewTokenPair {

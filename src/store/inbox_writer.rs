@@ -196,6 +196,7 @@ pub(super) mod tests {
     use std::collections::HashSet;
     use std::time::Duration;
 
+    use sea_orm::TransactionTrait;
     use secrecy::SecretString;
 
     use super::*;
@@ -457,6 +458,28 @@ pub(super) mod tests {
 
             let replay = store.begin_attempt(id).await.unwrap().unwrap();
             assert_eq!(replay.number, 2, "a replay counts on from the insert's");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_webhook_insert_never_waits_for_the_shared_pool() {
+        let dir = tempfile::tempdir().unwrap();
+        for store in stores(&dir).await {
+            // Every pooled connection held, as by the pipeline's batches and reads under load.
+            let mut held = Vec::new();
+            for _ in 0..8 {
+                held.push(store.db.begin().await.unwrap());
+            }
+            // With the inbox on the shared pool this would fail after the 2 s acquire timeout.
+            let inserted = store.insert_inbox(event("while-the-pool-is-busy")).await;
+            assert!(
+                matches!(inserted, Ok(InboxInsert::Inserted { .. })),
+                "sqlite {}: {inserted:?}",
+                store.is_sqlite()
+            );
+            for txn in held {
+                txn.rollback().await.unwrap();
+            }
         }
     }
 

@@ -5,6 +5,7 @@
 //! reply), so a crash at any point either leaves the event pending (it is handled again) or fully done.
 
 mod batch_writer;
+mod checkpointer;
 // The API tests' PostgreSQL cluster starter, for the store's unit tests (which use only part of it).
 #[cfg(test)]
 #[allow(dead_code)]
@@ -51,6 +52,9 @@ pub struct StoreError(#[from] DbErr);
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// SQLite: the size the WAL file is trimmed back to when it starts over (`journal_size_limit`).
+const WAL_SIZE_LIMIT: u64 = 64 * 1024 * 1024;
+
 #[derive(Clone)]
 pub struct Store {
     /// Reads (and, on PostgreSQL, writes too).
@@ -62,6 +66,8 @@ pub struct Store {
     writer: DatabaseConnection,
     /// The webhook inbox's writes: `writer` on SQLite, a connection of its own on PostgreSQL.
     inbox_db: DatabaseConnection,
+    /// SQLite: the connection that copies the WAL into the database file beside the writes (`checkpointer`).
+    checkpoints: Option<DatabaseConnection>,
     sqlite: bool,
     cipher: Option<TokenCipher>,
     /// Group-commits webhook events (see `inbox_writer`); its task ends when the last clone is dropped.
@@ -255,6 +261,10 @@ impl Store {
                     .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(5))
                     .create_if_missing(true)
+                    // Checkpoints run beside the writes, not inside a commit (`checkpointer`); a WAL that
+                    // grew under a burst is trimmed back to this size when it starts over.
+                    .pragma("wal_autocheckpoint", "0")
+                    .pragma("journal_size_limit", WAL_SIZE_LIMIT.to_string())
             });
         }
         let db = Database::connect(opts.clone()).await?;
@@ -276,6 +286,13 @@ impl Store {
         } else {
             one_connection().await?
         };
+        let checkpoints = if sqlite {
+            let side = one_connection().await?;
+            tokio::spawn(checkpointer::run(side.clone(), writer.clone()));
+            Some(side)
+        } else {
+            None
+        };
         let inbox = inbox_writer::InboxWriter::spawn(inbox_db.clone());
         let pre_claims = std::sync::Arc::new(pre_claims::PreClaims::default());
         let pipeline = batch_writer::BatchWriter::spawn(writer.clone(), sqlite, pre_claims.clone());
@@ -283,6 +300,7 @@ impl Store {
             db,
             writer,
             inbox_db,
+            checkpoints,
             sqlite,
             cipher: settings.token_cipher.clone(),
             inbox,
@@ -317,6 +335,9 @@ impl Store {
     /// Closes the pool shared by every clone (the inbox writer's too): a batch already writing finishes, later
     /// inserts fail with a `StoreError` instead of waiting.
     pub async fn close(self) {
+        if let Some(checkpoints) = &self.checkpoints {
+            let _ = checkpoints.close_by_ref().await;
+        }
         if self.sqlite {
             let _ = self.writer.close().await;
         } else {

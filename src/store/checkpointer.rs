@@ -59,12 +59,13 @@ async fn checkpoint(conn: &DatabaseConnection) -> Result<Checkpoint, DbErr> {
 /// Runs until `side` is closed. `writer` is the store's one writer connection.
 pub(super) async fn run(side: DatabaseConnection, writer: DatabaseConnection) {
     let mut failing = false;
+    let mut frames_after_last_round = None;
     loop {
         tokio::time::sleep(INTERVAL).await;
         if is_closed(&side) {
             return;
         }
-        match round(&side, &writer).await {
+        match round(&side, &writer, &mut frames_after_last_round).await {
             Ok(()) => failing = false,
             // A closed pool ends the task; anything else is retried next round and logged once.
             Err(_) if is_closed(&side) || is_closed(&writer) => return,
@@ -83,12 +84,18 @@ pub(super) async fn run(side: DatabaseConnection, writer: DatabaseConnection) {
 const SMALL_TAIL_FRAMES: i64 = 128;
 const MAX_SIDE_PASSES: usize = 4;
 
-/// One round: side passes beside the writes, then the tail between two writes.
-async fn round(side: &DatabaseConnection, writer: &DatabaseConnection) -> Result<(), DbErr> {
+/// One round: side passes beside the writes, then the tail between two writes. `frames_after_last` is the
+/// WAL's length when the previous round ended: still that length, nothing was written since (an idle
+/// service's rounds stop there, without taking the writer connection).
+async fn round(
+    side: &DatabaseConnection,
+    writer: &DatabaseConnection,
+    frames_after_last: &mut Option<i64>,
+) -> Result<(), DbErr> {
     let started = std::time::Instant::now();
     let mut copied = checkpoint(side).await?;
-    if copied.log == 0 {
-        return Ok(()); // nothing written since the WAL started over
+    if copied.log == 0 || Some(copied.log) == *frames_after_last {
+        return Ok(());
     }
     let mut passes = 1;
     while passes < MAX_SIDE_PASSES {
@@ -104,6 +111,7 @@ async fn round(side: &DatabaseConnection, writer: &DatabaseConnection) -> Result
     // A pass only covers the WAL as it was when the pass began. On the writer connection no frame can be
     // added meanwhile, so after this pass the WAL is fully copied and the next write starts it over.
     let tail = checkpoint(writer).await?;
+    *frames_after_last = Some(tail.log);
     tracing::debug!(
         passes,
         side_ms = side_done.as_secs_f64() * 1e3,

@@ -273,25 +273,17 @@ impl Store {
             opts.max_connections(1).min_connections(1);
             Database::connect(opts)
         };
-        let writer = if sqlite {
-            one_connection().await?
-        } else {
-            db.clone()
-        };
-        // On PostgreSQL the webhook's inserts get a connection of their own (its writer is serial, one is all
-        // it uses): a webhook never waits for a pooled connection that the pipeline's batches and reads hold.
-        // Measured at 2,000 answered texts/s: ack p50 17–27 → 13–15 ms (BENCHMARKS.md, section 22).
-        let inbox_db = if sqlite {
-            writer.clone()
-        } else {
-            one_connection().await?
-        };
-        let checkpoints = if sqlite {
+        // SQLite: one writer connection for every write, and one that copies the WAL into the database file
+        // beside it (`checkpointer`). PostgreSQL: the pool writes too, but the webhook's inserts get a
+        // connection of their own (their writer is serial, one is all it uses), so a webhook never waits for a
+        // pooled connection the pipeline's batches and reads hold (BENCHMARKS.md, section 22).
+        let (writer, inbox_db, checkpoints) = if sqlite {
+            let writer = one_connection().await?;
             let side = one_connection().await?;
             tokio::spawn(checkpointer::run(side.clone(), writer.clone()));
-            Some(side)
+            (writer.clone(), writer, Some(side))
         } else {
-            None
+            (db.clone(), one_connection().await?, None)
         };
         let inbox = inbox_writer::InboxWriter::spawn(inbox_db.clone());
         let pre_claims = std::sync::Arc::new(pre_claims::PreClaims::default());

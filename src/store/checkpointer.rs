@@ -133,20 +133,17 @@ mod tests {
 
     use super::*;
     use crate::store::Store;
-    use crate::store::inbox_writer::tests::{event, stores};
+    use crate::store::inbox_writer::tests::{event, insert_all, stores};
 
     /// About 8 MB of webhook events (2,000 of 4 KB), in concurrent inserts as the webhook makes them.
     async fn burst(store: &Store, tag: &str) {
-        let tasks: Vec<_> = (0..2000)
-            .map(|i| {
-                let store = store.clone();
-                let mut event = event(&format!("{tag}-{i}"));
-                event.payload = format!(r#"{{"pad":"{}"}}"#, "x".repeat(4096));
-                tokio::spawn(async move { store.insert_inbox(event).await.unwrap() })
-            })
-            .collect();
-        for task in tasks {
-            task.await.unwrap();
+        let padded = |i| {
+            let mut event = event(&format!("{tag}-{i}"));
+            event.payload = format!(r#"{{"pad":"{}"}}"#, "x".repeat(4096));
+            event
+        };
+        for inserted in insert_all(store, 2000, padded).await {
+            inserted.unwrap();
         }
     }
 

@@ -276,16 +276,16 @@ pub(super) mod tests {
         }
     }
 
-    /// `count` inserts of `key(i)` at once, each from its own task.
-    async fn insert_all(
+    /// `count` inserts of `make(i)` at once, each from its own task, as concurrent webhooks make them.
+    pub(in crate::store) async fn insert_all(
         store: &Store,
         count: usize,
-        key: impl Fn(usize) -> String,
+        make: impl Fn(usize) -> NewInboxEvent,
     ) -> Vec<StoreResult<InboxInsert>> {
         let tasks: Vec<_> = (0..count)
             .map(|i| {
                 let store = store.clone();
-                let event = event(&key(i));
+                let event = make(i);
                 tokio::spawn(async move { store.insert_inbox(event).await })
             })
             .collect();
@@ -300,7 +300,7 @@ pub(super) mod tests {
     async fn concurrent_distinct_events_are_all_inserted_with_distinct_ids() {
         let dir = tempfile::tempdir().unwrap();
         for store in stores(&dir).await {
-            let results = insert_all(&store, 2_000, |i| format!("distinct-{i}")).await;
+            let results = insert_all(&store, 2_000, |i| event(&format!("distinct-{i}"))).await;
             let ids: HashSet<i64> = results
                 .iter()
                 .map(|r| match r {
@@ -324,7 +324,7 @@ pub(super) mod tests {
         let dir = tempfile::tempdir().unwrap();
         for store in stores(&dir).await {
             // 20 keys, 50 deliveries each, all at once: repeats land in the same batch and in later ones.
-            let results = insert_all(&store, 1_000, |i| format!("dup-{}", i % 20)).await;
+            let results = insert_all(&store, 1_000, |i| event(&format!("dup-{}", i % 20))).await;
             let mut ids_by_key: HashMap<String, Vec<i64>> = HashMap::new();
             let mut duplicates = 0;
             for (i, result) in results.into_iter().enumerate() {

@@ -157,15 +157,7 @@ async fn unhandled_events_are_replayed_at_start(backend: Backend) {
     assert!(store.mark_sending(queued[1].id).await.unwrap());
     store.close().await;
 
-    let app = spawn_app_with(
-        &backend,
-        TestOptions {
-            zalo: true,
-            database_url: Some(url),
-            ..Default::default()
-        },
-    )
-    .await;
+    let app = restart_on(&backend, url).await;
     let replies = app.replies_for(&user, 1).await;
     assert!(replies[0].text.contains("HƯỚNG DẪN"));
     let parts = app.replies_for(other.as_str(), 2).await;
@@ -245,15 +237,7 @@ async fn a_graceful_stop_leaves_unsent_pre_claimed_parts_queued(backend: Backend
     assert_eq!(row.attempts, 0);
     store.close().await;
 
-    let app = spawn_app_with(
-        &backend,
-        TestOptions {
-            zalo: true,
-            database_url: Some(url),
-            ..Default::default()
-        },
-    )
-    .await;
+    let app = restart_on(&backend, url).await;
     let sent = app.replies_for(user.as_str(), 1).await;
     assert_eq!(sent[0].state, OutboundState::Sent);
     assert_eq!(app.zalo_sends().await.len(), 1);
@@ -377,3 +361,16 @@ both_backends!(
     the_live_cap_never_stops_a_conversation_with_a_burst_waiting,
     exhausted_restart_budget_stops_the_actor_system,
 );
+
+/// The app again, with the Zalo fake, on the database a previous instance left.
+async fn restart_on(backend: &Backend, url: String) -> TestApp {
+    spawn_app_with(
+        backend,
+        TestOptions {
+            zalo: true,
+            database_url: Some(url),
+            ..Default::default()
+        },
+    )
+    .await
+}

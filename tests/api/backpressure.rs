@@ -90,13 +90,15 @@ async fn a_backlog_found_at_start_is_drained_in_order_within_the_limit(backend: 
         ..Default::default()
     };
     let mut app = spawn_app_with(&backend, options()).await;
+    app.stop().await;
     let users: Vec<String> = (0..USERS).map(|_| user_id()).collect();
-    // Stored straight into the inbox, user after user, without telling intake (as if it had crashed).
+    // Stored straight into the inbox, user after user, without telling intake (as if it had crashed), while
+    // no service runs: only the next start's drain can handle them.
+    let store = store_at(&app.database_url).await;
     for user in &users {
         for i in 0..PER_USER {
             let event = text_event(user, &format!("tin nhắn số {i}"));
-            let inserted = app
-                .store()
+            let inserted = store
                 .insert_inbox(tradesphere::store::NewInboxEvent {
                     event_key: format!("backlog-{user}-{i}"),
                     event_name: "user_send_text".into(),
@@ -112,7 +114,7 @@ async fn a_backlog_found_at_start_is_drained_in_order_within_the_limit(backend: 
             ));
         }
     }
-    app.stop().await;
+    store.close().await;
     let app = spawn_app_with(
         &backend,
         TestOptions {

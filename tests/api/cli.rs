@@ -467,7 +467,8 @@ async fn serve_answers_then_stops_cleanly_on_sigterm() {
         "SIGTERM ends the service with exit code 0: {exit:?}"
     );
     let mut lines = Vec::new();
-    while let Ok(line) = rx.recv_timeout(std::time::Duration::from_millis(200)) {
+    // The reader's sender is dropped at the end of the stream, which ends this loop.
+    while let Ok(line) = rx.recv_timeout(std::time::Duration::from_secs(10)) {
         lines.push(line);
     }
     assert!(

@@ -933,13 +933,15 @@ async fn shutdown_refuses_intake_with_503_while_it_drains(backend: Backend) {
         TestOptions {
             zalo: true,
             llm: true,
+            extra_env: vec![("TRADESPHERE__LLM__TIMEOUT_SECS", "10".into())],
             ..Default::default()
         },
     )
     .await;
     app.zalo.reset().await;
     let sends = mount_recording_zalo(&app.zalo, Duration::ZERO).await;
-    mount_echo_model(&app.openai, Duration::from_secs(2)).await;
+    // Slow enough that the gate closes and `/readyz` answers while the drain still waits, on a loaded machine.
+    mount_echo_model(&app.openai, Duration::from_secs(4)).await;
     let user = user_id();
     let first = text_event(&user, "[g1] cho mình hỏi một chút");
     assert_eq!(app.post_event(&first).await.status(), 200);

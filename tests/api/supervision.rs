@@ -318,8 +318,9 @@ async fn the_live_cap_never_stops_a_conversation_with_a_burst_waiting(backend: B
         TestOptions {
             extra_env: vec![
                 ("TRADESPHERE__CONVERSATION__MAX_LIVE", "1".into()),
-                // A long debounce window: `a`'s message waits in its burst while `b` arrives.
-                ("TRADESPHERE__LLM__DEBOUNCE_MS", "1500".into()),
+                // A long debounce window: `a`'s message waits in its burst while `b` arrives, even on a
+                // loaded machine.
+                ("TRADESPHERE__LLM__DEBOUNCE_MS", "5000".into()),
             ],
             ..Default::default()
         },

@@ -69,6 +69,10 @@ struct Args {
     intake_users: usize,
     #[arg(long, default_value_t = 2_000)]
     ack_rate: u64,
+    /// Ack run event kinds: text (every event answered), mixed (Zalo's traffic for an answered chat: each
+    /// text followed by its reply's delivery and read receipts, one answered event in three).
+    #[arg(long, value_delimiter = ',', default_value = "text,mixed")]
+    ack_kinds: Vec<String>,
     #[arg(long, default_value_t = 60)]
     ack_secs: u64,
     #[arg(long, default_value_t = 1_000)]
@@ -232,11 +236,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         };
         if wants("intake") {
             for kind in [EventKind::Text, EventKind::Receipt] {
-                let label = match kind {
-                    EventKind::Text => "text",
-                    EventKind::Receipt => "receipts",
-                };
-                if !args.intake_kinds.iter().any(|k| k == label) {
+                if !args.intake_kinds.iter().any(|k| k == kind.label()) {
                     continue;
                 }
                 let url = fresh_db().await?;
@@ -248,11 +248,16 @@ async fn run(args: Args) -> anyhow::Result<()> {
             }
         }
         if wants("ack") {
-            let url = fresh_db().await?;
-            let mut row = ack(&args, &bin, &url).await?;
-            row.backend = backend.clone();
-            print_row(&row);
-            rows.push(row);
+            for kind in [EventKind::Text, EventKind::Mixed] {
+                if !args.ack_kinds.iter().any(|k| k == kind.label()) {
+                    continue;
+                }
+                let url = fresh_db().await?;
+                let mut row = ack(&args, &bin, &url, kind).await?;
+                row.backend = backend.clone();
+                print_row(&row);
+                rows.push(row);
+            }
         }
         if wants("e2e") {
             let url = fresh_db().await?;
@@ -340,8 +345,8 @@ async fn intake(args: &Args, bin: &Path, url: &str, kind: EventKind) -> anyhow::
     let cpu_before = cpu_seconds(service.pid);
     let result = closed_loop(service.addr, source, args.concurrency, args.intake_secs).await;
     let name = match kind {
-        EventKind::Text => "intake",
         EventKind::Receipt => "intake (receipts)",
+        _ => "intake",
     };
     let mut row = result.row(name, format!("c{}", args.concurrency));
     row.cpu_us_per_request = cpu_per_request(service.pid, cpu_before, result.ok);
@@ -351,11 +356,13 @@ async fn intake(args: &Args, bin: &Path, url: &str, kind: EventKind) -> anyhow::
     Ok(row)
 }
 
-async fn ack(args: &Args, bin: &Path, url: &str) -> anyhow::Result<Row> {
+async fn ack(args: &Args, bin: &Path, url: &str, kind: EventKind) -> anyhow::Result<Row> {
     let total = args.ack_rate * args.ack_secs;
     let (tracker, fakes) = start_fakes(total as usize).await;
     let service = Service::start(args, bin, url, &fakes).await?;
-    let source = Arc::new(EventSource::new(args.intake_users, Some(tracker)));
+    let mut source = EventSource::new(args.intake_users, Some(tracker));
+    source.kind = kind;
+    let source = Arc::new(source);
     let cpu_before = cpu_seconds(service.pid);
     let result = fixed_rate(
         service.addr,
@@ -365,7 +372,11 @@ async fn ack(args: &Args, bin: &Path, url: &str) -> anyhow::Result<Row> {
         args.open_loop_connections,
     )
     .await;
-    let mut row = result.row("ack", format!("{}/s", args.ack_rate));
+    let name = match kind {
+        EventKind::Mixed => "ack (mixed)",
+        _ => "ack",
+    };
+    let mut row = result.row(name, format!("{}/s", args.ack_rate));
     row.cpu_us_per_request = cpu_per_request(service.pid, cpu_before, result.ok);
     row.peak_rss_mb = rss_mb(service.pid, "VmHWM");
     service.stop();
@@ -443,10 +454,29 @@ async fn restart_on(args: &Args, bin: &Path, url: &str) -> anyhow::Result<(f64, 
 enum EventKind {
     Text,
     Receipt,
+    /// A text, then the delivery and read receipts of its reply: events 3k, 3k+1, 3k+2 all concern text k.
+    Mixed,
 }
 
-/// Builds signed `user_send_text` events (message n comes from user n mod `users` and carries marker n), or
-/// `user_seen_message` receipts.
+impl EventKind {
+    fn label(self) -> &'static str {
+        match self {
+            EventKind::Text => "text",
+            EventKind::Receipt => "receipts",
+            EventKind::Mixed => "mixed",
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Body {
+    Text,
+    Received,
+    Seen,
+}
+
+/// Builds signed `user_send_text` events (message n comes from user n mod `users` and carries marker n),
+/// `user_seen_message` receipts, or the two interleaved as Zalo sends them for an answered chat.
 struct EventSource {
     users: usize,
     run: u64,
@@ -465,16 +495,25 @@ impl EventSource {
     }
 
     fn build(&self, n: usize) -> (Vec<u8>, String) {
-        let user = 7_000_000_000_000_000_000u64 + (n % self.users) as u64;
         let timestamp = chrono::Utc::now().timestamp_millis().to_string();
-        let body = match self.kind {
-            EventKind::Text => format!(
+        let (body, n) = match self.kind {
+            EventKind::Text => (Body::Text, n),
+            EventKind::Receipt => (Body::Seen, n),
+            EventKind::Mixed => ([Body::Text, Body::Received, Body::Seen][n % 3], n / 3),
+        };
+        let user = 7_000_000_000_000_000_000u64 + (n % self.users) as u64;
+        let body = match body {
+            Body::Text => format!(
                 r#"{{"app_id":"{APP_ID}","user_id_by_app":"{user}","event_name":"user_send_text","sender":{{"id":"{user}"}},"recipient":{{"id":"579745863508352884"}},"message":{{"msg_id":"lt{run:x}n{n:x}","text":"Chào bạn, cho mình hỏi về {marker} với ạ?"}},"timestamp":"{timestamp}"}}"#,
                 run = self.run,
                 marker = fakes::marker(n),
             ),
-            EventKind::Receipt => format!(
+            Body::Seen => format!(
                 r#"{{"app_id":"{APP_ID}","event_name":"user_seen_message","sender":{{"id":"579745863508352884"}},"recipient":{{"id":"{user}"}},"message":{{"msg_ids":["lt{run:x}s{n:x}"]}},"timestamp":"{timestamp}"}}"#,
+                run = self.run,
+            ),
+            Body::Received => format!(
+                r#"{{"app_id":"{APP_ID}","event_name":"user_received_message","sender":{{"id":"579745863508352884"}},"recipient":{{"id":"{user}"}},"message":{{"msg_id":"lt{run:x}r{n:x}"}},"timestamp":"{timestamp}"}}"#,
                 run = self.run,
             ),
         };

@@ -235,10 +235,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
             }
         };
         if wants("intake") {
-            for kind in [EventKind::Text, EventKind::Receipt] {
-                if !args.intake_kinds.iter().any(|k| k == kind.label()) {
-                    continue;
-                }
+            for kind in EventKind::chosen(&args.intake_kinds, [EventKind::Text, EventKind::Receipt])
+            {
                 let url = fresh_db().await?;
                 let mut row = intake(&args, &bin, &url, kind).await?;
                 row.backend = backend.clone();
@@ -248,10 +246,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             }
         }
         if wants("ack") {
-            for kind in [EventKind::Text, EventKind::Mixed] {
-                if !args.ack_kinds.iter().any(|k| k == kind.label()) {
-                    continue;
-                }
+            for kind in EventKind::chosen(&args.ack_kinds, [EventKind::Text, EventKind::Mixed]) {
                 let url = fresh_db().await?;
                 let mut row = ack(&args, &bin, &url, kind).await?;
                 row.backend = backend.clone();
@@ -322,7 +317,7 @@ async fn baseline(args: &Args) -> anyhow::Result<Row> {
         .spawn()?;
     let pid = child.id();
     wait_listening(addr).await?;
-    let source = Arc::new(EventSource::new(args.intake_users, None));
+    let source = Arc::new(EventSource::new(args.intake_users, None, EventKind::Text));
     let result = closed_loop(addr, source, args.concurrency, args.intake_secs).await;
     let peak = rss_mb(pid, "VmHWM");
     let _ = child.kill();
@@ -339,9 +334,7 @@ async fn baseline(args: &Args) -> anyhow::Result<Row> {
 async fn intake(args: &Args, bin: &Path, url: &str, kind: EventKind) -> anyhow::Result<Row> {
     let (tracker, fakes) = start_fakes(0).await;
     let service = Service::start(args, bin, url, &fakes).await?;
-    let mut source = EventSource::new(args.intake_users, Some(tracker));
-    source.kind = kind;
-    let source = Arc::new(source);
+    let source = Arc::new(EventSource::new(args.intake_users, Some(tracker), kind));
     let cpu_before = cpu_seconds(service.pid);
     let result = closed_loop(service.addr, source, args.concurrency, args.intake_secs).await;
     let name = match kind {
@@ -360,9 +353,7 @@ async fn ack(args: &Args, bin: &Path, url: &str, kind: EventKind) -> anyhow::Res
     let total = args.ack_rate * args.ack_secs;
     let (tracker, fakes) = start_fakes(total as usize).await;
     let service = Service::start(args, bin, url, &fakes).await?;
-    let mut source = EventSource::new(args.intake_users, Some(tracker));
-    source.kind = kind;
-    let source = Arc::new(source);
+    let source = Arc::new(EventSource::new(args.intake_users, Some(tracker), kind));
     let cpu_before = cpu_seconds(service.pid);
     let result = fixed_rate(
         service.addr,
@@ -395,7 +386,11 @@ async fn end_to_end(
 ) -> anyhow::Result<Row> {
     let (tracker, fakes) = start_fakes(total as usize).await;
     let service = Service::start(args, bin, url, &fakes).await?;
-    let source = Arc::new(EventSource::new(users, Some(tracker.clone())));
+    let source = Arc::new(EventSource::new(
+        users,
+        Some(tracker.clone()),
+        EventKind::Text,
+    ));
     let cpu_before = cpu_seconds(service.pid);
     let result = fixed_rate(
         service.addr,
@@ -459,6 +454,13 @@ enum EventKind {
 }
 
 impl EventKind {
+    /// The kinds of `offered` that the command line asked for (by label), in `offered`'s order.
+    fn chosen(asked: &[String], offered: [EventKind; 2]) -> impl Iterator<Item = EventKind> + '_ {
+        offered
+            .into_iter()
+            .filter(|kind| asked.iter().any(|k| k == kind.label()))
+    }
+
     fn label(self) -> &'static str {
         match self {
             EventKind::Text => "text",
@@ -485,12 +487,12 @@ struct EventSource {
 }
 
 impl EventSource {
-    fn new(users: usize, tracker: Option<Arc<Tracker>>) -> Self {
+    fn new(users: usize, tracker: Option<Arc<Tracker>>, kind: EventKind) -> Self {
         Self {
             users: users.max(1),
             run: rand::random::<u32>() as u64,
             tracker,
-            kind: EventKind::Text,
+            kind,
         }
     }
 

@@ -24,8 +24,9 @@ use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, IdenStatic, QueryFilter, QueryTrait, Set, TryGetable,
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DbBackend, DbErr, EntityTrait, IdenStatic, QueryFilter, QueryTrait, Set, Statement, TryGetable,
+    Value,
 };
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
@@ -138,6 +139,28 @@ async fn write_batch(
     batch: Vec<Request>,
 ) {
     metrics::histogram!(WRITE_BATCH_SIZE).record(batch.len() as f64);
+    if !sqlite {
+        // Completions apart, as one statement (`complete_at_once`) that waits for none of the other writes:
+        // a message's reply waits for its completion.
+        let (completions, rest) = batch
+            .into_iter()
+            .partition(|(op, _)| matches!(op, Op::Complete(_)));
+        tokio::join!(
+            answer_batch(db, sqlite, pre_claims, completions),
+            answer_batch(db, sqlite, pre_claims, rest)
+        );
+        return;
+    }
+    answer_batch(db, sqlite, pre_claims, batch).await;
+}
+
+/// Writes `batch` together, or each write alone if that fails, and answers every request in it.
+async fn answer_batch(
+    db: &DatabaseConnection,
+    sqlite: bool,
+    pre_claims: &PreClaims,
+    batch: Vec<Request>,
+) {
     let (ops, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
     if ops.len() > 1 {
         // A panic while writing fails this attempt, never the loop (an open transaction rolls back on drop).
@@ -190,8 +213,15 @@ async fn write_together(
     sqlite: bool,
     ops: Vec<Op>,
 ) -> StoreResult<Vec<Done>> {
-    let txn = super::begin_write_on(db, sqlite).await?;
     let now = Utc::now();
+    if !sqlite
+        && ops.iter().all(|op| matches!(op, Op::Complete(_)))
+        && !ids_repeat(&ops)
+        && let Some(answers) = complete_ops_at_once(db, &ops, now).await?
+    {
+        return Ok(answers);
+    }
+    let txn = super::begin_write_on(db, sqlite).await?;
     let answers = if ids_repeat(&ops) {
         // Two writes of one row (never seen in practice): each in arrival order, so neither sees the other's
         // row in a state the one-by-one writes could not produce.
@@ -205,6 +235,24 @@ async fn write_together(
     };
     txn.commit().await?;
     Ok(answers)
+}
+
+/// `ops`, completions only, by [`complete_at_once`]: None when it wrote nothing.
+async fn complete_ops_at_once(
+    db: &DatabaseConnection,
+    ops: &[Op],
+    now: DateTime<Utc>,
+) -> StoreResult<Option<Vec<Done>>> {
+    let mut completions = Vec::new();
+    let mut groups = Vec::with_capacity(ops.len());
+    for op in ops {
+        if let Op::Complete(group) = op {
+            groups.push(group.len());
+            completions.extend(group.iter());
+        }
+    }
+    let completed = complete_at_once(db, &completions, &groups, now).await?;
+    Ok(completed.map(|groups| groups.into_iter().map(Done::Completed).collect()))
 }
 
 /// One write on its own: a completion in its own transaction, a single statement as it is (autocommit).
@@ -450,7 +498,7 @@ async fn complete<C: ConnectionTrait>(
         }
     }
     // Marked event → its user's newest chat line before this batch's lines.
-    let mut marked_ids: HashMap<i64, Option<i64>> = HashMap::with_capacity(completions.len());
+    let mut newest_before: HashMap<i64, Option<i64>> = HashMap::with_capacity(completions.len());
     for (outcome, ids) in by_outcome {
         let mut update = inbox_events::Entity::update_many()
             .col_expr(inbox_events::Column::HandledAt, Expr::value(now))
@@ -463,73 +511,18 @@ async fn complete<C: ConnectionTrait>(
             newest_message_of_event_user(),
         ]));
         for row in conn.query_all(&update).await? {
-            marked_ids.insert(row.try_get("", "id")?, row.try_get("", "newest_message")?);
+            newest_before.insert(row.try_get("", "id")?, row.try_get("", "newest_message")?);
         }
     }
-    let marked: Vec<bool> = completions
+    let marked = completions
         .iter()
-        .map(|c| marked_ids.contains_key(&c.inbox_id))
+        .map(|c| newest_before.contains_key(&c.inbox_id))
         .collect();
+    let plan = CompletionPlan::new(completions, groups, marked);
 
-    // The replies per completion. Within one conversation's group, a reply meant for an event someone else
-    // already handled moves to the group's last event this batch did mark, so no burst is left unanswered.
-    let mut replies: Vec<Vec<String>> = completions.iter().map(|c| c.reply_parts.clone()).collect();
-    let mut start = 0;
-    for len in groups {
-        let end = start + len;
-        if let Some(last_marked) = (start..end).rposition(|i| marked[i]) {
-            let last_marked = start + last_marked;
-            let orphaned: Vec<String> = (start..end)
-                .filter(|&i| !marked[i])
-                .flat_map(|i| std::mem::take(&mut replies[i]))
-                .collect();
-            if replies[last_marked].is_empty() {
-                replies[last_marked] = orphaned;
-            }
-        }
-        start = end;
-    }
-
-    let mut lines = Vec::new();
-    let mut parts = Vec::new();
-    for ((c, reply), _) in completions
-        .iter()
-        .zip(&replies)
-        .zip(&marked)
-        .filter(|(_, m)| **m)
-    {
-        if let Some(line) = &c.user_message {
-            lines.push(chat_line(c, &line.content, true, &line.message_type, now));
-        }
-        if !reply.is_empty() {
-            lines.push(chat_line(c, &reply.join("\n"), false, "text", now));
-        }
-        for (index, text) in reply.iter().enumerate() {
-            // The first part goes straight to the outbound actor, so it is stored claimed (`pre_claims`); the
-            // rest wait for it and are claimed as their turn comes.
-            let (state, attempts) = if index == 0 {
-                (OutboundState::Sending, 1)
-            } else {
-                (OutboundState::Queued, 0)
-            };
-            parts.push(outbound_messages::ActiveModel {
-                id: NotSet,
-                zalo_user_id: Set(c.user.as_str().to_string()),
-                text: Set(text.clone()),
-                state: Set(state.as_str().to_string()),
-                source_event_key: Set(Some(c.event_key.clone())),
-                part_index: Set(index as i32),
-                attempts: Set(attempts),
-                zalo_message_id: Set(None),
-                error_code: Set(None),
-                error_message: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-            });
-        }
-    }
     // Lines by (event key, from the user), parts by (event key, part): unique in a batch, whose events are
     // distinct. The lines' ids follow their order here, which is the history's order.
+    let lines = plan.lines().map(|line| line.row(now)).collect();
     let line_ids: HashMap<(String, bool), i64> = insert_returning_ids(
         conn,
         lines,
@@ -540,6 +533,7 @@ async fn complete<C: ConnectionTrait>(
         ],
     )
     .await?;
+    let parts = plan.parts().map(|part| part.row(now)).collect();
     let part_ids: HashMap<(String, i32), i64> = insert_returning_ids(
         conn,
         parts,
@@ -550,62 +544,327 @@ async fn complete<C: ConnectionTrait>(
         ],
     )
     .await?;
+    plan.completed(&newest_before, &line_ids, &part_ids)
+}
 
-    let mut results = Vec::with_capacity(groups.len());
-    let mut rest = completions.iter().zip(replies).zip(marked);
-    for &len in groups {
-        let mut parts = Vec::with_capacity(len);
-        let mut history: Option<HistoryWrite> = None;
-        for ((c, reply), marked) in rest.by_ref().take(len) {
-            if !marked {
-                parts.push(None);
-                continue;
+/// The whole of [`complete`] in one statement, on PostgreSQL: its data-modifying CTEs lock and mark the
+/// events, insert the chat lines and queue the reply parts, and one round trip to the database's process
+/// replaces [`complete`]'s five (BEGIN, mark, lines, parts, COMMIT) on a message's path to its reply
+/// (BENCHMARKS.md). It writes only if every event is still unhandled (`go`): then every reply stays where it
+/// is, and no orphan moves. Otherwise it writes nothing and answers None, and [`complete`] sorts them out.
+///
+/// `open` locks the events (`FOR UPDATE` waits for a concurrent handler and rechecks `handled_at` on its
+/// committed row); the sub-statements all see the statement's snapshot, so `newest_message` is read before
+/// the lines. `lines` inserts in `WITH ORDINALITY` order, so ids follow the history's order.
+const COMPLETE_AT_ONCE: &str = "\
+WITH ev AS (
+    SELECT * FROM unnest($1::int8[], $2::text[]) AS ev(id, outcome)
+), open AS (
+    SELECT inbox_events.id FROM inbox_events JOIN ev ON ev.id = inbox_events.id
+    WHERE inbox_events.handled_at IS NULL
+    FOR UPDATE OF inbox_events
+), go AS (
+    SELECT count(*) = cardinality($1::int8[]) AS ok FROM open
+), marked AS (
+    UPDATE inbox_events SET handled_at = $3, outcome = ev.outcome
+    FROM ev, go
+    WHERE go.ok AND inbox_events.id = ev.id AND inbox_events.id IN (SELECT id FROM open)
+    RETURNING inbox_events.id, (SELECT MAX(zalo_messages.id) FROM zalo_messages \
+        WHERE zalo_messages.zalo_user_id = inbox_events.zalo_user_id) AS newest
+), lines AS (
+    INSERT INTO zalo_messages (zalo_user_id, message_content, is_from_user, sent_at, message_type, event_key)
+    SELECT l.u, l.c, l.f, $3, l.t, l.k
+    FROM unnest($4::text[], $5::text[], $6::bool[], $7::text[], $8::text[]) WITH ORDINALITY AS l(u, c, f, t, k, n),
+        go
+    WHERE go.ok
+    ORDER BY l.n
+    RETURNING id, event_key, is_from_user
+), parts AS (
+    INSERT INTO outbound_messages
+        (zalo_user_id, text, state, source_event_key, part_index, attempts, created_at, updated_at)
+    SELECT p.u, p.x, p.s, p.k, p.i, p.a, $3, $3
+    FROM unnest($9::text[], $10::text[], $11::text[], $12::text[], $13::int4[], $14::int4[])
+        AS p(u, x, s, k, i, a),
+        go
+    WHERE go.ok
+    RETURNING id, source_event_key, part_index
+)
+SELECT 0 AS kind, id, newest, NULL::text AS key, NULL::int4 AS number FROM marked
+UNION ALL SELECT 1, id, NULL, event_key, is_from_user::int4 FROM lines
+UNION ALL SELECT 2, id, NULL, source_event_key, part_index FROM parts";
+
+/// [`COMPLETE_AT_ONCE`]: the completions, or None when one of their events was handled already (nothing
+/// was written).
+async fn complete_at_once(
+    db: &DatabaseConnection,
+    completions: &[&Completion],
+    groups: &[usize],
+    now: DateTime<Utc>,
+) -> StoreResult<Option<Vec<Completed>>> {
+    let plan = CompletionPlan::new(completions, groups, vec![true; completions.len()]);
+    let (lines, parts): (Vec<_>, Vec<_>) = (plan.lines().collect(), plan.parts().collect());
+    let text =
+        |values: Vec<&str>| Value::from(values.into_iter().map(str::to_string).collect::<Vec<_>>());
+    let values = vec![
+        Value::from(completions.iter().map(|c| c.inbox_id).collect::<Vec<_>>()),
+        text(completions.iter().map(|c| c.outcome).collect()),
+        Value::from(now),
+        text(lines.iter().map(|l| l.completion.user.as_str()).collect()),
+        text(lines.iter().map(|l| l.content.as_str()).collect()),
+        Value::from(lines.iter().map(|l| l.from_user).collect::<Vec<_>>()),
+        text(lines.iter().map(|l| l.message_type).collect()),
+        text(
+            lines
+                .iter()
+                .map(|l| l.completion.event_key.as_str())
+                .collect(),
+        ),
+        text(parts.iter().map(|p| p.completion.user.as_str()).collect()),
+        text(parts.iter().map(|p| p.text).collect()),
+        text(parts.iter().map(|p| p.state().0.as_str()).collect()),
+        text(
+            parts
+                .iter()
+                .map(|p| p.completion.event_key.as_str())
+                .collect(),
+        ),
+        Value::from(parts.iter().map(|p| p.index).collect::<Vec<_>>()),
+        Value::from(parts.iter().map(|p| p.state().1).collect::<Vec<_>>()),
+    ];
+    let statement = Statement::from_sql_and_values(DbBackend::Postgres, COMPLETE_AT_ONCE, values);
+    let mut newest_before = HashMap::with_capacity(completions.len());
+    let mut line_ids = HashMap::with_capacity(lines.len());
+    let mut part_ids = HashMap::with_capacity(parts.len());
+    for row in db.query_all_raw(statement).await? {
+        let id: i64 = row.try_get("", "id")?;
+        match row.try_get::<i32>("", "kind")? {
+            0 => {
+                newest_before.insert(id, row.try_get("", "newest")?);
             }
-            let written = history.get_or_insert_with(|| HistoryWrite {
-                newest_before: marked_ids[&c.inbox_id],
-                turns: Vec::new(),
-                newest_after: None,
-            });
-            let mut line = |from_user: bool, content: String| -> StoreResult<()> {
-                let id = line_ids
-                    .get(&(c.event_key.clone(), from_user))
-                    .copied()
-                    .ok_or_else(|| DbErr::Custom("a chat line was not returned".into()))?;
-                written.newest_after = Ord::max(written.newest_after, Some(id));
-                written.turns.push(HistoryTurn { from_user, content });
-                Ok(())
-            };
-            if let Some(user_line) = &c.user_message {
-                line(true, user_line.content.clone())?;
+            1 => {
+                let from_user = row.try_get::<i32>("", "number")? != 0;
+                line_ids.insert((row.try_get("", "key")?, from_user), id);
             }
-            if !reply.is_empty() {
-                line(false, reply.join("\n"))?;
+            _ => {
+                part_ids.insert((row.try_get("", "key")?, row.try_get("", "number")?), id);
             }
-            let count = reply.len() as i32;
-            let queued = reply
-                .into_iter()
-                .enumerate()
-                .map(|(index, text)| {
-                    let part_index = index as i32;
-                    let id = part_ids
-                        .get(&(c.event_key.clone(), part_index))
-                        .copied()
-                        .ok_or_else(|| DbErr::Custom("a queued part was not returned".into()))?;
-                    Ok(QueuedOutbound {
-                        id,
-                        user: c.user.clone(),
-                        text,
-                        source_event_key: Some(c.event_key.clone()),
-                        part_index,
-                        part_count: count,
-                    })
-                })
-                .collect::<StoreResult<Vec<_>>>()?;
-            parts.push(Some(queued));
         }
-        results.push(Completed { parts, history });
     }
-    Ok(results)
+    if newest_before.is_empty() {
+        return Ok(None);
+    }
+    if newest_before.len() != completions.len() {
+        return Err(DbErr::Custom("a completion marked only some of its events".into()).into());
+    }
+    drop((lines, parts));
+    plan.completed(&newest_before, &line_ids, &part_ids)
+        .map(Some)
+}
+
+/// A chat line a completion writes.
+struct LineRow<'a> {
+    completion: &'a Completion,
+    content: String,
+    from_user: bool,
+    message_type: &'a str,
+}
+
+impl LineRow<'_> {
+    fn row(&self, at: DateTime<Utc>) -> zalo_messages::ActiveModel {
+        zalo_messages::ActiveModel {
+            id: NotSet,
+            zalo_user_id: Set(self.completion.user.as_str().to_string()),
+            message_content: Set(self.content.clone()),
+            is_from_user: Set(self.from_user),
+            sent_at: Set(at),
+            message_type: Set(self.message_type.to_string()),
+            event_key: Set(Some(self.completion.event_key.clone())),
+        }
+    }
+}
+
+/// A reply part a completion queues.
+struct PartRow<'a> {
+    completion: &'a Completion,
+    text: &'a str,
+    index: i32,
+}
+
+impl PartRow<'_> {
+    /// The first part goes straight to the outbound actor, so it is stored claimed (`pre_claims`); the rest
+    /// wait for it and are claimed as their turn comes. The state, and the attempts that implies.
+    fn state(&self) -> (OutboundState, i32) {
+        if self.index == 0 {
+            (OutboundState::Sending, 1)
+        } else {
+            (OutboundState::Queued, 0)
+        }
+    }
+
+    fn row(&self, at: DateTime<Utc>) -> outbound_messages::ActiveModel {
+        let (state, attempts) = self.state();
+        outbound_messages::ActiveModel {
+            id: NotSet,
+            zalo_user_id: Set(self.completion.user.as_str().to_string()),
+            text: Set(self.text.to_string()),
+            state: Set(state.as_str().to_string()),
+            source_event_key: Set(Some(self.completion.event_key.clone())),
+            part_index: Set(self.index),
+            attempts: Set(attempts),
+            zalo_message_id: Set(None),
+            error_code: Set(None),
+            error_message: Set(None),
+            created_at: Set(at),
+            updated_at: Set(at),
+        }
+    }
+}
+
+/// What a batch of completions writes, once it is known which of their events are still unhandled
+/// (`marked`, per completion). Pure: both ways of writing a completion share it.
+struct CompletionPlan<'a> {
+    completions: &'a [&'a Completion],
+    groups: &'a [usize],
+    marked: Vec<bool>,
+    /// Per completion, the reply it writes.
+    replies: Vec<Vec<String>>,
+}
+
+impl<'a> CompletionPlan<'a> {
+    /// Within one conversation's group, a reply meant for an event someone else already handled moves to the
+    /// group's last event this batch did mark, so no burst is left unanswered.
+    fn new(completions: &'a [&'a Completion], groups: &'a [usize], marked: Vec<bool>) -> Self {
+        let mut replies: Vec<Vec<String>> =
+            completions.iter().map(|c| c.reply_parts.clone()).collect();
+        let mut start = 0;
+        for len in groups {
+            let end = start + len;
+            if let Some(last_marked) = (start..end).rposition(|i| marked[i]) {
+                let last_marked = start + last_marked;
+                let orphaned: Vec<String> = (start..end)
+                    .filter(|&i| !marked[i])
+                    .flat_map(|i| std::mem::take(&mut replies[i]))
+                    .collect();
+                if replies[last_marked].is_empty() {
+                    replies[last_marked] = orphaned;
+                }
+            }
+            start = end;
+        }
+        Self {
+            completions,
+            groups,
+            marked,
+            replies,
+        }
+    }
+
+    /// The marked completions, with their replies.
+    fn written(&self) -> impl Iterator<Item = (&'a Completion, &[String])> + '_ {
+        self.completions
+            .iter()
+            .zip(&self.replies)
+            .zip(&self.marked)
+            .filter(|(_, marked)| **marked)
+            .map(|((c, reply), _)| (*c, reply.as_slice()))
+    }
+
+    /// The chat lines, in the history's order: each user line, then its answer.
+    fn lines(&self) -> impl Iterator<Item = LineRow<'a>> + '_ {
+        self.written().flat_map(|(c, reply)| {
+            let asked = c.user_message.as_ref().map(|line| LineRow {
+                completion: c,
+                content: line.content.clone(),
+                from_user: true,
+                message_type: &line.message_type,
+            });
+            let answered = (!reply.is_empty()).then(|| LineRow {
+                completion: c,
+                content: reply.join("\n"),
+                from_user: false,
+                message_type: "text",
+            });
+            asked.into_iter().chain(answered)
+        })
+    }
+
+    /// The reply parts to queue.
+    fn parts(&self) -> impl Iterator<Item = PartRow<'_>> + '_ {
+        self.written().flat_map(|(c, reply)| {
+            reply.iter().enumerate().map(move |(index, text)| PartRow {
+                completion: c,
+                text,
+                index: index as i32,
+            })
+        })
+    }
+
+    /// One [`Completed`] per group, from the ids the writes returned: `newest_before`, per marked event, its
+    /// user's newest chat line before this batch's lines.
+    fn completed(
+        self,
+        newest_before: &HashMap<i64, Option<i64>>,
+        line_ids: &HashMap<(String, bool), i64>,
+        part_ids: &HashMap<(String, i32), i64>,
+    ) -> StoreResult<Vec<Completed>> {
+        let mut results = Vec::with_capacity(self.groups.len());
+        let mut rest = self.completions.iter().zip(self.replies).zip(self.marked);
+        for &len in self.groups {
+            let mut parts = Vec::with_capacity(len);
+            let mut history: Option<HistoryWrite> = None;
+            for ((c, reply), marked) in rest.by_ref().take(len) {
+                if !marked {
+                    parts.push(None);
+                    continue;
+                }
+                let written = history.get_or_insert_with(|| HistoryWrite {
+                    newest_before: newest_before.get(&c.inbox_id).copied().flatten(),
+                    turns: Vec::new(),
+                    newest_after: None,
+                });
+                let mut line = |from_user: bool, content: String| -> StoreResult<()> {
+                    let id = line_ids
+                        .get(&(c.event_key.clone(), from_user))
+                        .copied()
+                        .ok_or_else(|| DbErr::Custom("a chat line was not returned".into()))?;
+                    written.newest_after = Ord::max(written.newest_after, Some(id));
+                    written.turns.push(HistoryTurn { from_user, content });
+                    Ok(())
+                };
+                if let Some(user_line) = &c.user_message {
+                    line(true, user_line.content.clone())?;
+                }
+                if !reply.is_empty() {
+                    line(false, reply.join("\n"))?;
+                }
+                let count = reply.len() as i32;
+                let queued = reply
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, text)| {
+                        let part_index = index as i32;
+                        let id = part_ids
+                            .get(&(c.event_key.clone(), part_index))
+                            .copied()
+                            .ok_or_else(|| {
+                                DbErr::Custom("a queued part was not returned".into())
+                            })?;
+                        Ok(QueuedOutbound {
+                            id,
+                            user: c.user.clone(),
+                            text,
+                            source_event_key: Some(c.event_key.clone()),
+                            part_index,
+                            part_count: count,
+                        })
+                    })
+                    .collect::<StoreResult<Vec<_>>>()?;
+                parts.push(Some(queued));
+            }
+            results.push(Completed { parts, history });
+        }
+        Ok(results)
+    }
 }
 
 /// Inserts `rows` in one statement and maps each row's two `keys` columns to its `id`. RETURNING order is not
@@ -638,24 +897,6 @@ where
         );
     }
     Ok(ids)
-}
-
-fn chat_line(
-    completion: &Completion,
-    content: &str,
-    is_from_user: bool,
-    message_type: &str,
-    at: DateTime<Utc>,
-) -> zalo_messages::ActiveModel {
-    zalo_messages::ActiveModel {
-        id: NotSet,
-        zalo_user_id: Set(completion.user.as_str().to_string()),
-        message_content: Set(content.to_string()),
-        is_from_user: Set(is_from_user),
-        sent_at: Set(at),
-        message_type: Set(message_type.to_string()),
-        event_key: Set(Some(completion.event_key.clone())),
-    }
 }
 
 #[cfg(test)]
@@ -982,6 +1223,153 @@ mod tests {
             assert_eq!(done_attempt(&answers[0]), Some(3));
             assert_eq!(done_attempt(&answers[1]), None, "handled: no attempt");
             assert_eq!(done_attempt(&answers[2]), Some(4));
+        }
+    }
+
+    /// On PostgreSQL a batch of completions is one statement: it writes every group as the transactional path
+    /// would (lines in history order, first parts claimed) when all its events are open, and nothing at all
+    /// when one was handled already, leaving that batch to the transactional path, which moves the orphaned
+    /// reply. Two statements racing for one event: exactly one writes it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_completes_a_batch_in_one_statement_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        for store in stores(&dir).await.into_iter().filter(|s| !s.sqlite) {
+            let db = &store.writer;
+            let user = "7000000000000000401";
+            let uid = UserId::parse(user).unwrap();
+            let earlier = user_inbox_id(&store, "o-earlier", &uid).await;
+            store
+                .complete_event(completion(earlier, "o-earlier", user))
+                .await
+                .unwrap()
+                .unwrap();
+            let before = store.recent_history(&uid, 1).await.unwrap().newest;
+            let a = user_inbox_id(&store, "o-a", &uid).await;
+            let b = user_inbox_id(&store, "o-b", &uid).await;
+            let other = UserId::parse("7000000000000000402").unwrap();
+            let c = user_inbox_id(&store, "o-c", &other).await;
+            let mut first = completion(a, "o-a", user);
+            first.reply_parts = vec!["a0".into(), "a1".into()];
+            let mut second = completion(b, "o-b", user);
+            second.user_message = None;
+            second.outcome = "ignored";
+            second.reply_parts.clear();
+            let third = completion(c, "o-c", other.as_str());
+            let all = [&first, &second, &third];
+            let done = complete_at_once(db, &all, &[2, 1], Utc::now())
+                .await
+                .unwrap()
+                .expect("every event open: written");
+            assert_eq!(done.len(), 2);
+            let mine = done[0].history.as_ref().unwrap();
+            assert_eq!(mine.newest_before, before);
+            assert_eq!(
+                mine.turns
+                    .iter()
+                    .map(|t| (t.from_user, t.content.as_str()))
+                    .collect::<Vec<_>>(),
+                [(true, "question o-a"), (false, "a0\na1")]
+            );
+            let history = store.recent_history(&uid, 10).await.unwrap();
+            assert_eq!(history.newest, mine.newest_after);
+            assert_eq!(
+                store
+                    .messages_for(&uid)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|m| m.content)
+                    .collect::<Vec<_>>(),
+                [
+                    "question o-earlier",
+                    "answer o-earlier",
+                    "question o-a",
+                    "a0\na1"
+                ]
+            );
+            let parts = done[0].parts[0].as_ref().unwrap();
+            assert_eq!(
+                parts
+                    .iter()
+                    .map(|p| (p.text.as_str(), p.part_index, p.part_count))
+                    .collect::<Vec<_>>(),
+                [("a0", 0, 2), ("a1", 1, 2)]
+            );
+            assert_eq!(
+                done[0].parts[1].as_deref(),
+                Some(&[][..]),
+                "handled, no reply"
+            );
+            let outbound = store.outbound_for(&uid).await.unwrap();
+            let state = |text: &str| {
+                let row = outbound.iter().find(|r| r.text == text).unwrap();
+                (row.id, row.state, row.attempts)
+            };
+            assert_eq!(state("a0"), (parts[0].id, OutboundState::Sending, 1));
+            assert_eq!(state("a1"), (parts[1].id, OutboundState::Queued, 0));
+            assert_eq!(done[1].history.as_ref().unwrap().newest_before, None);
+            assert_eq!(store.pending_event_count().await.unwrap(), 0);
+
+            // One event of the batch handled already: nothing written, then the transactional path.
+            let d = user_inbox_id(&store, "o-d", &uid).await;
+            let e = user_inbox_id(&store, "o-e", &uid).await;
+            assert!(store.finish_event(d, "ignored").await.unwrap());
+            let mut skipped = completion(d, "o-d", user);
+            skipped.reply_parts = vec!["moved".into()];
+            let mut last = completion(e, "o-e", user);
+            last.reply_parts.clear();
+            let lines_before = store.messages_for(&uid).await.unwrap().len();
+            let group = [&skipped, &last];
+            let nothing = complete_at_once(db, &group, &[2], Utc::now())
+                .await
+                .unwrap();
+            assert!(nothing.is_none());
+            assert_eq!(store.messages_for(&uid).await.unwrap().len(), lines_before);
+            assert_eq!(
+                store.pending_event_count().await.unwrap(),
+                1,
+                "o-e still open"
+            );
+            let answers = write_together(db, false, vec![Op::Complete(vec![skipped, last])])
+                .await
+                .unwrap();
+            let Done::Completed(done) = &answers[0] else {
+                panic!("a completion")
+            };
+            assert!(done.parts[0].is_none());
+            assert_eq!(done.parts[1].as_ref().unwrap()[0].text, "moved");
+            assert_eq!(store.pending_event_count().await.unwrap(), 0);
+
+            // Racing statements for one event.
+            for round in 0..10 {
+                let key = format!("o-race-{round}");
+                let id = user_inbox_id(&store, &key, &uid).await;
+                let racers: Vec<_> = (0..4)
+                    .map(|n| {
+                        let db = db.clone();
+                        let mut racer = completion(id, &key, user);
+                        racer.reply_parts = vec![format!("racer {n}")];
+                        tokio::spawn(async move {
+                            complete_at_once(&db, &[&racer], &[1], Utc::now()).await
+                        })
+                    })
+                    .collect();
+                let mut written = 0;
+                for racer in racers {
+                    if racer.await.unwrap().unwrap().is_some() {
+                        written += 1;
+                    }
+                }
+                assert_eq!(written, 1, "round {round}");
+                let racers_written = store
+                    .outbound_for(&uid)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .filter(|r| r.text.starts_with("racer "))
+                    .count();
+                assert_eq!(racers_written, round + 1, "one reply per round");
+            }
         }
     }
 }

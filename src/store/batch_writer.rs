@@ -12,6 +12,8 @@
 //! (an attempt is counted before the event is handled; a part is claimed before it is sent, a reply's first part
 //! by the very commit that queues it: `pre_claims`).
 //!
+//! On PostgreSQL, a batch of completions alone is one statement without BEGIN and COMMIT ([`COMPLETE_AT_ONCE`]).
+//!
 //! A failing batch is retried write by write, each in its own transaction, so one bad write fails only its
 //! own caller (whose actor then restarts and retries), never the others that shared its batch.
 
@@ -139,18 +141,6 @@ async fn write_batch(
     batch: Vec<Request>,
 ) {
     metrics::histogram!(WRITE_BATCH_SIZE).record(batch.len() as f64);
-    if !sqlite {
-        // Completions apart, as one statement (`complete_at_once`) that waits for none of the other writes:
-        // a message's reply waits for its completion.
-        let (completions, rest) = batch
-            .into_iter()
-            .partition(|(op, _)| matches!(op, Op::Complete(_)));
-        tokio::join!(
-            answer_batch(db, sqlite, pre_claims, completions),
-            answer_batch(db, sqlite, pre_claims, rest)
-        );
-        return;
-    }
     answer_batch(db, sqlite, pre_claims, batch).await;
 }
 
@@ -214,6 +204,7 @@ async fn write_together(
     ops: Vec<Op>,
 ) -> StoreResult<Vec<Done>> {
     let now = Utc::now();
+    // A batch of completions alone (at 1,000 messages/s, usually one completion) is one statement, if it can.
     if !sqlite
         && ops.iter().all(|op| matches!(op, Op::Complete(_)))
         && !ids_repeat(&ops)
@@ -548,35 +539,31 @@ async fn complete<C: ConnectionTrait>(
 }
 
 /// The whole of [`complete`] in one statement, on PostgreSQL: its data-modifying CTEs lock and mark the
-/// events, insert the chat lines and queue the reply parts, and one round trip to the database's process
-/// replaces [`complete`]'s five (BEGIN, mark, lines, parts, COMMIT) on a message's path to its reply
-/// (BENCHMARKS.md). It writes only if every event is still unhandled (`go`): then every reply stays where it
-/// is, and no orphan moves. Otherwise it writes nothing and answers None, and [`complete`] sorts them out.
+/// events, insert the chat lines and queue the reply parts, so one round trip to the database's process
+/// replaces [`complete`]'s five (BEGIN, mark, lines, parts, COMMIT): 12-18 % less service CPU per answered
+/// message (BENCHMARKS.md section 25). It writes only if every event is still unhandled (`go`): then every
+/// reply stays where it is, and no orphan moves. Otherwise it writes nothing and answers None, and
+/// [`complete`] sorts them out.
 ///
-/// `open` locks the events (`FOR UPDATE` waits for a concurrent handler and rechecks `handled_at` on its
-/// committed row); the sub-statements all see the statement's snapshot, so `newest_message` is read before
-/// the lines. `lines` inserts in `WITH ORDINALITY` order, so ids follow the history's order.
+/// `open` locks the events by primary key (`FOR UPDATE` waits for a concurrent handler and returns the row
+/// it committed, so `handled_at` is current; a filter on `handled_at` there would let a generic plan scan
+/// the pending index instead); the sub-statements all see the statement's snapshot, so `newest` is read
+/// before the lines. `lines` inserts in `WITH ORDINALITY` order, so ids follow the history's order.
 const COMPLETE_AT_ONCE: &str = "\
-WITH ev AS (
-    SELECT * FROM unnest($1::int8[], $2::text[]) AS ev(id, outcome)
-), open AS (
-    SELECT inbox_events.id FROM inbox_events JOIN ev ON ev.id = inbox_events.id
-    WHERE inbox_events.handled_at IS NULL
-    FOR UPDATE OF inbox_events
+WITH open AS (
+    SELECT id, handled_at FROM inbox_events WHERE id = ANY($1) FOR UPDATE
 ), go AS (
-    SELECT count(*) = cardinality($1::int8[]) AS ok FROM open
+    SELECT count(*) FILTER (WHERE handled_at IS NULL) = cardinality($1) AS ok FROM open
 ), marked AS (
-    UPDATE inbox_events SET handled_at = $3, outcome = ev.outcome
-    FROM ev, go
-    WHERE go.ok AND inbox_events.id = ev.id AND inbox_events.id IN (SELECT id FROM open)
-    RETURNING inbox_events.id, (SELECT MAX(zalo_messages.id) FROM zalo_messages \
+    UPDATE inbox_events SET handled_at = $3, outcome = ($2::text[])[array_position($1, inbox_events.id)]
+    WHERE inbox_events.id = ANY($1) AND (SELECT ok FROM go)
+    RETURNING id, (SELECT MAX(zalo_messages.id) FROM zalo_messages \
         WHERE zalo_messages.zalo_user_id = inbox_events.zalo_user_id) AS newest
 ), lines AS (
     INSERT INTO zalo_messages (zalo_user_id, message_content, is_from_user, sent_at, message_type, event_key)
     SELECT l.u, l.c, l.f, $3, l.t, l.k
-    FROM unnest($4::text[], $5::text[], $6::bool[], $7::text[], $8::text[]) WITH ORDINALITY AS l(u, c, f, t, k, n),
-        go
-    WHERE go.ok
+    FROM unnest($4::text[], $5::text[], $6::bool[], $7::text[], $8::text[]) WITH ORDINALITY AS l(u, c, f, t, k, n)
+    WHERE (SELECT ok FROM go)
     ORDER BY l.n
     RETURNING id, event_key, is_from_user
 ), parts AS (
@@ -584,9 +571,8 @@ WITH ev AS (
         (zalo_user_id, text, state, source_event_key, part_index, attempts, created_at, updated_at)
     SELECT p.u, p.x, p.s, p.k, p.i, p.a, $3, $3
     FROM unnest($9::text[], $10::text[], $11::text[], $12::text[], $13::int4[], $14::int4[])
-        AS p(u, x, s, k, i, a),
-        go
-    WHERE go.ok
+        AS p(u, x, s, k, i, a)
+    WHERE (SELECT ok FROM go)
     RETURNING id, source_event_key, part_index
 )
 SELECT 0 AS kind, id, newest, NULL::text AS key, NULL::int4 AS number FROM marked

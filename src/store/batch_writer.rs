@@ -141,16 +141,6 @@ async fn write_batch(
     batch: Vec<Request>,
 ) {
     metrics::histogram!(WRITE_BATCH_SIZE).record(batch.len() as f64);
-    answer_batch(db, sqlite, pre_claims, batch).await;
-}
-
-/// Writes `batch` together, or each write alone if that fails, and answers every request in it.
-async fn answer_batch(
-    db: &DatabaseConnection,
-    sqlite: bool,
-    pre_claims: &PreClaims,
-    batch: Vec<Request>,
-) {
     let (ops, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
     if ops.len() > 1 {
         // A panic while writing fails this attempt, never the loop (an open transaction rolls back on drop).
@@ -642,7 +632,6 @@ async fn complete_at_once(
     if newest_before.len() != completions.len() {
         return Err(DbErr::Custom("a completion marked only some of its events".into()).into());
     }
-    drop((lines, parts));
     plan.completed(&newest_before, &line_ids, &part_ids)
         .map(Some)
 }

@@ -154,10 +154,25 @@ pub fn decode(value: &Value) -> Result<WebhookEvent, DecodeError> {
 
 /// The inbox key that makes redelivery idempotent: the event name plus `msg_id` (receipts reuse the msg_id of
 /// the message they acknowledge, so the name is part of the key), else a hash of the exact body.
+///
+/// A body hash is led by the body's own `timestamp` (epoch ms, zero-padded to 13 digits): the body, and so its
+/// timestamp, is the same on every delivery, so the key identifies the same deliveries as the bare hash, but
+/// successive keys sort together and land at the end of the inbox's unique index instead of on a random leaf
+/// (a page written and copied per event; BENCHMARKS.md, section 26). Without a numeric timestamp, the bare hash.
 pub fn event_key(event: &WebhookEvent, body: &[u8]) -> String {
     match &event.msg_id {
         Some(id) => format!("{}:{id}", event.event_name),
-        None => format!("sha256:{}", hex::encode(Sha256::digest(body))),
+        None => {
+            let digest = hex::encode(Sha256::digest(body));
+            match event
+                .timestamp
+                .as_deref()
+                .and_then(|t| t.trim().parse::<u64>().ok())
+            {
+                Some(ms) => format!("sha256:{ms:013}:{digest}"),
+                None => format!("sha256:{digest}"),
+            }
+        }
     }
 }
 
@@ -284,6 +299,28 @@ mod tests {
         let unknown = decode_json(json!({"event_name":"brand_new_event"}));
         assert_eq!(unknown.kind, EventKind::Other);
         assert!(event_key(&unknown, b"abc").starts_with("sha256:"));
+    }
+
+    #[test]
+    fn a_hashed_key_is_led_by_the_padded_timestamp_so_keys_sort_by_time() {
+        let seen = |ts: serde_json::Value| {
+            let value = json!({"event_name":"user_seen_message","recipient":{"id":"42"},
+                "message":{"msg_ids":["a","b"]},"timestamp":ts});
+            let body = serde_json::to_vec(&value).unwrap();
+            event_key(&decode(&value).unwrap(), &body)
+        };
+        let early = seen(json!("999999999999"));
+        let later = seen(json!(1_000_000_000_000_u64));
+        assert!(early.starts_with("sha256:0999999999999:"), "{early}");
+        assert!(later.starts_with("sha256:1000000000000:"), "{later}");
+        assert!(
+            early < later,
+            "a 12-digit timestamp sorts before a 13-digit one"
+        );
+        // The same body is the same key; a timestamp that is not a number leaves the bare hash.
+        assert_eq!(seen(json!("1733450000000")), seen(json!("1733450000000")));
+        let odd = seen(json!("soon"));
+        assert_eq!(odd.len(), "sha256:".len() + 64, "{odd}");
     }
 
     #[test]
@@ -540,7 +577,12 @@ mod properties {
                     prop_assert_eq!(&key, &event_key(&event, &other_body));
                 }
                 None => {
-                    let hash = key.strip_prefix("sha256:").unwrap_or_default();
+                    let rest = key.strip_prefix("sha256:").unwrap_or_default();
+                    // Led by the signed timestamp when it is a number, then the body's hash.
+                    let hash = match event.timestamp.as_deref().map(|t| t.trim().parse::<u64>()) {
+                        Some(Ok(ms)) => rest.strip_prefix(&format!("{ms:013}:")).unwrap_or_default(),
+                        _ => rest,
+                    };
                     prop_assert!(
                         hash.len() == 64 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
                         "{}", key

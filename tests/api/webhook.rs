@@ -188,6 +188,67 @@ async fn malformed_and_oversize_bodies_are_rejected(backend: Backend) {
     app.shutdown().await;
 }
 
+/// Follows carry no `msg_id`: their key is the body's hash, led by its timestamp. Redeliveries of the same
+/// body are duplicates; a later follow (another body, another timestamp) is a new event.
+async fn events_without_a_msg_id_are_deduplicated_by_their_body(backend: Backend) {
+    let app = spawn_app_with(
+        &backend,
+        TestOptions {
+            signed: true,
+            zalo: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let user = user_id();
+    let follow = |ts: &str| {
+        json!({"app_id": APP_ID, "oa_id": OA_ID, "event_name": "follow", "follower": {"id": user},
+            "source": "oa_profile", "timestamp": ts})
+    };
+    let first = follow("1733450000123");
+    let responses = futures_util::future::join_all((0..5).map(|_| app.post_event(&first))).await;
+    let mut statuses = Vec::new();
+    for r in responses {
+        assert_eq!(r.status(), 200);
+        statuses.push(r.json::<serde_json::Value>().await.unwrap()["status"].clone());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| *s == "ok").count(),
+        1,
+        "{statuses:?}"
+    );
+    app.replies_for(&user, 1).await;
+    assert_eq!(
+        app.post_event(&first)
+            .await
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()["status"],
+        "duplicate"
+    );
+    assert_eq!(
+        app.post_event(&follow("1733450999000"))
+            .await
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()["status"],
+        "ok",
+        "a new follow is a new event"
+    );
+    let keys: Vec<String> = sql_rows(
+        &app.database_url,
+        "SELECT event_key FROM inbox_events WHERE event_name = 'follow' ORDER BY id",
+    )
+    .await
+    .iter()
+    .map(|row| row.try_get_by_index(0).unwrap())
+    .collect();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(keys[0].starts_with("sha256:1733450000123:"), "{keys:?}");
+    assert!(keys[1].starts_with("sha256:1733450999000:"), "{keys:?}");
+    app.shutdown().await;
+}
+
 async fn unknown_events_are_stored_and_acknowledged(backend: Backend) {
     let app = spawn_app(&backend).await;
     let event = json!({"app_id": APP_ID, "event_name": "brand_new_event_2027", "timestamp": now_ms(), "data": {"x": 1}});
@@ -249,6 +310,7 @@ both_backends!(
     wrong_or_missing_signature_is_401_and_nothing_is_stored,
     unsigned_events_are_accepted_without_a_secret_and_probe_is_200,
     duplicate_deliveries_are_answered_once,
+    events_without_a_msg_id_are_deduplicated_by_their_body,
     malformed_and_oversize_bodies_are_rejected,
     unknown_events_are_stored_and_acknowledged,
     numeric_ids_and_timestamps_are_accepted,

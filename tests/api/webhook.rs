@@ -91,6 +91,18 @@ async fn unsigned_events_are_accepted_without_a_secret_and_probe_is_200(backend:
     app.shutdown().await;
 }
 
+/// Posts `event` `times` times at once; every answer is a 200, and their `status` fields are returned.
+async fn post_concurrently(app: &TestApp, event: &serde_json::Value, times: usize) -> Vec<String> {
+    let responses = futures_util::future::join_all((0..times).map(|_| app.post_event(event))).await;
+    let mut statuses = Vec::new();
+    for r in responses {
+        assert_eq!(r.status(), 200);
+        let body = r.json::<serde_json::Value>().await.unwrap();
+        statuses.push(body["status"].as_str().unwrap().to_string());
+    }
+    statuses
+}
+
 async fn duplicate_deliveries_are_answered_once(backend: Backend) {
     let app = spawn_app_with(
         &backend,
@@ -103,18 +115,7 @@ async fn duplicate_deliveries_are_answered_once(backend: Backend) {
     .await;
     let user = user_id();
     let event = text_event(&user, "/help");
-    let sends = (0..10).map(|_| app.post_event(&event));
-    let responses = futures_util::future::join_all(sends).await;
-    let mut statuses: Vec<String> = Vec::new();
-    for r in responses {
-        assert_eq!(r.status(), 200);
-        statuses.push(
-            r.json::<serde_json::Value>().await.unwrap()["status"]
-                .as_str()
-                .unwrap()
-                .to_string(),
-        );
-    }
+    let statuses = post_concurrently(&app, &event, 10).await;
     assert_eq!(
         statuses.iter().filter(|s| *s == "ok").count(),
         1,
@@ -206,12 +207,7 @@ async fn events_without_a_msg_id_are_deduplicated_by_their_body(backend: Backend
             "source": "oa_profile", "timestamp": ts})
     };
     let first = follow("1733450000123");
-    let responses = futures_util::future::join_all((0..5).map(|_| app.post_event(&first))).await;
-    let mut statuses = Vec::new();
-    for r in responses {
-        assert_eq!(r.status(), 200);
-        statuses.push(r.json::<serde_json::Value>().await.unwrap()["status"].clone());
-    }
+    let statuses = post_concurrently(&app, &first, 5).await;
     assert_eq!(
         statuses.iter().filter(|s| *s == "ok").count(),
         1,

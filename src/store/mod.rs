@@ -319,8 +319,14 @@ impl Store {
         )
     }
 
+    /// The pool answers, and on PostgreSQL the webhook inbox's own connection too: after a database restart
+    /// that connection is re-established here, so "ready" means the webhook can commit again (a test that
+    /// posted right after `/readyz` turned 200 once got a 503 from the stale inbox connection).
     pub async fn ping(&self) -> StoreResult<()> {
         self.db.ping().await?;
+        if !self.sqlite {
+            self.inbox_db.ping().await?;
+        }
         Ok(())
     }
 

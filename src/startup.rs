@@ -102,7 +102,7 @@ impl Application {
                 .context("starting the actor system")?;
 
         let intake = Arc::new(http::gate::IntakeGate::default());
-        let state = HttpState {
+        let state = HttpState::new(http::HttpParts {
             settings: settings.clone(),
             store,
             directory,
@@ -115,7 +115,7 @@ impl Application {
                 settings.server.admin_rate_per_minute,
                 settings.server.admin_rate_burst,
             )),
-        };
+        });
         // Both listeners are bound before anything is served, so a taken admin port fails the start cleanly.
         let listener = tokio::net::TcpListener::bind(settings.server.listen)
             .await

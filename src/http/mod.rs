@@ -45,9 +45,26 @@ use crate::store::Store;
 use crate::telemetry;
 use limit::CallerLimiter;
 
-/// What the handlers need. Cheap to clone.
+/// What the handlers need: one shared [`HttpParts`]. A clone per request is one reference count, not one per
+/// field (the route filters clone it for every request; BENCHMARKS.md, section 27).
 #[derive(Clone)]
-pub struct HttpState {
+pub struct HttpState(Arc<HttpParts>);
+
+impl HttpState {
+    pub fn new(parts: HttpParts) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for HttpState {
+    type Target = HttpParts;
+
+    fn deref(&self) -> &HttpParts {
+        &self.0
+    }
+}
+
+pub struct HttpParts {
     pub settings: Arc<Settings>,
     pub store: Store,
     pub directory: Directory,
@@ -245,9 +262,14 @@ pub fn routes(
         .then(health::metrics)
         .boxed();
 
-    let mut selected: Vec<BoxedFilter<(warp::reply::Response,)>> = vec![healthz, readyz];
+    // The webhook first: it carries nearly all the traffic, and the chain tries routes in order.
+    let mut selected: Vec<BoxedFilter<(warp::reply::Response,)>> = Vec::new();
     if surface.public() {
-        selected.extend([webhook, oauth_callback]);
+        selected.push(webhook);
+    }
+    selected.extend([healthz, readyz]);
+    if surface.public() {
+        selected.push(oauth_callback);
     }
     if surface.admin() {
         selected.extend([
@@ -264,11 +286,13 @@ pub fn routes(
         ]);
     }
     // Every route is boxed, and so is each step of the chain: unboxed, the nested future of this many `or`s
-    // outgrows a worker thread's stack in debug builds.
-    let mut chain = selected.into_iter();
-    let first = chain.next().expect("at least the health routes");
+    // outgrows a worker thread's stack in debug builds. Folded from the right, so the first route sits at the
+    // top of the chain: a webhook request is matched through one `or`, not through every route's
+    // (BENCHMARKS.md, section 27).
+    let mut chain = selected.into_iter().rev();
+    let last = chain.next().expect("at least the health routes");
     chain
-        .fold(first, |acc, route| acc.or(route).unify().boxed())
+        .fold(last, |rest, route| route.or(rest).unify().boxed())
         .recover(handle_rejection)
 }
 

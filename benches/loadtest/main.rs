@@ -496,6 +496,15 @@ impl EventSource {
         }
     }
 
+    /// A message id shaped like Zalo's (19 hex digits, e.g. `96d3cdf3af150460909`, docs) and as scattered:
+    /// sequential ids would make every inbox insert land at the end of the unique key index, which real
+    /// traffic does not do (BENCHMARKS.md, section 27). Unique per run, event number and `salt`: the mix is a
+    /// bijection of the 64-bit input.
+    fn msg_id(&self, n: usize, salt: u64) -> String {
+        let input = (self.run << 33) ^ (salt << 32) ^ n as u64;
+        format!("{:016x}{:03x}", splitmix64(input), n & 0xfff)
+    }
+
     fn build(&self, n: usize) -> (Vec<u8>, String) {
         let timestamp = chrono::Utc::now().timestamp_millis().to_string();
         let (body, n) = match self.kind {
@@ -506,17 +515,17 @@ impl EventSource {
         let user = 7_000_000_000_000_000_000u64 + (n % self.users) as u64;
         let body = match body {
             Body::Text => format!(
-                r#"{{"app_id":"{APP_ID}","user_id_by_app":"{user}","event_name":"user_send_text","sender":{{"id":"{user}"}},"recipient":{{"id":"579745863508352884"}},"message":{{"msg_id":"lt{run:x}n{n:x}","text":"Chào bạn, cho mình hỏi về {marker} với ạ?"}},"timestamp":"{timestamp}"}}"#,
-                run = self.run,
+                r#"{{"app_id":"{APP_ID}","user_id_by_app":"{user}","event_name":"user_send_text","sender":{{"id":"{user}"}},"recipient":{{"id":"579745863508352884"}},"message":{{"msg_id":"{msg_id}","text":"Chào bạn, cho mình hỏi về {marker} với ạ?"}},"timestamp":"{timestamp}"}}"#,
+                msg_id = self.msg_id(n, 0),
                 marker = fakes::marker(n),
             ),
             Body::Seen => format!(
-                r#"{{"app_id":"{APP_ID}","event_name":"user_seen_message","sender":{{"id":"579745863508352884"}},"recipient":{{"id":"{user}"}},"message":{{"msg_ids":["lt{run:x}s{n:x}"]}},"timestamp":"{timestamp}"}}"#,
-                run = self.run,
+                r#"{{"app_id":"{APP_ID}","event_name":"user_seen_message","sender":{{"id":"579745863508352884"}},"recipient":{{"id":"{user}"}},"message":{{"msg_ids":["{msg_id}"]}},"timestamp":"{timestamp}"}}"#,
+                msg_id = self.msg_id(n, 0),
             ),
             Body::Received => format!(
-                r#"{{"app_id":"{APP_ID}","event_name":"user_received_message","sender":{{"id":"579745863508352884"}},"recipient":{{"id":"{user}"}},"message":{{"msg_id":"lt{run:x}r{n:x}"}},"timestamp":"{timestamp}"}}"#,
-                run = self.run,
+                r#"{{"app_id":"{APP_ID}","event_name":"user_received_message","sender":{{"id":"579745863508352884"}},"recipient":{{"id":"{user}"}},"message":{{"msg_id":"{msg_id}"}},"timestamp":"{timestamp}"}}"#,
+                msg_id = self.msg_id(n, 1),
             ),
         };
         let signature = tradesphere::zalo::signature::header_value(
@@ -975,4 +984,12 @@ fn print_table(rows: &[Row]) {
             fmt_opt(r.idle_rss_mb),
         );
     }
+}
+
+/// SplitMix64's finaliser: a bijection of u64 that scatters consecutive inputs.
+fn splitmix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }

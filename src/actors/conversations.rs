@@ -260,8 +260,26 @@ async fn deliver(
                 status: status.clone(),
             };
             // Unnamed: a stopping child and its successor for the same user must be able to coexist.
-            let (actor, _) =
-                Actor::spawn_linked(None, ConversationActor, args, myself.get_cell()).await?;
+            let (actor, _) = match Actor::spawn_linked(
+                None,
+                ConversationActor,
+                args,
+                myself.get_cell(),
+            )
+            .await
+            {
+                Ok(spawned) => spawned,
+                // This manager is draining (the service stops), so it takes no new child: the event
+                // waits in the inbox for the next start's sweep. Not a failure of the manager.
+                Err(_) if !ractor::ACTIVE_STATES.contains(&myself.get_cell().get_status()) => {
+                    tracing::info!(
+                        user = %user.short_hash(),
+                        "conversations are stopping; the event waits in the inbox for the next start"
+                    );
+                    return Ok(());
+                }
+                Err(err) => return Err(err.into()),
+            };
             state.by_id.insert(actor.get_id(), user.clone());
             state.by_user.insert(
                 user.clone(),

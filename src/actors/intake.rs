@@ -150,12 +150,12 @@ impl Actor for IntakeActor {
                             in_flight = state.deps.settings.intake.max_in_flight,
                             "conversations are saturated; new events wait in the inbox"
                         );
-                        start_drain(&myself, state, inbox_id - DRAIN_OVERLAP)?;
+                        start_drain(&myself, state, inbox_id - DRAIN_OVERLAP);
                     }
                 }
             }
             IntakeMsg::Route(inbound) => deliver(state, *inbound),
-            IntakeMsg::Sweep { all: true } => start_drain(&myself, state, 0)?,
+            IntakeMsg::Sweep { all: true } => start_drain(&myself, state, 0),
             IntakeMsg::Sweep { all: false } => sweep(&myself, state).await?,
             IntakeMsg::Drain => drain(&myself, state).await?,
             IntakeMsg::Closed => {
@@ -215,19 +215,25 @@ fn close_batch(myself: &ActorRef<IntakeMsg>, state: &mut IntakeState) {
 }
 
 /// Enters backlog mode: everything unhandled from `from` on is routed from the inbox, in order.
-fn start_drain(
-    myself: &ActorRef<IntakeMsg>,
-    state: &mut IntakeState,
-    from: i64,
-) -> Result<(), ActorProcessingErr> {
+fn start_drain(myself: &ActorRef<IntakeMsg>, state: &mut IntakeState, from: i64) {
     if state.backlog {
         state.cursor = state.cursor.min(from.max(0));
-        return Ok(());
+        return;
     }
     state.backlog = true;
     state.cursor = from.max(0);
-    super::tell("intake", myself, IntakeMsg::Drain)?;
-    Ok(())
+    continue_drain(myself);
+}
+
+/// Queues the next drain step. The only way that fails is this actor's mailbox being closed, that is the
+/// service stopping (the supervisor drains intake first): nothing is lost, the backlog waits in the inbox for
+/// the next start's sweep. So no failure, which the supervisor would log as a crash.
+fn continue_drain(myself: &ActorRef<IntakeMsg>) {
+    if super::tell("intake", myself, IntakeMsg::Drain).is_err() {
+        tracing::info!(
+            "intake is stopping; the rest of the inbox backlog waits for the next start"
+        );
+    }
 }
 
 /// Routes as much of the backlog as there are free slots; leaves backlog mode once it has caught up.
@@ -291,7 +297,7 @@ async fn drain(
         }
         tracing::info!("inbox backlog drained");
     } else {
-        super::tell("intake", myself, IntakeMsg::Drain)?;
+        continue_drain(myself);
     }
     Ok(())
 }

@@ -105,6 +105,11 @@ impl Actor for SupervisorActor {
                 let Some(role) = state.children.remove(&cell.get_id()) else {
                     return Ok(());
                 };
+                if state.stopping {
+                    // Draining: nothing is restarted, so neither logged as a restart nor counted as one.
+                    tracing::warn!(actor = role.as_str(), error = %err, "actor failed while the service stops");
+                    return Ok(());
+                }
                 tracing::error!(actor = role.as_str(), error = %err, "actor failed; restarting");
                 schedule_restart(&myself, state, role)?;
             }

@@ -320,8 +320,9 @@ impl Store {
     }
 
     /// The pool answers, and on PostgreSQL the webhook inbox's own connection too: after a database restart
-    /// that connection is re-established here, so "ready" means the webhook can commit again (a test that
-    /// posted right after `/readyz` turned 200 once got a 503 from the stale inbox connection).
+    /// that connection is re-established here, so "ready" means the webhook's connection works as well. (Once,
+    /// under the full suite, `reliability::postgres_restarted_mid_run_loses_nothing` got a 503 for a post made
+    /// right after `/readyz` turned 200 while only the pool was pinged.)
     pub async fn ping(&self) -> StoreResult<()> {
         self.db.ping().await?;
         if !self.sqlite {

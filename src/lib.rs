@@ -9,6 +9,7 @@ pub mod domain;
 pub mod faults;
 pub mod http;
 pub mod llm;
+pub mod pipeline;
 pub mod reply;
 pub mod scam;
 pub mod scam_sync;

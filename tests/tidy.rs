@@ -5,12 +5,15 @@
 use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::LazyLock;
 
 /// Import edges `(from, to)` between the children of one directory, each with its first `file:line`.
 type Edges = BTreeMap<(String, String), String>;
 
 /// Comments, strings (raw ones with up to two `#`) and char literals; everything else is code.
-const TOKEN: &str = r###"(?s)//[^\n]*|/\*.*?\*/|b?r"[^"]*"|b?r#".*?"#|b?r##".*?"##|b?"(?:[^"\\]|\\.)*"|b?'(?:[^'\\\n]|\\[^\n]+?)'"###;
+static TOKEN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r###"(?s)//[^\n]*|/\*.*?\*/|b?r"[^"]*"|b?r#".*?"#|b?r##".*?"##|b?"(?:[^"\\]|\\.)*"|b?'(?:[^'\\\n]|\\[^\n]+?)'"###).unwrap()
+});
 
 /// One line of a source file: its code (string literals blanked), comment text and string literals.
 #[derive(Default)]
@@ -56,7 +59,7 @@ fn code_of(lines: &[Line], with_tests: bool) -> String {
 /// on; a char literal such as `'"'` becomes `' '` in the code, and a lifetime stays code.
 fn lex(text: &str) -> Vec<Line> {
     let (mut code, mut found, mut last) = (String::new(), Vec::new(), 0);
-    for m in Regex::new(TOKEN).unwrap().find_iter(text) {
+    for m in TOKEN.find_iter(text) {
         let (t, comment) = (m.as_str(), m.as_str().starts_with('/'));
         code += &text[last..m.start()];
         last = m.end();
@@ -241,9 +244,11 @@ fn module_path(rel: &str) -> Vec<String> {
         .collect()
 }
 
+static ALIAS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\s+as\s+\w+").unwrap());
+
 /// The paths a `use` tree names: `a::{b::{C, D as E}, self}` names `a::b::C`, `a::b::D` and `a`.
 fn expand_use(tree: &str) -> Vec<String> {
-    let tree = Regex::new(r"\s+as\s+\w+").unwrap().replace_all(tree, "");
+    let tree = ALIAS.replace_all(tree, "");
     let (mut prefixes, mut path, mut out) = (vec![String::new()], String::new(), Vec::new());
     for ch in tree.chars().filter(|c| !c.is_whitespace()).chain([',']) {
         if ch == '{' {

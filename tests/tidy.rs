@@ -362,14 +362,19 @@ fn on_cycles(edges: &Edges) -> Vec<String> {
 
 #[test]
 fn no_import_cycle_between_modules_or_files() {
-    let mut failures = Vec::new();
-    for (dir, edges) in import_graph(&sources("src")) {
-        let cyclic = on_cycles(&edges);
+    let (graph, mut failures) = (import_graph(&sources("src")), Vec::new());
+    for (dir, edges) in &graph {
+        let cyclic = on_cycles(edges);
         if !cyclic.is_empty() {
             failures.push(format!("src/{}: {}", dir.join("/"), cyclic.join(", ")));
         }
     }
-    let rule = "import cycles (crate:: and super:: paths outside tests)";
+    for ((from, to), at) in graph.get(&vec![]).into_iter().flatten() {
+        if from == "config" {
+            failures.push(format!("config -> {to} ({at}): config is a leaf"));
+        }
+    }
+    let rule = "import cycles (crate:: and super:: paths outside tests), or config importing";
     verdict(rule, failures);
 }
 

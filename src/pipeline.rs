@@ -105,7 +105,10 @@ mod tests {
     fn every_outcome_has_its_own_string_and_parses_back() {
         let mut seen = std::collections::HashSet::new();
         for outcome in Outcome::ALL {
-            assert!(seen.insert(outcome.as_str()), "{outcome:?} repeats a string");
+            assert!(
+                seen.insert(outcome.as_str()),
+                "{outcome:?} repeats a string"
+            );
             assert_eq!(Outcome::parse(outcome.as_str()), Some(outcome));
         }
         assert_eq!(Outcome::parse("no_such_outcome"), None);

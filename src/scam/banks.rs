@@ -1,6 +1,6 @@
 //! Vietnamese banks and wallets: NAPAS BINs and the names people type for them.
 //!
-//! BINs follow the consensus table in the domain notes (cross-checked against `api.vietqr.io/v2/banks`);
+//! BINs are those the published bank tables agree on (cross-checked against `api.vietqr.io/v2/banks`);
 //! a unit test pins the well-known pairs because some published lists get them wrong.
 
 /// A bank (with a NAPAS BIN) or an e-wallet (without one).

@@ -1,6 +1,8 @@
 //! Cue words around numbers ("STK", "chuyển khoản", bank names, "OTP", "mã đơn"…), found once per message
 //! with one Aho–Corasick pass over its accent-folded form, so deciding what each number is costs a
 //! binary search instead of a regex scan per number. Pure.
+//!
+//! The word tables are below; bank and wallet names come from `banks`.
 
 use std::ops::Range;
 use std::sync::LazyLock;
@@ -9,6 +11,105 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::banks::{self, Bank};
 use super::text::{fold_code_to_letter, is_whitespace_byte, push_folded};
+
+/// Words that name an account number outright ("số tài khoản 1903…").
+/// Written accent-folded and lowercase; matched against folded text on word
+/// boundaries, a space standing for any run of whitespace.
+const ACCOUNT_NUMBER_CUES: &[&str] = &[
+    "stk",
+    "so tk",
+    "so tai khoan",
+    "tai khoan",
+    "tk",
+    "ctk",
+    "chu tk",
+];
+
+/// Words about paying: transfers, banks and wallets. A number near them is
+/// likely an account, but may also be an amount ("CK 500000"). Same format as
+/// [`ACCOUNT_NUMBER_CUES`].
+const PAYMENT_CUES: &[&str] = &[
+    "ngan hang",
+    "nh",
+    "chuyen khoan",
+    "ck",
+    "noi dung ck",
+    "vietcombank",
+    "vcb",
+    "techcombank",
+    "tcb",
+    "mb",
+    "mbbank",
+    "mb bank",
+    "bidv",
+    "agribank",
+    "acb",
+    "vpbank",
+    "vpb",
+    "tpbank",
+    "tpb",
+    "sacombank",
+    "stb",
+    "vietinbank",
+    "vietin",
+    "ctg",
+    "msb",
+    "hdbank",
+    "hdb",
+    "shb",
+    "vib",
+    "eximbank",
+    "eib",
+    "lpbank",
+    "momo",
+    "zalopay",
+    "zalo pay",
+    "viettel money",
+    "vnpay",
+];
+
+/// Words that, when they are the cue nearest before a number, say it is *not*
+/// an account: one-time codes, order and ID numbers, amounts, other phone-like
+/// numbers. Same format as [`ACCOUNT_NUMBER_CUES`].
+const NON_ACCOUNT_CUES: &[&str] = &[
+    "otp",
+    "ma",
+    "ma xac nhan",
+    "ma xac thuc",
+    "ma bao mat",
+    "ma kich hoat",
+    "ma don",
+    "ma don hang",
+    "don hang",
+    "ma van don",
+    "van don",
+    "ma gd",
+    "ma giao dich",
+    "cccd",
+    "cmnd",
+    "cmt",
+    "can cuoc",
+    "ma so thue",
+    "mst",
+    "sdt",
+    "dt",
+    "so dien thoai",
+    "dien thoai",
+    "hotline",
+    "lh",
+    "lien lac",
+    "so la",
+    "goi",
+    "goi dien",
+    "lien he",
+    "zalo",
+    "sms",
+    "nhan tin",
+    "call",
+    "imei",
+    "serial",
+    "seri",
+];
 
 /// What a cue word says about a number near it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,13 +156,13 @@ static MATCHER: LazyLock<Matcher> = LazyLock::new(|| {
             add(alias, CueClass::Bank(bank));
         }
     }
-    for word in super::extract::ACCOUNT_NUMBER_CUES {
+    for word in ACCOUNT_NUMBER_CUES {
         add(word, CueClass::AccountNumber);
     }
-    for word in super::extract::PAYMENT_CUES {
+    for word in PAYMENT_CUES {
         add(word, CueClass::Payment);
     }
-    for word in super::extract::NON_ACCOUNT_CUES {
+    for word in NON_ACCOUNT_CUES {
         add(word, CueClass::NotAccount);
     }
     // A full DFA: a few hundred patterns make a small one, and it scans several times faster than the NFA.
@@ -177,6 +278,25 @@ impl Cues {
         let keep = slice.partition_point(|h| h.span.1 <= window.end);
         // Hits are ordered by start and do not overlap, so ends are ordered too.
         &slice[..keep]
+    }
+}
+
+/// The message's cue words, found the first time a number needs them.
+pub(crate) struct LazyCues<'a> {
+    text: &'a str,
+    cues: std::cell::OnceCell<Cues>,
+}
+
+impl<'a> LazyCues<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        Self {
+            text,
+            cues: std::cell::OnceCell::new(),
+        }
+    }
+
+    pub(crate) fn get(&self) -> &Cues {
+        self.cues.get_or_init(|| Cues::find(self.text))
     }
 }
 

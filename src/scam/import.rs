@@ -8,7 +8,8 @@ use std::io::Read;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{EntityKind, normalize_value};
+use super::entity::EntityKind;
+use super::extract::normalize_value;
 
 /// One report to insert or refresh, keyed by (kind, value, source).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, TimeZone, Utc};
 use rustc_hash::FxHashMap;
 
-use super::{EntityKind, ReportSummary};
+use super::entity::EntityKind;
+use super::report::ReportSummary;
 
 /// One row of the report table, as the store hands it over.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::text::folded_words;
 
-/// A scam scenario, after the 29-class taxonomy in the domain notes (merged where the advice is the same).
+/// A scam scenario, from a 29-class taxonomy of scams in Vietnam (merged where the advice is the same).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scenario {

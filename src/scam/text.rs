@@ -421,4 +421,20 @@ mod tests {
             " viec nhe luong cao "
         );
     }
+
+    #[test]
+    fn normalize_text_removes_invisible_chars_and_maps_fullwidth_digits() {
+        assert_eq!(
+            normalize_text("０９１２\u{200B}345\u{FEFF}678"),
+            "0912345678"
+        );
+        assert_eq!(normalize_text("a\u{200C}b\u{200D}c\u{2060}d"), "abcd");
+        // NFD "ố" becomes the single precomposed code point.
+        assert_eq!(normalize_text("so\u{0302}\u{0301}"), "số");
+    }
+
+    #[test]
+    fn fold_for_matching_strips_accents() {
+        assert_eq!(fold("Số Tài Khoản ĐÔNG Ðà"), "so tai khoan dong da");
+    }
 }

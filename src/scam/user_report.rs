@@ -1,6 +1,6 @@
 //! Users report scams by chat: "báo cáo 0912345678 lừa đảo bán hàng online". Pure parsing.
 
-use super::Entity;
+use super::entity::Entity;
 use super::extract::extract;
 use super::text::fold;
 

@@ -1,6 +1,6 @@
 //! The verdict on one entity, from its reports and the date. Pure.
 //!
-//! Order, strongest first (domain notes §3.2, after TheCheat's rules):
+//! Order, strongest first (after TheCheat's rules):
 //! 1. **verified**: a moderated or official source lists it (an admin-verified report, the chongluadao list);
 //! 2. **reported**: at least [`RECENT_REPORTS_FOR_WARNING`] reports, the latest within [`RECENT_WINDOW_DAYS`];
 //! 3. **low confidence**: a single report older than [`SINGLE_REPORT_GRACE_DAYS`] (the grace lets a wrongly
@@ -13,7 +13,8 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use super::ReportSummary;
+use super::entity::{Entity, EntityKind};
+use super::report::ReportSummary;
 
 pub const RECENT_REPORTS_FOR_WARNING: i64 = 2;
 pub const RECENT_WINDOW_DAYS: i64 = 90;
@@ -82,6 +83,27 @@ pub fn verdict(report: &ReportSummary, now: DateTime<Utc>) -> Verdict {
         return Verdict::LowConfidence;
     }
     Verdict::NoReports
+}
+
+/// An extracted entity together with what the store knows about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub entity: Entity,
+    pub verdict: Verdict,
+    /// The reports behind the verdict (of the lookup key that decided it).
+    pub report: Option<ReportSummary>,
+    /// The key the reports are filed under when it is not the entity itself: a parent domain, or the
+    /// phone/account twin of a mobile number.
+    pub matched: Option<(EntityKind, String)>,
+}
+
+impl Finding {
+    /// The report when it is worth warning about (any verdict above "no reports").
+    pub fn warning_report(&self) -> Option<&ReportSummary> {
+        self.report
+            .as_ref()
+            .filter(|_| self.verdict != Verdict::NoReports)
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! VietQR (EMVCo merchant-presented QR) payloads pasted as text: find them, check the CRC, and take the
 //! beneficiary bank BIN and account.
 //!
-//! Layout (domain notes §3.3): TLV fields `tag(2) len(2) value`; tag 38 holds `00=A000000727` (the NAPAS
+//! Layout: TLV fields `tag(2) len(2) value`; tag 38 holds `00=A000000727` (the NAPAS
 //! GUID) and `01={00: BIN, 01: account}`; tag 63 is a CRC-16/CCITT-FALSE over everything before its value.
 
 use std::ops::Range;
@@ -151,7 +151,7 @@ pub fn crc16_ccitt_false(bytes: &[u8]) -> u16 {
 mod tests {
     use super::*;
 
-    /// From the subiz/vietqr README (domain notes §3.3).
+    /// From the subiz/vietqr README.
     const EXAMPLE: &str = "00020101021238570010A00000072701270006970415011300110019324180208QRIBFTTA530370454061200005802VN62170813ung ho lu lut6304C15C";
 
     #[test]

@@ -1,0 +1,271 @@
+//! Vietnamese phone numbers: shapes found by `numbers`, kept when libphonenumber's metadata and the
+//! operator table say they are valid, written as E.164.
+
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use super::account::followed_by_money_unit;
+use crate::scam::entity::{Entity, EntityKind, VN_COUNTRY_PREFIX};
+use crate::scam::numbers::{self, NumberRun};
+use crate::scam::text::normalize_text;
+
+/// Mobile operators by the two digits after the trunk `0` (the prefixes in use since the 2018 renumbering;
+/// 052 and 059 follow libphonenumber's metadata; 055 (Reddi, unconfirmed) is not valid there, so it is left out).
+#[rustfmt::skip]
+const MOBILE_CARRIERS: &[(&str, &str)] = &[
+    ("32", "Viettel"), ("33", "Viettel"), ("34", "Viettel"), ("35", "Viettel"), ("36", "Viettel"),
+    ("37", "Viettel"), ("38", "Viettel"), ("39", "Viettel"), ("86", "Viettel"), ("96", "Viettel"),
+    ("97", "Viettel"), ("98", "Viettel"),
+    ("81", "Vinaphone"), ("82", "Vinaphone"), ("83", "Vinaphone"), ("84", "Vinaphone"),
+    ("85", "Vinaphone"), ("88", "Vinaphone"), ("91", "Vinaphone"), ("94", "Vinaphone"),
+    ("70", "MobiFone"), ("76", "MobiFone"), ("77", "MobiFone"), ("78", "MobiFone"), ("79", "MobiFone"),
+    ("89", "MobiFone"), ("90", "MobiFone"), ("93", "MobiFone"),
+    ("52", "Vietnamobile"), ("56", "Vietnamobile"), ("58", "Vietnamobile"), ("92", "Vietnamobile"),
+    ("59", "Gmobile"), ("99", "Gmobile"),
+    ("87", "iTel"),
+];
+
+/// The mobile operator of a 9-digit national number (without the trunk `0`).
+#[must_use]
+pub fn mobile_carrier(national: &str) -> Option<&'static str> {
+    let prefix = national.get(..2)?;
+    MOBILE_CARRIERS
+        .iter()
+        .find(|(p, _)| *p == prefix)
+        .map(|(_, carrier)| *carrier)
+}
+
+/// A Vietnamese national number (after `0` or `+84`) has 9 digits (mobile) or 10 (landline).
+pub(super) const MIN_NATIONAL_DIGITS: usize = 9;
+
+pub(super) fn find_phones(text: &str, runs: &[NumberRun]) -> Vec<Entity> {
+    let mut phones = Vec::new();
+    let mut from = 0;
+    for window in numbers::phone_search_windows(runs) {
+        from = from.max(window.start);
+        while let Some(shape) = numbers::next_phone_shape(text, from, window.end) {
+            let national = shape.national.as_str();
+            let accepted = is_valid_national_number(national)
+                && is_standalone_number(text, shape.span.clone())
+                && !followed_by_money_unit(text, shape.span.end);
+            if accepted {
+                let mut value = String::with_capacity(VN_COUNTRY_PREFIX.len() + national.len());
+                value.push_str(VN_COUNTRY_PREFIX);
+                value.push_str(national);
+                phones.push(Entity {
+                    kind: EntityKind::Phone,
+                    carrier: mobile_carrier(national).filter(|_| national.len() == 9),
+                    value,
+                    raw: String::new(),
+                    span: shape.span.clone(),
+                    bank_bin: None,
+                    bank_name: None,
+                });
+                from = shape.span.end;
+            } else {
+                // A rejected candidate may still hide a valid one starting later inside it (candidates
+                // start with an ASCII byte, so the next byte is a char boundary).
+                from = shape.span.start + 1;
+            }
+        }
+    }
+    phones
+}
+
+/// Valid per libphonenumber's metadata (mobile: also an operator in our table; landline: `2x` area codes).
+fn is_valid_national_number(national: &str) -> bool {
+    let shape_ok = match national.len() {
+        9 => mobile_carrier(national).is_some(),
+        10 => national.starts_with('2'), // landline 02xx + 7 digits
+        _ => false,
+    };
+    shape_ok && libphonenumber_valid(national)
+}
+
+/// libphonenumber's verdict, memoised per (length, first three national digits): Vietnam's metadata
+/// decides validity by such prefixes (e.g. `89[6-9]\d{6}`, `9[0-8]\d{7}`), and parsing with the full
+/// metadata costs microseconds per number. The unit test `memoised_validity_matches_libphonenumber`
+/// checks the assumption over every prefix.
+fn libphonenumber_valid(national: &str) -> bool {
+    static MEMO: LazyLock<[[std::sync::OnceLock<bool>; 1000]; 2]> = LazyLock::new(|| {
+        std::array::from_fn(|_| std::array::from_fn(|_| std::sync::OnceLock::new()))
+    });
+    let slot = match national.len() {
+        9 => 0,
+        10 => 1,
+        _ => return libphonenumber_valid_uncached(national),
+    };
+    let Some(prefix) = national.get(..3).and_then(|p| p.parse::<usize>().ok()) else {
+        return false;
+    };
+    *MEMO[slot][prefix].get_or_init(|| libphonenumber_valid_uncached(national))
+}
+
+fn libphonenumber_valid_uncached(national: &str) -> bool {
+    phonenumber::parse(Some(phonenumber::country::Id::VN), format!("0{national}"))
+        .is_ok_and(|number| phonenumber::is_valid(&number))
+}
+
+/// False when the candidate is only part of a longer number: glued to a digit
+/// or joined to one by `.`/`-`.
+fn is_standalone_number(text: &str, range: Range<usize>) -> bool {
+    let mut before = text[..range.start].chars().rev();
+    let continues_before = match before.next() {
+        Some(c) if c.is_ascii_digit() => true,
+        Some('.' | '-') => before.next().is_some_and(|c| c.is_ascii_digit()),
+        _ => false,
+    };
+    let mut after = text[range.end..].chars();
+    let continues_after = match after.next() {
+        Some(c) if c.is_ascii_digit() => true,
+        Some('.' | '-') => after.next().is_some_and(|c| c.is_ascii_digit()),
+        _ => false,
+    };
+    !continues_before && !continues_after
+}
+
+/// One phone number as E.164, or `None` unless the whole input is one valid number.
+pub(super) fn normalize_phone(raw: &str) -> Option<String> {
+    let text = normalize_text(raw);
+    let text = text.trim();
+    match find_phones(text, &numbers::number_runs(text)).as_slice() {
+        [only] if only.span == (0..text.len()) => Some(only.value.clone()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scam::extract::test_support::{accounts, phones};
+
+    #[test]
+    fn every_common_phone_shape_is_normalised_to_e164() {
+        for shape in [
+            "0912345678",
+            "0912 345 678",
+            "0912.345.678",
+            "091-234-5678",
+            "+84 912 345 678",
+            "+84912345678",
+            "84912345678",
+            "(+84) 912345678",
+            "(84) 912 345 678",
+            "0084912345678",
+            "+84 0912345678",
+            "+84 (0) 912 345 678",
+        ] {
+            let text = format!("liên hệ {shape} nhé");
+            assert_eq!(phones(&text), vec!["+84912345678"], "shape {shape:?}");
+        }
+    }
+
+    #[test]
+    fn phone_at_text_edges_and_glued_to_punctuation() {
+        assert_eq!(phones("0912345678"), vec!["+84912345678"]);
+        assert_eq!(phones("SĐT:0912345678."), vec!["+84912345678"]);
+        assert_eq!(phones("(0912345678)"), vec!["+84912345678"]);
+        // A stray '+' before the domestic form is a typo, not a foreign number.
+        assert_eq!(phones("+0912345678"), vec!["+84912345678"]);
+    }
+
+    #[test]
+    fn all_mobile_ranges_are_accepted() {
+        for number in [
+            "0321234567",
+            "0561234567",
+            "0761234567",
+            "0871234567",
+            "0991234567",
+        ] {
+            assert_eq!(phones(number).len(), 1, "{number}");
+        }
+    }
+
+    #[test]
+    fn landline_numbers_have_eleven_digits() {
+        assert_eq!(phones("tổng đài 024 3825 1234"), vec!["+842438251234"]);
+        assert_eq!(phones("02838251234"), vec!["+842838251234"]);
+        assert_eq!(phones("+84 28 3825 1234"), vec!["+842838251234"]);
+        // Ten digits starting 02 is not a valid number.
+        assert!(phones("0243825123").is_empty());
+    }
+
+    #[test]
+    fn unallocated_or_old_prefixes_are_not_phones() {
+        for number in [
+            "0951234567",
+            "0121234567",
+            "0123456789",
+            "0411234567",
+            "0611234567",
+            "0301234567",
+        ] {
+            assert!(phones(number).is_empty(), "{number}");
+        }
+    }
+
+    #[test]
+    fn digits_inside_longer_runs_are_not_phones() {
+        for text in [
+            "09123456789",
+            "10912345678",
+            "190366888888880912345678",
+            "0912.345.678.9",
+            "1.0912.345.678",
+            "+84 912 345 6789",
+            "0084 912 345 6789",
+            "98491234567",
+            "0912-345-678-123",
+        ] {
+            assert!(phones(text).is_empty(), "{text:?} gave {:?}", phones(text));
+        }
+    }
+
+    #[test]
+    fn wrong_digit_counts_are_not_phones() {
+        assert!(phones("091234567").is_empty());
+        assert!(phones("8491234567").is_empty());
+    }
+
+    #[test]
+    fn large_amounts_shaped_like_phones_are_not_phones() {
+        assert!(phones("hoàn tiền 84.900.000.000 đồng").is_empty());
+        assert!(accounts("hoàn tiền 84.900.000.000 đồng").is_empty());
+    }
+
+    #[test]
+    fn several_phones_keep_order() {
+        assert_eq!(
+            phones("gọi 0987654321 hoặc +84 912 345 678, hoặc 0339 999 999"),
+            vec!["+84987654321", "+84912345678", "+84339999999"]
+        );
+    }
+
+    #[test]
+    fn memoised_validity_matches_libphonenumber() {
+        // Every 3-digit prefix, with varied tails: validity must depend on the prefix only.
+        for len in [9usize, 10] {
+            for prefix in 0..1000 {
+                let digits = format!("{prefix:03}");
+                let shape_ok = if len == 9 {
+                    mobile_carrier(&digits).is_some()
+                } else {
+                    digits.starts_with('2')
+                };
+                if !shape_ok {
+                    continue; // never asked: the shape check rejects it first
+                }
+                let answers: Vec<bool> = ["0000000", "5555555", "9876543"]
+                    .iter()
+                    .map(|tail| format!("{prefix:03}{tail}")[..len].to_string())
+                    .map(|n| libphonenumber_valid_uncached(&n))
+                    .collect();
+                assert!(
+                    answers.iter().all(|a| *a == answers[0]),
+                    "validity of {prefix:03}… (length {len}) depends on more than the prefix"
+                );
+            }
+        }
+    }
+}

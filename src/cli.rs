@@ -308,7 +308,7 @@ async fn send(settings: Settings, user: &str, text: &str) -> anyhow::Result<()> 
     }
     crate::startup::install_crypto_provider();
     let store = open_store(&settings).await?;
-    let token = crate::actors::token_keeper::bootstrap(&store, &settings.zalo, chrono::Utc::now())
+    let token = crate::token::bootstrap(&store, &settings.zalo, chrono::Utc::now())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .map(|t| t.access_token);
@@ -350,7 +350,7 @@ async fn send(settings: Settings, user: &str, text: &str) -> anyhow::Result<()> 
 }
 
 async fn token_command(settings: Settings, command: TokenCommand) -> anyhow::Result<()> {
-    use crate::actors::token_keeper::{self, RefreshJob, RefreshOutcome};
+    use crate::token::{self, RefreshJob, RefreshOutcome};
     crate::startup::install_crypto_provider();
     let store = open_store(&settings).await?;
     let now = chrono::Utc::now();
@@ -358,12 +358,12 @@ async fn token_command(settings: Settings, command: TokenCommand) -> anyhow::Res
         TokenCommand::Status => {
             let stored = store.load_token().await?;
             print_status(
-                &token_keeper::status_of(stored.as_ref(), &settings.token),
+                &token::status_of(stored.as_ref(), &settings.token),
                 stored.is_none() && settings.zalo.access_token.is_some(),
             );
         }
         TokenCommand::Refresh => {
-            let stored = token_keeper::bootstrap(&store, &settings.zalo, now)
+            let stored = token::bootstrap(&store, &settings.zalo, now)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?
                 .ok_or_else(|| {
@@ -371,15 +371,9 @@ async fn token_command(settings: Settings, command: TokenCommand) -> anyhow::Res
                         "no token is stored: use `token import` or `token authorize-url`"
                     )
                 })?;
-            let deps_http = reqwest::Client::new();
             let job = RefreshJob {
                 store: store.clone(),
-                oauth: crate::zalo::oauth::ZaloOAuth::new(
-                    deps_http,
-                    settings.zalo.oauth_url.clone(),
-                    settings.zalo.app_id.clone(),
-                    settings.zalo.app_secret.clone(),
-                ),
+                oauth: token::oauth_client(&reqwest::Client::new(), &settings.zalo),
                 clock: crate::clock::system(),
                 faults: Default::default(),
                 owner: format!("cli@{}", std::process::id()),
@@ -388,10 +382,7 @@ async fn token_command(settings: Settings, command: TokenCommand) -> anyhow::Res
             match job.run(&stored).await {
                 RefreshOutcome::Refreshed(token) => {
                     println!("refreshed: version {}", token.version);
-                    print_status(
-                        &token_keeper::status_of(Some(&token), &settings.token),
-                        false,
-                    );
+                    print_status(&token::status_of(Some(&token), &settings.token), false);
                 }
                 RefreshOutcome::LostRace => println!(
                     "another process is refreshing right now (or just did); see `token status`"
@@ -426,8 +417,7 @@ async fn token_command(settings: Settings, command: TokenCommand) -> anyhow::Res
         }
         TokenCommand::AuthorizeUrl => {
             let auth =
-                token_keeper::begin_authorization(&store, &settings.zalo, &settings.token, now)
-                    .await?;
+                token::begin_authorization(&store, &settings.zalo, &settings.token, now).await?;
             println!(
                 "Open this URL as an OA admin (valid until {}):\n{}",
                 auth.expires_at, auth.url
@@ -437,7 +427,7 @@ async fn token_command(settings: Settings, command: TokenCommand) -> anyhow::Res
     Ok(())
 }
 
-fn print_status(status: &crate::actors::token_keeper::TokenStatus, env_pending: bool) {
+fn print_status(status: &crate::token::TokenStatus, env_pending: bool) {
     if !status.present {
         if env_pending {
             println!(

@@ -16,5 +16,6 @@ pub mod scam_sync;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod token;
 pub mod token_cipher;
 pub mod zalo;

@@ -13,12 +13,13 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use secrecy::SecretString;
 
-use super::token_keeper::{AccessToken, TokenKeeperMsg};
+use super::token_keeper::TokenKeeperMsg;
 use super::{Delivery, Deps, Directory, OutboundEvent, ask};
 use crate::domain::{OutboundState, UserId};
 use crate::faults::FaultPoint;
 use crate::store::{QueuedOutbound, Store};
 use crate::telemetry;
+use crate::token::AccessToken;
 use crate::zalo::api::{ErrorClass, ZaloApi};
 
 const RESUME_PAGE: u64 = 1000;

@@ -9,9 +9,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use secrecy::ExposeSecret;
 use tokio::io::AsyncBufReadExt;
 
-use crate::actors::outbound::{PartSender, TokenSource};
-use crate::actors::{Delivery, Deps, Directory};
 use crate::config::{LogFormat, OutboundMode, Settings};
+use crate::delivery::{Delivery, FixedToken, PartSender};
 use crate::domain::{OutboundState, UserId};
 use crate::reply::{split::split_message, templates};
 use crate::scam::EntityKind;
@@ -319,18 +318,14 @@ async fn send(settings: Settings, user: &str, text: &str) -> anyhow::Result<()> 
         _ => Delivery::Zalo,
     };
     let (events, _) = tokio::sync::broadcast::channel(16);
-    let deps = Deps {
-        settings: std::sync::Arc::new(settings),
-        store: store.clone(),
-        directory: Directory::new(),
-        http: reqwest::Client::new(),
-        faults: Default::default(),
-        outbound_events: events,
+    let sender = PartSender::new(
+        store.clone(),
+        reqwest::Client::new(),
+        &settings,
         delivery,
-        clock: crate::clock::system(),
-        recovery: false,
-    };
-    let sender = PartSender::new(&deps, TokenSource::Fixed(token));
+        events,
+        FixedToken(token),
+    );
     let queued = store.enqueue_proactive(&user, &parts).await?;
     let mut failed = 0;
     for part in queued {

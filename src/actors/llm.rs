@@ -461,8 +461,9 @@ mod tests {
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
     use super::*;
-    use crate::actors::{Delivery, Directory};
+    use crate::actors::Directory;
     use crate::config::Settings;
+    use crate::delivery::Delivery;
     use crate::store::Store;
 
     /// Each completion uses 70 tokens; a user may use 60 a day.

@@ -16,9 +16,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
-use super::Deps;
+use super::{Deps, Directory, ask};
 use crate::clock::SharedClock;
 use crate::config::TokenSettings;
+use crate::delivery::TokenSource;
 use crate::store::StoredToken;
 use crate::telemetry;
 use crate::token::{
@@ -397,6 +398,36 @@ fn retry_delay(settings: &TokenSettings, failures: u32) -> Duration {
         .retry_min
         .saturating_mul(1 << failures.saturating_sub(1).min(16));
     exp.min(settings.retry_max).max(settings.retry_min)
+}
+
+/// Senders get their token from the keeper, found by name at each ask so a restarted keeper is reached at once.
+impl TokenSource for Directory {
+    async fn current(&self) -> Option<AccessToken> {
+        ask(
+            || self.token_keeper(),
+            "token_keeper",
+            TokenKeeperMsg::Get,
+            Duration::from_secs(5),
+        )
+        .await
+        .ok()
+        .flatten()
+    }
+
+    /// The keeper refreshes at most once however many senders report the same version.
+    async fn newer_than(&self, rejected: &AccessToken) -> Option<AccessToken> {
+        let version = rejected.version;
+        let fresh = ask(
+            || self.token_keeper(),
+            "token_keeper",
+            |reply| TokenKeeperMsg::Rejected { version, reply },
+            Duration::from_secs(60),
+        )
+        .await
+        .ok()
+        .flatten()?;
+        (fresh.version > version).then_some(fresh)
+    }
 }
 
 #[cfg(test)]

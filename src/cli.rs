@@ -533,11 +533,11 @@ async fn scam_command(settings: Settings, command: ScamCommand) -> anyhow::Resul
                 "no list to download: set scam.sync_url (env SCAM_SYNC_URL), e.g. to the chongluadao list",
             )?;
             let store = open_store(&settings).await?;
-            let summary = crate::scam_sync::sync_once(&store, &url, &settings.scam).await?;
+            let summary = crate::reports::sync_once(&store, &url, &settings.scam).await?;
             println!(
                 "synced \"{}\" from {}: {summary}",
                 settings.scam.sync_source,
-                redacted_url(&url)
+                crate::reports::redacted_url(&url)
             );
             Ok(())
         }
@@ -565,16 +565,6 @@ async fn scam_command(settings: Settings, command: ScamCommand) -> anyhow::Resul
         ScamCommand::Verify { id } => review(settings, id, true).await,
         ScamCommand::Reject { id } => review(settings, id, false).await,
     }
-}
-
-/// Scheme, host and path only: a list URL may carry a token in its query.
-fn redacted_url(url: &url::Url) -> String {
-    format!(
-        "{}://{}{}",
-        url.scheme(),
-        url.host_str().unwrap_or(""),
-        url.path()
-    )
 }
 
 async fn review(settings: Settings, id: i64, approve: bool) -> anyhow::Result<()> {
@@ -661,7 +651,7 @@ async fn scam_import(
 
 async fn scam_check(settings: Settings, text: &str, json: bool) -> anyhow::Result<()> {
     let store = open_store(&settings).await?;
-    let mut index = crate::actors::scam::IndexSync::new();
+    let mut index = crate::reports::IndexSync::new();
     index.sync(&store).await?;
     let outcome = index.check(text, chrono::Utc::now());
     if json {

@@ -12,8 +12,9 @@ use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 
 use crate::actors::supervisor::{SupervisorActor, SupervisorMsg};
-use crate::actors::{Delivery, Deps, Directory, OutboundEvent};
+use crate::actors::{Deps, Directory};
 use crate::config::{OutboundMode, Settings};
+use crate::delivery::{Delivery, OutboundEvent};
 use crate::faults::Faults;
 use crate::http::{self, HttpState, Surface};
 use crate::store::Store;

@@ -14,6 +14,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use tokio::sync::Semaphore;
 
 use super::Deps;
+use crate::domain::time::vietnam_day;
 use crate::domain::{HistoryTurn, UserId};
 use crate::faults::FaultPoint;
 use crate::llm::breaker::{CircuitBreaker, Permit};
@@ -103,11 +104,6 @@ struct CompleteRequest {
     user_messages: Vec<String>,
     facts: Facts,
     reply: RpcReplyPort<LlmAnswer>,
-}
-
-/// Days are counted in Vietnam time (UTC+7, no daylight saving), so "per day" means the users' day.
-pub fn vietnam_day(now: chrono::DateTime<chrono::Utc>) -> NaiveDate {
-    (now + chrono::Duration::hours(7)).date_naive()
 }
 
 impl Actor for LlmActor {
@@ -461,8 +457,9 @@ mod tests {
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
     use super::*;
-    use crate::actors::{Delivery, Directory};
+    use crate::actors::Directory;
     use crate::config::Settings;
+    use crate::delivery::Delivery;
     use crate::store::Store;
 
     /// Each completion uses 70 tokens; a user may use 60 a day.

@@ -31,7 +31,7 @@ use ractor::{ActorRef, Message, RpcReplyPort};
 use tokio::sync::broadcast;
 
 use crate::config::Settings;
-use crate::domain::{OutboundState, UserId};
+use crate::delivery::{Delivery, OutboundEvent};
 use crate::faults::Faults;
 use crate::store::Store;
 
@@ -131,17 +131,6 @@ impl Default for Directory {
     }
 }
 
-/// A reply part that left the service (or failed to), published for the `chat` command and observers.
-#[derive(Debug, Clone)]
-pub struct OutboundEvent {
-    pub user: UserId,
-    pub text: String,
-    pub source_event_key: Option<String>,
-    pub part_index: i32,
-    pub part_count: i32,
-    pub state: OutboundState,
-}
-
 /// What every actor may use. Cloned into each actor's arguments; holds no mutable state of its own
 /// (the store is a connection pool, the broadcast sender a channel).
 #[derive(Clone)]
@@ -158,15 +147,6 @@ pub struct Deps {
     pub clock: crate::clock::SharedClock,
     /// Replay unhandled events and resume queued replies (false for the `chat` side instance).
     pub recovery: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Delivery {
-    Zalo,
-    /// Print each reply on stdout (when `print`) and record it as sent.
-    Console {
-        print: bool,
-    },
 }
 
 #[derive(Debug, thiserror::Error)]

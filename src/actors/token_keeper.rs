@@ -15,40 +15,20 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
-use secrecy::SecretString;
 
-use super::Deps;
+use super::{Deps, Directory, ask};
 use crate::clock::SharedClock;
-use crate::config::{TokenSettings, ZaloSettings};
-use crate::faults::{FaultPoint, Faults};
-use crate::store::{NewTokenPair, Store, StoredToken};
+use crate::config::TokenSettings;
+use crate::delivery::TokenSource;
+use crate::store::StoredToken;
 use crate::telemetry;
-use crate::zalo::oauth::{OAuthError, ZaloOAuth};
+use crate::token::{
+    AccessToken, RefreshJob, RefreshOutcome, TokenStatus, bootstrap, export, oauth_client,
+    status_of,
+};
+use crate::zalo::oauth::ZaloOAuth;
 
 pub struct TokenKeeperActor;
-
-/// The access token handed to senders, with the version it belongs to (to report it as rejected).
-#[derive(Debug, Clone)]
-pub struct AccessToken {
-    pub token: SecretString,
-    pub version: i64,
-}
-
-/// What `token status`, the admin API and `/readyz` may show: never a token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenStatus {
-    pub present: bool,
-    pub version: i64,
-    pub source: Option<String>,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub refresh_token_present: bool,
-    pub refresh_expires_at: Option<DateTime<Utc>>,
-    pub last_refresh_at: Option<DateTime<Utc>>,
-    pub last_refresh_result: Option<String>,
-    pub last_refresh_error: Option<String>,
-    pub last_refresh_success_at: Option<DateTime<Utc>>,
-    pub reauth_required: bool,
-}
 
 pub enum TokenKeeperMsg {
     /// The current access token, if any.
@@ -67,24 +47,6 @@ pub enum TokenKeeperMsg {
     RefreshDone(RefreshOutcome),
     /// Re-read the database now (a pair was installed by re-authorisation or import).
     Reload,
-}
-
-/// How one refresh attempt ended.
-#[derive(Debug)]
-pub enum RefreshOutcome {
-    /// The new pair is committed.
-    Refreshed(Box<StoredToken>),
-    /// Another process holds the lease or already moved the version on.
-    LostRace,
-    /// Network error, 5xx, -32: try again after a backoff.
-    Transient(String),
-    /// The grant was refused: re-authorisation required.
-    Rejected(String),
-    /// There is nothing to refresh with.
-    NoRefreshToken,
-    /// The attempt died after it may have spent the refresh token, before the commit (crash, database
-    /// error). The lease stays behind as evidence.
-    Interrupted(String),
 }
 
 pub struct TokenKeeperState {
@@ -123,7 +85,7 @@ impl Actor for TokenKeeperActor {
         let current = bootstrap(&deps.store, &deps.settings.zalo, clock.now()).await?;
         export(current.as_ref(), &deps.settings.token);
         Ok(TokenKeeperState {
-            oauth: oauth_client(&deps),
+            oauth: oauth_client(&deps.http, &deps.settings.zalo),
             // One owner per keeper incarnation: a restarted keeper never mistakes its predecessor's
             // in-flight refresh for its own.
             owner: format!(
@@ -438,188 +400,34 @@ fn retry_delay(settings: &TokenSettings, failures: u32) -> Duration {
     exp.min(settings.retry_max).max(settings.retry_min)
 }
 
-/// One refresh attempt, shared by the keeper and `tradesphere token refresh`.
-pub struct RefreshJob {
-    pub store: Store,
-    pub oauth: ZaloOAuth,
-    pub clock: SharedClock,
-    pub faults: Faults,
-    pub owner: String,
-    pub lease: Duration,
-}
-
-impl RefreshJob {
-    pub async fn run(&self, token: &StoredToken) -> RefreshOutcome {
-        let now = self.clock.now();
-        // The lease first: only its holder may spend the refresh token or record the outcome.
-        match self
-            .store
-            .claim_refresh_lease(
-                token.version,
-                &self.owner,
-                now,
-                now + lease_span(self.lease),
-            )
-            .await
-        {
-            Ok(true) => {}
-            Ok(false) => return RefreshOutcome::LostRace,
-            Err(err) => {
-                return RefreshOutcome::Transient(format!(
-                    "could not take the refresh lease: {err}"
-                ));
-            }
-        }
-        let Some(refresh_token) = &token.refresh_token else {
-            let _ = self
-                .store
-                .record_refresh_failure(
-                    &self.owner,
-                    "invalid_grant",
-                    "no refresh token stored",
-                    true,
-                    now,
-                )
-                .await;
-            return RefreshOutcome::NoRefreshToken;
-        };
-        let answer = self.oauth.refresh(refresh_token).await;
-        let now = self.clock.now();
-        match answer {
-            Ok(issued) => {
-                // From here the old refresh token is spent: the new pair must reach the database.
-                self.faults.trip(FaultPoint::TokenCommit);
-                let pair = NewTokenPair {
-                    access_token: issued.access_token,
-                    refresh_token: Some(issued.refresh_token),
-                    access_expires_at: Some(
-                        now + chrono::Duration::from_std(issued.expires_in).unwrap_or_default(),
-                    ),
-                };
-                match self
-                    .store
-                    .commit_refresh(token.version, &self.owner, &pair, now)
-                    .await
-                {
-                    Ok(true) => match self.store.load_token().await {
-                        Ok(Some(stored)) => RefreshOutcome::Refreshed(Box::new(stored)),
-                        // The pair is safely stored; the keeper re-reads it at its next tick.
-                        Ok(None) | Err(_) => RefreshOutcome::LostRace,
-                    },
-                    Ok(false) => RefreshOutcome::Interrupted(
-                        "the refresh lease was lost before the commit; the new pair was discarded"
-                            .into(),
-                    ),
-                    Err(err) => RefreshOutcome::Interrupted(format!(
-                        "the new pair could not be stored: {err}"
-                    )),
-                }
-            }
-            Err(OAuthError::Transient(error)) => {
-                let _ = self
-                    .store
-                    .record_refresh_failure(&self.owner, "error", &error, false, now)
-                    .await;
-                RefreshOutcome::Transient(error)
-            }
-            Err(OAuthError::Indeterminate(error)) => {
-                let _ = self
-                    .store
-                    .record_refresh_failure(&self.owner, "error", &error, false, now)
-                    .await;
-                RefreshOutcome::Interrupted(format!(
-                    "{error}; Zalo may have rotated the refresh token without us receiving the new pair"
-                ))
-            }
-            Err(err @ OAuthError::Rejected { .. }) => {
-                let error = err.to_string();
-                let _ = self
-                    .store
-                    .record_refresh_failure(&self.owner, "invalid_grant", &error, true, now)
-                    .await;
-                RefreshOutcome::Rejected(error)
-            }
-        }
+/// Senders get their token from the keeper, found by name at each ask so a restarted keeper is reached at once.
+impl TokenSource for Directory {
+    async fn current(&self) -> Option<AccessToken> {
+        ask(
+            || self.token_keeper(),
+            "token_keeper",
+            TokenKeeperMsg::Get,
+            Duration::from_secs(5),
+        )
+        .await
+        .ok()
+        .flatten()
     }
-}
 
-fn lease_span(lease: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(lease).unwrap_or_else(|_| chrono::Duration::seconds(60))
-}
-
-pub fn oauth_client(deps: &Deps) -> ZaloOAuth {
-    ZaloOAuth::new(
-        deps.http.clone(),
-        deps.settings.zalo.oauth_url.clone(),
-        deps.settings.zalo.app_id.clone(),
-        deps.settings.zalo.app_secret.clone(),
-    )
-}
-
-pub fn status_of(token: Option<&StoredToken>, settings: &TokenSettings) -> TokenStatus {
-    TokenStatus {
-        present: token.is_some(),
-        version: token.map_or(0, |t| t.version),
-        source: token.map(|t| t.source.clone()),
-        expires_at: token.and_then(|t| t.access_expires_at),
-        refresh_token_present: token.is_some_and(|t| t.refresh_token.is_some()),
-        refresh_expires_at: token.and_then(|t| refresh_expiry(t, settings)),
-        last_refresh_at: token.and_then(|t| t.last_refresh_at),
-        last_refresh_result: token.and_then(|t| t.last_refresh_result.clone()),
-        last_refresh_error: token.and_then(|t| t.last_refresh_error.clone()),
-        last_refresh_success_at: token.and_then(|t| t.last_refresh_success_at),
-        reauth_required: token.is_some_and(|t| t.reauth_required),
+    /// The keeper refreshes at most once however many senders report the same version.
+    async fn newer_than(&self, rejected: &AccessToken) -> Option<AccessToken> {
+        let version = rejected.version;
+        let fresh = ask(
+            || self.token_keeper(),
+            "token_keeper",
+            |reply| TokenKeeperMsg::Rejected { version, reply },
+            Duration::from_secs(60),
+        )
+        .await
+        .ok()
+        .flatten()?;
+        (fresh.version > version).then_some(fresh)
     }
-}
-
-fn refresh_expiry(token: &StoredToken, settings: &TokenSettings) -> Option<DateTime<Utc>> {
-    token.refresh_token.as_ref()?;
-    Some(
-        token.refresh_issued_at?
-            + chrono::Duration::from_std(settings.refresh_token_lifetime).ok()?,
-    )
-}
-
-/// The stored pair, else the environment's bootstrap pair (stored now), else none.
-pub async fn bootstrap(
-    store: &Store,
-    zalo: &ZaloSettings,
-    now: DateTime<Utc>,
-) -> Result<Option<StoredToken>, ActorProcessingErr> {
-    if let Some(token) = store.load_token().await? {
-        return Ok(Some(token));
-    }
-    let Some(access) = &zalo.access_token else {
-        return Ok(None);
-    };
-    // The environment gives no expiry: assume a token issued now with Zalo's documented lifetime.
-    let pair = NewTokenPair {
-        access_token: access.clone(),
-        refresh_token: zalo.refresh_token.clone(),
-        access_expires_at: Some(now + chrono::Duration::from_std(zalo.bootstrap_token_lifetime)?),
-    };
-    let stored = store.save_token(&pair, "environment", now).await?;
-    tracing::info!("stored the bootstrap Zalo token from the environment");
-    Ok(Some(stored))
-}
-
-/// Exports the token gauges (whenever a token is known).
-pub fn export(token: Option<&StoredToken>, settings: &TokenSettings) {
-    let Some(token) = token else { return };
-    if let Some(expires_at) = token.access_expires_at {
-        metrics::gauge!(telemetry::TOKEN_EXPIRY).set(expires_at.timestamp() as f64);
-    }
-    if let Some(at) = refresh_expiry(token, settings) {
-        metrics::gauge!(telemetry::REFRESH_TOKEN_EXPIRY).set(at.timestamp() as f64);
-    }
-    if let Some(at) = token.last_refresh_success_at {
-        metrics::gauge!(telemetry::TOKEN_LAST_REFRESH_SUCCESS).set(at.timestamp() as f64);
-    }
-    metrics::gauge!(telemetry::TOKEN_REAUTH_REQUIRED).set(if token.reauth_required {
-        1.0
-    } else {
-        0.0
-    });
 }
 
 #[cfg(test)]
@@ -648,90 +456,4 @@ mod tests {
         assert_eq!(retry_delay(&s, 4), Duration::from_secs(40));
         assert_eq!(retry_delay(&s, 30), Duration::from_secs(300));
     }
-}
-
-// ===== Re-authorisation (PKCE) and import: shared by the CLI and the HTTP endpoints =====
-
-/// A permission URL for an OA admin to open, valid until `expires_at`.
-#[derive(Debug, Clone)]
-pub struct Authorization {
-    pub url: String,
-    pub state: String,
-    pub expires_at: DateTime<Utc>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum AuthorizationError {
-    #[error(
-        "zalo.redirect_uri (ZALO_REDIRECT_URI) is not set: it must be the OA callback URL, \
-             https://YOUR-DOMAIN/api/v1/zalo/oauth/callback"
-    )]
-    NoRedirectUri,
-    #[error("ZALO_APP_ID is not set")]
-    NoAppId,
-    #[error("unknown, used or expired state")]
-    BadState,
-    #[error("Zalo refused the authorisation code: {0}")]
-    Exchange(#[from] OAuthError),
-    #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
-}
-
-/// Creates a `state` and a PKCE `code_verifier` (stored, expiring after `token.oauth_state_ttl`) and the
-/// permission URL carrying the matching `code_challenge`.
-pub async fn begin_authorization(
-    store: &Store,
-    zalo: &ZaloSettings,
-    token: &TokenSettings,
-    now: DateTime<Utc>,
-) -> Result<Authorization, AuthorizationError> {
-    let redirect_uri = zalo
-        .redirect_uri
-        .as_ref()
-        .ok_or(AuthorizationError::NoRedirectUri)?;
-    if zalo.app_id.is_empty() {
-        return Err(AuthorizationError::NoAppId);
-    }
-    let (verifier, challenge) = crate::zalo::oauth::pkce_pair();
-    let state = crate::zalo::oauth::new_state();
-    let expires_at = now + chrono::Duration::from_std(token.oauth_state_ttl).unwrap_or_default();
-    store
-        .create_oauth_state(&state, &verifier, now, expires_at)
-        .await?;
-    let url = crate::zalo::oauth::permission_url(
-        &zalo.oauth_url,
-        &zalo.app_id,
-        redirect_uri,
-        &challenge,
-        &state,
-    );
-    Ok(Authorization {
-        url,
-        state,
-        expires_at,
-    })
-}
-
-/// The callback: consumes `state` once, exchanges `code` with its verifier, stores the new pair (clearing
-/// the re-authorisation alarm). Nothing is stored for an unknown or expired state.
-pub async fn complete_authorization(
-    store: &Store,
-    oauth: &ZaloOAuth,
-    state: &str,
-    code: &str,
-    now: DateTime<Utc>,
-) -> Result<StoredToken, AuthorizationError> {
-    let verifier = store
-        .take_oauth_state(state, now)
-        .await?
-        .ok_or(AuthorizationError::BadState)?;
-    let issued = oauth.exchange_code(code, &verifier).await?;
-    let pair = NewTokenPair {
-        access_token: issued.access_token,
-        refresh_token: Some(issued.refresh_token),
-        access_expires_at: Some(
-            now + chrono::Duration::from_std(issued.expires_in).unwrap_or_default(),
-        ),
-    };
-    Ok(store.save_token(&pair, "authorization", now).await?)
 }

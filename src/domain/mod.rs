@@ -1,6 +1,7 @@
 //! Domain newtypes shared by every layer: parsed once at the edge, trusted afterwards.
 
 mod rate;
+pub mod time;
 mod user_id;
 
 pub use rate::{Admission, InboundLimiter};

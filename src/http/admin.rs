@@ -9,7 +9,7 @@ use subtle::ConstantTimeEq;
 use warp::http::{HeaderMap, StatusCode};
 
 use super::{HttpState, error_reply, json_reply, read_body};
-use crate::actors::outbound::OutboundMsg;
+use crate::delivery::Outbox;
 use crate::domain::UserId;
 use crate::reply::split::split_message;
 
@@ -105,12 +105,9 @@ where
     if parts.is_empty() {
         return error_reply(StatusCode::BAD_REQUEST, "empty_message", "message is empty");
     }
-    match state.store.enqueue_proactive(&user, &parts).await {
-        Ok(queued) => {
-            let ids: Vec<i64> = queued.iter().map(|q| q.id).collect();
-            if let Some(outbound) = state.directory.outbound() {
-                let _ = crate::actors::tell("outbound", &outbound, OutboundMsg::Enqueue(queued));
-            }
+    let outbox = Outbox::new(state.store.clone(), state.directory.clone());
+    match outbox.enqueue(&user, &parts).await {
+        Ok(ids) => {
             tracing::info!(user = %user.short_hash(), parts = ids.len(), "proactive message queued");
             json_reply(
                 StatusCode::ACCEPTED,

@@ -8,7 +8,7 @@ use warp::http::{HeaderMap, StatusCode};
 
 use super::admin::admin_json;
 use super::{HttpState, error_reply, json_reply};
-use crate::actors::outbound::OutboundMsg;
+use crate::delivery::Outbox;
 use crate::domain::UserId;
 use crate::reply::split::split_message;
 use crate::telemetry;
@@ -77,18 +77,15 @@ where
     };
     let text = render(&notification);
     let parts = split_message(&text, state.settings.outbound.max_message_chars);
+    let outbox = Outbox::new(state.store.clone(), state.directory.clone());
     let mut sent = 0;
     for id in &state.settings.alerts.zalo_user_ids {
         let Ok(user) = UserId::parse(id.clone()) else {
             metrics::counter!(telemetry::ALERTS_FORWARDED, "result" => "failed").increment(1);
             continue;
         };
-        match state.store.enqueue_proactive(&user, &parts).await {
-            Ok(queued) => {
-                if let Some(outbound) = state.directory.outbound() {
-                    let _ =
-                        crate::actors::tell("outbound", &outbound, OutboundMsg::Enqueue(queued));
-                }
+        match outbox.enqueue(&user, &parts).await {
+            Ok(_) => {
                 sent += 1;
                 metrics::counter!(telemetry::ALERTS_FORWARDED, "result" => "sent").increment(1);
             }

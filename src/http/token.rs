@@ -13,10 +13,10 @@ use warp::reply::Reply;
 use super::admin::refuse_unless_admin;
 use super::{HttpState, error_reply, json_reply};
 use crate::actors::ask;
-use crate::actors::token_keeper::{
-    self, AuthorizationError, TokenKeeperMsg, TokenStatus, complete_authorization,
+use crate::actors::token_keeper::TokenKeeperMsg;
+use crate::token::{
+    AuthorizationError, TokenStatus, begin_authorization, complete_authorization, oauth_client,
 };
-use crate::zalo::oauth::ZaloOAuth;
 
 pub(super) async fn callback(
     query: HashMap<String, String>,
@@ -29,12 +29,7 @@ pub(super) async fn callback(
             "Đường dẫn thiếu tham số code hoặc state.",
         );
     };
-    let oauth = ZaloOAuth::new(
-        state.http.clone(),
-        state.settings.zalo.oauth_url.clone(),
-        state.settings.zalo.app_id.clone(),
-        state.settings.zalo.app_secret.clone(),
-    );
+    let oauth = oauth_client(&state.http, &state.settings.zalo);
     match complete_authorization(&state.store, &oauth, oauth_state, code, state.clock.now()).await {
         Ok(stored) => {
             if let Some(keeper) = state.directory.token_keeper() {
@@ -80,7 +75,7 @@ pub(super) async fn authorize_url(headers: HeaderMap, state: HttpState) -> warp:
         return denied;
     }
     let settings = &state.settings;
-    match token_keeper::begin_authorization(
+    match begin_authorization(
         &state.store,
         &settings.zalo,
         &settings.token,

@@ -317,7 +317,7 @@ impl TestApp {
     }
 
     /// The token keeper's view of the token.
-    pub async fn token_status(&self) -> tradesphere::actors::token_keeper::TokenStatus {
+    pub async fn token_status(&self) -> tradesphere::token::TokenStatus {
         use tradesphere::actors::token_keeper::TokenKeeperMsg;
         let keeper = self
             .app()

@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tradesphere::actors::llm::vietnam_day;
 use tradesphere::clock::{Clock, ManualClock};
 use tradesphere::domain::UserId;
+use tradesphere::domain::time::vietnam_day;
 use tradesphere::reply::templates;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};

@@ -50,10 +50,7 @@ fn with_tokens(
     }
 }
 
-async fn wait_for_version(
-    app: &TestApp,
-    version: i64,
-) -> tradesphere::actors::token_keeper::TokenStatus {
+async fn wait_for_version(app: &TestApp, version: i64) -> tradesphere::token::TokenStatus {
     wait_until(&format!("token version {version}"), || async {
         let status = app.token_status().await;
         (status.version >= version).then_some(status)

@@ -93,6 +93,16 @@ async fn download_and_import(
     })
 }
 
+/// Scheme, host and path only: a list URL may carry a token in its query.
+pub fn redacted_url(url: &url::Url) -> String {
+    format!(
+        "{}://{}{}",
+        url.scheme(),
+        url.host_str().unwrap_or(""),
+        url.path()
+    )
+}
+
 async fn download(url: &url::Url) -> Result<String, SyncError> {
     let client = reqwest::Client::builder()
         .timeout(DOWNLOAD_TIMEOUT)
@@ -121,4 +131,18 @@ async fn download(url: &url::Url) -> Result<String, SyncError> {
         body.extend_from_slice(&chunk);
     }
     String::from_utf8(body).map_err(|_| SyncError::Download("the list is not UTF-8".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_url_is_shown_without_its_query() {
+        let url = url::Url::parse("https://lists.example/feed/domains.json?token=s3cret").unwrap();
+        assert_eq!(
+            redacted_url(&url),
+            "https://lists.example/feed/domains.json"
+        );
+    }
 }

@@ -1,0 +1,187 @@
+//! Command line: `serve` (default), `migrate`, `chat`, `send`, `token`, `handoff`, `backup`, `restore` and
+//! `scam`. The clap types and the dispatch live here; each command group has a file of its own.
+
+mod chat;
+mod ops;
+mod scam;
+mod send;
+mod token;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::{LogFormat, Settings};
+use crate::store::Store;
+use crate::telemetry;
+
+#[derive(Debug, Parser)]
+#[command(name = "tradesphere", version, about = "Zalo OA anti-scam assistant")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service: webhook, actors, admin API, health and metrics (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Talk to the bot in this terminal, through the real pipeline (replies are not sent to Zalo).
+    Chat {
+        /// The Zalo user id to chat as.
+        #[arg(long, default_value = "local-chat-user")]
+        user: String,
+    },
+    /// Send a proactive message to a Zalo user now (console when no Zalo token is available).
+    Send {
+        /// The Zalo user id.
+        user: String,
+        /// The message text; longer than 2000 characters is split.
+        text: String,
+    },
+    /// Zalo OAuth token commands.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Human handoff: users the bot stays silent for because an OA admin answered them.
+    Handoff {
+        #[command(subcommand)]
+        command: HandoffCommand,
+    },
+    /// Back the database up into FILE (SQLite: VACUUM INTO; PostgreSQL: pg_dump custom format). Safe while
+    /// the service runs; logs the run for the stale-backup alert.
+    Backup { file: PathBuf },
+    /// Restore FILE (made by `backup`) into the configured database, replacing its contents. Stop the service
+    /// first.
+    Restore { file: PathBuf },
+    /// Scam-report database commands.
+    Scam {
+        #[command(subcommand)]
+        command: ScamCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Show the stored token's state: expiry and time left, last refresh and its result, re-authorisation
+    /// alarm (never the token itself).
+    Status,
+    /// Refresh the access token now (safe while `serve` runs: processes share one refresh lease).
+    Refresh,
+    /// Store an existing token pair (to move a deployment over); the running service picks it up.
+    Import {
+        #[arg(long, env = "ZALO_ACCESS_TOKEN", hide_env_values = true)]
+        access_token: String,
+        #[arg(long, env = "ZALO_REFRESH_TOKEN", hide_env_values = true)]
+        refresh_token: String,
+        /// Seconds the access token has left (Zalo issues 90000).
+        #[arg(long, default_value_t = 90_000)]
+        expires_in: u64,
+    },
+    /// Create a PKCE re-authorisation and print the permission URL for an OA admin to open (valid 10 min).
+    AuthorizeUrl,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HandoffCommand {
+    /// List active pauses.
+    List,
+    /// End a user's pause now: the bot answers them again.
+    Clear { user: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScamCommand {
+    /// Import reports: a domain list (one domain or URL per line, `#` comments, or chongluadao's JSON),
+    /// e.g. the CC0 chongluadao list, or a CSV with header `kind,value,category,report_count,source`
+    /// (optional columns: verified, bank_bin, first_reported, last_reported). Values are normalised; bad rows
+    /// are reported with their line number and skipped. Importing the same file twice changes nothing.
+    Import {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = ImportFormat::Domains)]
+        format: ImportFormat,
+        /// Category stored with each domain of a domain list.
+        #[arg(long, default_value = "trang web lừa đảo")]
+        category: String,
+        /// Source name for a domain list (defaults to the file name).
+        #[arg(long)]
+        source: Option<String>,
+        /// A domain list is taken for a moderated blocklist (its entries count as verified); say this for
+        /// a list of unmoderated community reports instead.
+        #[arg(long)]
+        unverified: bool,
+    },
+    /// Check a text (a number, an account, a link or a whole pasted message) and print the verdicts.
+    Check {
+        /// Print JSON: {"entities":[{kind,value,raw,start,end,bank?,verdict,reports,…}],"signals":[…]}.
+        #[arg(long)]
+        json: bool,
+        /// The text to check; several arguments are joined with spaces.
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
+    /// Download the configured scam-domain list (`scam.sync_url` / SCAM_SYNC_URL) once and import it.
+    Sync,
+    /// User reports awaiting moderation (or with another status).
+    Reports {
+        /// pending, verified, rejected or all.
+        #[arg(long, default_value = "pending")]
+        status: String,
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+    },
+    /// Verify a user report: it is published as a moderated report and counts in verdicts.
+    Verify { id: i64 },
+    /// Reject a user report (withdrawn from verdicts if it had been verified).
+    Reject { id: i64 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    Domains,
+    Csv,
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load()?;
+    let command = cli.command.unwrap_or(Command::Serve);
+    init_logging(&settings, &command);
+    match command {
+        Command::Serve => ops::serve(settings).await,
+        Command::Migrate => ops::migrate(settings).await,
+        Command::Chat { user } => chat::run(settings, &user).await,
+        Command::Send { user, text } => send::run(settings, &user, &text).await,
+        Command::Token { command } => token::run(settings, command).await,
+        Command::Handoff { command } => ops::handoff(settings, command).await,
+        Command::Scam { command } => scam::run(settings, command).await,
+        Command::Backup { file } => ops::backup(settings, &file).await,
+        Command::Restore { file } => ops::restore(settings, &file).await,
+    }
+}
+
+/// Interactive commands keep the terminal for the conversation: only warnings are logged unless
+/// `RUST_LOG` asks for more.
+fn init_logging(settings: &Settings, command: &Command) {
+    if !matches!(command, Command::Serve) && std::env::var_os("RUST_LOG").is_none() {
+        // SAFETY: called before any other thread of ours reads the environment.
+        unsafe { std::env::set_var("RUST_LOG", "warn") };
+    }
+    let format = if matches!(command, Command::Serve) {
+        settings.log.format
+    } else {
+        LogFormat::Text
+    };
+    telemetry::init_tracing(format);
+}
+
+async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    let store = Store::connect(&settings.database)
+        .await
+        .with_context(|| format!("connecting to {}", settings.database.redacted_url()))?;
+    store.migrate().await?;
+    Ok(store)
+}

@@ -1,0 +1,235 @@
+//! Sends one part: claims its row, sends with retries under the app-wide rate limit (Zalo allows 4,000 calls
+//! per minute per app), records the result and publishes it.
+
+use std::time::{Duration, Instant};
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::sync::broadcast;
+
+use super::result::{NextStep, Requeue, SendResult, next_step};
+use super::{Delivery, OutboundEvent, TokenSource};
+use crate::config::Settings;
+use crate::domain::OutboundState;
+use crate::store::{QueuedOutbound, Store, StoreError};
+use crate::telemetry;
+use crate::zalo::api::ZaloApi;
+
+/// How long a known send result is retried against an unavailable database before it is given up.
+const RECORD_PATIENCE: Duration = Duration::from_secs(120);
+
+/// Delivers one part: claims its row, sends with retries, records the outcome, publishes an event.
+pub struct PartSender<T> {
+    store: Store,
+    api: ZaloApi,
+    delivery: Delivery,
+    limiter: DefaultDirectRateLimiter,
+    max_retries: u32,
+    retry_base: Duration,
+    tokens: T,
+    events: broadcast::Sender<OutboundEvent>,
+}
+
+impl<T: TokenSource> PartSender<T> {
+    pub fn new(
+        store: Store,
+        http: reqwest::Client,
+        settings: &Settings,
+        delivery: Delivery,
+        events: broadcast::Sender<OutboundEvent>,
+        tokens: T,
+    ) -> Self {
+        let outbound = &settings.outbound;
+        Self {
+            store,
+            api: ZaloApi::new(
+                http,
+                settings.zalo.api_url.clone(),
+                outbound.request_timeout,
+            ),
+            delivery,
+            limiter: RateLimiter::direct(Quota::per_minute(outbound.rate_per_minute)),
+            max_retries: outbound.max_retries,
+            retry_base: outbound.retry_base,
+            tokens,
+            events,
+        }
+    }
+
+    /// Sends one part and returns its final state (None when another sender had already claimed it).
+    pub async fn deliver(&self, part: QueuedOutbound) -> Option<OutboundState> {
+        // A reply's first part comes claimed by the commit that queued it (`Store::take_pre_claimed`).
+        if !self.store.take_pre_claimed(part.id) {
+            match self.store.mark_sending(part.id).await {
+                Ok(true) => {}
+                Ok(false) => return None,
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not claim an outbound part; it stays queued");
+                    return None;
+                }
+            }
+        }
+        let result = match self.delivery {
+            Delivery::Console { print } => {
+                if print {
+                    // Under Docker stdout is a log: phone and account numbers are masked there.
+                    println!(
+                        "[bot → {}] {}",
+                        part.user.short_hash(),
+                        crate::reply::mask_numbers(&part.text)
+                    );
+                }
+                metrics::counter!(telemetry::OUTBOUND_SENDS, "result" => "console").increment(1);
+                Ok(SendResult::Sent(None))
+            }
+            Delivery::Zalo => self.send_to_zalo(&part).await,
+        };
+        let result = match result {
+            Ok(result) => result,
+            Err(Requeue(reason)) => {
+                tracing::warn!(reason = %reason, "outbound part re-queued");
+                let _ = record_patiently("re-queue", || self.store.requeue(part.id)).await;
+                return None;
+            }
+        };
+        let (state, recorded) = match &result {
+            SendResult::Sent(message_id) => (
+                OutboundState::Sent,
+                record_patiently("sent", || {
+                    self.store.mark_sent(part.id, message_id.as_deref())
+                })
+                .await,
+            ),
+            SendResult::Unsent {
+                state,
+                code,
+                message,
+            } => {
+                let label = if *state == OutboundState::Ambiguous {
+                    "ambiguous"
+                } else {
+                    "failed"
+                };
+                metrics::counter!(telemetry::OUTBOUND_SENDS, "result" => label).increment(1);
+                tracing::error!(user = %part.user.short_hash(), state = label, error = %message, "outbound message not delivered");
+                (
+                    *state,
+                    record_patiently("unsent", || {
+                        self.store.mark_unsent(part.id, *state, *code, message)
+                    })
+                    .await,
+                )
+            }
+        };
+        if let Err(err) = recorded {
+            tracing::error!(error = %err, "could not record an outbound result; the part stays `sending` and becomes `ambiguous` at the next start");
+        }
+        let _ = self.events.send(OutboundEvent {
+            user: part.user.clone(),
+            text: part.text.clone(),
+            source_event_key: part.source_event_key.clone(),
+            part_index: part.part_index,
+            part_count: part.part_count,
+            state,
+        });
+        Some(state)
+    }
+
+    async fn send_to_zalo(&self, part: &QueuedOutbound) -> Result<SendResult, Requeue> {
+        let Some(mut token) = self.tokens.current().await else {
+            // The keeper may be restarting: the part goes back to the queue for the next resume.
+            return Err(Requeue("no Zalo access token available right now".into()));
+        };
+        let mut refreshed = false;
+        let mut attempt = 0;
+        loop {
+            self.limiter.until_ready().await;
+            let started = Instant::now();
+            let result = self
+                .api
+                .send_text(&token.token, part.user.as_str(), &part.text)
+                .await;
+            metrics::histogram!(telemetry::OUTBOUND_DURATION)
+                .record(started.elapsed().as_secs_f64());
+            let err = match result {
+                Ok(sent) => {
+                    metrics::counter!(telemetry::OUTBOUND_SENDS, "result" => "sent").increment(1);
+                    return Ok(SendResult::Sent(sent.message_id));
+                }
+                Err(err) => err,
+            };
+            match next_step(err.class(), attempt, self.max_retries, refreshed) {
+                NextStep::Retry => {
+                    attempt += 1;
+                    metrics::counter!(telemetry::OUTBOUND_SENDS, "result" => "retried")
+                        .increment(1);
+                    tracing::warn!(error = %err, attempt, "transient Zalo error; retrying");
+                    tokio::time::sleep(backoff(self.retry_base, attempt)).await;
+                }
+                NextStep::RefreshToken => {
+                    refreshed = true;
+                    tracing::warn!(error = %err, "Zalo rejected the access token; retrying once with a fresh one");
+                    match self.tokens.newer_than(&token).await {
+                        Some(fresh) => token = fresh,
+                        None => {
+                            return Ok(SendResult::unsent(
+                                OutboundState::Failed,
+                                err.code(),
+                                &err.to_string(),
+                            ));
+                        }
+                    }
+                }
+                NextStep::GiveUp(state) => {
+                    return Ok(SendResult::unsent(state, err.code(), &err.to_string()));
+                }
+            }
+        }
+    }
+}
+
+/// Writes a send's result, retrying while the database is unavailable (a restart, a failover): the result is
+/// known now and cannot be learnt again, and a part left `sending` would have to become `ambiguous`.
+async fn record_patiently<R, F, Fut>(what: &str, mut write: F) -> Result<R, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<R, StoreError>>,
+{
+    let deadline = Instant::now() + RECORD_PATIENCE;
+    let mut delay = Duration::from_millis(100);
+    loop {
+        match write().await {
+            Ok(value) => return Ok(value),
+            Err(err) if Instant::now() + delay < deadline => {
+                tracing::warn!(error = %err, what, "could not record an outbound result yet; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+/// Exponential backoff with up to 50% jitter.
+fn backoff(base: Duration, attempt: u32) -> Duration {
+    let exp = base.saturating_mul(1 << attempt.min(10));
+    let jitter = rand::random_range(0.0..0.5);
+    exp + exp.mul_f64(jitter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_per_attempt_with_up_to_half_again_of_jitter() {
+        let base = Duration::from_millis(100);
+        for (attempt, exp) in [(1, 200), (3, 800), (10, 102_400), (30, 102_400)] {
+            let exp = Duration::from_millis(exp);
+            let delay = backoff(base, attempt);
+            assert!(
+                delay >= exp && delay < exp.mul_f64(1.5),
+                "{attempt}: {delay:?}"
+            );
+        }
+    }
+}

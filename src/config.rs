@@ -8,10 +8,11 @@ use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use base64::Engine;
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use secrecy::{ExposeSecret, SecretSlice, SecretString};
 use serde::Deserialize;
-
-use crate::token_cipher::TokenCipher;
 
 /// The defaults, also shipped as `config/default.toml` for reading.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
@@ -97,7 +98,50 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     pub acquire_timeout: Duration,
     /// Encrypts the stored OAuth tokens when set (`TRADESPHERE_TOKEN_KEY`).
-    pub token_cipher: Option<TokenCipher>,
+    pub token_key: Option<TokenKey>,
+}
+
+/// The key that seals the stored OAuth tokens: exactly [`TokenKey::LEN`] bytes, given as standard base64
+/// with or without padding.
+#[derive(Clone)]
+pub struct TokenKey(SecretSlice<u8>);
+
+/// Standard base64 alphabet that accepts keys with or without padding.
+const KEY_ENGINE: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// Why a token encryption key was refused.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid token encryption key: {0}; expected 32 bytes, base64")]
+pub struct InvalidTokenKey(String);
+
+impl TokenKey {
+    /// Key length in bytes (AES-256).
+    pub const LEN: usize = 32;
+
+    /// Decodes standard base64, padded or not, of exactly [`TokenKey::LEN`] bytes.
+    pub fn from_base64(key: &str) -> Result<Self, InvalidTokenKey> {
+        let bytes = KEY_ENGINE
+            .decode(key.trim())
+            .map_err(|_| InvalidTokenKey("not valid base64".to_owned()))?;
+        if bytes.len() != Self::LEN {
+            return Err(InvalidTokenKey(format!("decoded to {} bytes", bytes.len())));
+        }
+        Ok(Self(SecretSlice::from(bytes)))
+    }
+
+    /// The raw key bytes, always [`TokenKey::LEN`] of them.
+    pub fn expose_bytes(&self) -> &[u8] {
+        self.0.expose_secret()
+    }
+}
+
+impl std::fmt::Debug for TokenKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenKey(..)")
+    }
 }
 
 impl DatabaseSettings {
@@ -157,6 +201,10 @@ impl LlmSettings {
     }
 }
 
+/// Total time of one OAuth token request. It lives here because `token.lease_secs` is checked against it
+/// when the settings load.
+pub const OAUTH_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The token keeper's schedule and limits.
 #[derive(Debug, Clone)]
 pub struct TokenSettings {
@@ -205,8 +253,28 @@ pub struct LlmSettings {
     pub retry_base: Duration,
     pub debounce: Duration,
     pub max_answer_chars: usize,
-    pub budget: crate::llm::budget::BudgetSettings,
-    pub breaker: crate::llm::breaker::BreakerSettings,
+    pub budget: BudgetSettings,
+    pub breaker: BreakerSettings,
+}
+
+/// The language model's cost limits. Every 0 means "nothing allowed", not "unlimited".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BudgetSettings {
+    /// Requests one user may start in any 60-second window.
+    pub user_requests_per_minute: u32,
+    /// Tokens one user may use per day.
+    pub user_tokens_per_day: u64,
+    /// Tokens all users together may use per day.
+    pub global_tokens_per_day: u64,
+}
+
+/// How eagerly the language model's circuit breaker opens and how long it stays open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BreakerSettings {
+    /// Consecutive failures (while closed) that open the breaker. 0 behaves like 1.
+    pub failure_threshold: u32,
+    /// How long the breaker stays open before a probe is allowed.
+    pub cooldown: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -579,7 +647,7 @@ impl Settings {
             ));
         }
         // The lease must outlast one OAuth request, or a slow refresh could be taken over mid-flight.
-        let min_lease = crate::zalo::oauth::REQUEST_TIMEOUT.as_secs() + 15;
+        let min_lease = OAUTH_REQUEST_TIMEOUT.as_secs() + 15;
         if raw.token.lease_secs < min_lease {
             return Err(invalid(
                 "token.lease_secs",
@@ -589,9 +657,9 @@ impl Settings {
         if raw.token.check_interval_ms < 10 {
             return Err(invalid("token.check_interval_ms", "must be at least 10"));
         }
-        let token_cipher = match secret(raw.database.token_encryption_key) {
+        let token_key = match secret(raw.database.token_encryption_key) {
             Some(key) => Some(
-                TokenCipher::from_base64_key(&key)
+                TokenKey::from_base64(key.expose_secret())
                     .map_err(|e| invalid("database.token_encryption_key", e))?,
             ),
             None => None,
@@ -612,7 +680,7 @@ impl Settings {
                 url: SecretString::from(db_url),
                 max_connections: raw.database.max_connections,
                 acquire_timeout: Duration::from_secs(raw.database.acquire_timeout_secs.max(1)),
-                token_cipher,
+                token_key,
             },
             log: LogSettings { format },
             zalo: ZaloSettings {
@@ -652,12 +720,12 @@ impl Settings {
                 retry_base: Duration::from_millis(raw.llm.retry_base_ms),
                 debounce: Duration::from_millis(raw.llm.debounce_ms),
                 max_answer_chars: raw.llm.max_answer_chars.max(100),
-                budget: crate::llm::budget::BudgetSettings {
+                budget: BudgetSettings {
                     user_requests_per_minute: raw.llm.user_requests_per_minute,
                     user_tokens_per_day: raw.llm.user_tokens_per_day,
                     global_tokens_per_day: raw.llm.global_tokens_per_day,
                 },
-                breaker: crate::llm::breaker::BreakerSettings {
+                breaker: BreakerSettings {
                     failure_threshold: raw.llm.breaker_failure_threshold.max(1),
                     cooldown: Duration::from_secs(raw.llm.breaker_cooldown_secs),
                 },
@@ -729,11 +797,6 @@ fn base_url(key: &'static str, value: &str) -> Result<url::Url, ConfigError> {
         return Err(invalid(key, "must be an http(s) URL"));
     }
     Ok(parsed)
-}
-
-/// Joins a base URL and a path that starts with `/`.
-pub fn endpoint(base: &url::Url, path: &str) -> String {
-    format!("{}{}", base.as_str().trim_end_matches('/'), path)
 }
 
 #[cfg(test)]

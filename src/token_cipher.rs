@@ -13,24 +13,17 @@
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
-use base64::alphabet;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use secrecy::{ExposeSecret, SecretString};
+
+use crate::config::{InvalidTokenKey, TokenKey};
 
 /// Prefix that marks a stored value as encrypted (format version 1).
 const PREFIX: &str = "enc:v1:";
 /// Associated data bound into every ciphertext.
 const AAD: &[u8] = b"tradesphere-token-v1";
-const KEY_LEN: usize = 32;
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
-
-/// Standard base64 alphabet that accepts keys with or without padding.
-const KEY_ENGINE: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
 
 /// Encrypts token values before they are written and decrypts them after they are read.
 #[derive(Clone)]
@@ -47,8 +40,8 @@ impl std::fmt::Debug for TokenCipher {
 #[derive(Debug, thiserror::Error)]
 pub enum CipherError {
     /// The configured key could not be used.
-    #[error("invalid token encryption key: {0}; expected 32 bytes, base64")]
-    InvalidKey(String),
+    #[error(transparent)]
+    InvalidKey(#[from] InvalidTokenKey),
     /// Authentication failed: wrong key or a tampered value.
     #[error("token decryption failed: wrong key or tampered value")]
     Decrypt,
@@ -61,25 +54,21 @@ pub enum CipherError {
 }
 
 impl TokenCipher {
+    /// A cipher sealing with `key`.
+    pub fn new(key: &TokenKey) -> Self {
+        let aead = Aes256Gcm::new_from_slice(key.expose_bytes())
+            .expect("a TokenKey always has the AES-256 key length");
+        Self { aead }
+    }
+
     /// Parses a key given as standard base64 (with or without padding) of exactly 32 bytes.
     pub fn from_base64_key(key: &SecretString) -> Result<Self, CipherError> {
-        let bytes = KEY_ENGINE
-            .decode(key.expose_secret().trim())
-            .map_err(|_| CipherError::InvalidKey("not valid base64".to_owned()))?;
-        if bytes.len() != KEY_LEN {
-            return Err(CipherError::InvalidKey(format!(
-                "decoded to {} bytes",
-                bytes.len()
-            )));
-        }
-        let aead = Aes256Gcm::new_from_slice(&bytes)
-            .map_err(|_| CipherError::InvalidKey("rejected by AES-256-GCM".to_owned()))?;
-        Ok(Self { aead })
+        Ok(Self::new(&TokenKey::from_base64(key.expose_secret())?))
     }
 
     /// Generates a new random key, base64-encoded (for `tradesphere token generate-key` / docs).
     pub fn generate_key() -> String {
-        let key: [u8; KEY_LEN] = rand::random();
+        let key: [u8; TokenKey::LEN] = rand::random();
         STANDARD.encode(key)
     }
 

@@ -4,16 +4,9 @@
 //! instead; after the cooldown a single probe call decides whether to resume. Pure state machine: the
 //! caller passes `now` everywhere, so behaviour is deterministic and testable.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-/// How eagerly the breaker opens and how long it stays open.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BreakerSettings {
-    /// Consecutive failures (while closed) that open the breaker. 0 behaves like 1.
-    pub failure_threshold: u32,
-    /// How long the breaker stays open before a probe is allowed.
-    pub cooldown: Duration,
-}
+use crate::config::BreakerSettings;
 
 /// What kind of call the caller may make.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,6 +126,7 @@ fn cooldown_elapsed(until: Option<Instant>, now: Instant) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     const COOLDOWN: Duration = Duration::from_secs(30);
 

@@ -12,19 +12,10 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 
+use crate::config::BudgetSettings;
+
 /// Length of the per-user sliding rate window.
 const RATE_WINDOW: Duration = Duration::from_secs(60);
-
-/// The limits. Every 0 means "nothing allowed", see the module docs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BudgetSettings {
-    /// Requests one user may start in any 60-second window.
-    pub user_requests_per_minute: u32,
-    /// Tokens one user may use per day.
-    pub user_tokens_per_day: u64,
-    /// Tokens all users together may use per day.
-    pub global_tokens_per_day: u64,
-}
 
 /// Which limit refused a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -94,7 +94,10 @@ impl LlmClient {
     pub fn from_settings(http: reqwest::Client, settings: &LlmSettings) -> Option<Self> {
         Some(Self {
             http,
-            url: crate::config::endpoint(&settings.base_url, "/chat/completions"),
+            url: format!(
+                "{}/chat/completions",
+                settings.base_url.as_str().trim_end_matches('/')
+            ),
             api_key: settings.api_key.clone()?,
             model: settings.model.clone(),
             max_tokens: settings.max_tokens,

@@ -1,6 +1,7 @@
-//! The language model: a thin typed client for any OpenAI-compatible `/chat/completions` endpoint, and the
-//! pure prompt assembly and answer cleaning around it.
+//! The language model: a thin typed client for any OpenAI-compatible `/chat/completions` endpoint, the
+//! pure prompt assembly before it and the pure answer hygiene after it.
 
+pub mod answer;
 pub mod breaker;
 pub mod budget;
 pub mod client;

@@ -256,7 +256,7 @@ pub(super) mod tests {
                 url: SecretString::from(url),
                 max_connections: 8,
                 acquire_timeout: Duration::from_secs(2),
-                token_cipher: None,
+                token_key: None,
             })
             .await
             .unwrap();

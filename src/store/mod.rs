@@ -294,7 +294,7 @@ impl Store {
             inbox_db,
             checkpoints,
             sqlite,
-            cipher: settings.token_cipher.clone(),
+            cipher: settings.token_key.as_ref().map(TokenCipher::new),
             inbox,
             pipeline,
             pre_claims,

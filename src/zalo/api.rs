@@ -71,7 +71,7 @@ impl SendError {
     }
 }
 
-/// Error codes from the official table (`../shared/docs/zalo-api.md` §4).
+/// Sorts a Zalo error code from the official table into what the sender does next.
 pub fn classify_code(code: i64) -> ErrorClass {
     match code {
         -32 | -100 | -200 => ErrorClass::Transient,
@@ -131,10 +131,7 @@ impl ZaloApi {
         let body = json!({ "recipient": { "user_id": user_id }, "message": { "text": text } });
         let response = self
             .http
-            .post(crate::config::endpoint(
-                &self.api_url,
-                "/v3.0/oa/message/cs",
-            ))
+            .post(super::endpoint(&self.api_url, "/v3.0/oa/message/cs"))
             .header("access_token", access_token.expose_secret())
             .timeout(self.timeout)
             .json(&body)

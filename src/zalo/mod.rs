@@ -6,3 +6,8 @@ pub mod api;
 pub mod events;
 pub mod oauth;
 pub mod signature;
+
+/// Joins a base URL and a path that starts with `/`.
+pub fn endpoint(base: &url::Url, path: &str) -> String {
+    format!("{}{}", base.as_str().trim_end_matches('/'), path)
+}

@@ -1,5 +1,5 @@
 //! Zalo OAuth v4 for an OA: the token endpoint (refresh and authorisation-code grants), PKCE, and the
-//! permission URL. Facts: `../shared/docs/zalo-api.md` §1.
+//! permission URL.
 //!
 //! The token endpoint answers without a `data` envelope: `{"access_token","refresh_token","expires_in"}` with
 //! `expires_in` a string (documented) or a number (seen in SDKs). Errors may come with HTTP 200 and an
@@ -13,6 +13,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+
+use crate::config::OAUTH_REQUEST_TIMEOUT;
 
 /// A token pair as Zalo issued it.
 #[derive(Debug, Clone)]
@@ -40,8 +42,6 @@ pub enum OAuthError {
 const DEFAULT_EXPIRES_IN: Duration = Duration::from_secs(90_000);
 /// An absurd `expires_in` is clamped: a token is never trusted for more than a year.
 const MAX_EXPIRES_IN: Duration = Duration::from_secs(365 * 86_400);
-/// Total time of one token request; the refresh lease (`token.lease_secs`) must outlast it.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone)]
 pub struct ZaloOAuth {
@@ -94,11 +94,9 @@ impl ZaloOAuth {
     async fn token_request(&self, form: &[(&str, &str)]) -> Result<IssuedTokens, OAuthError> {
         let mut request = self
             .http
-            .post(crate::config::endpoint(
-                &self.oauth_url,
-                "/v4/oa/access_token",
-            ))
-            .timeout(REQUEST_TIMEOUT)
+            .post(super::endpoint(&self.oauth_url, "/v4/oa/access_token"))
+            // The refresh lease (`token.lease_secs`) is checked at load to outlast this.
+            .timeout(OAUTH_REQUEST_TIMEOUT)
             .form(form);
         // The app secret travels in a header, never in the form body.
         if let Some(secret) = &self.app_secret {
@@ -195,7 +193,7 @@ pub fn permission_url(
     challenge: &str,
     state: &str,
 ) -> String {
-    let mut url = url::Url::parse(&crate::config::endpoint(oauth_url, "/v4/oa/permission"))
+    let mut url = url::Url::parse(&super::endpoint(oauth_url, "/v4/oa/permission"))
         .expect("a valid base URL joined with a path is valid");
     url.query_pairs_mut()
         .append_pair("app_id", app_id)

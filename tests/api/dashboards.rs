@@ -192,7 +192,7 @@ async fn every_panel_query_returns_series_from_a_live_prometheus() {
             url: SecretString::from(app.database_url.clone()),
             max_connections: 2,
             acquire_timeout: Duration::from_secs(5),
-            token_cipher: None,
+            token_key: None,
         },
         &dir.path().join("proof.backup"),
     )

@@ -17,7 +17,7 @@ fn database(url: &str) -> DatabaseSettings {
         url: SecretString::from(url.to_string()),
         max_connections: 4,
         acquire_timeout: Duration::from_secs(5),
-        token_cipher: None,
+        token_key: None,
     }
 }
 

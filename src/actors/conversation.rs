@@ -751,8 +751,8 @@ async fn decide_user_message(
         });
     }
     // No entity, no lookup: only messages with something to check wait on the scam actor.
-    let has_entities = !crate::scam::extract::extract(&text).is_empty();
-    if !has_entities {
+    let entities = crate::scam::extract::extract(&text);
+    if entities.is_empty() {
         let check = CheckOutcome {
             findings: Vec::new(),
             signals: find_signals(&text),
@@ -781,6 +781,7 @@ async fn decide_user_message(
         "scam",
         |reply| ScamMsg::Check {
             text: text.clone(),
+            entities: entities.clone(),
             reply,
         },
         SCAM_TIMEOUT,

@@ -10,9 +10,10 @@ use tokio::task::JoinHandle;
 
 use super::Deps;
 use crate::faults::FaultPoint;
-use crate::scam::EntityKind;
-use crate::scam::check::{CheckOutcome, check};
+use crate::scam::check::{CheckOutcome, check_extracted};
+use crate::scam::extract::extract;
 use crate::scam::index::ReportIndex;
+use crate::scam::{Entity, EntityKind};
 use crate::store::{Store, StoreError};
 use crate::telemetry;
 
@@ -32,9 +33,10 @@ pub struct ScamState {
 }
 
 pub enum ScamMsg {
-    /// Every entity in `text` with its verdict, and the scam-phrase signals.
+    /// The verdict of each entity the caller extracted from `text`, and the text's scam-phrase signals.
     Check {
         text: String,
+        entities: Vec<Entity>,
         reply: RpcReplyPort<CheckOutcome>,
     },
     /// Reports changed in this process (an import, a moderated user report): pick them up now.
@@ -120,8 +122,19 @@ impl IndexSync {
     /// Checks `text`, recording lookup metrics.
     #[must_use]
     pub fn check(&self, text: &str, now: DateTime<Utc>) -> CheckOutcome {
+        self.check_extracted(text, extract(text), now)
+    }
+
+    /// As [`IndexSync::check`], for `entities` already extracted from `text`.
+    #[must_use]
+    pub fn check_extracted(
+        &self,
+        text: &str,
+        entities: Vec<Entity>,
+        now: DateTime<Utc>,
+    ) -> CheckOutcome {
         let started = Instant::now();
-        let outcome = check(&self.index, text, now);
+        let outcome = check_extracted(&self.index, text, entities, now);
         let per_entity = started.elapsed().as_secs_f64() / outcome.findings.len().max(1) as f64;
         for finding in &outcome.findings {
             let kind = finding.entity.kind.as_str();
@@ -209,13 +222,19 @@ impl Actor for ScamActor {
     ) -> Result<(), ActorProcessingErr> {
         telemetry::mailbox_out("scam");
         match msg {
-            ScamMsg::Check { text, reply } => {
+            ScamMsg::Check {
+                text,
+                entities,
+                reply,
+            } => {
                 state.deps.faults.trip(FaultPoint::Scam);
                 state
                     .index
                     .sync_if_stale(&state.deps.store, state.deps.settings.scam.index_refresh)
                     .await?;
-                let outcome = state.index.check(&text, state.deps.clock.now());
+                let outcome = state
+                    .index
+                    .check_extracted(&text, entities, state.deps.clock.now());
                 if !reply.is_closed() {
                     let _ = reply.send(outcome);
                 }

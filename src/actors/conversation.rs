@@ -6,9 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use ractor::{Actor, ActorProcessingErr, ActorRef};
+use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, DerivedActorRef};
 
-use super::conversations::{ConversationsMsg, Inbound};
 use super::llm::{AnswerSource, LlmAnswer, LlmMsg};
 use super::outbound::OutboundMsg;
 use super::scam::ScamMsg;
@@ -17,6 +16,7 @@ use crate::domain::HistoryTurn;
 use crate::domain::{Admission, InboundLimiter, UserId};
 use crate::faults::FaultPoint;
 use crate::llm::prompt::Facts;
+use crate::pipeline::{Inbound, Outcome};
 use crate::reply::{split::split_message, templates};
 use crate::scam::check::CheckOutcome;
 use crate::scam::signals::find_signals;
@@ -36,7 +36,7 @@ pub struct ConversationActor;
 
 pub struct ConversationArgs {
     pub user: UserId,
-    pub manager: ActorRef<ConversationsMsg>,
+    pub manager: DerivedActorRef<Idle>,
     pub deps: Deps,
     pub status: Arc<ChildStatus>,
 }
@@ -58,11 +58,19 @@ impl ChildStatus {
     }
 }
 
+/// A child's report to its manager that it has been idle; `processed` is how many events it has handled.
+#[derive(Debug)]
+pub struct Idle {
+    pub user: UserId,
+    pub child: ActorId,
+    pub processed: u64,
+}
+
 type IdleTimer = ractor::concurrency::JoinHandle<Result<(), ractor::MessagingErr<ConversationMsg>>>;
 
 pub struct ConversationState {
     user: UserId,
-    manager: ActorRef<ConversationsMsg>,
+    manager: DerivedActorRef<Idle>,
     deps: Deps,
     status: Arc<ChildStatus>,
     processed: u64,
@@ -145,7 +153,7 @@ enum Decision {
     Now {
         user_message: Option<ChatLine>,
         reply: Option<String>,
-        outcome: &'static str,
+        outcome: Outcome,
     },
     /// Goes to the model, together with the rest of a quick burst.
     Model {
@@ -266,7 +274,7 @@ impl Actor for ConversationActor {
                     let _ = super::tell(
                         "conversations",
                         &state.manager,
-                        ConversationsMsg::Idle {
+                        Idle {
                             user: state.user.clone(),
                             child: myself.get_id(),
                             processed: state.processed,
@@ -307,10 +315,13 @@ async fn handle_event(
             user = %user.short_hash(),
             inbox_id = inbound.inbox_id,
             attempt = attempt.number,
-            "event failed too many times; dead-lettered (left in the inbox with outcome dead_letter)"
+            "event failed too many times; dead-lettered (left in the inbox for a person to look at)"
         );
-        store.finish_event(inbound.inbox_id, "dead_letter").await?;
-        metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => "dead_letter").increment(1);
+        store
+            .finish_event(inbound.inbox_id, Outcome::DeadLetter)
+            .await?;
+        metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => Outcome::DeadLetter.as_str())
+            .increment(1);
         return Ok(());
     }
 
@@ -340,12 +351,12 @@ async fn handle_event(
             Decision::Now {
                 user_message: None,
                 reply: Some(templates::WELCOME.to_string()),
-                outcome: "welcome",
+                outcome: Outcome::Welcome,
             }
         }
         EventKind::Unfollow => {
             store.record_follow(user, false).await?;
-            finish(state, inbound, "unfollow").await?;
+            finish(state, inbound, Outcome::Unfollow).await?;
             return Ok(());
         }
         EventKind::OaEcho => {
@@ -357,7 +368,7 @@ async fn handle_event(
                 None => false,
             } || (!event.from_admin && store.has_unconfirmed_part(user, &text).await?);
             if ours {
-                finish(state, inbound, "own_echo").await?;
+                finish(state, inbound, Outcome::OwnEcho).await?;
             } else {
                 // Typed by an OA admin in the Zalo OA chat: part of the conversation history, and the bot
                 // steps back for a while so bot and human do not talk over each other.
@@ -381,13 +392,13 @@ async fn handle_event(
                 if recorded {
                     tracing::info!(user = %user.short_hash(), %until, "an OA admin answered; the bot is paused for this user");
                 }
-                metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => "admin_echo")
+                metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => Outcome::AdminEcho.as_str())
                     .increment(1);
             }
             return Ok(());
         }
         EventKind::Other => {
-            finish(state, inbound, "ignored").await?;
+            finish(state, inbound, Outcome::Ignored).await?;
             return Ok(());
         }
     };
@@ -438,8 +449,8 @@ async fn handle_event(
     let completed = store.complete_events(vec![completion]).await?;
     let queued = remember_written(state, completed).pop().flatten();
     if let Some(queued) = queued {
-        metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => outcome).increment(1);
-        tracing::info!(user = %user.short_hash(), outcome, parts = queued.len(), "event handled");
+        metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => outcome.as_str()).increment(1);
+        tracing::info!(user = %user.short_hash(), %outcome, parts = queued.len(), "event handled");
         send(state, queued);
     }
     Ok(())
@@ -487,7 +498,7 @@ async fn flush_burst(state: &mut ConversationState) -> Result<(), ActorProcessin
                 user: state.user.clone(),
                 user_message: Some(m.line),
                 reply_parts: Vec::new(),
-                outcome: "handoff_paused",
+                outcome: Outcome::HandoffPaused,
             })
             .collect();
         let completed = state.deps.store.complete_events(completions).await?;
@@ -556,13 +567,13 @@ async fn flush_burst(state: &mut ConversationState) -> Result<(), ActorProcessin
         }
     });
     let (text, outcome) = match answer.source {
-        AnswerSource::Model => (answer.text, "llm"),
+        AnswerSource::Model => (answer.text, Outcome::Llm),
         // A scam check never depends on the model: its verdict is answered from the template.
         _ if !burst_check.findings.is_empty() || !burst_check.signals.is_empty() => {
-            (templates::scam_reply(&burst_check), "scam_check")
+            (templates::scam_reply(&burst_check), Outcome::ScamCheck)
         }
-        AnswerSource::Limited(_) => (answer.text, "llm_limited"),
-        _ => (answer.text, "llm_fallback"),
+        AnswerSource::Limited(_) => (answer.text, Outcome::LlmLimited),
+        _ => (answer.text, Outcome::LlmFallback),
     };
     let parts = split_message(&text, state.deps.settings.outbound.max_message_chars);
     let last = burst.len() - 1;
@@ -575,21 +586,32 @@ async fn flush_burst(state: &mut ConversationState) -> Result<(), ActorProcessin
             user: user.clone(),
             user_message: Some(m.line),
             reply_parts: if i == last { parts.clone() } else { Vec::new() },
-            outcome: if i == last { outcome } else { "llm_merged" },
+            outcome: if i == last {
+                outcome
+            } else {
+                Outcome::LlmMerged
+            },
         })
         .collect::<Vec<_>>();
     let merged = completions.len();
     let completed = state.deps.store.complete_events(completions).await?;
     for (queued, outcome) in remember_written(state, completed)
         .into_iter()
-        .zip((0..merged).map(|i| if i == last { outcome } else { "llm_merged" }))
+        .zip((0..merged).map(|i| {
+            if i == last {
+                outcome
+            } else {
+                Outcome::LlmMerged
+            }
+        }))
     {
         if let Some(queued) = queued {
-            metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => outcome).increment(1);
+            metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => outcome.as_str())
+                .increment(1);
             send(state, queued);
         }
     }
-    tracing::info!(user = %user.short_hash(), messages = merged, outcome, "answered by the model path");
+    tracing::info!(user = %user.short_hash(), messages = merged, %outcome, "answered by the model path");
     Ok(())
 }
 
@@ -656,7 +678,7 @@ fn remember_written(
 async fn finish(
     state: &ConversationState,
     inbound: &Inbound,
-    outcome: &'static str,
+    outcome: Outcome,
 ) -> Result<(), ActorProcessingErr> {
     if state
         .deps
@@ -664,7 +686,7 @@ async fn finish(
         .finish_event(inbound.inbox_id, outcome)
         .await?
     {
-        metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => outcome).increment(1);
+        metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => outcome.as_str()).increment(1);
     }
     Ok(())
 }
@@ -710,7 +732,7 @@ async fn decide_user_message(
         return Ok(Decision::Now {
             user_message: Some(record),
             reply: None,
-            outcome: "handoff_paused",
+            outcome: Outcome::HandoffPaused,
         });
     }
     state.pause_clear_at = Some(Instant::now());
@@ -725,21 +747,21 @@ async fn decide_user_message(
             user_message: Some(record),
             reply: (admission == Admission::LimitedFirst)
                 .then(|| templates::RATE_LIMITED.to_string()),
-            outcome: "rate_limited",
+            outcome: Outcome::RateLimited,
         });
     }
     if text.trim().is_empty() {
         return Ok(Decision::Now {
             user_message: Some(record),
             reply: Some(templates::UNSUPPORTED_MEDIA.to_string()),
-            outcome: "unsupported",
+            outcome: Outcome::Unsupported,
         });
     }
     if templates::is_help_command(&text) {
         return Ok(Decision::Now {
             user_message: Some(record),
             reply: Some(templates::HELP.to_string()),
-            outcome: "help",
+            outcome: Outcome::Help,
         });
     }
     if let Some(command) = parse_report_command(&text) {
@@ -747,7 +769,7 @@ async fn decide_user_message(
         return Ok(Decision::Now {
             user_message: Some(record),
             reply: Some(reply),
-            outcome: "scam_report",
+            outcome: Outcome::ScamReport,
         });
     }
     // No entity, no lookup: only messages with something to check wait on the scam actor.
@@ -762,7 +784,7 @@ async fn decide_user_message(
             return Ok(Decision::Now {
                 user_message: Some(record),
                 reply: Some(templates::scam_reply(&check)),
-                outcome: "scam_signals",
+                outcome: Outcome::ScamSignals,
             });
         }
         return Ok(Decision::Model {
@@ -801,7 +823,7 @@ async fn decide_user_message(
         return Ok(Decision::Now {
             user_message: Some(record),
             reply: Some(templates::scam_reply(&check)),
-            outcome: "scam_check",
+            outcome: Outcome::ScamCheck,
         });
     }
     Ok(Decision::Model {

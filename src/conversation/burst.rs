@@ -167,7 +167,7 @@ pub fn answered(
                 user: user.clone(),
                 user_message: Some(m.line),
                 reply_parts,
-                outcome: outcome.as_str(),
+                outcome,
             }
         })
         .collect()
@@ -184,7 +184,7 @@ pub fn paused(messages: Vec<BurstMessage>, user: &UserId) -> Vec<Completion> {
             user: user.clone(),
             user_message: Some(m.line),
             reply_parts: Vec::new(),
-            outcome: Outcome::HandoffPaused.as_str(),
+            outcome: Outcome::HandoffPaused,
         })
         .collect()
 }
@@ -398,7 +398,10 @@ mod tests {
             Outcome::Llm,
         );
         let outcomes: Vec<_> = completions.iter().map(|c| c.outcome).collect();
-        assert_eq!(outcomes, ["llm_merged", "llm_merged", "llm"]);
+        assert_eq!(
+            outcomes,
+            [Outcome::LlmMerged, Outcome::LlmMerged, Outcome::Llm]
+        );
         assert!(completions[0].reply_parts.is_empty());
         assert!(completions[1].reply_parts.is_empty());
         assert_eq!(completions[2].reply_parts, parts);
@@ -411,7 +414,7 @@ mod tests {
     fn a_burst_taken_over_by_an_admin_is_recorded_without_a_reply() {
         let completions = paused(vec![message(1, "a"), message(2, "b")], &user());
         assert!(completions.iter().all(|c| c.reply_parts.is_empty()
-            && c.outcome == Outcome::HandoffPaused.as_str()
+            && c.outcome == Outcome::HandoffPaused
             && c.user_message.is_some()));
     }
 

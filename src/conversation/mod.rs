@@ -77,9 +77,37 @@ impl Policy {
     }
 }
 
+/// When an idle check finds the actor active since the timer was set, or a burst waiting, how long until
+/// it looks again; None when it has been idle for `timeout` and may be stopped.
+#[must_use]
+pub fn idle_recheck(
+    burst_waiting: bool,
+    idle_for: Duration,
+    timeout: Duration,
+) -> Option<Duration> {
+    if burst_waiting {
+        Some(timeout)
+    } else if idle_for < timeout {
+        Some(timeout - idle_for)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_idle_check_looks_again_while_active_or_a_burst_waits() {
+        let timeout = Duration::from_secs(300);
+        assert_eq!(
+            idle_recheck(false, Duration::from_secs(100), timeout),
+            Some(Duration::from_secs(200))
+        );
+        assert_eq!(idle_recheck(true, timeout * 2, timeout), Some(timeout));
+        assert_eq!(idle_recheck(false, timeout, timeout), None);
+    }
 
     #[test]
     fn recent_findings_expire_after_half_an_hour() {

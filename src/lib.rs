@@ -5,6 +5,7 @@ pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod conversation;
 pub mod delivery;
 pub mod domain;
 pub mod faults;

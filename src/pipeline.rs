@@ -1,6 +1,14 @@
 //! The pipeline's shared vocabulary: the nouns that cross from HTTP through intake and the conversations
 //! into the store, kept here so no layer imports another's internals to name them.
 
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::OwnedSemaphorePermit;
+
+use crate::domain::UserId;
+use crate::zalo::events::{EventKind, WebhookEvent};
+
 /// How an inbox event was closed: the `outcome` column of `inbox_events` and the `outcome` label of
 /// `tradesphere_events_handled_total`. The strings are stored, so a variant's string never changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -97,9 +105,97 @@ impl std::fmt::Display for Outcome {
     }
 }
 
+/// Where a decoded event goes: closed at once with an outcome, or to its user's conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// Nothing to answer. The webhook stores such events closed; intake closes those it replays.
+    Close(Outcome),
+    Converse(UserId),
+}
+
+impl Route {
+    /// The outcome an event is closed with at once, or None when a conversation handles it.
+    pub fn closed_as(&self) -> Option<Outcome> {
+        match self {
+            Route::Close(outcome) => Some(*outcome),
+            Route::Converse(_) => None,
+        }
+    }
+}
+
+/// Routes an event: receipts, reactions and unknown events are ignored, an event naming no valid user has
+/// nobody to answer, everything else goes to its user's conversation.
+pub fn classify(event: &WebhookEvent) -> Route {
+    if event.kind == EventKind::Other {
+        return Route::Close(Outcome::Ignored);
+    }
+    match &event.user {
+        Some(user) => Route::Converse(user.clone()),
+        None => Route::Close(Outcome::NoUser),
+    }
+}
+
+/// An event's claim on one of intake's in-flight slots; dropping it (the event handled, or its message
+/// dropped) frees the slot.
+pub type Slot = Arc<OwnedSemaphorePermit>;
+
+/// A counted handling attempt, with what the conversation needs to know before deciding, read by the same
+/// statement (no read of its own per message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
+    /// 1 for the first attempt.
+    pub number: i32,
+    /// The user's handoff pause as stored (possibly over already).
+    pub paused_until: Option<DateTime<Utc>>,
+    /// The id of the user's newest chat line: tells whether a cached history is still the database's.
+    pub newest_message: Option<i64>,
+    /// When the statement that read it returned: a reader can tell whether a write of its own came later.
+    pub read_at: std::time::Instant,
+}
+
+/// One persisted event, routed to its user.
+#[derive(Debug, Clone)]
+pub struct Inbound {
+    pub inbox_id: i64,
+    pub event_key: String,
+    pub user: UserId,
+    pub event: WebhookEvent,
+    /// The in-flight slot intake gave this event (None when re-delivered after a restart); freed when the
+    /// event's message is dropped, i.e. once its conversation has handled it.
+    pub slot: Option<Slot>,
+    /// The first attempt as the webhook's insert counted and read it: only on the live delivery, None on
+    /// every replay, which counts its own attempt.
+    pub first_attempt: Option<Attempt>,
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Outcome;
+    use serde_json::json;
+
+    use super::{Outcome, Route, classify};
+    use crate::domain::UserId;
+    use crate::zalo::events::decode;
+
+    #[test]
+    fn only_events_a_conversation_answers_stay_open() {
+        let event = |value: serde_json::Value| decode(&value).unwrap();
+        let text = json!({"app_id": "1", "event_name": "user_send_text", "sender": {"id": "5521772797175877"},
+            "recipient": {"id": "1"}, "message": {"msg_id": "m", "text": "alo"}, "timestamp": "1"});
+        assert_eq!(
+            classify(&event(text)),
+            Route::Converse(UserId::parse("5521772797175877").unwrap())
+        );
+        let seen = json!({"app_id": "1", "event_name": "user_seen_message", "sender": {"id": "1"},
+            "recipient": {"id": "5521772797175877"}, "message": {"msg_ids": ["a"]}, "timestamp": "1"});
+        assert_eq!(classify(&event(seen)), Route::Close(Outcome::Ignored));
+        let unknown =
+            json!({"app_id": "1", "event_name": "brand_new_event_2027", "timestamp": "1"});
+        assert_eq!(classify(&event(unknown)), Route::Close(Outcome::Ignored));
+        let no_user = json!({"app_id": "1", "event_name": "follow", "timestamp": "1"});
+        assert_eq!(classify(&event(no_user)), Route::Close(Outcome::NoUser));
+        let bad_user = json!({"event_name": "user_send_text", "sender": {"id": "a b"}});
+        assert_eq!(classify(&event(bad_user)), Route::Close(Outcome::NoUser));
+    }
 
     #[test]
     fn every_outcome_has_its_own_string_and_parses_back() {

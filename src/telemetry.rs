@@ -467,9 +467,9 @@ fn describe_and_preinitialise() {
     for actor in MAILBOX_ACTORS {
         gauge!(ACTOR_MAILBOX_DEPTH, "actor" => actor).set(0.0);
     }
-    // Outcomes a dashboard shows even before the first one happens.
-    for outcome in ["dead_letter", "scam_check", "llm", "llm_fallback", "help"] {
-        counter!(EVENTS_HANDLED, "outcome" => outcome).increment(0);
+    // Every outcome, so a dashboard shows it even before the first one happens.
+    for outcome in crate::pipeline::Outcome::ALL {
+        counter!(EVENTS_HANDLED, "outcome" => outcome.as_str()).increment(0);
     }
 }
 

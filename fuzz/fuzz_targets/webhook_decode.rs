@@ -63,14 +63,10 @@ fn check_event(value: &Value, body: &[u8], event: &WebhookEvent, name: &str) {
     assert!(kind_matches, "{name:?} classified as {:?}", event.kind);
 
     // Ids: trimmed, non-empty, and exactly what the body holds at that path.
-    for id in [
-        &event.app_id,
-        &event.timestamp,
-        &event.user_id,
-        &event.msg_id,
-    ]
-    .into_iter()
-    .flatten()
+    let user = event.user.as_ref().map(|u| u.as_str().to_string());
+    for id in [&event.app_id, &event.timestamp, &user, &event.msg_id]
+        .into_iter()
+        .flatten()
     {
         assert!(!id.is_empty() && id.trim() == id, "bad id {id:?}");
     }
@@ -83,7 +79,7 @@ fn check_event(value: &Value, body: &[u8], event: &WebhookEvent, name: &str) {
         event.msg_id,
         oracle_id(message.and_then(|m| m.get("msg_id")))
     );
-    if let Some(user) = &event.user_id {
+    if let Some(user) = &user {
         let candidates = [
             at(value, &["sender", "id"]),
             at(value, &["recipient", "id"]),

@@ -1,42 +1,45 @@
-//! One user's conversation: handles that user's events strictly in order, decides the reply (usage guide,
-//! scam check, LLM answer), and commits both sides of the chat plus the queued reply in one transaction.
+//! One user's conversation: handles that user's events strictly in order, runs the pure decisions of
+//! [`crate::conversation`] (usage guide, scam check, model answer, burst), and commits both sides of the
+//! chat plus the queued reply in one transaction.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use ractor::{Actor, ActorProcessingErr, ActorRef};
+use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, DerivedActorRef};
 
-use super::conversations::{ConversationsMsg, Inbound};
 use super::llm::{AnswerSource, LlmAnswer, LlmMsg};
 use super::outbound::OutboundMsg;
 use super::scam::ScamMsg;
 use super::{Deps, ask};
-use crate::domain::HistoryTurn;
-use crate::domain::{Admission, InboundLimiter, UserId};
+use crate::conversation::burst::{self, Burst, BurstMessage, Join};
+use crate::conversation::decide::{self, Answer, Decision, Message};
+use crate::conversation::{Now, Policy, UserView};
+use crate::domain::{HistoryTurn, InboundLimiter, UserId};
 use crate::faults::FaultPoint;
-use crate::llm::prompt::Facts;
+use crate::pipeline::{Attempt, Inbound, Outcome};
 use crate::reply::{split::split_message, templates};
 use crate::scam::check::CheckOutcome;
-use crate::scam::signals::find_signals;
-use crate::scam::user_report::{ReportCommand, parse_report_command};
-use crate::store::{
-    ChatLine, Completed, Completion, NewUserReport, QueuedOutbound, UserReportOutcome,
-};
+use crate::scam::user_report::ReportCommand;
+use crate::store::{ChatLine, Completed, Completion, QueuedOutbound, UserReportOutcome};
 use crate::telemetry;
 use crate::zalo::events::{EventKind, UserMessageKind};
-use sha2::{Digest, Sha256};
 
 /// Remembered inbox ids, to skip a re-dispatched duplicate without a database round trip.
 const RECENT_IDS: usize = 64;
 const SCAM_TIMEOUT: Duration = Duration::from_secs(10);
+/// A cached history is read again after this long whatever the ids say: a backstop for a write the id check
+/// cannot see (a line committed with a lower id after a newer one, on PostgreSQL).
+const HISTORY_REFRESH: Duration = Duration::from_secs(60);
+/// How stale `zalo_users.last_seen_at` may get while a user keeps chatting.
+const TOUCH_EVERY: Duration = Duration::from_secs(60);
 
 pub struct ConversationActor;
 
 pub struct ConversationArgs {
     pub user: UserId,
-    pub manager: ActorRef<ConversationsMsg>,
+    pub manager: DerivedActorRef<Idle>,
     pub deps: Deps,
     pub status: Arc<ChildStatus>,
 }
@@ -58,43 +61,43 @@ impl ChildStatus {
     }
 }
 
+/// A child's report to its manager that it has been idle; `processed` is how many events it has handled.
+#[derive(Debug)]
+pub struct Idle {
+    pub user: UserId,
+    pub child: ActorId,
+    pub processed: u64,
+}
+
 type IdleTimer = ractor::concurrency::JoinHandle<Result<(), ractor::MessagingErr<ConversationMsg>>>;
 
 pub struct ConversationState {
     user: UserId,
-    manager: ActorRef<ConversationsMsg>,
+    manager: DerivedActorRef<Idle>,
     deps: Deps,
     status: Arc<ChildStatus>,
+    policy: Policy,
+    /// Events handled, published through `status`.
     processed: u64,
+    /// The latest inbox ids handled, oldest first.
     recent: VecDeque<i64>,
-    /// Messages waiting for the debounce window to close, answered together with one model call.
-    burst: Vec<BurstMessage>,
-    burst_started: Option<Instant>,
-    /// Only the newest scheduled flush fires, so each new message extends the window.
-    flush_seq: u64,
-    /// The user's latest scam check, given to the model as facts for follow-up questions ("so what now?").
-    last_findings: Option<(Instant, CheckOutcome)>,
-    /// Per-user inbound rate limit: a flood from one user cannot starve the others or burn the model budget.
-    limiter: InboundLimiter,
-    /// When the last event was handled, and whether the idle timer is running.
+    /// Messages waiting to be answered together by the model.
+    burst: Burst,
+    /// Pause, rate limit and recent findings, as the decisions read them.
+    view: UserView,
+    /// When the last event was handled.
     last_active: Instant,
-    /// The pending idle check, aborted when the actor stops: a timer task holds the actor's cell (mailbox and
-    /// all) until it fires, so 100,000 actors stopped early by the live cap would otherwise stay in memory for
-    /// the whole idle timeout (measured: 722 MB peak instead of the cap's worth; BENCHMARKS.md).
+    /// The pending idle check, aborted on stop: until it fires, a timer task keeps the actor's cell alive.
     idle_timer: Option<IdleTimer>,
-    /// When this actor last recorded the user as seen: `last_seen_at` is kept to the minute, not written
-    /// with every message.
+    /// When the user was last recorded as seen.
     touched_at: Option<Instant>,
-    /// When the handoff pause was last found clear for this user.
+    /// When the handoff pause was last found clear.
     pause_clear_at: Option<Instant>,
-    /// When this actor last wrote the user's pause (an admin's message): attempts read before it miss it.
+    /// When this actor last wrote the pause (an admin's message): attempts read before it miss it.
     pause_written_at: Option<Instant>,
-    /// The user's recent chat, kept in step with the lines this actor writes, so that a model answer does not
-    /// read it from the database every time (measured: the read, with the pause check the attempt now does,
-    /// cost ~17 % of the CPU per message; BENCHMARKS.md).
+    /// The user's recent chat, kept in step with this actor's writes so the model path need not read it.
     history: Option<CachedHistory>,
-    /// The id of the user's newest chat line as the latest attempt read it: when it is not the cache's, someone
-    /// else wrote (an admin's message, another process), and the cache is read again.
+    /// The id of the user's newest chat line as last read; when it is not the cache's, someone else wrote.
     newest_message: Option<i64>,
 }
 
@@ -105,54 +108,12 @@ struct CachedHistory {
     loaded_at: Instant,
 }
 
-/// A cached history is read again after this long whatever the ids say: a backstop for a write the id check
-/// cannot see (a line committed with a lower id after a newer one, on PostgreSQL).
-const HISTORY_REFRESH: Duration = Duration::from_secs(60);
-
-/// How stale `zalo_users.last_seen_at` may get while a user keeps chatting.
-const TOUCH_EVERY: Duration = Duration::from_secs(60);
-/// A pause check this recent needs no repeat before answering (an answer sent at once after its check).
-const PAUSE_CHECK_FRESH: Duration = Duration::from_millis(100);
-
-/// How long a scam check stays relevant as facts for the conversation.
-const FINDINGS_RELEVANCE: Duration = Duration::from_secs(30 * 60);
-
-struct BurstMessage {
-    inbox_id: i64,
-    event_key: String,
-    line: ChatLine,
-    text: String,
-    /// Scam-check results of this message: facts for the model, and the templated answer if it fails.
-    check: CheckOutcome,
-}
-
 pub enum ConversationMsg {
     Handle(Box<Inbound>),
-    /// The idle timer: if nothing was handled for `idle_timeout`, the manager is told (one timer per actor,
-    /// re-armed for the time left, not one per message: 100,000 users would otherwise leave as many
-    /// sleeping timers behind).
+    /// The idle timer: one per actor, re-armed for the time left, so idle users leave no sleeping timers.
     IdleCheck,
-    /// The debounce window of the burst numbered so has closed.
+    /// The debounce window of the burst flush numbered so has closed.
     Flush(u64),
-}
-
-/// A burst is answered at the latest after this many messages or this many debounce windows.
-const MAX_BURST: usize = 8;
-const MAX_BURST_WINDOWS: u32 = 4;
-
-/// What to answer, and how the event is recorded.
-enum Decision {
-    Now {
-        user_message: Option<ChatLine>,
-        reply: Option<String>,
-        outcome: &'static str,
-    },
-    /// Goes to the model, together with the rest of a quick burst.
-    Model {
-        line: ChatLine,
-        text: String,
-        check: CheckOutcome,
-    },
 }
 
 impl Actor for ConversationActor {
@@ -171,15 +132,13 @@ impl Actor for ConversationActor {
         Ok(ConversationState {
             user: args.user,
             manager: args.manager,
+            policy: Policy::from_settings(&args.deps.settings),
             deps: args.deps,
             status: args.status,
             processed: 0,
             recent: VecDeque::with_capacity(RECENT_IDS),
-            burst: Vec::new(),
-            burst_started: None,
-            flush_seq: 0,
-            last_findings: None,
-            limiter,
+            burst: Burst::default(),
+            view: UserView::new(limiter),
             touched_at: None,
             pause_clear_at: None,
             pause_written_at: None,
@@ -200,10 +159,7 @@ impl Actor for ConversationActor {
         }
         // Stopping with a burst still inside its debounce window (a graceful shutdown): answer it now rather
         // than leave it to the next start. If this fails, the events are still pending in the inbox.
-        if !state.burst.is_empty() {
-            flush_burst(state).await?;
-        }
-        Ok(())
+        flush_burst(state).await
     }
 
     async fn handle(
@@ -224,10 +180,7 @@ impl Actor for ConversationActor {
                 }
                 state.processed += 1;
                 // The burst flag first: the manager reads `processed`, then the flag.
-                state
-                    .status
-                    .burst_waiting
-                    .store(!state.burst.is_empty(), Ordering::Release);
+                publish_burst_waiting(state);
                 state
                     .status
                     .processed
@@ -242,36 +195,32 @@ impl Actor for ConversationActor {
                 }
             }
             ConversationMsg::Flush(seq) => {
-                if seq == state.flush_seq {
+                if state.burst.is_due(seq) {
                     flush_burst(state).await?;
-                    state
-                        .status
-                        .burst_waiting
-                        .store(!state.burst.is_empty(), Ordering::Release);
+                    publish_burst_waiting(state);
                 }
             }
             ConversationMsg::IdleCheck => {
                 let timeout = state.deps.settings.conversation.idle_timeout;
                 let idle_for = state.last_active.elapsed();
-                if !state.burst.is_empty() || idle_for < timeout {
-                    // Active since the timer was set, or a burst waits: look again when it could be idle.
-                    let wait = if state.burst.is_empty() {
-                        timeout - idle_for
-                    } else {
-                        timeout
-                    };
-                    state.idle_timer = Some(myself.send_after(wait, || ConversationMsg::IdleCheck));
-                } else {
-                    state.idle_timer = None;
-                    let _ = super::tell(
-                        "conversations",
-                        &state.manager,
-                        ConversationsMsg::Idle {
-                            user: state.user.clone(),
-                            child: myself.get_id(),
-                            processed: state.processed,
-                        },
-                    );
+                match crate::conversation::idle_recheck(!state.burst.is_empty(), idle_for, timeout)
+                {
+                    Some(wait) => {
+                        state.idle_timer =
+                            Some(myself.send_after(wait, || ConversationMsg::IdleCheck));
+                    }
+                    None => {
+                        state.idle_timer = None;
+                        let _ = super::tell(
+                            "conversations",
+                            &state.manager,
+                            Idle {
+                                user: state.user.clone(),
+                                child: myself.get_id(),
+                                processed: state.processed,
+                            },
+                        );
+                    }
                 }
             }
         }
@@ -279,14 +228,29 @@ impl Actor for ConversationActor {
     }
 }
 
+fn publish_burst_waiting(state: &ConversationState) {
+    state
+        .status
+        .burst_waiting
+        .store(!state.burst.is_empty(), Ordering::Release);
+}
+
+fn now_of(state: &ConversationState) -> Now {
+    Now {
+        at: state.deps.clock.now(),
+        instant: Instant::now(),
+    }
+}
+
+fn count(outcome: Outcome) {
+    metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => outcome.as_str()).increment(1);
+}
+
 async fn handle_event(
     myself: &ActorRef<ConversationMsg>,
     state: &mut ConversationState,
     inbound: &Inbound,
 ) -> Result<(), ActorProcessingErr> {
-    let store = state.deps.store.clone();
-    let user = state.user.clone();
-    let (store, user) = (&store, &user);
     let attempt = match inbound.first_attempt {
         // Delivered live: counted and read by the webhook's insert a moment ago; the ids only grow, so an
         // older read than this actor's own writes is no news.
@@ -295,134 +259,194 @@ async fn handle_event(
             first
         }
         None => {
-            let Some(attempt) = store.begin_attempt(inbound.inbox_id).await? else {
+            let Some(attempt) = state.deps.store.begin_attempt(inbound.inbox_id).await? else {
                 return Ok(()); // handled already (a re-delivered duplicate)
             };
             state.newest_message = attempt.newest_message;
             attempt
         }
     };
-    if attempt.number > state.deps.settings.conversation.max_attempts as i32 {
+    if decide::dead_lettered(
+        attempt.number,
+        state.deps.settings.conversation.max_attempts,
+    ) {
         tracing::error!(
-            user = %user.short_hash(),
+            user = %state.user.short_hash(),
             inbox_id = inbound.inbox_id,
             attempt = attempt.number,
-            "event failed too many times; dead-lettered (left in the inbox with outcome dead_letter)"
+            "event failed too many times; dead-lettered (left in the inbox for a person to look at)"
         );
-        store.finish_event(inbound.inbox_id, "dead_letter").await?;
-        metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => "dead_letter").increment(1);
+        state
+            .deps
+            .store
+            .finish_event(inbound.inbox_id, Outcome::DeadLetter)
+            .await?;
+        count(Outcome::DeadLetter);
         return Ok(());
     }
-
-    let event = &inbound.event;
-    let decision = match &event.kind {
-        EventKind::UserMessage(kind) => {
-            if state
-                .touched_at
-                .is_none_or(|at| at.elapsed() >= TOUCH_EVERY)
-            {
-                store.note_user_seen(user).await?;
-                state.touched_at = Some(Instant::now());
-            }
-            // A pause this actor wrote after the attempt's read is not in it.
-            let paused_until = if state
-                .pause_written_at
-                .is_some_and(|at| at >= attempt.read_at)
-            {
-                store.paused_until(user, state.deps.clock.now()).await?
-            } else {
-                attempt.paused_until
-            };
-            decide_user_message(state, *kind, inbound, paused_until).await?
-        }
+    match &inbound.event.kind {
+        EventKind::UserMessage(kind) => user_message(myself, state, inbound, *kind, attempt).await,
         EventKind::Follow => {
-            store.record_follow(user, true).await?;
-            Decision::Now {
-                user_message: None,
+            state.deps.store.record_follow(&state.user, true).await?;
+            let welcome = Answer {
                 reply: Some(templates::WELCOME.to_string()),
-                outcome: "welcome",
-            }
+                outcome: Outcome::Welcome,
+            };
+            answer_now(state, inbound, None, welcome).await
         }
         EventKind::Unfollow => {
-            store.record_follow(user, false).await?;
-            finish(state, inbound, "unfollow").await?;
-            return Ok(());
+            state.deps.store.record_follow(&state.user, false).await?;
+            finish(state, inbound, Outcome::Unfollow).await
         }
-        EventKind::OaEcho => {
-            // Ours when Zalo's id matches a send of ours, or (no admin marker) when it repeats a part whose
-            // send is unconfirmed (timed out after leaving, or interrupted): its id was never recorded.
-            let text = event.text.clone().unwrap_or_default();
-            let ours = match &event.msg_id {
-                Some(id) => store.is_our_message(id).await?,
-                None => false,
-            } || (!event.from_admin && store.has_unconfirmed_part(user, &text).await?);
-            if ours {
-                finish(state, inbound, "own_echo").await?;
-            } else {
-                // Typed by an OA admin in the Zalo OA chat: part of the conversation history, and the bot
-                // steps back for a while so bot and human do not talk over each other.
-                let now = state.deps.clock.now();
-                let until = now + chrono::Duration::from_std(state.deps.settings.handoff.pause)?;
-                state.pause_clear_at = None;
-                let recorded = store
-                    .record_admin_message(
-                        user,
-                        &text,
-                        &inbound.event_key,
-                        inbound.inbox_id,
-                        until,
-                        now,
-                    )
-                    .await?;
-                // Once committed: an attempt read before this may not hold the pause.
-                state.pause_written_at = Some(Instant::now());
-                // A line this actor does not keep in its cache.
-                state.history = None;
-                if recorded {
-                    tracing::info!(user = %user.short_hash(), %until, "an OA admin answered; the bot is paused for this user");
-                }
-                metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => "admin_echo")
-                    .increment(1);
-            }
-            return Ok(());
-        }
-        EventKind::Other => {
-            finish(state, inbound, "ignored").await?;
-            return Ok(());
-        }
-    };
+        EventKind::OaEcho => echo(state, inbound).await,
+        EventKind::Other => finish(state, inbound, Outcome::Ignored).await,
+    }
+}
 
-    let (user_message, reply, outcome) = match decision {
-        Decision::Model { line, text, check } => {
-            state.burst.push(BurstMessage {
+async fn user_message(
+    myself: &ActorRef<ConversationMsg>,
+    state: &mut ConversationState,
+    inbound: &Inbound,
+    kind: UserMessageKind,
+    attempt: Attempt,
+) -> Result<(), ActorProcessingErr> {
+    let store = state.deps.store.clone();
+    if state
+        .touched_at
+        .is_none_or(|at| at.elapsed() >= TOUCH_EVERY)
+    {
+        store.note_user_seen(&state.user).await?;
+        state.touched_at = Some(Instant::now());
+    }
+    // The pause as the attempt read it, unless this actor wrote one after that read.
+    state.view.paused_until = if state
+        .pause_written_at
+        .is_some_and(|at| at >= attempt.read_at)
+    {
+        store
+            .paused_until(&state.user, state.deps.clock.now())
+            .await?
+    } else {
+        attempt.paused_until
+    };
+    let event = &inbound.event;
+    let message = Message::new(kind, event.text.as_deref(), &event.attachment_urls);
+    let line = message.line();
+    let now = now_of(state);
+    let mut decision = decide::decide(&message, &mut state.view, &state.policy, now);
+    match &decision {
+        Decision::Paused => metrics::counter!(telemetry::HANDOFF_PAUSED).increment(1),
+        _ => state.pause_clear_at = Some(now.instant),
+    }
+    if let Decision::RateLimited { first } = decision {
+        metrics::counter!(telemetry::INBOUND_RATE_LIMITED).increment(1);
+        if first {
+            tracing::warn!(user = %state.user.short_hash(), "user over the inbound rate limit; further messages are recorded unanswered");
+        }
+    }
+    if let Decision::Check(entities) = decision {
+        // This message waits on a scam check: answer the waiting burst first, so a failing check can never
+        // cost those messages their answer (or their order).
+        flush_burst(state).await?;
+        let check: CheckOutcome = ask(
+            || state.deps.directory.scam(),
+            "scam",
+            |reply| ScamMsg::Check {
+                text: message.text.clone(),
+                entities: entities.clone(),
+                reply,
+            },
+            SCAM_TIMEOUT,
+        )
+        .await?;
+        let now = now_of(state);
+        decision = decide::checked(check, &mut state.view, &state.policy, now);
+    }
+    match decision {
+        Decision::Report(command) => {
+            let reply = file_user_reports(state, &command).await?;
+            let answer = Answer {
+                reply: Some(reply),
+                outcome: Outcome::ScamReport,
+            };
+            answer_now(state, inbound, Some(line), answer).await
+        }
+        Decision::Converse(check) => {
+            let message = BurstMessage {
                 inbox_id: inbound.inbox_id,
                 event_key: inbound.event_key.clone(),
                 line,
-                text,
+                text: message.text,
                 check,
-            });
-            let started = *state.burst_started.get_or_insert_with(Instant::now);
-            let debounce = state.deps.settings.llm.debounce;
-            if debounce.is_zero()
-                || state.burst.len() >= MAX_BURST
-                || started.elapsed() >= debounce * MAX_BURST_WINDOWS
+            };
+            match state
+                .burst
+                .join(message, state.policy.debounce, Instant::now())
             {
-                flush_burst(state).await?;
-            } else {
-                state.flush_seq += 1;
-                let seq = state.flush_seq;
-                myself.send_after(debounce, move || ConversationMsg::Flush(seq));
+                Join::Flush => flush_burst(state).await,
+                Join::Wait(seq) => {
+                    myself.send_after(state.policy.debounce, move || ConversationMsg::Flush(seq));
+                    Ok(())
+                }
             }
-            return Ok(());
         }
-        Decision::Now {
-            user_message,
-            reply,
-            outcome,
-        } => (user_message, reply, outcome),
-    };
-    // Anything answered now must not overtake messages still waiting in a burst.
+        decided => {
+            let answer = decided
+                .answer()
+                .ok_or("a checked message is decided again, never left as a check")?;
+            answer_now(state, inbound, Some(line), answer).await
+        }
+    }
+}
+
+/// An echo of a message the OA sent: ours when Zalo's id matches a send of ours, or (no admin marker) when
+/// it repeats a part whose send is unconfirmed (its id was never recorded). Otherwise an OA admin typed it
+/// in the Zalo OA chat: it joins the history, and the bot steps back for a while so they do not talk over
+/// each other.
+async fn echo(state: &mut ConversationState, inbound: &Inbound) -> Result<(), ActorProcessingErr> {
+    let store = state.deps.store.clone();
+    let event = &inbound.event;
+    let text = event.text.clone().unwrap_or_default();
+    let ours = match &event.msg_id {
+        Some(id) => store.is_our_message(id).await?,
+        None => false,
+    } || (!event.from_admin && store.has_unconfirmed_part(&state.user, &text).await?);
+    if ours {
+        return finish(state, inbound, Outcome::OwnEcho).await;
+    }
+    let now = state.deps.clock.now();
+    let until = now + chrono::Duration::from_std(state.deps.settings.handoff.pause)?;
+    state.pause_clear_at = None;
+    let recorded = store
+        .record_admin_message(
+            &state.user,
+            &text,
+            &inbound.event_key,
+            inbound.inbox_id,
+            until,
+            now,
+        )
+        .await?;
+    // Once committed: an attempt read before this may not hold the pause.
+    state.pause_written_at = Some(Instant::now());
+    // A line this actor does not keep in its cache.
+    state.history = None;
+    if recorded {
+        tracing::info!(user = %state.user.short_hash(), %until, "an OA admin answered; the bot is paused for this user");
+    }
+    count(Outcome::AdminEcho);
+    Ok(())
+}
+
+/// Records the event and its answer now, after any burst still waiting: nothing answered now overtakes it.
+async fn answer_now(
+    state: &mut ConversationState,
+    inbound: &Inbound,
+    user_message: Option<ChatLine>,
+    answer: Answer,
+) -> Result<(), ActorProcessingErr> {
     flush_burst(state).await?;
+    let Answer { reply, outcome } = answer;
     let reply_parts = reply
         .as_deref()
         .map(|r| split_message(r, state.deps.settings.outbound.max_message_chars))
@@ -430,16 +454,15 @@ async fn handle_event(
     let completion = Completion {
         inbox_id: inbound.inbox_id,
         event_key: inbound.event_key.clone(),
-        user: user.clone(),
+        user: state.user.clone(),
         user_message,
         reply_parts,
         outcome,
     };
-    let completed = store.complete_events(vec![completion]).await?;
-    let queued = remember_written(state, completed).pop().flatten();
-    if let Some(queued) = queued {
-        metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => outcome).increment(1);
-        tracing::info!(user = %user.short_hash(), outcome, parts = queued.len(), "event handled");
+    let completed = state.deps.store.complete_events(vec![completion]).await?;
+    if let Some(queued) = remember_written(state, completed).pop().flatten() {
+        count(outcome);
+        tracing::info!(user = %state.user.short_hash(), outcome = outcome.as_str(), parts = queued.len(), "event handled");
         send(state, queued);
     }
     Ok(())
@@ -465,32 +488,19 @@ async fn flush_burst(state: &mut ConversationState) -> Result<(), ActorProcessin
     if state.burst.is_empty() {
         return Ok(());
     }
-    state.burst_started = None;
-    let burst = std::mem::take(&mut state.burst);
-    // An OA admin may have taken over while the burst waited (not when it was checked just now).
-    let fresh = state
-        .pause_clear_at
-        .is_some_and(|at| at.elapsed() < PAUSE_CHECK_FRESH);
-    let paused = !fresh
-        && state
-            .deps
-            .store
-            .paused_until(&state.user, state.deps.clock.now())
+    let messages = state.burst.take();
+    let user = state.user.clone();
+    let store = state.deps.store.clone();
+    // An OA admin may have taken over while the burst waited.
+    let paused = burst::needs_pause_check(state.pause_clear_at, Instant::now())
+        && store
+            .paused_until(&user, state.deps.clock.now())
             .await?
             .is_some();
     if paused {
-        let completions = burst
-            .into_iter()
-            .map(|m| Completion {
-                inbox_id: m.inbox_id,
-                event_key: m.event_key,
-                user: state.user.clone(),
-                user_message: Some(m.line),
-                reply_parts: Vec::new(),
-                outcome: "handoff_paused",
-            })
-            .collect();
-        let completed = state.deps.store.complete_events(completions).await?;
+        let completed = store
+            .complete_events(burst::paused(messages, &user))
+            .await?;
         remember_written(state, completed);
         metrics::counter!(telemetry::HANDOFF_PAUSED).increment(1);
         return Ok(());
@@ -498,42 +508,9 @@ async fn flush_burst(state: &mut ConversationState) -> Result<(), ActorProcessin
     let history = current_history(state).await?;
     // The LLM actor answers by its own deadline; this margin only covers a dead or restarting actor.
     let llm_timeout = state.deps.settings.llm.deadline() + Duration::from_secs(10);
-    let user_messages: Vec<String> = burst.iter().map(|m| m.text.clone()).collect();
-    let user = state.user.clone();
-    // Facts: this burst's own scam checks, else the user's latest check (for follow-up questions).
-    let mut burst_check = CheckOutcome::default();
-    for message in &burst {
-        burst_check
-            .findings
-            .extend(message.check.findings.iter().cloned());
-        for signal in &message.check.signals {
-            if !burst_check
-                .signals
-                .iter()
-                .any(|s| s.scenario == signal.scenario)
-            {
-                burst_check.signals.push(signal.clone());
-            }
-        }
-    }
-    let fact_source = if burst_check.findings.is_empty() && burst_check.signals.is_empty() {
-        state
-            .last_findings
-            .as_ref()
-            .filter(|(at, _)| at.elapsed() < FINDINGS_RELEVANCE)
-            .map(|(_, check)| check.clone())
-            .unwrap_or_default()
-    } else {
-        burst_check.clone()
-    };
-    let facts = Facts {
-        findings: fact_source.findings,
-        signals: fact_source
-            .signals
-            .iter()
-            .map(|s| s.scenario.label_vi().to_string())
-            .collect(),
-    };
+    let user_messages: Vec<String> = messages.iter().map(|m| m.text.clone()).collect();
+    let merged = burst::merged_check(&messages);
+    let facts = burst::facts(&merged, state.view.recent_findings(Instant::now()));
     let answer: LlmAnswer = ask(
         || state.deps.directory.llm(),
         "llm",
@@ -555,41 +532,26 @@ async fn flush_burst(state: &mut ConversationState) -> Result<(), ActorProcessin
             source: AnswerSource::Failed,
         }
     });
-    let (text, outcome) = match answer.source {
-        AnswerSource::Model => (answer.text, "llm"),
-        // A scam check never depends on the model: its verdict is answered from the template.
-        _ if !burst_check.findings.is_empty() || !burst_check.signals.is_empty() => {
-            (templates::scam_reply(&burst_check), "scam_check")
-        }
-        AnswerSource::Limited(_) => (answer.text, "llm_limited"),
-        _ => (answer.text, "llm_fallback"),
+    let answered = match answer.source {
+        AnswerSource::Model => Outcome::Llm,
+        AnswerSource::Limited(_) => Outcome::LlmLimited,
+        _ => Outcome::LlmFallback,
     };
+    let (text, outcome) = burst::reply(answer.text, answered, &merged);
     let parts = split_message(&text, state.deps.settings.outbound.max_message_chars);
-    let last = burst.len() - 1;
-    let completions = burst
-        .into_iter()
-        .enumerate()
-        .map(|(i, m)| Completion {
-            inbox_id: m.inbox_id,
-            event_key: m.event_key,
-            user: user.clone(),
-            user_message: Some(m.line),
-            reply_parts: if i == last { parts.clone() } else { Vec::new() },
-            outcome: if i == last { outcome } else { "llm_merged" },
-        })
-        .collect::<Vec<_>>();
-    let merged = completions.len();
-    let completed = state.deps.store.complete_events(completions).await?;
+    let completions = burst::answered(messages, &user, &parts, outcome);
+    let outcomes: Vec<Outcome> = completions.iter().map(|c| c.outcome).collect();
+    let completed = store.complete_events(completions).await?;
     for (queued, outcome) in remember_written(state, completed)
         .into_iter()
-        .zip((0..merged).map(|i| if i == last { outcome } else { "llm_merged" }))
+        .zip(&outcomes)
     {
         if let Some(queued) = queued {
-            metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => outcome).increment(1);
+            count(*outcome);
             send(state, queued);
         }
     }
-    tracing::info!(user = %user.short_hash(), messages = merged, outcome, "answered by the model path");
+    tracing::info!(user = %user.short_hash(), messages = outcomes.len(), outcome = outcome.as_str(), "answered by the model path");
     Ok(())
 }
 
@@ -656,7 +618,7 @@ fn remember_written(
 async fn finish(
     state: &ConversationState,
     inbound: &Inbound,
-    outcome: &'static str,
+    outcome: Outcome,
 ) -> Result<(), ActorProcessingErr> {
     if state
         .deps
@@ -664,150 +626,9 @@ async fn finish(
         .finish_event(inbound.inbox_id, outcome)
         .await?
     {
-        metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => outcome).increment(1);
+        count(outcome);
     }
     Ok(())
-}
-
-/// The text a user message carries for checking: its text plus any attached URL (a shared link).
-fn message_text(inbound: &Inbound) -> String {
-    let mut text = inbound.event.text.clone().unwrap_or_default();
-    for url in &inbound.event.attachment_urls {
-        if !text.contains(url.as_str()) {
-            if !text.is_empty() {
-                text.push('\n');
-            }
-            text.push_str(url);
-        }
-    }
-    text
-}
-
-async fn decide_user_message(
-    state: &mut ConversationState,
-    kind: UserMessageKind,
-    inbound: &Inbound,
-    paused_until: Option<chrono::DateTime<chrono::Utc>>,
-) -> Result<Decision, ActorProcessingErr> {
-    let text = match kind {
-        UserMessageKind::Text | UserMessageKind::Link => message_text(inbound),
-        // Media: only a caption (if any) can be checked.
-        _ => inbound.event.text.clone().unwrap_or_default(),
-    };
-    let record = ChatLine {
-        content: if text.trim().is_empty() {
-            format!("[{}]", kind.as_str())
-        } else {
-            text.clone()
-        },
-        message_type: kind.as_str().to_string(),
-    };
-    // The pause as the attempt read it, a moment ago: no read of its own.
-    let now = state.deps.clock.now();
-    if paused_until.is_some_and(|until| until > now) {
-        // An OA admin is talking to this user: record, stay silent.
-        metrics::counter!(telemetry::HANDOFF_PAUSED).increment(1);
-        return Ok(Decision::Now {
-            user_message: Some(record),
-            reply: None,
-            outcome: "handoff_paused",
-        });
-    }
-    state.pause_clear_at = Some(Instant::now());
-    let admission = state.limiter.admit(Instant::now());
-    if admission != Admission::Allowed {
-        // Stored and acknowledged like any message (nothing is lost), but no check and no model call.
-        metrics::counter!(telemetry::INBOUND_RATE_LIMITED).increment(1);
-        if admission == Admission::LimitedFirst {
-            tracing::warn!(user = %state.user.short_hash(), "user over the inbound rate limit; further messages are recorded unanswered");
-        }
-        return Ok(Decision::Now {
-            user_message: Some(record),
-            reply: (admission == Admission::LimitedFirst)
-                .then(|| templates::RATE_LIMITED.to_string()),
-            outcome: "rate_limited",
-        });
-    }
-    if text.trim().is_empty() {
-        return Ok(Decision::Now {
-            user_message: Some(record),
-            reply: Some(templates::UNSUPPORTED_MEDIA.to_string()),
-            outcome: "unsupported",
-        });
-    }
-    if templates::is_help_command(&text) {
-        return Ok(Decision::Now {
-            user_message: Some(record),
-            reply: Some(templates::HELP.to_string()),
-            outcome: "help",
-        });
-    }
-    if let Some(command) = parse_report_command(&text) {
-        let reply = file_user_reports(state, &command).await?;
-        return Ok(Decision::Now {
-            user_message: Some(record),
-            reply: Some(reply),
-            outcome: "scam_report",
-        });
-    }
-    // No entity, no lookup: only messages with something to check wait on the scam actor.
-    let has_entities = !crate::scam::extract::extract(&text).is_empty();
-    if !has_entities {
-        let check = CheckOutcome {
-            findings: Vec::new(),
-            signals: find_signals(&text),
-        };
-        if !check.signals.is_empty() && state.deps.settings.llm.api_key.is_none() {
-            // No model to talk it through: the templated warning about the scam signals answers.
-            return Ok(Decision::Now {
-                user_message: Some(record),
-                reply: Some(templates::scam_reply(&check)),
-                outcome: "scam_signals",
-            });
-        }
-        return Ok(Decision::Model {
-            line: record,
-            text,
-            check,
-        });
-    }
-    if !state.burst.is_empty() {
-        // This message gets a scam check now: answer the waiting burst first, so a failing check can
-        // never cost those messages their answer (or their order).
-        flush_burst(state).await?;
-    }
-    let check: CheckOutcome = ask(
-        || state.deps.directory.scam(),
-        "scam",
-        |reply| ScamMsg::Check {
-            text: text.clone(),
-            reply,
-        },
-        SCAM_TIMEOUT,
-    )
-    .await?;
-    if !check.findings.is_empty() {
-        state.last_findings = Some((Instant::now(), check.clone()));
-        // With a model, it phrases the answer from the database's findings (it never decides the verdict);
-        // without one, or when it fails, the templated verdict answers.
-        if state.deps.settings.llm.api_key.is_some() {
-            return Ok(Decision::Model {
-                line: record,
-                text,
-                check,
-            });
-        }
-        return Ok(Decision::Now {
-            user_message: Some(record),
-            reply: Some(templates::scam_reply(&check)),
-            outcome: "scam_check",
-        });
-    }
-    Ok(Decision::Model {
-        line: record,
-        text,
-        check,
-    })
 }
 
 /// Files one pending report per entity the user named, and says what happens next.
@@ -815,34 +636,14 @@ async fn file_user_reports(
     state: &ConversationState,
     command: &ReportCommand,
 ) -> Result<String, ActorProcessingErr> {
-    if command.entities.is_empty() {
+    let reports = decide::user_reports(&state.user, command);
+    if reports.is_empty() {
         return Ok(templates::REPORT_USAGE.to_string());
     }
-    let reporter_hash = hex::encode(Sha256::digest(state.user.as_str().as_bytes()));
-    let signals = find_signals(&command.note);
-    let category = signals.first().map_or_else(
-        || "người dùng báo cáo".to_string(),
-        |s| s.scenario.label_vi().to_string(),
-    );
     let now = state.deps.clock.now();
     let mut filed = Vec::new();
-    for entity in &command.entities {
-        let outcome = state
-            .deps
-            .store
-            .submit_user_report(
-                &NewUserReport {
-                    kind: entity.kind,
-                    value: entity.value.clone(),
-                    bank_bin: entity.bank_bin.clone(),
-                    category: category.clone(),
-                    note: command.note.clone(),
-                    reporter_hash: reporter_hash.clone(),
-                },
-                now,
-            )
-            .await?;
-        let (result, new) = match outcome {
+    for (entity, report) in command.entities.iter().zip(&reports) {
+        let (result, new) = match state.deps.store.submit_user_report(report, now).await? {
             UserReportOutcome::Created(_) => ("created", true),
             UserReportOutcome::AlreadyReported(_) => ("duplicate", false),
         };

@@ -16,28 +16,14 @@ use std::time::Instant;
 use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 
 use super::Deps;
-use super::conversation::{ChildStatus, ConversationActor, ConversationArgs, ConversationMsg};
-use super::intake::IntakeMsg;
+use super::conversation::{
+    ChildStatus, ConversationActor, ConversationArgs, ConversationMsg, Idle,
+};
 use super::restart::RestartBudget;
 use crate::domain::UserId;
-use crate::store::Attempt;
+use crate::pipeline::Inbound;
 use crate::telemetry;
-use crate::zalo::events::{self, WebhookEvent};
-
-/// One persisted event, routed to its user.
-#[derive(Debug, Clone)]
-pub struct Inbound {
-    pub inbox_id: i64,
-    pub event_key: String,
-    pub user: UserId,
-    pub event: WebhookEvent,
-    /// The in-flight slot intake gave this event (None when re-delivered after a restart); freed when the
-    /// event's message is dropped, i.e. once its conversation has handled it.
-    pub slot: Option<super::intake::Slot>,
-    /// The first attempt as the webhook's insert counted and read it (`InboxInsert::Inserted`): only on the
-    /// live delivery, None on every replay, which counts its own attempt.
-    pub first_attempt: Option<Attempt>,
-}
+use crate::zalo::events;
 
 pub struct ConversationsActor;
 
@@ -66,12 +52,8 @@ pub struct ConversationsState {
 
 pub enum ConversationsMsg {
     Deliver(Box<Inbound>),
-    /// A child has been idle; `processed` is how many events it has handled in total.
-    Idle {
-        user: UserId,
-        child: ActorId,
-        processed: u64,
-    },
+    /// A child has been idle.
+    Idle(Idle),
     /// Restart a failed user's conversation and re-deliver its unhandled events.
     Respawn(UserId),
     /// Number of live conversation actors.
@@ -98,20 +80,6 @@ impl Actor for ConversationsActor {
             recency: VecDeque::new(),
             sequence: 0,
         })
-    }
-
-    async fn post_start(
-        &self,
-        _myself: ActorRef<Self::Msg>,
-        state: &mut Self::State,
-    ) -> Result<(), ActorProcessingErr> {
-        // After a restart of this manager its old children are gone, and with them any events they held:
-        // ask intake to re-dispatch everything unhandled now. (At first start intake is not up yet; it
-        // replays by itself when it starts.)
-        if let Some(intake) = state.deps.directory.intake() {
-            let _ = super::tell("intake", &intake, IntakeMsg::Sweep { all: true });
-        }
-        Ok(())
     }
 
     async fn post_stop(
@@ -141,11 +109,11 @@ impl Actor for ConversationsActor {
                     deliver(&myself, state, *inbound).await?;
                 }
             }
-            ConversationsMsg::Idle {
+            ConversationsMsg::Idle(Idle {
                 user,
                 child,
                 processed,
-            } => {
+            }) => {
                 let idle = state
                     .by_user
                     .get(&user)
@@ -175,9 +143,7 @@ impl Actor for ConversationsActor {
                 state.restarting.remove(&user);
                 tracing::info!(user = %user.short_hash(), count = pending.len(), "re-delivering after restart");
                 for row in pending {
-                    let decoded =
-                        events::parse_json(row.payload.as_bytes()).and_then(|v| events::decode(&v));
-                    if let Ok(event) = decoded {
+                    if let Ok(event) = events::decode_stored(&row.payload) {
                         let inbound = Inbound {
                             inbox_id: row.id,
                             event_key: row.event_key,
@@ -238,6 +204,25 @@ impl Actor for ConversationsActor {
     }
 }
 
+/// A child's idle report arrives as the manager's own message.
+impl From<Idle> for ConversationsMsg {
+    fn from(idle: Idle) -> Self {
+        ConversationsMsg::Idle(idle)
+    }
+}
+
+/// Gives back an idle report that could not be sent (the manager is gone).
+impl TryFrom<ConversationsMsg> for Idle {
+    type Error = ();
+
+    fn try_from(msg: ConversationsMsg) -> Result<Self, ()> {
+        match msg {
+            ConversationsMsg::Idle(idle) => Ok(idle),
+            _ => Err(()),
+        }
+    }
+}
+
 async fn deliver(
     myself: &ActorRef<ConversationsMsg>,
     state: &mut ConversationsState,
@@ -255,7 +240,7 @@ async fn deliver(
             let status = Arc::new(ChildStatus::default());
             let args = ConversationArgs {
                 user: user.clone(),
-                manager: myself.clone(),
+                manager: myself.get_derived(),
                 deps: state.deps.clone(),
                 status: status.clone(),
             };

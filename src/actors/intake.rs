@@ -14,12 +14,12 @@ use std::time::Duration;
 
 use chrono::Utc;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 
-use super::Deps;
-use super::conversations::{ConversationsMsg, Inbound};
-use crate::domain::UserId;
-use crate::store::Attempt;
+use super::conversations::ConversationsMsg;
+use super::{Deps, Directory};
+use crate::pipeline::{Attempt, Inbound, Outcome, Route, Slot, classify};
+use crate::store::PendingEvent;
 use crate::telemetry;
 use crate::zalo::events::{self, EventKind, WebhookEvent};
 
@@ -51,12 +51,9 @@ pub struct IntakeState {
     drained: HashSet<i64>,
     /// Events that need no answer (receipts, unknown events, no user), closed in batches by one write at a
     /// time rather than one transaction each in a conversation: (id, outcome, slot).
-    to_close: Vec<(i64, &'static str, Option<Slot>)>,
+    to_close: Vec<(i64, Outcome, Option<Slot>)>,
     closing: bool,
 }
-
-/// An event's claim on an in-flight slot; dropping it (the event handled, or its message dropped) frees it.
-pub type Slot = Arc<OwnedSemaphorePermit>;
 
 pub enum IntakeMsg {
     /// A freshly persisted webhook event.
@@ -75,6 +72,31 @@ pub enum IntakeMsg {
     Drain,
     /// A batch of answerless events was closed (or failed to be): close the next one.
     Closed,
+}
+
+impl Directory {
+    /// Hands a freshly persisted event to intake. Does nothing when intake is not running: the event is
+    /// safe in the inbox, and intake replays it when it starts.
+    pub fn accept(
+        &self,
+        inbox_id: i64,
+        event_key: String,
+        event: WebhookEvent,
+        first_attempt: Option<Attempt>,
+    ) {
+        if let Some(intake) = self.intake() {
+            let _ = super::tell(
+                "intake",
+                &intake,
+                IntakeMsg::Accepted {
+                    inbox_id,
+                    event_key,
+                    event: Box::new(event),
+                    first_attempt,
+                },
+            );
+        }
+    }
 }
 
 impl Actor for IntakeActor {
@@ -167,19 +189,6 @@ impl Actor for IntakeActor {
     }
 }
 
-/// The outcome an event with nothing to answer is closed with, or None when a conversation must handle it.
-/// The webhook stores such events closed already; intake closes those it replays from older rows.
-pub fn answerless_outcome(event: &WebhookEvent) -> Option<&'static str> {
-    if event.kind == EventKind::Other {
-        // Receipts, reactions, unknown events: stored for the record, acknowledged, nothing to answer.
-        return Some("ignored");
-    }
-    match event.user_id.as_deref().map(UserId::parse) {
-        Some(Ok(_)) => None,
-        _ => Some("no_user"),
-    }
-}
-
 /// Closes the answerless events gathered so far in one write, off the actor's path; those arriving meanwhile
 /// wait for the next batch. A failed batch stays pending in the inbox for the sweep.
 fn close_batch(myself: &ActorRef<IntakeMsg>, state: &mut IntakeState) {
@@ -191,18 +200,19 @@ fn close_batch(myself: &ActorRef<IntakeMsg>, state: &mut IntakeState) {
     let store = state.deps.store.clone();
     let myself = myself.clone();
     tokio::spawn(async move {
-        for outcome in ["ignored", "no_user"] {
-            let ids: Vec<i64> = batch
-                .iter()
-                .filter(|(_, o, _)| *o == outcome)
-                .map(|(id, _, _)| *id)
-                .collect();
-            if ids.is_empty() {
-                continue;
+        let mut by_outcome: Vec<(Outcome, Vec<i64>)> = Vec::new();
+        for (id, outcome, _) in &batch {
+            match by_outcome.iter_mut().find(|(o, _)| o == outcome) {
+                Some((_, ids)) => ids.push(*id),
+                None => by_outcome.push((*outcome, vec![*id])),
             }
+        }
+        for (outcome, ids) in by_outcome {
             match store.finish_events(&ids, outcome).await {
-                Ok(closed) => metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => outcome)
-                    .increment(closed),
+                Ok(closed) => {
+                    metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => outcome.as_str())
+                        .increment(closed)
+                }
                 Err(err) => {
                     tracing::warn!(error = %err, count = ids.len(), "could not close answerless events; the sweep retries")
                 }
@@ -269,23 +279,7 @@ async fn drain(
     for row in pending {
         state.cursor = row.id;
         state.drained.insert(row.id);
-        let parsed = events::parse_json(row.payload.as_bytes()).and_then(|v| events::decode(&v));
-        match parsed {
-            Ok(event) => {
-                let slot = state.slots.clone().try_acquire_owned().ok().map(Arc::new);
-                // Never the live delivery (its `Accepted` was dropped or is yet to come): counted again.
-                let stored = Stored {
-                    inbox_id: row.id,
-                    event_key: row.event_key,
-                    first_attempt: None,
-                };
-                route(myself, state, stored, event, true, slot).await?
-            }
-            Err(err) => {
-                tracing::warn!(inbox_id = row.id, error = %err, "stored event cannot be decoded; giving up on it");
-                let _ = store.finish_event(row.id, "undecodable").await;
-            }
-        }
+        replay(myself, state, row, true).await?;
     }
     if caught_up {
         state.backlog = false;
@@ -325,29 +319,44 @@ async fn sweep(
             tracing::info!(count = pending.len(), "re-dispatching unhandled events");
         }
         for row in pending {
-            let parsed =
-                events::parse_json(row.payload.as_bytes()).and_then(|v| events::decode(&v));
-            match parsed {
-                Ok(event) => {
-                    let slot = state.slots.clone().try_acquire_owned().ok().map(Arc::new);
-                    let stored = Stored {
-                        inbox_id: row.id,
-                        event_key: row.event_key,
-                        first_attempt: None,
-                    };
-                    route(myself, state, stored, event, false, slot).await?
-                }
-                Err(err) => {
-                    tracing::warn!(inbox_id = row.id, error = %err, "stored event cannot be decoded; giving up on it");
-                    let _ = store.finish_event(row.id, "undecodable").await;
-                }
-            }
+            replay(myself, state, row, false).await?;
         }
     }
     if let Ok(count) = store.pending_event_count().await {
         metrics::gauge!(telemetry::INBOX_PENDING).set(count as f64);
     }
     Ok(())
+}
+
+/// Routes an event read back from the inbox, with a slot if one is free. Never the live delivery (its
+/// `Accepted` was dropped or is yet to come), so its attempt is counted again. A payload that no longer
+/// decodes is closed as undecodable.
+async fn replay(
+    myself: &ActorRef<IntakeMsg>,
+    state: &mut IntakeState,
+    row: PendingEvent,
+    fresh: bool,
+) -> Result<(), ActorProcessingErr> {
+    match events::decode_stored(&row.payload) {
+        Ok(event) => {
+            let slot = state.slots.clone().try_acquire_owned().ok().map(Arc::new);
+            let stored = Stored {
+                inbox_id: row.id,
+                event_key: row.event_key,
+                first_attempt: None,
+            };
+            route(myself, state, stored, event, fresh, slot).await
+        }
+        Err(err) => {
+            tracing::warn!(inbox_id = row.id, error = %err, "stored event cannot be decoded; giving up on it");
+            let _ = state
+                .deps
+                .store
+                .finish_event(row.id, Outcome::Undecodable)
+                .await;
+            Ok(())
+        }
+    }
 }
 
 /// An event as the inbox holds it.
@@ -370,13 +379,13 @@ async fn route(
         event_key,
         first_attempt,
     } = stored;
-    if let Some(outcome) = answerless_outcome(&event) {
-        state.to_close.push((inbox_id, outcome, slot));
-        close_batch(myself, state);
-        return Ok(());
-    }
-    let Some(user) = event.user_id.as_deref().and_then(|u| UserId::parse(u).ok()) else {
-        unreachable!("answerless_outcome closes events without a user");
+    let user = match classify(&event) {
+        Route::Converse(user) => user,
+        Route::Close(outcome) => {
+            state.to_close.push((inbox_id, outcome, slot));
+            close_batch(myself, state);
+            return Ok(());
+        }
     };
     let inbound = Inbound {
         inbox_id,
@@ -409,29 +418,5 @@ fn deliver(state: &IntakeState, inbound: Inbound) {
             }
         }
         None => tracing::warn!("conversation manager not running; the sweep will retry"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::answerless_outcome;
-    use crate::zalo::events::decode;
-
-    #[test]
-    fn only_events_a_conversation_answers_stay_open() {
-        let event = |value: serde_json::Value| decode(&value).unwrap();
-        let text = json!({"app_id": "1", "event_name": "user_send_text", "sender": {"id": "5521772797175877"},
-            "recipient": {"id": "1"}, "message": {"msg_id": "m", "text": "alo"}, "timestamp": "1"});
-        assert_eq!(answerless_outcome(&event(text)), None);
-        let seen = json!({"app_id": "1", "event_name": "user_seen_message", "sender": {"id": "1"},
-            "recipient": {"id": "5521772797175877"}, "message": {"msg_ids": ["a"]}, "timestamp": "1"});
-        assert_eq!(answerless_outcome(&event(seen)), Some("ignored"));
-        let unknown =
-            json!({"app_id": "1", "event_name": "brand_new_event_2027", "timestamp": "1"});
-        assert_eq!(answerless_outcome(&event(unknown)), Some("ignored"));
-        let no_user = json!({"app_id": "1", "event_name": "follow", "timestamp": "1"});
-        assert_eq!(answerless_outcome(&event(no_user)), Some("no_user"));
     }
 }

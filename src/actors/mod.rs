@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ractor::rpc::CallResult;
-use ractor::{ActorRef, Message, RpcReplyPort};
+use ractor::{ActorRef, DerivedActorRef, Message, MessagingErr, RpcReplyPort};
 use tokio::sync::broadcast;
 
 use crate::config::Settings;
@@ -159,17 +159,35 @@ pub enum AskError {
 
 /// Asks a singleton actor, retrying briefly while it is being restarted by its supervisor.
 /// Casts `message` to `actor` (a singleton of kind `kind`), counting it in that kind's mailbox depth.
-pub fn tell<M: Message>(
+pub fn tell<M>(
     kind: &'static str,
-    actor: &ActorRef<M>,
+    actor: &impl Recipient<M>,
     message: M,
-) -> Result<(), ractor::MessagingErr<M>> {
+) -> Result<(), MessagingErr<M>> {
     crate::telemetry::mailbox_in(kind);
-    let sent = actor.cast(message);
+    let sent = actor.cast_message(message);
     if sent.is_err() {
         crate::telemetry::mailbox_out(kind);
     }
     sent
+}
+
+/// What a message can be cast to: an actor, or a reference derived from one that takes a narrower message
+/// (a child reporting to its manager without naming the manager's message type).
+pub trait Recipient<M> {
+    fn cast_message(&self, message: M) -> Result<(), MessagingErr<M>>;
+}
+
+impl<M: Message> Recipient<M> for ActorRef<M> {
+    fn cast_message(&self, message: M) -> Result<(), MessagingErr<M>> {
+        self.cast(message)
+    }
+}
+
+impl<M> Recipient<M> for DerivedActorRef<M> {
+    fn cast_message(&self, message: M) -> Result<(), MessagingErr<M>> {
+        self.send_message(message)
+    }
 }
 
 pub async fn ask<M, T, F>(

@@ -9,6 +9,7 @@ use super::Deps;
 use crate::faults::FaultPoint;
 use crate::reports::{IndexSync, sync_once};
 use crate::scam::check::CheckOutcome;
+use crate::scam::Entity;
 use crate::telemetry;
 
 pub struct ScamActor;
@@ -20,9 +21,10 @@ pub struct ScamState {
 }
 
 pub enum ScamMsg {
-    /// Every entity in `text` with its verdict, and the scam-phrase signals.
+    /// The verdict of each entity the caller extracted from `text`, and the text's scam-phrase signals.
     Check {
         text: String,
+        entities: Vec<Entity>,
         reply: RpcReplyPort<CheckOutcome>,
     },
     /// Reports changed in this process (an import, a moderated user report): pick them up now.
@@ -101,13 +103,19 @@ impl Actor for ScamActor {
     ) -> Result<(), ActorProcessingErr> {
         telemetry::mailbox_out("scam");
         match msg {
-            ScamMsg::Check { text, reply } => {
+            ScamMsg::Check {
+                text,
+                entities,
+                reply,
+            } => {
                 state.deps.faults.trip(FaultPoint::Scam);
                 state
                     .index
                     .sync_if_stale(&state.deps.store, state.deps.settings.scam.index_refresh)
                     .await?;
-                let outcome = state.index.check(&text, state.deps.clock.now());
+                let outcome = state
+                    .index
+                    .check_extracted(&text, entities, state.deps.clock.now());
                 if !reply.is_closed() {
                     let _ = reply.send(outcome);
                 }

@@ -186,10 +186,18 @@ async fn spawn_child(
             .0
             .get_cell(),
         Role::Conversations => {
-            Actor::spawn_linked(name, conversations::ConversationsActor, deps, supervisor)
-                .await?
-                .0
-                .get_cell()
+            let cell =
+                Actor::spawn_linked(name, conversations::ConversationsActor, deps, supervisor)
+                    .await?
+                    .0
+                    .get_cell();
+            // A restarted manager starts without children, and the events they held are gone with them:
+            // intake re-dispatches everything unhandled. (At first start intake is not up yet; it replays by
+            // itself when it starts.)
+            if let Some(intake) = state.deps.directory.intake() {
+                let _ = super::tell("intake", &intake, intake::IntakeMsg::Sweep { all: true });
+            }
+            cell
         }
         Role::Intake => Actor::spawn_linked(name, intake::IntakeActor, deps, supervisor)
             .await?

@@ -56,6 +56,7 @@ pub(super) async fn check(
         "scam",
         |reply| ScamMsg::Check {
             text: text.clone(),
+            entities: crate::scam::extract::extract(text),
             reply,
         },
         CHECK_TIMEOUT,

@@ -15,8 +15,7 @@ use serde_json::json;
 use warp::http::{HeaderMap, StatusCode};
 
 use super::{BodyError, HttpState, error_reply, json_reply, read_body};
-use crate::actors::intake::IntakeMsg;
-use crate::domain::UserId;
+use crate::pipeline::classify;
 use crate::store::{InboxInsert, NewInboxEvent};
 use crate::telemetry;
 use crate::zalo::{events, signature};
@@ -129,18 +128,19 @@ where
     let label = telemetry::event_label(&event.event_name);
     let event_key = events::event_key(&event, &raw);
     // Nothing to answer: stored closed, in the same insert, and intake never hears of it.
-    let handled_as = crate::actors::intake::answerless_outcome(&event);
+    let handled_as = classify(&event).closed_as();
     let new = NewInboxEvent {
         handled_as,
         event_key: event_key.clone(),
         event_name: event.event_name.clone(),
-        user_id: event.user_id.as_deref().and_then(|u| UserId::parse(u).ok()),
+        user_id: event.user.clone(),
         // Stored as received (lossy only for invalid UTF-8, which valid JSON cannot contain).
         payload: String::from_utf8_lossy(&raw).into_owned(),
     };
     match state.store.insert_inbox(new).await {
         Ok(InboxInsert::Inserted { .. }) if let Some(outcome) = handled_as => {
-            metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => outcome).increment(1);
+            metrics::counter!(telemetry::EVENTS_HANDLED, "outcome" => outcome.as_str())
+                .increment(1);
             (
                 json_reply(StatusCode::OK, json!({"status": "ok"})),
                 label,
@@ -151,19 +151,10 @@ where
             id: inbox_id,
             first_attempt,
         }) => {
-            if let Some(intake) = state.directory.intake() {
-                let _ = crate::actors::tell(
-                    "intake",
-                    &intake,
-                    IntakeMsg::Accepted {
-                        inbox_id,
-                        event_key,
-                        event: Box::new(event),
-                        first_attempt,
-                    },
-                );
-            }
             // If intake is down (restarting), the event is safe in the inbox: intake replays it on start.
+            state
+                .directory
+                .accept(inbox_id, event_key, event, first_attempt);
             (
                 json_reply(StatusCode::OK, json!({"status": "ok"})),
                 label,

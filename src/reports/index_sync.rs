@@ -5,8 +5,9 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use crate::scam::EntityKind;
-use crate::scam::check::{CheckOutcome, check};
+use crate::scam::check::{CheckOutcome, check_extracted};
+use crate::scam::extract::extract;
+use crate::scam::{Entity, EntityKind};
 use crate::scam::index::ReportIndex;
 use crate::store::{Store, StoreError};
 use crate::telemetry;
@@ -99,8 +100,19 @@ impl IndexSync {
     /// Checks `text`, recording lookup metrics.
     #[must_use]
     pub fn check(&self, text: &str, now: DateTime<Utc>) -> CheckOutcome {
+        self.check_extracted(text, extract(text), now)
+    }
+
+    /// As [`IndexSync::check`], for `entities` already extracted from `text`.
+    #[must_use]
+    pub fn check_extracted(
+        &self,
+        text: &str,
+        entities: Vec<Entity>,
+        now: DateTime<Utc>,
+    ) -> CheckOutcome {
         let started = Instant::now();
-        let outcome = check(&self.index, text, now);
+        let outcome = check_extracted(&self.index, text, entities, now);
         let per_entity = started.elapsed().as_secs_f64() / outcome.findings.len().max(1) as f64;
         for finding in &outcome.findings {
             let kind = finding.entity.kind.as_str();

@@ -8,7 +8,7 @@ use super::extract::extract;
 use super::index::ReportIndex;
 use super::signals::{Signal, find_signals};
 use super::verdict::{Verdict, verdict};
-use super::{EntityKind, Finding, vietnam_date};
+use super::{Entity, EntityKind, Finding, vietnam_date};
 
 /// What a check found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -20,7 +20,18 @@ pub struct CheckOutcome {
 /// Extracts every entity from `text`, looks each up under all its keys, and keeps the strongest verdict.
 #[must_use]
 pub fn check(index: &ReportIndex, text: &str, now: DateTime<Utc>) -> CheckOutcome {
-    let findings = extract(text)
+    check_extracted(index, text, extract(text), now)
+}
+
+/// As [`check`], for `entities` already extracted from `text`.
+#[must_use]
+pub fn check_extracted(
+    index: &ReportIndex,
+    text: &str,
+    entities: Vec<Entity>,
+    now: DateTime<Utc>,
+) -> CheckOutcome {
+    let findings = entities
         .into_iter()
         .map(|entity| {
             let mut best: Option<(Verdict, super::ReportSummary, (EntityKind, String))> = None;
@@ -254,6 +265,17 @@ mod tests {
         assert_eq!(
             outcome.findings[1].matched,
             Some((EntityKind::Domain, "vcb-xacthuc.com".to_string()))
+        );
+    }
+
+    #[test]
+    fn checking_extracted_entities_finds_what_checking_the_text_finds() {
+        let mut index = ReportIndex::new();
+        index.apply(&row(EntityKind::BankAccount, "0912345678", 2, false, 1));
+        let text = "gọi 0912345678, việc nhẹ lương cao";
+        assert_eq!(
+            check_extracted(&index, text, extract(text), now()),
+            check(&index, text, now())
         );
     }
 

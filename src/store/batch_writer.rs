@@ -39,6 +39,7 @@ use super::{
 };
 use crate::domain::HistoryTurn;
 use crate::domain::{OutboundState, UserId};
+use crate::pipeline::Outcome;
 use crate::telemetry::WRITE_BATCH_SIZE;
 
 /// Writes per transaction at most.
@@ -468,7 +469,7 @@ async fn complete<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<Completed>> {
     // Mark first: only then is it known which events are still ours.
-    let mut by_outcome: Vec<(&str, Vec<i64>)> = Vec::new();
+    let mut by_outcome: Vec<(Outcome, Vec<i64>)> = Vec::new();
     for c in completions {
         match by_outcome
             .iter_mut()
@@ -483,7 +484,7 @@ async fn complete<C: ConnectionTrait>(
     for (outcome, ids) in by_outcome {
         let mut update = inbox_events::Entity::update_many()
             .col_expr(inbox_events::Column::HandledAt, Expr::value(now))
-            .col_expr(inbox_events::Column::Outcome, Expr::value(outcome))
+            .col_expr(inbox_events::Column::Outcome, Expr::value(outcome.as_str()))
             .filter(inbox_events::Column::Id.is_in(ids))
             .filter(inbox_events::Column::HandledAt.is_null())
             .into_query();
@@ -583,7 +584,7 @@ async fn complete_at_once(
         |values: Vec<&str>| Value::from(values.into_iter().map(str::to_string).collect::<Vec<_>>());
     let values = vec![
         Value::from(completions.iter().map(|c| c.inbox_id).collect::<Vec<_>>()),
-        text(completions.iter().map(|c| c.outcome).collect()),
+        text(completions.iter().map(|c| c.outcome.as_str()).collect()),
         Value::from(now),
         text(lines.iter().map(|l| l.completion.user.as_str()).collect()),
         text(lines.iter().map(|l| l.content.as_str()).collect()),
@@ -911,7 +912,7 @@ mod tests {
                 message_type: "text".into(),
             }),
             reply_parts: vec![format!("answer {key}")],
-            outcome: "llm",
+            outcome: Outcome::Llm,
         }
     }
 
@@ -1043,7 +1044,7 @@ mod tests {
                 .unwrap();
             let before_batch = store.recent_history(&uid, 1).await.unwrap().newest.unwrap();
             let handled = user_inbox_id(&store, "m-handled", &uid).await;
-            assert!(store.finish_event(handled, "ignored").await.unwrap());
+            assert!(store.finish_event(handled, Outcome::Ignored).await.unwrap());
             let answered = user_inbox_id(&store, "m-answered", &uid).await;
             let merged = user_inbox_id(&store, "m-merged", &uid).await;
             let mut two_parts = completion(answered, "m-answered", user);
@@ -1052,7 +1053,7 @@ mod tests {
             skipped.reply_parts = vec!["moved".into()];
             let mut last = completion(merged, "m-merged", user);
             last.reply_parts.clear();
-            last.outcome = "llm_merged";
+            last.outcome = Outcome::LlmMerged;
             let newcomer = UserId::parse("7000000000000000202").unwrap();
 
             let ops = vec![
@@ -1227,7 +1228,7 @@ mod tests {
             first.reply_parts = vec!["a0".into(), "a1".into()];
             let mut second = completion(b, "o-b", user);
             second.user_message = None;
-            second.outcome = "ignored";
+            second.outcome = Outcome::Ignored;
             second.reply_parts.clear();
             let third = completion(c, "o-c", other.as_str());
             let all = [&first, &second, &third];
@@ -1288,7 +1289,7 @@ mod tests {
             // One event of the batch handled already: nothing written, then the transactional path.
             let d = user_inbox_id(&store, "o-d", &uid).await;
             let e = user_inbox_id(&store, "o-e", &uid).await;
-            assert!(store.finish_event(d, "ignored").await.unwrap());
+            assert!(store.finish_event(d, Outcome::Ignored).await.unwrap());
             let mut skipped = completion(d, "o-d", user);
             skipped.reply_parts = vec!["moved".into()];
             let mut last = completion(e, "o-e", user);

@@ -130,7 +130,7 @@ async fn write_batch(
             // An open event's live delivery is its first attempt (see `InboxInsert::Inserted`).
             attempts: Set(if event.handled_as.is_none() { 1 } else { 0 }),
             handled_at: Set(event.handled_as.map(|_| received_at)),
-            outcome: Set(event.handled_as.map(str::to_string)),
+            outcome: Set(event.handled_as.map(|o| o.as_str().to_string())),
         });
     let mut insert = inbox_events::Entity::insert_many(models)
         .on_conflict(
@@ -445,7 +445,7 @@ pub(super) mod tests {
             );
 
             let closed = NewInboxEvent {
-                handled_as: Some("ignored"),
+                handled_as: Some(crate::pipeline::Outcome::Ignored),
                 ..of(&paused, "closed-receipt")
             };
             assert!(matches!(

@@ -37,6 +37,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::DatabaseSettings;
 use crate::domain::{HistoryTurn, OutboundState, UserId};
+use crate::pipeline::Outcome;
 use crate::token_cipher::{self, TokenCipher};
 use entities::{
     handoff_pauses, inbox_events, llm_usage, oauth_states, outbound_messages, zalo_messages,
@@ -108,7 +109,7 @@ pub struct NewInboxEvent {
     pub payload: String,
     /// Stored already handled with this outcome: an event with nothing to answer (a receipt, an unknown
     /// event, no user), closed in the insert itself instead of by a second write.
-    pub handled_as: Option<&'static str>,
+    pub handled_as: Option<Outcome>,
 }
 
 /// A persisted event that has not been handled yet.
@@ -120,19 +121,7 @@ pub struct PendingEvent {
     pub attempts: i32,
 }
 
-/// A counted handling attempt, with what the conversation needs to know before deciding, read by the same
-/// statement (no read of its own per message).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Attempt {
-    /// 1 for the first attempt.
-    pub number: i32,
-    /// The user's handoff pause as stored (possibly over already).
-    pub paused_until: Option<DateTime<Utc>>,
-    /// The id of the user's newest chat line: tells whether a cached history is still the database's.
-    pub newest_message: Option<i64>,
-    /// When the statement that read it returned: a reader can tell whether a write of its own came later.
-    pub read_at: std::time::Instant,
-}
+pub use crate::pipeline::Attempt;
 
 /// A user's recent chat, oldest first, and the id of its newest line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -170,7 +159,7 @@ pub struct Completion {
     pub user_message: Option<ChatLine>,
     /// The bot's reply, already split into Zalo-sized parts; empty = no reply.
     pub reply_parts: Vec<String>,
-    pub outcome: &'static str,
+    pub outcome: Outcome,
 }
 
 #[derive(Debug, Clone)]
@@ -438,7 +427,7 @@ impl Store {
 
     /// Marks an event handled without a reply (echoes, unfollow, unknown events, dead letters).
     /// Returns false when it was already handled.
-    pub async fn finish_event(&self, inbox_id: i64, outcome: &str) -> StoreResult<bool> {
+    pub async fn finish_event(&self, inbox_id: i64, outcome: Outcome) -> StoreResult<bool> {
         let txn = self.begin_write().await?;
         let done = mark_handled(&txn, inbox_id, outcome).await?;
         txn.commit().await?;
@@ -447,15 +436,12 @@ impl Store {
 
     /// Marks many events handled without a reply in one statement (receipts and other events that need no
     /// answer, closed by intake in batches). Returns how many were still open.
-    pub async fn finish_events(&self, inbox_ids: &[i64], outcome: &str) -> StoreResult<u64> {
+    pub async fn finish_events(&self, inbox_ids: &[i64], outcome: Outcome) -> StoreResult<u64> {
         let mut closed = 0;
         for chunk in inbox_ids.chunks(500) {
             let updated = inbox_events::Entity::update_many()
                 .col_expr(inbox_events::Column::HandledAt, Expr::value(Utc::now()))
-                .col_expr(
-                    inbox_events::Column::Outcome,
-                    Expr::value(outcome.to_string()),
-                )
+                .col_expr(inbox_events::Column::Outcome, Expr::value(outcome.as_str()))
                 .filter(inbox_events::Column::Id.is_in(chunk.iter().copied()))
                 .filter(inbox_events::Column::HandledAt.is_null())
                 .exec(&self.writer)
@@ -588,7 +574,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
         let txn = self.begin_write().await?;
-        if !mark_handled(&txn, inbox_id, "admin_echo").await? {
+        if !mark_handled(&txn, inbox_id, Outcome::AdminEcho).await? {
             txn.rollback().await?;
             return Ok(false);
         }
@@ -1323,14 +1309,11 @@ fn queued_from(row: outbound_messages::Model) -> Option<QueuedOutbound> {
 async fn mark_handled(
     txn: &DatabaseTransaction,
     inbox_id: i64,
-    outcome: &str,
+    outcome: Outcome,
 ) -> StoreResult<bool> {
     let updated = inbox_events::Entity::update_many()
         .col_expr(inbox_events::Column::HandledAt, Expr::value(Utc::now()))
-        .col_expr(
-            inbox_events::Column::Outcome,
-            Expr::value(outcome.to_string()),
-        )
+        .col_expr(inbox_events::Column::Outcome, Expr::value(outcome.as_str()))
         .filter(inbox_events::Column::Id.eq(inbox_id))
         .filter(inbox_events::Column::HandledAt.is_null())
         .exec(txn)

@@ -5,6 +5,8 @@
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::domain::UserId;
+
 /// What the service does with an event, decided by `event_name`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventKind {
@@ -60,7 +62,8 @@ pub struct WebhookEvent {
     /// The body's `timestamp`, as sent (epoch ms), which the signature covers.
     pub timestamp: Option<String>,
     /// The Zalo user the event is about: sender of user events, recipient of OA echoes, follower of follows.
-    pub user_id: Option<String>,
+    /// None when the body names none, or nothing [`UserId::parse`] accepts.
+    pub user: Option<UserId>,
     pub msg_id: Option<String>,
     pub text: Option<String>,
     /// URLs of attachments (a link's url, an image's url …), for the message record.
@@ -110,7 +113,7 @@ pub fn decode(value: &Value) -> Result<WebhookEvent, DecodeError> {
         .to_string();
     let kind = classify(&event_name);
     let message = value.get("message");
-    let user_id = match kind {
+    let user = match kind {
         EventKind::Follow | EventKind::Unfollow => {
             path_id(value, &["follower", "id"]).or_else(|| path_id(value, &["user_id"]))
         }
@@ -122,7 +125,8 @@ pub fn decode(value: &Value) -> Result<WebhookEvent, DecodeError> {
             path_id(value, &["recipient", "id"])
         }
         _ => path_id(value, &["sender", "id"]).or_else(|| path_id(value, &["user_id"])),
-    };
+    }
+    .and_then(|id| UserId::parse(id).ok());
     let attachment_urls = message
         .and_then(|m| m.get("attachments"))
         .and_then(Value::as_array)
@@ -137,7 +141,7 @@ pub fn decode(value: &Value) -> Result<WebhookEvent, DecodeError> {
         kind,
         app_id: value.get("app_id").and_then(id_string),
         timestamp: signed_timestamp(value),
-        user_id,
+        user,
         msg_id: message.and_then(|m| m.get("msg_id")).and_then(id_string),
         text: message
             .and_then(|m| m.get("text"))
@@ -150,6 +154,11 @@ pub fn decode(value: &Value) -> Result<WebhookEvent, DecodeError> {
             .is_some_and(|a| !a.is_null()),
         event_name,
     })
+}
+
+/// Decodes an event payload as the inbox stored it (the body as received).
+pub fn decode_stored(payload: &str) -> Result<WebhookEvent, DecodeError> {
+    decode(&parse_json(payload.as_bytes())?)
 }
 
 /// The inbox key that makes redelivery idempotent: the event name plus `msg_id` (receipts reuse the msg_id of
@@ -256,7 +265,10 @@ mod tests {
             "message":{"msg_id":"96d3cdf3af150460909","text":"hi"},"timestamp":"1699003881354"}),
         );
         assert_eq!(e.kind, EventKind::UserMessage(UserMessageKind::Text));
-        assert_eq!(e.user_id.as_deref(), Some("552177279717587730"));
+        assert_eq!(
+            e.user.as_ref().map(UserId::as_str),
+            Some("552177279717587730")
+        );
         assert_eq!(e.msg_id.as_deref(), Some("96d3cdf3af150460909"));
         assert_eq!(e.text.as_deref(), Some("hi"));
         assert_eq!(e.timestamp.as_deref(), Some("1699003881354"));
@@ -269,7 +281,10 @@ mod tests {
             json!({"app_id":360846524940903967u64,"event_name":"user_send_text",
             "sender":{"id":552177279717587730u64},"message":{"msg_id":12345,"text":"x"},"timestamp":1699003881354u64}),
         );
-        assert_eq!(e.user_id.as_deref(), Some("552177279717587730"));
+        assert_eq!(
+            e.user.as_ref().map(UserId::as_str),
+            Some("552177279717587730")
+        );
         assert_eq!(e.app_id.as_deref(), Some("360846524940903967"));
         assert_eq!(e.msg_id.as_deref(), Some("12345"));
         assert_eq!(e.timestamp.as_deref(), Some("1699003881354"));
@@ -281,7 +296,7 @@ mod tests {
             json!({"event_name":"follow","oa_id":"1","follower":{"id":"42"},"timestamp":"1"}),
         );
         assert_eq!(
-            (f.kind, f.user_id.as_deref()),
+            (f.kind, f.user.as_ref().map(UserId::as_str)),
             (EventKind::Follow, Some("42"))
         );
         let u = decode_json(json!({"event_name":"unfollow","follower":{"id":"42"}}));
@@ -291,7 +306,11 @@ mod tests {
             "recipient":{"id":"42"},"message":{"msg_id":"m1","text":"hello"}}),
         );
         assert_eq!(
-            (echo.kind, echo.user_id.as_deref(), echo.from_admin),
+            (
+                echo.kind,
+                echo.user.as_ref().map(UserId::as_str),
+                echo.from_admin
+            ),
             (EventKind::OaEcho, Some("42"), true)
         );
         let other = decode_json(json!({"event_name":"user_reacted_message","sender":{"id":"42"}}));
@@ -347,7 +366,7 @@ mod tests {
         let body = user_text_event("1", "42", "9", "m-1", "xin chào", 1700000000000);
         let e = decode(&parse_json(body.as_bytes()).unwrap()).unwrap();
         assert_eq!(e.text.as_deref(), Some("xin chào"));
-        assert_eq!(e.user_id.as_deref(), Some("42"));
+        assert_eq!(e.user.as_ref().map(UserId::as_str), Some("42"));
         assert_eq!(e.timestamp.as_deref(), Some("1700000000000"));
     }
 }
@@ -542,11 +561,11 @@ mod properties {
                 event.text.as_deref(),
                 at(&parsed, &["message", "text"]).and_then(Value::as_str)
             );
-            if let Some(user) = &event.user_id {
+            if let Some(user) = &event.user {
                 let paths: [&[&str]; 4] =
                     [&["sender", "id"], &["recipient", "id"], &["follower", "id"], &["user_id"]];
                 prop_assert!(
-                    paths.iter().any(|p| oracle_id(at(&parsed, p)).as_ref() == Some(user)),
+                    paths.iter().any(|p| oracle_id(at(&parsed, p)).as_deref() == Some(user.as_str())),
                     "user id {:?} is not in the body", user
                 );
             }

@@ -8,6 +8,7 @@ use ractor::rpc::CallResult;
 use tradesphere::actors::conversations::ConversationsMsg;
 use tradesphere::domain::{OutboundState, UserId};
 use tradesphere::faults::{FaultPoint, Faults};
+use tradesphere::pipeline::Outcome;
 use tradesphere::store::{ChatLine, Completion, InboxInsert, NewInboxEvent};
 
 use crate::both_backends;
@@ -235,7 +236,7 @@ async fn a_graceful_stop_leaves_unsent_pre_claimed_parts_queued(backend: Backend
                 message_type: "text".into(),
             }),
             reply_parts: vec!["trả lời bị giữ lại".into()],
-            outcome: "test",
+            outcome: Outcome::Llm,
         };
         if let Some(parts) = first.store().complete_event(completion).await.unwrap() {
             break parts;

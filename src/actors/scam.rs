@@ -8,8 +8,8 @@ use tokio::task::JoinHandle;
 use super::Deps;
 use crate::faults::FaultPoint;
 use crate::reports::{IndexSync, sync_once};
-use crate::scam::check::CheckOutcome;
 use crate::scam::Entity;
+use crate::scam::check::CheckOutcome;
 use crate::telemetry;
 
 pub struct ScamActor;

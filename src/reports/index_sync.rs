@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 
 use crate::scam::check::{CheckOutcome, check_extracted};
 use crate::scam::extract::extract;
-use crate::scam::{Entity, EntityKind};
 use crate::scam::index::ReportIndex;
+use crate::scam::{Entity, EntityKind};
 use crate::store::{Store, StoreError};
 use crate::telemetry;
 

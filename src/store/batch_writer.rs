@@ -202,7 +202,7 @@ async fn write_together(
     {
         return Ok(answers);
     }
-    let txn = super::begin_write_on(db, sqlite).await?;
+    let txn = super::connect::begin_write_on(db, sqlite).await?;
     let answers = if ids_repeat(&ops) {
         // Two writes of one row (never seen in practice): each in arrival order, so neither sees the other's
         // row in a state the one-by-one writes could not produce.

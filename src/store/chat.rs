@@ -8,8 +8,8 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set,
 };
 
-use super::batch_writer::Op;
 use super::entities::{handoff_pauses, zalo_messages, zalo_users};
+use super::group_commit::pipeline::Op;
 use super::inbox::mark_handled;
 use super::{History, Store, StoreResult, StoredMessage};
 use crate::domain::{HistoryTurn, UserId};
@@ -241,4 +241,84 @@ pub(super) async fn insert_message<C: ConnectionTrait>(
     .insert(conn)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use super::*;
+    use crate::store::group_commit::inbox::tests::{event, stores};
+    use crate::store::{InboxInsert, NewInboxEvent};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_follow_and_an_unfollow_are_recorded_for_a_user_seen() {
+        let dir = tempfile::tempdir().unwrap();
+        for store in stores(&dir).await {
+            let user = UserId::parse("7000000000000000501").unwrap();
+            assert_eq!(
+                store.user_followed(&user).await.unwrap(),
+                None,
+                "never seen"
+            );
+            store.record_follow(&user, true).await.unwrap();
+            assert_eq!(store.user_followed(&user).await.unwrap(), Some(true));
+            store.record_follow(&user, false).await.unwrap();
+            assert_eq!(store.user_followed(&user).await.unwrap(), Some(false));
+        }
+    }
+
+    /// A pause silences the bot until it ends or is cleared; an OA admin's message pauses its user in the
+    /// transaction that records it and closes its event, once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_pause_ends_or_is_cleared_and_an_admin_message_pauses_once() {
+        let dir = tempfile::tempdir().unwrap();
+        for store in stores(&dir).await {
+            let user = UserId::parse("7000000000000000502").unwrap();
+            let now = DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
+            let until = now + TimeDelta::seconds(600);
+            assert_eq!(store.paused_until(&user, now).await.unwrap(), None);
+            store.pause_user(&user, until, "test", now).await.unwrap();
+            assert_eq!(store.paused_until(&user, now).await.unwrap(), Some(until));
+            assert_eq!(
+                store.paused_until(&user, until).await.unwrap(),
+                None,
+                "over"
+            );
+            assert_eq!(
+                store.active_pauses(now).await.unwrap(),
+                [(user.as_str().to_string(), until, "test".to_string())]
+            );
+            assert!(store.clear_pause(&user).await.unwrap());
+            assert!(!store.clear_pause(&user).await.unwrap(), "none left");
+
+            let echo = NewInboxEvent {
+                user_id: Some(user.clone()),
+                ..event("admin-echo")
+            };
+            let InboxInsert::Inserted { id, .. } = store.insert_inbox(echo).await.unwrap() else {
+                panic!("a new event");
+            };
+            for expected in [true, false] {
+                let recorded = store
+                    .record_admin_message(&user, "Chào bạn", "admin-echo", id, until, now)
+                    .await
+                    .unwrap();
+                assert_eq!(recorded, expected, "its event is handled once");
+            }
+            assert_eq!(store.paused_until(&user, now).await.unwrap(), Some(until));
+            assert_eq!(store.pending_event_count().await.unwrap(), 0);
+            let lines = store.messages_for(&user).await.unwrap();
+            assert_eq!(
+                lines
+                    .iter()
+                    .map(|m| (m.content.as_str(), m.is_from_user, m.message_type.as_str()))
+                    .collect::<Vec<_>>(),
+                [("Chào bạn", false, "admin")]
+            );
+            let history = store.recent_history(&user, 5).await.unwrap();
+            assert_eq!(history.turns.len(), 1);
+            assert!(history.newest.is_some());
+        }
+    }
 }

@@ -133,7 +133,7 @@ mod tests {
 
     use super::*;
     use crate::store::Store;
-    use crate::store::inbox_writer::tests::{event, insert_all, stores};
+    use crate::store::group_commit::inbox::tests::{event, insert_all, stores};
 
     /// About 8 MB of webhook events (2,000 of 4 KB), in concurrent inserts as the webhook makes them.
     async fn burst(store: &Store, tag: &str) {

@@ -9,7 +9,10 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 use secrecy::ExposeSecret;
 
-use super::{Store, StoreResult, batch_writer, checkpointer, inbox_writer, pre_claims};
+use super::group_commit::GroupCommit;
+use super::group_commit::inbox::InboxWriter;
+use super::group_commit::pipeline::PipelineWriter;
+use super::{Store, StoreResult, checkpointer, pre_claims};
 use crate::config::DatabaseSettings;
 
 /// SQLite: the size the WAL file is trimmed back to when it starts over (`journal_size_limit`).
@@ -57,9 +60,13 @@ impl Store {
         } else {
             (db.clone(), one_connection().await?, None)
         };
-        let inbox = inbox_writer::InboxWriter::spawn(inbox_db.clone());
+        let inbox = GroupCommit::spawn(InboxWriter::new(inbox_db.clone()));
         let pre_claims = std::sync::Arc::new(pre_claims::PreClaims::default());
-        let pipeline = batch_writer::BatchWriter::spawn(writer.clone(), sqlite, pre_claims.clone());
+        let pipeline = GroupCommit::spawn(PipelineWriter::new(
+            writer.clone(),
+            sqlite,
+            pre_claims.clone(),
+        ));
         Ok(Self {
             db,
             writer,

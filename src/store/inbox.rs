@@ -7,8 +7,8 @@ use sea_orm::{
     QuerySelect,
 };
 
-use super::batch_writer::{Done, Op};
 use super::entities::inbox_events;
+use super::group_commit::pipeline::{Done, Op};
 use super::{
     Attempt, Completed, Completion, InboxInsert, NewInboxEvent, PendingEvent, QueuedOutbound,
     Store, StoreResult,
@@ -18,9 +18,9 @@ use crate::domain::UserId;
 impl Store {
     /// Persists a webhook event; a second delivery of the same key is a no-op decided by the unique index.
     /// Returns only after the event's transaction committed. Concurrent calls share one transaction (group
-    /// commit in `inbox_writer`), so the webhook's throughput is not one commit per request.
+    /// commit, `group_commit::inbox`), so the webhook's throughput is not one commit per request.
     pub async fn insert_inbox(&self, event: NewInboxEvent) -> StoreResult<InboxInsert> {
-        self.inbox.insert(event).await
+        self.inbox.write(event).await
     }
 
     /// Unhandled events with an id above `after_id`, received before `received_before` (any time when
@@ -157,4 +157,60 @@ pub(super) async fn mark_handled(
         .exec(txn)
         .await?;
     Ok(updated.rows_affected == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use super::*;
+    use crate::store::group_commit::inbox::tests::{event, stores};
+
+    /// Pending events are read oldest first, a page at a time by id, all of them or one user's; a replay
+    /// counts its attempt on from the live delivery's.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn pending_events_page_by_id_and_per_user() {
+        let dir = tempfile::tempdir().unwrap();
+        for store in stores(&dir).await {
+            let user = UserId::parse("7000000000000000701").unwrap();
+            assert_eq!(store.oldest_pending_received_at().await.unwrap(), None);
+            let mut ids = Vec::new();
+            for n in 0..5 {
+                let new = NewInboxEvent {
+                    user_id: (n % 2 == 0).then(|| user.clone()),
+                    ..event(&format!("pending-{n}"))
+                };
+                let InboxInsert::Inserted { id, .. } = store.insert_inbox(new).await.unwrap()
+                else {
+                    panic!("a new event");
+                };
+                ids.push(id);
+            }
+            let of = |events: Vec<PendingEvent>| events.iter().map(|e| e.id).collect::<Vec<_>>();
+            let first = store.pending_events(None, 0, 2).await.unwrap();
+            assert_eq!(first[0].event_key, "pending-0");
+            assert_eq!(first[0].attempts, 1, "the live delivery");
+            assert_eq!(of(first), ids[..2]);
+            let rest = store.pending_events(None, ids[1], 10).await.unwrap();
+            assert_eq!(of(rest), ids[2..]);
+            let an_hour_ago = Utc::now() - TimeDelta::hours(1);
+            assert!(
+                store
+                    .pending_events(Some(an_hour_ago), 0, 10)
+                    .await
+                    .unwrap()
+                    .is_empty(),
+                "all received since"
+            );
+            let mine = store.pending_events_for_user(&user).await.unwrap();
+            assert_eq!(of(mine), [ids[0], ids[2], ids[4]]);
+            assert_eq!(store.pending_event_count().await.unwrap(), 5);
+            assert!(store.oldest_pending_received_at().await.unwrap().is_some());
+
+            let replay = store.begin_attempt(ids[3]).await.unwrap().unwrap();
+            assert_eq!(replay.number, 2);
+            let again = store.pending_events(None, ids[2], 1).await.unwrap();
+            assert_eq!(again[0].attempts, 2);
+        }
+    }
 }

@@ -160,7 +160,7 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
-    use crate::store::inbox_writer::tests::stores;
+    use crate::store::group_commit::inbox::tests::stores;
 
     fn usage(requests: u64, prompt_tokens: u64, completion_tokens: u64) -> LlmUsageRow {
         LlmUsageRow {

@@ -9,12 +9,12 @@
 //! - One `impl Store` block per aggregate, with its row conversions: `inbox` (webhook events, attempts,
 //!   completion), `chat` (users, history, admin messages, handoff pauses), `outbound` (reply parts and their
 //!   states), `token` (the OAuth pair, its lease, PKCE states), `llm_usage`, `reports`.
-//! - `inbox_writer` and `batch_writer`: group commit of the webhook's inserts and of the pipeline's writes.
+//! - `group_commit`: one queue, batching and fallback core, with two writers plugged in: the webhook's
+//!   inserts (`inbox`) and the pipeline's writes (`pipeline`).
 //! - `pre_claims`: reply parts stored claimed whose send has not started.
 //! - `checkpointer`: SQLite's WAL checkpoints beside the writes.
 //! - `entities`: the sea-orm table models.
 
-mod batch_writer;
 mod checkpointer;
 // The API tests' PostgreSQL cluster starter, for the store's unit tests (which use only part of it).
 #[cfg(test)]
@@ -25,8 +25,8 @@ mod pgcluster;
 mod chat;
 mod connect;
 mod entities;
+mod group_commit;
 mod inbox;
-mod inbox_writer;
 mod llm_usage;
 mod outbound;
 mod pre_claims;
@@ -44,6 +44,9 @@ use secrecy::SecretString;
 
 use crate::domain::{HistoryTurn, OutboundState, UserId};
 use crate::token_cipher::TokenCipher;
+use group_commit::GroupCommit;
+use group_commit::inbox::InboxWriter;
+use group_commit::pipeline::PipelineWriter;
 
 #[derive(Debug, thiserror::Error)]
 #[error("database: {0}")]
@@ -66,10 +69,10 @@ pub struct Store {
     checkpoints: Option<DatabaseConnection>,
     sqlite: bool,
     cipher: Option<TokenCipher>,
-    /// Group-commits webhook events (see `inbox_writer`); its task ends when the last clone is dropped.
-    inbox: inbox_writer::InboxWriter,
-    /// Group-commits the pipeline's writes: completions, attempts, send claims and results (`batch_writer`).
-    pipeline: batch_writer::BatchWriter,
+    /// Group-commits webhook events; its task ends when the last clone is dropped.
+    inbox: GroupCommit<InboxWriter>,
+    /// Group-commits the pipeline's writes: completions, attempts, send claims and results.
+    pipeline: GroupCommit<PipelineWriter>,
     /// Reply parts the pipeline stored claimed whose send has not started (`pre_claims`).
     pre_claims: std::sync::Arc<pre_claims::PreClaims>,
 }
@@ -238,18 +241,4 @@ pub struct NewTokenPair {
     pub access_token: SecretString,
     pub refresh_token: Option<SecretString>,
     pub access_expires_at: Option<DateTime<Utc>>,
-}
-
-/// `first` and whatever else is queued on `rx` already, up to `max`: one group-commit batch. No linger: under
-/// load the queue fills while the previous batch commits.
-fn take_batch<T>(first: T, rx: &mut tokio::sync::mpsc::Receiver<T>, max: usize) -> Vec<T> {
-    let mut batch = Vec::with_capacity(max.min(rx.len() + 1));
-    batch.push(first);
-    while batch.len() < max {
-        match rx.try_recv() {
-            Ok(request) => batch.push(request),
-            Err(_) => break,
-        }
-    }
-    batch
 }

@@ -9,9 +9,9 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use super::batch_writer::{Done, Op};
 use super::chat::insert_message;
 use super::entities::outbound_messages;
+use super::group_commit::pipeline::{Done, Op};
 use super::{OutboundRecord, QueuedOutbound, Store, StoreResult};
 use crate::domain::{OutboundState, UserId};
 
@@ -272,4 +272,100 @@ async fn queue_reply(
         });
     }
     Ok(queued)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::group_commit::inbox::tests::stores;
+
+    /// A part moves queued → sending (claimed once) → sent, or back to queued when it was not attempted, or to
+    /// failed; a crash's `sending` parts become ambiguous; our own sends are recognised by Zalo's message id.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_part_is_claimed_once_and_ends_sent_failed_or_ambiguous() {
+        let dir = tempfile::tempdir().unwrap();
+        for store in stores(&dir).await {
+            let user = UserId::parse("7000000000000000601").unwrap();
+            let texts = ["một", "hai", "ba"].map(str::to_string);
+            let parts = store.enqueue_proactive(&user, &texts).await.unwrap();
+            assert_eq!(
+                parts
+                    .iter()
+                    .map(|p| (p.part_index, p.part_count))
+                    .collect::<Vec<_>>(),
+                [(0, 3), (1, 3), (2, 3)]
+            );
+            assert_eq!(
+                store.queued_outbound(10).await.unwrap(),
+                parts_resumed(&parts)
+            );
+
+            assert!(store.mark_sending(parts[0].id).await.unwrap());
+            assert!(
+                !store.mark_sending(parts[0].id).await.unwrap(),
+                "claimed once"
+            );
+            assert!(store.has_unconfirmed_part(&user, "một").await.unwrap());
+            store.mark_sent(parts[0].id, Some("zid-1")).await.unwrap();
+            assert!(!store.has_unconfirmed_part(&user, "một").await.unwrap());
+            assert!(store.is_our_message("zid-1").await.unwrap());
+            assert!(!store.is_our_message("zid-2").await.unwrap());
+
+            assert!(store.mark_sending(parts[1].id).await.unwrap());
+            store.requeue(parts[1].id).await.unwrap();
+            assert!(
+                store.mark_sending(parts[1].id).await.unwrap(),
+                "queued again"
+            );
+            store
+                .mark_unsent(
+                    parts[1].id,
+                    OutboundState::Failed,
+                    Some(-32),
+                    "rate limited",
+                )
+                .await
+                .unwrap();
+            assert!(store.mark_sending(parts[2].id).await.unwrap());
+            assert_eq!(store.sending_to_ambiguous().await.unwrap(), 1);
+            assert!(
+                store.has_unconfirmed_part(&user, "ba").await.unwrap(),
+                "an ambiguous part is unconfirmed"
+            );
+
+            let rows = store.outbound_for(&user).await.unwrap();
+            assert_eq!(
+                rows.iter()
+                    .map(|r| (r.state, r.attempts))
+                    .collect::<Vec<_>>(),
+                [
+                    (OutboundState::Sent, 1),
+                    (OutboundState::Failed, 2),
+                    (OutboundState::Ambiguous, 1)
+                ]
+            );
+            assert_eq!(rows[0].zalo_message_id.as_deref(), Some("zid-1"));
+            assert_eq!(rows[1].error_code, Some(-32));
+            assert!(store.queued_outbound(10).await.unwrap().is_empty());
+            let lines = store.messages_for(&user).await.unwrap();
+            assert_eq!(
+                lines
+                    .iter()
+                    .map(|m| (m.content.as_str(), m.message_type.as_str()))
+                    .collect::<Vec<_>>(),
+                [("một\nhai\nba", "proactive")]
+            );
+        }
+    }
+
+    /// Parts as the resume reads them back: their count unknown.
+    fn parts_resumed(parts: &[QueuedOutbound]) -> Vec<QueuedOutbound> {
+        parts
+            .iter()
+            .map(|p| QueuedOutbound {
+                part_count: 0,
+                ..p.clone()
+            })
+            .collect()
+    }
 }

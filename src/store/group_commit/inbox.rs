@@ -1,101 +1,61 @@
-//! Group commit for the webhook inbox.
+//! The webhook inbox's group commit.
 //!
-//! Every 200 of the webhook means "committed", and a commit (the write lock and a WAL write on SQLite, a WAL
-//! flush on PostgreSQL) costs far more than an insert. So requests queue on a channel and one task writes whatever is queued, up to
-//! [`MAX_BATCH`] events, as one multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING` (one statement, so one transaction without BEGIN and COMMIT).
-//! There is no linger: an idle system commits a batch of one at once, and under load the batch grows by
-//! itself while the previous commit runs. Each caller is answered only after its batch committed.
+//! Every 200 of the webhook means "committed", and a commit costs far more than an insert, so the webhook's
+//! events share commits ([`GroupCommit`](super::GroupCommit)): each batch, up to [`InboxWriter::MAX_BATCH`]
+//! events, is one multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING` (one statement, so one transaction
+//! without BEGIN and COMMIT). Each caller is answered only after its batch committed.
 
 use std::collections::HashMap;
-use std::panic::AssertUnwindSafe;
 
 use chrono::Utc;
-use futures_util::FutureExt;
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveValue::NotSet, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryTrait, Set,
 };
-use tokio::sync::{mpsc, oneshot};
 
-use super::batch_writer::{NEWEST_MESSAGE_OF_EVENT_USER, PAUSE_OF_EVENT_USER};
-use super::entities::inbox_events;
-use super::{Attempt, InboxInsert, NewInboxEvent, StoreResult};
+use super::ops::{NEWEST_MESSAGE_OF_EVENT_USER, PAUSE_OF_EVENT_USER};
+use super::{BatchWrite, OnFailure};
+use crate::store::entities::inbox_events;
+use crate::store::{Attempt, InboxInsert, NewInboxEvent, StoreResult};
 
 use crate::telemetry::INBOX_BATCH_SIZE;
 
-/// Events per transaction at most: 8 bind parameters per row keeps a full batch (4,096) far below SQLite's
-/// and PostgreSQL's limits, and a commit's cost is already spread thin at this size.
-const MAX_BATCH: usize = 512;
-
-/// Requests waiting for a batch; a full queue makes callers wait (back pressure) instead of growing memory.
-const QUEUE_CAPACITY: usize = 8 * MAX_BATCH;
-
-type Reply = oneshot::Sender<StoreResult<InboxInsert>>;
-type Request = (NewInboxEvent, Reply);
-
-/// The sending side; cheap to clone (one per `Store` clone). The task stops when the last one is dropped.
-#[derive(Clone, Debug)]
-pub(super) struct InboxWriter {
-    tx: mpsc::Sender<Request>,
+/// Writes the webhook's events, one statement per batch.
+pub(in crate::store) struct InboxWriter {
+    /// On PostgreSQL a connection of its own, so a webhook never waits for the pool.
+    db: DatabaseConnection,
 }
 
 impl InboxWriter {
-    /// Starts the writer task on the current tokio runtime.
-    pub(super) fn spawn(db: DatabaseConnection) -> Self {
-        let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
-        tokio::spawn(run(rx, db));
-        Self { tx }
-    }
-
-    /// Queues one event and waits for its batch's commit. A writer that is gone is an error, never a hang.
-    pub(super) async fn insert(&self, event: NewInboxEvent) -> StoreResult<InboxInsert> {
-        let (reply, answer) = oneshot::channel();
-        self.tx.send((event, reply)).await.map_err(|_| stopped())?;
-        answer.await.unwrap_or_else(|_| Err(stopped().into()))
+    pub(in crate::store) fn new(db: DatabaseConnection) -> Self {
+        Self { db }
     }
 }
 
-fn stopped() -> DbErr {
-    DbErr::Custom("inbox writer stopped".into())
-}
+impl BatchWrite for InboxWriter {
+    type Request = NewInboxEvent;
+    type Answer = InboxInsert;
+    const NAME: &'static str = "inbox";
+    /// 8 bind parameters per row keeps a full batch (4,096) far below SQLite's and PostgreSQL's limits, and a
+    /// commit's cost is already spread thin at this size.
+    const MAX_BATCH: usize = 512;
+    const QUEUE_CAPACITY: usize = 8 * Self::MAX_BATCH;
+    const BATCH_SIZE_METRIC: &'static str = INBOX_BATCH_SIZE;
+    /// A batch is one statement whose key conflicts do nothing, so its error is the database's, not one
+    /// event's: retrying event by event would only multiply the failing round trips.
+    const ON_FAILURE: OnFailure = OnFailure::FailAll;
 
-/// Waits for one request, drains what else is queued, commits that batch; again until every sender is gone.
-///
-/// One batch at a time on both backends. SQLite has one writer anyway. On PostgreSQL a second batch in flight
-/// measured no faster (the batch simply grows to cover a commit's latency: 512 events per commit is far above
-/// the target rate even at 5 ms a commit; `intake (receipts)` in BENCHMARKS.md), and serial batches keep two promises: ids are committed in
-/// increasing order, so `pending_events` paging by id never skips a row committed late, and two batches never
-/// deadlock on each other's keys.
-async fn run(mut rx: mpsc::Receiver<Request>, db: DatabaseConnection) {
-    while let Some(first) = rx.recv().await {
-        let batch = super::take_batch(first, &mut rx, MAX_BATCH);
-        commit_batch(&db, batch).await;
+    /// One batch at a time on both backends. SQLite has one writer anyway. On PostgreSQL a second batch in
+    /// flight measured no faster (the batch simply grows to cover a commit's latency: 512 events per commit
+    /// is far above the target rate even at 5 ms a commit), and serial batches keep two promises: ids are
+    /// committed in increasing order, so `pending_events` paging by id never skips a row committed late, and
+    /// two batches never deadlock on each other's keys.
+    fn parallel(&self) -> usize {
+        1
     }
-}
 
-/// Writes one batch and answers every request in it: the outcome of its key, or the batch's error.
-async fn commit_batch(db: &DatabaseConnection, batch: Vec<Request>) {
-    metrics::histogram!(INBOX_BATCH_SIZE).record(batch.len() as f64);
-    let (events, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-    // A panic while writing fails this batch, never the loop.
-    let outcome = AssertUnwindSafe(write_batch(db, events))
-        .catch_unwind()
-        .await
-        .unwrap_or_else(|_| Err(DbErr::Custom("inbox batch panicked".into())));
-    match outcome {
-        Ok(answers) => {
-            for (reply, answer) in replies.into_iter().zip(answers) {
-                // A caller that gave up (client gone) no longer listens; its event is committed all the same.
-                let _ = reply.send(Ok(answer));
-            }
-        }
-        Err(err) => {
-            // DbErr is not Clone: every caller gets the message.
-            let message = format!("inbox batch of {} not written: {err}", replies.len());
-            for reply in replies {
-                let _ = reply.send(Err(DbErr::Custom(message.clone()).into()));
-            }
-        }
+    async fn write_together(&self, events: Vec<NewInboxEvent>) -> StoreResult<Vec<InboxInsert>> {
+        Ok(write_batch(&self.db, events).await?)
     }
 }
 
@@ -191,14 +151,16 @@ async fn write_batch(
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+pub(in crate::store) mod tests {
 
     use std::collections::HashSet;
     use std::time::Duration;
 
     use sea_orm::TransactionTrait;
     use secrecy::SecretString;
+    use tokio::sync::mpsc;
 
+    use super::super::{GroupCommit, Queued};
     use super::*;
     use crate::config::DatabaseSettings;
     use crate::store::{Store, StoreError};
@@ -488,15 +450,15 @@ pub(super) mod tests {
         // No task: the receiver is gone before the send.
         let (tx, rx) = mpsc::channel(1);
         drop(rx);
-        let writer = InboxWriter { tx };
-        let err = writer.insert(event("k")).await.unwrap_err();
+        let writer = GroupCommit::<InboxWriter> { tx };
+        let err = writer.write(event("k")).await.unwrap_err();
         assert!(err.to_string().contains("inbox writer stopped"), "{err}");
 
         // A task that drops the request unanswered.
-        let (tx, mut rx) = mpsc::channel::<Request>(1);
+        let (tx, mut rx) = mpsc::channel::<Queued<InboxWriter>>(1);
         tokio::spawn(async move { drop(rx.recv().await) });
-        let writer = InboxWriter { tx };
-        let err = writer.insert(event("k")).await.unwrap_err();
+        let writer = GroupCommit::<InboxWriter> { tx };
+        let err = writer.write(event("k")).await.unwrap_err();
         assert!(err.to_string().contains("inbox writer stopped"), "{err}");
     }
 }

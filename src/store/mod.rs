@@ -6,11 +6,6 @@
 
 mod batch_writer;
 mod checkpointer;
-// The API tests' PostgreSQL cluster starter, for the store's unit tests (which use only part of it).
-#[cfg(test)]
-#[allow(dead_code)]
-#[path = "../../tests/api/pgcluster.rs"]
-mod pgcluster;
 
 use batch_writer::{Done, Op};
 mod entities;

@@ -3,8 +3,8 @@
 use serde_json::json;
 use tradesphere::domain::{OutboundState, UserId};
 
-use crate::both_backends;
 use crate::helpers::*;
+use testkit::both_backends;
 
 async fn send(app: &TestApp, token: Option<&str>, body: serde_json::Value) -> reqwest::Response {
     let mut request = app

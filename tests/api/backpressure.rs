@@ -6,8 +6,8 @@ use tradesphere::domain::{OutboundState, UserId};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::both_backends;
 use crate::helpers::*;
+use testkit::both_backends;
 
 const USERS: usize = 8;
 const PER_USER: usize = 4;

@@ -7,8 +7,8 @@ use tradesphere::store::NewReport;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::both_backends;
 use crate::helpers::*;
+use testkit::both_backends;
 
 async fn help_variants_return_the_usage_guide(backend: Backend) {
     let app = spawn_app(&backend).await;

@@ -1,7 +1,7 @@
 //! Health, readiness and the metrics exposition.
 
-use crate::both_backends;
 use crate::helpers::*;
+use testkit::both_backends;
 
 async fn healthz_and_readyz(backend: Backend) {
     let app = spawn_app(&backend).await;

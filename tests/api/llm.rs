@@ -11,8 +11,8 @@ use tradesphere::reply::templates;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::both_backends;
 use crate::helpers::*;
+use testkit::both_backends;
 
 fn llm_app(extra: Vec<(&'static str, String)>) -> TestOptions {
     TestOptions {

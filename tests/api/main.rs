@@ -14,7 +14,6 @@ mod health;
 mod hostile;
 mod ops;
 mod outbound;
-mod pgcluster;
 mod reliability;
 mod scam;
 mod scam_corpus;

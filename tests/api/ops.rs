@@ -9,8 +9,8 @@ use tradesphere::config::DatabaseSettings;
 use tradesphere::scam::EntityKind;
 use tradesphere::store::{NewReport, NewUserReport, Store};
 
-use crate::both_backends;
 use crate::helpers::*;
+use testkit::both_backends;
 
 fn database(url: &str) -> DatabaseSettings {
     DatabaseSettings {

@@ -5,8 +5,8 @@ use tradesphere::domain::OutboundState;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::both_backends;
 use crate::helpers::*;
+use testkit::both_backends;
 
 async fn zalo_error_in_a_200_is_a_failure_and_not_retried(backend: Backend) {
     let app = spawn_app_with(

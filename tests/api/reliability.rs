@@ -9,20 +9,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use testkit::ledger::{Ledger, assert_exactly_once, quiet_ledger};
+use testkit::zalo::{record_sends, tagged_text};
+use testkit::{metrics, openai};
 use tradesphere::faults::{FaultPoint, Faults};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::both_backends;
 use crate::helpers::*;
-use crate::pgcluster::PgCluster;
-
-fn backend_name(backend: &Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => "SQLite",
-        Backend::Postgres(_) => "PostgreSQL",
-    }
-}
+use testkit::PgCluster;
+use testkit::both_backends;
 
 /// A size knob: the environment variable when set (longer local runs), else the CI default.
 fn knob(name: &str, default: u64) -> u64 {
@@ -30,276 +26,6 @@ fn knob(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Fakes that record what they received.
-
-/// One send request the Zalo fake received.
-#[derive(Debug, Clone)]
-pub(crate) struct ZaloSend {
-    user: String,
-    pub(crate) text: String,
-    at: Instant,
-}
-
-pub(crate) type Sends = Arc<Mutex<Vec<ZaloSend>>>;
-
-/// Zalo's send API answering success after `delay` (a realistic round trip), recording every request as it
-/// arrives, that is, as Zalo would see it even if the answer never makes it back.
-pub(crate) async fn mount_recording_zalo(server: &MockServer, delay: Duration) -> Sends {
-    let sends: Sends = Arc::default();
-    let record = sends.clone();
-    Mock::given(method("POST"))
-        .and(path("/v3.0/oa/message/cs"))
-        .respond_with(move |req: &Request| {
-            let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
-            record.lock().unwrap().push(ZaloSend {
-                user: body["recipient"]["user_id"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                text: body["message"]["text"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                at: Instant::now(),
-            });
-            ResponseTemplate::new(200)
-                .set_delay(delay)
-                .set_body_json(json!({
-                    "data": {"message_id": format!("zmsg-{}", uuid::Uuid::new_v4().simple()),
-                             "user_id": body["recipient"]["user_id"]},
-                    "error": 0, "message": "Success"
-                }))
-        })
-        .mount(server)
-        .await;
-    sends
-}
-
-/// The user's own words of the newest message in a chat-completion request (between the prompt markers).
-fn newest_user_text(body: &Value) -> String {
-    let last = body["messages"]
-        .as_array()
-        .and_then(|m| m.last())
-        .and_then(|m| m["content"].as_str())
-        .unwrap_or_default();
-    last.split("<<<TIN_NHAN_NGUOI_DUNG>>>\n")
-        .nth(1)
-        .and_then(|rest| rest.split("\n<<<HET_TIN_NHAN>>>").next())
-        .unwrap_or_default()
-        .to_string()
-}
-
-/// An OpenAI-compatible model that answers "Đã nhận <the message's tag>", so every reply is unique and can
-/// be matched to its message.
-async fn mount_echo_model(server: &MockServer, delay: Duration) {
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(move |req: &Request| {
-            let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
-            let text = newest_user_text(&body);
-            let tag = text.split_whitespace().next().unwrap_or("?").to_string();
-            ResponseTemplate::new(200)
-                .set_delay(delay)
-                .set_body_json(completion(&format!("Đã nhận {tag}")))
-        })
-        .mount(server)
-        .await;
-}
-
-/// A message text starting with a unique tag; a third of them carry a phone number, so they go through the
-/// scam actor too.
-fn tagged_text(tag: &str, n: u64) -> String {
-    if n.is_multiple_of(3) {
-        format!("{tag} số 0912 345 {:03} có phải lừa đảo không?", n % 1000)
-    } else {
-        format!("{tag} mình muốn hỏi cách nhận biết tin nhắn giả mạo ngân hàng")
-    }
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Reading the outcome straight from the database.
-
-#[derive(Debug, Default)]
-pub(crate) struct Ledger {
-    /// event_key → (user, handled, outcome)
-    inbox: HashMap<String, (String, bool, String)>,
-    /// source_event_key → parts (user, state, text)
-    parts: HashMap<String, Vec<(String, String, String)>>,
-}
-
-impl Ledger {
-    async fn read(database_url: &str) -> Ledger {
-        let mut ledger = Ledger::default();
-        for row in sql_rows(
-            database_url,
-            "SELECT event_key, zalo_user_id, outcome, \
-             CASE WHEN handled_at IS NULL THEN 0 ELSE 1 END AS handled FROM inbox_events",
-        )
-        .await
-        {
-            let key: String = row.try_get("", "event_key").unwrap();
-            let user: Option<String> = row.try_get("", "zalo_user_id").unwrap();
-            let outcome: Option<String> = row.try_get("", "outcome").unwrap();
-            let handled: i32 = row.try_get("", "handled").unwrap();
-            ledger.inbox.insert(
-                key,
-                (
-                    user.unwrap_or_default(),
-                    handled == 1,
-                    outcome.unwrap_or_default(),
-                ),
-            );
-        }
-        for row in sql_rows(
-            database_url,
-            "SELECT source_event_key, zalo_user_id, state, text FROM outbound_messages ORDER BY id",
-        )
-        .await
-        {
-            let key: Option<String> = row.try_get("", "source_event_key").unwrap();
-            let user: String = row.try_get("", "zalo_user_id").unwrap();
-            let state: String = row.try_get("", "state").unwrap();
-            let text: String = row.try_get("", "text").unwrap();
-            ledger
-                .parts
-                .entry(key.unwrap_or_default())
-                .or_default()
-                .push((user, state, text));
-        }
-        ledger
-    }
-
-    pub(crate) fn pending(&self) -> usize {
-        self.inbox
-            .values()
-            .filter(|(_, handled, _)| !handled)
-            .count()
-            + self
-                .parts
-                .values()
-                .flatten()
-                .filter(|(_, state, _)| state == "queued" || state == "sending")
-                .count()
-    }
-
-    pub(crate) fn states(&self) -> BTreeMap<String, usize> {
-        let mut states = BTreeMap::new();
-        for (_, state, _) in self.parts.values().flatten() {
-            *states.entry(state.clone()).or_default() += 1;
-        }
-        states
-    }
-}
-
-/// Waits until nothing is pending (every event handled, no part queued or sending) and returns the ledger.
-pub(crate) async fn quiet_ledger(database_url: &str, within: Duration) -> Ledger {
-    let deadline = Instant::now() + within;
-    loop {
-        let ledger = Ledger::read(database_url).await;
-        if ledger.pending() == 0 {
-            return ledger;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "still pending after {within:?}: {} (states {:?})",
-            ledger.pending(),
-            ledger.states()
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
-/// Every accepted event was handled and answered exactly once: one reply part per message (none for a
-/// message merged into its burst's reply), every part
-/// delivered (`sent`) or, when the answer was lost in a crash, `ambiguous` and not resent. Zalo received each
-/// sent part exactly once: per (user, text), the requests it saw number at least the parts `sent` and at most
-/// those plus the `ambiguous` ones (templated answers repeat, so texts are compared by count). Returns the
-/// count of ambiguous parts.
-fn assert_exactly_once(
-    ledger: &Ledger,
-    accepted: &[(String, String)],
-    sends: &[ZaloSend],
-) -> usize {
-    let mut received: HashMap<(&str, &str), usize> = HashMap::new();
-    for send in sends {
-        *received.entry((&send.user, &send.text)).or_default() += 1;
-    }
-    // (sent, ambiguous) parts per (user, text)
-    let mut expected: HashMap<(&str, &str), (usize, usize)> = HashMap::new();
-    let mut ambiguous = 0;
-    for (event_key, user) in accepted {
-        let (stored_user, handled, outcome) = ledger
-            .inbox
-            .get(event_key)
-            .unwrap_or_else(|| panic!("accepted event {event_key} is not in the inbox"));
-        assert_eq!(stored_user, user);
-        assert!(*handled, "{event_key} never handled");
-        assert_ne!(outcome, "dead_letter", "{event_key} dead-lettered");
-        let parts = ledger.parts.get(event_key).map_or(&[][..], Vec::as_slice);
-        if outcome == "llm_merged" {
-            // Answered together with later messages of its burst, by the last one's reply.
-            assert!(
-                parts.is_empty(),
-                "{event_key}: merged, yet has parts {parts:?}"
-            );
-            continue;
-        }
-        assert_eq!(
-            parts.len(),
-            1,
-            "{event_key} ({outcome}) must have exactly one reply part: {parts:?}"
-        );
-        let (part_user, state, text) = &parts[0];
-        assert_eq!(part_user, user);
-        let slot = expected
-            .entry((part_user.as_str(), text.as_str()))
-            .or_default();
-        match state.as_str() {
-            "sent" => slot.0 += 1,
-            // Unknown whether Zalo got it (0 or 1 requests): counted, never resent.
-            "ambiguous" => {
-                slot.1 += 1;
-                ambiguous += 1;
-            }
-            other => panic!("{event_key}: part in state {other}"),
-        }
-    }
-    for (key, (sent, unsure)) in &expected {
-        let got = received.get(key).copied().unwrap_or(0);
-        assert!(
-            got >= *sent && got <= sent + unsure,
-            "{key:?}: {sent} sent and {unsure} ambiguous part(s), but Zalo received {got} request(s)"
-        );
-    }
-    let unexpected: Vec<_> = received
-        .keys()
-        .filter(|k| !expected.contains_key(*k))
-        .collect();
-    assert!(
-        unexpected.is_empty(),
-        "sends no accepted event explains: {unexpected:?}"
-    );
-    ambiguous
-}
-
-/// Sum of a metric over all its label sets on `/metrics`.
-async fn metric_sum(address: &str, name: &str) -> f64 {
-    let text = reqwest::get(format!("{address}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .filter(|l| {
-            l.strip_prefix(name)
-                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
-        })
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -329,9 +55,14 @@ async fn random_actor_panics_lose_nothing_and_double_nothing(backend: Backend) {
     )
     .await;
     app.zalo.reset().await;
-    let sends = mount_recording_zalo(&app.zalo, Duration::from_millis(5)).await;
-    mount_echo_model(&app.openai, Duration::from_millis(5)).await;
-    let restarts_before = metric_sum(&app.address, "tradesphere_actor_restarts_total").await;
+    let sends = record_sends(&app.zalo, Duration::from_millis(5)).await;
+    openai::echoes(Duration::from_millis(5))
+        .mount(&app.openai)
+        .await;
+    let restarts_before = metrics::sum(
+        &metrics::scrape(&app.address).await,
+        "tradesphere_actor_restarts_total",
+    );
     for point in [
         FaultPoint::Conversation,
         FaultPoint::Scam,
@@ -380,8 +111,10 @@ async fn random_actor_panics_lose_nothing_and_double_nothing(backend: Backend) {
     assert_eq!(ambiguous, 0, "nothing timed out, so nothing is ambiguous");
     let fired = faults.fired();
     assert!(fired > 0, "the run injected no panic: raise the rate");
-    let restarts =
-        metric_sum(&app.address, "tradesphere_actor_restarts_total").await - restarts_before;
+    let restarts = metrics::sum(
+        &metrics::scrape(&app.address).await,
+        "tradesphere_actor_restarts_total",
+    ) - restarts_before;
     assert!(
         restarts >= fired as f64,
         "each of the {fired} panics is a counted restart (counted {restarts})"
@@ -394,7 +127,7 @@ async fn random_actor_panics_lose_nothing_and_double_nothing(backend: Backend) {
     assert!(app.app().is_alive());
     eprintln!(
         "chaos ({}): {} messages, {fired} injected panics, {restarts} restarts counted, parts {:?}",
-        backend_name(&backend),
+        backend.label(),
         accepted.len(),
         ledger.states()
     );
@@ -554,7 +287,7 @@ async fn postgres_restarted_mid_run_loses_nothing() {
     )
     .await;
     app.zalo.reset().await;
-    let sends = mount_recording_zalo(&app.zalo, Duration::from_millis(5)).await;
+    let sends = record_sends(&app.zalo, Duration::from_millis(5)).await;
     let user = user_id();
     let mut accepted = Vec::new();
     let post = || {
@@ -642,7 +375,7 @@ impl Service {
             ("RUST_LOG", "info".into()),
             ("ZALO_APP_ID", APP_ID.into()),
             ("ZALO_OA_SECRET_KEY", OA_SECRET.into()),
-            ("ZALO_ACCESS_TOKEN", ZALO_TOKEN.into()),
+            ("ZALO_ACCESS_TOKEN", testkit::zalo::ACCESS_TOKEN.into()),
             ("ZALO_API_URL", zalo.uri()),
             ("ZALO_OAUTH_URL", zalo.uri()),
             ("OPENAI_API_KEY", "sk-test".into()),
@@ -794,7 +527,7 @@ async fn drive(address: &str, load: Load, prefix: &str) -> Vec<Accepted> {
                 let event = text_event(&user, &tagged_text(&tag, u * load.per_user + i));
                 let body = serde_json::to_vec(&event).unwrap();
                 let ts = event["timestamp"].as_str().unwrap().to_string();
-                let mac = tradesphere::zalo::signature::header_value(APP_ID, &body, &ts, OA_SECRET);
+                let mac = testkit::zalo::signature(APP_ID, &body, &ts, OA_SECRET);
                 let posted = Instant::now();
                 let deadline = posted + Duration::from_secs(180);
                 loop {
@@ -851,8 +584,10 @@ async fn kill_9_under_load_loses_nothing_and_doubles_nothing(backend: Backend) {
     let database_url = backend.fresh_database(&dir).await;
     let (zalo, openai) = (MockServer::start().await, MockServer::start().await);
     // Real round trips, so that kills land while sends and model calls are in flight.
-    let sends = mount_recording_zalo(&zalo, Duration::from_millis(40)).await;
-    mount_echo_model(&openai, Duration::from_millis(60)).await;
+    let sends = record_sends(&zalo, Duration::from_millis(40)).await;
+    openai::echoes(Duration::from_millis(60))
+        .mount(&openai)
+        .await;
     let mut service = Service::new(dir.path(), &database_url, &zalo, &openai, &[]);
     service.start().await;
     let duration = (load.users * load.per_user) as f64 / load.rate;
@@ -875,7 +610,7 @@ async fn kill_9_under_load_loses_nothing_and_doubles_nothing(backend: Backend) {
     eprintln!(
         "kill -9 ({}): {} events accepted from {} users over {duration:.0} s, {kills} kills, \
          parts {:?}, {ambiguous} ambiguous, {} Zalo requests",
-        backend_name(&backend),
+        backend.label(),
         accepted.len(),
         load.users,
         ledger.states(),
@@ -895,8 +630,10 @@ async fn sigterm_under_load_drains_and_exits_zero(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let database_url = backend.fresh_database(&dir).await;
     let (zalo, openai) = (MockServer::start().await, MockServer::start().await);
-    let sends = mount_recording_zalo(&zalo, Duration::from_millis(40)).await;
-    mount_echo_model(&openai, Duration::from_millis(200)).await;
+    let sends = record_sends(&zalo, Duration::from_millis(40)).await;
+    openai::echoes(Duration::from_millis(200))
+        .mount(&openai)
+        .await;
     let mut service = Service::new(dir.path(), &database_url, &zalo, &openai, &[]);
     service.start().await;
     let address = service.address.clone();
@@ -940,8 +677,8 @@ async fn a_stop_during_an_inbox_backlog_is_not_a_crash(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let database_url = backend.fresh_database(&dir).await;
     let (zalo, openai) = (MockServer::start().await, MockServer::start().await);
-    let sends = mount_recording_zalo(&zalo, Duration::ZERO).await;
-    mount_echo_model(&openai, Duration::ZERO).await;
+    let sends = record_sends(&zalo, Duration::ZERO).await;
+    openai::echoes(Duration::ZERO).mount(&openai).await;
     let mut service = Service::new(
         dir.path(),
         &database_url,
@@ -995,9 +732,11 @@ async fn shutdown_refuses_intake_with_503_while_it_drains(backend: Backend) {
     )
     .await;
     app.zalo.reset().await;
-    let sends = mount_recording_zalo(&app.zalo, Duration::ZERO).await;
+    let sends = record_sends(&app.zalo, Duration::ZERO).await;
     // Slow enough that the gate closes and `/readyz` answers while the drain still waits, on a loaded machine.
-    mount_echo_model(&app.openai, Duration::from_secs(4)).await;
+    openai::echoes(Duration::from_secs(4))
+        .mount(&app.openai)
+        .await;
     let user = user_id();
     let first = text_event(&user, "[g1] cho mình hỏi một chút");
     assert_eq!(app.post_event(&first).await.status(), 200);
@@ -1058,8 +797,8 @@ async fn sigterm_answers_messages_waiting_for_their_debounce(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let database_url = backend.fresh_database(&dir).await;
     let (zalo, openai) = (MockServer::start().await, MockServer::start().await);
-    let sends = mount_recording_zalo(&zalo, Duration::ZERO).await;
-    mount_echo_model(&openai, Duration::ZERO).await;
+    let sends = record_sends(&zalo, Duration::ZERO).await;
+    openai::echoes(Duration::ZERO).mount(&openai).await;
     let mut service = Service::new(dir.path(), &database_url, &zalo, &openai, &[]);
     service.set_env("TRADESPHERE__LLM__DEBOUNCE_MS", Some("5000"));
     service.start().await;
@@ -1122,8 +861,10 @@ async fn soak_stays_flat_and_loses_nothing() {
     let database_url = Backend::Sqlite.fresh_database(&dir).await;
     let (zalo, openai) = (MockServer::start().await, MockServer::start().await);
     // Zalo answers in ~100 ms, the model in ~800 ms.
-    let sends = mount_recording_zalo(&zalo, Duration::from_millis(100)).await;
-    mount_echo_model(&openai, Duration::from_millis(800)).await;
+    let sends = record_sends(&zalo, Duration::from_millis(100)).await;
+    openai::echoes(Duration::from_millis(800))
+        .mount(&openai)
+        .await;
     let mut service = Service::new(
         dir.path(),
         &database_url,
@@ -1143,7 +884,10 @@ async fn soak_stays_flat_and_loses_nothing() {
             while !done.load(std::sync::atomic::Ordering::SeqCst) {
                 tokio::time::sleep(sample).await;
                 let (rss, fds) = process_footprint(pid);
-                let actors = metric_sum(&address, "tradesphere_conversation_actors").await;
+                let actors = metrics::sum(
+                    &metrics::scrape(&address).await,
+                    "tradesphere_conversation_actors",
+                );
                 rows.push((start.elapsed(), rss, fds, actors));
             }
             rows
@@ -1224,8 +968,8 @@ async fn a_child_that_keeps_failing_stops_the_process_non_zero(backend: Backend)
     let dir = tempfile::tempdir().unwrap();
     let database_url = backend.fresh_database(&dir).await;
     let (zalo, openai) = (MockServer::start().await, MockServer::start().await);
-    let sends = mount_recording_zalo(&zalo, Duration::ZERO).await;
-    mount_echo_model(&openai, Duration::ZERO).await;
+    let sends = record_sends(&zalo, Duration::ZERO).await;
+    openai::echoes(Duration::ZERO).mount(&openai).await;
     let mut service = Service::new(
         dir.path(),
         &database_url,
@@ -1246,7 +990,7 @@ async fn a_child_that_keeps_failing_stops_the_process_non_zero(backend: Backend)
         .post(format!("{}/api/v1/zalo/webhook", service.address))
         .header(
             "X-ZEvent-Signature",
-            tradesphere::zalo::signature::header_value(APP_ID, &body, &ts, OA_SECRET),
+            testkit::zalo::signature(APP_ID, &body, &ts, OA_SECRET),
         )
         .body(body)
         .send()

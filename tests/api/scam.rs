@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::both_backends;
 use crate::helpers::*;
+use testkit::both_backends;
 
 fn admin_app() -> TestOptions {
     TestOptions {

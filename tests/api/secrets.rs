@@ -6,13 +6,14 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tradesphere::zalo::signature;
+use testkit::zalo::signature;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::helpers::*;
-use crate::pgcluster::PgCluster;
-use crate::reliability::{Service, quiet_ledger};
+use crate::reliability::Service;
+use testkit::PgCluster;
+use testkit::ledger::quiet_ledger;
 
 const OA_SECRET_VALUE: &str = "oa-SECRET-4b7f2c9e1d";
 const APP_SECRET_VALUE: &str = "app-SECRET-8c1e5a3f77";
@@ -49,7 +50,7 @@ async fn no_secret_or_full_number_reaches_the_logs() {
         .with_priority(1)
         .mount(&zalo)
         .await;
-    let sends = crate::reliability::mount_recording_zalo(&zalo, Duration::ZERO).await;
+    let sends = testkit::zalo::record_sends(&zalo, Duration::ZERO).await;
     Mock::given(method("POST"))
         .and(path("/v4/oa/access_token"))
         .and(header("secret_key", APP_SECRET_VALUE))
@@ -99,7 +100,7 @@ async fn no_secret_or_full_number_reaches_the_logs() {
     let signed = |event: &Value| {
         let body = serde_json::to_vec(event).unwrap();
         let ts = event["timestamp"].as_str().unwrap().to_string();
-        let mac = signature::header_value(APP_ID, &body, &ts, OA_SECRET_VALUE);
+        let mac = signature(APP_ID, &body, &ts, OA_SECRET_VALUE);
         (body, mac)
     };
 

@@ -10,8 +10,8 @@ use tradesphere::domain::{OutboundState, UserId};
 use tradesphere::faults::{FaultPoint, Faults};
 use tradesphere::store::{ChatLine, Completion, InboxInsert, NewInboxEvent};
 
-use crate::both_backends;
 use crate::helpers::*;
+use testkit::both_backends;
 
 pub async fn live_conversations(app: &TestApp) -> usize {
     let manager = app

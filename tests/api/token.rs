@@ -14,8 +14,8 @@ use tradesphere::store::NewTokenPair;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::both_backends;
 use crate::helpers::*;
+use testkit::both_backends;
 
 fn hours(h: i64) -> chrono::Duration {
     chrono::Duration::hours(h)

@@ -248,12 +248,10 @@ fn every_command_has_help() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_commands_import_status_refresh_and_authorize_url() {
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
+    use wiremock::{MockServer, ResponseTemplate};
     let dir = tempfile::tempdir().unwrap();
     let oauth = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v4/oa/access_token"))
+    testkit::zalo::token_api()
         .and(wiremock::matchers::header("secret_key", "cli-secret"))
         .and(wiremock::matchers::body_string_contains("refresh_token=imported-refresh"))
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({

@@ -8,8 +8,6 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
 
 use crate::helpers::*;
 
@@ -140,13 +138,7 @@ async fn every_panel_query_returns_series_from_a_live_prometheus() {
         app.shutdown().await;
         return;
     };
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(completion("Chào bạn, mình giúp được gì?")),
-        )
-        .mount(&app.openai)
-        .await;
+    app.model_answers("Chào bạn, mình giúp được gì?").await;
     app.store()
         .upsert_reports(&[tradesphere::store::NewReport {
             kind: tradesphere::scam::EntityKind::Phone,

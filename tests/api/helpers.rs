@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::Value;
-use testkit::zalo;
+use testkit::{openai, zalo};
 use tradesphere::config::Settings;
 use tradesphere::domain::{OutboundState, UserId};
 use tradesphere::faults::Faults;
@@ -14,7 +14,6 @@ use tradesphere::store::{OutboundRecord, Store};
 use wiremock::MockServer;
 
 pub use testkit::ledger::sql_rows;
-pub use testkit::openai::completion;
 pub use testkit::zalo::{
     APP_ID, APP_SECRET, FakeOAuth, OA_ID, OA_SECRET, attachment_event, msg_id, now_ms, text_event,
     user_id,
@@ -39,6 +38,16 @@ pub struct TestOptions {
     pub extra_env: Vec<(&'static str, String)>,
     /// Serve the admin API and /metrics on a separate listener (`TRADESPHERE_ADMIN_LISTEN=127.0.0.1:0`).
     pub admin_listen: bool,
+}
+
+impl TestOptions {
+    /// The model configured (pointed at the OpenAI fake), nothing else changed.
+    pub fn with_model() -> Self {
+        TestOptions {
+            llm: true,
+            ..Default::default()
+        }
+    }
 }
 
 pub struct TestApp {
@@ -221,6 +230,29 @@ impl TestApp {
     /// Requests the Zalo fake received on the send endpoint, as JSON bodies.
     pub async fn zalo_sends(&self) -> Vec<Value> {
         zalo::sends(&self.zalo).await
+    }
+
+    /// From now on Zalo answers every send with the API error `code` (ahead of the success set up at start).
+    pub async fn zalo_fails_with(&self, code: i64) {
+        zalo::fails_with(code)
+            .with_priority(1)
+            .mount(&self.zalo)
+            .await;
+    }
+
+    /// The model answers every request with `text`.
+    pub async fn model_answers(&self, text: &str) {
+        openai::answers(text).mount(&self.openai).await;
+    }
+
+    /// The model answers every request with HTTP `status`.
+    pub async fn model_fails_with(&self, status: u16) {
+        openai::fails_with(status).mount(&self.openai).await;
+    }
+
+    /// The JSON bodies of the requests the model received, in order.
+    pub async fn model_requests(&self) -> Vec<Value> {
+        openai::requests(&self.openai).await
     }
 
     pub async fn shutdown(mut self) {

@@ -4,7 +4,7 @@
 //! sent). Slow and oversized bodies go over a raw `TcpStream`, because an HTTP client would not dribble or would
 //! give up writing; those tests also check that the server closes the connection instead of holding it.
 //!
-//! Zalo documents no replay window for the signed `timestamp` (docs/zalo-api.md §2.2), so none is enforced:
+//! Zalo documents no replay window for the signed `timestamp`, so none is enforced:
 //! a correctly signed old event is accepted, and a replay is absorbed by the inbox's unique `event_key`.
 
 use std::time::{Duration, Instant};

@@ -8,17 +8,14 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use testkit::ledger::{Ledger, assert_exactly_once, quiet_ledger};
 use testkit::zalo::{record_sends, tagged_text};
-use testkit::{metrics, openai};
+use testkit::{PgCluster, both_backends, metrics, openai, zalo};
 use tradesphere::faults::{FaultPoint, Faults};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{MockServer, Request, ResponseTemplate};
 
 use crate::helpers::*;
-use testkit::PgCluster;
-use testkit::both_backends;
 
 /// A size knob: the environment variable when set (longer local runs), else the CI default.
 fn knob(name: &str, default: u64) -> u64 {
@@ -162,8 +159,7 @@ async fn failing_dependencies_end_in_the_right_state(backend: Backend) {
         bad_gateway.clone(),
         slow.clone(),
     );
-    Mock::given(method("POST"))
-        .and(path("/v3.0/oa/message/cs"))
+    zalo::send_api()
         .respond_with(move |req: &Request| {
             let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
             let user = body["recipient"]["user_id"]
@@ -176,32 +172,22 @@ async fn failing_dependencies_end_in_the_right_state(backend: Backend) {
                 *n += 1;
                 *n
             };
-            let ok = ResponseTemplate::new(200).set_body_json(json!({
-                "data": {"message_id": format!("zmsg-{}", uuid::Uuid::new_v4().simple())},
-                "error": 0, "message": "Success"}));
             if user == c {
-                ResponseTemplate::new(200).set_body_json(json!({"error": -230,
-                    "message": "User has not interacted with the OA in the past 7 days"}))
+                zalo::error(-230)
             } else if user == r && n == 1 {
-                ResponseTemplate::new(200).set_body_json(
-                    json!({"error": -32, "message": "Your application reached limit call api"}),
-                )
+                zalo::error(-32)
             } else if user == b && n == 1 {
                 ResponseTemplate::new(502)
             } else if user == s {
-                ok.set_delay(Duration::from_secs(3))
+                zalo::accept(req).set_delay(Duration::from_secs(3))
             } else {
-                ok
+                zalo::accept(req)
             }
         })
         .mount(&app.zalo)
         .await;
     // The model is down: every answer comes from the templates.
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(503))
-        .mount(&app.openai)
-        .await;
+    app.model_fails_with(503).await;
     for user in [&closed, &rate_limited, &bad_gateway, &slow, &fine] {
         assert_eq!(
             app.post_event(&text_event(user, "xin chào, cho mình hỏi"))
@@ -666,8 +652,7 @@ async fn sigterm_under_load_drains_and_exits_zero(backend: Backend) {
 /// intake routes them as slots free up): intake's next drain step can no longer be queued once its mailbox is
 /// closed, and that is the stop, not a crash. Three floods, each stopped while its backlog drains: every
 /// stop exits 0 without logging an actor failure or a restart, and the next start answers the rest of the
-/// backlog, each event once. (The stop has to land while a drain step is under way: before the fix this
-/// failed in about one run in three.)
+/// backlog, each event once. Three floods, because a stop has to land while a drain step is under way.
 async fn a_stop_during_an_inbox_backlog_is_not_a_crash(backend: Backend) {
     let load = Load {
         users: 40,

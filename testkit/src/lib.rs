@@ -20,6 +20,14 @@ pub use pg::PgCluster;
 /// The admin bearer token a test service is given.
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 
+/// A size knob: the environment variable `name` when set (longer local runs), else the CI default.
+pub fn knob(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Polls `check` until it yields a value. Bounded (20 s) so a broken pipeline fails instead of hanging;
 /// this is a wait for an asynchronous effect, not a timing assertion.
 pub async fn wait_until<T, F, Fut>(what: &str, mut check: F) -> T

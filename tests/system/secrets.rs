@@ -7,13 +7,12 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use testkit::ledger::quiet_ledger;
-use testkit::zalo::signature;
+use testkit::zalo::{APP_ID, signature, text_event, user_id};
 use testkit::{PgCluster, openai, zalo};
 use wiremock::matchers::header;
 use wiremock::{MockServer, Request, ResponseTemplate};
 
-use crate::helpers::*;
-use crate::reliability::Service;
+use crate::service::Service;
 
 const OA_SECRET_VALUE: &str = "oa-SECRET-4b7f2c9e1d";
 const APP_SECRET_VALUE: &str = "app-SECRET-8c1e5a3f77";

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use crate::helpers::store_at;
+use crate::service::store_at;
 
 fn tradesphere(
     dir: &tempfile::TempDir,

@@ -1,10 +1,10 @@
 //! `POST /api/v1/zalo/send`: disabled without a token, 401 on a wrong one, queued and sent with the right one.
 
 use serde_json::json;
+use testkit::both_backends;
 use tradesphere::domain::{OutboundState, UserId};
 
 use crate::helpers::*;
-use testkit::both_backends;
 
 async fn send(app: &TestApp, token: Option<&str>, body: serde_json::Value) -> reqwest::Response {
     let mut request = app

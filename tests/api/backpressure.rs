@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
+use testkit::both_backends;
 use testkit::openai;
 use tradesphere::domain::{OutboundState, UserId};
 
 use crate::helpers::*;
-use testkit::both_backends;
 
 const USERS: usize = 8;
 const PER_USER: usize = 4;

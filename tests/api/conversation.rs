@@ -1,6 +1,7 @@
 //! What users get back: usage guide, welcome, scam checks, LLM answers and fallbacks, media, echoes.
 
 use serde_json::{Value, json};
+use testkit::both_backends;
 use testkit::openai;
 use tradesphere::domain::{OutboundState, UserId};
 use tradesphere::scam::EntityKind;
@@ -8,7 +9,6 @@ use tradesphere::store::NewReport;
 use wiremock::ResponseTemplate;
 
 use crate::helpers::*;
-use testkit::both_backends;
 
 async fn help_variants_return_the_usage_guide(backend: Backend) {
     let app = spawn_app(&backend).await;

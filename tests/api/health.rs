@@ -1,7 +1,8 @@
 //! Health, readiness and the metrics exposition.
 
-use crate::helpers::*;
 use testkit::both_backends;
+
+use crate::helpers::*;
 
 async fn healthz_and_readyz(backend: Backend) {
     let app = spawn_app(&backend).await;

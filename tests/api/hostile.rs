@@ -11,12 +11,12 @@ use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
+use testkit::both_backends;
 use testkit::zalo::signature;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::helpers::*;
-use testkit::both_backends;
 
 // ----- helpers -----
 

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use serde_json::json;
+use testkit::both_backends;
 use testkit::openai;
 use tradesphere::actors::llm::vietnam_day;
 use tradesphere::clock::{Clock, ManualClock};
@@ -12,7 +13,6 @@ use tradesphere::reply::templates;
 use wiremock::ResponseTemplate;
 
 use crate::helpers::*;
-use testkit::both_backends;
 
 fn llm_app(extra: Vec<(&'static str, String)>) -> TestOptions {
     TestOptions {

@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 use serde_json::json;
+use testkit::both_backends;
 use tradesphere::config::DatabaseSettings;
 use tradesphere::scam::EntityKind;
 use tradesphere::store::{NewReport, NewUserReport, Store};
 
 use crate::helpers::*;
-use testkit::both_backends;
 
 fn database(url: &str) -> DatabaseSettings {
     DatabaseSettings {

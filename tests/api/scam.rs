@@ -2,11 +2,11 @@
 //! users in chat, moderation changing the verdict, signals without entities, and the scheduled list sync.
 
 use serde_json::{Value, json};
+use testkit::both_backends;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::helpers::*;
-use testkit::both_backends;
 
 fn admin_app() -> TestOptions {
     TestOptions {

@@ -1,11 +1,11 @@
 //! The webhook contract: signature, persistence before the 200, dedupe, bad input.
 
 use serde_json::json;
+use testkit::both_backends;
 use testkit::zalo::signature;
 use tradesphere::domain::UserId;
 
 use crate::helpers::*;
-use testkit::both_backends;
 
 async fn signed_event_is_accepted_and_answered(backend: Backend) {
     let app = spawn_app_with(

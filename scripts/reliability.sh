@@ -11,23 +11,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 run() {
-  cargo test --release --test api -- --nocapture --test-threads 1 "$@"
+  local target="$1"
+  shift
+  cargo test --release --test "$target" -- --nocapture --test-threads 1 "$@"
 }
 
 case "${1:-}" in
   soak)
     export SOAK_SECS="${SOAK_SECS:-600}" SOAK_RATE="${SOAK_RATE:-10}" SOAK_USERS="${SOAK_USERS:-300}"
-    run reliability::soak_stays_flat_and_loses_nothing
+    run system reliability::soak_stays_flat_and_loses_nothing
     ;;
   kill9)
     export KILL9_USERS="${KILL9_USERS:-150}" KILL9_MESSAGES_PER_USER="${KILL9_MESSAGES_PER_USER:-20}"
     export KILL9_RATE="${KILL9_RATE:-100}" KILL9_KILLS="${KILL9_KILLS:-5}"
-    run reliability::sqlite::kill_9 reliability::postgres::kill_9
+    run system reliability::sqlite::kill_9 reliability::postgres::kill_9
     ;;
   chaos)
     export CHAOS_USERS="${CHAOS_USERS:-100}" CHAOS_MESSAGES_PER_USER="${CHAOS_MESSAGES_PER_USER:-10}"
     export CHAOS_ONE_IN="${CHAOS_ONE_IN:-40}"
-    run reliability::sqlite::random_actor_panics reliability::postgres::random_actor_panics
+    run api reliability::sqlite::random_actor_panics reliability::postgres::random_actor_panics
     ;;
   *)
     echo "usage: $0 soak|kill9|chaos" >&2

@@ -2,6 +2,9 @@
 //! that answers at once, and a Zalo OA API that records when each reply arrives. A message carries a marker
 //! (`kt` and five letters); the fake model copies it into its answer, so the fake Zalo knows which message a
 //! reply answers and can time it from the moment the webhook request was sent.
+//!
+//! Plain warp servers, not testkit's wiremock fakes, which keep every request they receive; the bodies they
+//! answer are testkit's.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -107,18 +110,7 @@ pub async fn start(tracker: Arc<Tracker>) -> (String, String) {
             let content = format!(
                 "Chào bạn, mình đã nhận câu hỏi {mark}. Bạn đừng chuyển tiền hay đọc mã OTP cho người lạ nhé."
             );
-            warp::reply::json(&serde_json::json!({
-                "id": "chatcmpl-loadtest",
-                "object": "chat.completion",
-                "created": 0,
-                "model": "loadtest",
-                "choices": [{
-                    "index": 0,
-                    "message": {"role": "assistant", "content": content},
-                    "finish_reason": "stop"
-                }],
-                "usage": {"prompt_tokens": 200, "completion_tokens": 30, "total_tokens": 230}
-            }))
+            warp::reply::json(&testkit::openai::completion(&content))
         });
     let sends = Arc::new(AtomicU64::new(0));
     let zalo = warp::post()
@@ -133,11 +125,10 @@ pub async fn start(tracker: Arc<Tracker>) -> (String, String) {
                 }
             }
             let id = sends.fetch_add(1, Ordering::Relaxed);
-            warp::reply::json(&serde_json::json!({
-                "error": 0,
-                "message": "Success",
-                "data": {"message_id": format!("lt{id:016x}"), "user_id": "0"}
-            }))
+            warp::reply::json(&testkit::zalo::sent_body(
+                &format!("lt{id:016x}"),
+                &serde_json::json!("0"),
+            ))
         });
     let llm_url = serve(llm).await;
     let zalo_url = serve(zalo).await;

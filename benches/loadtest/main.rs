@@ -13,10 +13,6 @@
 //! - `users`: `--users` distinct users, one message each, at `--users-rate`/s: peak RSS and eviction, then a
 //!   restart on that database: start to ready and idle RSS.
 
-#[allow(dead_code)]
-#[path = "../../tests/api/pgcluster.rs"]
-mod pgcluster;
-
 mod client;
 mod fakes;
 
@@ -199,7 +195,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     for backend in &args.backend {
         let pg = if backend == "postgres" {
             Some(
-                pgcluster::PgCluster::try_start("-c fsync=on -c max_connections=200")
+                testkit::PgCluster::try_start("-c fsync=on -c max_connections=200")
                     .map_err(|e| anyhow::anyhow!("PostgreSQL: {e}"))?,
             )
         } else {
@@ -496,10 +492,10 @@ impl EventSource {
         }
     }
 
-    /// A message id shaped like Zalo's (19 hex digits, e.g. `96d3cdf3af150460909`, docs) and as scattered:
+    /// A message id shaped like Zalo's (19 hex digits, e.g. `96d3cdf3af150460909`) and as scattered:
     /// sequential ids would make every inbox insert land at the end of the unique key index, which real
-    /// traffic does not do (BENCHMARKS.md, section 27). Unique per run, event number and `salt`: the mix is a
-    /// bijection of the 64-bit input.
+    /// traffic does not do. Unique per run, event number and `salt`: the mix is a bijection of the 64-bit
+    /// input.
     fn msg_id(&self, n: usize, salt: u64) -> String {
         let input = (self.run << 33) ^ (salt << 32) ^ n as u64;
         format!("{:016x}{:03x}", splitmix64(input), n & 0xfff)
@@ -528,12 +524,7 @@ impl EventSource {
                 msg_id = self.msg_id(n, 1),
             ),
         };
-        let signature = tradesphere::zalo::signature::header_value(
-            APP_ID,
-            body.as_bytes(),
-            &timestamp,
-            OA_SECRET,
-        );
+        let signature = testkit::zalo::signature(APP_ID, body.as_bytes(), &timestamp, OA_SECRET);
         (body.into_bytes(), signature)
     }
 }

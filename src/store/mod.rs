@@ -16,11 +16,6 @@
 //! - `entities`: the sea-orm table models.
 
 mod checkpointer;
-// The API tests' PostgreSQL cluster starter, for the store's unit tests (which use only part of it).
-#[cfg(test)]
-#[allow(dead_code)]
-#[path = "../../tests/api/pgcluster.rs"]
-mod pgcluster;
 
 mod chat;
 mod connect;

@@ -1,9 +1,9 @@
 //! `POST /api/v1/zalo/send`: disabled without a token, 401 on a wrong one, queued and sent with the right one.
 
 use serde_json::json;
+use testkit::both_backends;
 use tradesphere::domain::{OutboundState, UserId};
 
-use crate::both_backends;
 use crate::helpers::*;
 
 async fn send(app: &TestApp, token: Option<&str>, body: serde_json::Value) -> reqwest::Response {

@@ -2,11 +2,10 @@
 
 use std::time::Duration;
 
+use testkit::both_backends;
+use testkit::openai;
 use tradesphere::domain::{OutboundState, UserId};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
 
-use crate::both_backends;
 use crate::helpers::*;
 
 const USERS: usize = 8;
@@ -27,13 +26,7 @@ async fn a_flood_past_the_in_flight_limit_waits_in_the_inbox_and_is_answered_in_
         },
     )
     .await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(completion("Bạn cứ yên tâm nhé."))
-                .set_delay(Duration::from_millis(40)),
-        )
+    openai::answers_after(Duration::from_millis(40), "Bạn cứ yên tâm nhé.")
         .mount(&app.openai)
         .await;
     let users: Vec<String> = (0..USERS).map(|_| user_id()).collect();

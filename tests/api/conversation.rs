@@ -1,13 +1,13 @@
 //! What users get back: usage guide, welcome, scam checks, LLM answers and fallbacks, media, echoes.
 
 use serde_json::{Value, json};
+use testkit::both_backends;
+use testkit::openai;
 use tradesphere::domain::{OutboundState, UserId};
 use tradesphere::scam::EntityKind;
 use tradesphere::store::NewReport;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
-use crate::both_backends;
 use crate::helpers::*;
 
 async fn help_variants_return_the_usage_guide(backend: Backend) {
@@ -128,21 +128,8 @@ async fn scam_hit_and_miss(backend: Backend) {
 }
 
 async fn llm_answers_with_history(backend: Backend) {
-    let app = spawn_app_with(
-        &backend,
-        TestOptions {
-            llm: true,
-            ..Default::default()
-        },
-    )
-    .await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(completion("**Chào bạn!** Mình có thể giúp gì?")),
-        )
-        .mount(&app.openai)
+    let app = spawn_app_with(&backend, TestOptions::with_model()).await;
+    app.model_answers("**Chào bạn!** Mình có thể giúp gì?")
         .await;
     let user = user_id();
     app.post_event(&text_event(&user, "chào bot")).await;
@@ -186,16 +173,8 @@ async fn llm_answers_with_history(backend: Backend) {
 }
 
 async fn llm_failure_falls_back_to_a_template(backend: Backend) {
-    let app = spawn_app_with(
-        &backend,
-        TestOptions {
-            llm: true,
-            ..Default::default()
-        },
-    )
-    .await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
+    let app = spawn_app_with(&backend, TestOptions::with_model()).await;
+    openai::chat_api()
         .respond_with(ResponseTemplate::new(500).set_body_string("upstream exploded"))
         .mount(&app.openai)
         .await;
@@ -235,11 +214,7 @@ async fn long_replies_are_split_in_order(backend: Backend) {
     .await;
     let sentence = "Đây là một câu trả lời dài để kiểm tra việc chia tin nhắn theo ranh giới câu. ";
     let long = sentence.repeat(60); // ~4,800 characters
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(completion(&long)))
-        .mount(&app.openai)
-        .await;
+    app.model_answers(&long).await;
     let user = user_id();
     app.post_event(&text_event(&user, "kể chuyện dài đi")).await;
     let parts = app.replies_for(&user, 3).await;
@@ -431,11 +406,7 @@ async fn a_flooding_user_is_rate_limited_without_losing_messages(backend: Backen
         },
     )
     .await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(completion("Mình đây.")))
-        .mount(&app.openai)
-        .await;
+    app.model_answers("Mình đây.").await;
     let limited_before = metric_value(&app, "tradesphere_inbound_rate_limited_total").await;
     let flooder = user_id();
     for i in 0..8 {
@@ -517,8 +488,7 @@ async fn history_count(app: &TestApp, user: &str) -> usize {
 
 /// The contents of the messages of the `n`-th request the model fake received (its prompt).
 async fn prompt_of(app: &TestApp, n: usize) -> Vec<String> {
-    let requests = app.openai.received_requests().await.unwrap();
-    let body: Value = serde_json::from_slice(&requests[n].body).unwrap();
+    let body = &app.model_requests().await[n];
     body["messages"]
         .as_array()
         .unwrap()
@@ -531,19 +501,8 @@ async fn prompt_of(app: &TestApp, n: usize) -> Vec<String> {
 /// line written elsewhere (here a proactive message straight into the database, as the CLI or another
 /// process writes it) still reaches the next prompt, and so do the actor's own lines.
 async fn history_written_elsewhere_reaches_the_next_prompt(backend: Backend) {
-    let app = spawn_app_with(
-        &backend,
-        TestOptions {
-            llm: true,
-            ..Default::default()
-        },
-    )
-    .await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(completion("Mình đây.")))
-        .mount(&app.openai)
-        .await;
+    let app = spawn_app_with(&backend, TestOptions::with_model()).await;
+    app.model_answers("Mình đây.").await;
     let user = user_id();
     let uid = UserId::parse(&user).unwrap();
     app.post_event(&text_event(&user, "câu hỏi một")).await;
@@ -574,19 +533,8 @@ async fn history_written_elsewhere_reaches_the_next_prompt(backend: Backend) {
 /// before it (a proactive message to a user who never wrote) is still in its prompt; and the user is recorded as
 /// seen, though nothing waits for that write.
 async fn a_first_message_sees_lines_written_before_it(backend: Backend) {
-    let app = spawn_app_with(
-        &backend,
-        TestOptions {
-            llm: true,
-            ..Default::default()
-        },
-    )
-    .await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(completion("Mình đây.")))
-        .mount(&app.openai)
-        .await;
+    let app = spawn_app_with(&backend, TestOptions::with_model()).await;
+    app.model_answers("Mình đây.").await;
     let newcomer = user_id();
     app.post_event(&text_event(&newcomer, "lần đầu nhắn")).await;
     app.replies_for(&newcomer, 1).await;

@@ -1,6 +1,7 @@
 //! Health, readiness and the metrics exposition.
 
-use crate::both_backends;
+use testkit::both_backends;
+
 use crate::helpers::*;
 
 async fn healthz_and_readyz(backend: Backend) {

@@ -2,106 +2,23 @@
 //! database), wiremock servers speaking Zalo's and OpenAI's wire formats, and helpers to send signed events.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, Database};
-use serde_json::{Value, json};
-use tokio::sync::OnceCell;
+use serde_json::Value;
+use testkit::{openai, zalo};
 use tradesphere::config::Settings;
 use tradesphere::domain::{OutboundState, UserId};
 use tradesphere::faults::Faults;
 use tradesphere::startup::{Application, BuildOptions};
 use tradesphere::store::{OutboundRecord, Store};
-use tradesphere::zalo::signature;
-use wiremock::matchers::{header_exists, method, path};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::MockServer;
 
-pub const APP_ID: &str = "360846524940903967";
-pub const OA_SECRET: &str = "test-oa-secret-key";
-pub const ADMIN_TOKEN: &str = "test-admin-token";
-pub const ZALO_TOKEN: &str = "test-zalo-access-token";
-pub const OA_ID: &str = "579745863508352884";
-
-/// Which database a test runs against.
-#[derive(Debug, Clone)]
-pub enum Backend {
-    Sqlite,
-    Postgres(String),
-}
-
-impl Backend {
-    /// A PostgreSQL server for tests: `TEST_DATABASE_URL` when given, else a throwaway cluster started
-    /// with Debian's `initdb`/`pg_ctl`. None (the test is skipped, loudly) when neither is available,
-    /// unless `TRADESPHERE_REQUIRE_POSTGRES=1`, which turns a missing server into a failure (CI sets it).
-    pub async fn postgres() -> Option<Backend> {
-        static ADMIN_URL: OnceCell<Option<String>> = OnceCell::const_new();
-        let admin = ADMIN_URL
-            .get_or_init(|| async {
-                if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
-                    return Some(url);
-                }
-                tokio::task::spawn_blocking(start_throwaway_cluster)
-                    .await
-                    .ok()
-                    .flatten()
-            })
-            .await
-            .clone();
-        match admin {
-            Some(url) => Some(Backend::Postgres(url)),
-            None if std::env::var("TRADESPHERE_REQUIRE_POSTGRES").as_deref() == Ok("1") => {
-                panic!(
-                    "PostgreSQL is required (TRADESPHERE_REQUIRE_POSTGRES=1) but none is available"
-                )
-            }
-            None => {
-                eprintln!(
-                    "SKIPPED: PostgreSQL not available (no TEST_DATABASE_URL, no initdb/pg_ctl)"
-                );
-                None
-            }
-        }
-    }
-
-    /// A fresh, empty database URL for one test.
-    pub async fn fresh_database(&self, dir: &tempfile::TempDir) -> String {
-        match self {
-            Backend::Sqlite => {
-                format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display())
-            }
-            Backend::Postgres(admin) => {
-                let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-                let conn = Database::connect(admin.as_str())
-                    .await
-                    .expect("connect to PostgreSQL");
-                conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .expect("create test database");
-                conn.close().await.ok();
-                let mut url = url::Url::parse(admin).expect("admin URL");
-                url.set_path(&name);
-                url.to_string()
-            }
-        }
-    }
-}
-
-/// Starts the shared PostgreSQL cluster (a watchdog stops it when this process exits). Many tests use it at
-/// once, hence the connection limit.
-fn start_throwaway_cluster() -> Option<String> {
-    match crate::pgcluster::PgCluster::try_start("-c max_connections=300") {
-        Ok(cluster) => {
-            let url = cluster.url("postgres");
-            eprintln!("started a throwaway PostgreSQL at {url}");
-            Some(url)
-        }
-        Err(reason) => {
-            eprintln!("no throwaway PostgreSQL: {reason}");
-            None
-        }
-    }
-}
+pub use testkit::ledger::sql_rows;
+pub use testkit::zalo::{
+    APP_ID, APP_SECRET, FakeOAuth, OA_ID, OA_SECRET, attachment_event, msg_id, now_ms, text_event,
+    user_id,
+};
+pub use testkit::{ADMIN_TOKEN, Backend, wait_until};
 
 /// Knobs a test may turn before the app starts.
 #[derive(Default)]
@@ -123,6 +40,16 @@ pub struct TestOptions {
     pub admin_listen: bool,
 }
 
+impl TestOptions {
+    /// The model configured (pointed at the OpenAI fake), nothing else changed.
+    pub fn with_model() -> Self {
+        TestOptions {
+            llm: true,
+            ..Default::default()
+        }
+    }
+}
+
 pub struct TestApp {
     pub app: Option<Application>,
     pub address: String,
@@ -134,54 +61,6 @@ pub struct TestApp {
     /// `http://…` of the admin listener, when `TestOptions::admin_listen` was set.
     pub admin_address: Option<String>,
     _dir: tempfile::TempDir,
-}
-
-static MSG_COUNTER: AtomicU64 = AtomicU64::new(1);
-
-/// A unique Zalo-style message id.
-pub fn msg_id() -> String {
-    format!(
-        "msg{:016x}{}",
-        MSG_COUNTER.fetch_add(1, Ordering::SeqCst),
-        std::process::id()
-    )
-}
-
-/// A unique Zalo-style user id (digits, like real ones).
-pub fn user_id() -> String {
-    format!(
-        "55217727971{:07}",
-        MSG_COUNTER.fetch_add(1, Ordering::SeqCst) % 10_000_000
-    )
-}
-
-pub fn now_ms() -> String {
-    chrono::Utc::now().timestamp_millis().to_string()
-}
-
-/// A `user_send_text` event exactly as Zalo sends it.
-pub fn text_event(user: &str, text: &str) -> Value {
-    json!({
-        "app_id": APP_ID,
-        "user_id_by_app": "1",
-        "event_name": "user_send_text",
-        "sender": {"id": user},
-        "recipient": {"id": OA_ID},
-        "message": {"msg_id": msg_id(), "text": text},
-        "timestamp": now_ms(),
-    })
-}
-
-/// A user event carrying one attachment (`image`, `link`, `sticker`, `file`, `location`).
-pub fn attachment_event(user: &str, kind: &str, payload: Value) -> Value {
-    json!({
-        "app_id": APP_ID,
-        "event_name": format!("user_send_{kind}"),
-        "sender": {"id": user},
-        "recipient": {"id": OA_ID},
-        "message": {"msg_id": msg_id(), "attachments": [{"type": kind, "payload": payload}]},
-        "timestamp": now_ms(),
-    })
 }
 
 pub async fn spawn_app(backend: &Backend) -> TestApp {
@@ -196,7 +75,7 @@ pub async fn spawn_app_with(backend: &Backend, options: TestOptions) -> TestApp 
         None => backend.fresh_database(&dir).await,
     };
     let zalo = MockServer::start().await;
-    mount_zalo_success(&zalo).await;
+    zalo::accepts().mount(&zalo).await;
     let openai = MockServer::start().await;
 
     let mut env: HashMap<String, String> = HashMap::new();
@@ -238,7 +117,7 @@ pub async fn spawn_app_with(backend: &Backend, options: TestOptions) -> TestApp 
         env.insert("OPENAI_API_KEY".into(), "sk-test".into());
     }
     if options.zalo {
-        env.insert("ZALO_ACCESS_TOKEN".into(), ZALO_TOKEN.into());
+        env.insert("ZALO_ACCESS_TOKEN".into(), zalo::ACCESS_TOKEN.into());
     }
     if options.admin_listen {
         env.insert("TRADESPHERE_ADMIN_LISTEN".into(), "127.0.0.1:0".into());
@@ -273,40 +152,6 @@ pub async fn spawn_app_with(backend: &Backend, options: TestOptions) -> TestApp 
     }
 }
 
-/// Zalo's send API answering success, with a fresh `message_id` per call.
-pub async fn mount_zalo_success(server: &MockServer) {
-    Mock::given(method("POST"))
-        .and(path("/v3.0/oa/message/cs"))
-        .and(header_exists("access_token"))
-        .respond_with(|req: &Request| {
-            let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
-            ResponseTemplate::new(200).set_body_json(json!({
-                "data": {
-                    "message_id": format!("zmsg-{}", uuid::Uuid::new_v4().simple()),
-                    "user_id": body["recipient"]["user_id"],
-                    "sent_time": now_ms(),
-                    "quota": {"quota_type": "reply", "remain": "8", "total": "8"}
-                },
-                "error": 0,
-                "message": "Success"
-            }))
-        })
-        .mount(server)
-        .await;
-}
-
-/// An OpenAI-style chat completion answer.
-pub fn completion(content: &str) -> Value {
-    json!({
-        "id": "chatcmpl-test",
-        "object": "chat.completion",
-        "created": 1700000000,
-        "model": "gpt-4o-mini",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 50, "completion_tokens": 20, "total_tokens": 70}
-    })
-}
-
 impl TestApp {
     pub fn app(&self) -> &Application {
         self.app.as_ref().expect("app running")
@@ -336,20 +181,13 @@ impl TestApp {
 
     /// Posts an event as Zalo would: signed when the app verifies signatures.
     pub async fn post_event(&self, event: &Value) -> reqwest::Response {
-        let body = serde_json::to_vec(event).unwrap();
+        let (body, mac) = zalo::signed(event, OA_SECRET);
         let mut request = self
             .client
             .post(format!("{}/api/v1/zalo/webhook", self.address))
             .header("content-type", "application/json");
         if self.signed {
-            let ts = event["timestamp"]
-                .as_str()
-                .map(str::to_string)
-                .unwrap_or_else(|| event["timestamp"].to_string());
-            request = request.header(
-                "X-ZEvent-Signature",
-                signature::header_value(APP_ID, &body, &ts, OA_SECRET),
-            );
+            request = request.header(zalo::SIGNATURE_HEADER, mac);
         }
         request.body(body).send().await.expect("webhook request")
     }
@@ -364,7 +202,7 @@ impl TestApp {
             .post(format!("{}/api/v1/zalo/webhook", self.address))
             .header("content-type", "application/json");
         if let Some(sig) = signature {
-            request = request.header("X-ZEvent-Signature", sig);
+            request = request.header(zalo::SIGNATURE_HEADER, sig);
         }
         request.body(body).send().await.expect("webhook request")
     }
@@ -391,14 +229,30 @@ impl TestApp {
 
     /// Requests the Zalo fake received on the send endpoint, as JSON bodies.
     pub async fn zalo_sends(&self) -> Vec<Value> {
-        self.zalo
-            .received_requests()
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|r| r.url.path() == "/v3.0/oa/message/cs")
-            .map(|r| serde_json::from_slice(&r.body).unwrap())
-            .collect()
+        zalo::sends(&self.zalo).await
+    }
+
+    /// From now on Zalo answers every send with the API error `code` (ahead of the success set up at start).
+    pub async fn zalo_fails_with(&self, code: i64) {
+        zalo::fails_with(code)
+            .with_priority(1)
+            .mount(&self.zalo)
+            .await;
+    }
+
+    /// The model answers every request with `text`.
+    pub async fn model_answers(&self, text: &str) {
+        openai::answers(text).mount(&self.openai).await;
+    }
+
+    /// The model answers every request with HTTP `status`.
+    pub async fn model_fails_with(&self, status: u16) {
+        openai::fails_with(status).mount(&self.openai).await;
+    }
+
+    /// The JSON bodies of the requests the model received, in order.
+    pub async fn model_requests(&self) -> Vec<Value> {
+        openai::requests(&self.openai).await
     }
 
     pub async fn shutdown(mut self) {
@@ -421,44 +275,11 @@ pub async fn store_at(database_url: &str) -> Store {
     Store::connect(&settings.database).await.unwrap()
 }
 
-/// Rows of `sql`, read on a connection of its own: what the ops queries see.
-pub async fn sql_rows(database_url: &str, sql: &str) -> Vec<sea_orm::QueryResult> {
-    let db = Database::connect(database_url).await.unwrap();
-    let rows = db
-        .query_all_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            sql.to_string(),
-        ))
-        .await
-        .unwrap();
-    db.close().await.ok();
-    rows
-}
-
 pub fn is_final(state: OutboundState) -> bool {
     matches!(
         state,
         OutboundState::Sent | OutboundState::Failed | OutboundState::Ambiguous
     )
-}
-
-/// Polls `check` until it yields a value. Bounded (20 s) so a broken pipeline fails instead of hanging;
-/// this is a wait for an asynchronous effect, not a timing assertion.
-pub async fn wait_until<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        if tokio::time::Instant::now() > deadline {
-            panic!("timed out waiting for {what}");
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
 }
 
 fn init_test_logging() {
@@ -470,126 +291,7 @@ fn init_test_logging() {
     });
 }
 
-/// Runs a test body against SQLite and PostgreSQL: `both_backends!(name);` expects `async fn name(backend: Backend)`.
-#[macro_export]
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name($crate::helpers::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if let Some(backend) = $crate::helpers::Backend::postgres().await {
-                        super::$name(backend).await;
-                    }
-                }
-            )*
-        }
-    };
-}
-
-pub const APP_SECRET: &str = "test-app-secret";
-
-/// A fake Zalo OAuth server that rotates refresh tokens like the real one: each refresh token works once;
-/// using a spent or unknown one gets `{"error":-14014}` in an HTTP 200.
-#[derive(Clone, Default)]
-pub struct FakeOAuth {
-    inner: std::sync::Arc<std::sync::Mutex<FakeOAuthState>>,
-}
-
-#[derive(Default)]
-struct FakeOAuthState {
-    valid_refresh: std::collections::HashSet<String>,
-    issued: u32,
-    /// Form bodies of every token request, in order.
-    requests: Vec<HashMap<String, String>>,
-    /// Authorization codes accepted, with the challenge their verifier must match.
-    codes: HashMap<String, ()>,
-}
-
-impl FakeOAuth {
-    /// Mounts the token endpoint on `server`, with `initial_refresh` as the one valid refresh token.
-    pub async fn mount(server: &MockServer, initial_refresh: &str, delay: Duration) -> Self {
-        let fake = FakeOAuth::default();
-        fake.inner
-            .lock()
-            .unwrap()
-            .valid_refresh
-            .insert(initial_refresh.to_string());
-        let state = fake.clone();
-        Mock::given(method("POST"))
-            .and(path("/v4/oa/access_token"))
-            .and(wiremock::matchers::header("secret_key", APP_SECRET))
-            .respond_with(move |req: &Request| {
-                let form: HashMap<String, String> = url::form_urlencoded::parse(&req.body)
-                    .into_owned()
-                    .collect();
-                let mut s = state.inner.lock().unwrap();
-                s.requests.push(form.clone());
-                let ok = match form.get("grant_type").map(String::as_str) {
-                    Some("refresh_token") => form
-                        .get("refresh_token")
-                        .is_some_and(|r| s.valid_refresh.remove(r)),
-                    Some("authorization_code") => form
-                        .get("code")
-                        .is_some_and(|c| s.codes.remove(c).is_some()),
-                    _ => false,
-                };
-                if !ok || form.get("app_id").map(String::as_str) != Some(APP_ID) {
-                    return ResponseTemplate::new(200).set_delay(delay).set_body_json(
-                        json!({"error": -14014, "error_name": "Invalid refresh token"}),
-                    );
-                }
-                s.issued += 1;
-                let n = s.issued;
-                s.valid_refresh.insert(format!("ref-{n}"));
-                ResponseTemplate::new(200)
-                    .set_delay(delay)
-                    .set_body_json(json!({
-                        "access_token": format!("acc-{n}"),
-                        "refresh_token": format!("ref-{n}"),
-                        "expires_in": "90000"
-                    }))
-            })
-            .mount(server)
-            .await;
-        fake
-    }
-
-    pub fn accept_code(&self, code: &str) {
-        self.inner
-            .lock()
-            .unwrap()
-            .codes
-            .insert(code.to_string(), ());
-    }
-
-    pub fn requests(&self) -> Vec<HashMap<String, String>> {
-        self.inner.lock().unwrap().requests.clone()
-    }
-
-    pub fn refresh_requests(&self) -> Vec<String> {
-        self.requests()
-            .into_iter()
-            .filter(|f| f.get("grant_type").map(String::as_str) == Some("refresh_token"))
-            .filter_map(|f| f.get("refresh_token").cloned())
-            .collect()
-    }
-}
-
 /// The value of an unlabelled metric on `/metrics` (0 when absent).
 pub async fn metric_value(app: &TestApp, name: &str) -> f64 {
-    let text = app.get("/metrics").await.text().await.unwrap();
-    text.lines()
-        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
+    testkit::metrics::value(&testkit::metrics::scrape(&app.address).await, name)
 }

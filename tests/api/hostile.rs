@@ -4,18 +4,18 @@
 //! sent). Slow and oversized bodies go over a raw `TcpStream`, because an HTTP client would not dribble or would
 //! give up writing; those tests also check that the server closes the connection instead of holding it.
 //!
-//! Zalo documents no replay window for the signed `timestamp` (docs/zalo-api.md §2.2), so none is enforced:
+//! Zalo documents no replay window for the signed `timestamp`, so none is enforced:
 //! a correctly signed old event is accepted, and a replay is absorbed by the inbox's unique `event_key`.
 
 use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
+use testkit::both_backends;
+use testkit::zalo::signature;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tradesphere::zalo::signature;
 
-use crate::both_backends;
 use crate::helpers::*;
 
 // ----- helpers -----
@@ -50,7 +50,7 @@ async fn sends_to(app: &TestApp, user: &str) -> usize {
 fn signed(event: &Value) -> (Vec<u8>, String) {
     let body = serde_json::to_vec(event).unwrap();
     let ts = event["timestamp"].as_str().unwrap().to_string();
-    let sig = signature::header_value(APP_ID, &body, &ts, OA_SECRET);
+    let sig = signature(APP_ID, &body, &ts, OA_SECRET);
     (body, sig)
 }
 
@@ -108,7 +108,7 @@ async fn forged_signatures_are_401_and_store_nothing(backend: Backend) {
     let event = text_event(&user, "xin chào");
     let (body, good) = signed(&event);
     let ts = event["timestamp"].as_str().unwrap();
-    let wrong = signature::header_value(APP_ID, &body, ts, "another-secret");
+    let wrong = signature(APP_ID, &body, ts, "another-secret");
     let good_hex = good.trim_start_matches("mac=").to_string();
     let cases: Vec<(&str, Option<String>)> = vec![
         ("missing", None),
@@ -422,7 +422,7 @@ async fn odd_but_valid_events_are_tolerated(backend: Backend) {
 async fn signed_app_probes_and_empty_signed_bodies(backend: Backend) {
     let app = spawn_app_with(&backend, signed_app()).await;
     assert_eq!(app.post_raw("", None).await.status(), 200);
-    let sig = signature::header_value(APP_ID, b"", "", OA_SECRET);
+    let sig = signature(APP_ID, b"", "", OA_SECRET);
     assert_eq!(app.post_raw("", Some(&sig)).await.status(), 400);
     assert_eq!(inbox_rows(&app).await, 0);
     app.shutdown().await;

@@ -3,45 +3,26 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
+use testkit::both_backends;
+use testkit::openai;
 use tradesphere::clock::{Clock, ManualClock};
 use tradesphere::domain::UserId;
 use tradesphere::domain::time::vietnam_day;
 use tradesphere::reply::templates;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
-use crate::both_backends;
 use crate::helpers::*;
 
 fn llm_app(extra: Vec<(&'static str, String)>) -> TestOptions {
     TestOptions {
-        llm: true,
         extra_env: extra,
-        ..Default::default()
+        ..TestOptions::with_model()
     }
 }
 
-async fn mount_answer(app: &TestApp, answer: &str) {
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(completion(answer)))
-        .mount(&app.openai)
-        .await;
-}
-
-async fn openai_bodies(app: &TestApp) -> Vec<Value> {
-    app.openai
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| serde_json::from_slice(&r.body).unwrap())
-        .collect()
-}
-
 async fn prompt_carries_history_and_facts_from_the_last_scam_check(backend: Backend) {
-    let app = spawn_app_with(&backend, llm_app(vec![])).await;
+    let app = spawn_app_with(&backend, TestOptions::with_model()).await;
     app.store()
         .upsert_reports(&[tradesphere::store::NewReport {
             kind: tradesphere::scam::EntityKind::Phone,
@@ -56,11 +37,8 @@ async fn prompt_carries_history_and_facts_from_the_last_scam_check(backend: Back
         }])
         .await
         .unwrap();
-    mount_answer(
-        &app,
-        "Số này đã bị báo cáo 4 lần. Bạn nên chặn số và báo cho ngân hàng.",
-    )
-    .await;
+    app.model_answers("Số này đã bị báo cáo 4 lần. Bạn nên chặn số và báo cho ngân hàng.")
+        .await;
     let user = user_id();
     // A message with a number: the database decides, the model phrases from the facts.
     app.post_event(&text_event(&user, "số 0912345678 gọi bảo tôi chuyển tiền"))
@@ -70,7 +48,7 @@ async fn prompt_carries_history_and_facts_from_the_last_scam_check(backend: Back
         first[0].text,
         "Số này đã bị báo cáo 4 lần. Bạn nên chặn số và báo cho ngân hàng."
     );
-    let body = &openai_bodies(&app).await[0];
+    let body = &app.model_requests().await[0];
     let last = body["messages"].as_array().unwrap().last().unwrap()["content"]
         .as_str()
         .unwrap()
@@ -86,7 +64,7 @@ async fn prompt_carries_history_and_facts_from_the_last_scam_check(backend: Back
     app.post_event(&text_event(&user, "vậy giờ tôi phải làm gì?"))
         .await;
     app.replies_for(&user, 2).await;
-    let body = &openai_bodies(&app).await[1];
+    let body = &app.model_requests().await[1];
     let messages = body["messages"].as_array().unwrap();
     assert_eq!(messages[0]["role"], "system");
     assert!(
@@ -124,11 +102,7 @@ async fn a_failing_model_never_hides_a_scam_verdict(backend: Backend) {
         llm_app(vec![("TRADESPHERE__LLM__MAX_RETRIES", "0".into())]),
     )
     .await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(500))
-        .mount(&app.openai)
-        .await;
+    app.model_fails_with(500).await;
     let user = user_id();
     app.post_event(&text_event(
         &user,
@@ -152,7 +126,7 @@ async fn history_is_trimmed_to_the_token_budget(backend: Backend) {
         )]),
     )
     .await;
-    mount_answer(&app, "Vâng.").await;
+    app.model_answers("Vâng.").await;
     let user = user_id();
     for i in 0..4 {
         app.post_event(&text_event(
@@ -162,7 +136,7 @@ async fn history_is_trimmed_to_the_token_budget(backend: Backend) {
         .await;
         app.replies_for(&user, i + 1).await;
     }
-    let bodies = openai_bodies(&app).await;
+    let bodies = app.model_requests().await;
     let last = bodies.last().unwrap()["messages"].as_array().unwrap();
     // system + the newest turns that fit 60 estimated tokens + the new message: far fewer than 6 history turns.
     assert!(
@@ -182,15 +156,14 @@ async fn history_is_trimmed_to_the_token_budget(backend: Backend) {
 }
 
 async fn rate_limited_model_is_retried_honouring_retry_after(backend: Backend) {
-    let app = spawn_app_with(&backend, llm_app(vec![])).await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
+    let app = spawn_app_with(&backend, TestOptions::with_model()).await;
+    openai::chat_api()
         .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1"))
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&app.openai)
         .await;
-    mount_answer(&app, "Xin chào!").await;
+    app.model_answers("Xin chào!").await;
     let user = user_id();
     app.post_event(&text_event(&user, "chào")).await;
     assert_eq!(app.replies_for(&user, 1).await[0].text, "Xin chào!");
@@ -210,14 +183,12 @@ async fn failing_model_opens_the_breaker_and_users_still_get_answers(backend: Ba
         ]),
     )
     .await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(500))
+    openai::fails_with(500)
         .up_to_n_times(3)
         .with_priority(1)
         .mount(&app.openai)
         .await;
-    mount_answer(&app, "Mô hình đã hoạt động lại.").await;
+    app.model_answers("Mô hình đã hoạt động lại.").await;
     for _ in 0..5 {
         let user = user_id();
         app.post_event(&text_event(&user, "cho mình hỏi")).await;
@@ -253,13 +224,7 @@ async fn a_slow_model_times_out_into_a_templated_answer(backend: Backend) {
         ]),
     )
     .await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_delay(Duration::from_secs(3))
-                .set_body_json(completion("quá muộn")),
-        )
+    openai::answers_after(Duration::from_secs(3), "quá muộn")
         .mount(&app.openai)
         .await;
     let user = user_id();
@@ -280,7 +245,7 @@ async fn per_user_rate_and_global_budget_are_enforced(backend: Backend) {
         ]),
     )
     .await;
-    mount_answer(&app, "Trả lời từ mô hình.").await;
+    app.model_answers("Trả lời từ mô hình.").await;
     let chatty = user_id();
     for i in 0..3 {
         app.post_event(&text_event(&chatty, &format!("câu hỏi {i}")))
@@ -321,7 +286,7 @@ async fn a_burst_is_answered_with_one_call(backend: Backend) {
         llm_app(vec![("TRADESPHERE__LLM__DEBOUNCE_MS", "2000".into())]),
     )
     .await;
-    mount_answer(&app, "Mình đã đọc cả ba tin.").await;
+    app.model_answers("Mình đã đọc cả ba tin.").await;
     let user = user_id();
     for text in ["chào bạn", "mình có chuyện muốn hỏi", "về một cuộc gọi lạ"] {
         assert_eq!(app.post_event(&text_event(&user, text)).await.status(), 200);
@@ -329,7 +294,7 @@ async fn a_burst_is_answered_with_one_call(backend: Backend) {
     app.replies_for(&user, 1).await;
     // Nothing else comes after the window that answered the burst.
     tokio::time::sleep(Duration::from_millis(2200)).await;
-    let bodies = openai_bodies(&app).await;
+    let bodies = app.model_requests().await;
     assert_eq!(bodies.len(), 1, "one model call for the burst");
     let last = bodies[0]["messages"].as_array().unwrap().last().unwrap()["content"]
         .as_str()
@@ -356,8 +321,8 @@ async fn a_burst_is_answered_with_one_call(backend: Backend) {
 }
 
 async fn token_usage_is_recorded_per_user_and_day(backend: Backend) {
-    let app = spawn_app_with(&backend, llm_app(vec![])).await;
-    mount_answer(&app, "Vâng.").await;
+    let app = spawn_app_with(&backend, TestOptions::with_model()).await;
+    app.model_answers("Vâng.").await;
     let user = user_id();
     app.post_event(&text_event(&user, "chào")).await;
     app.replies_for(&user, 1).await;
@@ -381,7 +346,7 @@ async fn a_restart_keeps_todays_spending(backend: Backend) {
     // Each fake completion uses 70 tokens: one call puts a user over a 60-token daily budget.
     let budget = || vec![("TRADESPHERE__LLM__USER_TOKENS_PER_DAY", "60".to_string())];
     let app = spawn_app_with(&backend, llm_app(budget())).await;
-    mount_answer(&app, "Vâng.").await;
+    app.model_answers("Vâng.").await;
     let (spender, other) = (user_id(), user_id());
     app.post_event(&text_event(&spender, "chào")).await;
     assert_eq!(app.replies_for(&spender, 1).await[0].text, "Vâng.");
@@ -401,7 +366,7 @@ async fn a_restart_keeps_todays_spending(backend: Backend) {
     let mut options = llm_app(budget());
     options.database_url = Some(first.database_url.clone());
     let app = spawn_app_with(&backend, options).await;
-    mount_answer(&app, "Vâng.").await;
+    app.model_answers("Vâng.").await;
     app.post_event(&text_event(&spender, "lại là mình")).await;
     assert_eq!(
         app.replies_for(&spender, 2).await[1].text,
@@ -491,13 +456,7 @@ async fn a_message_queued_behind_an_admin_reply_stays_unanswered(backend: Backen
     .await;
     // The first answer is slow, so the admin's message (routed after intake's 2 s echo delay) and then the
     // user's second message queue behind it in the conversation.
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_delay(Duration::from_secs(8))
-                .set_body_json(completion("Mình đây.")),
-        )
+    openai::answers_after(Duration::from_secs(8), "Mình đây.")
         .mount(&app.openai)
         .await;
     let user = user_id();

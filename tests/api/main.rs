@@ -1,24 +1,20 @@
-//! One integration test binary (zero2prod style): every test starts the real service with `spawn_app()`,
-//! and most run twice, against SQLite and against PostgreSQL.
+//! The API tests (zero2prod style): every test starts the service in process with `spawn_app()`, talks to it
+//! over HTTP with Zalo and the model faked, and most run twice, against SQLite and against PostgreSQL. The
+//! real binary and the external tools are exercised by the `system` tests.
 
 mod helpers;
 
-mod llm;
-
 mod admin;
 mod backpressure;
-mod cli;
 mod conversation;
-mod dashboards;
 mod health;
 mod hostile;
+mod llm;
 mod ops;
 mod outbound;
-mod pgcluster;
 mod reliability;
 mod scam;
 mod scam_corpus;
-mod secrets;
 mod supervision;
 mod token;
 mod webhook;

@@ -1,15 +1,16 @@
-//! The ops pack: backup and restore (a restore drill on both backends), the metrics the alerts read, the
-//! Alertmanager → Zalo receiver, and the static checks of rules, routing, compose and dashboards.
+//! The ops pack, in process: backup and restore (a restore drill on both backends), the metrics the alerts
+//! read, and the Alertmanager → Zalo receiver. (The static checks of rules, routing, compose and dashboards
+//! run the tools themselves, in the `system` tests.)
 
 use std::time::Duration;
 
 use secrecy::SecretString;
 use serde_json::json;
+use testkit::both_backends;
 use tradesphere::config::DatabaseSettings;
 use tradesphere::scam::EntityKind;
 use tradesphere::store::{NewReport, NewUserReport, Store};
 
-use crate::both_backends;
 use crate::helpers::*;
 
 fn database(url: &str) -> DatabaseSettings {
@@ -198,36 +199,3 @@ both_backends!(
     backup_then_restore_into_a_fresh_database,
     alerts_are_forwarded_to_admins_on_zalo,
 );
-
-/// promtool (rules, unit tests, config), amtool (config, routes), the compose file against the Compose
-/// Specification schema, and the dashboards' static checks: `.ci/check_ops.py`. Skipped without the tools unless
-/// `TRADESPHERE_REQUIRE_OPS_TOOLS=1` (CI sets it).
-#[test]
-fn static_ops_checks_pass() {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let have_tools = ["python3", "promtool", "amtool"].iter().all(|tool| {
-        std::process::Command::new(tool)
-            .arg("--version")
-            .output()
-            .is_ok()
-    });
-    if !have_tools {
-        assert!(
-            std::env::var("TRADESPHERE_REQUIRE_OPS_TOOLS").as_deref() != Ok("1"),
-            "python3, promtool and amtool are required (TRADESPHERE_REQUIRE_OPS_TOOLS=1)"
-        );
-        eprintln!("SKIPPED: python3/promtool/amtool not available");
-        return;
-    }
-    let output = std::process::Command::new("python3")
-        .arg(format!("{root}/.ci/check_ops.py"))
-        .output()
-        .unwrap();
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(output.status.success(), "{report}");
-    assert!(report.contains("0 failed"), "{report}");
-}

@@ -1,11 +1,10 @@
 //! Sending to Zalo: errors inside HTTP 200 answers, retries of transient errors, token rejection.
 
 use serde_json::json;
+use testkit::{both_backends, zalo};
 use tradesphere::domain::OutboundState;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
-use crate::both_backends;
 use crate::helpers::*;
 
 async fn zalo_error_in_a_200_is_a_failure_and_not_retried(backend: Backend) {
@@ -17,13 +16,7 @@ async fn zalo_error_in_a_200_is_a_failure_and_not_retried(backend: Backend) {
         },
     )
     .await;
-    Mock::given(method("POST"))
-        .and(path("/v3.0/oa/message/cs"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "error": -230, "message": "User has not interacted with the OA in the past 7 days"})))
-        .with_priority(1)
-        .mount(&app.zalo)
-        .await;
+    app.zalo_fails_with(-230).await;
     let user = user_id();
     app.post_event(&text_event(&user, "/help")).await;
     let part = &app.replies_for(&user, 1).await[0];
@@ -47,17 +40,12 @@ async fn transient_errors_are_retried_then_sent_once(backend: Backend) {
         },
     )
     .await;
-    Mock::given(method("POST"))
-        .and(path("/v3.0/oa/message/cs"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!({"error": -32, "message": "Your application reached limit call api"}),
-        ))
+    zalo::fails_with(-32)
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&app.zalo)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/v3.0/oa/message/cs"))
+    zalo::send_api()
         .respond_with(ResponseTemplate::new(502))
         .up_to_n_times(1)
         .with_priority(2)
@@ -91,15 +79,7 @@ async fn rejected_token_without_a_refresh_token_fails_and_raises_the_alarm(backe
         },
     )
     .await;
-    Mock::given(method("POST"))
-        .and(path("/v3.0/oa/message/cs"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"error": -216, "message": "Access token is invalid"})),
-        )
-        .with_priority(1)
-        .mount(&app.zalo)
-        .await;
+    app.zalo_fails_with(-216).await;
     let user = user_id();
     app.post_event(&text_event(&user, "/help")).await;
     let part = &app.replies_for(&user, 1).await[0];
@@ -125,8 +105,7 @@ async fn timeouts_are_ambiguous_and_never_resent(backend: Backend) {
         },
     )
     .await;
-    Mock::given(method("POST"))
-        .and(path("/v3.0/oa/message/cs"))
+    zalo::send_api()
         .respond_with(
             ResponseTemplate::new(200)
                 .set_delay(std::time::Duration::from_secs(3))

@@ -2,10 +2,10 @@
 //! users in chat, moderation changing the verdict, signals without entities, and the scheduled list sync.
 
 use serde_json::{Value, json};
+use testkit::both_backends;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::both_backends;
 use crate::helpers::*;
 
 fn admin_app() -> TestOptions {

@@ -5,13 +5,13 @@
 use std::time::Duration;
 
 use ractor::rpc::CallResult;
+use testkit::both_backends;
 use tradesphere::actors::conversations::ConversationsMsg;
 use tradesphere::domain::{OutboundState, UserId};
 use tradesphere::faults::{FaultPoint, Faults};
 use tradesphere::pipeline::Outcome;
 use tradesphere::store::{ChatLine, Completion, InboxInsert, NewInboxEvent};
 
-use crate::both_backends;
 use crate::helpers::*;
 
 pub async fn live_conversations(app: &TestApp) -> usize {

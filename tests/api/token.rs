@@ -5,16 +5,14 @@
 use std::time::Duration;
 
 use base64::Engine;
-use serde_json::json;
 use sha2::Digest;
+use testkit::{both_backends, zalo};
 use tradesphere::clock::{Clock, ManualClock};
 use tradesphere::domain::OutboundState;
 use tradesphere::faults::{FaultPoint, Faults};
 use tradesphere::store::NewTokenPair;
-use wiremock::matchers::{header, method, path};
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
-use crate::both_backends;
 use crate::helpers::*;
 
 fn hours(h: i64) -> chrono::Duration {
@@ -110,11 +108,8 @@ async fn refresh_rotates_through_several_lifetimes_and_restarts(backend: Backend
     let user = user_id();
     restarted.post_event(&text_event(&user, "/help")).await;
     restarted.replies_for(&user, 1).await;
-    let sends = restarted.zalo.received_requests().await.unwrap();
-    let send = sends
-        .iter()
-        .find(|r| r.url.path() == "/v3.0/oa/message/cs")
-        .unwrap();
+    let sends = zalo::send_requests(&restarted.zalo).await;
+    let send = sends.first().unwrap();
     assert_eq!(send.headers.get("access_token").unwrap(), "acc-3");
     restarted.shutdown().await;
 }
@@ -140,13 +135,7 @@ async fn many_rejections_cause_exactly_one_refresh(backend: Backend) {
     let (server, oauth) = oauth_server("ref-0", Duration::from_millis(200)).await;
     let app = spawn_app_with(&backend, with_tokens(&clock, 90_000, &server)).await;
     // Zalo no longer accepts acc-0 (revoked early): every send with it gets -216 in an HTTP 200.
-    Mock::given(method("POST"))
-        .and(path("/v3.0/oa/message/cs"))
-        .and(header("access_token", "acc-0"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"error": -216, "message": "Access token is invalid"})),
-        )
+    zalo::rejects_token("acc-0")
         .with_priority(1)
         .mount(&app.zalo)
         .await;
@@ -255,15 +244,13 @@ async fn transient_failures_back_off(backend: Backend) {
     let clock = ManualClock::starting_now();
     let (server, oauth) = oauth_server("ref-0", Duration::ZERO).await;
     // A proxy's 404 and an outage's 503: neither is Zalo refusing the grant.
-    Mock::given(method("POST"))
-        .and(path("/v4/oa/access_token"))
+    zalo::token_api()
         .respond_with(ResponseTemplate::new(404))
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/v4/oa/access_token"))
+    zalo::token_api()
         .respond_with(ResponseTemplate::new(503))
         .up_to_n_times(1)
         .with_priority(2)
@@ -276,7 +263,7 @@ async fn transient_failures_back_off(backend: Backend) {
             .await
             .unwrap()
             .iter()
-            .filter(|r| r.url.path() == "/v4/oa/access_token")
+            .filter(|r| r.url.path() == zalo::TOKEN_PATH)
             .count()
     };
     wait_until("first attempt", || async {
@@ -487,11 +474,8 @@ async fn tokens_can_be_encrypted_at_rest(backend: Backend) {
     let user = user_id();
     app.post_event(&text_event(&user, "/help")).await;
     app.replies_for(&user, 1).await;
-    let sends = app.zalo.received_requests().await.unwrap();
-    let send = sends
-        .iter()
-        .find(|r| r.url.path() == "/v3.0/oa/message/cs")
-        .unwrap();
+    let sends = zalo::send_requests(&app.zalo).await;
+    let send = sends.first().unwrap();
     assert_eq!(send.headers.get("access_token").unwrap(), "acc-1");
     app.shutdown().await;
 }

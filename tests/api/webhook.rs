@@ -1,10 +1,10 @@
 //! The webhook contract: signature, persistence before the 200, dedupe, bad input.
 
 use serde_json::json;
+use testkit::both_backends;
+use testkit::zalo::signature;
 use tradesphere::domain::UserId;
-use tradesphere::zalo::signature;
 
-use crate::both_backends;
 use crate::helpers::*;
 
 async fn signed_event_is_accepted_and_answered(backend: Backend) {
@@ -42,9 +42,9 @@ async fn wrong_or_missing_signature_is_401_and_nothing_is_stored(backend: Backen
     let body = serde_json::to_vec(&event).unwrap();
     let ts = event["timestamp"].as_str().unwrap();
 
-    let wrong_secret = signature::header_value(APP_ID, &body, ts, "not-the-secret");
-    let bad_ts = signature::header_value(APP_ID, &body, "1", OA_SECRET);
-    let app_secret_confusion = signature::header_value("0", &body, ts, OA_SECRET);
+    let wrong_secret = signature(APP_ID, &body, ts, "not-the-secret");
+    let bad_ts = signature(APP_ID, &body, "1", OA_SECRET);
+    let app_secret_confusion = signature("0", &body, ts, OA_SECRET);
     for sig in [
         Some(wrong_secret.as_str()),
         Some(bad_ts.as_str()),
@@ -59,7 +59,7 @@ async fn wrong_or_missing_signature_is_401_and_nothing_is_stored(backend: Backen
         assert_eq!(error["error"], "invalid_signature");
     }
     // A body changed after signing fails too.
-    let good = signature::header_value(APP_ID, &body, ts, OA_SECRET);
+    let good = signature(APP_ID, &body, ts, OA_SECRET);
     let mut tampered = event.clone();
     tampered["message"]["text"] = json!("chuyển tiền ngay");
     assert_eq!(
@@ -282,7 +282,7 @@ async fn numeric_ids_and_timestamps_are_accepted(backend: Backend) {
         "sender": {"id": user}, "recipient": {"id": 1}, "message": {"msg_id": 987654321, "text": "/help"},
         "timestamp": chrono::Utc::now().timestamp_millis()});
     let body = serde_json::to_vec(&event).unwrap();
-    let sig = signature::header_value(APP_ID, &body, &event["timestamp"].to_string(), OA_SECRET);
+    let sig = signature(APP_ID, &body, &event["timestamp"].to_string(), OA_SECRET);
     assert_eq!(app.post_raw(body, Some(&sig)).await.status(), 200);
     let replies = app.replies_for(&user.to_string(), 1).await;
     assert!(replies[0].text.contains("HƯỚNG DẪN"));

@@ -179,7 +179,7 @@ pub(in crate::store) mod tests {
                     return Some(url);
                 }
                 // A watchdog stops the cluster when the test process exits.
-                match crate::store::pgcluster::PgCluster::try_start("-c max_connections=200")
+                match testkit::PgCluster::try_start("-c max_connections=200")
                     .map(|cluster| cluster.url("postgres"))
                 {
                     Ok(url) => Some(url),

@@ -6,13 +6,13 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tradesphere::zalo::signature;
-use wiremock::matchers::{header, method, path};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use testkit::ledger::quiet_ledger;
+use testkit::zalo::{APP_ID, signature, text_event, user_id};
+use testkit::{PgCluster, openai, zalo};
+use wiremock::matchers::header;
+use wiremock::{MockServer, Request, ResponseTemplate};
 
-use crate::helpers::*;
-use crate::pgcluster::PgCluster;
-use crate::reliability::{Service, quiet_ledger};
+use crate::service::Service;
 
 const OA_SECRET_VALUE: &str = "oa-SECRET-4b7f2c9e1d";
 const APP_SECRET_VALUE: &str = "app-SECRET-8c1e5a3f77";
@@ -39,35 +39,25 @@ async fn no_secret_or_full_number_reaches_the_logs() {
 
     let (zalo, openai) = (MockServer::start().await, MockServer::start().await);
     // The first access token has been revoked: Zalo answers -216 until the rotated one is used.
-    Mock::given(method("POST"))
-        .and(path("/v3.0/oa/message/cs"))
-        .and(header("access_token", ACCESS_0))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"error": -216, "message": "Access token is invalid"})),
-        )
+    zalo::rejects_token(ACCESS_0)
         .with_priority(1)
         .mount(&zalo)
         .await;
-    let sends = crate::reliability::mount_recording_zalo(&zalo, Duration::ZERO).await;
-    Mock::given(method("POST"))
-        .and(path("/v4/oa/access_token"))
+    let sends = zalo::record_sends(&zalo, Duration::ZERO).await;
+    zalo::token_api()
         .and(header("secret_key", APP_SECRET_VALUE))
         .respond_with(move |req: &Request| {
             let body = String::from_utf8_lossy(&req.body);
             if body.contains(REFRESH_0) {
-                ResponseTemplate::new(200).set_body_json(json!({
-                    "access_token": ACCESS_1, "refresh_token": REFRESH_1, "expires_in": "90000"}))
+                ResponseTemplate::new(200).set_body_json(zalo::tokens_body(ACCESS_1, REFRESH_1))
             } else {
-                ResponseTemplate::new(200)
-                    .set_body_json(json!({"error": -14014, "error_name": "Invalid refresh token"}))
+                zalo::invalid_grant()
             }
         })
         .mount(&zalo)
         .await;
     // The model refuses the key and, like OpenAI, quotes it in the error body.
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
+    openai::chat_api()
         .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": {
             "message": format!("Incorrect API key provided: {OPENAI_KEY}. You can find your API key at https://platform.openai.com/account/api-keys."),
             "type": "invalid_request_error", "code": "invalid_api_key"}})))
@@ -99,7 +89,7 @@ async fn no_secret_or_full_number_reaches_the_logs() {
     let signed = |event: &Value| {
         let body = serde_json::to_vec(event).unwrap();
         let ts = event["timestamp"].as_str().unwrap().to_string();
-        let mac = signature::header_value(APP_ID, &body, &ts, OA_SECRET_VALUE);
+        let mac = signature(APP_ID, &body, &ts, OA_SECRET_VALUE);
         (body, mac)
     };
 

@@ -1,4 +1,4 @@
-//! Proof that every Grafana panel shows data: Debian's Prometheus, on loopback, scrapes the real service while
+//! Proof that every Grafana panel shows data: Debian's Prometheus, on loopback, scrapes the real binary while
 //! traffic goes through it (webhooks, scam hits, model answers from the fake, a token refresh, a backup, a
 //! forwarded alert); then every panel query (`python3 .ci/check_ops.py --list-queries`) is evaluated through
 //! Prometheus's HTTP API and must succeed with at least one series.
@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
+use testkit::zalo::{self, APP_SECRET, FakeOAuth, text_event, user_id};
+use testkit::{ADMIN_TOKEN, Backend, openai, wait_until};
+use wiremock::MockServer;
 
-use crate::helpers::*;
+use crate::service::{Service, store_at};
 
 /// Panels that may legitimately be empty on a live test service. Each entry: (dashboard uid, panel id, why).
 const ALLOWED_EMPTY: &[(&str, u64, &str)] = &[];
@@ -103,51 +104,71 @@ fn panel_queries() -> Vec<Value> {
     serde_json::from_slice(&output.stdout).expect("a JSON list of queries")
 }
 
-async fn drive_traffic(app: &TestApp, round: usize) {
+/// Posts `body` to the webhook, unsigned (the service here verifies no signatures).
+async fn post(client: &reqwest::Client, service: &Service, body: impl Into<reqwest::Body>) {
+    let _ = client
+        .post(format!("{}/api/v1/zalo/webhook", service.address))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await;
+}
+
+async fn drive_traffic(client: &reqwest::Client, service: &Service, round: usize) {
     let user = user_id();
-    app.post_event(&text_event(&user, "số 0912 345 678 có lừa đảo không?"))
-        .await;
-    app.post_event(&text_event(&user, "vào vietcombank-xacminh[.]com nhận quà"))
-        .await;
-    app.post_event(&text_event(&user, &format!("xin chào, câu hỏi số {round}")))
-        .await;
+    for text in [
+        "số 0912 345 678 có lừa đảo không?".to_string(),
+        "vào vietcombank-xacminh[.]com nhận quà".to_string(),
+        format!("xin chào, câu hỏi số {round}"),
+    ] {
+        post(client, service, text_event(&user, &text).to_string()).await;
+    }
     // A request refused before decoding counts as an error on the webhook panels.
-    let _ = app.post_raw("{not json", None).await;
+    post(client, service, "{not json").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_panel_query_returns_series_from_a_live_prometheus() {
-    let oauth = wiremock::MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = Backend::Sqlite.fresh_database(&dir).await;
+    let (zalo, model, oauth) = (
+        MockServer::start().await,
+        MockServer::start().await,
+        MockServer::start().await,
+    );
+    zalo::accepts().mount(&zalo).await;
     let _fake = FakeOAuth::mount(&oauth, "ref-0", Duration::from_millis(0)).await;
-    let app = spawn_app_with(
-        &Backend::Sqlite,
-        TestOptions {
-            zalo: true,
-            llm: true,
-            admin_token: true,
-            extra_env: vec![
-                ("ZALO_ACCESS_TOKEN", "acc-0".into()),
-                ("ZALO_REFRESH_TOKEN", "ref-0".into()),
-                ("ZALO_OAUTH_URL", oauth.uri()),
-                ("ALERT_ZALO_USER_IDS", "7001".into()),
-            ],
-            ..Default::default()
-        },
-    )
-    .await;
-    let target = app.address.trim_start_matches("http://").to_string();
+    let oauth_url = oauth.uri();
+    let mut service = Service::new(
+        dir.path(),
+        &database_url,
+        &zalo,
+        &model,
+        &[
+            ("ADMIN_TOKEN", ADMIN_TOKEN),
+            ("ZALO_APP_SECRET", APP_SECRET),
+            ("ZALO_ACCESS_TOKEN", "acc-0"),
+            ("ZALO_REFRESH_TOKEN", "ref-0"),
+            ("ZALO_OAUTH_URL", &oauth_url),
+            ("ALERT_ZALO_USER_IDS", "7001"),
+            ("TRADESPHERE__TOKEN__CHECK_INTERVAL_MS", "50"),
+            ("TRADESPHERE__TOKEN__REFRESH_JITTER_SECS", "0"),
+            // A report written straight into the store is seen by the next check.
+            ("TRADESPHERE__SCAM__INDEX_REFRESH_SECS", "0"),
+        ],
+    );
+    service.set_env("ZALO_OA_SECRET_KEY", None);
+    service.start().await;
+    let target = service.address.trim_start_matches("http://").to_string();
     let Some(prometheus) = start_prometheus(&target) else {
-        app.shutdown().await;
+        service.terminate().await;
         return;
     };
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(completion("Chào bạn, mình giúp được gì?")),
-        )
-        .mount(&app.openai)
+    openai::answers("Chào bạn, mình giúp được gì?")
+        .mount(&model)
         .await;
-    app.store()
+    let store = store_at(&database_url).await;
+    store
         .upsert_reports(&[tradesphere::store::NewReport {
             kind: tradesphere::scam::EntityKind::Phone,
             value: "+84912345678".into(),
@@ -161,6 +182,7 @@ async fn every_panel_query_returns_series_from_a_live_prometheus() {
         }])
         .await
         .unwrap();
+    store.close().await;
     let client = reqwest::Client::new();
     wait_until("prometheus scrapes the service", || async {
         let up = try_query(&client, &prometheus.url, "up{job=\"tradesphere\"} == 1").await?;
@@ -170,12 +192,11 @@ async fn every_panel_query_returns_series_from_a_live_prometheus() {
 
     // Traffic over several scrapes, so rates and increases see a change.
     for round in 0..4 {
-        drive_traffic(&app, round).await;
+        drive_traffic(&client, &service, round).await;
         tokio::time::sleep(Duration::from_millis(1200)).await;
     }
-    let refreshed = app
-        .client
-        .post(format!("{}/api/v1/zalo/token/refresh", app.address))
+    let refreshed = client
+        .post(format!("{}/api/v1/zalo/token/refresh", service.address))
         .bearer_auth(ADMIN_TOKEN)
         .send()
         .await
@@ -189,7 +210,7 @@ async fn every_panel_query_returns_series_from_a_live_prometheus() {
     let dir = tempfile::tempdir().unwrap();
     tradesphere::backup::backup(
         &tradesphere::config::DatabaseSettings {
-            url: SecretString::from(app.database_url.clone()),
+            url: SecretString::from(database_url.clone()),
             max_connections: 2,
             acquire_timeout: Duration::from_secs(5),
             token_key: None,
@@ -198,9 +219,8 @@ async fn every_panel_query_returns_series_from_a_live_prometheus() {
     )
     .await
     .unwrap();
-    let alert = app
-        .client
-        .post(format!("{}/api/v1/alerts", app.address))
+    let alert = client
+        .post(format!("{}/api/v1/alerts", service.address))
         .bearer_auth(ADMIN_TOKEN)
         .json(&json!({"status": "firing", "alerts": [{"status": "firing", "labels": {"alertname": "Proof"}}]}))
         .send()
@@ -208,7 +228,7 @@ async fn every_panel_query_returns_series_from_a_live_prometheus() {
         .unwrap();
     assert_eq!(alert.status(), 200);
     for round in 4..6 {
-        drive_traffic(&app, round).await;
+        drive_traffic(&client, &service, round).await;
         tokio::time::sleep(Duration::from_millis(1200)).await;
     }
     // Two more scrapes after the last change.
@@ -234,7 +254,7 @@ async fn every_panel_query_returns_series_from_a_live_prometheus() {
         }
     }
     drop(prometheus);
-    app.shutdown().await;
+    service.terminate().await;
     assert!(
         failures.is_empty(),
         "{} of {} panel queries failed:\n{}",

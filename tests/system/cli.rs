@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use crate::helpers::store_at;
+use crate::service::store_at;
 
 fn tradesphere(
     dir: &tempfile::TempDir,
@@ -47,6 +47,22 @@ fn tradesphere_in(
         drop(child.stdin.take());
     }
     child.wait_with_output().unwrap()
+}
+
+/// [`tradesphere_in`], off the async runtime's worker threads.
+async fn tradesphere_blocking(
+    dir: &std::path::Path,
+    args: &[&'static str],
+    stdin: Option<&'static str>,
+    env: Vec<(&'static str, String)>,
+) -> Output {
+    let (dir, args) = (dir.to_path_buf(), args.to_vec());
+    tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        tradesphere_in(&dir, &args, stdin, &env)
+    })
+    .await
+    .unwrap()
 }
 
 fn stdout(output: &Output) -> String {
@@ -248,12 +264,10 @@ fn every_command_has_help() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_commands_import_status_refresh_and_authorize_url() {
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
+    use wiremock::{MockServer, ResponseTemplate};
     let dir = tempfile::tempdir().unwrap();
     let oauth = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v4/oa/access_token"))
+    testkit::zalo::token_api()
         .and(wiremock::matchers::header("secret_key", "cli-secret"))
         .and(wiremock::matchers::body_string_contains("refresh_token=imported-refresh"))
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
@@ -266,19 +280,11 @@ async fn token_commands_import_status_refresh_and_authorize_url() {
         ("ZALO_APP_ID", "123".to_string()),
         ("ZALO_APP_SECRET", "cli-secret".to_string()),
     ];
-    let dir_path = dir.path().to_path_buf();
     let run = |args: Vec<&'static str>, extra: Vec<(&'static str, String)>| {
-        let dir_path = dir_path.clone();
         let mut all: Vec<(&'static str, String)> = env.to_vec();
         all.extend(extra);
-        async move {
-            tokio::task::spawn_blocking(move || {
-                let env: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                tradesphere_in(&dir_path, &args, None, &env)
-            })
-            .await
-            .unwrap()
-        }
+        let dir = dir.path().to_path_buf();
+        async move { tradesphere_blocking(&dir, &args, None, all).await }
     };
     let status = run(vec!["token", "status"], vec![]).await;
     assert!(
@@ -371,22 +377,16 @@ async fn handoff_pauses_can_be_listed_and_cleared() {
         .unwrap();
     store.close().await;
 
-    let path = dir.path().to_path_buf();
-    let run = move |args: &'static [&'static str]| {
-        let path = path.clone();
-        tokio::task::spawn_blocking(move || tradesphere_in(&path, args, None, &[]))
-    };
-    let list = run(&["handoff", "list"]).await.unwrap();
+    let run = |args: &'static [&'static str]| tradesphere_blocking(dir.path(), args, None, vec![]);
+    let list = run(&["handoff", "list"]).await;
     assert!(
         stdout(&list).contains("5521772797000001") && stdout(&list).contains("admin_reply"),
         "{}",
         stdout(&list)
     );
-    let clear = run(&["handoff", "clear", "5521772797000001"])
-        .await
-        .unwrap();
+    let clear = run(&["handoff", "clear", "5521772797000001"]).await;
     assert!(stdout(&clear).contains("pause cleared"));
-    let list = run(&["handoff", "list"]).await.unwrap();
+    let list = run(&["handoff", "list"]).await;
     assert!(
         stdout(&list).contains("no active pauses"),
         "{}",
@@ -501,12 +501,7 @@ async fn chat_leaves_the_services_pending_work_alone() {
         .unwrap();
     store.close().await;
 
-    let path = dir.path().to_path_buf();
-    let output = tokio::task::spawn_blocking(move || {
-        tradesphere_in(&path, &["chat"], Some("/help\n/quit\n"), &[])
-    })
-    .await
-    .unwrap();
+    let output = tradesphere_blocking(dir.path(), &["chat"], Some("/help\n/quit\n"), vec![]).await;
     assert!(stdout(&output).contains("HƯỚNG DẪN"), "{}", stdout(&output));
 
     let store = store_at(&url).await;

@@ -1,5 +1,6 @@
-//! A PostgreSQL cluster of a test's own, which the test may stop and start (the shared throwaway cluster in
-//! `helpers` must never go down under other tests).
+//! A throwaway PostgreSQL cluster: Debian's `initdb`/`pg_ctl` in a temp dir on a free port. A test that stops
+//! and starts its server gets a cluster of its own; the shared one behind [`crate::Backend::postgres`] must
+//! never go down under other tests.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};

@@ -9,6 +9,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
+use crate::zalo::events;
 
 pub const WEBHOOK_EVENTS: &str = "tradesphere_webhook_events_total";
 pub const WEBHOOK_DURATION: &str = "tradesphere_webhook_request_duration_seconds";
@@ -108,43 +109,6 @@ pub fn publish_mailbox_depths() {
         metrics::gauge!(ACTOR_MAILBOX_DEPTH, "actor" => *actor)
             .set(slot.load(std::sync::atomic::Ordering::Relaxed).max(0) as f64);
     }
-}
-
-/// Event names that may appear as a label; anything else is counted as "other".
-pub const KNOWN_EVENTS: &[&str] = &[
-    "user_send_text",
-    "user_send_image",
-    "user_send_gif",
-    "user_send_link",
-    "user_send_sticker",
-    "user_send_file",
-    "user_send_location",
-    "user_send_audio",
-    "user_send_video",
-    "user_send_business_card",
-    "follow",
-    "unfollow",
-    "oa_send_text",
-    "oa_send_image",
-    "oa_send_gif",
-    "oa_send_list",
-    "oa_send_file",
-    "oa_send_sticker",
-    "user_received_message",
-    "user_seen_message",
-    "user_reacted_message",
-    "oa_reacted_message",
-    "user_submit_info",
-    "user_click_chatnow",
-];
-
-/// The label value for an event name: itself when known, else "other".
-pub fn event_label(event_name: &str) -> &'static str {
-    KNOWN_EVENTS
-        .iter()
-        .find(|known| **known == event_name)
-        .copied()
-        .unwrap_or("other")
 }
 
 /// The actors that are restarted under supervision, as label values.
@@ -391,7 +355,7 @@ fn describe_and_preinitialise() {
     counter!(TOKEN_REFRESH_INTERRUPTED).increment(0);
 
     for outcome in ["accepted", "duplicate", "probe"] {
-        for event in ["user_send_text", "follow", "other"] {
+        for event in events::labels() {
             counter!(WEBHOOK_EVENTS, "event" => event, "outcome" => outcome).increment(0);
         }
     }

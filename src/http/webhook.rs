@@ -125,7 +125,7 @@ where
             return (reply, UNKNOWN, "malformed");
         }
     };
-    let label = telemetry::event_label(&event.event_name);
+    let label = event.label();
     let event_key = events::event_key(&event, &raw);
     // Nothing to answer: stored closed, in the same insert, and intake never hears of it.
     let handled_as = classify(&event).closed_as();

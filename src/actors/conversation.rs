@@ -16,7 +16,7 @@ use crate::domain::HistoryTurn;
 use crate::domain::{Admission, InboundLimiter, UserId};
 use crate::faults::FaultPoint;
 use crate::llm::prompt::Facts;
-use crate::pipeline::{Inbound, Outcome};
+use crate::pipeline::{Inbound, Outcome, Role};
 use crate::reply::{split::split_message, templates};
 use crate::scam::check::CheckOutcome;
 use crate::scam::signals::find_signals;
@@ -272,7 +272,7 @@ impl Actor for ConversationActor {
                 } else {
                     state.idle_timer = None;
                     let _ = super::tell(
-                        "conversations",
+                        Role::Conversations,
                         &state.manager,
                         Idle {
                             user: state.user.clone(),
@@ -462,7 +462,7 @@ fn send(state: &ConversationState, queued: Vec<QueuedOutbound>) {
     }
     match state.deps.directory.outbound() {
         Some(outbound) => {
-            let _ = super::tell("outbound", &outbound, OutboundMsg::Enqueue(queued));
+            let _ = super::tell(Role::Outbound, &outbound, OutboundMsg::Enqueue(queued));
         }
         // Queued in the database: the outbound actor sends it when it (re)starts.
         None => tracing::warn!(
@@ -547,7 +547,7 @@ async fn flush_burst(state: &mut ConversationState) -> Result<(), ActorProcessin
     };
     let answer: LlmAnswer = ask(
         || state.deps.directory.llm(),
-        "llm",
+        Role::Llm,
         |reply| LlmMsg::Complete {
             user: user.clone(),
             history: history.clone(),
@@ -800,7 +800,7 @@ async fn decide_user_message(
     }
     let check: CheckOutcome = ask(
         || state.deps.directory.scam(),
-        "scam",
+        Role::Scam,
         |reply| ScamMsg::Check {
             text: text.clone(),
             reply,

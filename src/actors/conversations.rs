@@ -15,13 +15,13 @@ use std::time::Instant;
 
 use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 
-use super::Deps;
 use super::conversation::{
     ChildStatus, ConversationActor, ConversationArgs, ConversationMsg, Idle,
 };
 use super::restart::RestartBudget;
+use super::{Deps, Directory};
 use crate::domain::UserId;
-use crate::pipeline::Inbound;
+use crate::pipeline::{Inbound, Role};
 use crate::telemetry;
 use crate::zalo::events;
 
@@ -60,6 +60,12 @@ pub enum ConversationsMsg {
     Live(RpcReplyPort<usize>),
 }
 
+impl Directory {
+    pub fn conversations(&self) -> Option<ActorRef<ConversationsMsg>> {
+        self.lookup(Role::Conversations)
+    }
+}
+
 impl Actor for ConversationsActor {
     type Msg = ConversationsMsg;
     type State = ConversationsState;
@@ -70,7 +76,7 @@ impl Actor for ConversationsActor {
         _myself: ActorRef<Self::Msg>,
         deps: Deps,
     ) -> Result<Self::State, ActorProcessingErr> {
-        telemetry::mailbox_reset("conversations");
+        telemetry::mailbox_reset(Role::Conversations);
         Ok(ConversationsState {
             budget: RestartBudget::new(&deps.settings.supervisor),
             deps,
@@ -102,7 +108,7 @@ impl Actor for ConversationsActor {
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        telemetry::mailbox_out("conversations");
+        telemetry::mailbox_out(Role::Conversations);
         match msg {
             ConversationsMsg::Deliver(inbound) => {
                 if !state.restarting.contains(&inbound.user) {
@@ -133,10 +139,12 @@ impl Actor for ConversationsActor {
                         // The database is likely what failed the child: try again shortly, holding the
                         // user's new events back meanwhile (they are safe in the inbox).
                         tracing::warn!(user = %user.short_hash(), error = %err, "cannot re-read pending events yet");
-                        myself.send_after(std::time::Duration::from_secs(1), move || {
-                            telemetry::mailbox_in("conversations");
-                            ConversationsMsg::Respawn(user)
-                        });
+                        super::send_after_counted(
+                            Role::Conversations,
+                            &myself,
+                            std::time::Duration::from_secs(1),
+                            move || ConversationsMsg::Respawn(user),
+                        );
                         return Ok(());
                     }
                 };
@@ -182,14 +190,13 @@ impl Actor for ConversationsActor {
                 };
                 state.by_user.remove(&user);
                 update_gauge(state);
-                metrics::counter!(telemetry::ACTOR_RESTARTS, "actor" => "conversation")
+                metrics::counter!(telemetry::ACTOR_RESTARTS, "actor" => Role::CONVERSATION_LABEL)
                     .increment(1);
                 tracing::error!(user = %user.short_hash(), error = %err, "conversation actor failed");
                 match state.budget.record(Instant::now()) {
                     Some(delay) => {
                         state.restarting.insert(user.clone());
-                        myself.send_after(delay, move || {
-                            telemetry::mailbox_in("conversations");
+                        super::send_after_counted(Role::Conversations, &myself, delay, move || {
                             ConversationsMsg::Respawn(user)
                         });
                     }

@@ -13,13 +13,14 @@ use chrono::NaiveDate;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use tokio::sync::Semaphore;
 
-use super::Deps;
+use super::{Deps, Directory};
 use crate::domain::{HistoryTurn, UserId};
 use crate::faults::FaultPoint;
 use crate::llm::breaker::{CircuitBreaker, Permit};
 use crate::llm::budget::{Budget, LimitHit, Usage};
 use crate::llm::client::LlmClient;
 use crate::llm::prompt::{Facts, PromptInput, allowed_urls, build_messages, sanitize_answer};
+use crate::pipeline::Role;
 use crate::reply::templates;
 use crate::store::{LlmUsageRow, StoreError};
 use crate::telemetry;
@@ -96,6 +97,12 @@ pub enum LlmMsg {
     SaveUsage,
 }
 
+impl Directory {
+    pub fn llm(&self) -> Option<ActorRef<LlmMsg>> {
+        self.lookup(Role::Llm)
+    }
+}
+
 /// The fields of [`LlmMsg::Complete`], kept while the user's daily total is read (`LlmState::reading`).
 struct CompleteRequest {
     user: UserId,
@@ -120,7 +127,7 @@ impl Actor for LlmActor {
         _myself: ActorRef<Self::Msg>,
         deps: Deps,
     ) -> Result<Self::State, ActorProcessingErr> {
-        telemetry::mailbox_reset("llm");
+        telemetry::mailbox_reset(Role::Llm);
         let settings = &deps.settings.llm;
         let client = LlmClient::from_settings(deps.http.clone(), settings);
         let permits = Arc::new(Semaphore::new(settings.max_concurrency));
@@ -149,12 +156,13 @@ impl Actor for LlmActor {
         myself: ActorRef<Self::Msg>,
         _state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        myself.send_interval(std::time::Duration::from_secs(60), || {
-            telemetry::mailbox_in("llm");
-            LlmMsg::Prune
-        });
-        myself.send_interval(USAGE_SAVE_INTERVAL, || {
-            telemetry::mailbox_in("llm");
+        super::send_interval_counted(
+            Role::Llm,
+            &myself,
+            std::time::Duration::from_secs(60),
+            || LlmMsg::Prune,
+        );
+        super::send_interval_counted(Role::Llm, &myself, USAGE_SAVE_INTERVAL, || {
             LlmMsg::SaveUsage
         });
         Ok(())
@@ -175,7 +183,7 @@ impl Actor for LlmActor {
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        telemetry::mailbox_out("llm");
+        telemetry::mailbox_out(Role::Llm);
         match msg {
             LlmMsg::Complete {
                 user,
@@ -301,7 +309,7 @@ fn start_read(state: &mut LlmState, myself: ActorRef<LlmMsg>) {
         // Fails only if this actor stopped: the waiting requests' reply ports went with it, and their
         // callers' `ask` tries the successor.
         let _ = super::tell(
-            "llm",
+            Role::Llm,
             &myself,
             LlmMsg::Seeded {
                 tokens: outcome.map(|()| totals),
@@ -414,7 +422,7 @@ fn answer(
         });
         let _ = reply.send(answer);
         let _ = super::tell(
-            "llm",
+            Role::Llm,
             &myself,
             LlmMsg::Settle {
                 user,

@@ -17,6 +17,7 @@ use super::token_keeper::{AccessToken, TokenKeeperMsg};
 use super::{Delivery, Deps, Directory, OutboundEvent, ask};
 use crate::domain::{OutboundState, UserId};
 use crate::faults::FaultPoint;
+use crate::pipeline::Role;
 use crate::store::{QueuedOutbound, Store};
 use crate::telemetry;
 use crate::zalo::api::{ErrorClass, ZaloApi};
@@ -54,6 +55,12 @@ pub enum OutboundMsg {
     Resume,
 }
 
+impl Directory {
+    pub fn outbound(&self) -> Option<ActorRef<OutboundMsg>> {
+        self.lookup(Role::Outbound)
+    }
+}
+
 impl Actor for OutboundActor {
     type Msg = OutboundMsg;
     type State = OutboundActorState;
@@ -64,7 +71,7 @@ impl Actor for OutboundActor {
         _myself: ActorRef<Self::Msg>,
         deps: Deps,
     ) -> Result<Self::State, ActorProcessingErr> {
-        telemetry::mailbox_reset("outbound");
+        telemetry::mailbox_reset(Role::Outbound);
         let sender = Arc::new(PartSender::new(
             &deps,
             TokenSource::Keeper(deps.directory.clone()),
@@ -86,9 +93,8 @@ impl Actor for OutboundActor {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         if state.deps.recovery {
-            super::tell("outbound", &myself, OutboundMsg::Resume)?;
-            myself.send_interval(RESUME_INTERVAL, || {
-                telemetry::mailbox_in("outbound");
+            super::tell(Role::Outbound, &myself, OutboundMsg::Resume)?;
+            super::send_interval_counted(Role::Outbound, &myself, RESUME_INTERVAL, || {
                 OutboundMsg::Resume
             });
         }
@@ -127,7 +133,7 @@ impl Actor for OutboundActor {
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        telemetry::mailbox_out("outbound");
+        telemetry::mailbox_out(Role::Outbound);
         match msg {
             OutboundMsg::Enqueue(parts) => {
                 state.deps.faults.trip(FaultPoint::Outbound);
@@ -225,7 +231,7 @@ fn start_next(myself: &ActorRef<OutboundMsg>, state: &mut OutboundActorState, us
         let _ = tokio::spawn(async move { sender.deliver(part).await }).await;
         // If this actor was restarted meanwhile, the message is dropped: the successor does not track
         // this user as busy, and the part's row is no longer `queued`, so nothing is sent twice.
-        let _ = super::tell("outbound", &myself, OutboundMsg::Finished { user, id });
+        let _ = super::tell(Role::Outbound, &myself, OutboundMsg::Finished { user, id });
     });
     state.in_flight.insert(id, handle);
 }
@@ -242,7 +248,7 @@ impl TokenSource {
         match self {
             TokenSource::Keeper(directory) => ask(
                 || directory.token_keeper(),
-                "token_keeper",
+                Role::TokenKeeper,
                 TokenKeeperMsg::Get,
                 Duration::from_secs(5),
             )
@@ -264,7 +270,7 @@ impl TokenSource {
         let version = rejected.version;
         let fresh = ask(
             || directory.token_keeper(),
-            "token_keeper",
+            Role::TokenKeeper,
             |reply| TokenKeeperMsg::Rejected { version, reply },
             Duration::from_secs(60),
         )

@@ -8,8 +8,9 @@ use chrono::{DateTime, Utc};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use tokio::task::JoinHandle;
 
-use super::Deps;
+use super::{Deps, Directory};
 use crate::faults::FaultPoint;
+use crate::pipeline::Role;
 use crate::scam::EntityKind;
 use crate::scam::check::{CheckOutcome, check};
 use crate::scam::index::ReportIndex;
@@ -39,6 +40,12 @@ pub enum ScamMsg {
     },
     /// Reports changed in this process (an import, a moderated user report): pick them up now.
     Refresh,
+}
+
+impl Directory {
+    pub fn scam(&self) -> Option<ActorRef<ScamMsg>> {
+        self.lookup(Role::Scam)
+    }
 }
 
 /// The index and how far it has read the table.
@@ -147,7 +154,7 @@ impl Actor for ScamActor {
         myself: ActorRef<Self::Msg>,
         deps: Deps,
     ) -> Result<Self::State, ActorProcessingErr> {
-        telemetry::mailbox_reset("scam");
+        telemetry::mailbox_reset(Role::Scam);
         let sync_task = deps
             .settings
             .scam
@@ -164,7 +171,7 @@ impl Actor for ScamActor {
                         match crate::scam_sync::sync_once(&store, &url, &settings).await {
                             Ok(summary) => {
                                 tracing::info!(%summary, "scam list synced");
-                                let _ = super::tell("scam", &myself, ScamMsg::Refresh);
+                                let _ = super::tell(Role::Scam, &myself, ScamMsg::Refresh);
                             }
                             Err(e) => tracing::warn!(error = %e, "scam list sync failed"),
                         }
@@ -207,7 +214,7 @@ impl Actor for ScamActor {
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        telemetry::mailbox_out("scam");
+        telemetry::mailbox_out(Role::Scam);
         match msg {
             ScamMsg::Check { text, reply } => {
                 state.deps.faults.trip(FaultPoint::Scam);

@@ -17,10 +17,11 @@ use chrono::{DateTime, Utc};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use secrecy::SecretString;
 
-use super::Deps;
+use super::{Deps, Directory};
 use crate::clock::SharedClock;
 use crate::config::{TokenSettings, ZaloSettings};
 use crate::faults::{FaultPoint, Faults};
+use crate::pipeline::Role;
 use crate::store::{NewTokenPair, Store, StoredToken};
 use crate::telemetry;
 use crate::zalo::oauth::{OAuthError, ZaloOAuth};
@@ -67,6 +68,12 @@ pub enum TokenKeeperMsg {
     RefreshDone(RefreshOutcome),
     /// Re-read the database now (a pair was installed by re-authorisation or import).
     Reload,
+}
+
+impl Directory {
+    pub fn token_keeper(&self) -> Option<ActorRef<TokenKeeperMsg>> {
+        self.lookup(Role::TokenKeeper)
+    }
 }
 
 /// How one refresh attempt ended.
@@ -118,7 +125,7 @@ impl Actor for TokenKeeperActor {
         _myself: ActorRef<Self::Msg>,
         deps: Deps,
     ) -> Result<Self::State, ActorProcessingErr> {
-        telemetry::mailbox_reset("token_keeper");
+        telemetry::mailbox_reset(Role::TokenKeeper);
         let clock = deps.clock.clone();
         let current = bootstrap(&deps.store, &deps.settings.zalo, clock.now()).await?;
         export(current.as_ref(), &deps.settings.token);
@@ -150,11 +157,13 @@ impl Actor for TokenKeeperActor {
         myself: ActorRef<Self::Msg>,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        myself.send_interval(state.deps.settings.token.check_interval, || {
-            telemetry::mailbox_in("token_keeper");
-            TokenKeeperMsg::Tick
-        });
-        super::tell("token_keeper", &myself, TokenKeeperMsg::Tick)?;
+        super::send_interval_counted(
+            Role::TokenKeeper,
+            &myself,
+            state.deps.settings.token.check_interval,
+            || TokenKeeperMsg::Tick,
+        );
+        super::tell(Role::TokenKeeper, &myself, TokenKeeperMsg::Tick)?;
         Ok(())
     }
 
@@ -164,7 +173,7 @@ impl Actor for TokenKeeperActor {
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        telemetry::mailbox_out("token_keeper");
+        telemetry::mailbox_out(Role::TokenKeeper);
         match msg {
             TokenKeeperMsg::Get(reply) => {
                 let _ = reply.send(state.access());
@@ -343,7 +352,7 @@ fn start_refresh(myself: &ActorRef<TokenKeeperMsg>, state: &mut TokenKeeperState
             Err(err) => RefreshOutcome::Interrupted(format!("refresh task failed: {err}")),
         };
         let _ = super::tell(
-            "token_keeper",
+            Role::TokenKeeper,
             &myself,
             TokenKeeperMsg::RefreshDone(outcome),
         );

@@ -11,6 +11,7 @@ use warp::http::{HeaderMap, StatusCode};
 use super::{HttpState, error_reply, json_reply, read_body};
 use crate::actors::outbound::OutboundMsg;
 use crate::domain::UserId;
+use crate::pipeline::Role;
 use crate::reply::split::split_message;
 
 /// Admin endpoints exist only with a configured `ADMIN_TOKEN` (else 404) and need it as a bearer token
@@ -109,7 +110,8 @@ where
         Ok(queued) => {
             let ids: Vec<i64> = queued.iter().map(|q| q.id).collect();
             if let Some(outbound) = state.directory.outbound() {
-                let _ = crate::actors::tell("outbound", &outbound, OutboundMsg::Enqueue(queued));
+                let _ =
+                    crate::actors::tell(Role::Outbound, &outbound, OutboundMsg::Enqueue(queued));
             }
             tracing::info!(user = %user.short_hash(), parts = ids.len(), "proactive message queued");
             json_reply(

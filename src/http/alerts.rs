@@ -10,6 +10,7 @@ use super::admin::admin_json;
 use super::{HttpState, error_reply, json_reply};
 use crate::actors::outbound::OutboundMsg;
 use crate::domain::UserId;
+use crate::pipeline::Role;
 use crate::reply::split::split_message;
 use crate::telemetry;
 
@@ -86,8 +87,11 @@ where
         match state.store.enqueue_proactive(&user, &parts).await {
             Ok(queued) => {
                 if let Some(outbound) = state.directory.outbound() {
-                    let _ =
-                        crate::actors::tell("outbound", &outbound, OutboundMsg::Enqueue(queued));
+                    let _ = crate::actors::tell(
+                        Role::Outbound,
+                        &outbound,
+                        OutboundMsg::Enqueue(queued),
+                    );
                 }
                 sent += 1;
                 metrics::counter!(telemetry::ALERTS_FORWARDED, "result" => "sent").increment(1);

@@ -16,6 +16,7 @@ use crate::actors::ask;
 use crate::actors::token_keeper::{
     self, AuthorizationError, TokenKeeperMsg, TokenStatus, complete_authorization,
 };
+use crate::pipeline::Role;
 use crate::zalo::oauth::ZaloOAuth;
 
 pub(super) async fn callback(
@@ -38,7 +39,7 @@ pub(super) async fn callback(
     match complete_authorization(&state.store, &oauth, oauth_state, code, state.clock.now()).await {
         Ok(stored) => {
             if let Some(keeper) = state.directory.token_keeper() {
-                let _ = crate::actors::tell("token_keeper", &keeper, TokenKeeperMsg::Reload);
+                let _ = crate::actors::tell(Role::TokenKeeper, &keeper, TokenKeeperMsg::Reload);
             }
             tracing::info!(
                 version = stored.version,
@@ -110,7 +111,7 @@ pub(super) async fn refresh(headers: HeaderMap, state: HttpState) -> warp::reply
     let directory = state.directory.clone();
     let answer = ask(
         || directory.token_keeper(),
-        "token_keeper",
+        Role::TokenKeeper,
         TokenKeeperMsg::RefreshNow,
         Duration::from_secs(60),
     )
@@ -133,7 +134,7 @@ pub(super) async fn status(headers: HeaderMap, state: HttpState) -> warp::reply:
     let directory = state.directory.clone();
     match ask(
         || directory.token_keeper(),
-        "token_keeper",
+        Role::TokenKeeper,
         TokenKeeperMsg::Status,
         Duration::from_secs(5),
     )

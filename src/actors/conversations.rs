@@ -25,7 +25,7 @@ use crate::pipeline::{Inbound, Role};
 use crate::telemetry;
 use crate::zalo::events;
 
-pub struct ConversationsActor;
+pub struct ConversationManager;
 
 struct Child {
     actor: ActorRef<ConversationMsg>,
@@ -35,7 +35,7 @@ struct Child {
     last_used: u64,
 }
 
-pub struct ConversationsState {
+pub struct ManagerState {
     deps: Deps,
     by_user: HashMap<UserId, Child>,
     by_id: HashMap<ActorId, UserId>,
@@ -50,7 +50,7 @@ pub struct ConversationsState {
     sequence: u64,
 }
 
-pub enum ConversationsMsg {
+pub enum ManagerMsg {
     Deliver(Box<Inbound>),
     /// A child has been idle.
     Idle(Idle),
@@ -61,14 +61,14 @@ pub enum ConversationsMsg {
 }
 
 impl Directory {
-    pub fn conversations(&self) -> Option<ActorRef<ConversationsMsg>> {
+    pub fn conversations(&self) -> Option<ActorRef<ManagerMsg>> {
         self.lookup(Role::Conversations)
     }
 }
 
-impl Actor for ConversationsActor {
-    type Msg = ConversationsMsg;
-    type State = ConversationsState;
+impl Actor for ConversationManager {
+    type Msg = ManagerMsg;
+    type State = ManagerState;
     type Arguments = Deps;
 
     async fn pre_start(
@@ -77,7 +77,7 @@ impl Actor for ConversationsActor {
         deps: Deps,
     ) -> Result<Self::State, ActorProcessingErr> {
         telemetry::mailbox_reset(Role::Conversations);
-        Ok(ConversationsState {
+        Ok(ManagerState {
             budget: RestartBudget::new(&deps.settings.supervisor),
             deps,
             by_user: HashMap::new(),
@@ -110,12 +110,12 @@ impl Actor for ConversationsActor {
     ) -> Result<(), ActorProcessingErr> {
         telemetry::mailbox_out(Role::Conversations);
         match msg {
-            ConversationsMsg::Deliver(inbound) => {
+            ManagerMsg::Deliver(inbound) => {
                 if !state.restarting.contains(&inbound.user) {
                     deliver(&myself, state, *inbound).await?;
                 }
             }
-            ConversationsMsg::Idle(Idle {
+            ManagerMsg::Idle(Idle {
                 user,
                 child,
                 processed,
@@ -132,7 +132,7 @@ impl Actor for ConversationsActor {
                     update_gauge(state);
                 }
             }
-            ConversationsMsg::Respawn(user) => {
+            ManagerMsg::Respawn(user) => {
                 let pending = match state.deps.store.pending_events_for_user(&user).await {
                     Ok(pending) => pending,
                     Err(err) => {
@@ -143,7 +143,7 @@ impl Actor for ConversationsActor {
                             Role::Conversations,
                             &myself,
                             std::time::Duration::from_secs(1),
-                            move || ConversationsMsg::Respawn(user),
+                            move || ManagerMsg::Respawn(user),
                         );
                         return Ok(());
                     }
@@ -164,7 +164,7 @@ impl Actor for ConversationsActor {
                     }
                 }
             }
-            ConversationsMsg::Live(reply) => {
+            ManagerMsg::Live(reply) => {
                 let _ = reply.send(state.by_user.len());
             }
         }
@@ -197,7 +197,7 @@ impl Actor for ConversationsActor {
                     Some(delay) => {
                         state.restarting.insert(user.clone());
                         super::send_after_counted(Role::Conversations, &myself, delay, move || {
-                            ConversationsMsg::Respawn(user)
+                            ManagerMsg::Respawn(user)
                         });
                     }
                     // Conversations keep failing across users: not a bad message but a broken dependency.
@@ -212,27 +212,27 @@ impl Actor for ConversationsActor {
 }
 
 /// A child's idle report arrives as the manager's own message.
-impl From<Idle> for ConversationsMsg {
+impl From<Idle> for ManagerMsg {
     fn from(idle: Idle) -> Self {
-        ConversationsMsg::Idle(idle)
+        ManagerMsg::Idle(idle)
     }
 }
 
 /// Gives back an idle report that could not be sent (the manager is gone).
-impl TryFrom<ConversationsMsg> for Idle {
+impl TryFrom<ManagerMsg> for Idle {
     type Error = ();
 
-    fn try_from(msg: ConversationsMsg) -> Result<Self, ()> {
+    fn try_from(msg: ManagerMsg) -> Result<Self, ()> {
         match msg {
-            ConversationsMsg::Idle(idle) => Ok(idle),
+            ManagerMsg::Idle(idle) => Ok(idle),
             _ => Err(()),
         }
     }
 }
 
 async fn deliver(
-    myself: &ActorRef<ConversationsMsg>,
-    state: &mut ConversationsState,
+    myself: &ActorRef<ManagerMsg>,
+    state: &mut ManagerState,
     inbound: Inbound,
 ) -> Result<(), ActorProcessingErr> {
     let user = inbound.user.clone();
@@ -311,7 +311,7 @@ async fn deliver(
 /// Stops up to `count` idle children, least recently used first (busy ones are kept and looked at again
 /// later). Like an idle stop, nothing is lost: a stopped user's next event starts a fresh child, which reads
 /// what it needs from the database.
-fn stop_least_recently_used(state: &mut ConversationsState, count: usize) {
+fn stop_least_recently_used(state: &mut ManagerState, count: usize) {
     let mut stopped = 0;
     // Each entry is looked at once per call at most, so a table of busy children cannot loop forever.
     for _ in 0..state.recency.len() {
@@ -344,7 +344,7 @@ fn stop_least_recently_used(state: &mut ConversationsState, count: usize) {
 }
 
 /// Drops stale entries once they outnumber the live children (every delivery adds one), keeping the order.
-fn compact_recency(state: &mut ConversationsState) {
+fn compact_recency(state: &mut ManagerState) {
     if state.recency.len() <= 2 * state.by_user.len() + 1024 {
         return;
     }
@@ -354,6 +354,6 @@ fn compact_recency(state: &mut ConversationsState) {
         .retain(|(sequence, user)| by_user.get(user).is_some_and(|c| c.last_used == *sequence));
 }
 
-fn update_gauge(state: &ConversationsState) {
+fn update_gauge(state: &ManagerState) {
     metrics::gauge!(telemetry::CONVERSATION_ACTORS).set(state.by_user.len() as f64);
 }

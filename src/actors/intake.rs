@@ -16,7 +16,7 @@ use chrono::Utc;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::sync::Semaphore;
 
-use super::conversations::ConversationsMsg;
+use super::conversations::ManagerMsg;
 use super::{Deps, Directory};
 use crate::pipeline::{Attempt, Inbound, Outcome, Role, Route, Slot, classify};
 use crate::store::PendingEvent;
@@ -415,7 +415,7 @@ fn deliver(state: &IntakeState, inbound: Inbound) {
             if let Err(err) = super::tell(
                 Role::Conversations,
                 &manager,
-                ConversationsMsg::Deliver(Box::new(inbound)),
+                ManagerMsg::Deliver(Box::new(inbound)),
             ) {
                 tracing::warn!(error = %err, "conversation manager unavailable; the sweep will retry");
             }

@@ -188,7 +188,7 @@ async fn spawn_child(
             .get_cell(),
         Role::Conversations => {
             let cell =
-                Actor::spawn_linked(name, conversations::ConversationsActor, deps, supervisor)
+                Actor::spawn_linked(name, conversations::ConversationManager, deps, supervisor)
                     .await?
                     .0
                     .get_cell();

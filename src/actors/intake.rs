@@ -24,7 +24,7 @@ use crate::telemetry;
 use crate::zalo::events::{self, EventKind, WebhookEvent};
 
 /// How long an `oa_send_*` echo waits before it is classified: Zalo may deliver the echo of our own send
-/// before the send call has returned its `message_id` (zalo-api.md §7.6).
+/// before the send call has returned the `message_id` by which the echo is recognised as ours.
 const ECHO_DELAY: Duration = Duration::from_secs(2);
 const REPLAY_PAGE: u64 = 500;
 

@@ -105,6 +105,50 @@ impl std::fmt::Display for Outcome {
     }
 }
 
+/// The singleton actors, by role: the key of their registry names and of their mailbox-depth gauges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    TokenKeeper,
+    Outbound,
+    Llm,
+    Scam,
+    Conversations,
+    Intake,
+}
+
+impl Role {
+    /// Start order: dependencies first, intake (the entry point) last.
+    pub const START_ORDER: [Role; 6] = [
+        Role::TokenKeeper,
+        Role::Outbound,
+        Role::Llm,
+        Role::Scam,
+        Role::Conversations,
+        Role::Intake,
+    ];
+
+    /// The `actor` label of the per-user conversations, which have no role: the manager starts one per
+    /// active user, unnamed, and restarts it.
+    pub const CONVERSATION_LABEL: &'static str = "conversation";
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Role::TokenKeeper => "token_keeper",
+            Role::Outbound => "outbound",
+            Role::Llm => "llm",
+            Role::Scam => "scam",
+            Role::Conversations => "conversations",
+            Role::Intake => "intake",
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Where a decoded event goes: closed at once with an outcome, or to its user's conversation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {

@@ -4,11 +4,14 @@
 //! list, outcomes, kinds). User ids, phone numbers and message text never become labels.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
+use crate::pipeline::Role;
+use crate::zalo::events;
 
 pub const WEBHOOK_EVENTS: &str = "tradesphere_webhook_events_total";
 pub const WEBHOOK_DURATION: &str = "tradesphere_webhook_request_duration_seconds";
@@ -53,110 +56,49 @@ pub const ACTOR_MAILBOX_DEPTH: &str = "tradesphere_actor_mailbox_depth_max";
 pub const INBOUND_RATE_LIMITED: &str = "tradesphere_inbound_rate_limited_total";
 pub const ADMIN_RATE_LIMITED: &str = "tradesphere_admin_rate_limited_total";
 
-/// The singleton actors whose mailbox depth is tracked (per-user conversation actors are not: each handles one
-/// user's messages in order and is bounded by that user's pace).
-pub const MAILBOX_ACTORS: [&str; 6] = [
-    "intake",
-    "conversations",
-    "scam",
-    "llm",
-    "outbound",
-    "token_keeper",
-];
+/// Messages sent to each singleton actor and not yet taken up, by [`Role`] (per-user conversation actors
+/// are not counted: each handles one user's messages in order and is bounded by that user's pace). ractor
+/// exposes no queue length, so senders count in ([`mailbox_in`]) and handlers count out ([`mailbox_out`]);
+/// a restart resets the count, since the dead incarnation's mailbox is gone.
+static MAILBOX_DEPTH: [AtomicI64; Role::START_ORDER.len()] =
+    [const { AtomicI64::new(0) }; Role::START_ORDER.len()];
 
-/// Messages sent to each of [`MAILBOX_ACTORS`] and not yet taken up. ractor exposes no queue length, so
-/// senders count in ([`mailbox_in`]) and handlers count out ([`mailbox_out`]); a restart resets the count,
-/// since the dead incarnation's mailbox is gone.
-static MAILBOX_DEPTH: [std::sync::atomic::AtomicI64; 6] =
-    [const { std::sync::atomic::AtomicI64::new(0) }; 6];
-
-fn mailbox_slot(actor: &str) -> Option<&'static std::sync::atomic::AtomicI64> {
-    MAILBOX_ACTORS
-        .iter()
-        .position(|a| *a == actor)
-        .map(|i| &MAILBOX_DEPTH[i])
+fn mailbox_slot(role: Role) -> &'static AtomicI64 {
+    &MAILBOX_DEPTH[role as usize]
 }
 
-/// A message is on its way to `actor`'s mailbox.
-pub fn mailbox_in(actor: &str) {
-    if let Some(slot) = mailbox_slot(actor) {
-        slot.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
+/// A message is on its way to the mailbox of the actor in `role`.
+pub fn mailbox_in(role: Role) {
+    mailbox_slot(role).fetch_add(1, Ordering::Relaxed);
 }
 
-/// `actor` took a message up (or a send failed).
-pub fn mailbox_out(actor: &str) {
-    if let Some(slot) = mailbox_slot(actor) {
-        let _ = slot.fetch_update(
-            std::sync::atomic::Ordering::Relaxed,
-            std::sync::atomic::Ordering::Relaxed,
-            |n| Some((n - 1).max(0)),
-        );
-    }
+/// The actor in `role` took a message up (or a send failed).
+pub fn mailbox_out(role: Role) {
+    let _ = mailbox_slot(role).fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+        Some((n - 1).max(0))
+    });
 }
 
-/// `actor` (re)started with an empty mailbox.
-pub fn mailbox_reset(actor: &str) {
-    if let Some(slot) = mailbox_slot(actor) {
-        slot.store(0, std::sync::atomic::Ordering::Relaxed);
-    }
+/// The actor in `role` (re)started with an empty mailbox.
+pub fn mailbox_reset(role: Role) {
+    mailbox_slot(role).store(0, Ordering::Relaxed);
 }
 
 /// Copies the counts into the gauge (at each scrape).
 pub fn publish_mailbox_depths() {
-    for (actor, slot) in MAILBOX_ACTORS.iter().zip(&MAILBOX_DEPTH) {
-        metrics::gauge!(ACTOR_MAILBOX_DEPTH, "actor" => *actor)
-            .set(slot.load(std::sync::atomic::Ordering::Relaxed).max(0) as f64);
+    for role in Role::START_ORDER {
+        metrics::gauge!(ACTOR_MAILBOX_DEPTH, "actor" => role.as_str())
+            .set(mailbox_slot(role).load(Ordering::Relaxed).max(0) as f64);
     }
 }
 
-/// Event names that may appear as a label; anything else is counted as "other".
-pub const KNOWN_EVENTS: &[&str] = &[
-    "user_send_text",
-    "user_send_image",
-    "user_send_gif",
-    "user_send_link",
-    "user_send_sticker",
-    "user_send_file",
-    "user_send_location",
-    "user_send_audio",
-    "user_send_video",
-    "user_send_business_card",
-    "follow",
-    "unfollow",
-    "oa_send_text",
-    "oa_send_image",
-    "oa_send_gif",
-    "oa_send_list",
-    "oa_send_file",
-    "oa_send_sticker",
-    "user_received_message",
-    "user_seen_message",
-    "user_reacted_message",
-    "oa_reacted_message",
-    "user_submit_info",
-    "user_click_chatnow",
-];
-
-/// The label value for an event name: itself when known, else "other".
-pub fn event_label(event_name: &str) -> &'static str {
-    KNOWN_EVENTS
-        .iter()
-        .find(|known| **known == event_name)
-        .copied()
-        .unwrap_or("other")
-}
-
 /// The actors that are restarted under supervision, as label values.
-pub const ACTORS: &[&str] = &[
-    "intake",
-    "conversations",
-    "conversation",
-    "scam",
-    "llm",
-    "outbound",
-    "token_keeper",
-];
+pub fn restarted_actors() -> impl Iterator<Item = &'static str> {
+    Role::START_ORDER
+        .into_iter()
+        .map(Role::as_str)
+        .chain([Role::CONVERSATION_LABEL])
+}
 
 /// Installs the global tracing subscriber (once). Level from `RUST_LOG`, default `info`.
 pub fn init_tracing(format: LogFormat) {
@@ -391,7 +333,7 @@ fn describe_and_preinitialise() {
     counter!(TOKEN_REFRESH_INTERRUPTED).increment(0);
 
     for outcome in ["accepted", "duplicate", "probe"] {
-        for event in ["user_send_text", "follow", "other"] {
+        for event in events::labels() {
             counter!(WEBHOOK_EVENTS, "event" => event, "outcome" => outcome).increment(0);
         }
     }
@@ -447,8 +389,8 @@ fn describe_and_preinitialise() {
     for result in ["ok", "error"] {
         counter!(SCAM_SYNC, "result" => result).increment(0);
     }
-    for actor in ACTORS {
-        counter!(ACTOR_RESTARTS, "actor" => *actor).increment(0);
+    for actor in restarted_actors() {
+        counter!(ACTOR_RESTARTS, "actor" => actor).increment(0);
     }
     gauge!(CONVERSATION_ACTORS).set(0.0);
     for reason in ["idle", "capacity"] {
@@ -464,8 +406,8 @@ fn describe_and_preinitialise() {
     }
     counter!(INBOUND_RATE_LIMITED).increment(0);
     counter!(ADMIN_RATE_LIMITED).increment(0);
-    for actor in MAILBOX_ACTORS {
-        gauge!(ACTOR_MAILBOX_DEPTH, "actor" => actor).set(0.0);
+    for role in Role::START_ORDER {
+        gauge!(ACTOR_MAILBOX_DEPTH, "actor" => role.as_str()).set(0.0);
     }
     // Every outcome, so a dashboard shows it even before the first one happens.
     for outcome in crate::pipeline::Outcome::ALL {
@@ -479,19 +421,29 @@ mod mailbox_tests {
 
     #[test]
     fn mailbox_counts_in_and_out_and_resets() {
-        // A kind no other unit test touches.
-        let depth = || MAILBOX_DEPTH[5].load(std::sync::atomic::Ordering::Relaxed);
-        mailbox_reset("token_keeper");
-        mailbox_in("token_keeper");
-        mailbox_in("token_keeper");
-        mailbox_out("token_keeper");
+        // A role no other unit test touches.
+        let role = Role::TokenKeeper;
+        let depth = || mailbox_slot(role).load(Ordering::Relaxed);
+        mailbox_reset(role);
+        mailbox_in(role);
+        mailbox_in(role);
+        mailbox_out(role);
         assert_eq!(depth(), 1);
-        mailbox_out("token_keeper");
-        mailbox_out("token_keeper");
+        mailbox_out(role);
+        mailbox_out(role);
         assert_eq!(depth(), 0, "never below zero");
-        mailbox_in("token_keeper");
-        mailbox_reset("token_keeper");
+        mailbox_in(role);
+        mailbox_reset(role);
         assert_eq!(depth(), 0);
-        mailbox_in("conversation"); // untracked kinds are ignored
+    }
+
+    #[test]
+    fn the_start_order_lists_every_role_in_declaration_order() {
+        for (i, role) in Role::START_ORDER.into_iter().enumerate() {
+            assert_eq!(
+                role as usize, i,
+                "{role} is not at its place in the start order"
+            );
+        }
     }
 }

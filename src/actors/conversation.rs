@@ -18,7 +18,7 @@ use crate::conversation::decide::{self, Answer, Decision, Message};
 use crate::conversation::{Now, Policy, UserView};
 use crate::domain::{HistoryTurn, InboundLimiter, UserId};
 use crate::faults::FaultPoint;
-use crate::pipeline::{Attempt, Inbound, Outcome};
+use crate::pipeline::{Attempt, Inbound, Outcome, Role};
 use crate::reply::{split::split_message, templates};
 use crate::scam::check::CheckOutcome;
 use crate::scam::user_report::ReportCommand;
@@ -212,7 +212,7 @@ impl Actor for ConversationActor {
                     None => {
                         state.idle_timer = None;
                         let _ = super::tell(
-                            "conversations",
+                            Role::Conversations,
                             &state.manager,
                             Idle {
                                 user: state.user.clone(),
@@ -350,7 +350,7 @@ async fn user_message(
         flush_burst(state).await?;
         let check: CheckOutcome = ask(
             || state.deps.directory.scam(),
-            "scam",
+            Role::Scam,
             |reply| ScamMsg::Check {
                 text: message.text.clone(),
                 entities: entities.clone(),
@@ -474,7 +474,7 @@ fn send(state: &ConversationState, queued: Vec<QueuedOutbound>) {
     }
     match state.deps.directory.outbound() {
         Some(outbound) => {
-            let _ = super::tell("outbound", &outbound, OutboundMsg::Enqueue(queued));
+            let _ = super::tell(Role::Outbound, &outbound, OutboundMsg::Enqueue(queued));
         }
         // Queued in the database: the outbound actor sends it when it (re)starts.
         None => tracing::warn!(
@@ -513,7 +513,7 @@ async fn flush_burst(state: &mut ConversationState) -> Result<(), ActorProcessin
     let facts = burst::facts(&merged, state.view.recent_findings(Instant::now()));
     let answer: LlmAnswer = ask(
         || state.deps.directory.llm(),
-        "llm",
+        Role::Llm,
         |reply| LlmMsg::Complete {
             user: user.clone(),
             history: history.clone(),

@@ -15,17 +15,17 @@ use std::time::Instant;
 
 use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 
-use super::Deps;
 use super::conversation::{
     ChildStatus, ConversationActor, ConversationArgs, ConversationMsg, Idle,
 };
 use super::restart::RestartBudget;
+use super::{Deps, Directory};
 use crate::domain::UserId;
-use crate::pipeline::Inbound;
+use crate::pipeline::{Inbound, Role};
 use crate::telemetry;
 use crate::zalo::events;
 
-pub struct ConversationsActor;
+pub struct ConversationManager;
 
 struct Child {
     actor: ActorRef<ConversationMsg>,
@@ -35,7 +35,7 @@ struct Child {
     last_used: u64,
 }
 
-pub struct ConversationsState {
+pub struct ManagerState {
     deps: Deps,
     by_user: HashMap<UserId, Child>,
     by_id: HashMap<ActorId, UserId>,
@@ -50,7 +50,7 @@ pub struct ConversationsState {
     sequence: u64,
 }
 
-pub enum ConversationsMsg {
+pub enum ManagerMsg {
     Deliver(Box<Inbound>),
     /// A child has been idle.
     Idle(Idle),
@@ -60,9 +60,15 @@ pub enum ConversationsMsg {
     Live(RpcReplyPort<usize>),
 }
 
-impl Actor for ConversationsActor {
-    type Msg = ConversationsMsg;
-    type State = ConversationsState;
+impl Directory {
+    pub fn conversations(&self) -> Option<ActorRef<ManagerMsg>> {
+        self.lookup(Role::Conversations)
+    }
+}
+
+impl Actor for ConversationManager {
+    type Msg = ManagerMsg;
+    type State = ManagerState;
     type Arguments = Deps;
 
     async fn pre_start(
@@ -70,8 +76,8 @@ impl Actor for ConversationsActor {
         _myself: ActorRef<Self::Msg>,
         deps: Deps,
     ) -> Result<Self::State, ActorProcessingErr> {
-        telemetry::mailbox_reset("conversations");
-        Ok(ConversationsState {
+        telemetry::mailbox_reset(Role::Conversations);
+        Ok(ManagerState {
             budget: RestartBudget::new(&deps.settings.supervisor),
             deps,
             by_user: HashMap::new(),
@@ -102,14 +108,14 @@ impl Actor for ConversationsActor {
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        telemetry::mailbox_out("conversations");
+        telemetry::mailbox_out(Role::Conversations);
         match msg {
-            ConversationsMsg::Deliver(inbound) => {
+            ManagerMsg::Deliver(inbound) => {
                 if !state.restarting.contains(&inbound.user) {
                     deliver(&myself, state, *inbound).await?;
                 }
             }
-            ConversationsMsg::Idle(Idle {
+            ManagerMsg::Idle(Idle {
                 user,
                 child,
                 processed,
@@ -126,17 +132,19 @@ impl Actor for ConversationsActor {
                     update_gauge(state);
                 }
             }
-            ConversationsMsg::Respawn(user) => {
+            ManagerMsg::Respawn(user) => {
                 let pending = match state.deps.store.pending_events_for_user(&user).await {
                     Ok(pending) => pending,
                     Err(err) => {
                         // The database is likely what failed the child: try again shortly, holding the
                         // user's new events back meanwhile (they are safe in the inbox).
                         tracing::warn!(user = %user.short_hash(), error = %err, "cannot re-read pending events yet");
-                        myself.send_after(std::time::Duration::from_secs(1), move || {
-                            telemetry::mailbox_in("conversations");
-                            ConversationsMsg::Respawn(user)
-                        });
+                        super::send_after_counted(
+                            Role::Conversations,
+                            &myself,
+                            std::time::Duration::from_secs(1),
+                            move || ManagerMsg::Respawn(user),
+                        );
                         return Ok(());
                     }
                 };
@@ -156,7 +164,7 @@ impl Actor for ConversationsActor {
                     }
                 }
             }
-            ConversationsMsg::Live(reply) => {
+            ManagerMsg::Live(reply) => {
                 let _ = reply.send(state.by_user.len());
             }
         }
@@ -182,15 +190,14 @@ impl Actor for ConversationsActor {
                 };
                 state.by_user.remove(&user);
                 update_gauge(state);
-                metrics::counter!(telemetry::ACTOR_RESTARTS, "actor" => "conversation")
+                metrics::counter!(telemetry::ACTOR_RESTARTS, "actor" => Role::CONVERSATION_LABEL)
                     .increment(1);
                 tracing::error!(user = %user.short_hash(), error = %err, "conversation actor failed");
                 match state.budget.record(Instant::now()) {
                     Some(delay) => {
                         state.restarting.insert(user.clone());
-                        myself.send_after(delay, move || {
-                            telemetry::mailbox_in("conversations");
-                            ConversationsMsg::Respawn(user)
+                        super::send_after_counted(Role::Conversations, &myself, delay, move || {
+                            ManagerMsg::Respawn(user)
                         });
                     }
                     // Conversations keep failing across users: not a bad message but a broken dependency.
@@ -205,27 +212,27 @@ impl Actor for ConversationsActor {
 }
 
 /// A child's idle report arrives as the manager's own message.
-impl From<Idle> for ConversationsMsg {
+impl From<Idle> for ManagerMsg {
     fn from(idle: Idle) -> Self {
-        ConversationsMsg::Idle(idle)
+        ManagerMsg::Idle(idle)
     }
 }
 
 /// Gives back an idle report that could not be sent (the manager is gone).
-impl TryFrom<ConversationsMsg> for Idle {
+impl TryFrom<ManagerMsg> for Idle {
     type Error = ();
 
-    fn try_from(msg: ConversationsMsg) -> Result<Self, ()> {
+    fn try_from(msg: ManagerMsg) -> Result<Self, ()> {
         match msg {
-            ConversationsMsg::Idle(idle) => Ok(idle),
+            ManagerMsg::Idle(idle) => Ok(idle),
             _ => Err(()),
         }
     }
 }
 
 async fn deliver(
-    myself: &ActorRef<ConversationsMsg>,
-    state: &mut ConversationsState,
+    myself: &ActorRef<ManagerMsg>,
+    state: &mut ManagerState,
     inbound: Inbound,
 ) -> Result<(), ActorProcessingErr> {
     let user = inbound.user.clone();
@@ -304,7 +311,7 @@ async fn deliver(
 /// Stops up to `count` idle children, least recently used first (busy ones are kept and looked at again
 /// later). Like an idle stop, nothing is lost: a stopped user's next event starts a fresh child, which reads
 /// what it needs from the database.
-fn stop_least_recently_used(state: &mut ConversationsState, count: usize) {
+fn stop_least_recently_used(state: &mut ManagerState, count: usize) {
     let mut stopped = 0;
     // Each entry is looked at once per call at most, so a table of busy children cannot loop forever.
     for _ in 0..state.recency.len() {
@@ -337,7 +344,7 @@ fn stop_least_recently_used(state: &mut ConversationsState, count: usize) {
 }
 
 /// Drops stale entries once they outnumber the live children (every delivery adds one), keeping the order.
-fn compact_recency(state: &mut ConversationsState) {
+fn compact_recency(state: &mut ManagerState) {
     if state.recency.len() <= 2 * state.by_user.len() + 1024 {
         return;
     }
@@ -347,6 +354,6 @@ fn compact_recency(state: &mut ConversationsState) {
         .retain(|(sequence, user)| by_user.get(user).is_some_and(|c| c.last_used == *sequence));
 }
 
-fn update_gauge(state: &ConversationsState) {
+fn update_gauge(state: &ManagerState) {
     metrics::gauge!(telemetry::CONVERSATION_ACTORS).set(state.by_user.len() as f64);
 }

@@ -16,15 +16,15 @@ use chrono::Utc;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::sync::Semaphore;
 
-use super::conversations::ConversationsMsg;
+use super::conversations::ManagerMsg;
 use super::{Deps, Directory};
-use crate::pipeline::{Attempt, Inbound, Outcome, Route, Slot, classify};
+use crate::pipeline::{Attempt, Inbound, Outcome, Role, Route, Slot, classify};
 use crate::store::PendingEvent;
 use crate::telemetry;
 use crate::zalo::events::{self, EventKind, WebhookEvent};
 
 /// How long an `oa_send_*` echo waits before it is classified: Zalo may deliver the echo of our own send
-/// before the send call has returned its `message_id` (zalo-api.md §7.6).
+/// before the send call has returned the `message_id` by which the echo is recognised as ours.
 const ECHO_DELAY: Duration = Duration::from_secs(2);
 const REPLAY_PAGE: u64 = 500;
 
@@ -75,6 +75,12 @@ pub enum IntakeMsg {
 }
 
 impl Directory {
+    pub fn intake(&self) -> Option<ActorRef<IntakeMsg>> {
+        self.lookup(Role::Intake)
+    }
+}
+
+impl Directory {
     /// Hands a freshly persisted event to intake. Does nothing when intake is not running: the event is
     /// safe in the inbox, and intake replays it when it starts.
     pub fn accept(
@@ -86,7 +92,7 @@ impl Directory {
     ) {
         if let Some(intake) = self.intake() {
             let _ = super::tell(
-                "intake",
+                Role::Intake,
                 &intake,
                 IntakeMsg::Accepted {
                     inbox_id,
@@ -109,7 +115,7 @@ impl Actor for IntakeActor {
         _myself: ActorRef<Self::Msg>,
         deps: Deps,
     ) -> Result<Self::State, ActorProcessingErr> {
-        telemetry::mailbox_reset("intake");
+        telemetry::mailbox_reset(Role::Intake);
         let slots = Arc::new(Semaphore::new(deps.settings.intake.max_in_flight));
         Ok(IntakeState {
             deps,
@@ -131,11 +137,13 @@ impl Actor for IntakeActor {
         if !state.deps.recovery {
             return Ok(());
         }
-        super::tell("intake", &myself, IntakeMsg::Sweep { all: true })?;
-        myself.send_interval(state.deps.settings.intake.sweep_interval, || {
-            telemetry::mailbox_in("intake");
-            IntakeMsg::Sweep { all: false }
-        });
+        super::tell(Role::Intake, &myself, IntakeMsg::Sweep { all: true })?;
+        super::send_interval_counted(
+            Role::Intake,
+            &myself,
+            state.deps.settings.intake.sweep_interval,
+            || IntakeMsg::Sweep { all: false },
+        );
         Ok(())
     }
 
@@ -145,7 +153,7 @@ impl Actor for IntakeActor {
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        telemetry::mailbox_out("intake");
+        telemetry::mailbox_out(Role::Intake);
         match msg {
             IntakeMsg::Accepted {
                 inbox_id,
@@ -220,7 +228,7 @@ fn close_batch(myself: &ActorRef<IntakeMsg>, state: &mut IntakeState) {
         }
         // The slots are freed here, after the write: closing counts as work in flight.
         drop(batch);
-        let _ = super::tell("intake", &myself, IntakeMsg::Closed);
+        let _ = super::tell(Role::Intake, &myself, IntakeMsg::Closed);
     });
 }
 
@@ -239,7 +247,7 @@ fn start_drain(myself: &ActorRef<IntakeMsg>, state: &mut IntakeState, from: i64)
 /// service stopping (the supervisor drains intake first): nothing is lost, the backlog waits in the inbox for
 /// the next start's sweep. So no failure, which the supervisor would log as a crash.
 fn continue_drain(myself: &ActorRef<IntakeMsg>) {
-    if super::tell("intake", myself, IntakeMsg::Drain).is_err() {
+    if super::tell(Role::Intake, myself, IntakeMsg::Drain).is_err() {
         tracing::info!(
             "intake is stopping; the rest of the inbox backlog waits for the next start"
         );
@@ -256,10 +264,7 @@ async fn drain(
     }
     let free = state.slots.available_permits().min(DRAIN_PAGE);
     if free == 0 {
-        myself.send_after(DRAIN_POLL, || {
-            telemetry::mailbox_in("intake");
-            IntakeMsg::Drain
-        });
+        super::send_after_counted(Role::Intake, myself, DRAIN_POLL, || IntakeMsg::Drain);
         return Ok(());
     }
     let store = state.deps.store.clone();
@@ -268,8 +273,7 @@ async fn drain(
         Err(err) => {
             // The database may be briefly down: the events are safe in it; try again shortly.
             tracing::warn!(error = %err, "inbox drain could not read pending events");
-            myself.send_after(Duration::from_secs(1), || {
-                telemetry::mailbox_in("intake");
+            super::send_after_counted(Role::Intake, myself, Duration::from_secs(1), || {
                 IntakeMsg::Drain
             });
             return Ok(());
@@ -396,8 +400,7 @@ async fn route(
         first_attempt,
     };
     if fresh && inbound.event.kind == EventKind::OaEcho {
-        myself.send_after(ECHO_DELAY, move || {
-            telemetry::mailbox_in("intake");
+        super::send_after_counted(Role::Intake, myself, ECHO_DELAY, move || {
             IntakeMsg::Route(Box::new(inbound))
         });
     } else {
@@ -410,9 +413,9 @@ fn deliver(state: &IntakeState, inbound: Inbound) {
     match state.deps.directory.conversations() {
         Some(manager) => {
             if let Err(err) = super::tell(
-                "conversations",
+                Role::Conversations,
                 &manager,
-                ConversationsMsg::Deliver(Box::new(inbound)),
+                ManagerMsg::Deliver(Box::new(inbound)),
             ) {
                 tracing::warn!(error = %err, "conversation manager unavailable; the sweep will retry");
             }

@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use tokio::sync::Semaphore;
 
-use super::Deps;
+use super::{Deps, Directory};
 use crate::domain::time::vietnam_day;
 use crate::domain::{HistoryTurn, UserId};
 use crate::faults::FaultPoint;
@@ -22,6 +22,7 @@ use crate::llm::breaker::{CircuitBreaker, Permit};
 use crate::llm::budget::{Budget, LimitHit, Usage};
 use crate::llm::client::LlmClient;
 use crate::llm::prompt::{Facts, PromptInput, allowed_urls, build_messages};
+use crate::pipeline::Role;
 use crate::reply::templates;
 use crate::store::{LlmUsageRow, StoreError};
 use crate::telemetry;
@@ -98,6 +99,12 @@ pub enum LlmMsg {
     SaveUsage,
 }
 
+impl Directory {
+    pub fn llm(&self) -> Option<ActorRef<LlmMsg>> {
+        self.lookup(Role::Llm)
+    }
+}
+
 /// The fields of [`LlmMsg::Complete`], kept while the user's daily total is read (`LlmState::reading`).
 struct CompleteRequest {
     user: UserId,
@@ -117,7 +124,7 @@ impl Actor for LlmActor {
         _myself: ActorRef<Self::Msg>,
         deps: Deps,
     ) -> Result<Self::State, ActorProcessingErr> {
-        telemetry::mailbox_reset("llm");
+        telemetry::mailbox_reset(Role::Llm);
         let settings = &deps.settings.llm;
         let client = LlmClient::from_settings(deps.http.clone(), settings);
         let permits = Arc::new(Semaphore::new(settings.max_concurrency));
@@ -146,12 +153,13 @@ impl Actor for LlmActor {
         myself: ActorRef<Self::Msg>,
         _state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        myself.send_interval(std::time::Duration::from_secs(60), || {
-            telemetry::mailbox_in("llm");
-            LlmMsg::Prune
-        });
-        myself.send_interval(USAGE_SAVE_INTERVAL, || {
-            telemetry::mailbox_in("llm");
+        super::send_interval_counted(
+            Role::Llm,
+            &myself,
+            std::time::Duration::from_secs(60),
+            || LlmMsg::Prune,
+        );
+        super::send_interval_counted(Role::Llm, &myself, USAGE_SAVE_INTERVAL, || {
             LlmMsg::SaveUsage
         });
         Ok(())
@@ -172,7 +180,7 @@ impl Actor for LlmActor {
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        telemetry::mailbox_out("llm");
+        telemetry::mailbox_out(Role::Llm);
         match msg {
             LlmMsg::Complete {
                 user,
@@ -298,7 +306,7 @@ fn start_read(state: &mut LlmState, myself: ActorRef<LlmMsg>) {
         // Fails only if this actor stopped: the waiting requests' reply ports went with it, and their
         // callers' `ask` tries the successor.
         let _ = super::tell(
-            "llm",
+            Role::Llm,
             &myself,
             LlmMsg::Seeded {
                 tokens: outcome.map(|()| totals),
@@ -411,7 +419,7 @@ fn answer(
         });
         let _ = reply.send(answer);
         let _ = super::tell(
-            "llm",
+            Role::Llm,
             &myself,
             LlmMsg::Settle {
                 user,

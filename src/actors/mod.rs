@@ -26,6 +26,7 @@ pub mod token_keeper;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ractor::concurrency::JoinHandle;
 use ractor::rpc::CallResult;
 use ractor::{ActorRef, DerivedActorRef, Message, MessagingErr, RpcReplyPort};
 use tokio::sync::broadcast;
@@ -33,41 +34,8 @@ use tokio::sync::broadcast;
 use crate::config::Settings;
 use crate::delivery::{Delivery, OutboundEvent};
 use crate::faults::Faults;
+use crate::pipeline::Role;
 use crate::store::Store;
-
-/// The singleton actors, by role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    TokenKeeper,
-    Outbound,
-    Llm,
-    Scam,
-    Conversations,
-    Intake,
-}
-
-impl Role {
-    /// Start order: dependencies first, intake (the entry point) last.
-    pub const START_ORDER: [Role; 6] = [
-        Role::TokenKeeper,
-        Role::Outbound,
-        Role::Llm,
-        Role::Scam,
-        Role::Conversations,
-        Role::Intake,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::TokenKeeper => "token_keeper",
-            Role::Outbound => "outbound",
-            Role::Llm => "llm",
-            Role::Scam => "scam",
-            Role::Conversations => "conversations",
-            Role::Intake => "intake",
-        }
-    }
-}
 
 /// Registry names scoped to one application instance, so several instances (tests) share a process safely.
 #[derive(Debug, Clone)]
@@ -96,32 +64,10 @@ impl Directory {
         format!("{}/supervisor", self.prefix)
     }
 
+    /// The actor running in `role`, if any. Each actor's module adds its typed accessor
+    /// (`directory.intake()`, …), so this module names no actor's messages.
     fn lookup<M: Message>(&self, role: Role) -> Option<ActorRef<M>> {
         ActorRef::where_is(self.name(role))
-    }
-
-    pub fn intake(&self) -> Option<ActorRef<intake::IntakeMsg>> {
-        self.lookup(Role::Intake)
-    }
-
-    pub fn conversations(&self) -> Option<ActorRef<conversations::ConversationsMsg>> {
-        self.lookup(Role::Conversations)
-    }
-
-    pub fn scam(&self) -> Option<ActorRef<scam::ScamMsg>> {
-        self.lookup(Role::Scam)
-    }
-
-    pub fn llm(&self) -> Option<ActorRef<llm::LlmMsg>> {
-        self.lookup(Role::Llm)
-    }
-
-    pub fn outbound(&self) -> Option<ActorRef<outbound::OutboundMsg>> {
-        self.lookup(Role::Outbound)
-    }
-
-    pub fn token_keeper(&self) -> Option<ActorRef<token_keeper::TokenKeeperMsg>> {
-        self.lookup(Role::TokenKeeper)
     }
 }
 
@@ -152,24 +98,47 @@ pub struct Deps {
 #[derive(Debug, thiserror::Error)]
 pub enum AskError {
     #[error("the {0} actor is not running")]
-    NotRunning(&'static str),
+    NotRunning(Role),
     #[error("the {0} actor did not answer in time")]
-    Timeout(&'static str),
+    Timeout(Role),
 }
 
-/// Asks a singleton actor, retrying briefly while it is being restarted by its supervisor.
-/// Casts `message` to `actor` (a singleton of kind `kind`), counting it in that kind's mailbox depth.
-pub fn tell<M>(
-    kind: &'static str,
-    actor: &impl Recipient<M>,
-    message: M,
-) -> Result<(), MessagingErr<M>> {
-    crate::telemetry::mailbox_in(kind);
+/// Casts `message` to `actor`, the one running in `role`, counting it in that role's mailbox depth.
+pub fn tell<M>(role: Role, actor: &impl Recipient<M>, message: M) -> Result<(), MessagingErr<M>> {
+    crate::telemetry::mailbox_in(role);
     let sent = actor.cast_message(message);
     if sent.is_err() {
-        crate::telemetry::mailbox_out(kind);
+        crate::telemetry::mailbox_out(role);
     }
     sent
+}
+
+/// `actor.send_after(delay, message)` for the actor running in `role`, the message counted in that role's
+/// mailbox depth when the timer sends it.
+pub fn send_after_counted<M: Message>(
+    role: Role,
+    actor: &ActorRef<M>,
+    delay: Duration,
+    message: impl FnOnce() -> M + Send + 'static,
+) -> JoinHandle<Result<(), MessagingErr<M>>> {
+    actor.send_after(delay, move || {
+        crate::telemetry::mailbox_in(role);
+        message()
+    })
+}
+
+/// `actor.send_interval(period, message)` for the actor running in `role`, each message counted in that
+/// role's mailbox depth when the timer sends it.
+pub fn send_interval_counted<M: Message>(
+    role: Role,
+    actor: &ActorRef<M>,
+    period: Duration,
+    message: impl Fn() -> M + Send + 'static,
+) -> JoinHandle<()> {
+    actor.send_interval(period, move || {
+        crate::telemetry::mailbox_in(role);
+        message()
+    })
 }
 
 /// What a message can be cast to: an actor, or a reference derived from one that takes a narrower message
@@ -190,9 +159,10 @@ impl<M> Recipient<M> for DerivedActorRef<M> {
     }
 }
 
+/// Asks the actor running in `role` (found by `target`), retrying briefly while its supervisor restarts it.
 pub async fn ask<M, T, F>(
     target: impl Fn() -> Option<ActorRef<M>>,
-    name: &'static str,
+    role: Role,
     build: F,
     timeout: Duration,
 ) -> Result<T, AskError>
@@ -204,15 +174,15 @@ where
     const ATTEMPTS: u32 = 5;
     for attempt in 0..ATTEMPTS {
         if let Some(actor) = target() {
-            crate::telemetry::mailbox_in(name);
+            crate::telemetry::mailbox_in(role);
             match actor.call(&build, Some(timeout)).await {
                 Ok(CallResult::Success(value)) => return Ok(value),
-                Ok(CallResult::Timeout) => return Err(AskError::Timeout(name)),
+                Ok(CallResult::Timeout) => return Err(AskError::Timeout(role)),
                 // The actor died with our request (restart) or was stopping: try its successor.
-                Ok(CallResult::SenderError) | Err(_) => crate::telemetry::mailbox_out(name),
+                Ok(CallResult::SenderError) | Err(_) => crate::telemetry::mailbox_out(role),
             }
         }
         tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
     }
-    Err(AskError::NotRunning(name))
+    Err(AskError::NotRunning(role))
 }

@@ -15,6 +15,7 @@ use super::{Deps, Directory};
 use crate::delivery::{Dispatch, PartSender};
 use crate::domain::UserId;
 use crate::faults::FaultPoint;
+use crate::pipeline::Role;
 use crate::store::QueuedOutbound;
 use crate::telemetry;
 
@@ -52,6 +53,12 @@ pub enum OutboundMsg {
     Resume,
 }
 
+impl Directory {
+    pub fn outbound(&self) -> Option<ActorRef<OutboundMsg>> {
+        self.lookup(Role::Outbound)
+    }
+}
+
 impl Actor for OutboundActor {
     type Msg = OutboundMsg;
     type State = OutboundActorState;
@@ -62,7 +69,7 @@ impl Actor for OutboundActor {
         _myself: ActorRef<Self::Msg>,
         deps: Deps,
     ) -> Result<Self::State, ActorProcessingErr> {
-        telemetry::mailbox_reset("outbound");
+        telemetry::mailbox_reset(Role::Outbound);
         let sender = Arc::new(PartSender::new(
             deps.store.clone(),
             deps.http.clone(),
@@ -88,9 +95,8 @@ impl Actor for OutboundActor {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         if state.deps.recovery {
-            super::tell("outbound", &myself, OutboundMsg::Resume)?;
-            myself.send_interval(RESUME_INTERVAL, || {
-                telemetry::mailbox_in("outbound");
+            super::tell(Role::Outbound, &myself, OutboundMsg::Resume)?;
+            super::send_interval_counted(Role::Outbound, &myself, RESUME_INTERVAL, || {
                 OutboundMsg::Resume
             });
         }
@@ -129,7 +135,7 @@ impl Actor for OutboundActor {
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        telemetry::mailbox_out("outbound");
+        telemetry::mailbox_out(Role::Outbound);
         match msg {
             OutboundMsg::Enqueue(parts) => {
                 state.deps.faults.trip(FaultPoint::Outbound);
@@ -227,7 +233,7 @@ fn start_next(myself: &ActorRef<OutboundMsg>, state: &mut OutboundActorState, us
         let _ = tokio::spawn(async move { sender.deliver(part).await }).await;
         // If this actor was restarted meanwhile, the message is dropped: the successor does not track
         // this user as busy, and the part's row is no longer `queued`, so nothing is sent twice.
-        let _ = super::tell("outbound", &myself, OutboundMsg::Finished { user, id });
+        let _ = super::tell(Role::Outbound, &myself, OutboundMsg::Finished { user, id });
     });
     state.in_flight.insert(id, handle);
 }
@@ -238,7 +244,7 @@ impl Dispatch for Directory {
     fn dispatch(&self, parts: Vec<QueuedOutbound>) -> bool {
         match self.outbound() {
             Some(outbound) => {
-                let _ = super::tell("outbound", &outbound, OutboundMsg::Enqueue(parts));
+                let _ = super::tell(Role::Outbound, &outbound, OutboundMsg::Enqueue(parts));
                 true
             }
             None => false,

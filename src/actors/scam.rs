@@ -5,8 +5,9 @@
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use tokio::task::JoinHandle;
 
-use super::Deps;
+use super::{Deps, Directory};
 use crate::faults::FaultPoint;
+use crate::pipeline::Role;
 use crate::reports::{IndexSync, sync_once};
 use crate::scam::Entity;
 use crate::scam::check::CheckOutcome;
@@ -31,6 +32,12 @@ pub enum ScamMsg {
     Refresh,
 }
 
+impl Directory {
+    pub fn scam(&self) -> Option<ActorRef<ScamMsg>> {
+        self.lookup(Role::Scam)
+    }
+}
+
 impl Actor for ScamActor {
     type Msg = ScamMsg;
     type State = ScamState;
@@ -41,7 +48,7 @@ impl Actor for ScamActor {
         myself: ActorRef<Self::Msg>,
         deps: Deps,
     ) -> Result<Self::State, ActorProcessingErr> {
-        telemetry::mailbox_reset("scam");
+        telemetry::mailbox_reset(Role::Scam);
         let sync_task = deps
             .settings
             .scam
@@ -58,7 +65,7 @@ impl Actor for ScamActor {
                         match sync_once(&store, &url, &settings).await {
                             Ok(summary) => {
                                 tracing::info!(%summary, "scam list synced");
-                                let _ = super::tell("scam", &myself, ScamMsg::Refresh);
+                                let _ = super::tell(Role::Scam, &myself, ScamMsg::Refresh);
                             }
                             Err(e) => tracing::warn!(error = %e, "scam list sync failed"),
                         }
@@ -101,7 +108,7 @@ impl Actor for ScamActor {
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        telemetry::mailbox_out("scam");
+        telemetry::mailbox_out(Role::Scam);
         match msg {
             ScamMsg::Check {
                 text,

@@ -9,9 +9,10 @@ use ractor::{
     Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent,
 };
 
+use super::Deps;
 use super::restart::RestartBudget;
-use super::{Deps, Role};
 use super::{conversations, intake, llm, outbound, scam, token_keeper};
+use crate::pipeline::Role;
 use crate::telemetry;
 
 pub struct SupervisorActor;
@@ -187,7 +188,7 @@ async fn spawn_child(
             .get_cell(),
         Role::Conversations => {
             let cell =
-                Actor::spawn_linked(name, conversations::ConversationsActor, deps, supervisor)
+                Actor::spawn_linked(name, conversations::ConversationManager, deps, supervisor)
                     .await?
                     .0
                     .get_cell();
@@ -195,7 +196,11 @@ async fn spawn_child(
             // intake re-dispatches everything unhandled. (At first start intake is not up yet; it replays by
             // itself when it starts.)
             if let Some(intake) = state.deps.directory.intake() {
-                let _ = super::tell("intake", &intake, intake::IntakeMsg::Sweep { all: true });
+                let _ = super::tell(
+                    Role::Intake,
+                    &intake,
+                    intake::IntakeMsg::Sweep { all: true },
+                );
             }
             cell
         }

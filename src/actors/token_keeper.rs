@@ -20,6 +20,7 @@ use super::{Deps, Directory, ask};
 use crate::clock::SharedClock;
 use crate::config::TokenSettings;
 use crate::delivery::TokenSource;
+use crate::pipeline::Role;
 use crate::store::StoredToken;
 use crate::telemetry;
 use crate::token::{
@@ -47,6 +48,12 @@ pub enum TokenKeeperMsg {
     RefreshDone(RefreshOutcome),
     /// Re-read the database now (a pair was installed by re-authorisation or import).
     Reload,
+}
+
+impl Directory {
+    pub fn token_keeper(&self) -> Option<ActorRef<TokenKeeperMsg>> {
+        self.lookup(Role::TokenKeeper)
+    }
 }
 
 pub struct TokenKeeperState {
@@ -80,7 +87,7 @@ impl Actor for TokenKeeperActor {
         _myself: ActorRef<Self::Msg>,
         deps: Deps,
     ) -> Result<Self::State, ActorProcessingErr> {
-        telemetry::mailbox_reset("token_keeper");
+        telemetry::mailbox_reset(Role::TokenKeeper);
         let clock = deps.clock.clone();
         let current = bootstrap(&deps.store, &deps.settings.zalo, clock.now()).await?;
         export(current.as_ref(), &deps.settings.token);
@@ -112,11 +119,13 @@ impl Actor for TokenKeeperActor {
         myself: ActorRef<Self::Msg>,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        myself.send_interval(state.deps.settings.token.check_interval, || {
-            telemetry::mailbox_in("token_keeper");
-            TokenKeeperMsg::Tick
-        });
-        super::tell("token_keeper", &myself, TokenKeeperMsg::Tick)?;
+        super::send_interval_counted(
+            Role::TokenKeeper,
+            &myself,
+            state.deps.settings.token.check_interval,
+            || TokenKeeperMsg::Tick,
+        );
+        super::tell(Role::TokenKeeper, &myself, TokenKeeperMsg::Tick)?;
         Ok(())
     }
 
@@ -126,7 +135,7 @@ impl Actor for TokenKeeperActor {
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        telemetry::mailbox_out("token_keeper");
+        telemetry::mailbox_out(Role::TokenKeeper);
         match msg {
             TokenKeeperMsg::Get(reply) => {
                 let _ = reply.send(state.access());
@@ -305,7 +314,7 @@ fn start_refresh(myself: &ActorRef<TokenKeeperMsg>, state: &mut TokenKeeperState
             Err(err) => RefreshOutcome::Interrupted(format!("refresh task failed: {err}")),
         };
         let _ = super::tell(
-            "token_keeper",
+            Role::TokenKeeper,
             &myself,
             TokenKeeperMsg::RefreshDone(outcome),
         );
@@ -405,7 +414,7 @@ impl TokenSource for Directory {
     async fn current(&self) -> Option<AccessToken> {
         ask(
             || self.token_keeper(),
-            "token_keeper",
+            Role::TokenKeeper,
             TokenKeeperMsg::Get,
             Duration::from_secs(5),
         )
@@ -419,7 +428,7 @@ impl TokenSource for Directory {
         let version = rejected.version;
         let fresh = ask(
             || self.token_keeper(),
-            "token_keeper",
+            Role::TokenKeeper,
             |reply| TokenKeeperMsg::Rejected { version, reply },
             Duration::from_secs(60),
         )

@@ -8,8 +8,8 @@ use serde_json::json;
 use warp::http::StatusCode;
 
 use super::{HttpState, json_reply};
-use crate::actors::Role;
 use crate::actors::supervisor::SupervisorMsg;
+use crate::pipeline::Role;
 use crate::telemetry;
 
 pub(super) async fn readyz(state: HttpState) -> warp::reply::Response {

@@ -45,8 +45,8 @@ use crate::store::Store;
 use crate::telemetry;
 use limit::CallerLimiter;
 
-/// What the handlers need: one shared [`HttpParts`]. A clone per request is one reference count, not one per
-/// field (the route filters clone it for every request; BENCHMARKS.md, section 27).
+/// What the handlers need: one shared [`HttpParts`]. The route filters clone it for every request, so a
+/// clone is one reference count, not one per field.
 #[derive(Clone)]
 pub struct HttpState(Arc<HttpParts>);
 
@@ -287,8 +287,8 @@ pub fn routes(
     }
     // Every route is boxed, and so is each step of the chain: unboxed, the nested future of this many `or`s
     // outgrows a worker thread's stack in debug builds. Folded from the right, so the first route sits at the
-    // top of the chain: a webhook request is matched through one `or`, not through every route's
-    // (BENCHMARKS.md, section 27).
+    // top of the chain: a webhook request is matched through one `or`, not through every route's (about 4 %
+    // more webhook requests per second on SQLite).
     let mut chain = selected.into_iter().rev();
     let last = chain.next().expect("at least the health routes");
     chain

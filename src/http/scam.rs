@@ -16,6 +16,7 @@ use super::admin::{admin_json, refuse_unless_admin};
 use super::{HttpState, error_reply, json_reply};
 use crate::actors::ask;
 use crate::actors::scam::ScamMsg;
+use crate::pipeline::Role;
 use crate::scam::check::{CheckOutcome, CheckReport};
 use crate::scam::extract::extract;
 use crate::scam::{EntityKind, normalize_value};
@@ -53,7 +54,7 @@ pub(super) async fn check(
     let directory = state.directory.clone();
     let outcome: Result<CheckOutcome, _> = ask(
         || directory.scam(),
-        "scam",
+        Role::Scam,
         |reply| ScamMsg::Check {
             text: text.clone(),
             entities: crate::scam::extract::extract(text),
@@ -240,7 +241,7 @@ pub(super) async fn review(
 /// The scam actor picks the change up at once instead of at its next periodic sync.
 fn refresh_index(state: &HttpState) {
     if let Some(scam) = state.directory.scam() {
-        let _ = crate::actors::tell("scam", &scam, ScamMsg::Refresh);
+        let _ = crate::actors::tell(Role::Scam, &scam, ScamMsg::Refresh);
     }
 }
 

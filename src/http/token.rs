@@ -14,6 +14,7 @@ use super::admin::refuse_unless_admin;
 use super::{HttpState, error_reply, json_reply};
 use crate::actors::ask;
 use crate::actors::token_keeper::TokenKeeperMsg;
+use crate::pipeline::Role;
 use crate::token::{
     AuthorizationError, TokenStatus, begin_authorization, complete_authorization, oauth_client,
 };
@@ -33,7 +34,7 @@ pub(super) async fn callback(
     match complete_authorization(&state.store, &oauth, oauth_state, code, state.clock.now()).await {
         Ok(stored) => {
             if let Some(keeper) = state.directory.token_keeper() {
-                let _ = crate::actors::tell("token_keeper", &keeper, TokenKeeperMsg::Reload);
+                let _ = crate::actors::tell(Role::TokenKeeper, &keeper, TokenKeeperMsg::Reload);
             }
             tracing::info!(
                 version = stored.version,
@@ -105,7 +106,7 @@ pub(super) async fn refresh(headers: HeaderMap, state: HttpState) -> warp::reply
     let directory = state.directory.clone();
     let answer = ask(
         || directory.token_keeper(),
-        "token_keeper",
+        Role::TokenKeeper,
         TokenKeeperMsg::RefreshNow,
         Duration::from_secs(60),
     )
@@ -128,7 +129,7 @@ pub(super) async fn status(headers: HeaderMap, state: HttpState) -> warp::reply:
     let directory = state.directory.clone();
     match ask(
         || directory.token_keeper(),
-        "token_keeper",
+        Role::TokenKeeper,
         TokenKeeperMsg::Status,
         Duration::from_secs(5),
     )

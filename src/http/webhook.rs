@@ -5,8 +5,8 @@
 //! 408 body not received within `server.body_read_timeout`, 413 too large, 503 database unavailable or shutting
 //! down (Zalo retries).
 //!
-//! Zalo documents no replay window (docs: "Zalo documents no replay window"), so a correctly signed event is
-//! accepted whatever its `timestamp`; replays are absorbed by the inbox's unique `event_key` instead.
+//! Zalo documents no replay window, so a correctly signed event is accepted whatever its `timestamp`; replays
+//! are absorbed by the inbox's unique `event_key` instead.
 
 use std::time::Instant;
 
@@ -125,7 +125,7 @@ where
             return (reply, UNKNOWN, "malformed");
         }
     };
-    let label = telemetry::event_label(&event.event_name);
+    let label = event.label();
     let event_key = events::event_key(&event, &raw);
     // Nothing to answer: stored closed, in the same insert, and intake never hears of it.
     let handled_as = classify(&event).closed_as();

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use ractor::rpc::CallResult;
 use testkit::both_backends;
-use tradesphere::actors::conversations::ConversationsMsg;
+use tradesphere::actors::conversations::ManagerMsg;
 use tradesphere::domain::{OutboundState, UserId};
 use tradesphere::faults::{FaultPoint, Faults};
 use tradesphere::pipeline::Outcome;
@@ -21,7 +21,7 @@ pub async fn live_conversations(app: &TestApp) -> usize {
         .conversations()
         .expect("manager running");
     match manager
-        .call(ConversationsMsg::Live, Some(Duration::from_secs(2)))
+        .call(ManagerMsg::Live, Some(Duration::from_secs(2)))
         .await
         .unwrap()
     {

@@ -4,7 +4,7 @@ use clap::Parser;
 
 /// jemalloc rather than glibc's malloc: under load glibc's arenas spent a fifth of the service's CPU and
 /// contended across threads; jemalloc measured 4-15 % less CPU per message, faster acks and replies, and RSS
-/// within the targets (BENCHMARKS.md, section 24). Background threads return freed memory when idle.
+/// within the targets. Background threads return freed memory when idle.
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

@@ -3,7 +3,7 @@
 //!
 //! `cargo bench --bench loadtest` runs every scenario on SQLite and on a private PostgreSQL cluster (fsync
 //! on) and prints a table; `-- --json FILE` also writes the figures as JSON; `-- --smoke` runs each scenario
-//! for a couple of seconds (CI, so the harness cannot rot; nothing is asserted). See BENCHMARKS.md.
+//! for a couple of seconds (CI, so the harness cannot rot; nothing is asserted). The README points to how it is run and what it reached.
 //!
 //! Scenarios (each on a fresh database and a fresh service process):
 //! - `baseline`: a bare warp handler answering 200 on the webhook route, the ceiling of the HTTP stack;

@@ -202,8 +202,8 @@ impl Actor for LlmActor {
                     // The user's first request today: their total is read off the actor's path, and the
                     // request handled when it is back (`Seeded`). Read inline, it held every other request
                     // up for one database round trip per new user; read in a task per user, thousands of
-                    // new users a second took the pool's connections from the pipeline's writes
-                    // (BENCHMARKS.md). So one read at a time, for every user waiting.
+                    // new users a second took the pool's connections from the pipeline's writes.
+                    // So one read at a time, for every user waiting.
                     if state.reading_users.contains(&request.user) {
                         state.reading.push((day, request));
                     } else {

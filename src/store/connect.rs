@@ -2,16 +2,13 @@
 
 use std::time::Duration;
 
-use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, TransactionOptions,
-    TransactionTrait,
-};
+use sea_orm::{ConnectOptions, Database, DatabaseTransaction};
 use sea_orm_migration::MigratorTrait;
 use secrecy::ExposeSecret;
 
-use super::group_commit::GroupCommit;
 use super::group_commit::inbox::InboxWriter;
 use super::group_commit::pipeline::PipelineWriter;
+use super::group_commit::{GroupCommit, begin_write_on};
 use super::{Store, StoreResult, checkpointer, pre_claims};
 use crate::config::DatabaseSettings;
 use crate::token_cipher::TokenCipher;
@@ -146,16 +143,4 @@ impl Store {
             )
         }
     }
-}
-
-/// [`Store::begin_write`] on a bare connection.
-pub(super) async fn begin_write_on(
-    db: &DatabaseConnection,
-    sqlite: bool,
-) -> Result<DatabaseTransaction, DbErr> {
-    let options = TransactionOptions {
-        sqlite_transaction_mode: sqlite.then_some(sea_orm::SqliteTransactionMode::Immediate),
-        ..Default::default()
-    };
-    db.begin_with_options(options).await
 }

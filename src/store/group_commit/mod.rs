@@ -22,7 +22,9 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use futures_util::FutureExt;
-use sea_orm::DbErr;
+use sea_orm::{
+    DatabaseConnection, DatabaseTransaction, DbErr, TransactionOptions, TransactionTrait,
+};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::{StoreError, StoreResult};
@@ -220,6 +222,18 @@ async fn write_batch<W: BatchWrite>(writer: &W, batch: Vec<Queued<W>>) {
             tracing::warn!(error = %err, "a queued {} write failed", W::NAME);
         }
     }
+}
+
+/// [`Store::begin_write`] on a bare connection.
+pub(in crate::store) async fn begin_write_on(
+    db: &DatabaseConnection,
+    sqlite: bool,
+) -> Result<DatabaseTransaction, DbErr> {
+    let options = TransactionOptions {
+        sqlite_transaction_mode: sqlite.then_some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
+    db.begin_with_options(options).await
 }
 
 #[cfg(test)]

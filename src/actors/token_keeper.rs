@@ -443,18 +443,7 @@ impl TokenSource for Directory {
 mod tests {
     use super::*;
 
-    fn settings() -> TokenSettings {
-        TokenSettings {
-            refresh_margin: Duration::from_secs(18_000),
-            refresh_jitter: Duration::ZERO,
-            check_interval: Duration::from_secs(30),
-            retry_min: Duration::from_secs(5),
-            retry_max: Duration::from_secs(300),
-            lease: Duration::from_secs(60),
-            refresh_token_lifetime: Duration::from_secs(90 * 86_400),
-            oauth_state_ttl: Duration::from_secs(600),
-        }
-    }
+    use crate::token::test_settings as settings;
 
     #[test]
     fn retry_delay_never_below_the_minimum_and_capped() {

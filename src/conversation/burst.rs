@@ -202,7 +202,6 @@ mod tests {
     use crate::scam::Finding;
     use crate::scam::extract::extract;
     use crate::scam::signals::{Scenario, find_signals};
-    use crate::scam::verdict::Verdict;
 
     const DEBOUNCE: Duration = Duration::from_millis(500);
 
@@ -225,15 +224,7 @@ mod tests {
 
     fn checked(text: &str) -> CheckOutcome {
         CheckOutcome {
-            findings: extract(text)
-                .into_iter()
-                .map(|entity| Finding {
-                    entity,
-                    verdict: Verdict::NoReports,
-                    report: None,
-                    matched: None,
-                })
-                .collect(),
+            findings: extract(text).into_iter().map(Finding::unreported).collect(),
             signals: find_signals(text),
         }
     }

@@ -203,7 +203,6 @@ mod tests {
     use super::*;
     use crate::domain::InboundLimiter;
     use crate::scam::signals::Scenario;
-    use crate::scam::verdict::Verdict;
     use crate::scam::{EntityKind, Finding};
 
     fn now() -> Now {
@@ -231,15 +230,7 @@ mod tests {
     }
 
     fn finding(text: &str) -> CheckOutcome {
-        let findings = extract(text)
-            .into_iter()
-            .map(|entity| Finding {
-                entity,
-                verdict: Verdict::NoReports,
-                report: None,
-                matched: None,
-            })
-            .collect();
+        let findings = extract(text).into_iter().map(Finding::unreported).collect();
         CheckOutcome {
             findings,
             signals: Vec::new(),

@@ -55,12 +55,7 @@ pub fn check_extracted(
                         entity,
                     }
                 }
-                None => Finding {
-                    entity,
-                    verdict: Verdict::NoReports,
-                    report: None,
-                    matched: None,
-                },
+                None => Finding::unreported(entity),
             }
         })
         .collect();

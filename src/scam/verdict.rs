@@ -98,6 +98,16 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// An entity nobody has reported.
+    pub fn unreported(entity: Entity) -> Self {
+        Finding {
+            entity,
+            verdict: Verdict::NoReports,
+            report: None,
+            matched: None,
+        }
+    }
+
     /// The report when it is worth warning about (any verdict above "no reports").
     pub fn warning_report(&self) -> Option<&ReportSummary> {
         self.report

@@ -33,3 +33,19 @@ pub fn oauth_client(http: &reqwest::Client, zalo: &ZaloSettings) -> ZaloOAuth {
         zalo.app_secret.clone(),
     )
 }
+
+/// Token settings with the shipped defaults' shape, for unit tests here and in the token keeper.
+#[cfg(test)]
+pub(crate) fn test_settings() -> crate::config::TokenSettings {
+    use std::time::Duration;
+    crate::config::TokenSettings {
+        refresh_margin: Duration::from_secs(18_000),
+        refresh_jitter: Duration::ZERO,
+        check_interval: Duration::from_secs(30),
+        retry_min: Duration::from_secs(5),
+        retry_max: Duration::from_secs(300),
+        lease: Duration::from_secs(60),
+        refresh_token_lifetime: Duration::from_secs(90 * 86_400),
+        oauth_state_ttl: Duration::from_secs(600),
+    }
+}

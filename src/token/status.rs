@@ -100,24 +100,12 @@ pub fn export(token: Option<&StoredToken>, settings: &TokenSettings) {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
 
     use secrecy::SecretString;
 
     use super::*;
 
-    fn settings() -> TokenSettings {
-        TokenSettings {
-            refresh_margin: Duration::from_secs(18_000),
-            refresh_jitter: Duration::ZERO,
-            check_interval: Duration::from_secs(30),
-            retry_min: Duration::from_secs(5),
-            retry_max: Duration::from_secs(300),
-            lease: Duration::from_secs(60),
-            refresh_token_lifetime: Duration::from_secs(90 * 86_400),
-            oauth_state_ttl: Duration::from_secs(600),
-        }
-    }
+    use crate::token::test_settings as settings;
 
     fn stored(refresh_token: Option<&str>) -> StoredToken {
         let issued = DateTime::parse_from_rfc3339("2026-12-01T00:00:00Z")

@@ -1,5 +1,11 @@
-//! The supervised actor system. Each module holds one actor: its `XActor`, `XState` and `XMsg`.
-//! Behaviour only: the decisions they apply live in the pure modules (`scam`, `reply`, `llm::prompt`, `zalo`).
+//! The supervised actor system. Each module holds one actor: its actor, state and message types
+//! (`IntakeActor`, `IntakeState`, `IntakeMsg`; the per-user conversations' manager is `ConversationManager`,
+//! taking `ManagerMsg`), except `restart`, the restart budget. Behaviour only: the decisions they apply live
+//! in the pure modules (`conversation`, `scam`, `reply`, `llm::prompt`, `llm::answer`, `zalo`), and the
+//! services they share with the CLI and HTTP in their own (`delivery`, `token`, `reports`).
+//!
+//! This module holds the plumbing: [`Directory`] (each singleton found by its [`Role`]), [`Deps`], and
+//! [`tell`], [`ask`] and the timer helpers, which count each message into its actor's mailbox depth by role.
 //!
 //! ```text
 //! supervisor (root) ─┬─ token_keeper

@@ -1,5 +1,5 @@
 //! Completing events: the handled marks, the chat lines and the queued reply parts of a batch's
-//! completions, written together, and the plan both ways of writing them share.
+//! completions, written together, and the pure plan of what they write.
 
 use std::collections::HashMap;
 
@@ -87,11 +87,11 @@ pub(super) async fn complete<C: ConnectionTrait>(
 }
 
 /// A chat line a completion writes.
-pub(super) struct LineRow<'a> {
-    pub(super) completion: &'a Completion,
-    pub(super) content: String,
-    pub(super) from_user: bool,
-    pub(super) message_type: &'a str,
+struct LineRow<'a> {
+    completion: &'a Completion,
+    content: String,
+    from_user: bool,
+    message_type: &'a str,
 }
 
 impl LineRow<'_> {
@@ -109,16 +109,16 @@ impl LineRow<'_> {
 }
 
 /// A reply part a completion queues.
-pub(super) struct PartRow<'a> {
-    pub(super) completion: &'a Completion,
-    pub(super) text: &'a str,
-    pub(super) index: i32,
+struct PartRow<'a> {
+    completion: &'a Completion,
+    text: &'a str,
+    index: i32,
 }
 
 impl PartRow<'_> {
     /// The first part goes straight to the outbound actor, so it is stored claimed (`pre_claims`); the rest
     /// wait for it and are claimed as their turn comes. The state, and the attempts that implies.
-    pub(super) fn state(&self) -> (OutboundState, i32) {
+    fn state(&self) -> (OutboundState, i32) {
         if self.index == 0 {
             (OutboundState::Sending, 1)
         } else {
@@ -146,8 +146,8 @@ impl PartRow<'_> {
 }
 
 /// What a batch of completions writes, once it is known which of their events are still unhandled
-/// (`marked`, per completion). Pure: both ways of writing a completion share it.
-pub(super) struct CompletionPlan<'a> {
+/// (`marked`, per completion). Pure.
+struct CompletionPlan<'a> {
     completions: &'a [&'a Completion],
     groups: &'a [usize],
     marked: Vec<bool>,
@@ -158,11 +158,7 @@ pub(super) struct CompletionPlan<'a> {
 impl<'a> CompletionPlan<'a> {
     /// The plan for `completions` (`groups`: the lengths of the conversations' groups, in order), of which
     /// this batch marked those in `marked`; their replies as [`move_orphaned_replies`] leaves them.
-    pub(super) fn new(
-        completions: &'a [&'a Completion],
-        groups: &'a [usize],
-        marked: Vec<bool>,
-    ) -> Self {
+    fn new(completions: &'a [&'a Completion], groups: &'a [usize], marked: Vec<bool>) -> Self {
         let replies = move_orphaned_replies(
             completions.iter().map(|c| c.reply_parts.clone()).collect(),
             groups,
@@ -187,7 +183,7 @@ impl<'a> CompletionPlan<'a> {
     }
 
     /// The chat lines, in the history's order: each user line, then its answer.
-    pub(super) fn lines(&self) -> impl Iterator<Item = LineRow<'a>> + '_ {
+    fn lines(&self) -> impl Iterator<Item = LineRow<'a>> + '_ {
         self.written().flat_map(|(c, reply)| {
             let asked = c.user_message.as_ref().map(|line| LineRow {
                 completion: c,
@@ -206,7 +202,7 @@ impl<'a> CompletionPlan<'a> {
     }
 
     /// The reply parts to queue.
-    pub(super) fn parts(&self) -> impl Iterator<Item = PartRow<'_>> + '_ {
+    fn parts(&self) -> impl Iterator<Item = PartRow<'_>> + '_ {
         self.written().flat_map(|(c, reply)| {
             reply.iter().enumerate().map(move |(index, text)| PartRow {
                 completion: c,
@@ -218,7 +214,7 @@ impl<'a> CompletionPlan<'a> {
 
     /// One [`Completed`] per group, from the ids the writes returned: `newest_before`, per marked event, its
     /// user's newest chat line before this batch's lines.
-    pub(super) fn completed(
+    fn completed(
         self,
         newest_before: &HashMap<i64, Option<i64>>,
         line_ids: &HashMap<(String, bool), i64>,
@@ -288,7 +284,7 @@ impl<'a> CompletionPlan<'a> {
 /// reply meant for an event someone else already handled (not `marked` by this batch) moves to the group's
 /// last marked event, if that one has no reply of its own, so no burst is left unanswered. Per completion,
 /// the reply it writes; an unmarked completion writes nothing, whatever is left with it.
-pub(super) fn move_orphaned_replies(
+fn move_orphaned_replies(
     mut replies: Vec<Vec<String>>,
     groups: &[usize],
     marked: &[bool],

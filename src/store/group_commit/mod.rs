@@ -7,15 +7,13 @@
 //! Two writers plug into this core through [`BatchWrite`]:
 //! - [`inbox`]: the webhook's inserts, one statement per batch;
 //! - [`pipeline`]: the conversation pipeline's writes (completions, attempts, send claims and results), with
-//!   their statements in `ops`, the completion in `completion`, and PostgreSQL's completion in one statement
-//!   in `pg_one_statement`.
+//!   their statements in `ops` and the completion in `completion`.
 //!
 //! A panic while writing fails that batch, never the task (an open transaction rolls back on drop).
 
 mod completion;
 pub(super) mod inbox;
 mod ops;
-mod pg_one_statement;
 pub(super) mod pipeline;
 
 use std::panic::AssertUnwindSafe;

@@ -11,9 +11,6 @@
 //! promise of the one-by-one writes holds (an attempt is counted before the event is handled; a part is
 //! claimed before it is sent, a reply's first part by the very commit that queues it: `pre_claims`).
 //!
-//! On PostgreSQL, a batch of completions alone is one statement without BEGIN and COMMIT
-//! (`pg_one_statement`).
-//!
 //! A failing batch is retried write by write, each in its own transaction, so one bad write fails only its
 //! own caller (whose actor then restarts and retries), never the others that shared its batch.
 
@@ -25,7 +22,6 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::completion::complete;
 use super::ops::{claim_parts, count_attempts, record_sent, touch_users};
-use super::pg_one_statement::complete_at_once;
 use super::{BatchWrite, OnFailure, begin_write_on};
 use crate::domain::UserId;
 use crate::store::pre_claims::PreClaims;
@@ -133,20 +129,12 @@ fn register_pre_claimed(pre_claims: &PreClaims, answer: &Done) {
 }
 
 /// One transaction for all `ops`; one answer per op, in order.
-pub(super) async fn write_together(
+async fn write_together(
     db: &DatabaseConnection,
     sqlite: bool,
     ops: Vec<Op>,
 ) -> StoreResult<Vec<Done>> {
     let now = Utc::now();
-    // A batch of completions alone (at 1,000 messages/s, usually one completion) is one statement, if it can.
-    if !sqlite
-        && ops.iter().all(|op| matches!(op, Op::Complete(_)))
-        && !ids_repeat(&ops)
-        && let Some(answers) = complete_ops_at_once(db, &ops, now).await?
-    {
-        return Ok(answers);
-    }
     let txn = begin_write_on(db, sqlite).await?;
     let answers = if ids_repeat(&ops) {
         // Two writes of one row (never seen in practice): each in arrival order, so neither sees the other's
@@ -161,24 +149,6 @@ pub(super) async fn write_together(
     };
     txn.commit().await?;
     Ok(answers)
-}
-
-/// `ops`, completions only, by [`complete_at_once`]: None when it wrote nothing.
-async fn complete_ops_at_once(
-    db: &DatabaseConnection,
-    ops: &[Op],
-    now: DateTime<Utc>,
-) -> StoreResult<Option<Vec<Done>>> {
-    let mut completions = Vec::new();
-    let mut groups = Vec::with_capacity(ops.len());
-    for op in ops {
-        if let Op::Complete(group) = op {
-            groups.push(group.len());
-            completions.extend(group.iter());
-        }
-    }
-    let completed = complete_at_once(db, &completions, &groups, now).await?;
-    Ok(completed.map(|groups| groups.into_iter().map(Done::Completed).collect()))
 }
 
 /// One write on its own: a completion in its own transaction, a single statement as it is (autocommit).
@@ -275,7 +245,7 @@ async fn write_merged<C: ConnectionTrait>(
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+mod tests {
     use super::super::inbox::tests::{event, stores};
     use super::*;
     use crate::domain::OutboundState;
@@ -291,11 +261,7 @@ pub(super) mod tests {
     }
 
     /// An event of `user`, as the webhook stores a user's message.
-    pub(in crate::store::group_commit) async fn user_inbox_id(
-        store: &Store,
-        key: &str,
-        user: &UserId,
-    ) -> i64 {
+    async fn user_inbox_id(store: &Store, key: &str, user: &UserId) -> i64 {
         let new = NewInboxEvent {
             user_id: Some(user.clone()),
             ..event(key)
@@ -306,11 +272,7 @@ pub(super) mod tests {
         }
     }
 
-    pub(in crate::store::group_commit) fn completion(
-        inbox_id: i64,
-        key: &str,
-        user: &str,
-    ) -> Completion {
+    fn completion(inbox_id: i64, key: &str, user: &str) -> Completion {
         Completion {
             inbox_id,
             event_key: key.to_string(),
@@ -365,6 +327,148 @@ pub(super) mod tests {
             let user = UserId::parse("7000000000000000117").unwrap();
             assert!(store.messages_for(&user).await.unwrap().is_empty());
             assert!(store.outbound_for(&user).await.unwrap().is_empty());
+        }
+    }
+
+    fn completed(done: &Done) -> &Completed {
+        match done {
+            Done::Completed(completed) => completed,
+            other => panic!("expected a completion, got {other:?}"),
+        }
+    }
+
+    /// A batch of completions writes every group (lines in history order, first parts claimed, each group's
+    /// newest line before it); a group with an event handled already writes the rest and moves the orphaned
+    /// reply. Completions racing for one event: exactly one writes it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_batch_of_completions_writes_each_group_and_racing_ones_write_once() {
+        let dir = tempfile::tempdir().unwrap();
+        for store in stores(&dir).await {
+            let (db, sqlite) = (&store.writer, store.sqlite);
+            let user = "7000000000000000401";
+            let uid = UserId::parse(user).unwrap();
+            let earlier = user_inbox_id(&store, "o-earlier", &uid).await;
+            store
+                .complete_event(completion(earlier, "o-earlier", user))
+                .await
+                .unwrap()
+                .unwrap();
+            let before = store.recent_history(&uid, 1).await.unwrap().newest;
+            let a = user_inbox_id(&store, "o-a", &uid).await;
+            let b = user_inbox_id(&store, "o-b", &uid).await;
+            let other = UserId::parse("7000000000000000402").unwrap();
+            let c = user_inbox_id(&store, "o-c", &other).await;
+            let mut first = completion(a, "o-a", user);
+            first.reply_parts = vec!["a0".into(), "a1".into()];
+            let mut second = completion(b, "o-b", user);
+            second.user_message = None;
+            second.outcome = Outcome::Ignored;
+            second.reply_parts.clear();
+            let third = completion(c, "o-c", other.as_str());
+            let answers = write_together(
+                db,
+                sqlite,
+                vec![Op::Complete(vec![first, second]), Op::Complete(vec![third])],
+            )
+            .await
+            .unwrap();
+            assert_eq!(answers.len(), 2);
+            let (mine, theirs) = (completed(&answers[0]), completed(&answers[1]));
+            let history = mine.history.as_ref().unwrap();
+            assert_eq!(history.newest_before, before);
+            assert_eq!(
+                history
+                    .turns
+                    .iter()
+                    .map(|t| (t.from_user, t.content.as_str()))
+                    .collect::<Vec<_>>(),
+                [(true, "question o-a"), (false, "a0\na1")]
+            );
+            assert_eq!(
+                store.recent_history(&uid, 10).await.unwrap().newest,
+                history.newest_after
+            );
+            assert_eq!(
+                store
+                    .messages_for(&uid)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|m| m.content)
+                    .collect::<Vec<_>>(),
+                [
+                    "question o-earlier",
+                    "answer o-earlier",
+                    "question o-a",
+                    "a0\na1"
+                ]
+            );
+            let parts = mine.parts[0].as_ref().unwrap();
+            assert_eq!(
+                parts
+                    .iter()
+                    .map(|p| (p.text.as_str(), p.part_index, p.part_count))
+                    .collect::<Vec<_>>(),
+                [("a0", 0, 2), ("a1", 1, 2)]
+            );
+            assert_eq!(mine.parts[1].as_deref(), Some(&[][..]), "handled, no reply");
+            let outbound = store.outbound_for(&uid).await.unwrap();
+            let state = |text: &str| {
+                let row = outbound.iter().find(|r| r.text == text).unwrap();
+                (row.id, row.state, row.attempts)
+            };
+            assert_eq!(state("a0"), (parts[0].id, OutboundState::Sending, 1));
+            assert_eq!(state("a1"), (parts[1].id, OutboundState::Queued, 0));
+            assert_eq!(theirs.history.as_ref().unwrap().newest_before, None);
+            assert_eq!(store.pending_event_count().await.unwrap(), 0);
+
+            // One event of the group handled already: the rest is written, with the orphaned reply.
+            let d = user_inbox_id(&store, "o-d", &uid).await;
+            let e = user_inbox_id(&store, "o-e", &uid).await;
+            assert!(store.finish_event(d, Outcome::Ignored).await.unwrap());
+            let mut skipped = completion(d, "o-d", user);
+            skipped.reply_parts = vec!["moved".into()];
+            let mut last = completion(e, "o-e", user);
+            last.reply_parts.clear();
+            let answers = write_together(db, sqlite, vec![Op::Complete(vec![skipped, last])])
+                .await
+                .unwrap();
+            let done = completed(&answers[0]);
+            assert!(done.parts[0].is_none());
+            assert_eq!(done.parts[1].as_ref().unwrap()[0].text, "moved");
+            assert_eq!(store.pending_event_count().await.unwrap(), 0);
+
+            // Racing completions of one event.
+            for round in 0..10 {
+                let key = format!("o-race-{round}");
+                let id = user_inbox_id(&store, &key, &uid).await;
+                let racers: Vec<_> = (0..4)
+                    .map(|n| {
+                        let db = db.clone();
+                        let mut racer = completion(id, &key, user);
+                        racer.reply_parts = vec![format!("racer {n}")];
+                        tokio::spawn(async move {
+                            write_together(&db, sqlite, vec![Op::Complete(vec![racer])]).await
+                        })
+                    })
+                    .collect();
+                let mut written = 0;
+                for racer in racers {
+                    let answers = racer.await.unwrap().unwrap();
+                    if completed(&answers[0]).parts[0].is_some() {
+                        written += 1;
+                    }
+                }
+                assert_eq!(written, 1, "round {round}");
+                let racers_written = store
+                    .outbound_for(&uid)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .filter(|r| r.text.starts_with("racer "))
+                    .count();
+                assert_eq!(racers_written, round + 1, "one reply per round");
+            }
         }
     }
 

@@ -184,7 +184,8 @@ pub fn classify(event: &WebhookEvent) -> Route {
 pub type Slot = Arc<OwnedSemaphorePermit>;
 
 /// A counted handling attempt, with what the conversation needs to know before deciding, read by the same
-/// statement (no read of its own per message).
+/// statement that counts it, so a message costs no read of its own (reading them per message put SQLite's
+/// e2e p50 at 1,000 messages a second at 2.1-2.2 ms instead of 1.3-1.4 ms, past its 2 ms target).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Attempt {
     /// 1 for the first attempt.

@@ -1,7 +1,11 @@
 //! Reply parts stored already claimed. The pipeline's commit that queues a reply stores its first part as
 //! `sending` (claimed once), because the conversation hands it straight to the outbound actor: the actor then
-//! sends it without a claim write of its own, one commit fewer between a message and its answer (it halved
-//! the e2e p50 on both backends).
+//! sends it without a claim write of its own, one commit fewer between a message and its answer (without it,
+//! SQLite's e2e p50 at 1,000 messages a second rose from 1.2-1.6 ms to 1.8-2.2 ms, past its 2 ms target).
+//!
+//! It lives in the store, beside the writer that registers parts between the commit and the caller's answer:
+//! a registry the outbound side filled at hand-over would leave a committed first part `sending` and unknown
+//! when its conversation stopped before handing it over.
 //!
 //! The database cannot tell such a part, not yet started, from one whose send is under way; this registry
 //! can. It lists the parts this process pre-claimed whose send has not started:

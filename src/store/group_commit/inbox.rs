@@ -44,6 +44,7 @@ impl BatchWrite for InboxWriter {
     /// A batch is one statement whose key conflicts do nothing, so its error is the database's, not one
     /// event's: retrying event by event would only multiply the failing round trips.
     const ON_FAILURE: OnFailure = OnFailure::FailAll;
+    const OWN_TASK_PER_BATCH: bool = false;
 
     /// One batch at a time on both backends. SQLite has one writer anyway. On PostgreSQL a second batch in
     /// flight measured no faster (the batch simply grows to cover a commit's latency: 512 events per commit

@@ -50,6 +50,10 @@ pub(super) trait BatchWrite: Send + Sync + 'static {
     /// The histogram of batch sizes.
     const BATCH_SIZE_METRIC: &'static str;
     const ON_FAILURE: OnFailure;
+    /// Whether each batch is written on a task of its own, the loop taking the next request meanwhile, rather
+    /// than on the loop's task. The pipeline's writer does: written inline on SQLite, its batches took about a
+    /// fifth more CPU per answered message under a closed-loop flood.
+    const OWN_TASK_PER_BATCH: bool;
 
     /// Batches written at once.
     fn parallel(&self) -> usize;
@@ -136,7 +140,7 @@ fn stopped<W: BatchWrite>() -> StoreError {
 /// [`BatchWrite::parallel`].
 async fn run<W: BatchWrite>(mut rx: mpsc::Receiver<Queued<W>>, writer: W) {
     let parallel = writer.parallel();
-    if parallel <= 1 {
+    if parallel <= 1 && !W::OWN_TASK_PER_BATCH {
         while let Some(first) = rx.recv().await {
             let batch = take_batch(first, &mut rx, W::MAX_BATCH);
             write_batch(&writer, batch).await;
@@ -288,6 +292,7 @@ mod tests {
         } else {
             OnFailure::FailAll
         };
+        const OWN_TASK_PER_BATCH: bool = false;
 
         fn parallel(&self) -> usize {
             self.parallel.max(1)

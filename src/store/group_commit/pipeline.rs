@@ -88,6 +88,7 @@ impl BatchWrite for PipelineWriter {
     const QUEUE_CAPACITY: usize = 4 * Self::MAX_BATCH;
     const BATCH_SIZE_METRIC: &'static str = WRITE_BATCH_SIZE;
     const ON_FAILURE: OnFailure = OnFailure::OneByOne;
+    const OWN_TASK_PER_BATCH: bool = true;
 
     /// One on SQLite (one writer connection anyway), [`POSTGRES_PARALLEL_BATCHES`] on PostgreSQL.
     fn parallel(&self) -> usize {

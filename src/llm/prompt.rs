@@ -281,15 +281,7 @@ mod tests {
             _ => Verdict::NoReports,
         };
         Finding {
-            entity: Entity {
-                kind,
-                value: value.to_string(),
-                raw: value.to_string(),
-                span: 0..value.len(),
-                bank_bin: None,
-                bank_name: None,
-                carrier: None,
-            },
+            entity: Entity::written_as(kind, value),
             verdict,
             report,
             matched: None,

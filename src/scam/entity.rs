@@ -82,6 +82,20 @@ pub struct Entity {
 }
 
 impl Entity {
+    /// An entity whose normalised value is exactly what was written, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn written_as(kind: EntityKind, value: &str) -> Entity {
+        Entity {
+            kind,
+            value: value.to_string(),
+            raw: value.to_string(),
+            span: 0..value.len(),
+            bank_bin: None,
+            bank_name: None,
+            carrier: None,
+        }
+    }
+
     /// A form that is safe for logs and public replies.
     ///
     /// - phone: country code, first 2 and last 3 national digits: `+8491****678`;
@@ -138,15 +152,7 @@ mod tests {
     use super::*;
 
     fn entity(kind: EntityKind, value: &str) -> Entity {
-        Entity {
-            kind,
-            value: value.to_string(),
-            raw: value.to_string(),
-            span: 0..value.len(),
-            bank_bin: None,
-            bank_name: None,
-            carrier: None,
-        }
+        Entity::written_as(kind, value)
     }
 
     #[test]

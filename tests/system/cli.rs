@@ -111,18 +111,21 @@ fn scam_import_then_check() {
         "# a comment\nvietcombank-xacminh.com\nWWW.Lua-Dao.vn\n\nnot a domain\n",
     )
     .unwrap();
-    let output = tradesphere(
-        &dir,
-        &[
-            "scam",
-            "import",
-            list.to_str().unwrap(),
-            "--category",
-            "phishing",
-        ],
-        None,
-        &[],
-    );
+    let import = || {
+        tradesphere(
+            &dir,
+            &[
+                "scam",
+                "import",
+                list.to_str().unwrap(),
+                "--category",
+                "phishing",
+            ],
+            None,
+            &[],
+        )
+    };
+    let output = import();
     let out = stdout(&output);
     assert!(
         output.status.success(),
@@ -137,18 +140,7 @@ fn scam_import_then_check() {
         "bad line reported with its number"
     );
     // Importing the same list again changes nothing.
-    let again = tradesphere(
-        &dir,
-        &[
-            "scam",
-            "import",
-            list.to_str().unwrap(),
-            "--category",
-            "phishing",
-        ],
-        None,
-        &[],
-    );
+    let again = import();
     assert!(
         stdout(&again).contains("0 new or changed"),
         "{}",

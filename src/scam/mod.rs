@@ -17,6 +17,7 @@ pub mod extract;
 pub mod import;
 pub mod index;
 mod numbers;
+pub mod reason;
 mod report;
 mod scan;
 pub mod signals;
@@ -27,5 +28,6 @@ pub mod vietqr;
 
 pub use entity::{Entity, EntityKind};
 pub use extract::normalize_value;
+pub use reason::{Level, Reason, ReasonKind, Weight};
 pub use report::{ReportSummary, vietnam_date};
 pub use verdict::Finding;

@@ -12,6 +12,7 @@ mod ascii_link;
 pub mod banks;
 pub mod check;
 mod cues;
+mod lexicon;
 mod entity;
 pub mod extract;
 pub mod import;
@@ -25,6 +26,7 @@ pub mod text;
 pub mod user_report;
 pub mod verdict;
 pub mod vietqr;
+pub mod words;
 
 pub use entity::{Entity, EntityKind};
 pub use extract::normalize_value;

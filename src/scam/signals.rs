@@ -1,16 +1,19 @@
-//! Scam phrases by scenario, matched on the accent-free form of a message.
+//! Text signals: scam scenarios, pressure to act and calls to action, found in a message's words (with
+//! obfuscation undone by [`Words`]) by one Aho–Corasick pass over the weighted tables of `lexicon`. Pure.
 //!
-//! A hit is a warning signal: it is shown in the reply and given to the model as a fact. It never
-//! decides a verdict on its own (that needs a report in the database). Phrases are folded
-//! (no accents, `đ` → `d`, lowercase) and matched as whole words with Aho–Corasick, so "Việc nhẹ,
-//! lương cao!" and "viec nhe luong cao" both hit.
+//! Each hit becomes a [`Reason`] quoting the words as written. Whether those reasons warn, and how much,
+//! is decided with the message's entities in `assess`.
 
 use std::sync::LazyLock;
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use serde::Serialize;
 
-use super::text::folded_words;
+use super::lexicon::{
+    ADVISORY_PHRASES, CALL_TO_ACTION_PHRASES, NEGATIONS, SCENARIO_PHRASES, URGENCY_PHRASES,
+};
+use super::reason::{Reason, ReasonKind, Weight};
+use super::words::Words;
 
 /// A scam scenario, from a 29-class taxonomy of scams in Vietnam (merged where the advice is the same).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -31,10 +34,15 @@ pub enum Scenario {
     Delivery,
     Investment,
     RomanceGift,
+    Gambling,
+    TrafficFine,
+    InsurancePayout,
+    UnwantedService,
+    FamilyEmergency,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 15] = [
+    pub const ALL: [Scenario; 20] = [
         Scenario::PoliceImpersonation,
         Scenario::TaxImpersonation,
         Scenario::UtilityImpersonation,
@@ -50,6 +58,11 @@ impl Scenario {
         Scenario::Delivery,
         Scenario::Investment,
         Scenario::RomanceGift,
+        Scenario::Gambling,
+        Scenario::TrafficFine,
+        Scenario::InsurancePayout,
+        Scenario::UnwantedService,
+        Scenario::FamilyEmergency,
     ];
 
     /// Stable identifier (JSON, metrics).
@@ -71,6 +84,11 @@ impl Scenario {
             Scenario::Delivery => "delivery",
             Scenario::Investment => "investment",
             Scenario::RomanceGift => "romance_gift",
+            Scenario::Gambling => "gambling",
+            Scenario::TrafficFine => "traffic_fine",
+            Scenario::InsurancePayout => "insurance_payout",
+            Scenario::UnwantedService => "unwanted_service",
+            Scenario::FamilyEmergency => "family_emergency",
         }
     }
 
@@ -92,143 +110,261 @@ impl Scenario {
             Scenario::RecoveryScam => "hứa lấy lại tiền đã bị lừa",
             Scenario::Delivery => "giả danh shipper, đòi phí giao hàng",
             Scenario::Investment => "mời đầu tư, tiền ảo, lợi nhuận cao",
-            Scenario::RomanceGift => "gửi quà từ nước ngoài, đòi phí hải quan",
+            Scenario::RomanceGift => "làm quen, hẹn hò rồi gửi quà từ nước ngoài, đòi phí hải quan",
+            Scenario::Gambling => "mời chơi cờ bạc, cá cược, nạp tiền nhận thưởng",
+            Scenario::TrafficFine => "báo phạt nguội, vi phạm giao thông",
+            Scenario::InsurancePayout => "mời nhận tiền bảo hiểm xã hội, trợ cấp thất nghiệp",
+            Scenario::UnwantedService => "báo sắp trừ tiền cho dịch vụ bạn không đăng ký",
+            Scenario::FamilyEmergency => "giả người thân gặp nạn, cần tiền gấp",
         }
     }
 }
 
-/// A phrase that hit.
+/// The phrase that hit for a scenario.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Signal {
     pub scenario: Scenario,
-    /// The table phrase that matched (accent-free).
+    /// The table phrase that matched (folded).
     pub phrase: &'static str,
 }
 
-/// Phrases per scenario, folded. Each is specific enough to be worth a warning by itself; words that
-/// are everyday chat on their own ("công an", "thuế", "ngân hàng") only count inside a longer phrase.
-#[rustfmt::skip]
-const PHRASES: &[(Scenario, &[&str])] = &[
-    (Scenario::PoliceImpersonation, &[
-        "cong an thong bao", "ben cong an", "can bo cong an", "phong canh sat", "canh sat dieu tra",
-        "vien kiem sat", "toa an nhan dan", "lenh bat", "lenh truy na", "giay trieu tap", "trieu tap",
-        "lien quan den duong day", "lien quan duong day", "duong day rua tien", "rua tien", "duong day ma tuy",
-        "tai khoan tam giu", "tai khoan an toan", "chung minh trong sach", "phong toa tai khoan", "dieu tra vu an",
-        "la cong an", "cong an phuong", "cong an quan", "bo cong an", "dieu tra vien", "vu an", "khoi to",
-        "toa an", "phat nguoi", "gia danh cong an", "xung cong an", "xung la cong an",
-    ]),
-    (Scenario::TaxImpersonation, &[
-        "cuc thue", "chi cuc thue", "co quan thue", "hoan thue", "quyet toan thue",
-        "cuong che thue", "thue dien tu", "no tien thue",
-    ]),
-    (Scenario::UtilityImpersonation, &[
-        "cat dien", "cap nuoc", "tien nuoc", "ngung cap dien", "no tien dien", "tien dien qua han",
-        "cat nuoc", "ngung cap nuoc", "no tien nuoc",
-    ]),
-    (Scenario::BankImpersonation, &[
-        "nhan vien ngan hang", "nang han muc", "nang cap the", "khoa tai khoan", "tai khoan bi khoa",
-        "tai khoan se bi khoa", "xac minh tai khoan", "xac thuc tai khoan", "cap nhat thong tin tai khoan",
-        "cap nhat sinh trac hoc", "tai khoan cua quy khach", "the cua quy khach", "mo khoa tai khoan",
-        "diem thuong", "quy doi diem", "tri an khach hang",
-    ]),
-    (Scenario::IdVerification, &[
-        "dinh danh dien tu", "dinh danh muc 2", "kich hoat dinh danh", "vneid", "cap nhat cccd",
-        "tich hop cccd", "cap nhat can cuoc", "chuan hoa thong tin", "chuan hoa thue bao", "dinh danh",
-    ]),
-    (Scenario::EasyJob, &[
-        "viec nhe luong cao", "tuyen ctv", "tuyen cong tac vien", "cong tac vien online",
-        "lam nhiem vu", "nhan nhiem vu", "chot don", "tha tim", "like video", "xem video kiem tien",
-        "kiem tien online", "hoa hong", "thu nhap hap dan", "lam tai nha", "khong can kinh nghiem",
-        "ung luong", "hoan tien goc", "xem quang cao nhan tien", "nhap lieu tai nha", "lam ctv", "ctv",
-    ]),
-    (Scenario::OtpRequest, &[
-        "gui otp", "doc otp", "doc ma otp", "ma otp ve may", "gui ma otp", "cung cap ma otp", "xin ma otp", "ma otp vua",
-        "va ma otp", "ma otp de", "cung cap otp", "doc ma xac nhan", "gui ma xac nhan",
-        "cung cap ma xac nhan", "ma xac thuc", "doc giup ma", "gui lai ma",
-    ]),
-    (Scenario::BookingDeposit, &[
-        "dat coc", "coc truoc", "chuyen coc", "giu phong", "giu cho", "dat tour", "ve may bay gia re", "thanh toan truoc",
-    ]),
-    (Scenario::Prize, &[
-        "trung thuong", "trung giai", "qua tang tri an", "qua tri an", "nhan qua tang", "phan thuong",
-        "khach hang may man", "quay so trung", "giai dac biet", "phi nhan thuong", "nhan thuong",
-    ]),
-    (Scenario::Loan, &[
-        "vay tien nhanh", "vay nhanh", "vay online", "vay tieu dung", "giai ngan", "ho tro vay",
-        "phi ho so", "phi bao hiem khoan vay", "khong can the chap", "khong tham dinh", "duyet vay",
-        "lai suat thap", "sai so tai khoan",
-    ]),
-    (Scenario::MaliciousApp, &[
-        "tai app", "tai ung dung", "cai app", "cai dat ung dung", "cai ung dung", "file apk", "apk",
-        "link cai dat", "tai ve va cai dat", "ung dung dich vu cong", "ban cap nhat moi",
-    ]),
-    (Scenario::RecoveryScam, &[
-        "lay lai tien bi lua", "lay lai tien da bi lua", "lay lai tien", "thu hoi tien", "thu hoi so tien",
-        "ho tro lay lai", "dich vu lay lai", "bi lua lay lai",
-    ]),
-    (Scenario::Delivery, &[
-        "shipper", "phi giao hang", "don hang cod", "ship cod", "hang cod", "buu pham", "buu kien",
-        "giao hang that bai", "phi van chuyen", "hang bi giu",
-    ]),
-    (Scenario::Investment, &[
-        "dau tu", "tien ao", "san giao dich", "san forex", "forex", "bitcoin", "usdt", "lai 30",
-        "loi nhuan cao", "loi nhuan", "nhom telegram", "qua telegram", "vao telegram", "cam ket loi nhuan",
-        "nhan doi tai khoan", "x2 tai khoan",
-        "san ao", "room vip", "keo lenh", "day chung khoan",
-    ]),
-    (Scenario::RomanceGift, &[
-        "gui qua tu nuoc ngoai", "qua tu my", "phi hai quan", "thue hai quan", "kien hang quoc te",
-        "phi thong quan",
-    ]),
-];
+/// What a phrase is evidence of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Scenario(Scenario),
+    Urgency,
+    CallToAction,
+    Advisory,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    class: Class,
+    phrase: &'static str,
+    weight: u8,
+}
 
 struct Matcher {
+    /// Every phrase as `" phrase "`, matched on [`Words::line`].
     automaton: AhoCorasick,
-    /// Pattern index → (scenario, phrase).
-    entries: Vec<(Scenario, &'static str)>,
+    entries: Vec<Entry>,
+    /// Scenario phrases of six letters or more without their spaces, searched inside obfuscated words
+    /// (`trungthuong`).
+    compact: AhoCorasick,
+    compact_entries: Vec<Entry>,
 }
 
 static MATCHER: LazyLock<Matcher> = LazyLock::new(|| {
     let mut entries = Vec::new();
-    let mut patterns = Vec::new();
-    for (scenario, phrases) in PHRASES {
-        for phrase in *phrases {
-            entries.push((*scenario, *phrase));
-            patterns.push(format!(" {phrase} "));
+    for (scenario, phrases) in SCENARIO_PHRASES {
+        for &(phrase, weight) in *phrases {
+            entries.push(Entry {
+                class: Class::Scenario(*scenario),
+                phrase,
+                weight,
+            });
         }
     }
-    let automaton = AhoCorasick::new(&patterns).expect("signal phrases build an automaton");
-    Matcher { automaton, entries }
+    for &(phrase, weight) in URGENCY_PHRASES {
+        entries.push(Entry {
+            class: Class::Urgency,
+            phrase,
+            weight,
+        });
+    }
+    for &(phrase, weight) in CALL_TO_ACTION_PHRASES {
+        entries.push(Entry {
+            class: Class::CallToAction,
+            phrase,
+            weight,
+        });
+    }
+    for &phrase in ADVISORY_PHRASES {
+        entries.push(Entry {
+            class: Class::Advisory,
+            phrase,
+            weight: 0,
+        });
+    }
+    let patterns: Vec<String> = entries.iter().map(|e| format!(" {} ", e.phrase)).collect();
+    let automaton = AhoCorasickBuilder::new()
+        .kind(Some(AhoCorasickKind::DFA))
+        .build(&patterns)
+        .expect("text signal phrases build an automaton");
+    let compact_entries: Vec<Entry> = entries
+        .iter()
+        .filter(|e| matches!(e.class, Class::Scenario(_)) && e.phrase.contains(' '))
+        .filter(|e| e.phrase.len() - e.phrase.matches(' ').count() >= 6)
+        .copied()
+        .collect();
+    let compact_patterns: Vec<String> = compact_entries
+        .iter()
+        .map(|e| e.phrase.replace(' ', ""))
+        .collect();
+    let compact = AhoCorasickBuilder::new()
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(&compact_patterns)
+        .expect("compact phrases build an automaton");
+    Matcher {
+        automaton,
+        entries,
+        compact,
+        compact_entries,
+    }
 });
 
-/// Every scenario whose phrases occur in `text`, once each, in table order, with the first phrase that hit.
-#[must_use]
-pub fn find_signals(text: &str) -> Vec<Signal> {
-    find_signals_in_folded(&folded_words(text))
+/// One phrase found, at a range of [`Words::line`].
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    entry: Entry,
+    start: usize,
+    end: usize,
 }
 
-/// As [`find_signals`], on text already passed through [`folded_words`].
+/// The text signals of a message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TextSignals {
+    /// Scenario reasons (one per scenario), then urgency, call to action and obfuscation (one each).
+    pub reasons: Vec<Reason>,
+    /// The scenarios found, each with its heaviest phrase, in [`Scenario`] order.
+    pub signals: Vec<Signal>,
+    /// The sender writes as a warner: "không bao giờ yêu cầu", "cảnh giác", "kẻ gian"…
+    pub advisory: bool,
+}
+
+impl TextSignals {
+    /// True when a scenario was found.
+    #[must_use]
+    pub fn has_scenario(&self) -> bool {
+        !self.signals.is_empty()
+    }
+}
+
+/// Every text signal of `text`.
 #[must_use]
-pub fn find_signals_in_folded(words: &str) -> Vec<Signal> {
+pub fn text_signals(text: &str) -> TextSignals {
+    text_signals_in(text, &Words::new(text))
+}
+
+/// As [`text_signals`], with `text`'s words already made.
+#[must_use]
+pub fn text_signals_in(text: &str, words: &Words) -> TextSignals {
     let matcher = &*MATCHER;
-    let mut hits: Vec<Signal> = Vec::new();
+    let line = words.line();
+    let mut hits: Vec<Hit> = Vec::new();
+    let mut advisory = false;
     // Overlapping search: the space between two adjacent phrases belongs to both.
-    for found in matcher.automaton.find_overlapping_iter(words) {
-        let (scenario, phrase) = matcher.entries[found.pattern().as_usize()];
-        if is_negated(&words[..found.start()]) {
-            // "không cung cấp mã OTP cho ai", "đừng đọc mã OTP": advice, not a request.
+    for found in matcher.automaton.find_overlapping_iter(line) {
+        let entry = matcher.entries[found.pattern().as_usize()];
+        if entry.class == Class::Advisory {
+            advisory = true;
             continue;
         }
-        if !hits.iter().any(|hit| hit.scenario == scenario) {
-            hits.push(Signal { scenario, phrase });
+        if is_negated(&line[..found.start()]) {
+            // "không cung cấp mã OTP cho ai", "đừng bấm vào link": advice, not a request.
+            continue;
+        }
+        hits.push(Hit {
+            entry,
+            start: found.start() + 1,
+            end: found.end() - 1,
+        });
+    }
+    for (range, word) in words.obfuscated_words() {
+        for found in matcher.compact.find_iter(word) {
+            hits.push(Hit {
+                entry: matcher.compact_entries[found.pattern().as_usize()],
+                start: range.start,
+                end: range.end,
+            });
         }
     }
-    hits.sort_by_key(|hit| hit.scenario);
-    hits
+    let mut reasons = Vec::new();
+    let mut signals = Vec::new();
+    for scenario in Scenario::ALL {
+        let of_scenario: Vec<&Hit> = hits
+            .iter()
+            .filter(|h| h.entry.class == Class::Scenario(scenario))
+            .collect();
+        if let Some((reason, phrase)) = scenario_reason(text, words, scenario, &of_scenario) {
+            reasons.push(reason);
+            signals.push(Signal { scenario, phrase });
+        }
+    }
+    for (class, kind, label) in [
+        (Class::Urgency, ReasonKind::Urgency, "hối thúc phải làm ngay"),
+        (
+            Class::CallToAction,
+            ReasonKind::CallToAction,
+            "giục bấm vào đường link, gọi điện, kết bạn hoặc chuyển tiền",
+        ),
+    ] {
+        if let Some(hit) = heaviest(hits.iter().filter(|h| h.entry.class == class)) {
+            reasons.push(Reason::new(
+                kind,
+                label,
+                text,
+                words.span_of(hit.start..hit.end),
+                Weight::Points(hit.entry.weight),
+            ));
+        }
+    }
+    let disguised = hits.iter().find(|h| {
+        matches!(h.entry.class, Class::Scenario(_)) && words.obfuscated_in(h.start..h.end)
+    });
+    if let Some(hit) = disguised {
+        reasons.push(Reason::new(
+            ReasonKind::Obfuscation,
+            "chữ bị viết lách, chèn ký hiệu để né bộ lọc, một mánh quen của kẻ gian",
+            text,
+            words.span_of(hit.start..hit.end),
+            Weight::Points(2),
+        ));
+    }
+    TextSignals {
+        reasons,
+        signals,
+        advisory,
+    }
 }
 
-/// Words that, among the last three before a phrase, turn it into advice against it.
-const NEGATIONS: &[&str] = &["khong", "ko", "k", "dung", "cam", "chang"];
+/// One reason for a scenario: its heaviest phrase, plus a point for a second phrase that does not
+/// overlap it.
+fn scenario_reason(
+    text: &str,
+    words: &Words,
+    scenario: Scenario,
+    hits: &[&Hit],
+) -> Option<(Reason, &'static str)> {
+    let top = heaviest(hits.iter().copied())?;
+    let another = hits
+        .iter()
+        .any(|h| h.end <= top.start || h.start >= top.end);
+    let points = top.entry.weight + u8::from(another);
+    let mut reason = Reason::new(
+        ReasonKind::Scenario,
+        format!("giống kịch bản lừa đảo quen thuộc: {}", scenario.label_vi()),
+        text,
+        words.span_of(top.start..top.end),
+        Weight::Points(points),
+    );
+    reason.scenario = Some(scenario);
+    Some((reason, top.entry.phrase))
+}
+
+/// The heaviest hit, the first of equals.
+fn heaviest<'a>(hits: impl Iterator<Item = &'a Hit>) -> Option<&'a Hit> {
+    hits.fold(None, |best: Option<&Hit>, hit| match best {
+        Some(b) if b.entry.weight >= hit.entry.weight => Some(b),
+        _ => Some(hit),
+    })
+}
+
+/// Every scenario whose phrases occur in `text`, once each, in [`Scenario`] order, with the heaviest phrase.
+#[must_use]
+pub fn find_signals(text: &str) -> Vec<Signal> {
+    text_signals(text).signals
+}
 
 fn is_negated(before: &str) -> bool {
     before
@@ -284,15 +420,53 @@ mod tests {
 
     #[test]
     fn every_phrase_is_folded_and_matchable() {
-        for (scenario, phrases) in PHRASES {
-            for phrase in *phrases {
+        for (scenario, phrases) in SCENARIO_PHRASES {
+            for (phrase, _) in *phrases {
                 assert_eq!(
-                    folded_words(phrase).trim(),
+                    Words::new(phrase).line().trim(),
                     *phrase,
                     "phrase {phrase:?} must be written folded"
                 );
                 assert!(scenarios(phrase).contains(scenario), "{phrase}");
             }
         }
+    }
+
+    #[test]
+    fn reasons_quote_the_words_as_written_and_name_obfuscation() {
+        let text = "Qu'y B.H.X.H thông báo: bạn đủ d!eu k!en nhận tr0 cấp thất nghiệp, bấm vào link ngay lập tức";
+        let found = text_signals(text);
+        let scenario = found
+            .reasons
+            .iter()
+            .find(|r| r.scenario == Some(Scenario::InsurancePayout))
+            .expect("insurance payout");
+        assert_eq!(scenario.evidence, "Qu'y B.H.X.H");
+        assert_eq!(&text[scenario.span.clone()], scenario.evidence);
+        let kinds: Vec<ReasonKind> = found.reasons.iter().map(|r| r.kind).collect();
+        assert!(kinds.contains(&ReasonKind::Urgency), "{kinds:?}");
+        assert!(kinds.contains(&ReasonKind::CallToAction), "{kinds:?}");
+        assert!(kinds.contains(&ReasonKind::Obfuscation), "{kinds:?}");
+    }
+
+    #[test]
+    fn spaced_out_phrases_are_found_inside_the_joined_word() {
+        let found = text_signals("T R U N G T H U O N G xe SH");
+        assert_eq!(found.signals[0].scenario, Scenario::Prize);
+        assert!(found.reasons.iter().any(|r| r.kind == ReasonKind::Obfuscation));
+    }
+
+    #[test]
+    fn a_second_phrase_of_a_scenario_adds_a_point() {
+        let one = text_signals("vay tiền nhanh");
+        let two = text_signals("vay tiền nhanh, không cần thế chấp");
+        let points = |t: &TextSignals| t.reasons[0].weight.points();
+        assert_eq!(points(&two), points(&one) + 1);
+    }
+
+    #[test]
+    fn a_warning_voice_is_noticed() {
+        assert!(text_signals("Vietcombank không bao giờ yêu cầu khách hàng cung cấp OTP").advisory);
+        assert!(!text_signals("Mẹ ơi con về muộn").advisory);
     }
 }

@@ -1,0 +1,174 @@
+//! The weighted phrase tables the text signals are matched with. Data only; the matching is in `signals`.
+//!
+//! Phrases are written folded (no accents, `đ` → `d`, lowercase, single spaces) and match whole words of
+//! [`crate::scam::words::Words`], so "Việc nhẹ, lương cao!", "viec nhe luong cao" and "v!ec nhe luong
+//! cao" all hit. Weights are points toward caution (3) and danger (6):
+//! - 4: a phrase scammers use and legitimate senders do not ("việc nhẹ lương cao", "tài khoản an toàn");
+//! - 3: typical of one scenario, rare elsewhere;
+//! - 2: common in that scenario but also in legitimate messages: it needs company to warn;
+//! - 1: context only.
+//!
+//! A scenario counts once, at its heaviest phrase, plus one point for a second distinct phrase. Everyday
+//! words that legitimate notices also use ("công an", "thuế", "ngân hàng", "ngày") are only ever part of a
+//! longer phrase.
+
+use super::signals::Scenario;
+
+/// Phrases of each scenario with their weight.
+#[rustfmt::skip]
+pub(crate) const SCENARIO_PHRASES: &[(Scenario, &[(&str, u8)])] = &[
+    (Scenario::PoliceImpersonation, &[
+        ("duong day rua tien", 4), ("tai khoan an toan", 4), ("chung minh trong sach", 4), ("lenh bat tam giam", 4),
+        ("lenh truy na", 4), ("giay trieu tap", 4), ("phong toa tai khoan", 4), ("lien quan den vu an", 4),
+        ("lien quan vu an", 4), ("lien quan den duong day", 4), ("lien quan duong day", 4), ("dieu tra vien", 3),
+        ("vien kiem sat", 3), ("cong an thong bao", 3), ("ho so vi pham", 3), ("ma tuy xuyen quoc gia", 4),
+        ("rua tien", 3), ("trieu tap", 3), ("toa an nhan dan", 3), ("can bo cong an", 3), ("phong canh sat", 3),
+        ("canh sat dieu tra", 3), ("lam viec voi co quan cong an", 3), ("khoi to", 3), ("bi dieu tra", 3),
+        ("giu bi mat", 2), ("khong duoc noi voi ai", 4), ("xac minh nhan than", 2), ("vu an", 2), ("lenh bat", 3),
+        ("gia danh cong an", 3), ("cong an phuong", 2), ("cong an quan", 2), ("bo cong an", 2),
+    ]),
+    (Scenario::TaxImpersonation, &[
+        ("hoan thue thu nhap", 4), ("hoan tien thue", 4), ("no thue qua han", 3), ("cuong che thue", 3),
+        ("hoan thue", 3), ("no tien thue", 3), ("cuc thue", 2), ("chi cuc thue", 2), ("co quan thue", 2),
+        ("quyet toan thue", 2), ("thue dien tu", 2), ("ma so thue ca nhan", 1),
+    ]),
+    (Scenario::UtilityImpersonation, &[
+        ("hoan tien dien", 4), ("no tien dien", 3), ("tien dien qua han", 3), ("se bi cat dien", 3),
+        ("thanh toan tien dien ngay", 3), ("cat dien trong hom nay", 4), ("no tien nuoc", 3), ("se bi cat nuoc", 3),
+        ("cat dien", 2), ("cat nuoc", 2), ("dien luc", 1), ("tien dien", 1), ("ngung cap dien", 1),
+    ]),
+    (Scenario::BankImpersonation, &[
+        ("tai khoan cua quy khach se bi khoa", 4), ("tai khoan se bi khoa", 4), ("tai khoan bi tam khoa", 4),
+        ("tam khoa tai khoan", 4), ("tai khoan cua ban bi khoa", 4), ("nang han muc the", 4),
+        ("nang han muc tin dung", 4), ("diem thuong sap het han", 4), ("quy doi diem thuong", 4),
+        ("cap nhat sinh trac hoc", 3), ("xac thuc sinh trac hoc", 3), ("khoa tai khoan", 3), ("tai khoan bi khoa", 3),
+        ("xac minh tai khoan", 3), ("xac thuc tai khoan", 3), ("cap nhat thong tin tai khoan", 3), ("nang han muc", 3),
+        ("nang cap the", 3), ("mo khoa tai khoan", 3), ("tri an khach hang", 3), ("tai khoan bi han che", 3),
+        ("the cua quy khach", 2), ("tai khoan cua quy khach", 1), ("diem thuong", 2), ("nhan vien ngan hang", 2),
+        ("sinh trac hoc", 1),
+    ]),
+    (Scenario::IdVerification, &[
+        ("dinh danh muc 2", 3), ("chuan hoa thong tin thue bao", 3), ("chuan hoa thue bao", 3), ("thue bao se bi khoa", 4),
+        ("sim se bi khoa", 4), ("se bi khoa sim", 4), ("khoa sim", 3), ("thu hoi sim", 3), ("cap nhat cccd", 3),
+        ("tich hop cccd", 3), ("xac thuc thue bao", 3), ("kich hoat dinh danh", 2), ("vneid", 2), ("dinh danh", 2),
+        ("cap nhat can cuoc", 2), ("chuan hoa thong tin", 2), ("dinh danh dien tu", 2),
+    ]),
+    (Scenario::EasyJob, &[
+        ("viec nhe luong cao", 4), ("lam nhiem vu", 4), ("nhan nhiem vu", 4), ("xem video kiem tien", 4),
+        ("tha tim", 4), ("like video", 4), ("xem quang cao nhan tien", 4), ("hoan tien goc", 4), ("don ao", 4),
+        ("tuyen ctv", 3), ("tuyen cong tac vien", 3), ("cong tac vien online", 3), ("kiem tien online", 3),
+        ("lam tai nha", 3), ("thu nhap hap dan", 3), ("chot don", 3), ("nhap lieu tai nha", 3), ("hoa hong cao", 3),
+        ("luong theo ngay", 3), ("nhan luong ngay", 3), ("moi ngay kiem", 3), ("thu nhap tu", 2), ("hoa hong", 2),
+        ("khong can kinh nghiem", 2), ("ung luong", 2), ("ctv", 2), ("viec lam them", 2), ("thoi gian tu do", 2),
+        ("lam ctv", 3), ("kiem them thu nhap", 3), ("chi can dien thoai", 3),
+    ]),
+    (Scenario::OtpRequest, &[
+        ("doc ma otp", 4), ("gui ma otp", 4), ("cung cap ma otp", 4), ("doc ma xac nhan", 4), ("gui lai ma", 3),
+        ("doc giup ma", 4), ("ma otp vua gui", 3), ("xin ma otp", 4), ("gui otp", 4), ("doc otp", 4),
+        ("cung cap otp", 4), ("gui ma xac nhan", 3), ("cung cap ma xac nhan", 4), ("doc ma", 2),
+    ]),
+    (Scenario::BookingDeposit, &[
+        ("chuyen coc", 2), ("dat coc", 2), ("coc truoc", 2), ("thanh toan truoc", 1), ("giu phong", 1),
+        ("ve may bay gia re", 3),
+    ]),
+    (Scenario::Prize, &[
+        ("phi nhan thuong", 4), ("trung thuong xe", 4), ("nhan giai thuong", 3), ("da trung thuong", 4),
+        ("chuc mung quy khach da trung", 4), ("trung giai dac biet", 4), ("nop phi nhan qua", 4), ("phi nhan qua", 4),
+        ("khach hang may man", 3), ("quay so trung thuong", 3), ("qua tri an", 3), ("trung thuong", 3),
+        ("nhan thuong", 2), ("phan thuong", 2), ("nhan qua", 2), ("qua tang", 1), ("trung giai", 3),
+        ("giai dac biet", 2), ("ma du thuong", 1),
+    ]),
+    (Scenario::Loan, &[
+        ("vay tien nhanh", 4), ("giai ngan trong", 3), ("giai ngan ngay", 4), ("vay khong the chap", 4),
+        ("khong can the chap", 4), ("chi can cccd", 4), ("chi can can cuoc", 4), ("khong tham dinh", 4),
+        ("no xau van vay", 4), ("ho tro no xau", 3), ("vay online", 3), ("vay nhanh", 3), ("ho tro vay", 3),
+        ("duyet vay", 3), ("phi giai ngan", 4), ("phi bao hiem khoan vay", 4), ("sai so tai khoan", 4),
+        ("giai ngan", 2), ("lai suat thap", 1), ("vay tieu dung", 2), ("han muc vay", 2), ("vay von", 1),
+    ]),
+    (Scenario::MaliciousApp, &[
+        ("file apk", 4), ("apk", 4), ("link cai dat", 3), ("ung dung dich vu cong", 2), ("tai app", 2),
+        ("tai ung dung", 2), ("cai app", 2), ("cai dat ung dung", 2), ("cai ung dung", 2), ("ban cap nhat moi", 2),
+    ]),
+    (Scenario::RecoveryScam, &[
+        ("lay lai tien bi lua", 4), ("lay lai tien da bi lua", 4), ("ho tro lay lai tien", 4),
+        ("thu hoi tien bi lua", 4), ("dich vu lay lai", 4), ("thu hoi so tien bi lua", 4), ("lay lai tien", 3),
+        ("thu hoi tien", 3), ("ho tro lay lai", 3),
+    ]),
+    (Scenario::Delivery, &[
+        ("phi giao hang", 3), ("hang bi giu", 3), ("giao hang that bai", 3), ("phi luu kho", 3),
+        ("cap nhat dia chi giao hang", 3), ("buu kien cua ban", 2), ("kien hang cua ban", 2), ("buu pham", 1),
+        ("buu kien", 1), ("shipper", 1), ("phi van chuyen", 1), ("don hang cod", 1), ("giao lai", 1),
+    ]),
+    (Scenario::Investment, &[
+        ("cam ket loi nhuan", 4), ("loi nhuan cam ket", 4), ("nhan doi tai khoan", 4), ("x2 tai khoan", 4),
+        ("keo lenh", 4), ("san ao", 4), ("room vip", 4), ("lai moi ngay", 4), ("loi nhuan moi ngay", 4),
+        ("dau tu sinh loi", 3), ("dau tu tien ao", 4), ("san forex", 3), ("forex", 3), ("tien ao", 3),
+        ("san giao dich", 2), ("loi nhuan cao", 3), ("chuyen gia tai chinh", 3), ("bitcoin", 2), ("usdt", 2),
+        ("dau tu", 1), ("loi nhuan", 2), ("nhom telegram", 3), ("day chung khoan", 3),
+    ]),
+    (Scenario::RomanceGift, &[
+        ("gui qua tu nuoc ngoai", 4), ("qua tu my", 3), ("phi hai quan", 3), ("thue hai quan", 3),
+        ("kien hang quoc te", 2), ("phi thong quan", 3), ("lam quen ket ban", 2), ("hen ho", 1),
+    ]),
+    (Scenario::Gambling, &[
+        ("nap dau", 4), ("nha cai", 4), ("ca cuoc", 4), ("ca do", 4), ("no hu", 4), ("tai xiu", 4), ("casino", 4),
+        ("xoc dia", 4), ("baccarat", 4), ("lo de", 4), ("game bai doi thuong", 4), ("ban ca doi thuong", 4),
+        ("code tan thu", 3), ("ban ca", 3), ("danh de", 3), ("keo bong da", 3), ("hoan tra", 1), ("slot", 2),
+        ("thuong nap", 3), ("cuoc the thao", 4), ("giftcode", 2),
+    ]),
+    (Scenario::TrafficFine, &[
+        ("phat nguoi", 3), ("nop phat vi pham", 3), ("vi pham giao thong", 2), ("bien ban vi pham", 2),
+        ("nop phat truc tuyen", 3), ("chua nop phat", 3),
+    ]),
+    (Scenario::InsurancePayout, &[
+        ("rut bhxh mot lan", 4), ("ho tro rut bhxh", 4), ("nhan tien bhxh", 4), ("nhan tien bao hiem xa hoi", 4),
+        ("rut bao hiem xa hoi mot lan", 4), ("bhxh mot lan", 3), ("tro cap that nghiep", 3),
+        ("bao hiem that nghiep", 2), ("chi tra bao hiem", 2), ("bhxh", 1), ("bao hiem xa hoi", 1),
+        ("nhan tro cap", 3), ("quy bhxh", 3), ("quy bao hiem", 2),
+    ]),
+    (Scenario::UnwantedService, &[
+        ("khong phai quy khach dang ky", 4), ("khong phai ban dang ky", 4), ("khong phai qk dang ky", 4),
+        ("neu quy khach khong dang ky", 4), ("neu ban khong dang ky", 4), ("neu qk khong dang ky", 4),
+        ("khong do quy khach dang ky", 4), ("quy khach khong dang ky", 3), ("tu dong tru", 2), ("se bi tru", 2),
+        ("phi duy tri", 2), ("tru tien", 1),
+    ]),
+    (Scenario::FamilyEmergency, &[
+        ("dang cap cuu", 3), ("bi tai nan", 3), ("can tien gap", 3), ("chuyen gap", 3), ("muon tien gap", 3),
+        ("dang can gap", 2), ("doi so moi", 3), ("so moi cua con", 3), ("vay gap", 3), ("phau thuat gap", 3),
+        ("cap cuu", 2),
+    ]),
+];
+
+/// Pressure to act now, with weight.
+#[rustfmt::skip]
+pub(crate) const URGENCY_PHRASES: &[(&str, u8)] = &[
+    ("ngay lap tuc", 2), ("khan cap", 2), ("truoc 24h", 2), ("trong 24h", 2), ("trong vong 24h", 2),
+    ("trong 24 gio", 2), ("trong ngay hom nay", 2), ("han chot", 2), ("het han", 1), ("se bi khoa", 2),
+    ("se bi huy", 2), ("se bi xu ly", 2), ("xu ly theo phap luat", 2), ("lan cuoi", 2), ("cuoi cung", 1),
+    ("gap", 1), ("nhanh chong", 1), ("trong 2h", 2), ("trong 2 gio", 2), ("sau 2h", 2), ("som nhat", 1),
+    ("chi con", 1), ("keo mat", 2), ("tranh bi", 1), ("truoc 17h", 1), ("truoc 12h", 1), ("ngay hom nay", 1),
+    ("truoc khi bi", 2), ("so luong co han", 1),
+];
+
+/// A push to click, call, add a contact, install or pay, with weight.
+#[rustfmt::skip]
+pub(crate) const CALL_TO_ACTION_PHRASES: &[(&str, u8)] = &[
+    ("truy cap", 2), ("bam vao", 2), ("nhan vao", 2), ("click", 2), ("an vao", 2), ("bam link", 2),
+    ("vao link", 2), ("theo link", 2), ("duong link", 2), ("link", 1), ("dang nhap", 1), ("ket ban zalo", 2),
+    ("lien he zalo", 2), ("nhan tin zalo", 2), ("add zalo", 2), ("inbox", 2), ("ib", 1), ("qua zalo", 2),
+    ("zalo", 1), ("telegram", 2), ("goi ngay", 2), ("lien he ngay", 2), ("lien he", 1), ("lh", 1),
+    ("phan hoi y", 2), ("tra loi y", 2), ("reply", 1), ("soan y", 2), ("chuyen khoan", 1), ("chuyen tien", 1),
+    ("nop phi", 2), ("dong phi", 2), ("quet ma", 1), ("dang ky ngay", 2), ("nhan ngay", 2), ("xac nhan ngay", 2),
+    ("tai ve", 1), ("kich hoat ngay", 2), ("cap nhat ngay", 2),
+];
+
+/// A sender's warning voice: bank and police advisories quote scam phrases to warn against them.
+#[rustfmt::skip]
+pub(crate) const ADVISORY_PHRASES: &[&str] = &[
+    "khong bao gio yeu cau", "tuyet doi khong", "canh giac", "khuyen cao", "ke gian", "thu doan",
+    "gia mao", "mao danh", "lua dao", "de phong", "can trong", "tranh bi lua", "khong cung cap",
+    "khong chia se", "khong bam", "khong truy cap", "khong chuyen tien", "khong lam theo", "luu y",
+];
+
+/// Words that, among the last three before a phrase, turn it into advice against it.
+pub(crate) const NEGATIONS: &[&str] = &["khong", "ko", "k", "dung", "cam", "chang"];

@@ -6,7 +6,7 @@ use anyhow::Context;
 
 use super::{ImportFormat, ScamCommand};
 use crate::config::Settings;
-use crate::reply::templates;
+use crate::reply::verdict;
 use crate::reports::{IndexSync, redacted_url, sync_once};
 use crate::scam::EntityKind;
 use crate::scam::check::CheckReport;
@@ -164,9 +164,9 @@ async fn check_text(settings: Settings, text: &str, json: bool) -> anyhow::Resul
         let report = CheckReport::from(&outcome);
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else if outcome.findings.is_empty() && outcome.signals.is_empty() {
-        println!("{}", templates::NOTHING_FOUND);
+        println!("{}", verdict::NOTHING_FOUND);
     } else {
-        println!("{}", templates::scam_reply(&outcome));
+        println!("{}", verdict::scam_reply(&outcome));
     }
     Ok(())
 }

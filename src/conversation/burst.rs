@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::domain::UserId;
 use crate::llm::prompt::Facts;
 use crate::pipeline::Outcome;
-use crate::reply::templates;
+use crate::reply::verdict;
 use crate::scam::check::CheckOutcome;
 use crate::store::{ChatLine, Completion};
 
@@ -87,27 +87,16 @@ impl Burst {
     }
 }
 
-/// The burst's own checks merged: every finding, each signal scenario once.
+/// The burst's own checks merged: every finding and reason, each signal scenario once, the strongest level.
 #[must_use]
 pub fn merged_check(messages: &[BurstMessage]) -> CheckOutcome {
-    let mut merged = CheckOutcome::default();
-    for message in messages {
-        merged
-            .findings
-            .extend(message.check.findings.iter().cloned());
-        for signal in &message.check.signals {
-            if !merged.signals.iter().any(|s| s.scenario == signal.scenario) {
-                merged.signals.push(signal.clone());
-            }
-        }
-    }
-    merged
+    CheckOutcome::merged(messages.iter().map(|m| &m.check))
 }
 
 /// True when a check found anything worth telling.
 #[must_use]
 pub fn found_anything(check: &CheckOutcome) -> bool {
-    !check.findings.is_empty() || !check.signals.is_empty()
+    check.found_anything()
 }
 
 /// The facts for the model: the burst's own checks, else the user's recent findings (a follow-up question).
@@ -132,14 +121,17 @@ pub fn facts(merged: &CheckOutcome, recent: Option<&CheckOutcome>) -> Facts {
 }
 
 /// The reply once the model path answered with `text` and `answered` (`Llm`, `LlmLimited` or
-/// `LlmFallback`): a scam check never depends on the model, so without the model's answer a burst that
-/// found anything gets the templated verdict.
+/// `LlmFallback`). A burst with a verdict always gets it, deterministic and first: the model's answer
+/// may only follow it, and without the model's answer the templated verdict stands alone.
 #[must_use]
 pub fn reply(text: String, answered: Outcome, merged: &CheckOutcome) -> (String, Outcome) {
-    if answered != Outcome::Llm && found_anything(merged) {
-        return (templates::scam_reply(merged), Outcome::ScamCheck);
+    if !verdict::has_verdict(merged) {
+        return (text, answered);
     }
-    (text, answered)
+    if answered == Outcome::Llm {
+        return (verdict::with_explanation(merged, &text), answered);
+    }
+    (verdict::scam_reply(merged), Outcome::ScamCheck)
 }
 
 /// The completions that record an answered burst: the last message carries the reply and `outcome`, the
@@ -199,9 +191,8 @@ pub fn needs_pause_check(pause_clear_at: Option<Instant>, now: Instant) -> bool 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scam::Finding;
-    use crate::scam::extract::extract;
-    use crate::scam::signals::{Scenario, find_signals};
+    use crate::scam::index::ReportIndex;
+    use crate::scam::signals::Scenario;
 
     const DEBOUNCE: Duration = Duration::from_millis(500);
 
@@ -223,10 +214,7 @@ mod tests {
     }
 
     fn checked(text: &str) -> CheckOutcome {
-        CheckOutcome {
-            findings: extract(text).into_iter().map(Finding::unreported).collect(),
-            signals: find_signals(text),
-        }
+        crate::scam::check::check(&ReportIndex::new(), text, chrono::Utc::now())
     }
 
     fn user() -> UserId {
@@ -347,10 +335,16 @@ mod tests {
     }
 
     #[test]
-    fn the_model_answer_is_sent_as_it_is() {
+    fn the_model_answer_follows_the_verdict_and_is_alone_without_one() {
         let merged = checked("0912345678");
+        let (text, outcome) = reply("trả lời".into(), Outcome::Llm, &merged);
+        assert_eq!(outcome, Outcome::Llm);
+        assert!(text.starts_with("ℹ️"), "{text}");
+        let entity = text.find("0912345678").expect("the entity is listed");
+        let model = text.find("trả lời").expect("the model's answer is kept");
+        assert!(entity < model, "{text}");
         assert_eq!(
-            reply("trả lời".into(), Outcome::Llm, &merged),
+            reply("trả lời".into(), Outcome::Llm, &checked("chào bạn")),
             ("trả lời".to_string(), Outcome::Llm)
         );
     }
@@ -361,7 +355,7 @@ mod tests {
         for answered in [Outcome::LlmFallback, Outcome::LlmLimited] {
             assert_eq!(
                 reply("xin lỗi".into(), answered, &merged),
-                (templates::scam_reply(&merged), Outcome::ScamCheck)
+                (verdict::scam_reply(&merged), Outcome::ScamCheck)
             );
         }
     }

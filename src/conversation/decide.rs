@@ -7,9 +7,9 @@ use sha2::{Digest, Sha256};
 use super::{Now, Policy, UserView};
 use crate::domain::{Admission, UserId};
 use crate::pipeline::Outcome;
-use crate::reply::templates;
+use crate::reply::{templates, verdict};
 use crate::scam::Entity;
-use crate::scam::check::CheckOutcome;
+use crate::scam::check::{CheckOutcome, check_text};
 use crate::scam::extract::extract;
 use crate::scam::signals::find_signals;
 use crate::scam::user_report::{ReportCommand, parse_report_command};
@@ -105,8 +105,8 @@ impl Decision {
                 Outcome::Unsupported,
             ),
             Decision::Help => (Some(templates::HELP.to_string()), Outcome::Help),
-            Decision::Signals(check) => (Some(templates::scam_reply(check)), Outcome::ScamSignals),
-            Decision::Verdict(check) => (Some(templates::scam_reply(check)), Outcome::ScamCheck),
+            Decision::Signals(check) => (Some(verdict::scam_reply(check)), Outcome::ScamSignals),
+            Decision::Verdict(check) => (Some(verdict::scam_reply(check)), Outcome::ScamCheck),
             Decision::Report(_) | Decision::Check(_) | Decision::Converse(_) => return None,
         };
         Some(Answer { reply, outcome })
@@ -138,11 +138,8 @@ pub fn decide(message: &Message, view: &mut UserView, policy: &Policy, now: Now)
     if !entities.is_empty() {
         return Decision::Check(entities);
     }
-    let check = CheckOutcome {
-        findings: Vec::new(),
-        signals: find_signals(text),
-    };
-    if !check.signals.is_empty() && !policy.has_model {
+    let check = check_text(text);
+    if check.level.warns() && !policy.has_model {
         return Decision::Signals(check);
     }
     Decision::Converse(check)
@@ -202,8 +199,9 @@ mod tests {
 
     use super::*;
     use crate::domain::InboundLimiter;
+    use crate::scam::EntityKind;
+    use crate::scam::index::ReportIndex;
     use crate::scam::signals::Scenario;
-    use crate::scam::{EntityKind, Finding};
 
     fn now() -> Now {
         Now {
@@ -230,11 +228,7 @@ mod tests {
     }
 
     fn finding(text: &str) -> CheckOutcome {
-        let findings = extract(text).into_iter().map(Finding::unreported).collect();
-        CheckOutcome {
-            findings,
-            signals: Vec::new(),
-        }
+        crate::scam::check::check(&ReportIndex::new(), text, now().at)
     }
 
     #[test]
@@ -447,7 +441,7 @@ mod tests {
         assert_eq!(check.signals[0].scenario, Scenario::EasyJob);
         let answer = decision.answer().unwrap();
         assert_eq!(answer.outcome, Outcome::ScamSignals);
-        assert_eq!(answer.reply, Some(templates::scam_reply(check)));
+        assert_eq!(answer.reply, Some(verdict::scam_reply(check)));
     }
 
     #[test]
@@ -484,7 +478,7 @@ mod tests {
         assert_eq!(decision, Decision::Verdict(check.clone()));
         let answer = decision.answer().unwrap();
         assert_eq!(answer.outcome, Outcome::ScamCheck);
-        assert_eq!(answer.reply, Some(templates::scam_reply(&check)));
+        assert_eq!(answer.reply, Some(verdict::scam_reply(&check)));
         assert_eq!(view.recent_findings(now.instant), Some(&check));
     }
 

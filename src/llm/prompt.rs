@@ -281,10 +281,9 @@ mod tests {
             _ => Verdict::NoReports,
         };
         Finding {
-            entity: Entity::written_as(kind, value),
             verdict,
             report,
-            matched: None,
+            ..Finding::unreported(Entity::written_as(kind, value))
         }
     }
 

@@ -3,6 +3,7 @@
 
 pub mod split;
 pub mod templates;
+pub mod verdict;
 
 /// Masks every number of 6 or more digits except its last 3 (`+84912345678` → `+84******678`), for text
 /// that may end up in logs. Digits grouped by single spaces, dots or dashes count as one number

@@ -4,17 +4,58 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::assess::{message_level, reported_reason};
 use super::extract::extract;
 use super::index::ReportIndex;
-use super::signals::{Signal, find_signals};
+use super::reason::{Level, Reason, level_of};
+use super::signals::{Signal, text_signals_in};
 use super::verdict::{Verdict, verdict};
+use super::words::Words;
 use super::{Entity, EntityKind, Finding, vietnam_date};
 
 /// What a check found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CheckOutcome {
+    /// Every entity, with its report verdict, reasons and level.
     pub findings: Vec<Finding>,
+    /// The scam scenarios the words suggest.
     pub signals: Vec<Signal>,
+    /// The message's verdict.
+    pub level: Level,
+    /// Why: the entities' reasons and the text's, each counted toward `level`.
+    pub reasons: Vec<Reason>,
+}
+
+impl CheckOutcome {
+    /// True when there is a verdict to tell: an entity was checked, or a reason found.
+    #[must_use]
+    pub fn found_anything(&self) -> bool {
+        !self.findings.is_empty() || !self.reasons.is_empty()
+    }
+
+    /// Several checks as one (a burst of messages): every finding and reason, each scenario once, the
+    /// strongest level.
+    #[must_use]
+    pub fn merged<'a>(checks: impl IntoIterator<Item = &'a CheckOutcome>) -> CheckOutcome {
+        let mut merged = CheckOutcome::default();
+        for check in checks {
+            merged.findings.extend(check.findings.iter().cloned());
+            merged.reasons.extend(check.reasons.iter().cloned());
+            for signal in &check.signals {
+                if !merged.signals.iter().any(|s| s.scenario == signal.scenario) {
+                    merged.signals.push(signal.clone());
+                }
+            }
+            merged.level = merged.level.max(check.level);
+        }
+        merged
+    }
+}
+
+/// A message with no entity: its text signals alone.
+#[must_use]
+pub fn check_text(text: &str) -> CheckOutcome {
+    assessed(text, Vec::new())
 }
 
 /// Extracts every entity from `text`, looks each up under all its keys, and keeps the strongest verdict.
@@ -52,17 +93,40 @@ pub fn check_extracted(
                         verdict,
                         report: Some(report),
                         matched: (!own_key).then_some(key),
-                        entity,
+                        ..Finding::unreported(entity)
                     }
                 }
                 None => Finding::unreported(entity),
             }
         })
         .collect();
+    assessed(text, findings)
+}
+
+/// Gives each finding its reasons and level, then the message its own.
+fn assessed(text: &str, mut findings: Vec<Finding>) -> CheckOutcome {
+    for finding in &mut findings {
+        let mut reasons: Vec<Reason> = reported_reason(text, finding).into_iter().collect();
+        reasons.extend(shape_reasons(text, &finding.entity));
+        finding.level = level_of(&reasons);
+        finding.reasons = reasons;
+    }
+    let words = Words::new(text);
+    let signals = text_signals_in(text, &words);
+    let scenarios = signals.signals.clone();
+    let (level, reasons) = message_level(&findings, signals);
     CheckOutcome {
         findings,
-        signals: find_signals(text),
+        signals: scenarios,
+        level,
+        reasons,
     }
+}
+
+/// What an entity's shape says, whoever reported it: the link checks for a domain, the number checks for a
+/// phone.
+fn shape_reasons(_text: &str, _entity: &Entity) -> Vec<Reason> {
+    Vec::new()
 }
 
 /// The JSON shape of a check, shared by `tradesphere scam check --json` and `GET /api/v1/scam/check`.

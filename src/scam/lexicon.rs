@@ -167,7 +167,7 @@ pub(crate) const CALL_TO_ACTION_PHRASES: &[(&str, u8)] = &[
 pub(crate) const ADVISORY_PHRASES: &[&str] = &[
     "khong bao gio yeu cau", "tuyet doi khong", "canh giac", "khuyen cao", "ke gian", "thu doan",
     "gia mao", "mao danh", "lua dao", "de phong", "can trong", "tranh bi lua", "khong cung cap",
-    "khong chia se", "khong bam", "khong truy cap", "khong chuyen tien", "khong lam theo", "luu y",
+    "khong chia se", "khong bam", "khong truy cap", "khong chuyen tien", "khong lam theo",
 ];
 
 /// Words that, among the last three before a phrase, turn it into advice against it.

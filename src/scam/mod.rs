@@ -9,14 +9,15 @@
 //! module that imports through it never closes a cycle.
 
 mod ascii_link;
+pub mod assess;
 pub mod banks;
 pub mod check;
 mod cues;
-mod lexicon;
 mod entity;
 pub mod extract;
 pub mod import;
 pub mod index;
+mod lexicon;
 mod numbers;
 pub mod reason;
 mod report;

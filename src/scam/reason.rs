@@ -11,10 +11,11 @@ use serde::Serialize;
 use super::signals::Scenario;
 
 /// The three states of a verdict, weakest first so that `max()` picks the strongest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     /// Nothing found. Never to be read or shown as "safe".
+    #[default]
     NoSigns,
     /// Suspicious: worth a warning, not a certainty.
     Caution,
@@ -231,7 +232,9 @@ mod tests {
     #[test]
     fn levels_order_strongest_last() {
         assert_eq!(
-            [Level::Caution, Level::Danger, Level::NoSigns].into_iter().max(),
+            [Level::Caution, Level::Danger, Level::NoSigns]
+                .into_iter()
+                .max(),
             Some(Level::Danger)
         );
         assert!(!Level::NoSigns.warns());
@@ -266,7 +269,13 @@ mod tests {
 
     #[test]
     fn evidence_is_the_quoted_substring() {
-        let r = Reason::new(ReasonKind::Urgency, "gấp", "làm ngay nhé", 4..8, Weight::Points(1));
+        let r = Reason::new(
+            ReasonKind::Urgency,
+            "gấp",
+            "làm ngay nhé",
+            5..9,
+            Weight::Points(1),
+        );
         assert_eq!(r.evidence, "ngay");
     }
 }

@@ -292,7 +292,11 @@ pub fn text_signals_in(text: &str, words: &Words) -> TextSignals {
         }
     }
     for (class, kind, label) in [
-        (Class::Urgency, ReasonKind::Urgency, "hối thúc phải làm ngay"),
+        (
+            Class::Urgency,
+            ReasonKind::Urgency,
+            "hối thúc phải làm ngay",
+        ),
         (
             Class::CallToAction,
             ReasonKind::CallToAction,
@@ -453,7 +457,12 @@ mod tests {
     fn spaced_out_phrases_are_found_inside_the_joined_word() {
         let found = text_signals("T R U N G T H U O N G xe SH");
         assert_eq!(found.signals[0].scenario, Scenario::Prize);
-        assert!(found.reasons.iter().any(|r| r.kind == ReasonKind::Obfuscation));
+        assert!(
+            found
+                .reasons
+                .iter()
+                .any(|r| r.kind == ReasonKind::Obfuscation)
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::entity::{Entity, EntityKind};
+use super::reason::{Level, Reason};
 use super::report::ReportSummary;
 
 pub const RECENT_REPORTS_FOR_WARNING: i64 = 2;
@@ -95,16 +96,22 @@ pub struct Finding {
     /// The key the reports are filed under when it is not the entity itself: a parent domain, or the
     /// phone/account twin of a mobile number.
     pub matched: Option<(EntityKind, String)>,
+    /// Why the entity looks the way it does: its reports and its shape.
+    pub reasons: Vec<Reason>,
+    /// What `reasons` add up to.
+    pub level: Level,
 }
 
 impl Finding {
-    /// An entity nobody has reported.
+    /// An entity nobody has reported, before its shape is looked at.
     pub fn unreported(entity: Entity) -> Self {
         Finding {
             entity,
             verdict: Verdict::NoReports,
             report: None,
             matched: None,
+            reasons: Vec::new(),
+            level: Level::NoSigns,
         }
     }
 

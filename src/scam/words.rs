@@ -34,23 +34,79 @@ pub struct Words {
 }
 
 /// Invisible characters used to break words up; dropped inside a word.
-const INVISIBLE: &[char] = &['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{AD}'];
+const INVISIBLE: &[char] = &[
+    '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{AD}',
+];
 
 /// Letters of other scripts that look like Latin ones, mapped to the letter they imitate.
 const LOOK_ALIKES: &[(char, char)] = &[
     // Cyrillic.
-    ('а', 'a'), ('в', 'b'), ('е', 'e'), ('ё', 'e'), ('к', 'k'), ('м', 'm'), ('н', 'h'), ('о', 'o'),
-    ('р', 'p'), ('с', 'c'), ('т', 't'), ('у', 'y'), ('х', 'x'), ('і', 'i'), ('ј', 'j'), ('ѕ', 's'),
-    ('ԁ', 'd'), ('ԛ', 'q'), ('ԝ', 'w'), ('ո', 'n'),
-    ('А', 'a'), ('В', 'b'), ('Е', 'e'), ('К', 'k'), ('М', 'm'), ('Н', 'h'), ('О', 'o'), ('Р', 'p'),
-    ('С', 'c'), ('Т', 't'), ('У', 'y'), ('Х', 'x'), ('І', 'i'), ('Ј', 'j'), ('Ѕ', 's'),
+    ('а', 'a'),
+    ('в', 'b'),
+    ('е', 'e'),
+    ('ё', 'e'),
+    ('к', 'k'),
+    ('м', 'm'),
+    ('н', 'h'),
+    ('о', 'o'),
+    ('р', 'p'),
+    ('с', 'c'),
+    ('т', 't'),
+    ('у', 'y'),
+    ('х', 'x'),
+    ('і', 'i'),
+    ('ј', 'j'),
+    ('ѕ', 's'),
+    ('ԁ', 'd'),
+    ('ԛ', 'q'),
+    ('ԝ', 'w'),
+    ('ո', 'n'),
+    ('А', 'a'),
+    ('В', 'b'),
+    ('Е', 'e'),
+    ('К', 'k'),
+    ('М', 'm'),
+    ('Н', 'h'),
+    ('О', 'o'),
+    ('Р', 'p'),
+    ('С', 'c'),
+    ('Т', 't'),
+    ('У', 'y'),
+    ('Х', 'x'),
+    ('І', 'i'),
+    ('Ј', 'j'),
+    ('Ѕ', 's'),
     // Greek.
-    ('α', 'a'), ('β', 'b'), ('ε', 'e'), ('ι', 'i'), ('κ', 'k'), ('ν', 'v'), ('ο', 'o'), ('ρ', 'p'),
-    ('τ', 't'), ('υ', 'u'), ('χ', 'x'), ('Α', 'a'), ('Β', 'b'), ('Ε', 'e'), ('Η', 'h'), ('Ι', 'i'),
-    ('Κ', 'k'), ('Μ', 'm'), ('Ν', 'n'), ('Ο', 'o'), ('Ρ', 'p'), ('Τ', 't'), ('Υ', 'y'), ('Χ', 'x'),
+    ('α', 'a'),
+    ('β', 'b'),
+    ('ε', 'e'),
+    ('ι', 'i'),
+    ('κ', 'k'),
+    ('ν', 'v'),
+    ('ο', 'o'),
+    ('ρ', 'p'),
+    ('τ', 't'),
+    ('υ', 'u'),
+    ('χ', 'x'),
+    ('Α', 'a'),
+    ('Β', 'b'),
+    ('Ε', 'e'),
+    ('Η', 'h'),
+    ('Ι', 'i'),
+    ('Κ', 'k'),
+    ('Μ', 'm'),
+    ('Ν', 'n'),
+    ('Ο', 'o'),
+    ('Ρ', 'p'),
+    ('Τ', 't'),
+    ('Υ', 'y'),
+    ('Χ', 'x'),
     ('Ζ', 'z'),
     // Latin small capitals and other stand-ins.
-    ('ı', 'i'), ('ł', 'l'), ('ø', 'o'), ('ß', 's'),
+    ('ı', 'i'),
+    ('ł', 'l'),
+    ('ø', 'o'),
+    ('ß', 's'),
 ];
 
 /// Symbols and digits that stand for a letter when letters surround them.
@@ -126,7 +182,10 @@ impl Words {
         let mut scratch = String::new();
         let mut chunk_start = None;
         // Single-letter chunks waiting to be joined ("t r u n g"): their words' indexes.
-        for (at, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+        for (at, c) in text
+            .char_indices()
+            .chain(std::iter::once((text.len(), ' ')))
+        {
             if c.is_whitespace() {
                 if let Some(start) = chunk_start.take() {
                     push_chunk(text, start..at, &mut words, &mut scratch);
@@ -165,7 +224,10 @@ impl Words {
     #[must_use]
     pub fn span_of(&self, range: Range<usize>) -> Range<usize> {
         let (first, last) = self.words_in(range);
-        match (self.words.get(first), last.checked_sub(1).and_then(|l| self.words.get(l))) {
+        match (
+            self.words.get(first),
+            last.checked_sub(1).and_then(|l| self.words.get(l)),
+        ) {
             (Some(a), Some(b)) if first < last => a.span.start..b.span.end,
             _ => 0..0,
         }
@@ -222,8 +284,9 @@ fn push_chunk(
             Piece::Letter(l, foreign) => (Some(l), foreign),
             Piece::Digit(d) => match leet(d) {
                 // Between letters any look-alike digit; at a word's edge only `0`, so `4G` stays.
-                Some(l) if ((before && after) || ((before || after) && d == '0'))
-                    && letters_around(&pieces, i) =>
+                Some(l)
+                    if ((before && after) || ((before || after) && d == '0'))
+                        && letters_around(&pieces, i) =>
                 {
                     (Some(l), true)
                 }
@@ -283,7 +346,8 @@ fn push_chunk(
 /// True when the digit at `i` sits inside letters: a letter on at least one side and no digit on either,
 /// so `H0` and `kh0a` read as letters while `10tr`, `4G` and `0912` stay numbers.
 fn letters_around(pieces: &[Piece], i: usize) -> bool {
-    let digit = |j: Option<usize>| j.is_some_and(|j| matches!(pieces.get(j), Some(Piece::Digit(_))));
+    let digit =
+        |j: Option<usize>| j.is_some_and(|j| matches!(pieces.get(j), Some(Piece::Digit(_))));
     let letters_in_chunk = pieces
         .iter()
         .filter(|p| matches!(p, Piece::Letter(..)))
@@ -306,7 +370,10 @@ fn join_spaced_letters(
         let mut j = i;
         while j < words.len() && single(&words[j]) {
             let next = j + 1;
-            if next < words.len() && single(&words[next]) && text[words[j].1.end..words[next].1.start] == *" " {
+            if next < words.len()
+                && single(&words[next])
+                && text[words[j].1.end..words[next].1.start] == *" "
+            {
                 j = next;
             } else {
                 break;
@@ -336,7 +403,10 @@ mod tests {
     #[test]
     fn folds_accents_case_and_punctuation_between_words() {
         assert_eq!(line("Việc nhẹ, LƯƠNG cao!"), "viec nhe luong cao");
-        assert_eq!(line("Đăng ký-ngay: sinh-trắc-học"), "dang ky ngay sinh trac hoc");
+        assert_eq!(
+            line("Đăng ký-ngay: sinh-trắc-học"),
+            "dang ky ngay sinh trac hoc"
+        );
     }
 
     #[test]
@@ -351,14 +421,20 @@ mod tests {
 
     #[test]
     fn numbers_amounts_and_codes_stay_as_written() {
-        assert_eq!(line("0912345678 500k 10tr 4G 07/12/2026"), "0912345678 500k 10tr 4g 07 12 2026");
+        assert_eq!(
+            line("0912345678 500k 10tr 4G 07/12/2026"),
+            "0912345678 500k 10tr 4g 07 12 2026"
+        );
         assert_eq!(line("OTP: 123456."), "otp 123456");
     }
 
     #[test]
     fn look_alike_letters_of_other_scripts_read_as_latin() {
         // Cyrillic а and о.
-        assert_eq!(line("vietcombаnk trúng thưởng cоn"), "vietcombank trung thuong con");
+        assert_eq!(
+            line("vietcombаnk trúng thưởng cоn"),
+            "vietcombank trung thuong con"
+        );
         let words = Words::new("ngân hàng vietcombаnk");
         let at = words.line().find("vietcombank").unwrap();
         assert!(words.obfuscated_in(at..at + 11));

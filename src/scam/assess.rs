@@ -1,0 +1,194 @@
+//! The verdict on one message: every entity's reasons and level, the text's reasons, and the level they add
+//! up to. Pure: the caller brings the findings (entities with their report verdicts) and the text.
+//!
+//! The rules, in order:
+//! - an entity's reasons are its reports and its shape (look-alike domain, risky TLD, shortener, premium
+//!   number…); its level is theirs alone;
+//! - pressure to act and calls to action only count next to a scenario or a warning entity: "liên hệ ngay"
+//!   is ordinary on its own;
+//! - a sender writing as a warner ("không bao giờ yêu cầu", "cảnh giác", "kẻ gian"), or pointing only at a
+//!   brand's official domain, gets a third of its scenario words' weight, never enough to warn, and its
+//!   calls to action dropped, unless an entity warns: bank advisories quote the very phrases scams use;
+//! - the message's level is the strongest of its entities' levels and of all counted reasons together.
+
+use super::reason::{Level, Reason, ReasonKind, Weight, level_of};
+use super::signals::{Scenario, TextSignals};
+use super::verdict::{Finding, Verdict};
+
+/// Scenarios whose words are the scam even in a warner's voice ("bị lừa đảo? chúng tôi lấy lại tiền").
+const UNDISCOUNTED: &[Scenario] = &[Scenario::RecoveryScam, Scenario::Gambling];
+
+/// The most a warner's scenario words add up to: less than a caution.
+const WARNER_CAP: u32 = super::reason::CAUTION_SCORE - 1;
+
+/// The reason a report verdict gives, quoting the entity as written.
+#[must_use]
+pub fn reported_reason(text: &str, finding: &Finding) -> Option<Reason> {
+    let entity = &finding.entity;
+    let report = finding.warning_report()?;
+    let (label, weight) = match finding.verdict {
+        Verdict::Verified => ("đã được xác minh là lừa đảo".to_string(), Weight::Decisive),
+        Verdict::Reported => (
+            format!("đã bị báo cáo lừa đảo {} lần, gần đây", report.report_count),
+            Weight::Decisive,
+        ),
+        Verdict::LowConfidence if report.report_count > 1 => (
+            format!(
+                "có {} báo cáo lừa đảo nhưng đã cũ, chưa xác minh",
+                report.report_count
+            ),
+            Weight::Points(3),
+        ),
+        Verdict::LowConfidence => (
+            "có 1 báo cáo lừa đảo, chưa xác minh".to_string(),
+            Weight::Points(3),
+        ),
+        Verdict::NoReports => return None,
+    };
+    let span = if text.get(entity.span.clone()) == Some(entity.raw.as_str()) {
+        entity.span.clone()
+    } else {
+        0..0
+    };
+    let mut reason = Reason::new(ReasonKind::Reported, label, text, span, weight);
+    reason.evidence.clone_from(&entity.raw);
+    Some(reason)
+}
+
+/// The message's level and counted reasons, given findings whose `reasons` and `level` are set.
+#[must_use]
+pub fn message_level(findings: &[Finding], text: TextSignals) -> (Level, Vec<Reason>) {
+    let entity_level = findings
+        .iter()
+        .map(|f| f.level)
+        .max()
+        .unwrap_or(Level::NoSigns);
+    let entity_warns = entity_level.warns();
+    let official_only = !entity_warns
+        && findings.iter().any(|f| {
+            f.reasons
+                .iter()
+                .any(|r| r.kind == ReasonKind::OfficialDomain)
+        });
+    let warner = text.advisory
+        && !text
+            .signals
+            .iter()
+            .any(|s| UNDISCOUNTED.contains(&s.scenario));
+    let discounted = !entity_warns && (warner || official_only);
+    let has_scenario = text.has_scenario();
+    let mut reasons: Vec<Reason> = findings.iter().flat_map(|f| f.reasons.clone()).collect();
+    let mut discounted_points = 0;
+    for mut reason in text.reasons {
+        match reason.kind {
+            ReasonKind::Urgency | ReasonKind::CallToAction => {
+                if discounted || !(has_scenario || entity_warns) {
+                    continue;
+                }
+            }
+            ReasonKind::Scenario if discounted => {
+                // A third of its weight, and never enough together to warn: a warner lists many scenarios.
+                let points = (reason.weight.points() / 3).min(WARNER_CAP - discounted_points);
+                if points == 0 {
+                    continue;
+                }
+                discounted_points += points;
+                reason.weight = Weight::Points(u8::try_from(points).unwrap_or(u8::MAX));
+            }
+            _ => {}
+        }
+        reasons.push(reason);
+    }
+    let level = level_of(&reasons).max(entity_level);
+    (level, reasons)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scam::signals::text_signals;
+    use crate::scam::{Entity, EntityKind, ReportSummary};
+
+    fn finding(reasons: Vec<Reason>) -> Finding {
+        let mut f = Finding::unreported(Entity::written_as(EntityKind::Domain, "x.top"));
+        f.level = level_of(&reasons);
+        f.reasons = reasons;
+        f
+    }
+
+    fn level(text: &str, findings: &[Finding]) -> Level {
+        message_level(findings, text_signals(text)).0
+    }
+
+    #[test]
+    fn calls_to_action_alone_are_ordinary() {
+        assert_eq!(
+            level("Liên hệ ngay để được tư vấn, gấp nhé", &[]),
+            Level::NoSigns
+        );
+        let (_, reasons) = message_level(&[], text_signals("liên hệ ngay"));
+        assert!(reasons.is_empty());
+    }
+
+    #[test]
+    fn a_scenario_with_pressure_and_a_call_to_action_is_danger() {
+        assert_eq!(
+            level(
+                "Tài khoản của quý khách sẽ bị khóa trong 24h, vui lòng truy cập để xác minh",
+                &[]
+            ),
+            Level::Danger
+        );
+        assert_eq!(level("Tuyển CTV làm tại nhà", &[]), Level::Caution);
+    }
+
+    #[test]
+    fn a_warner_voice_is_discounted_unless_an_entity_warns() {
+        let advisory = "Vietcombank không bao giờ yêu cầu cập nhật sinh trắc học qua đường link. Cảnh giác kẻ gian giả danh công an, lệnh bắt tạm giam.";
+        let (found, reasons) = message_level(&[], text_signals(advisory));
+        assert_eq!(found, Level::NoSigns, "{reasons:?}");
+        let risky = finding(vec![Reason::new(
+            ReasonKind::RiskyTld,
+            "đuôi lạ",
+            "x.top",
+            0..5,
+            Weight::Points(3),
+        )]);
+        assert_eq!(level(advisory, &[risky]), Level::Danger);
+    }
+
+    #[test]
+    fn a_recovery_offer_in_a_warner_voice_still_counts() {
+        assert!(
+            level(
+                "Bạn bị lừa đảo? Dịch vụ lấy lại tiền bị lừa, liên hệ ngay",
+                &[]
+            )
+            .warns()
+        );
+    }
+
+    #[test]
+    fn the_reported_reason_quotes_the_entity_and_is_decisive_when_recent() {
+        let text = "gọi 0912 345 678";
+        let mut entity = Entity::written_as(EntityKind::Phone, "+84912345678");
+        entity.raw = "0912 345 678".into();
+        entity.span = 4..text.len();
+        let finding = Finding {
+            verdict: Verdict::Reported,
+            report: Some(ReportSummary {
+                report_count: 3,
+                category: String::new(),
+                verified: false,
+                first_reported: None,
+                last_reported: None,
+                sources: vec![],
+                bank_bin: None,
+            }),
+            ..Finding::unreported(entity)
+        };
+        let reason = reported_reason(text, &finding).unwrap();
+        assert_eq!(reason.evidence, "0912 345 678");
+        assert_eq!(reason.weight, Weight::Decisive);
+    }
+}

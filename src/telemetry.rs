@@ -31,6 +31,8 @@ pub const HANDOFF_PAUSED: &str = "tradesphere_handoff_paused_messages_total";
 pub const SCAM_LOOKUPS: &str = "tradesphere_scam_lookups_total";
 pub const SCAM_LOOKUP_DURATION: &str = "tradesphere_scam_lookup_duration_seconds";
 pub const SCAM_SIGNALS: &str = "tradesphere_scam_signals_total";
+pub const SCAM_CHECKS: &str = "tradesphere_scam_checks_total";
+pub const SCAM_REASONS: &str = "tradesphere_scam_reasons_total";
 pub const SCAM_REPORTS_INDEXED: &str = "tradesphere_scam_reports_indexed";
 pub const SCAM_USER_REPORTS: &str = "tradesphere_scam_user_reports_total";
 pub const SCAM_SYNC: &str = "tradesphere_scam_sync_total";
@@ -93,6 +95,17 @@ pub fn publish_mailbox_depths() {
 }
 
 /// The actors that are restarted under supervision, as label values.
+/// Counts one checked message: its level, each reason by kind and each scenario.
+pub fn count_check(outcome: &crate::scam::check::CheckOutcome) {
+    metrics::counter!(SCAM_CHECKS, "level" => outcome.level.as_str()).increment(1);
+    for reason in &outcome.reasons {
+        metrics::counter!(SCAM_REASONS, "kind" => reason.kind.as_str()).increment(1);
+    }
+    for signal in &outcome.signals {
+        metrics::counter!(SCAM_SIGNALS, "scenario" => signal.scenario.as_str()).increment(1);
+    }
+}
+
 pub fn restarted_actors() -> impl Iterator<Item = &'static str> {
     Role::START_ORDER
         .into_iter()
@@ -228,6 +241,16 @@ fn describe_and_preinitialise() {
         SCAM_SIGNALS,
         Unit::Count,
         "Scam-phrase signals found in checked messages, by scenario"
+    );
+    describe_counter!(
+        SCAM_CHECKS,
+        Unit::Count,
+        "Messages checked, by the level of their verdict (danger, caution, no_signs)"
+    );
+    describe_counter!(
+        SCAM_REASONS,
+        Unit::Count,
+        "Reasons counted toward checked messages' verdicts, by kind"
     );
     describe_gauge!(
         SCAM_REPORTS_INDEXED,
@@ -382,6 +405,12 @@ fn describe_and_preinitialise() {
     }
     for scenario in crate::scam::signals::Scenario::ALL {
         counter!(SCAM_SIGNALS, "scenario" => scenario.as_str()).increment(0);
+    }
+    for level in crate::scam::Level::ALL {
+        counter!(SCAM_CHECKS, "level" => level.as_str()).increment(0);
+    }
+    for kind in crate::scam::ReasonKind::ALL {
+        counter!(SCAM_REASONS, "kind" => kind.as_str()).increment(0);
     }
     for result in ["created", "duplicate", "verified", "rejected"] {
         counter!(SCAM_USER_REPORTS, "result" => result).increment(0);

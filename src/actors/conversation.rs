@@ -334,6 +334,10 @@ async fn user_message(
     let line = message.line();
     let now = now_of(state);
     let mut decision = decide::decide(&message, &mut state.view, &state.policy, now);
+    if let Decision::Signals(check) | Decision::Converse(check) = &decision {
+        // Checks with entities are counted by the scam actor that looks them up.
+        telemetry::count_check(check);
+    }
     match &decision {
         Decision::Paused => metrics::counter!(telemetry::HANDOFF_PAUSED).increment(1),
         _ => state.pause_clear_at = Some(now.instant),

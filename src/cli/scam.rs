@@ -163,8 +163,6 @@ async fn check_text(settings: Settings, text: &str, json: bool) -> anyhow::Resul
     if json {
         let report = CheckReport::from(&outcome);
         println!("{}", serde_json::to_string_pretty(&report)?);
-    } else if outcome.findings.is_empty() && outcome.signals.is_empty() {
-        println!("{}", verdict::NOTHING_FOUND);
     } else {
         println!("{}", verdict::scam_reply(&outcome));
     }

@@ -117,6 +117,12 @@ pub fn facts(merged: &CheckOutcome, recent: Option<&CheckOutcome>) -> Facts {
             .iter()
             .map(|s| s.scenario.label_vi().to_string())
             .collect(),
+        verdict: verdict::has_verdict(source).then_some(source.level),
+        reasons: source
+            .reasons
+            .iter()
+            .map(|r| format!("{}: “{}”", r.label, r.evidence.trim()))
+            .collect(),
     }
 }
 

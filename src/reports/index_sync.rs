@@ -120,10 +120,7 @@ impl IndexSync {
                 .increment(1);
             metrics::histogram!(telemetry::SCAM_LOOKUP_DURATION, "kind" => kind).record(per_entity);
         }
-        for signal in &outcome.signals {
-            metrics::counter!(telemetry::SCAM_SIGNALS, "scenario" => signal.scenario.as_str())
-                .increment(1);
-        }
+        telemetry::count_check(&outcome);
         outcome
     }
 }

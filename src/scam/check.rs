@@ -132,8 +132,45 @@ fn shape_reasons(_text: &str, _entity: &Entity) -> Vec<Reason> {
 /// The JSON shape of a check, shared by `tradesphere scam check --json` and `GET /api/v1/scam/check`.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckReport {
+    /// `danger`, `caution` or `no_signs`; never "safe".
+    pub level: Level,
+    /// Every reason counted toward `level`: the entities' and the text's.
+    pub reasons: Vec<ReasonReport>,
     pub entities: Vec<EntityReport>,
     pub signals: Vec<SignalReport>,
+}
+
+/// One reason, as JSON.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReasonReport {
+    pub kind: &'static str,
+    /// The scam scenario, for `kind = "scenario"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<&'static str>,
+    /// What it means, in Vietnamese.
+    pub label: String,
+    /// The exact substring of the text it fired on.
+    pub evidence: String,
+    /// Byte offsets of `evidence` in the UTF-8 text (both 0 when it is not a substring of it).
+    pub start: usize,
+    pub end: usize,
+    /// Points toward caution (3) and danger (6); `null` for a reason that is danger by itself.
+    pub points: Option<u32>,
+}
+
+impl From<&Reason> for ReasonReport {
+    fn from(reason: &Reason) -> Self {
+        ReasonReport {
+            kind: reason.kind.as_str(),
+            scenario: reason.scenario.map(super::signals::Scenario::as_str),
+            label: reason.label.clone(),
+            evidence: reason.evidence.clone(),
+            start: reason.span.start,
+            end: reason.span.end,
+            points: (reason.weight != super::reason::Weight::Decisive)
+                .then(|| reason.weight.points()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -150,7 +187,12 @@ pub struct EntityReport {
     pub bank: Option<BankReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub carrier: Option<&'static str>,
+    /// The report database's verdict.
     pub verdict: Verdict,
+    /// What this entity's own reasons add up to.
+    pub level: Level,
+    /// Its reports and what its shape says.
+    pub reasons: Vec<ReasonReport>,
     /// Reports behind the verdict (0 when none).
     pub reports: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -216,6 +258,8 @@ impl From<&CheckOutcome> for CheckReport {
                     }),
                     carrier: entity.carrier,
                     verdict: finding.verdict,
+                    level: finding.level,
+                    reasons: finding.reasons.iter().map(ReasonReport::from).collect(),
                     reports: report.map_or(0, |r| r.report_count),
                     category: report.map(|r| r.category.clone()).filter(|c| !c.is_empty()),
                     sources: report.map(|r| r.sources.clone()).unwrap_or_default(),
@@ -238,7 +282,12 @@ impl From<&CheckOutcome> for CheckReport {
                 phrase: signal.phrase,
             })
             .collect();
-        CheckReport { entities, signals }
+        CheckReport {
+            level: outcome.level,
+            reasons: outcome.reasons.iter().map(ReasonReport::from).collect(),
+            entities,
+            signals,
+        }
     }
 }
 

@@ -184,7 +184,12 @@ fn phones_and_domains_are_extracted_at_high_precision_and_recall() {
             }
         }
         let (precision, recall) = (ratio(right, found), ratio(right, expected));
-        println!("{kind}: precision {precision:.3}, recall {recall:.3} ({right} right of {found} found, {expected} expected)");
-        assert!(precision >= 0.98 && recall >= 0.98, "{kind}: precision {precision:.3}, recall {recall:.3}");
+        println!(
+            "{kind}: precision {precision:.3}, recall {recall:.3} ({right} right of {found} found, {expected} expected)"
+        );
+        assert!(
+            precision >= 0.98 && recall >= 0.98,
+            "{kind}: precision {precision:.3}, recall {recall:.3}"
+        );
     }
 }

@@ -4,13 +4,17 @@
 //! The rules, in order:
 //! - an entity's reasons are its reports and its shape (look-alike domain, risky TLD, shortener, premium
 //!   number…); its level is theirs alone;
-//! - pressure to act and calls to action only count next to a scenario or a warning entity: "liên hệ ngay"
-//!   is ordinary on its own;
+//! - pressure to act and calls to action only count next to a strong scenario (3 points) or a warning
+//!   entity: "liên hệ ngay" is ordinary on its own; a strong scenario with a number or link that is not a
+//!   brand's own is itself a call to action;
+//! - scenario words that ask nothing of the reader (no call to action, no pressure, no number or link)
+//!   count a point less: they tell a story about a scam more often than they are one;
 //! - a sender writing as a warner ("không bao giờ yêu cầu", "cảnh giác", "kẻ gian"), or pointing only at a
 //!   brand's official domain, gets a third of its scenario words' weight, never enough to warn, and its
 //!   calls to action dropped, unless an entity warns: bank advisories quote the very phrases scams use;
 //! - the message's level is the strongest of its entities' levels and of all counted reasons together.
 
+use super::EntityKind;
 use super::reason::{Level, Reason, ReasonKind, Weight, level_of};
 use super::signals::{Scenario, TextSignals};
 use super::verdict::{Finding, Verdict};
@@ -18,7 +22,7 @@ use super::verdict::{Finding, Verdict};
 /// Scenarios whose words are the scam even in a warner's voice ("bị lừa đảo? chúng tôi lấy lại tiền").
 const UNDISCOUNTED: &[Scenario] = &[Scenario::RecoveryScam, Scenario::Gambling];
 
-/// The most a warner's scenario words add up to: less than a caution.
+/// The most a warner's, or weak, scenario words add up to: less than a caution.
 const WARNER_CAP: u32 = super::reason::CAUTION_SCORE - 1;
 
 /// The reason a report verdict gives, quoting the entity as written.
@@ -57,50 +61,102 @@ pub fn reported_reason(text: &str, finding: &Finding) -> Option<Reason> {
 
 /// The message's level and counted reasons, given findings whose `reasons` and `level` are set.
 #[must_use]
-pub fn message_level(findings: &[Finding], text: TextSignals) -> (Level, Vec<Reason>) {
+pub fn message_level(
+    text: &str,
+    findings: &[Finding],
+    signals: TextSignals,
+) -> (Level, Vec<Reason>) {
     let entity_level = findings
         .iter()
         .map(|f| f.level)
         .max()
         .unwrap_or(Level::NoSigns);
     let entity_warns = entity_level.warns();
-    let official_only = !entity_warns
-        && findings.iter().any(|f| {
-            f.reasons
-                .iter()
-                .any(|r| r.kind == ReasonKind::OfficialDomain)
-        });
-    let warner = text.advisory
-        && !text
-            .signals
+    let official = |f: &Finding| {
+        f.reasons
             .iter()
-            .any(|s| UNDISCOUNTED.contains(&s.scenario));
+            .any(|r| r.kind == ReasonKind::OfficialDomain)
+    };
+    let official_only = !entity_warns && findings.iter().any(official);
+    // One warning word may be the scam's own ("bị lừa đảo? chúng tôi lấy lại tiền"); two are a warner.
+    let warner = signals.advisory >= 2
+        || (signals.advisory == 1
+            && !signals
+                .signals
+                .iter()
+                .any(|s| UNDISCOUNTED.contains(&s.scenario)));
     let discounted = !entity_warns && (warner || official_only);
-    let has_scenario = text.has_scenario();
+    // Somewhere to act on: a number or link that is not a brand's own, nor a hotline.
+    let contact = findings
+        .iter()
+        .find(|f| !official(f) && !is_service_number(f));
+    let has = |kind: ReasonKind| signals.reasons.iter().any(|r| r.kind == kind);
+    let asks = has(ReasonKind::CallToAction) || has(ReasonKind::Urgency) || contact.is_some();
+    let strong = u32::from(signals.strongest) >= STRONG_SCENARIO;
     let mut reasons: Vec<Reason> = findings.iter().flat_map(|f| f.reasons.clone()).collect();
     let mut discounted_points = 0;
-    for mut reason in text.reasons {
+    // Weak scenario words (none strong) together never warn without a warning entity.
+    let capped = discounted || !(strong || entity_warns);
+    for mut reason in signals.reasons {
         match reason.kind {
             ReasonKind::Urgency | ReasonKind::CallToAction => {
-                if discounted || !(has_scenario || entity_warns) {
+                if capped {
                     continue;
                 }
             }
-            ReasonKind::Scenario if discounted => {
-                // A third of its weight, and never enough together to warn: a warner lists many scenarios.
-                let points = (reason.weight.points() / 3).min(WARNER_CAP - discounted_points);
+            ReasonKind::Scenario if capped => {
+                // A warner lists many scenarios: a third of each. Weak words keep theirs, less one when
+                // nothing is asked. Never enough together to warn.
+                let points = if discounted {
+                    reason.weight.points() / 3
+                } else {
+                    reason.weight.points().saturating_sub(u32::from(!asks))
+                }
+                .min(WARNER_CAP - discounted_points);
                 if points == 0 {
                     continue;
                 }
                 discounted_points += points;
                 reason.weight = Weight::Points(u8::try_from(points).unwrap_or(u8::MAX));
             }
+            ReasonKind::Scenario if !asks => {
+                // Scam words that ask nothing of the reader: a story about a scam, a real draw result.
+                let points = reason.weight.points().saturating_sub(1);
+                if points == 0 {
+                    continue;
+                }
+                reason.weight = Weight::Points(u8::try_from(points).unwrap_or(u8::MAX));
+            }
             _ => {}
         }
         reasons.push(reason);
     }
+    if strong
+        && !discounted
+        && !reasons.iter().any(|r| r.kind == ReasonKind::CallToAction)
+        && let Some(contact) = contact
+    {
+        reasons.push(Reason::new(
+            ReasonKind::CallToAction,
+            "kèm số điện thoại, số tài khoản hoặc đường link lạ để bạn liên hệ, chuyển tiền",
+            text,
+            contact.entity.span.clone(),
+            Weight::Points(2),
+        ));
+    }
     let level = level_of(&reasons).max(entity_level);
     (level, reasons)
+}
+
+/// A phrase weight at which a scenario is more than everyday words, and pressure and calls to action count.
+const STRONG_SCENARIO: u32 = 3;
+
+/// A 1900 or 1800 service number: published by banks and firms, too costly for a throwaway scam line.
+fn is_service_number(finding: &Finding) -> bool {
+    finding.entity.kind == EntityKind::Phone
+        && ["+841900", "+841800"]
+            .iter()
+            .any(|p| finding.entity.value.starts_with(p))
 }
 
 #[cfg(test)]
@@ -117,7 +173,7 @@ mod tests {
     }
 
     fn level(text: &str, findings: &[Finding]) -> Level {
-        message_level(findings, text_signals(text)).0
+        message_level(text, findings, text_signals(text)).0
     }
 
     #[test]
@@ -126,7 +182,7 @@ mod tests {
             level("Liên hệ ngay để được tư vấn, gấp nhé", &[]),
             Level::NoSigns
         );
-        let (_, reasons) = message_level(&[], text_signals("liên hệ ngay"));
+        let (_, reasons) = message_level("liên hệ ngay", &[], text_signals("liên hệ ngay"));
         assert!(reasons.is_empty());
     }
 
@@ -145,7 +201,7 @@ mod tests {
     #[test]
     fn a_warner_voice_is_discounted_unless_an_entity_warns() {
         let advisory = "Vietcombank không bao giờ yêu cầu cập nhật sinh trắc học qua đường link. Cảnh giác kẻ gian giả danh công an, lệnh bắt tạm giam.";
-        let (found, reasons) = message_level(&[], text_signals(advisory));
+        let (found, reasons) = message_level(advisory, &[], text_signals(advisory));
         assert_eq!(found, Level::NoSigns, "{reasons:?}");
         let risky = finding(vec![Reason::new(
             ReasonKind::RiskyTld,

@@ -114,7 +114,7 @@ fn assessed(text: &str, mut findings: Vec<Finding>) -> CheckOutcome {
     let words = Words::new(text);
     let signals = text_signals_in(text, &words);
     let scenarios = signals.signals.clone();
-    let (level, reasons) = message_level(&findings, signals);
+    let (level, reasons) = message_level(text, &findings, signals);
     CheckOutcome {
         findings,
         signals: scenarios,

@@ -18,6 +18,7 @@ use super::signals::Scenario;
 #[rustfmt::skip]
 pub(crate) const SCENARIO_PHRASES: &[(Scenario, &[(&str, u8)])] = &[
     (Scenario::PoliceImpersonation, &[
+        ("an ninh mang", 2), ("don to cao", 3), ("giai trinh", 3), ("bam phim", 3), ("danh sach nghi van", 4), ("nghi van", 2), ("phat tan tin nhan", 3), ("moi len lam viec", 3), ("phong toa", 3), ("giai toa", 3), ("co quan chuc nang", 2), ("tai khoan tam giu", 4),
         ("duong day rua tien", 4), ("tai khoan an toan", 4), ("chung minh trong sach", 4), ("lenh bat tam giam", 4),
         ("lenh truy na", 4), ("giay trieu tap", 4), ("phong toa tai khoan", 4), ("lien quan den vu an", 4),
         ("lien quan vu an", 4), ("lien quan den duong day", 4), ("lien quan duong day", 4), ("dieu tra vien", 3),
@@ -33,11 +34,13 @@ pub(crate) const SCENARIO_PHRASES: &[(Scenario, &[(&str, u8)])] = &[
         ("quyet toan thue", 2), ("thue dien tu", 2), ("ma so thue ca nhan", 1),
     ]),
     (Scenario::UtilityImpersonation, &[
+        ("se ngung cap dien", 3), ("chua thanh toan", 1),
         ("hoan tien dien", 4), ("no tien dien", 3), ("tien dien qua han", 3), ("se bi cat dien", 3),
         ("thanh toan tien dien ngay", 3), ("cat dien trong hom nay", 4), ("no tien nuoc", 3), ("se bi cat nuoc", 3),
         ("cat dien", 2), ("cat nuoc", 2), ("dien luc", 1), ("tien dien", 1), ("ngung cap dien", 1),
     ]),
     (Scenario::BankImpersonation, &[
+        ("vo hieu hoa vinh vien", 4), ("bi vo hieu hoa", 3), ("vo hieu hoa", 2), ("vi pham chinh sach", 3), ("xac minh danh tinh", 3), ("xac thuc khuon mat", 3), ("chup 2 mat cccd", 4), ("chup hai mat cccd", 4), ("anh chan dung", 2), ("bat camera", 3), ("goi video", 2), ("dang nhap lai", 2), ("phien dang nhap", 2), ("thiet bi la", 3), ("dang nhap tai thiet bi", 3), ("giao dich bat thuong", 2), ("khong phai quy khach thuc hien", 2), ("huy giao dich", 2), ("mo the tin dung", 2), ("khong can chung minh thu nhap", 4), ("han muc the", 2), ("diem tich luy", 2), ("quy doi", 2), ("doi qua", 2), ("se bi xoa", 3), ("bi dong bang", 3),
         ("tai khoan cua quy khach se bi khoa", 4), ("tai khoan se bi khoa", 4), ("tai khoan bi tam khoa", 4),
         ("tam khoa tai khoan", 4), ("tai khoan cua ban bi khoa", 4), ("nang han muc the", 4),
         ("nang han muc tin dung", 4), ("diem thuong sap het han", 4), ("quy doi diem thuong", 4),
@@ -48,21 +51,24 @@ pub(crate) const SCENARIO_PHRASES: &[(Scenario, &[(&str, u8)])] = &[
         ("sinh trac hoc", 1),
     ]),
     (Scenario::IdVerification, &[
+        ("thu hoi vinh vien", 3), ("thue bao se bi thu hoi", 4),
         ("dinh danh muc 2", 3), ("chuan hoa thong tin thue bao", 3), ("chuan hoa thue bao", 3), ("thue bao se bi khoa", 4),
         ("sim se bi khoa", 4), ("se bi khoa sim", 4), ("khoa sim", 3), ("thu hoi sim", 3), ("cap nhat cccd", 3),
         ("tich hop cccd", 3), ("xac thuc thue bao", 3), ("kich hoat dinh danh", 2), ("vneid", 2), ("dinh danh", 2),
         ("cap nhat can cuoc", 2), ("chuan hoa thong tin", 2), ("dinh danh dien tu", 2),
     ]),
     (Scenario::EasyJob, &[
+        ("chup man hinh", 2), ("danh gia 5 sao", 3), ("rut tien ngay", 2), ("nap toi thieu", 3), ("mo khoa cap vip", 4), ("nhiem vu", 2), ("theo doi kenh", 2), ("kiem tien", 2), ("nhan hoa hong", 3),
         ("viec nhe luong cao", 4), ("lam nhiem vu", 4), ("nhan nhiem vu", 4), ("xem video kiem tien", 4),
         ("tha tim", 4), ("like video", 4), ("xem quang cao nhan tien", 4), ("hoan tien goc", 4), ("don ao", 4),
         ("tuyen ctv", 3), ("tuyen cong tac vien", 3), ("cong tac vien online", 3), ("kiem tien online", 3),
         ("lam tai nha", 3), ("thu nhap hap dan", 3), ("chot don", 3), ("nhap lieu tai nha", 3), ("hoa hong cao", 3),
         ("luong theo ngay", 3), ("nhan luong ngay", 3), ("moi ngay kiem", 3), ("thu nhap tu", 2), ("hoa hong", 2),
         ("khong can kinh nghiem", 2), ("ung luong", 2), ("ctv", 2), ("viec lam them", 2), ("thoi gian tu do", 2),
-        ("lam ctv", 3), ("kiem them thu nhap", 3), ("chi can dien thoai", 3),
+        ("lam ctv", 2), ("kiem them thu nhap", 3), ("chi can dien thoai", 3),
     ]),
     (Scenario::OtpRequest, &[
+        ("doc giup", 3), ("ma gom 6 so", 3), ("ma gom", 2), ("huy goi cuoc", 2),
         ("doc ma otp", 4), ("gui ma otp", 4), ("cung cap ma otp", 4), ("doc ma xac nhan", 4), ("gui lai ma", 3),
         ("doc giup ma", 4), ("ma otp vua gui", 3), ("xin ma otp", 4), ("gui otp", 4), ("doc otp", 4),
         ("cung cap otp", 4), ("gui ma xac nhan", 3), ("cung cap ma xac nhan", 4), ("doc ma", 2),
@@ -72,6 +78,7 @@ pub(crate) const SCENARIO_PHRASES: &[(Scenario, &[(&str, u8)])] = &[
         ("ve may bay gia re", 3),
     ]),
     (Scenario::Prize, &[
+        ("ban trung", 3), ("ban da trung", 4), ("duoc chon nhan", 3), ("nhan li xi", 3), ("li xi", 2), ("chuc mung ban", 2), ("tra loi nhan", 3), ("nhan voucher", 2),
         ("phi nhan thuong", 4), ("trung thuong xe", 4), ("nhan giai thuong", 3), ("da trung thuong", 4),
         ("chuc mung quy khach da trung", 4), ("trung giai dac biet", 4), ("nop phi nhan qua", 4), ("phi nhan qua", 4),
         ("khach hang may man", 3), ("quay so trung thuong", 3), ("qua tri an", 3), ("trung thuong", 3),
@@ -79,6 +86,7 @@ pub(crate) const SCENARIO_PHRASES: &[(Scenario, &[(&str, u8)])] = &[
         ("giai dac biet", 2), ("ma du thuong", 1),
     ]),
     (Scenario::Loan, &[
+        ("dong bang", 3), ("mo bang", 4), ("ho so vay", 2), ("khoan vay", 1), ("no xau", 2), ("vay tien", 2), ("khong can gap mat", 3), ("duyet tu dong", 2), ("nhan tien sau", 2), ("vay sieu toc", 4), ("tien mat nhanh", 3),
         ("vay tien nhanh", 4), ("giai ngan trong", 3), ("giai ngan ngay", 4), ("vay khong the chap", 4),
         ("khong can the chap", 4), ("chi can cccd", 4), ("chi can can cuoc", 4), ("khong tham dinh", 4),
         ("no xau van vay", 4), ("ho tro no xau", 3), ("vay online", 3), ("vay nhanh", 3), ("ho tro vay", 3),
@@ -86,8 +94,9 @@ pub(crate) const SCENARIO_PHRASES: &[(Scenario, &[(&str, u8)])] = &[
         ("giai ngan", 2), ("lai suat thap", 1), ("vay tieu dung", 2), ("han muc vay", 2), ("vay von", 1),
     ]),
     (Scenario::MaliciousApp, &[
-        ("file apk", 4), ("apk", 4), ("link cai dat", 3), ("ung dung dich vu cong", 2), ("tai app", 2),
-        ("tai ung dung", 2), ("cai app", 2), ("cai dat ung dung", 2), ("cai ung dung", 2), ("ban cap nhat moi", 2),
+        ("file apk", 4), ("apk", 4), ("link cai dat", 3), ("ung dung dich vu cong", 2), ("tai app", 1),
+        ("tai ung dung", 1), ("cai app", 1), ("cai dat ung dung", 1), ("cai ung dung", 1), ("ban cap nhat moi", 2),
+        ("tai phien ban moi", 2), ("ung dung theo doi", 3), ("ung dung dieu khien", 4),
     ]),
     (Scenario::RecoveryScam, &[
         ("lay lai tien bi lua", 4), ("lay lai tien da bi lua", 4), ("ho tro lay lai tien", 4),
@@ -95,11 +104,13 @@ pub(crate) const SCENARIO_PHRASES: &[(Scenario, &[(&str, u8)])] = &[
         ("thu hoi tien", 3), ("ho tro lay lai", 3),
     ]),
     (Scenario::Delivery, &[
+        ("dat lich giao lai", 2), ("khong lien lac duoc", 2), ("sai thong tin", 2), ("don hang da bi huy", 2), ("cap nhat va nhan hang", 3), ("phi ship", 1),
         ("phi giao hang", 3), ("hang bi giu", 3), ("giao hang that bai", 3), ("phi luu kho", 3),
         ("cap nhat dia chi giao hang", 3), ("buu kien cua ban", 2), ("kien hang cua ban", 2), ("buu pham", 1),
         ("buu kien", 1), ("shipper", 1), ("phi van chuyen", 1), ("don hang cod", 1), ("giao lai", 1),
     ]),
     (Scenario::Investment, &[
+        ("ma co phieu", 2), ("tang tran", 3), ("tro ly cua chuyen gia", 4), ("chuyen gia", 2), ("nhom vip", 3), ("phan tich co phieu", 2),
         ("cam ket loi nhuan", 4), ("loi nhuan cam ket", 4), ("nhan doi tai khoan", 4), ("x2 tai khoan", 4),
         ("keo lenh", 4), ("san ao", 4), ("room vip", 4), ("lai moi ngay", 4), ("loi nhuan moi ngay", 4),
         ("dau tu sinh loi", 3), ("dau tu tien ao", 4), ("san forex", 3), ("forex", 3), ("tien ao", 3),
@@ -107,34 +118,43 @@ pub(crate) const SCENARIO_PHRASES: &[(Scenario, &[(&str, u8)])] = &[
         ("dau tu", 1), ("loi nhuan", 2), ("nhom telegram", 3), ("day chung khoan", 3),
     ]),
     (Scenario::RomanceGift, &[
+        ("chat sex", 4), ("video call", 2), ("hotgirl", 3), ("tim nguoi thuong", 2), ("noi chuyen tren telegram", 3), ("cho rieng tu", 2),
         ("gui qua tu nuoc ngoai", 4), ("qua tu my", 3), ("phi hai quan", 3), ("thue hai quan", 3),
         ("kien hang quoc te", 2), ("phi thong quan", 3), ("lam quen ket ban", 2), ("hen ho", 1),
     ]),
     (Scenario::Gambling, &[
-        ("nap dau", 4), ("nha cai", 4), ("ca cuoc", 4), ("ca do", 4), ("no hu", 4), ("tai xiu", 4), ("casino", 4),
-        ("xoc dia", 4), ("baccarat", 4), ("lo de", 4), ("game bai doi thuong", 4), ("ban ca doi thuong", 4),
-        ("code tan thu", 3), ("ban ca", 3), ("danh de", 3), ("keo bong da", 3), ("hoan tra", 1), ("slot", 2),
+        ("nap dau", 4), ("nha cai", 4), ("ca cuoc", 4), ("ca do bong da", 4), ("web ca do", 4), ("ca do the thao", 4),
+        ("trang ca do", 4), ("choi ca do", 4), ("san ca do", 4), ("no hu", 4), ("tai xiu", 4), ("casino", 4),
+        ("xoc dia", 4), ("baccarat", 4), ("lo de", 4), ("game bai doi thuong", 4), ("ban ca doi thuong", 4), ("game ban ca", 4),
+        ("code tan thu", 3), ("danh de", 3), ("keo bong da", 3), ("hoan tra", 1), ("slot", 1),
         ("thuong nap", 3), ("cuoc the thao", 4), ("giftcode", 2),
     ]),
     (Scenario::TrafficFine, &[
+        ("quyet dinh xu phat", 3), ("xu phat", 2), ("vi pham toc do", 3),
         ("phat nguoi", 3), ("nop phat vi pham", 3), ("vi pham giao thong", 2), ("bien ban vi pham", 2),
         ("nop phat truc tuyen", 3), ("chua nop phat", 3),
     ]),
     (Scenario::InsurancePayout, &[
+        ("tien ho tro", 2), ("khoan tien ho tro", 3), ("nhan tien ho tro", 3), ("ho tro nguoi cao tuoi", 2), ("huong bhxh", 3),
         ("rut bhxh mot lan", 4), ("ho tro rut bhxh", 4), ("nhan tien bhxh", 4), ("nhan tien bao hiem xa hoi", 4),
         ("rut bao hiem xa hoi mot lan", 4), ("bhxh mot lan", 3), ("tro cap that nghiep", 3),
         ("bao hiem that nghiep", 2), ("chi tra bao hiem", 2), ("bhxh", 1), ("bao hiem xa hoi", 1),
         ("nhan tro cap", 3), ("quy bhxh", 3), ("quy bao hiem", 2),
     ]),
     (Scenario::UnwantedService, &[
+        ("chua tung dang ky", 4), ("gia han tu dong", 2), ("huy goi", 2), ("tu choi dich vu", 2), ("thu phi", 1), ("huy dang ky", 2),
         ("khong phai quy khach dang ky", 4), ("khong phai ban dang ky", 4), ("khong phai qk dang ky", 4),
         ("neu quy khach khong dang ky", 4), ("neu ban khong dang ky", 4), ("neu qk khong dang ky", 4),
         ("khong do quy khach dang ky", 4), ("quy khach khong dang ky", 3), ("tu dong tru", 2), ("se bi tru", 2),
         ("phi duy tri", 2), ("tru tien", 1),
     ]),
+    (Scenario::FakeRefund, &[
+        ("chuyen nham", 3), ("hoan tien don hang", 3), ("nhap the ngan hang", 4), ("nhap thong tin the", 4),
+        ("duoc hoan tien", 2), ("hoan tien", 1), ("hoan phi", 2), ("chung toi hoan", 2),
+    ]),
     (Scenario::FamilyEmergency, &[
         ("dang cap cuu", 3), ("bi tai nan", 3), ("can tien gap", 3), ("chuyen gap", 3), ("muon tien gap", 3),
-        ("dang can gap", 2), ("doi so moi", 3), ("so moi cua con", 3), ("vay gap", 3), ("phau thuat gap", 3),
+        ("dang can gap", 2), ("doi so moi", 2), ("so moi cua con", 2), ("vay gap", 3), ("phau thuat gap", 3),
         ("cap cuu", 2),
     ]),
 ];
@@ -147,7 +167,8 @@ pub(crate) const URGENCY_PHRASES: &[(&str, u8)] = &[
     ("se bi huy", 2), ("se bi xu ly", 2), ("xu ly theo phap luat", 2), ("lan cuoi", 2), ("cuoi cung", 1),
     ("gap", 1), ("nhanh chong", 1), ("trong 2h", 2), ("trong 2 gio", 2), ("sau 2h", 2), ("som nhat", 1),
     ("chi con", 1), ("keo mat", 2), ("tranh bi", 1), ("truoc 17h", 1), ("truoc 12h", 1), ("ngay hom nay", 1),
-    ("truoc khi bi", 2), ("so luong co han", 1),
+    ("truoc khi bi", 2), ("so luong co han", 1), ("han cuoi", 2), ("vinh vien", 2), ("de khong bi gian doan", 2),
+    ("tranh bi khoa", 2), ("hoac bi", 1), ("kiem tra ngay", 2), ("huy ngay", 2),
 ];
 
 /// A push to click, call, add a contact, install or pay, with weight.
@@ -159,7 +180,10 @@ pub(crate) const CALL_TO_ACTION_PHRASES: &[(&str, u8)] = &[
     ("zalo", 1), ("telegram", 2), ("goi ngay", 2), ("lien he ngay", 2), ("lien he", 1), ("lh", 1),
     ("phan hoi y", 2), ("tra loi y", 2), ("reply", 1), ("soan y", 2), ("chuyen khoan", 1), ("chuyen tien", 1),
     ("nop phi", 2), ("dong phi", 2), ("quet ma", 1), ("dang ky ngay", 2), ("nhan ngay", 2), ("xac nhan ngay", 2),
-    ("tai ve", 1), ("kich hoat ngay", 2), ("cap nhat ngay", 2),
+    ("tai ve", 1), ("kich hoat ngay", 2), ("cap nhat ngay", 2), ("xac nhan tai", 2), ("xac thuc tai", 2),
+    ("xac minh tai", 2), ("cap nhat tai", 2), ("dang nhap tai", 2), ("kich hoat tai", 2), ("thanh toan tai", 1),
+    ("goi lai so", 2), ("xem chi tiet", 1), ("vao ngay", 2), ("huy tai", 2), ("tra loi", 1), ("goi", 1),
+    ("nhan tin", 1), ("chuyen khoan truoc", 2), ("them zalo", 2),
 ];
 
 /// A sender's warning voice: bank and police advisories quote scam phrases to warn against them.
@@ -167,8 +191,13 @@ pub(crate) const CALL_TO_ACTION_PHRASES: &[(&str, u8)] = &[
 pub(crate) const ADVISORY_PHRASES: &[&str] = &[
     "khong bao gio yeu cau", "tuyet doi khong", "canh giac", "khuyen cao", "ke gian", "thu doan",
     "gia mao", "mao danh", "lua dao", "de phong", "can trong", "tranh bi lua", "khong cung cap",
-    "khong chia se", "khong bam", "khong truy cap", "khong chuyen tien", "khong lam theo",
+    "khong chia se", "khong bam", "khong truy cap", "khong chuyen tien", "khong lam theo", "khong yeu cau",
+    "canh bao", "khong thu tien", "khong nhan tin", "khong goi dien", "link la", "duong link la", "so la",
+    "khong bao gio", "luu y", "can than", "coi chung", "neu co nguoi", "neu co ai", "xung la", "neu ban lo",
+    "khong kich hoat", "hinh thuc lua dao", "dung bam", "dung tin", "xoa luon",
+    // The sender asks nothing: scams always do.
+    "khong can thao tac", "khong can lam gi", "khong can cung cap", "da duoc cong", "khong thu phi",
 ];
 
-/// Words that, among the last three before a phrase, turn it into advice against it.
+/// Words that, among the last four before a phrase, turn it into advice against it.
 pub(crate) const NEGATIONS: &[&str] = &["khong", "ko", "k", "dung", "cam", "chang"];

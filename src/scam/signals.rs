@@ -38,11 +38,12 @@ pub enum Scenario {
     TrafficFine,
     InsurancePayout,
     UnwantedService,
+    FakeRefund,
     FamilyEmergency,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 20] = [
+    pub const ALL: [Scenario; 21] = [
         Scenario::PoliceImpersonation,
         Scenario::TaxImpersonation,
         Scenario::UtilityImpersonation,
@@ -62,6 +63,7 @@ impl Scenario {
         Scenario::TrafficFine,
         Scenario::InsurancePayout,
         Scenario::UnwantedService,
+        Scenario::FakeRefund,
         Scenario::FamilyEmergency,
     ];
 
@@ -88,6 +90,7 @@ impl Scenario {
             Scenario::TrafficFine => "traffic_fine",
             Scenario::InsurancePayout => "insurance_payout",
             Scenario::UnwantedService => "unwanted_service",
+            Scenario::FakeRefund => "fake_refund",
             Scenario::FamilyEmergency => "family_emergency",
         }
     }
@@ -99,7 +102,9 @@ impl Scenario {
             Scenario::PoliceImpersonation => "giả danh công an, viện kiểm sát hoặc tòa án",
             Scenario::TaxImpersonation => "giả danh cơ quan thuế",
             Scenario::UtilityImpersonation => "giả danh điện lực hoặc công ty nước",
-            Scenario::BankImpersonation => "giả danh nhân viên ngân hàng",
+            Scenario::BankImpersonation => {
+                "giả danh ngân hàng, ví điện tử hoặc mạng xã hội, dọa khóa tài khoản"
+            }
             Scenario::IdVerification => "mời định danh, cập nhật CCCD hoặc VNeID",
             Scenario::EasyJob => "tuyển cộng tác viên “việc nhẹ lương cao”, làm nhiệm vụ",
             Scenario::OtpRequest => "đòi mã OTP",
@@ -113,8 +118,11 @@ impl Scenario {
             Scenario::RomanceGift => "làm quen, hẹn hò rồi gửi quà từ nước ngoài, đòi phí hải quan",
             Scenario::Gambling => "mời chơi cờ bạc, cá cược, nạp tiền nhận thưởng",
             Scenario::TrafficFine => "báo phạt nguội, vi phạm giao thông",
-            Scenario::InsurancePayout => "mời nhận tiền bảo hiểm xã hội, trợ cấp thất nghiệp",
+            Scenario::InsurancePayout => "mời nhận tiền bảo hiểm xã hội, trợ cấp, tiền hỗ trợ",
             Scenario::UnwantedService => "báo sắp trừ tiền cho dịch vụ bạn không đăng ký",
+            Scenario::FakeRefund => {
+                "báo hoàn tiền hoặc chuyển nhầm tiền để lấy thông tin, lấy tiền"
+            }
             Scenario::FamilyEmergency => "giả người thân gặp nạn, cần tiền gấp",
         }
     }
@@ -228,8 +236,11 @@ pub struct TextSignals {
     pub reasons: Vec<Reason>,
     /// The scenarios found, each with its heaviest phrase, in [`Scenario`] order.
     pub signals: Vec<Signal>,
-    /// The sender writes as a warner: "không bao giờ yêu cầu", "cảnh giác", "kẻ gian"…
-    pub advisory: bool,
+    /// The heaviest scenario phrase's own weight (without the point a second phrase adds).
+    pub strongest: u8,
+    /// Distinct phrases of a warner's voice ("không bao giờ yêu cầu", "cảnh giác", "kẻ gian"…) or of a
+    /// sender who asks nothing ("không cần thao tác").
+    pub advisory: usize,
 }
 
 impl TextSignals {
@@ -252,12 +263,12 @@ pub fn text_signals_in(text: &str, words: &Words) -> TextSignals {
     let matcher = &*MATCHER;
     let line = words.line();
     let mut hits: Vec<Hit> = Vec::new();
-    let mut advisory = false;
+    let mut advisory = 0;
     // Overlapping search: the space between two adjacent phrases belongs to both.
     for found in matcher.automaton.find_overlapping_iter(line) {
         let entry = matcher.entries[found.pattern().as_usize()];
         if entry.class == Class::Advisory {
-            advisory = true;
+            advisory += 1;
             continue;
         }
         if is_negated(&line[..found.start()]) {
@@ -268,6 +279,17 @@ pub fn text_signals_in(text: &str, words: &Words) -> TextSignals {
             entry,
             start: found.start() + 1,
             end: found.end() - 1,
+        });
+    }
+    if let Some((start, end, weight)) = deadline(line) {
+        hits.push(Hit {
+            entry: Entry {
+                class: Class::Urgency,
+                phrase: "",
+                weight,
+            },
+            start,
+            end,
         });
     }
     for (range, word) in words.obfuscated_words() {
@@ -325,9 +347,16 @@ pub fn text_signals_in(text: &str, words: &Words) -> TextSignals {
             Weight::Points(2),
         ));
     }
+    let strongest = hits
+        .iter()
+        .filter(|h| matches!(h.entry.class, Class::Scenario(_)))
+        .map(|h| h.entry.weight)
+        .max()
+        .unwrap_or(0);
     TextSignals {
         reasons,
         signals,
+        strongest,
         advisory,
     }
 }
@@ -370,11 +399,74 @@ pub fn find_signals(text: &str) -> Vec<Signal> {
     text_signals(text).signals
 }
 
+/// Words before a time that make it a deadline ("trong 24h", "sau 2 giờ", "trước 17h").
+const DEADLINE_WORDS: &[&str] = &["trong", "sau", "truoc", "han", "vong"];
+/// Units of a time written apart from its number ("2 giờ", "30 phút").
+const TIME_UNITS: &[&str] = &["h", "gio", "tieng", "phut", "p", "ngay"];
+/// Words before "ngay" that make it "day" rather than "now" ("hằng ngày", "trong ngày", "mỗi ngày").
+const DAY_WORDS: &[&str] = &[
+    "hang", "moi", "trong", "cac", "nhung", "cung", "mot", "hai", "ba", "tu", "den", "sau",
+    "truoc", "tung", "nua", "vai", "nhieu", "bao", "ket", "trang", "theo",
+];
+
+/// A deadline or a demand to act at once, as a line range and weight: "trong 24h" (2), "trước 17h" (1),
+/// "xác minh ngay" (1). "ngay" followed by a number is a date, not "now".
+fn deadline(line: &str) -> Option<(usize, usize, u8)> {
+    let mut tokens: Vec<(usize, &str)> = Vec::new();
+    let mut at = 0;
+    for token in line.split(' ') {
+        if !token.is_empty() {
+            tokens.push((at, token));
+        }
+        at += token.len() + 1;
+    }
+    let is_number = |t: &str| t.bytes().all(|b| b.is_ascii_digit()) && !t.is_empty();
+    let is_time = |t: &str| {
+        let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+        digits > 0 && digits <= 3 && TIME_UNITS.contains(&&t[digits..])
+    };
+    let mut best: Option<(usize, usize, u8)> = None;
+    for (i, &(start, token)) in tokens.iter().enumerate() {
+        let next = tokens.get(i + 1).map(|&(_, t)| t);
+        let found = if DEADLINE_WORDS.contains(&token) {
+            match (next, tokens.get(i + 2)) {
+                (Some(t), _) if is_time(t) => {
+                    let (at, t) = tokens[i + 1];
+                    Some((at + t.len(), t.ends_with('h') || t.ends_with("phut")))
+                }
+                (Some(t), Some(&(at, unit)))
+                    if is_number(t) && TIME_UNITS.contains(&unit) && unit != "ngay" =>
+                {
+                    Some((
+                        at + unit.len(),
+                        matches!(unit, "h" | "gio" | "tieng" | "phut" | "p"),
+                    ))
+                }
+                _ => None,
+            }
+            .map(|(end, hours)| (start, end, if hours && token != "truoc" { 2 } else { 1 }))
+        } else if token == "ngay" && i > 0 {
+            let before = tokens[i - 1].1;
+            let dated = next.is_some_and(|t| t.bytes().next().is_some_and(|b| b.is_ascii_digit()));
+            (!dated && !DAY_WORDS.contains(&before) && !is_number(before))
+                .then(|| (tokens[i - 1].0, start + token.len(), 1))
+        } else {
+            None
+        };
+        if let Some(hit) = found
+            && best.is_none_or(|b| hit.2 > b.2)
+        {
+            best = Some(hit);
+        }
+    }
+    best
+}
+
 fn is_negated(before: &str) -> bool {
     before
         .split_whitespace()
         .rev()
-        .take(3)
+        .take(4)
         .any(|word| NEGATIONS.contains(&word))
 }
 
@@ -474,8 +566,30 @@ mod tests {
     }
 
     #[test]
+    fn deadlines_and_demands_to_act_now_are_pressure() {
+        let urgency = |text: &str| {
+            text_signals(text)
+                .reasons
+                .into_iter()
+                .find(|r| r.kind == ReasonKind::Urgency)
+                .map(|r| (r.evidence, r.weight.points()))
+        };
+        assert_eq!(
+            urgency("bị khóa trong 24h nữa"),
+            Some(("trong 24h".into(), 2))
+        );
+        assert_eq!(urgency("hủy sau 2 giờ"), Some(("sau 2 giờ".into(), 2)));
+        assert_eq!(urgency("nộp trước 17h"), Some(("trước 17h".into(), 1)));
+        assert_eq!(urgency("Xác minh ngay!"), Some(("minh ngay".into(), 1)));
+        assert_eq!(urgency("họp ngày 12/12 lúc 9h"), None);
+        assert_eq!(urgency("uống thuốc hằng ngày, trong ngày 3 lần"), None);
+    }
+
+    #[test]
     fn a_warning_voice_is_noticed() {
-        assert!(text_signals("Vietcombank không bao giờ yêu cầu khách hàng cung cấp OTP").advisory);
-        assert!(!text_signals("Mẹ ơi con về muộn").advisory);
+        assert!(
+            text_signals("Vietcombank không bao giờ yêu cầu khách hàng cung cấp OTP").advisory > 0
+        );
+        assert_eq!(text_signals("Mẹ ơi con về muộn").advisory, 0);
     }
 }

@@ -10,7 +10,7 @@
 //! - scenario words that ask nothing of the reader (no call to action, no pressure, no number or link)
 //!   count a point less: they tell a story about a scam more often than they are one;
 //! - a sender writing as a warner ("không bao giờ yêu cầu", "cảnh giác", "kẻ gian"), or pointing only at a
-//!   brand's official domain, gets a third of its scenario words' weight, never enough to warn, and its
+//!   brand's official domain, and giving no personal number or account, gets a third of its scenario words' weight, never enough to warn, and its
 //!   calls to action dropped, unless an entity warns: bank advisories quote the very phrases scams use;
 //! - the message's level is the strongest of its entities' levels and of all counted reasons together.
 
@@ -85,11 +85,15 @@ pub fn message_level(
                 .signals
                 .iter()
                 .any(|s| UNDISCOUNTED.contains(&s.scenario)));
-    let discounted = !entity_warns && (warner || official_only);
     // Somewhere to act on: a number or link that is not a brand's own, nor a hotline.
     let contact = findings
         .iter()
         .find(|f| !official(f) && !is_service_number(f));
+    // A warner points to hotlines and sites, never to a personal number or account.
+    let personal = findings
+        .iter()
+        .any(|f| f.entity.kind != EntityKind::Domain && !is_service_number(f));
+    let discounted = !entity_warns && !personal && (warner || official_only);
     let has = |kind: ReasonKind| signals.reasons.iter().any(|r| r.kind == kind);
     let asks = has(ReasonKind::CallToAction) || has(ReasonKind::Urgency) || contact.is_some();
     let strong = u32::from(signals.strongest) >= STRONG_SCENARIO;

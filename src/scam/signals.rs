@@ -38,12 +38,14 @@ pub enum Scenario {
     TrafficFine,
     InsurancePayout,
     UnwantedService,
+    AdvanceFee,
+    ChannelSwitch,
     FakeRefund,
     FamilyEmergency,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 21] = [
+    pub const ALL: [Scenario; 23] = [
         Scenario::PoliceImpersonation,
         Scenario::TaxImpersonation,
         Scenario::UtilityImpersonation,
@@ -63,6 +65,8 @@ impl Scenario {
         Scenario::TrafficFine,
         Scenario::InsurancePayout,
         Scenario::UnwantedService,
+        Scenario::AdvanceFee,
+        Scenario::ChannelSwitch,
         Scenario::FakeRefund,
         Scenario::FamilyEmergency,
     ];
@@ -90,6 +94,8 @@ impl Scenario {
             Scenario::TrafficFine => "traffic_fine",
             Scenario::InsurancePayout => "insurance_payout",
             Scenario::UnwantedService => "unwanted_service",
+            Scenario::AdvanceFee => "advance_fee",
+            Scenario::ChannelSwitch => "channel_switch",
             Scenario::FakeRefund => "fake_refund",
             Scenario::FamilyEmergency => "family_emergency",
         }
@@ -107,7 +113,7 @@ impl Scenario {
             }
             Scenario::IdVerification => "mời định danh, cập nhật CCCD hoặc VNeID",
             Scenario::EasyJob => "tuyển cộng tác viên “việc nhẹ lương cao”, làm nhiệm vụ",
-            Scenario::OtpRequest => "đòi mã OTP",
+            Scenario::OtpRequest => "đòi mã OTP, mật khẩu hoặc thông tin thẻ",
             Scenario::BookingDeposit => "đòi đặt cọc trước (đặt phòng, đặt bàn, mua hàng)",
             Scenario::Prize => "báo trúng thưởng, nhận quà",
             Scenario::Loan => "cho vay nhanh, đòi phí giải ngân",
@@ -120,6 +126,8 @@ impl Scenario {
             Scenario::TrafficFine => "báo phạt nguội, vi phạm giao thông",
             Scenario::InsurancePayout => "mời nhận tiền bảo hiểm xã hội, trợ cấp, tiền hỗ trợ",
             Scenario::UnwantedService => "báo sắp trừ tiền cho dịch vụ bạn không đăng ký",
+            Scenario::AdvanceFee => "đòi nộp phí, chuyển tiền trước",
+            Scenario::ChannelSwitch => "rủ chuyển sang Zalo, Telegram, Viber riêng để nói chuyện",
             Scenario::FakeRefund => {
                 "báo hoàn tiền hoặc chuyển nhầm tiền để lấy thông tin, lấy tiền"
             }

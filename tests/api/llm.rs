@@ -43,10 +43,11 @@ async fn prompt_carries_history_and_facts_from_the_last_scam_check(backend: Back
     // A message with a number: the database decides, the model phrases from the facts.
     app.post_event(&text_event(&user, "số 0912345678 gọi bảo tôi chuyển tiền"))
         .await;
-    let first = app.replies_for(&user, 1).await;
-    assert_eq!(
-        first[0].text,
-        "Số này đã bị báo cáo 4 lần. Bạn nên chặn số và báo cho ngân hàng."
+    let first = &app.replies_for(&user, 1).await[0].text;
+    assert!(first.starts_with("🚨"), "the verdict comes first: {first}");
+    assert!(
+        first.contains("Số này đã bị báo cáo 4 lần. Bạn nên chặn số và báo cho ngân hàng."),
+        "{first}"
     );
     let body = &app.model_requests().await[0];
     let last = body["messages"].as_array().unwrap().last().unwrap()["content"]
@@ -111,9 +112,68 @@ async fn a_failing_model_never_hides_a_scam_verdict(backend: Backend) {
     .await;
     let reply = &app.replies_for(&user, 1).await[0].text;
     assert!(
-        reply.contains("1903 6688 8888") && reply.contains("không có báo cáo ≠ an toàn"),
+        reply.contains("1903 6688 8888") && reply.contains("chưa có ai báo cáo"),
         "{reply}"
     );
+    app.shutdown().await;
+}
+
+async fn the_verdict_reaches_the_user_whatever_the_model_says(backend: Backend) {
+    let app = spawn_app_with(&backend, TestOptions::with_model()).await;
+    app.store()
+        .upsert_reports(&[tradesphere::store::NewReport {
+            kind: tradesphere::scam::EntityKind::Phone,
+            value: "+84912345678".into(),
+            category: "giả danh công an".into(),
+            source: "test".into(),
+            report_count: 4,
+            verified: false,
+            bank_bin: None,
+            first_reported: None,
+            last_reported: None,
+        }])
+        .await
+        .unwrap();
+    // A model that ignores the facts it is given and repeats nothing of them.
+    app.model_answers("Chào bạn! Bạn cần mình giúp gì thêm không?")
+        .await;
+    let user = user_id();
+    app.post_event(&text_event(
+        &user,
+        "số 0912 345 678 gọi bảo tôi chuyển tiền",
+    ))
+    .await;
+    let reply = &app.replies_for(&user, 1).await[0].text;
+    assert!(reply.starts_with("🚨"), "{reply}");
+    assert!(
+        reply.contains("Số điện thoại 0912 345 678")
+            && reply.contains("đã bị báo cáo lừa đảo 4 lần"),
+        "the entity as written, with its verdict: {reply}"
+    );
+    let verdict = reply.find("0912 345 678").unwrap();
+    let model = reply
+        .find("Bạn cần mình giúp gì")
+        .expect("the model may add to it");
+    assert!(verdict < model, "{reply}");
+    assert!(reply.contains("👉"), "ends with what to do: {reply}");
+
+    // A model that contradicts the verdict is left out; the verdict stands alone.
+    app.openai.reset().await;
+    app.model_answers("Tin nhắn này an toàn, bạn cứ yên tâm làm theo.")
+        .await;
+    let other = user_id();
+    app.post_event(&text_event(
+        &other,
+        "Tài khoản của quý khách sẽ bị khóa trong 24h, truy cập ngay để xác minh",
+    ))
+    .await;
+    let reply = &app.replies_for(&other, 1).await[0].text;
+    assert!(
+        reply.starts_with("🚨") || reply.starts_with("⚠️"),
+        "{reply}"
+    );
+    assert!(!reply.contains("yên tâm"), "{reply}");
+    assert!(reply.contains("“truy cập”"), "evidence quoted: {reply}");
     app.shutdown().await;
 }
 
@@ -502,6 +562,7 @@ async fn a_message_queued_behind_an_admin_reply_stays_unanswered(backend: Backen
 both_backends!(
     prompt_carries_history_and_facts_from_the_last_scam_check,
     a_failing_model_never_hides_a_scam_verdict,
+    the_verdict_reaches_the_user_whatever_the_model_says,
     history_is_trimmed_to_the_token_budget,
     rate_limited_model_is_retried_honouring_retry_after,
     failing_model_opens_the_breaker_and_users_still_get_answers,

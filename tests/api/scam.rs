@@ -72,6 +72,23 @@ async fn admin_check_returns_entities_verdicts_and_signals(backend: Backend) {
         .map(|s| s["scenario"].as_str().unwrap())
         .collect();
     assert!(scenarios.contains(&"otp_request"), "{body}");
+    assert_eq!(body["level"], "danger", "{body}");
+    let reasons = body["reasons"].as_array().unwrap();
+    for reason in reasons {
+        let (start, end) = (
+            reason["start"].as_u64().unwrap() as usize,
+            reason["end"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(&text[start..end], reason["evidence"], "{reason}");
+        assert!(!reason["label"].as_str().unwrap().is_empty());
+    }
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r["kind"] == "reported" && r["evidence"] == "1903 6688 8888"),
+        "{body}"
+    );
+    assert_eq!(entities[0]["level"], "danger");
     let missing = app
         .client
         .get(format!("{}/api/v1/scam/check", app.address))
@@ -201,8 +218,11 @@ async fn signals_alone_get_a_warning(backend: Backend) {
     ))
     .await;
     let reply = &app.replies_for(&user, 1).await[0].text;
-    assert!(reply.contains("🚩"), "{reply}");
-    assert!(reply.contains("việc nhẹ lương cao"), "{reply}");
+    assert!(reply.starts_with("🚨"), "{reply}");
+    assert!(
+        reply.contains("“việc nhẹ lương cao”"),
+        "evidence quoted: {reply}"
+    );
     app.shutdown().await;
 }
 

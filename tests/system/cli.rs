@@ -155,7 +155,10 @@ fn scam_import_then_check() {
     );
     let out = stdout(&check);
     assert!(check.status.success());
-    assert!(out.contains("lua-dao[.]vn") && out.contains('⛔'), "{out}");
+    assert!(
+        out.contains("lua-dao[.]vn") && out.starts_with("🚨"),
+        "{out}"
+    );
     // --json: the machine-readable shape.
     let json = tradesphere(
         &dir,
@@ -176,6 +179,14 @@ fn scam_import_then_check() {
     assert_eq!(body["entities"][0]["verdict"], "no_reports");
     assert_eq!(body["entities"][1]["value"], "lua-dao.vn");
     assert_eq!(body["entities"][1]["verdict"], "verified");
+    assert_eq!(body["entities"][1]["level"], "danger");
+    assert_eq!(body["entities"][1]["reasons"][0]["kind"], "reported");
+    assert_eq!(
+        body["entities"][1]["reasons"][0]["evidence"],
+        "lua-dao[.]vn"
+    );
+    assert_eq!(body["level"], "danger");
+    assert_eq!(body["reasons"][0]["kind"], "reported");
     assert!(body["signals"].is_array());
     let miss = tradesphere(
         &dir,
@@ -184,7 +195,7 @@ fn scam_import_then_check() {
         &[],
     );
     assert!(
-        stdout(&miss).contains("không có báo cáo ≠ an toàn"),
+        stdout(&miss).starts_with("ℹ️") && stdout(&miss).contains("chưa có ai báo cáo"),
         "{}",
         stdout(&miss)
     );

@@ -218,7 +218,8 @@ async fn signals_alone_get_a_warning(backend: Backend) {
     ))
     .await;
     let reply = &app.replies_for(&user, 1).await[0].text;
-    assert!(reply.starts_with("🚨"), "{reply}");
+    // A question about a scam asks nothing of the reader: a caution, not a danger.
+    assert!(reply.starts_with("⚠️"), "{reply}");
     assert!(
         reply.contains("“việc nhẹ lương cao”"),
         "evidence quoted: {reply}"

@@ -95,10 +95,10 @@ pub(crate) const SCENARIO_PHRASES: &[(Scenario, &[(&str, u8)])] = &[
     ]),
     (Scenario::Loan, &[
         ("dao han the tin dung", 3), ("rut tien the tin dung", 3), ("rut tien mat the tin dung", 3), ("ho tro tai chinh nhanh", 3), ("ho tro tai chinh", 2), ("dang can tien", 2), ("can tien khong", 2), ("vay the tin dung", 3), ("khoan no", 2), ("khoi kien", 3), ("tranh khoi kien", 4), ("no qua han", 2), ("vay tien the", 2),
-        ("dong bang", 3), ("mo bang", 4), ("ho so vay", 2), ("khoan vay", 1), ("no xau", 2), ("vay tien", 2), ("khong can gap mat", 3), ("duyet tu dong", 2), ("nhan tien sau", 2), ("vay sieu toc", 4), ("tien mat nhanh", 3),
+        ("dong bang", 3), ("mo bang", 4), ("ho so vay", 2), ("khoan vay", 1), ("no xau", 2), ("vay tien", 2), ("khong can gap mat", 3), ("duyet tu dong", 2), ("nhan tien sau", 2), ("vay sieu toc", 4), ("tien mat nhanh", 3), ("san sang giai ngan", 3),
         ("vay tien nhanh", 4), ("giai ngan trong", 3), ("giai ngan ngay", 4), ("vay khong the chap", 4),
         ("khong can the chap", 4), ("chi can cccd", 4), ("chi can can cuoc", 4), ("khong tham dinh", 4),
-        ("no xau van vay", 4), ("ho tro no xau", 3), ("vay online", 3), ("vay nhanh", 3), ("ho tro vay", 3),
+        ("no xau van", 4), ("ho tro no xau", 3), ("vay online", 3), ("vay nhanh", 3), ("ho tro vay", 3),
         ("duyet vay", 3), ("phi giai ngan", 4), ("phi bao hiem khoan vay", 4), ("sai so tai khoan", 4),
         ("giai ngan", 2), ("lai suat thap", 1), ("vay tieu dung", 2), ("han muc vay", 2), ("vay von", 1),
     ]),
@@ -217,8 +217,9 @@ pub(crate) const CALL_TO_ACTION_PHRASES: &[(&str, u8)] = &[
 #[rustfmt::skip]
 pub(crate) const ADVISORY_PHRASES: &[&str] = &[
     "khong bao gio yeu cau", "tuyet doi khong", "canh giac", "khuyen cao", "ke gian", "thu doan",
-    "gia mao", "mao danh", "lua dao", "de phong", "can trong", "tranh bi lua", "khong cung cap",
-    "khong chia se", "khong bam", "khong truy cap", "khong chuyen tien", "khong lam theo", "khong yeu cau",
+    "gia mao", "mao danh", "de phong", "can trong", "tranh bi lua", "khong cung cap",
+    "khong chia se", "khong bam", "khong truy cap", "khong chuyen tien", "khong lam theo", "khong yeu cau khach hang",
+    "khong yeu cau kh", "khong yeu cau quy khach", "khong yeu cau nguoi dan", "khong yeu cau ban",
     "canh bao", "khong thu tien", "khong nhan tin", "khong goi dien", "link la", "duong link la", "so la",
     "khong bao gio", "luu y", "can than", "coi chung", "neu co nguoi", "neu co ai", "xung la", "neu ban lo",
     "khong kich hoat", "hinh thuc lua dao", "dung bam", "dung tin", "xoa luon",

@@ -300,6 +300,17 @@ pub fn text_signals_in(text: &str, words: &Words) -> TextSignals {
             end,
         });
     }
+    if let Some((start, end, weight)) = pay_per_task(line) {
+        hits.push(Hit {
+            entry: Entry {
+                class: Class::Scenario(Scenario::EasyJob),
+                phrase: "nhan tien moi luot",
+                weight,
+            },
+            start,
+            end,
+        });
+    }
     for (range, word) in words.obfuscated_words() {
         for found in matcher.compact.find_iter(word) {
             hits.push(Hit {
@@ -470,6 +481,64 @@ fn deadline(line: &str) -> Option<(usize, usize, u8)> {
     best
 }
 
+/// Words that say money is earned ("nhận 15k/lượt", "kiếm 300k/ngày").
+const EARN_WORDS: &[&str] = &[
+    "nhan", "kiem", "duoc", "thuong", "luong", "hoa", "hong", "tra",
+];
+/// Tasks paid one by one: the shape of "like, review, watch for money" jobs.
+const PER_TASK: &[&str] = &[
+    "lan", "luot", "video", "like", "bai", "trang", "danh", "nhiem", "click", "view", "clip", "tim",
+];
+/// Time units a daily or hourly wage is quoted in.
+const PER_TIME: &[&str] = &["ngay", "gio", "h"];
+
+/// Money earned per task or per day ("nhận 50k/lần", "kiếm 300-500k/ngày"), as a line range and weight:
+/// 3 per task, 2 per day or hour (real part-time jobs quote those too).
+fn pay_per_task(line: &str) -> Option<(usize, usize, u8)> {
+    let mut tokens: Vec<(usize, &str)> = Vec::new();
+    let mut at = 0;
+    for token in line.split(' ') {
+        if !token.is_empty() {
+            tokens.push((at, token));
+        }
+        at += token.len() + 1;
+    }
+    let is_amount = |t: &str| {
+        let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+        digits > 0
+            && matches!(
+                &t[digits..],
+                "" | "k" | "d" | "tr" | "vnd" | "dong" | "nghin" | "ngan"
+            )
+    };
+    for (i, &(_, token)) in tokens.iter().enumerate() {
+        if !is_amount(token) {
+            continue;
+        }
+        let earned = tokens[i.saturating_sub(3)..i]
+            .iter()
+            .any(|(_, t)| EARN_WORDS.contains(t));
+        let Some(&(unit_at, unit)) = tokens.get(i + 1) else {
+            continue;
+        };
+        let weight = if PER_TASK.contains(&unit) {
+            3
+        } else if PER_TIME.contains(&unit) {
+            2
+        } else {
+            continue;
+        };
+        if earned {
+            let start = tokens[i.saturating_sub(3)..i]
+                .iter()
+                .find(|(_, t)| EARN_WORDS.contains(t))
+                .map_or(tokens[i].0, |(a, _)| *a);
+            return Some((start, unit_at + unit.len(), weight));
+        }
+    }
+    None
+}
+
 fn is_negated(before: &str) -> bool {
     before
         .split_whitespace()
@@ -591,6 +660,24 @@ mod tests {
         assert_eq!(urgency("Xác minh ngay!"), Some(("minh ngay".into(), 1)));
         assert_eq!(urgency("họp ngày 12/12 lúc 9h"), None);
         assert_eq!(urgency("uống thuốc hằng ngày, trong ngày 3 lần"), None);
+    }
+
+    #[test]
+    fn money_per_task_is_an_easy_job() {
+        let job = |text: &str| {
+            text_signals(text)
+                .reasons
+                .into_iter()
+                .find(|r| r.scenario == Some(Scenario::EasyJob))
+                .map(|r| r.evidence)
+        };
+        assert_eq!(
+            job("xem clip nhận 15k/lượt"),
+            Some("nhận 15k/lượt".into())
+        );
+        assert!(job("kiếm 300-500k/ngày").is_some());
+        assert_eq!(job("phí 1.100đ/lần rút tiền"), None);
+        assert_eq!(job("Giảm 50k/đơn cho bạn"), None);
     }
 
     #[test]

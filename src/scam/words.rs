@@ -328,12 +328,12 @@ fn push_chunk(
     if let Some(part) = current.take() {
         parts.push(part);
     }
-    // Punctuation inside a word breaks it into bits no word is made of ("N'ha'n", "T,ien", "B.H.X.H"):
-    // one letter alone is no Vietnamese syllable fragment a writer would separate. Real joins
-    // ("viec,luong", "sinh-trac-hoc") separate whole syllables and stay separate words.
+    // Punctuation inside a word breaks it into bits no word is made of ("N'ha'n", "T,ien", "B.H.X.H",
+    // "HO.AN"): a lone letter, or nothing but one- and two-letter bits. Real joins ("viec,luong",
+    // "sinh-trac-hoc") separate whole syllables and stay separate words.
     let broken_word = parts.len() > 1
         && parts.iter().all(|p| p.has_letter)
-        && parts.iter().any(|p| p.text.len() == 1);
+        && (parts.iter().any(|p| p.text.len() == 1) || parts.iter().all(|p| p.text.len() <= 2));
     if broken_word {
         let span = parts[0].span.start..parts[parts.len() - 1].span.end;
         let text: String = parts.iter().map(|p| p.text.as_str()).collect();
@@ -416,6 +416,7 @@ mod tests {
         assert_eq!(line("N'ha'n T,ien"), "nhan tien");
         assert_eq!(line("qu'y B.H.X.H"), "quy bhxh");
         assert_eq!(line("V.A.Y  T.I.E.N"), "vay tien");
+        assert_eq!(line("HO.AN T.IEN"), "hoan tien");
         assert_eq!(line("nhận tiề\u{200B}n"), "nhan tien");
     }
 

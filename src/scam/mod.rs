@@ -16,6 +16,7 @@ mod entity;
 pub mod extract;
 pub mod import;
 pub mod index;
+pub mod link;
 mod numbers;
 pub mod reason;
 mod report;

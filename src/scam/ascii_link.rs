@@ -15,7 +15,11 @@
 //! parse: the scheme when the link starts with one; labels run to the next dot (a shorter label would
 //! not be followed by one); as many `label dot` pairs as still leave a TLD after them; `xn--…` before
 //! plain letters; the longest port and path.
+//!
+//! Links whose host is an IP literal (`http://103.21.44.9/login`, `103.21.44.9:8080/x`,
+//! `hxxp://103[.]21[.]44[.]9/`) have no TLD, so the pattern never sees them: [`ip_links`] finds them.
 
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
 use super::text::is_whitespace_byte;
@@ -149,6 +153,126 @@ fn path_end(bytes: &[u8], at: usize) -> usize {
             .count()
 }
 
+/// A link to an IP address: `whole` is the link (scheme, host, port and path; trailing sentence
+/// punctuation included, as for a domain match), `host` the address as written, `value` its canonical
+/// form (`103.21.44.9`, `2001:db8::1`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IpLink {
+    pub whole: Range<usize>,
+    pub host: Range<usize>,
+    pub value: String,
+}
+
+/// Cheap pre-check for [`ip_links`]: a digit right before a dot (plain or defanged), and a scheme,
+/// port or path separator somewhere.
+pub(crate) fn may_hold_an_ip_link(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes
+        .windows(2)
+        .any(|w| w[0].is_ascii_digit() && matches!(w[1], b'.' | b'[' | b'(' | b'{'))
+        && bytes.iter().any(|&b| matches!(b, b'/' | b':'))
+}
+
+/// Every link in `text` whose host is an IPv4 address (dots plain or defanged) or, after a scheme, a
+/// bracketed IPv6 one. A bare dotted quad is not a link (it may be a version or a server named in
+/// chat): a scheme, a port or a path must come with it, and a path of digits only (`10.0.0.0/24`)
+/// needs a scheme.
+pub(crate) fn ip_links(text: &str) -> Vec<IpLink> {
+    let bytes = text.as_bytes();
+    let mut links = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let starts_here = (bytes[at].is_ascii_digit() || bytes[at].is_ascii_alphabetic())
+            && (at == 0 || may_precede_a_link(bytes[at - 1]));
+        if starts_here && let Some(link) = ip_link_at(bytes, at) {
+            at = link.whole.end;
+            links.push(link);
+            continue;
+        }
+        at += 1;
+    }
+    links
+}
+
+/// What may come right before a link: not a letter, digit or anything that joins it to a bigger
+/// token (`v1.2.3.4`, `a.1.2.3.4`, `x@1.2.3.4`, `/1.2.3.4` inside a path).
+fn may_precede_a_link(b: u8) -> bool {
+    !(b.is_ascii_alphanumeric() || matches!(b, b'.' | b'/' | b'@' | b'-' | b'_' | b':' | b'=' | b'?' | b'&' | b'%' | b'#'))
+}
+
+fn ip_link_at(bytes: &[u8], start: usize) -> Option<IpLink> {
+    let scheme = scheme_len(&bytes[start..]);
+    let host_start = start + scheme;
+    if scheme == 0 && !bytes[start].is_ascii_digit() {
+        return None;
+    }
+    let (host_end, value) = if scheme > 0 && bytes.get(host_start) == Some(&b'[') {
+        ipv6_at(bytes, host_start)?
+    } else {
+        ipv4_at(bytes, host_start)?
+    };
+    // The address must end there: `1.2.3.4.5` and `1.2.3.4a` are something else.
+    let joined = match bytes.get(host_end) {
+        Some(b) if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'@') => true,
+        Some(b'.') => bytes.get(host_end + 1).is_some_and(u8::is_ascii_alphanumeric),
+        _ => false,
+    };
+    if joined {
+        return None;
+    }
+    let after_port = port_end(bytes, host_end);
+    let end = path_end(bytes, after_port);
+    let path = &bytes[after_port..end];
+    let digits_only_path = path.len() > 1 && path[1..].iter().all(u8::is_ascii_digit);
+    let is_link = scheme > 0 || after_port > host_end || (!path.is_empty() && !digits_only_path);
+    is_link.then_some(IpLink {
+        whole: start..end,
+        host: host_start..host_end,
+        value,
+    })
+}
+
+/// An IPv4 address at `at` (dots plain or defanged, octets without leading zeros): its end and
+/// canonical form.
+fn ipv4_at(bytes: &[u8], at: usize) -> Option<(usize, String)> {
+    let mut octets = [0u8; 4];
+    let mut pos = at;
+    for (i, octet) in octets.iter_mut().enumerate() {
+        if i > 0 {
+            let dot = DOTS
+                .iter()
+                .find(|dot| starts_with_ignore_case(bytes, pos, dot))?;
+            pos += dot.len();
+        }
+        let digits = bytes[pos..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if !(1..=3).contains(&digits) || (digits > 1 && bytes[pos] == b'0') {
+            return None;
+        }
+        let written = std::str::from_utf8(&bytes[pos..pos + digits]).ok()?;
+        *octet = written.parse().ok()?;
+        pos += digits;
+    }
+    Some((pos, Ipv4Addr::from(octets).to_string()))
+}
+
+/// A bracketed IPv6 address at `at`: its end (after `]`) and canonical form.
+fn ipv6_at(bytes: &[u8], at: usize) -> Option<(usize, String)> {
+    let len = bytes[at + 1..]
+        .iter()
+        .take_while(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.'))
+        .count();
+    let close = at + 1 + len;
+    if bytes.get(close) != Some(&b']') {
+        return None;
+    }
+    let written = std::str::from_utf8(&bytes[at + 1..close]).ok()?;
+    let address: Ipv6Addr = written.parse().ok()?;
+    Some((close + 1, address.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,5 +296,56 @@ mod tests {
         assert_eq!(parts("ab.cd"), Some(("ab.cd", "cd", false)));
         assert_eq!(parts("ab.cd.c1"), None, "not a whole match");
         assert_eq!(parts("xn--.ab"), None, "a label does not end in a dash");
+    }
+
+    fn ip_values(text: &str) -> Vec<(&str, String)> {
+        ip_links(text)
+            .into_iter()
+            .map(|link| (&text[link.whole], link.value))
+            .collect()
+    }
+
+    #[test]
+    fn ip_links_with_a_scheme_port_or_path() {
+        for (text, link, value) in [
+            ("vào http://103.21.44.9/login-acb nhé", "http://103.21.44.9/login-acb", "103.21.44.9"),
+            ("103.21.44.9:8080/x", "103.21.44.9:8080/x", "103.21.44.9"),
+            ("hxxp://103[.]21[.]44[.]9/", "hxxp://103[.]21[.]44[.]9/", "103.21.44.9"),
+            ("HTTPS://10.0.0.1", "HTTPS://10.0.0.1", "10.0.0.1"),
+            ("(103.21.44.9/abc)", "103.21.44.9/abc)", "103.21.44.9"),
+            ("http://[2001:DB8::1]:443/x", "http://[2001:DB8::1]:443/x", "2001:db8::1"),
+            ("http://1.2.3.4/24", "http://1.2.3.4/24", "1.2.3.4"),
+        ] {
+            assert_eq!(ip_values(text), vec![(link, value.to_string())], "{text:?}");
+        }
+    }
+
+    #[test]
+    fn bare_addresses_versions_and_prices_are_not_links() {
+        for text in [
+            "server 10.0.12.5, ai cần thì ping",
+            "bản 2.4.0.1 mới",
+            "giá 1.500.000.000đ/tháng",
+            "1.000.000.000/tháng",
+            "mạng 10.0.0.0/24",
+            "v1.2.3.4/x",
+            "a.1.2.3.4/x",
+            "1.2.3.4.5/x",
+            "256.1.1.1/x",
+            "01.2.3.4/x",
+            "https://evil.com/1.2.3.4/x",
+            "1.2.3/x",
+            "10:30 ngày 12/05",
+        ] {
+            assert!(ip_values(text).is_empty(), "{text:?}: {:?}", ip_values(text));
+        }
+    }
+
+    #[test]
+    fn the_pre_check_lets_every_ip_link_through() {
+        for text in ["http://103.21.44.9/x", "103.21.44.9:8080", "hxxp://103[.]21[.]44[.]9/"] {
+            assert!(may_hold_an_ip_link(text), "{text}");
+        }
+        assert!(!may_hold_an_ip_link("server 10.0.12.5 ok"));
     }
 }

@@ -197,7 +197,11 @@ pub(crate) fn ip_links(text: &str) -> Vec<IpLink> {
 /// What may come right before a link: not a letter, digit or anything that joins it to a bigger
 /// token (`v1.2.3.4`, `a.1.2.3.4`, `x@1.2.3.4`, `/1.2.3.4` inside a path).
 fn may_precede_a_link(b: u8) -> bool {
-    !(b.is_ascii_alphanumeric() || matches!(b, b'.' | b'/' | b'@' | b'-' | b'_' | b':' | b'=' | b'?' | b'&' | b'%' | b'#'))
+    !(b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'.' | b'/' | b'@' | b'-' | b'_' | b':' | b'=' | b'?' | b'&' | b'%' | b'#'
+        ))
 }
 
 fn ip_link_at(bytes: &[u8], start: usize) -> Option<IpLink> {
@@ -214,7 +218,9 @@ fn ip_link_at(bytes: &[u8], start: usize) -> Option<IpLink> {
     // The address must end there: `1.2.3.4.5` and `1.2.3.4a` are something else.
     let joined = match bytes.get(host_end) {
         Some(b) if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'@') => true,
-        Some(b'.') => bytes.get(host_end + 1).is_some_and(u8::is_ascii_alphanumeric),
+        Some(b'.') => bytes
+            .get(host_end + 1)
+            .is_some_and(u8::is_ascii_alphanumeric),
         _ => false,
     };
     if joined {
@@ -308,12 +314,24 @@ mod tests {
     #[test]
     fn ip_links_with_a_scheme_port_or_path() {
         for (text, link, value) in [
-            ("vào http://103.21.44.9/login-acb nhé", "http://103.21.44.9/login-acb", "103.21.44.9"),
+            (
+                "vào http://103.21.44.9/login-acb nhé",
+                "http://103.21.44.9/login-acb",
+                "103.21.44.9",
+            ),
             ("103.21.44.9:8080/x", "103.21.44.9:8080/x", "103.21.44.9"),
-            ("hxxp://103[.]21[.]44[.]9/", "hxxp://103[.]21[.]44[.]9/", "103.21.44.9"),
+            (
+                "hxxp://103[.]21[.]44[.]9/",
+                "hxxp://103[.]21[.]44[.]9/",
+                "103.21.44.9",
+            ),
             ("HTTPS://10.0.0.1", "HTTPS://10.0.0.1", "10.0.0.1"),
             ("(103.21.44.9/abc)", "103.21.44.9/abc)", "103.21.44.9"),
-            ("http://[2001:DB8::1]:443/x", "http://[2001:DB8::1]:443/x", "2001:db8::1"),
+            (
+                "http://[2001:DB8::1]:443/x",
+                "http://[2001:DB8::1]:443/x",
+                "2001:db8::1",
+            ),
             ("http://1.2.3.4/24", "http://1.2.3.4/24", "1.2.3.4"),
         ] {
             assert_eq!(ip_values(text), vec![(link, value.to_string())], "{text:?}");
@@ -337,13 +355,21 @@ mod tests {
             "1.2.3/x",
             "10:30 ngày 12/05",
         ] {
-            assert!(ip_values(text).is_empty(), "{text:?}: {:?}", ip_values(text));
+            assert!(
+                ip_values(text).is_empty(),
+                "{text:?}: {:?}",
+                ip_values(text)
+            );
         }
     }
 
     #[test]
     fn the_pre_check_lets_every_ip_link_through() {
-        for text in ["http://103.21.44.9/x", "103.21.44.9:8080", "hxxp://103[.]21[.]44[.]9/"] {
+        for text in [
+            "http://103.21.44.9/x",
+            "103.21.44.9:8080",
+            "hxxp://103[.]21[.]44[.]9/",
+        ] {
             assert!(may_hold_an_ip_link(text), "{text}");
         }
         assert!(!may_hold_an_ip_link("server 10.0.12.5 ok"));

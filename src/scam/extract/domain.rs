@@ -533,10 +533,22 @@ mod tests {
     #[test]
     fn links_to_an_ip_address_are_domains() {
         for (text, expected, written) in [
-            ("vào http://103.21.44.9/login-acb nhé", "103.21.44.9", "http://103.21.44.9/login-acb"),
+            (
+                "vào http://103.21.44.9/login-acb nhé",
+                "103.21.44.9",
+                "http://103.21.44.9/login-acb",
+            ),
             ("103.21.44.9:8080/x", "103.21.44.9", "103.21.44.9:8080/x"),
-            ("hxxp://103[.]21[.]44[.]9/.", "103.21.44.9", "hxxp://103[.]21[.]44[.]9/"),
-            ("http://103.21.44.9/a/login-acb.com", "103.21.44.9", "http://103.21.44.9/a/login-acb.com"),
+            (
+                "hxxp://103[.]21[.]44[.]9/.",
+                "103.21.44.9",
+                "hxxp://103[.]21[.]44[.]9/",
+            ),
+            (
+                "http://103.21.44.9/a/login-acb.com",
+                "103.21.44.9",
+                "http://103.21.44.9/a/login-acb.com",
+            ),
         ] {
             let found: Vec<Entity> = extract(text)
                 .into_iter()
@@ -584,7 +596,11 @@ mod tests {
             "ok nhe.Me dặn rồi",
             "con/chau.vn",
         ] {
-            assert!(domains(text).is_empty(), "{text:?} gave {:?}", domains(text));
+            assert!(
+                domains(text).is_empty(),
+                "{text:?} gave {:?}",
+                domains(text)
+            );
         }
         // A slash before a real link, a path after the name, or a name that is capitalised too.
         assert_eq!(domains("link:/evil.com"), vec!["evil.com"]);

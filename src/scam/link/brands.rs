@@ -198,7 +198,8 @@ mod tests {
         for brand in brands() {
             for word in brand.keywords.iter().chain(&brand.tokens) {
                 assert!(
-                    word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()),
+                    word.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()),
                     "{}: {word:?}",
                     brand.name
                 );
@@ -252,7 +253,10 @@ mod tests {
         assert_eq!(name("shp.ee"), Some("Shopee"));
         assert_eq!(name("my.viettel.vn"), Some("Viettel"));
         assert_eq!(name("cskh.evnhcmc.vn"), Some("EVN"));
-        assert_eq!(name("dichvucong.gov.vn"), Some("Cổng Dịch vụ công quốc gia"));
+        assert_eq!(
+            name("dichvucong.gov.vn"),
+            Some("Cổng Dịch vụ công quốc gia")
+        );
         assert_eq!(name("vietcombank.com.vn-xacthuc.top"), None);
         assert_eq!(name("vietcombank.com.vn.abc.xyz"), None);
         assert_eq!(name("evil-vietcombank.com.vn"), None);

@@ -75,8 +75,7 @@ impl<'a> Host<'a> {
 
     /// Whether the state owns the host: only state bodies can register under `gov.vn`.
     pub fn is_state_owned(&self) -> bool {
-        self.registrable
-            .is_some_and(|r| r.ends_with(".gov.vn"))
+        self.registrable.is_some_and(|r| r.ends_with(".gov.vn"))
     }
 }
 
@@ -98,10 +97,7 @@ pub(super) fn written_host(text: &str, span: &Range<usize>) -> (Range<usize>, us
         return (span.clone(), span.end);
     };
     // A scheme is letters at the very start (a `://` later on is in the path or query).
-    let scheme_len = written
-        .bytes()
-        .take_while(u8::is_ascii_alphabetic)
-        .count();
+    let scheme_len = written.bytes().take_while(u8::is_ascii_alphabetic).count();
     let start = SCHEME_SEPARATORS
         .iter()
         .find(|sep| written[scheme_len..].starts_with(**sep))
@@ -178,11 +174,17 @@ mod tests {
             (&text[range], &text[rest..])
         }
         assert_eq!(host("https://a.b.com/x?y"), ("a.b.com", "/x?y"));
-        assert_eq!(host("hxxp[://]evil[.]com:8080/p"), ("evil[.]com", ":8080/p"));
+        assert_eq!(
+            host("hxxp[://]evil[.]com:8080/p"),
+            ("evil[.]com", ":8080/p")
+        );
         assert_eq!(host("bit.ly/abc"), ("bit.ly", "/abc"));
         assert_eq!(host("http://[2001:db8::1]/x"), ("[2001:db8::1]", "/x"));
         assert_eq!(host("103.21.44.9:8080/x"), ("103.21.44.9", ":8080/x"));
         assert_eq!(host("vietcombаnk.com"), ("vietcombаnk.com", ""));
-        assert_eq!(host("a.top/r?u=https://b.com"), ("a.top", "/r?u=https://b.com"));
+        assert_eq!(
+            host("a.top/r?u=https://b.com"),
+            ("a.top", "/r?u=https://b.com")
+        );
     }
 }

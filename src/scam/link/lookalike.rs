@@ -223,7 +223,10 @@ mod tests {
         assert!(form.foreign_lookalike && form.mixed_scripts && form.is_homoglyph());
         let form = label_form("аррӏе");
         assert_eq!(form.plain, "apple");
-        assert!(!form.mixed_scripts && form.is_homoglyph(), "all look-alikes");
+        assert!(
+            !form.mixed_scripts && form.is_homoglyph(),
+            "all look-alikes"
+        );
         assert_eq!(label_form("shοpee").plain, "shopee");
     }
 

@@ -59,7 +59,11 @@ static MATCHER: LazyLock<Matcher> = LazyLock::new(|| {
                 .filter_map(|word| word.find(keyword.as_str()).map(|at| (skeleton(word), at)))
                 .collect();
             if brand.fuzzy && keyword.len() >= ONE_EDIT_FROM {
-                let edits = if keyword.len() >= TWO_EDITS_FROM { 2 } else { 1 };
+                let edits = if keyword.len() >= TWO_EDITS_FROM {
+                    2
+                } else {
+                    1
+                };
                 fuzzy.push((skel.clone(), i, edits));
             }
             keywords.push(skel);
@@ -242,7 +246,11 @@ mod tests {
         assert_eq!(named("macbook"), None);
         assert_eq!(named("vibe"), None);
         assert_eq!(named("scbx"), None);
-        assert_eq!(named("free5mb"), None, "two letters need dashes or dots around them");
+        assert_eq!(
+            named("free5mb"),
+            None,
+            "two letters need dashes or dots around them"
+        );
         assert_eq!(named("tcbs"), None, "another company's name");
         assert_eq!(named("grabber"), None);
         assert_eq!(named("grab-thuong"), Some("Grab"));
@@ -265,12 +273,51 @@ mod tests {
     #[test]
     fn ordinary_words_near_a_keyword_are_not_look_alikes() {
         for label in [
-            "finance", "cloud", "mobile", "goggles", "netfix", "fastexpress", "zalora", "vnexpress",
-            "vietnamnet", "baomoi", "tuoitre", "thanhnien", "onepay", "cafef", "genk", "24h", "kenh14",
-            "cellphones", "vinmec", "vingroup", "bachhoaxanh", "hoanghamobile", "nguyenkim",
-            "careerbuilder", "vieclam24h", "batdongsan", "chotot", "foody", "mytour", "ivivu", "voz",
-            "tinhte", "nhaccuatui", "zingnews", "dantri", "topcv", "github", "wikipedia",
-            "stackoverflow", "amazon", "spotify", "vietravel", "payoo", "nganluong", "baokim",
+            "finance",
+            "cloud",
+            "mobile",
+            "goggles",
+            "netfix",
+            "fastexpress",
+            "zalora",
+            "vnexpress",
+            "vietnamnet",
+            "baomoi",
+            "tuoitre",
+            "thanhnien",
+            "onepay",
+            "cafef",
+            "genk",
+            "24h",
+            "kenh14",
+            "cellphones",
+            "vinmec",
+            "vingroup",
+            "bachhoaxanh",
+            "hoanghamobile",
+            "nguyenkim",
+            "careerbuilder",
+            "vieclam24h",
+            "batdongsan",
+            "chotot",
+            "foody",
+            "mytour",
+            "ivivu",
+            "voz",
+            "tinhte",
+            "nhaccuatui",
+            "zingnews",
+            "dantri",
+            "topcv",
+            "github",
+            "wikipedia",
+            "stackoverflow",
+            "amazon",
+            "spotify",
+            "vietravel",
+            "payoo",
+            "nganluong",
+            "baokim",
         ] {
             assert_eq!(named(label), None, "{label}");
         }

@@ -6,16 +6,19 @@ use super::brands::{Brand, official_brand};
 use super::host::{Host, ip_literal, is_punycode_label, written_host};
 use super::lookalike::{LabelForm, label_form};
 use super::matcher::brand_in_label;
-use super::shape::{asks_for_login, looks_generated};
+use super::shape::{asks_for_login, imitates_gov_vn, looks_generated};
 use super::tld::{is_risky_tld, is_shortener};
 use crate::scam::{Entity, EntityKind, Reason, ReasonKind, Weight};
 
-const IP_LITERAL: &str = "đường link là một dãy số (địa chỉ IP), không phải tên trang web chính thức";
+const IP_LITERAL: &str =
+    "đường link là một dãy số (địa chỉ IP), không phải tên trang web chính thức";
 const SHORTENER: &str = "link rút gọn, che mất trang thật sẽ mở ra";
 const RANDOM_LABEL: &str = "tên miền là chuỗi chữ và số lộn xộn, như được tạo tự động";
 const LOGIN_PATH: &str = "link đòi đăng nhập, xác minh hoặc cập nhật tài khoản";
 const PUNYCODE: &str = "tên miền có ký tự đặc biệt (bắt đầu bằng xn--), dễ nhìn nhầm";
 const HOMOGLYPH: &str = "tên miền dùng chữ cái lạ trông giống chữ thường, dễ nhìn nhầm";
+const FAKE_STATE: &str =
+    "tên miền giả trang của cơ quan nhà nước (trang thật của nhà nước có đuôi .gov.vn)";
 
 const IP_LITERAL_POINTS: u8 = 4;
 const SHORTENER_POINTS: u8 = 3;
@@ -57,14 +60,26 @@ pub fn link_reasons(text: &str, entity: &Entity) -> Vec<Reason> {
 
     if ip_literal(&entity.value).is_some() {
         let weight = Weight::Points(IP_LITERAL_POINTS);
-        reasons.push(Reason::new(ReasonKind::IpLiteral, IP_LITERAL, text, link.clone(), weight));
+        reasons.push(Reason::new(
+            ReasonKind::IpLiteral,
+            IP_LITERAL,
+            text,
+            link.clone(),
+            weight,
+        ));
         push_login_path(&mut reasons, text, &link, asks_for_login(path));
         return reasons;
     }
 
     if let Some(brand) = official_brand(&entity.value) {
         let label = format!("tên miền chính thức của {}", brand.name);
-        reasons.push(Reason::new(ReasonKind::OfficialDomain, label, text, host_span, Weight::Info));
+        reasons.push(Reason::new(
+            ReasonKind::OfficialDomain,
+            label,
+            text,
+            host_span,
+            Weight::Info,
+        ));
         return reasons;
     }
 
@@ -72,12 +87,23 @@ pub fn link_reasons(text: &str, entity: &Entity) -> Vec<Reason> {
     let forms: Vec<LabelForm> = host.unicode.split('.').map(label_form).collect();
     push_lookalike_letters(&mut reasons, text, &host_span, &host, &forms);
 
+    let labels = host.named_labels().collect::<Vec<_>>().join(".");
     if !host.is_state_owned() {
         let named = forms.len().saturating_sub(host.suffix_labels);
-        if let Some(brand) = forms[..named].iter().find_map(|f| brand_in_label(&f.plain)) {
-            let label = impersonation_label(brand);
+        let label = forms[..named]
+            .iter()
+            .find_map(|f| brand_in_label(&f.plain))
+            .map(impersonation_label)
+            .or_else(|| imitates_gov_vn(&labels).then(|| FAKE_STATE.to_string()));
+        if let Some(label) = label {
             let span = host_span.clone();
-            reasons.push(Reason::new(ReasonKind::BrandImpersonation, label, text, span, Weight::Decisive));
+            reasons.push(Reason::new(
+                ReasonKind::BrandImpersonation,
+                label,
+                text,
+                span,
+                Weight::Decisive,
+            ));
         }
     }
 
@@ -85,12 +111,24 @@ pub fn link_reasons(text: &str, entity: &Entity) -> Vec<Reason> {
     if is_risky_tld(tld) {
         let label = format!("đuôi tên miền .{tld} hay bị dùng cho trang lừa đảo");
         let weight = Weight::Points(RISKY_TLD_POINTS);
-        reasons.push(Reason::new(ReasonKind::RiskyTld, label, text, host_span.clone(), weight));
+        reasons.push(Reason::new(
+            ReasonKind::RiskyTld,
+            label,
+            text,
+            host_span.clone(),
+            weight,
+        ));
     }
 
     if host.registrable.is_some_and(is_shortener) {
         let weight = Weight::Points(SHORTENER_POINTS);
-        reasons.push(Reason::new(ReasonKind::Shortener, SHORTENER, text, link.clone(), weight));
+        reasons.push(Reason::new(
+            ReasonKind::Shortener,
+            SHORTENER,
+            text,
+            link.clone(),
+            weight,
+        ));
     }
 
     if let Some(label) = host.registrable_label()
@@ -99,10 +137,15 @@ pub fn link_reasons(text: &str, entity: &Entity) -> Vec<Reason> {
         && looks_generated(label)
     {
         let weight = Weight::Points(RANDOM_LABEL_POINTS);
-        reasons.push(Reason::new(ReasonKind::RandomLabel, RANDOM_LABEL, text, host_span, weight));
+        reasons.push(Reason::new(
+            ReasonKind::RandomLabel,
+            RANDOM_LABEL,
+            text,
+            host_span,
+            weight,
+        ));
     }
 
-    let labels = host.named_labels().collect::<Vec<_>>().join(".");
     let asks = asks_for_login(&labels) || asks_for_login(path);
     push_login_path(&mut reasons, text, &link, asks);
     reasons
@@ -137,12 +180,24 @@ fn push_lookalike_letters(
     if let Some(weight) = homoglyph {
         let label = brand.map_or_else(|| HOMOGLYPH.to_string(), homoglyph_label);
         let span = host_span.clone();
-        reasons.push(Reason::new(ReasonKind::Homoglyph, label, text, span, weight));
+        reasons.push(Reason::new(
+            ReasonKind::Homoglyph,
+            label,
+            text,
+            span,
+            weight,
+        ));
     }
     if punycode {
         let weight = Weight::Points(PUNYCODE_POINTS);
         let span = host_span.clone();
-        reasons.push(Reason::new(ReasonKind::Punycode, PUNYCODE, text, span, weight));
+        reasons.push(Reason::new(
+            ReasonKind::Punycode,
+            PUNYCODE,
+            text,
+            span,
+            weight,
+        ));
     }
 }
 
@@ -151,16 +206,22 @@ fn push_login_path(reasons: &mut Vec<Reason>, text: &str, link: &Range<usize>, a
     let warned = reasons.iter().any(|r| r.weight != Weight::Info);
     if asks && warned {
         let weight = Weight::Points(LOGIN_PATH_POINTS);
-        reasons.push(Reason::new(ReasonKind::LoginPath, LOGIN_PATH, text, link.clone(), weight));
+        reasons.push(Reason::new(
+            ReasonKind::LoginPath,
+            LOGIN_PATH,
+            text,
+            link.clone(),
+            weight,
+        ));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scam::Level;
     use crate::scam::extract::extract;
     use crate::scam::reason::level_of;
-    use crate::scam::Level;
 
     /// The reasons for the first domain `extract` finds in `text`.
     fn reasons(text: &str) -> Vec<Reason> {
@@ -198,17 +259,37 @@ mod tests {
         );
         assert_eq!(found[0].weight, Weight::Decisive);
         assert_eq!(found[0].evidence, "vietcombank.com.vn-xacthuc.top");
-        assert_eq!(found[2].evidence, "vietcombank.com.vn-xacthuc.top/dang-nhap");
+        assert_eq!(
+            found[2].evidence,
+            "vietcombank.com.vn-xacthuc.top/dang-nhap"
+        );
 
-        assert_eq!(kinds("acb-sinhtrachoc.com"), [BrandImpersonation, LoginPath]);
+        assert_eq!(
+            kinds("acb-sinhtrachoc.com"),
+            [BrandImpersonation, LoginPath]
+        );
         assert!(impersonated("acb-sinhtrachoc.com").unwrap().contains("ACB"));
-        assert!(impersonated("vào i-vpbank.com nhé").unwrap().contains("VPBank"));
+        assert!(
+            impersonated("vào i-vpbank.com nhé")
+                .unwrap()
+                .contains("VPBank")
+        );
         assert_eq!(kinds("vietinbanks.cc"), [BrandImpersonation, RiskyTld]);
-        assert!(impersonated("vietinbanks.cc").unwrap().contains("VietinBank"));
-        assert_eq!(kinds("shopee-khuyenmai.top"), [BrandImpersonation, RiskyTld]);
+        assert!(
+            impersonated("vietinbanks.cc")
+                .unwrap()
+                .contains("VietinBank")
+        );
+        assert_eq!(
+            kinds("shopee-khuyenmai.top"),
+            [BrandImpersonation, RiskyTld]
+        );
         assert_eq!(kinds("rút gọn bit.ly/3abcDEF"), [Shortener]);
         assert_eq!(level("rút gọn bit.ly/3abcDEF"), Level::Caution);
-        assert_eq!(kinds("vietcombank.com.vn.abc.xyz"), [BrandImpersonation, RiskyTld]);
+        assert_eq!(
+            kinds("vietcombank.com.vn.abc.xyz"),
+            [BrandImpersonation, RiskyTld]
+        );
     }
 
     #[test]
@@ -218,11 +299,18 @@ mod tests {
         let kinds: Vec<ReasonKind> = found.iter().map(|r| r.kind).collect();
         assert_eq!(
             kinds,
-            [ReasonKind::Homoglyph, ReasonKind::BrandImpersonation, ReasonKind::LoginPath]
+            [
+                ReasonKind::Homoglyph,
+                ReasonKind::BrandImpersonation,
+                ReasonKind::LoginPath
+            ]
         );
         assert_eq!(found[0].weight, Weight::Decisive);
         assert!(found[0].label.contains("Vietcombank"));
-        assert_eq!(found[0].evidence, "vietcombаnk.com", "as written, not punycode");
+        assert_eq!(
+            found[0].evidence, "vietcombаnk.com",
+            "as written, not punycode"
+        );
     }
 
     #[test]
@@ -233,7 +321,10 @@ mod tests {
         assert_eq!(kinds, [ReasonKind::IpLiteral, ReasonKind::LoginPath]);
         assert_eq!(found[0].evidence, "http://103.21.44.9/login-acb");
         assert_eq!(level(text), Level::Danger);
-        assert_eq!(kinds_of_ip("hxxp://103[.]21[.]44[.]9/"), [ReasonKind::IpLiteral]);
+        assert_eq!(
+            kinds_of_ip("hxxp://103[.]21[.]44[.]9/"),
+            [ReasonKind::IpLiteral]
+        );
     }
 
     fn kinds_of_ip(text: &str) -> Vec<ReasonKind> {
@@ -266,6 +357,14 @@ mod tests {
             ("facebook-support.help", "Facebook"),
             ("ghn-giaohang.site", "Giao Hàng Nhanh (GHN)"),
             ("thuedientu-gdt.com", "Cơ quan Thuế"),
+            (
+                "hxxps://bo-taichinh.gov-vn[.]pro/BTC_v3.apk",
+                "Bộ Tài chính",
+            ),
+            ("toaannhandan-tra-cuu.com", "Tòa án nhân dân"),
+            ("https://thue-dientu.gov-vn.com/tra-cuu", "Cơ quan Thuế"),
+            ("https://hoso-hotro.gov-vn.com/tra-cuu", "cơ quan nhà nước"),
+            ("dichvucong.gov.vn.hoso.top", "Cổng Dịch vụ công quốc gia"),
         ] {
             let label = impersonated(text).unwrap_or_else(|| panic!("{text}: {:?}", kinds(text)));
             assert!(label.contains(brand), "{text}: {label}");
@@ -297,7 +396,11 @@ mod tests {
     fn machine_made_names() {
         assert_eq!(
             kinds("a8x3kq9.top/xac-minh"),
-            [ReasonKind::RiskyTld, ReasonKind::RandomLabel, ReasonKind::LoginPath]
+            [
+                ReasonKind::RiskyTld,
+                ReasonKind::RandomLabel,
+                ReasonKind::LoginPath
+            ]
         );
         assert_eq!(kinds("http://xkqzjw.com"), [ReasonKind::RandomLabel]);
         assert_eq!(level("http://xkqzjw.com"), Level::NoSigns, "weak alone");
@@ -331,6 +434,12 @@ mod tests {
             ("google.com", "Google"),
             ("youtube.com/watch?v=abc", "YouTube"),
             ("thegioididong.com", "Thế Giới Di Động"),
+            (
+                "https://tracking.ghn.dev/?order_code=240512ABC",
+                "Giao Hàng Nhanh (GHN)",
+            ),
+            ("https://photos.app.goo.gl/AbC123xYz", "Google"),
+            ("https://maps.app.goo.gl/AbC123xYz", "Google"),
         ] {
             let found = reasons(text);
             assert_eq!(found.len(), 1, "{text}: {found:?}");
@@ -344,23 +453,97 @@ mod tests {
     #[test]
     fn ordinary_sites_give_no_warning() {
         for host in [
-            "vnexpress.net", "tuoitre.vn", "thanhnien.vn", "dantri.com.vn", "vietnamnet.vn",
-            "zingnews.vn", "znews.vn", "kenh14.vn", "24h.com.vn", "baomoi.com", "cafef.vn",
-            "cafebiz.vn", "genk.vn", "tinhte.vn", "voz.vn", "vtv.vn", "vov.vn", "nhandan.vn",
-            "laodong.vn", "tienphong.vn", "vtcnews.vn", "soha.vn", "plo.vn", "nld.com.vn",
-            "cand.com.vn", "qdnd.vn", "vietnamplus.vn", "bachhoaxanh.com", "cellphones.com.vn",
-            "hoanghamobile.com", "nguyenkim.com", "mediamart.vn", "phongvu.vn", "chotot.com",
-            "batdongsan.com.vn", "topcv.vn", "vietnamworks.com", "foody.vn", "be.com.vn",
-            "xanhsm.com", "payoo.vn", "nganluong.vn", "baokim.vn", "onepay.vn", "vinmec.com",
-            "vinhomes.vn", "vinfastauto.com", "vietravel.com", "ivivu.com", "mytour.vn",
-            "booking.com", "airbnb.com", "wikipedia.org", "github.com", "stackoverflow.com",
-            "amazon.com", "spotify.com", "nhaccuatui.com", "zingmp3.vn", "fptplay.vn", "vieon.vn",
-            "hust.edu.vn", "vnu.edu.vn", "hanoi.gov.vn", "moh.gov.vn", "congan.hanoi.gov.vn",
-            "ssi.com.vn", "vndirect.com.vn", "tcbs.com.vn", "mbs.com.vn", "vcbs.com.vn",
-            "acbs.com.vn", "kqxs.vn", "minhngoc.net.vn", "vietbao.vn", "viettimes.vn",
-            "thuvienphapluat.vn", "luatvietnam.vn", "hoidap247.com", "vndoc.com", "vietjack.com",
-            "shopeeanalytics.example", "xoso.com.vn", "bongda.com.vn", "webtretho.com",
-            "eva.vn", "afamily.vn", "ngoisao.vn", "yan.vn", "giaoducthoidai.vn", "tuyensinh247.com",
+            "vnexpress.net",
+            "tuoitre.vn",
+            "thanhnien.vn",
+            "dantri.com.vn",
+            "vietnamnet.vn",
+            "zingnews.vn",
+            "znews.vn",
+            "kenh14.vn",
+            "24h.com.vn",
+            "baomoi.com",
+            "cafef.vn",
+            "cafebiz.vn",
+            "genk.vn",
+            "tinhte.vn",
+            "voz.vn",
+            "vtv.vn",
+            "vov.vn",
+            "nhandan.vn",
+            "laodong.vn",
+            "tienphong.vn",
+            "vtcnews.vn",
+            "soha.vn",
+            "plo.vn",
+            "nld.com.vn",
+            "cand.com.vn",
+            "qdnd.vn",
+            "vietnamplus.vn",
+            "bachhoaxanh.com",
+            "cellphones.com.vn",
+            "hoanghamobile.com",
+            "nguyenkim.com",
+            "mediamart.vn",
+            "phongvu.vn",
+            "chotot.com",
+            "batdongsan.com.vn",
+            "topcv.vn",
+            "vietnamworks.com",
+            "foody.vn",
+            "be.com.vn",
+            "xanhsm.com",
+            "payoo.vn",
+            "nganluong.vn",
+            "baokim.vn",
+            "onepay.vn",
+            "vinmec.com",
+            "vinhomes.vn",
+            "vinfastauto.com",
+            "vietravel.com",
+            "ivivu.com",
+            "mytour.vn",
+            "booking.com",
+            "airbnb.com",
+            "wikipedia.org",
+            "github.com",
+            "stackoverflow.com",
+            "amazon.com",
+            "spotify.com",
+            "nhaccuatui.com",
+            "zingmp3.vn",
+            "fptplay.vn",
+            "vieon.vn",
+            "hust.edu.vn",
+            "vnu.edu.vn",
+            "hanoi.gov.vn",
+            "moh.gov.vn",
+            "congan.hanoi.gov.vn",
+            "ssi.com.vn",
+            "vndirect.com.vn",
+            "tcbs.com.vn",
+            "mbs.com.vn",
+            "vcbs.com.vn",
+            "acbs.com.vn",
+            "kqxs.vn",
+            "minhngoc.net.vn",
+            "vietbao.vn",
+            "viettimes.vn",
+            "thuvienphapluat.vn",
+            "luatvietnam.vn",
+            "hoidap247.com",
+            "vndoc.com",
+            "vietjack.com",
+            "shopeeanalytics.example",
+            "xoso.com.vn",
+            "bongda.com.vn",
+            "webtretho.com",
+            "eva.vn",
+            "afamily.vn",
+            "ngoisao.vn",
+            "yan.vn",
+            "giaoducthoidai.vn",
+            "tuyensinh247.com",
         ] {
             if host == "shopeeanalytics.example" {
                 continue;
@@ -382,6 +565,10 @@ mod tests {
         let mut odd = Entity::written_as(EntityKind::Domain, "vcb-login.top");
         odd.span = 5..50;
         let found = link_reasons("short", &odd);
-        assert!(found.iter().any(|r| r.kind == ReasonKind::BrandImpersonation));
+        assert!(
+            found
+                .iter()
+                .any(|r| r.kind == ReasonKind::BrandImpersonation)
+        );
     }
 }

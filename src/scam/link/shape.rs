@@ -50,6 +50,15 @@ fn is_unpronounceable(part: &str) -> bool {
         })
 }
 
+/// Whether labels outside `gov.vn` dress up as a state domain: `gov-vn`, `govvn`, `gov.vn.` before
+/// another suffix (`bo-taichinh.gov-vn.pro`, `dichvucong.gov.vn.abc.top`). `labels`: the labels left
+/// of the public suffix, joined by dots.
+#[must_use]
+pub(super) fn imitates_gov_vn(labels: &str) -> bool {
+    let tokens: Vec<&str> = labels.split(['.', '-']).collect();
+    tokens.contains(&"govvn") || tokens.windows(2).any(|pair| pair == ["gov", "vn"])
+}
+
 /// Words of a login, verification or account-update page, accent-folded, without separators.
 const LOGIN_WORDS: &[&str] = &[
     "login",
@@ -89,10 +98,7 @@ static LOGIN_AUTOMATON: LazyLock<AhoCorasick> =
 #[must_use]
 pub(super) fn asks_for_login(written: &str) -> bool {
     let folded = fold(written);
-    let compact: String = folded
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect();
+    let compact: String = folded.chars().filter(char::is_ascii_alphanumeric).collect();
     LOGIN_AUTOMATON.is_match(&compact)
         || folded
             .split(|c: char| !c.is_ascii_alphanumeric())
@@ -105,7 +111,15 @@ mod tests {
 
     #[test]
     fn machine_generated_labels() {
-        for label in ["a8x3kq9", "x7k2mq9", "5f3a9c1e", "xkqzjw", "qwkdhs", "hdkslrmt", "abc-x9k2p7"] {
+        for label in [
+            "a8x3kq9",
+            "x7k2mq9",
+            "5f3a9c1e",
+            "xkqzjw",
+            "qwkdhs",
+            "hdkslrmt",
+            "abc-x9k2p7",
+        ] {
             assert!(looks_generated(label), "{label}");
         }
     }
@@ -113,12 +127,52 @@ mod tests {
     #[test]
     fn names_and_abbreviations_are_not_machine_generated() {
         for label in [
-            "thegioididong", "dienmayxanh", "baomoi", "vnexpress", "tuoitre", "vietcombank",
-            "techcombank", "tphcm", "kqxsmb", "bhxhvn", "vnpt", "ghtk", "csgt", "24h", "k14",
-            "kenh14", "vn88bet", "tour2n1d", "fptshop", "zingmp3", "strengths", "schwarzkopf",
-            "nhaccuatui", "cellphones", "123abc", "2024", "mp3", "vieclam24h", "9pay",
+            "thegioididong",
+            "dienmayxanh",
+            "baomoi",
+            "vnexpress",
+            "tuoitre",
+            "vietcombank",
+            "techcombank",
+            "tphcm",
+            "kqxsmb",
+            "bhxhvn",
+            "vnpt",
+            "ghtk",
+            "csgt",
+            "24h",
+            "k14",
+            "kenh14",
+            "vn88bet",
+            "tour2n1d",
+            "fptshop",
+            "zingmp3",
+            "strengths",
+            "schwarzkopf",
+            "nhaccuatui",
+            "cellphones",
+            "123abc",
+            "2024",
+            "mp3",
+            "vieclam24h",
+            "9pay",
         ] {
             assert!(!looks_generated(label), "{label}");
+        }
+    }
+
+    #[test]
+    fn state_domains_dressed_up() {
+        for labels in [
+            "bo-taichinh.gov-vn",
+            "dichvucong.gov.vn.abc",
+            "govvn-hotro",
+            "thue.gov.vn",
+        ] {
+            assert!(imitates_gov_vn(labels), "{labels}");
+        }
+        for labels in ["govtech", "mygov", "gov", "vn-gov", "governor-vn"] {
+            assert!(!imitates_gov_vn(labels), "{labels}");
         }
     }
 
@@ -136,7 +190,14 @@ mod tests {
         ] {
             assert!(asks_for_login(written), "{written}");
         }
-        for written in ["/groups/abc", "/tin-tuc/2024", "/hotpot", "/p/12345", "/spin", ""] {
+        for written in [
+            "/groups/abc",
+            "/tin-tuc/2024",
+            "/hotpot",
+            "/p/12345",
+            "/spin",
+            "",
+        ] {
             assert!(!asks_for_login(written), "{written}");
         }
     }

@@ -54,20 +54,27 @@ mod tests {
     fn every_risky_tld_cites_a_public_source() {
         let table = &*RISKY_TLDS;
         for (tld, source) in &table.tlds {
-            let url = table.sources.get(source).unwrap_or_else(|| panic!("{tld}: {source}"));
+            let url = table
+                .sources
+                .get(source)
+                .unwrap_or_else(|| panic!("{tld}: {source}"));
             assert!(url.starts_with("https://"), "{source}: {url}");
             assert!(tld.bytes().all(|b| b.is_ascii_lowercase()), "{tld}");
         }
         for (id, _) in &table.sources {
-            assert!(table.tlds.values().any(|s| s == id), "{id} is cited by no TLD");
+            assert!(
+                table.tlds.values().any(|s| s == id),
+                "{id} is cited by no TLD"
+            );
         }
     }
 
     #[test]
     fn the_required_tlds_are_risky() {
         for tld in [
-            "top", "icu", "vip", "cc", "life", "click", "xyz", "sbs", "cfd", "buzz", "shop", "cyou",
-            "bond", "live", "online", "site", "tk", "ml", "ga", "cf", "gq", "monster", "rest", "lol",
+            "top", "icu", "vip", "cc", "life", "click", "xyz", "sbs", "cfd", "buzz", "shop",
+            "cyou", "bond", "live", "online", "site", "tk", "ml", "ga", "cf", "gq", "monster",
+            "rest", "lol",
         ] {
             assert!(is_risky_tld(tld), "{tld}");
         }
@@ -82,9 +89,20 @@ mod tests {
         assert!(text.lines().any(|l| l.starts_with("# Source: ")));
         for host in shortener_lines() {
             assert_eq!(registrable_domain(host), Some(host), "{host}");
-            assert!(official_brand(host).is_none(), "{host} is a brand's own short host");
+            assert!(
+                official_brand(host).is_none(),
+                "{host} is a brand's own short host"
+            );
         }
-        for host in ["bit.ly", "tinyurl.com", "t.ly", "shorturl.at", "cutt.ly", "rb.gy", "is.gd"] {
+        for host in [
+            "bit.ly",
+            "tinyurl.com",
+            "t.ly",
+            "shorturl.at",
+            "cutt.ly",
+            "rb.gy",
+            "is.gd",
+        ] {
             assert!(is_shortener(host), "{host}");
         }
         assert!(!is_shortener("shp.ee"), "Shopee's own");

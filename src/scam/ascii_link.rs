@@ -22,6 +22,7 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
+use super::scan::position_from;
 use super::text::is_whitespace_byte;
 
 /// The capture groups of one match, as byte ranges of the match.
@@ -163,39 +164,77 @@ pub(crate) struct IpLink {
     pub value: String,
 }
 
-/// Cheap pre-check for [`ip_links`]: a digit right before a dot (plain or defanged), and a scheme,
-/// port or path separator somewhere.
-pub(crate) fn may_hold_an_ip_link(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    bytes
-        .windows(2)
-        .any(|w| w[0].is_ascii_digit() && matches!(w[1], b'.' | b'[' | b'(' | b'{'))
-        && bytes.iter().any(|&b| matches!(b, b'/' | b':'))
+/// Whether the dot or bracket at `at` may be part of a link to an IP address: the end of a first
+/// octet (digits before a dot, plain or bracketed) with a digit after the dot, or `://[`. The
+/// extractor's pre-check asks this of every dot and bracket it passes.
+pub(crate) fn ip_link_hint_at(bytes: &[u8], at: usize) -> bool {
+    match bytes.get(at) {
+        Some(b'.') => first_octet_start(bytes, at).is_some() && digit_after_dot(bytes, at),
+        Some(b'[') => at >= 3 && &bytes[at - 3..at] == b"://",
+        _ => false,
+    }
 }
 
-/// Every link in `text` whose host is an IPv4 address (dots plain or defanged) or, after a scheme, a
-/// bracketed IPv6 one. A bare dotted quad is not a link (it may be a version or a server named in
-/// chat): a scheme, a port or a path must come with it, and a path of digits only (`10.0.0.0/24`)
-/// needs a scheme.
+/// Every link in `text` whose host is an IPv4 address (dots plain or bracketed: `.`, `[.]`, `(.)`,
+/// `{.}`) or, after a scheme, a bracketed IPv6 one. A bare dotted quad is not a link (it may be a
+/// version or a server named in chat): a scheme, a port or a path must come with it, and a path of
+/// digits only (`10.0.0.0/24`) needs a scheme. Found from the dots, so prices cost little.
 pub(crate) fn ip_links(text: &str) -> Vec<IpLink> {
     let bytes = text.as_bytes();
-    let mut links = Vec::new();
-    let mut at = 0;
-    while at < bytes.len() {
-        let starts_here = (bytes[at].is_ascii_digit() || bytes[at].is_ascii_alphabetic())
-            && (at == 0 || may_precede_a_link(bytes[at - 1]));
-        if starts_here && let Some(link) = ip_link_at(bytes, at) {
-            at = link.whole.end;
-            links.push(link);
+    let mut links: Vec<IpLink> = Vec::new();
+    let mut from = 0;
+    while let Some(at) = position_from(bytes, from, |b| matches!(b, b'.' | b'[')) {
+        from = at + 1;
+        let host_start = if bytes[at] == b'.' {
+            first_octet_start(bytes, at)
+        } else {
+            (at >= 3 && &bytes[at - 3..at] == b"://").then_some(at)
+        };
+        let Some(host_start) = host_start else {
+            continue;
+        };
+        if links.last().is_some_and(|link| host_start < link.whole.end) {
             continue;
         }
-        at += 1;
+        if let Some(link) = ip_link_with_host_at(bytes, host_start) {
+            from = from.max(link.whole.end);
+            links.push(link);
+        }
     }
     links
 }
 
+/// Where the first octet ends at the dot at `dot` (`103.`, `103[.]`) starts, if it is a first octet:
+/// one to three digits, not after another dot.
+fn first_octet_start(bytes: &[u8], dot: usize) -> Option<usize> {
+    let end = match dot.checked_sub(1).map(|i| bytes[i]) {
+        Some(b) if b.is_ascii_digit() => dot,
+        Some(b'[' | b'(' | b'{') if dot >= 2 && bytes[dot - 2].is_ascii_digit() => dot - 1,
+        _ => return None,
+    };
+    let digits = bytes[..end]
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let start = end - digits;
+    let after_another_dot = start
+        .checked_sub(1)
+        .is_some_and(|i| matches!(bytes[i], b'.' | b']' | b')' | b'}'));
+    ((1..=3).contains(&digits) && !after_another_dot).then_some(start)
+}
+
+fn digit_after_dot(bytes: &[u8], dot: usize) -> bool {
+    let next = if matches!(bytes.get(dot + 1), Some(b']' | b')' | b'}')) {
+        dot + 2
+    } else {
+        dot + 1
+    };
+    bytes.get(next).is_some_and(u8::is_ascii_digit)
+}
+
 /// What may come right before a link: not a letter, digit or anything that joins it to a bigger
-/// token (`v1.2.3.4`, `a.1.2.3.4`, `x@1.2.3.4`, `/1.2.3.4` inside a path).
+/// token (`v1.2.3.4`, `x@1.2.3.4`, `/1.2.3.4` inside a path).
 fn may_precede_a_link(b: u8) -> bool {
     !(b.is_ascii_alphanumeric()
         || matches!(
@@ -204,13 +243,29 @@ fn may_precede_a_link(b: u8) -> bool {
         ))
 }
 
-fn ip_link_at(bytes: &[u8], start: usize) -> Option<IpLink> {
-    let scheme = scheme_len(&bytes[start..]);
-    let host_start = start + scheme;
-    if scheme == 0 && !bytes[start].is_ascii_digit() {
+/// The scheme (`http://`, `hxxp[://]`…) that ends right at `host_start`, as its start.
+fn scheme_before(bytes: &[u8], host_start: usize) -> Option<usize> {
+    let head = &bytes[..host_start];
+    let sep = SCHEME_SEPARATORS.iter().find(|sep| head.ends_with(sep))?;
+    let name_end = host_start - sep.len();
+    let letters = head[..name_end]
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
+    let start = name_end - letters;
+    (scheme_len(&bytes[start..]) == host_start - start).then_some(start)
+}
+
+/// The IP link whose host starts at `host_start`, if the text there is one.
+fn ip_link_with_host_at(bytes: &[u8], host_start: usize) -> Option<IpLink> {
+    let scheme_start = scheme_before(bytes, host_start);
+    let start = scheme_start.unwrap_or(host_start);
+    if start > 0 && !may_precede_a_link(bytes[start - 1]) {
         return None;
     }
-    let (host_end, value) = if scheme > 0 && bytes.get(host_start) == Some(&b'[') {
+    let (host_end, value) = if bytes[host_start] == b'[' {
+        scheme_start?;
         ipv6_at(bytes, host_start)?
     } else {
         ipv4_at(bytes, host_start)?
@@ -230,7 +285,8 @@ fn ip_link_at(bytes: &[u8], start: usize) -> Option<IpLink> {
     let end = path_end(bytes, after_port);
     let path = &bytes[after_port..end];
     let digits_only_path = path.len() > 1 && path[1..].iter().all(u8::is_ascii_digit);
-    let is_link = scheme > 0 || after_port > host_end || (!path.is_empty() && !digits_only_path);
+    let is_link =
+        scheme_start.is_some() || after_port > host_end || (!path.is_empty() && !digits_only_path);
     is_link.then_some(IpLink {
         whole: start..end,
         host: host_start..host_end,
@@ -365,13 +421,19 @@ mod tests {
 
     #[test]
     fn the_pre_check_lets_every_ip_link_through() {
+        let may_hold_an_ip_link =
+            |text: &str| (0..text.len()).any(|at| ip_link_hint_at(text.as_bytes(), at));
         for text in [
             "http://103.21.44.9/x",
             "103.21.44.9:8080",
             "hxxp://103[.]21[.]44[.]9/",
+            "http://[2001:db8::1]/",
         ] {
             assert!(may_hold_an_ip_link(text), "{text}");
         }
-        assert!(!may_hold_an_ip_link("server 10.0.12.5 ok"));
+        // A loose hint: prices pass it, text with no digit before a dot does not.
+        assert!(!may_hold_an_ip_link(
+            "giá 1500k, hẹn 10:30 ngày 12/05, xem abc.com"
+        ));
     }
 }

@@ -62,12 +62,8 @@ const URL_TRAILING_PUNCTUATION: &[char] = &[
 ];
 
 /// Cheap pre-check: every domain has a dot (or a defanged one) followed by a letter of its next label or
-/// TLD; a link to an IP address has a digit before a dot and a scheme, port or path.
+/// TLD; a link to an IP address has a first octet before a dot, or `://[`.
 pub(super) fn may_hold_a_domain(text: &str) -> bool {
-    may_hold_a_named_domain(text) || ascii_link::may_hold_an_ip_link(text)
-}
-
-fn may_hold_a_named_domain(text: &str) -> bool {
     let bytes = text.as_bytes();
     let mut brackets = false;
     let mut from = 0;
@@ -75,6 +71,9 @@ fn may_hold_a_named_domain(text: &str) -> bool {
         if bytes[at] != b'.' {
             brackets = true;
         } else if bytes.get(at + 1).is_some_and(u8::is_ascii_alphabetic) {
+            return true;
+        }
+        if ascii_link::ip_link_hint_at(bytes, at) {
             return true;
         }
         from = at + 1;
@@ -113,19 +112,15 @@ pub(super) enum TldPolicy {
 
 /// Every domain in `text`, in order, links to an IP address included (their value is the address).
 pub(super) fn find_domains(text: &str, policy: TldPolicy) -> Vec<Entity> {
-    let mut found: Vec<Entity> = if may_hold_a_named_domain(text) {
-        domain_matches(text)
-            .into_iter()
-            .filter_map(|found| domain_at(text, policy, found))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    if ascii_link::may_hold_an_ip_link(text) {
-        let ip_links: Vec<Entity> = ascii_link::ip_links(text)
-            .into_iter()
-            .map(|link| ip_entity(text, link))
-            .collect();
+    let mut found: Vec<Entity> = domain_matches(text)
+        .into_iter()
+        .filter_map(|found| domain_at(text, policy, found))
+        .collect();
+    let ip_links: Vec<Entity> = ascii_link::ip_links(text)
+        .into_iter()
+        .map(|link| ip_entity(text, link))
+        .collect();
+    if !ip_links.is_empty() {
         // A name in an IP link's path ("…/login-acb.com") is part of that link.
         found.retain(|d| !ip_links.iter().any(|ip| overlaps(&d.span, &ip.span)));
         found.extend(ip_links);

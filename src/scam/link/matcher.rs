@@ -179,7 +179,8 @@ impl Matcher {
                     continue;
                 }
                 let part = skeleton(part);
-                for affix in self.prefixes.iter() {
+                // A one-letter prefix left out would make a look-alike of too much (`liobank`).
+                for affix in self.prefixes.iter().filter(|a| a.len() > 1) {
                     if let Some(rest) = part.strip_prefix(affix.as_str()) {
                         candidates.push(rest.to_string());
                     }

@@ -18,6 +18,7 @@ pub mod extract;
 pub mod import;
 pub mod index;
 mod lexicon;
+pub mod link;
 mod numbers;
 pub mod reason;
 mod report;

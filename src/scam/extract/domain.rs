@@ -61,7 +61,8 @@ const URL_TRAILING_PUNCTUATION: &[char] = &[
     '.', ',', ';', ':', '!', '?', ')', ']', '}', '>', '\'', '"', '…', '»', '“', '”', '’',
 ];
 
-/// Cheap pre-check: every domain has a dot (or a defanged one) followed by a letter of its next label or TLD.
+/// Cheap pre-check: every domain has a dot (or a defanged one) followed by a letter of its next label or
+/// TLD; a link to an IP address has a first octet before a dot, or `://[`.
 pub(super) fn may_hold_a_domain(text: &str) -> bool {
     let bytes = text.as_bytes();
     let mut brackets = false;
@@ -70,6 +71,9 @@ pub(super) fn may_hold_a_domain(text: &str) -> bool {
         if bytes[at] != b'.' {
             brackets = true;
         } else if bytes.get(at + 1).is_some_and(u8::is_ascii_alphabetic) {
+            return true;
+        }
+        if ascii_link::ip_link_hint_at(bytes, at) {
             return true;
         }
         from = at + 1;
@@ -106,12 +110,44 @@ pub(super) enum TldPolicy {
     Explicit,
 }
 
-/// Every domain in `text`, in order.
+/// Every domain in `text`, in order, links to an IP address included (their value is the address).
 pub(super) fn find_domains(text: &str, policy: TldPolicy) -> Vec<Entity> {
-    domain_matches(text)
+    let mut found: Vec<Entity> = domain_matches(text)
         .into_iter()
         .filter_map(|found| domain_at(text, policy, found))
-        .collect()
+        .collect();
+    let ip_links: Vec<Entity> = ascii_link::ip_links(text)
+        .into_iter()
+        .map(|link| ip_entity(text, link))
+        .collect();
+    if !ip_links.is_empty() {
+        // A name in an IP link's path ("…/login-acb.com") is part of that link.
+        found.retain(|d| !ip_links.iter().any(|ip| overlaps(&d.span, &ip.span)));
+        found.extend(ip_links);
+        found.sort_by_key(|e| e.span.start);
+    }
+    found
+}
+
+fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
+    a.start < b.end && b.start < a.end
+}
+
+/// The domain entity of a link to an IP address.
+fn ip_entity(text: &str, link: ascii_link::IpLink) -> Entity {
+    let end = link.whole.start
+        + text[link.whole.clone()]
+            .trim_end_matches(URL_TRAILING_PUNCTUATION)
+            .len();
+    Entity {
+        kind: EntityKind::Domain,
+        value: link.value,
+        raw: String::new(),
+        span: link.whole.start..end.max(link.host.end),
+        bank_bin: None,
+        bank_name: None,
+        carrier: None,
+    }
 }
 
 /// One match of [`DOMAIN_RE`], as byte ranges of the text searched.
@@ -202,7 +238,8 @@ fn domain_at(text: &str, policy: TldPolicy, found: DomainMatch) -> Option<Entity
     let tld_text = &text[tld];
     let is_tld = |listed: &&str| listed.eq_ignore_ascii_case(tld_text);
 
-    let before = text[..whole.start].chars().next_back();
+    let mut back = text[..whole.start].chars().rev();
+    let before = back.next();
     let mut after_host = text[host.end..].chars();
     // Part of a bigger token, or either side of an e-mail address
     // ("nguyen.vn.a@x.com" must not yield "nguyen.vn").
@@ -223,6 +260,9 @@ fn domain_at(text: &str, policy: TldPolicy, found: DomainMatch) -> Option<Entity
         || host_text
             .get(..3)
             .is_some_and(|head| head.eq_ignore_ascii_case("www"));
+    if !has_url_signal && is_word_join(text, &whole, &host, tld_text, before, back.next()) {
+        return None;
+    }
     let tld_accepted = policy == TldPolicy::Explicit
         || has_url_signal
         || tld_text
@@ -247,6 +287,38 @@ fn domain_at(text: &str, policy: TldPolicy, found: DomainMatch) -> Option<Entity
         bank_name: None,
         carrier: None,
     })
+}
+
+/// TLDs that are also unaccented Vietnamese words ("có", "mẹ", "ai", "để"), so `xong.Co` is a sentence
+/// run into the next one.
+const WORD_TLDS: &[&str] = &["co", "me", "ai", "de"];
+
+/// A bare `name.tld` that is two words run together rather than a domain: the second half of a
+/// slash-joined phrase with nothing after it (`10tr/thang.co`, `500k/ngay.com`), or a sentence end
+/// glued to a capitalised word that is also a TLD (`xong.Co`).
+fn is_word_join(
+    text: &str,
+    whole: &Range<usize>,
+    host: &Range<usize>,
+    tld: &str,
+    before: Option<char>,
+    before_that: Option<char>,
+) -> bool {
+    let nothing_after = whole.end == host.end;
+    let slash_joined = before == Some('/') && before_that.is_some_and(char::is_alphanumeric);
+    if slash_joined && nothing_after {
+        return true;
+    }
+    let mut tld_chars = tld.chars();
+    let capitalised = tld_chars.next().is_some_and(|c| c.is_ascii_uppercase())
+        && tld_chars.all(|c| c.is_ascii_lowercase());
+    let first_label = text[host.clone()].split('.').next().unwrap_or_default();
+    let two_labels = text[host.clone()].matches('.').count() == 1;
+    capitalised
+        && two_labels
+        && nothing_after
+        && !first_label.chars().any(char::is_uppercase)
+        && WORD_TLDS.iter().any(|w| w.eq_ignore_ascii_case(tld))
 }
 
 fn is_host_char(c: char) -> bool {
@@ -278,10 +350,14 @@ fn normalize_host(host: &str) -> Option<String> {
 }
 
 /// The host and each parent domain down to the registrable one (public suffix list):
-/// `login.vcb-xacthuc.com.vn` → `[login.vcb-xacthuc.com.vn, vcb-xacthuc.com.vn]`.
+/// `login.vcb-xacthuc.com.vn` → `[login.vcb-xacthuc.com.vn, vcb-xacthuc.com.vn]`. An IP address has
+/// no parents.
 #[must_use]
 pub fn domain_and_parents(host: &str) -> Vec<String> {
     let mut names = vec![host.to_string()];
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        return names;
+    }
     let Some(registrable) = psl::domain_str(host) else {
         return names;
     };
@@ -447,6 +523,87 @@ mod tests {
         );
         assert_eq!(domain_and_parents("evil.github.io"), vec!["evil.github.io"]);
         assert_eq!(domain_and_parents("example.com"), vec!["example.com"]);
+    }
+
+    #[test]
+    fn links_to_an_ip_address_are_domains() {
+        for (text, expected, written) in [
+            (
+                "vào http://103.21.44.9/login-acb nhé",
+                "103.21.44.9",
+                "http://103.21.44.9/login-acb",
+            ),
+            ("103.21.44.9:8080/x", "103.21.44.9", "103.21.44.9:8080/x"),
+            (
+                "hxxp://103[.]21[.]44[.]9/.",
+                "103.21.44.9",
+                "hxxp://103[.]21[.]44[.]9/",
+            ),
+            (
+                "http://103.21.44.9/a/login-acb.com",
+                "103.21.44.9",
+                "http://103.21.44.9/a/login-acb.com",
+            ),
+        ] {
+            let found: Vec<Entity> = extract(text)
+                .into_iter()
+                .filter(|e| e.kind == EntityKind::Domain)
+                .collect();
+            assert_eq!(found.len(), 1, "{text:?}: {found:?}");
+            assert_eq!(found[0].value, expected, "{text:?}");
+            assert_eq!(found[0].raw, written, "{text:?}");
+        }
+        assert_eq!(domain_and_parents("103.21.44.9"), vec!["103.21.44.9"]);
+        assert_eq!(
+            crate::scam::normalize_value(EntityKind::Domain, "http://103.21.44.9/x").as_deref(),
+            Some("103.21.44.9")
+        );
+    }
+
+    #[test]
+    fn an_ip_link_is_not_a_bank_account_or_a_phone() {
+        let found = extract("Đăng nhập http://103.21.44.9/login-acb để nhận tiền từ ACB");
+        assert!(
+            found.iter().all(|e| e.kind == EntityKind::Domain),
+            "{found:?}"
+        );
+        let found = extract("STK ACB: http://113.161.212.123:8080/acb");
+        assert!(
+            found.iter().all(|e| e.kind == EntityKind::Domain),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_bare_address_is_not_a_link() {
+        assert!(domains("server 10.0.12.5, ai cần thì ping").is_empty());
+        assert!(domains("bản 2.4.0.1").is_empty());
+        assert!(domains("mạng 10.0.0.0/24").is_empty());
+    }
+
+    #[test]
+    fn words_run_together_are_not_domains() {
+        for text in [
+            "lương 10tr/thang.co thưởng",
+            "500k/ngay.com",
+            "Lương 15tr/tháng.Co bảo hiểm",
+            "làm xong rồi.Co ai cần không",
+            "ok nhe.Me dặn rồi",
+            "con/chau.vn",
+        ] {
+            assert!(
+                domains(text).is_empty(),
+                "{text:?} gave {:?}",
+                domains(text)
+            );
+        }
+        // A slash before a real link, a path after the name, or a name that is capitalised too.
+        assert_eq!(domains("link:/evil.com"), vec!["evil.com"]);
+        assert_eq!(domains("https//evil.com"), vec!["evil.com"]);
+        assert_eq!(domains("xem 10tr/thang.co/abc"), vec!["thang.co"]);
+        assert_eq!(domains("Vào Shopee.Co nhé"), vec!["shopee.co"]);
+        assert_eq!(domains("vào abc.co nhé"), vec!["abc.co"]);
+        assert_eq!(domains("vào shopee.Vn nhé"), vec!["shopee.vn"]);
     }
 
     #[test]

@@ -4,10 +4,11 @@
 use std::ops::Range;
 use std::sync::LazyLock;
 
-use super::account::followed_by_money_unit;
+use super::account::{followed_by_money_unit, starts_with_date};
+use super::premium::find_service_numbers;
 use crate::scam::entity::{Entity, EntityKind, VN_COUNTRY_PREFIX};
 use crate::scam::numbers::{self, NumberRun};
-use crate::scam::text::normalize_text;
+use crate::scam::text::{fold, normalize_text};
 
 /// Mobile operators by the two digits after the trunk `0` (the prefixes in use since the 2018 renumbering;
 /// 052 and 059 follow libphonenumber's metadata; 055 (Reddi, unconfirmed) is not valid there, so it is left out).
@@ -35,20 +36,14 @@ pub fn mobile_carrier(national: &str) -> Option<&'static str> {
         .map(|(_, carrier)| *carrier)
 }
 
-/// A Vietnamese national number (after `0` or `+84`) has 9 digits (mobile) or 10 (landline).
-pub(super) const MIN_NATIONAL_DIGITS: usize = 9;
-
 pub(super) fn find_phones(text: &str, runs: &[NumberRun]) -> Vec<Entity> {
     let mut phones = Vec::new();
     let mut from = 0;
-    for window in numbers::phone_search_windows(runs) {
+    for window in numbers::phone_search_windows(text, runs) {
         from = from.max(window.start);
         while let Some(shape) = numbers::next_phone_shape(text, from, window.end) {
             let national = shape.national.as_str();
-            let accepted = is_valid_national_number(national)
-                && is_standalone_number(text, shape.span.clone())
-                && !followed_by_money_unit(text, shape.span.end);
-            if accepted {
+            if is_valid_national_number(national) && is_phone_in_context(text, &shape.span) {
                 let mut value = String::with_capacity(VN_COUNTRY_PREFIX.len() + national.len());
                 value.push_str(VN_COUNTRY_PREFIX);
                 value.push_str(national);
@@ -70,6 +65,88 @@ pub(super) fn find_phones(text: &str, runs: &[NumberRun]) -> Vec<Entity> {
         }
     }
     phones
+}
+
+/// What is around a valid-looking number says it is one: not part of a longer number, an amount, a date
+/// and time (`09-12-2026 12:30` holds `0912202612`), a code glued to letters (`SPXVN0912345678`) or an
+/// IP address.
+fn is_phone_in_context(text: &str, span: &Range<usize>) -> bool {
+    is_standalone_number(text, span.clone())
+        && !followed_by_money_unit(text, span.end)
+        && !joined_to_a_time(text, span)
+        && !starts_with_date(&text[span.clone()])
+        && !is_glued_to_a_code(text, span.start)
+        && !numbers::is_ipv4_literal(dotted_run_around(text, span))
+}
+
+/// Digits joined to this number by `:` make a time (`… 2026 12:30`).
+pub(super) fn joined_to_a_time(text: &str, span: &Range<usize>) -> bool {
+    let bytes = text.as_bytes();
+    let digit_at = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_digit);
+    let after = bytes.get(span.end) == Some(&b':') && digit_at(span.end + 1);
+    let before = span.start >= 2 && bytes[span.start - 1] == b':' && digit_at(span.start - 2);
+    after || before
+}
+
+/// Words that may be glued to a phone number (`SĐT0912345678`, `Zalo0912345678`), accent-folded. Any
+/// other word glued before the digits makes them a code: a tracking or reference number.
+const CONTACT_WORDS_GLUED: &[&str] = &[
+    "sdt",
+    "dt",
+    "dd",
+    "lh",
+    "hl",
+    "zalo",
+    "hotline",
+    "tel",
+    "phone",
+    "mobile",
+    "call",
+    "goi",
+    "so",
+    "sms",
+    "ib",
+    "inbox",
+    "lienhe",
+    "sodienthoai",
+    "dienthoai",
+    "didong",
+];
+
+/// True when letters are glued before `start` (`SPXVN0912345678`), or an upper-case code is joined by a
+/// `.` or `_` (`MBVCB.0912345678`), and they are not a contact word.
+pub(super) fn is_glued_to_a_code(text: &str, start: usize) -> bool {
+    let mut before = &text[..start];
+    let joined = before.strip_suffix(['.', '_']);
+    if let Some(rest) = joined {
+        before = rest;
+    }
+    let word_start = before
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_alphabetic())
+        .last()
+        .map_or(before.len(), |(i, _)| i);
+    let word = &before[word_start..];
+    if word.is_empty() || CONTACT_WORDS_GLUED.contains(&fold(word).as_str()) {
+        return false;
+    }
+    // After a dot, only a code: "… cho anh.0912345678" is a missing space.
+    joined.is_none() || !word.chars().any(char::is_lowercase)
+}
+
+/// The digits and dots around `span`, for the IP-address check.
+fn dotted_run_around<'t>(text: &'t str, span: &Range<usize>) -> &'t str {
+    let bytes = text.as_bytes();
+    let dotted = |b: &u8| b.is_ascii_digit() || *b == b'.';
+    let start = span.start
+        - bytes[..span.start]
+            .iter()
+            .rev()
+            .take_while(|b| dotted(b))
+            .count();
+    let end = span.end + bytes[span.end..].iter().take_while(|b| dotted(b)).count();
+    text[start..end].trim_matches('.')
 }
 
 /// Valid per libphonenumber's metadata (mobile: also an operator in our table; landline: `2x` area codes).
@@ -124,11 +201,17 @@ fn is_standalone_number(text: &str, range: Range<usize>) -> bool {
     !continues_before && !continues_after
 }
 
-/// One phone number as E.164, or `None` unless the whole input is one valid number.
+/// One phone number (or `1900`/`1800` service number) as E.164, or `None` unless the whole input is
+/// one valid number.
 pub(super) fn normalize_phone(raw: &str) -> Option<String> {
     let text = normalize_text(raw);
     let text = text.trim();
-    match find_phones(text, &numbers::number_runs(text)).as_slice() {
+    let runs = numbers::number_runs(text);
+    let mut found = find_phones(text, &runs);
+    if found.is_empty() {
+        found = find_service_numbers(text, &runs, &[]);
+    }
+    match found.as_slice() {
         [only] if only.span == (0..text.len()) => Some(only.value.clone()),
         _ => None,
     }

@@ -128,6 +128,9 @@ pub(super) fn is_glued_to_a_code(text: &str, start: usize) -> bool {
         .last()
         .map_or(before.len(), |(i, _)| i);
     let word = &before[word_start..];
+    if joined.is_none() && word.is_empty() && before.ends_with('#') {
+        return true; // `#0912345678`: an order or ticket number
+    }
     if word.is_empty() || CONTACT_WORDS_GLUED.contains(&fold(word).as_str()) {
         return false;
     }
@@ -323,6 +326,105 @@ mod tests {
             phones("gọi 0987654321 hoặc +84 912 345 678, hoặc 0339 999 999"),
             vec!["+84987654321", "+84912345678", "+84339999999"]
         );
+    }
+
+    #[test]
+    fn phones_as_people_write_them() {
+        for (text, expected) in [
+            ("LH 0912.345.678", "+84912345678"),
+            ("Zalo: 0912 345 678", "+84912345678"),
+            ("goi 0912345678 ngay", "+84912345678"),
+            ("+84 912 345 678", "+84912345678"),
+            ("84912345678", "+84912345678"),
+            ("0912-345-678", "+84912345678"),
+            ("SĐT:0987654321", "+84987654321"),
+            ("sdt0987654321", "+84987654321"),
+            ("Zalo0987654321 nhé", "+84987654321"),
+            ("LH.0987654321", "+84987654321"),
+            ("đt 098 765 4321", "+84987654321"),
+            ("Liên hệ (+84) 98 765 43 21", "+84987654321"),
+            ("0987 65 43 21", "+84987654321"),
+            ("09.8765.4321", "+84987654321"),
+            ("098.765.43.21", "+84987654321"),
+            ("Hotline/Zalo: 0359.888.999!", "+84359888999"),
+            ("chị Lan-0359888999", "+84359888999"),
+            ("gọi cho anh.0359888999 nha", "+84359888999"),
+            ("(0359 888 999)", "+84359888999"),
+        ] {
+            assert_eq!(phones(text), vec![expected], "{text:?}");
+        }
+        assert_eq!(
+            phones("LH 0912345678/0987654321 hoặc 0359-888-999"),
+            vec!["+84912345678", "+84987654321", "+84359888999"]
+        );
+    }
+
+    #[test]
+    fn numbers_written_with_00() {
+        for text in [
+            "0084 912 345 678",
+            "0084912345678",
+            "(0084) 91 234 5678",
+            "(0084)912345678",
+            "số lạ 0084-912-345-678 gọi tới",
+            "0084 (0) 912 345 678",
+        ] {
+            assert_eq!(phones(text), vec!["+84912345678"], "{text:?}");
+        }
+    }
+
+    #[test]
+    fn landlines_with_spaces_dots_and_parentheses() {
+        for (text, expected) in [
+            ("024 3825 1234", "+842438251234"),
+            ("028 3822 5678", "+842838225678"),
+            ("(028) 3822 5678", "+842838225678"),
+            ("ĐT: (024) 3825-1234", "+842438251234"),
+            ("(024)38251234", "+842438251234"),
+            ("0236 3822 567", "+842363822567"),
+            ("(0236) 3822 567", "+842363822567"),
+            ("024.3825.1234", "+842438251234"),
+            ("+84 24 3825 1234", "+842438251234"),
+            ("+84-24-3825-1234", "+842438251234"),
+            ("(+84) 24 3825 1234", "+842438251234"),
+            ("Tel: 0283 822 5678", "+842838225678"),
+        ] {
+            assert_eq!(phones(text), vec![expected], "{text:?}");
+            assert!(accounts(text).is_empty(), "{text:?}");
+        }
+        // A mobile with its prefix in parentheses, as some signatures write it.
+        assert_eq!(phones("(091) 234 5678"), vec!["+84912345678"]);
+        // An area code needs its subscriber number: no shorter, no longer.
+        assert!(phones("(028) 3822 567").is_empty());
+        assert!(phones("(028) 3822 56789").is_empty());
+    }
+
+    #[test]
+    fn sms_numbers_that_are_not_phones() {
+        for text in [
+            "VCB: TK 0071000123456 +5,000,000VND luc 09-12-2026 12:30:45. SD 12,345,678VND.",
+            "GD luc 08.12.2026 12:30 tai ATM",
+            "ngay 09-05-2024 10:30 quy khach",
+            "09-12-2026 1230",
+            "SD 12,345,678VND. Ref MBVCB.0912345678.054321",
+            "Ma OTP cua ban la 091234. Khong chia se ma nay.",
+            "Mã xác thực: 09123456",
+            "Don hang SPXVN0912345678 dang giao",
+            "Mã vận đơn GHN0912345678VN",
+            "đơn #0912345678 đã giao",
+            "CCCD 001099012345",
+            "CCCD: 079203001234",
+            "ngày 07/12/2026",
+            "Gói 5G tốc độ cao, giá 1.290.000đ",
+            "hoàn tiền 84.900.000.000 đồng",
+            "Soan DK V90 gui 9029, goi 191 hoac 1544",
+            "server 103.21.44.9",
+            "192.168.1.1",
+            "ban v2.4.0 ngay 12/05",
+            "TK x1234 -200,000VND. SD 3,456,789VND",
+        ] {
+            assert!(phones(text).is_empty(), "{text:?} gave {:?}", phones(text));
+        }
     }
 
     #[test]

@@ -103,15 +103,17 @@ fn is_round_amount(written: &str) -> bool {
     (unseparated && written.ends_with("000")) || numbers::is_dot_grouped_thousands(written)
 }
 
-/// `1900-1945`, `1800 1900`: two years, a period of history.
+/// `1900-1945`: two years joined by a dash, a period of history. (`1900.1909` and `1900 1909` are
+/// how numbers are grouped; periods are not written so.)
 fn is_year_range(written: &str) -> bool {
-    let mut groups = written
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|g| !g.is_empty());
-    let (Some(from), Some(to), None) = (groups.next(), groups.next(), groups.next()) else {
+    let Some((from, to)) = written.split_once('-') else {
         return false;
     };
-    let year = |g: &str| (g.len() == 4).then(|| g.parse::<u32>().ok()).flatten();
+    let year = |g: &str| {
+        (g.len() == 4 && g.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| g.parse::<u32>().ok())
+            .flatten()
+    };
     matches!((year(from), year(to)), (Some(a), Some(b)) if a < b && b <= LATEST_YEAR)
 }
 
@@ -163,6 +165,8 @@ mod tests {
             ("gọi miễn phí 1800 588 822", "+841800588822"),
             ("(1800 1091)", "+8418001091"),
             ("SĐT1900 1234", "+8419001234"),
+            ("Em nhớ là 1900.1909 mới đúng", "+8419001909"),
+            ("gọi 1900 2045 nhé", "+8419002045"),
         ] {
             assert_eq!(phones(text), vec![value], "{text:?}");
             assert!(accounts(text).is_empty(), "{text:?}");
@@ -188,7 +192,7 @@ mod tests {
             "18001234 VND",
             "giai đoạn 1900-1945",
             "từ 1800 đến 1900",
-            "thế kỷ 1800 1900",
+            "thế kỷ 1800-1900",
             "mã đơn DH19001234",
             "Ref MBVCB.19001234",
             "19001234ABC",

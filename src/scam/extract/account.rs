@@ -331,36 +331,41 @@ fn has_code_prefix(text: &str, range: &Range<usize>) -> bool {
     }
 }
 
-/// Labels of transaction references and document numbers in bank and shop messages, accent-folded:
-/// the number right after one is not an account (`Ref 1234567890`, `Số tham chiếu: 5123…`).
+/// Labels of transaction references and document numbers in bank and shop messages, accent-folded: the
+/// number right after one (or after one and "số") is not an account or a phone (`Ref 1234567890`,
+/// `Số tham chiếu: 5123…`, `HĐ số 0912345678/2026`). Not "hóa đơn": a phone bill is paid by its number.
 const REFERENCE_LABELS: &[&str] = &[
     "ref",
     "ref no",
     "trace",
-    "so tham chieu",
-    "so chung tu",
+    "tham chieu",
+    "chung tu",
     "so ct",
-    "so gd",
-    "so giao dich",
-    "so hoa don",
-    "so hop dong",
-    "so hd",
+    "gd",
+    "giao dich",
+    "hop dong",
+    "hd",
 ];
 
-/// The longest label plus the punctuation that may follow it.
+/// The longest label, "số" and the punctuation that may follow it.
 const REFERENCE_LABEL_LOOKBEHIND: usize = 20;
 
 /// True when a [`REFERENCE_LABELS`] word ends right before the number (`:`, `#`, `.` between allowed).
-fn follows_reference_label(text: &str, range: &Range<usize>) -> bool {
+pub(super) fn follows_reference_label(text: &str, range: &Range<usize>) -> bool {
+    let is_gap = |c: char| c.is_whitespace() || matches!(c, ':' | '#' | '.');
     let before = chars_before(text, range.start, REFERENCE_LABEL_LOOKBEHIND);
-    if !before.ends_with(|c: char| c.is_whitespace() || matches!(c, ':' | '#' | '.')) {
+    if !before.ends_with(is_gap) {
         return false; // quick exit: most numbers follow a word separated by nothing of the kind
     }
     let folded = fold(before);
-    let folded =
-        folded.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '#' | '.'));
+    let mut label_end = folded.trim_end_matches(is_gap);
+    if let Some(head) = label_end.strip_suffix("so")
+        && head.ends_with(is_gap)
+    {
+        label_end = head.trim_end_matches(is_gap);
+    }
     REFERENCE_LABELS.iter().any(|label| {
-        folded
+        label_end
             .strip_suffix(label)
             .is_some_and(|head| head.is_empty() || head.ends_with(|c: char| !c.is_alphanumeric()))
     })
@@ -851,6 +856,10 @@ mod tests {
             "Số tham chiếu: 123456789012",
             "so chung tu 20261208000123",
             "Số HĐ 1234567890",
+            "Khoan vay HD 123456789 den han",
+            "hợp đồng số 12345678",
+            "GD: 3567 8910 1112",
+            "Mã giao dịch: 260812102030",
             "MBVCB.3456789012",
             "FT_123456789012",
         ] {

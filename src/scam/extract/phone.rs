@@ -4,7 +4,7 @@
 use std::ops::Range;
 use std::sync::LazyLock;
 
-use super::account::{followed_by_money_unit, starts_with_date};
+use super::account::{followed_by_money_unit, follows_reference_label, starts_with_date};
 use super::premium::find_service_numbers;
 use crate::scam::entity::{Entity, EntityKind, VN_COUNTRY_PREFIX};
 use crate::scam::numbers::{self, NumberRun};
@@ -68,14 +68,15 @@ pub(super) fn find_phones(text: &str, runs: &[NumberRun]) -> Vec<Entity> {
 }
 
 /// What is around a valid-looking number says it is one: not part of a longer number, an amount, a date
-/// and time (`09-12-2026 12:30` holds `0912202612`), a code glued to letters (`SPXVN0912345678`) or an
-/// IP address.
+/// and time (`09-12-2026 12:30` holds `0912202612`), a code glued to letters (`SPXVN0912345678`), a
+/// labelled reference (`Ref 0912345678`) or an IP address.
 fn is_phone_in_context(text: &str, span: &Range<usize>) -> bool {
     is_standalone_number(text, span.clone())
         && !followed_by_money_unit(text, span.end)
         && !joined_to_a_time(text, span)
         && !starts_with_date(&text[span.clone()])
         && !is_glued_to_a_code(text, span.start)
+        && !follows_reference_label(text, span)
         && !numbers::is_ipv4_literal(dotted_run_around(text, span))
 }
 
@@ -353,6 +354,11 @@ mod tests {
         ] {
             assert_eq!(phones(text), vec![expected], "{text:?}");
         }
+        // A phone bill is paid by the phone's number.
+        assert_eq!(
+            phones("ND: TT hoa don Viettel 0912345678"),
+            vec!["+84912345678"]
+        );
         assert_eq!(
             phones("LH 0912345678/0987654321 hoặc 0359-888-999"),
             vec!["+84912345678", "+84987654321", "+84359888999"]
@@ -422,6 +428,9 @@ mod tests {
             "192.168.1.1",
             "ban v2.4.0 ngay 12/05",
             "TK x1234 -200,000VND. SD 3,456,789VND",
+            "VIB: GD -1,234,000VND TK 123456789. Ref 0912345678",
+            "HĐ số 0912345678/2026/HĐLĐ ký ngày 08/12/2026",
+            "Mã GD: 0912345678",
         ] {
             assert!(phones(text).is_empty(), "{text:?} gave {:?}", phones(text));
         }

@@ -5,7 +5,9 @@
 
 use std::ops::Range;
 
-use super::account::{followed_by_money_unit, subtract_spans, trim_to_digits};
+use super::account::{
+    followed_by_money_unit, follows_reference_label, subtract_spans, trim_to_digits,
+};
 use super::phone::{is_glued_to_a_code, joined_to_a_time};
 use crate::scam::entity::{Entity, EntityKind, VN_COUNTRY_PREFIX};
 use crate::scam::numbers::{self, NumberRun};
@@ -79,6 +81,7 @@ fn service_number_at(text: &str, range: Range<usize>) -> Option<Entity> {
         && !followed_by_money_unit(text, range.end)
         && !joined_to_a_time(text, &range)
         && !is_glued_to_a_code(text, range.start)
+        && !follows_reference_label(text, &range)
         && !glued_to_letters_after(text, range.end);
     if !plausible {
         return None;
@@ -206,6 +209,8 @@ mod tests {
             "gửi 9029",
             "gọi 1544",
             "19.001.234",
+            "hợp đồng số 1800123456",
+            "Ref: 19001234",
         ] {
             assert!(phones(text).is_empty(), "{text:?} gave {:?}", phones(text));
         }

@@ -138,7 +138,7 @@ pub(crate) fn next_phone_shape(text: &str, from: usize, to: usize) -> Option<Pho
 /// ```text
 /// (?: (?: \(\s?(?:\+|00)?\s?84\s?\) | \+\s?84 | 0084 ) SEP? (?: \(0\) | 0 )? SEP?   # (+84), (0084), +84, 0084
 ///   | 84 SEP?                                                           # 84… without '+'
-///   | 0 )                                                               # trunk prefix
+///   | 0 SEP? )                                                          # trunk prefix
 /// (?: [35789] (?: SEP? [0-9] ){8} | 2 (?: SEP? [0-9] ){9} )             # mobile | landline
 /// | \(0 AREA                                                            # (028) 3822 5678
 /// ```
@@ -164,7 +164,8 @@ fn phone_shape_at(text: &str, start: usize) -> Option<PhoneShape> {
             let at = expect(bytes, start, b"84")?;
             national_number(bytes, at + separator_len(bytes, at))?
         }
-        b'0' => national_number(bytes, start + 1)?,
+        // `0 9 1 2 …`: digits spaced out to slip past filters.
+        b'0' => national_number(bytes, start + 1 + separator_len(bytes, start + 1))?,
         _ => return None,
     };
     Some(PhoneShape {
@@ -335,7 +336,7 @@ mod tests {
             (?:
                 (?: \(\s?(?:\+|00)?\s?84\s?\) | \+\s?84 | 0084 ) {SEP}? (?: \(0\) | 0 )? {SEP}?
               | 84 {SEP}?
-              | 0
+              | 0 {SEP}?
             )
             (?P<national> [35789] (?: {SEP}? [0-9] ){{8}} | 2 (?: {SEP}? [0-9] ){{9}} )
             | \(0 (?P<area>

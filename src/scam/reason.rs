@@ -231,9 +231,7 @@ mod tests {
     #[test]
     fn levels_order_strongest_last() {
         assert_eq!(
-            [Level::Caution, Level::Danger, Level::NoSigns]
-                .into_iter()
-                .max(),
+            [Level::Caution, Level::Danger, Level::NoSigns].into_iter().max(),
             Some(Level::Danger)
         );
         assert!(!Level::NoSigns.warns());
@@ -268,13 +266,7 @@ mod tests {
 
     #[test]
     fn evidence_is_the_quoted_substring() {
-        let r = Reason::new(
-            ReasonKind::Urgency,
-            "gấp",
-            "làm ngay nhé",
-            4..8,
-            Weight::Points(1),
-        );
+        let r = Reason::new(ReasonKind::Urgency, "gấp", "làm ngay nhé", 4..8, Weight::Points(1));
         assert_eq!(r.evidence, "ngay");
     }
 }

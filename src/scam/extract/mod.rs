@@ -28,8 +28,8 @@ pub use domain::domain_and_parents;
 use domain::{TldPolicy, find_domains, may_hold_a_domain, normalize_domain};
 pub use phone::mobile_carrier;
 use phone::{find_phones, normalize_phone};
-use premium::find_service_numbers;
 pub use premium::number_reasons;
+use premium::{find_service_numbers, normalize_service_number};
 use qr::{find_qr_transfers, may_hold_a_qr_payload};
 
 /// Finds every phone number, bank account number, domain and VietQR transfer in `text`.
@@ -147,7 +147,7 @@ fn kind_rank(kind: EntityKind) -> usize {
 #[must_use]
 pub fn normalize_value(kind: EntityKind, raw: &str) -> Option<String> {
     match kind {
-        EntityKind::Phone => normalize_phone(raw),
+        EntityKind::Phone => normalize_phone(raw).or_else(|| normalize_service_number(raw)),
         EntityKind::BankAccount => normalize_account(raw),
         EntityKind::Domain => normalize_domain(raw),
     }

@@ -5,7 +5,6 @@ use std::ops::Range;
 use std::sync::LazyLock;
 
 use super::account::{followed_by_money_unit, follows_reference_label, starts_with_date};
-use super::premium::find_service_numbers;
 use crate::scam::entity::{Entity, EntityKind, VN_COUNTRY_PREFIX};
 use crate::scam::numbers::{self, NumberRun};
 use crate::scam::text::{fold, normalize_text};
@@ -205,17 +204,11 @@ fn is_standalone_number(text: &str, range: Range<usize>) -> bool {
     !continues_before && !continues_after
 }
 
-/// One phone number (or `1900`/`1800` service number) as E.164, or `None` unless the whole input is
-/// one valid number.
+/// One mobile or landline number as E.164, or `None` unless the whole input is one valid number.
 pub(super) fn normalize_phone(raw: &str) -> Option<String> {
     let text = normalize_text(raw);
     let text = text.trim();
-    let runs = numbers::number_runs(text);
-    let mut found = find_phones(text, &runs);
-    if found.is_empty() {
-        found = find_service_numbers(text, &runs, &[]);
-    }
-    match found.as_slice() {
+    match find_phones(text, &numbers::number_runs(text)).as_slice() {
         [only] if only.span == (0..text.len()) => Some(only.value.clone()),
         _ => None,
     }

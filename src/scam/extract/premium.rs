@@ -12,6 +12,7 @@ use super::phone::{is_glued_to_a_code, joined_to_a_time};
 use crate::scam::entity::{Entity, EntityKind, VN_COUNTRY_PREFIX};
 use crate::scam::numbers::{self, NumberRun};
 use crate::scam::reason::{Reason, ReasonKind, Weight};
+use crate::scam::text::normalize_text;
 
 /// The kinds of service line, by their first four digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +99,16 @@ fn service_number_at(text: &str, range: Range<usize>) -> Option<Entity> {
         bank_name: None,
         carrier: None,
     })
+}
+
+/// One service number as E.164, or `None` unless the whole input is one.
+pub(super) fn normalize_service_number(raw: &str) -> Option<String> {
+    let text = normalize_text(raw);
+    let text = text.trim();
+    match find_service_numbers(text, &numbers::number_runs(text), &[]).as_slice() {
+        [only] if only.span == (0..text.len()) => Some(only.value.clone()),
+        _ => None,
+    }
 }
 
 /// `19000000`, `1.900.000.000`: an amount (19 million, 1.9 billion) written without a unit.

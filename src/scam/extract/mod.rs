@@ -515,18 +515,3 @@ mod tests {
         }
     }
 }
-#[cfg(test)]
-mod scratch {
-    #[test]
-    fn scratch_print() {
-        for t in include_str!("/tmp/numbers_scratch.txt").lines() {
-            println!(
-                "{t:?}\n    => {:?}",
-                super::extract(t)
-                    .iter()
-                    .map(|e| (e.kind.as_str(), e.raw.clone(), e.value.clone()))
-                    .collect::<Vec<_>>()
-            );
-        }
-    }
-}

@@ -11,7 +11,7 @@ use crate::scam::banks::Bank;
 use crate::scam::cues::{CueClass, CueHit, LazyCues};
 use crate::scam::entity::{Entity, EntityKind};
 use crate::scam::numbers::{self, NumberRun};
-use crate::scam::text::{fold, normalize_text};
+use crate::scam::text::{fold_code_to_letter, normalize_text};
 
 /// `VietQR` allows accounts of 6–19 characters.
 pub(super) const MIN_ACCOUNT_DIGITS: usize = 6;
@@ -218,12 +218,12 @@ fn account_at(text: &str, cues: &LazyCues<'_>, range: Range<usize>) -> Option<En
     }
     let digits = std::str::from_utf8(&digit_buffer[..count]).ok()?;
     if is_inside_word(text, &range)
-        || follows_reference_label(text, &range)
         || is_part_of_date_or_time(text, &range)
         || numbers::is_dot_grouped_thousands(written)
         || looks_like_date(written)
         || is_list_of_years(written)
         || followed_by_money_unit(text, range.end)
+        || follows_reference_label(text, &range)
     {
         return None;
     }
@@ -353,11 +353,20 @@ const REFERENCE_LABEL_LOOKBEHIND: usize = 20;
 /// True when a [`REFERENCE_LABELS`] word ends right before the number (`:`, `#`, `.` between allowed).
 pub(super) fn follows_reference_label(text: &str, range: &Range<usize>) -> bool {
     let is_gap = |c: char| c.is_whitespace() || matches!(c, ':' | '#' | '.');
-    let before = chars_before(text, range.start, REFERENCE_LABEL_LOOKBEHIND);
+    let before = &text[..range.start];
     if !before.ends_with(is_gap) {
         return false; // quick exit: most numbers follow a word separated by nothing of the kind
     }
-    let folded = fold(before);
+    // The folded tail, one byte per char, on the stack: this runs for every candidate number.
+    let mut tail = [0u8; REFERENCE_LABEL_LOOKBEHIND];
+    let mut len = 0;
+    for (slot, c) in tail.iter_mut().rev().zip(before.chars().rev()) {
+        *slot = folded_byte(c);
+        len += 1;
+    }
+    let Ok(folded) = std::str::from_utf8(&tail[REFERENCE_LABEL_LOOKBEHIND - len..]) else {
+        return false;
+    };
     let mut label_end = folded.trim_end_matches(is_gap);
     if let Some(head) = label_end.strip_suffix("so")
         && head.ends_with(is_gap)
@@ -369,6 +378,18 @@ pub(super) fn follows_reference_label(text: &str, range: &Range<usize>) -> bool 
             .strip_suffix(label)
             .is_some_and(|head| head.is_empty() || head.ends_with(|c: char| !c.is_alphanumeric()))
     })
+}
+
+/// One char as one ASCII byte: lowercase, accents removed (Vietnamese letters), whitespace a space, and
+/// anything else `?`, which no label holds.
+fn folded_byte(c: char) -> u8 {
+    if c.is_ascii() {
+        u8::try_from(c.to_ascii_lowercase()).unwrap_or(b'?')
+    } else if c.is_whitespace() {
+        b' '
+    } else {
+        fold_code_to_letter(u32::from(c)).unwrap_or(b'?')
+    }
 }
 
 /// Digits joined to other digits by `/` or `:` belong to a date, time or ratio

@@ -29,7 +29,7 @@ use domain::{TldPolicy, find_domains, may_hold_a_domain, normalize_domain};
 pub use phone::mobile_carrier;
 use phone::{find_phones, normalize_phone};
 pub use premium::number_reasons;
-use premium::{find_service_numbers, normalize_service_number};
+use premium::{find_service_numbers, may_hold_a_service_number, normalize_service_number};
 use qr::{find_qr_transfers, may_hold_a_qr_payload};
 
 /// Finds every phone number, bank account number, domain and VietQR transfer in `text`.
@@ -92,9 +92,13 @@ fn extract_normalized(text: &str) -> Vec<Entity> {
             phones.push(entity);
             phones.extend(wallet_phone);
         }
-        let mut taken: Vec<Range<usize>> = phones.iter().map(|p| p.span.clone()).collect();
-        taken.extend(blocked.iter().cloned());
-        let service = find_service_numbers(text, &runs, &taken);
+        let service = if may_hold_a_service_number(text, &runs) {
+            let mut taken: Vec<Range<usize>> = phones.iter().map(|p| p.span.clone()).collect();
+            taken.extend(blocked.iter().cloned());
+            find_service_numbers(text, &runs, &taken)
+        } else {
+            Vec::new()
+        };
         let mut phone_spans: Vec<Range<usize>> = phones.iter().map(|p| p.span.clone()).collect();
         phone_spans.extend(service.iter().map(|p| p.span.clone()));
         let accounts = find_accounts(text, &runs, &cues, &phone_spans, &blocked);

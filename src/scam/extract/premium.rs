@@ -55,10 +55,7 @@ pub(super) fn find_service_numbers(
     taken: &[Range<usize>],
 ) -> Vec<Entity> {
     let mut found = Vec::new();
-    for run in runs
-        .iter()
-        .filter(|run| run.digits >= SERVICE_NUMBER_DIGITS[0])
-    {
+    for run in runs.iter().filter(|run| may_be_a_service_number(text, run)) {
         for piece in subtract_spans(run.span.clone(), taken) {
             if let Some(entity) =
                 trim_to_digits(text, piece).and_then(|p| service_number_at(text, p))
@@ -68,6 +65,21 @@ pub(super) fn find_service_numbers(
         }
     }
     found
+}
+
+/// True when some number run may hold a service number: the fast path for every other message.
+pub(super) fn may_hold_a_service_number(text: &str, runs: &[NumberRun]) -> bool {
+    runs.iter().any(|run| may_be_a_service_number(text, run))
+}
+
+/// Enough digits, and a `1900` or `1800` written in it.
+fn may_be_a_service_number(text: &str, run: &NumberRun) -> bool {
+    run.digits >= SERVICE_NUMBER_DIGITS[0]
+        && text.as_bytes()[run.span.clone()].windows(4).any(|four| {
+            ServiceLine::ALL
+                .iter()
+                .any(|line| four == line.prefix().as_bytes())
+        })
 }
 
 fn service_number_at(text: &str, range: Range<usize>) -> Option<Entity> {

@@ -83,22 +83,28 @@ impl NationalDigits {
     }
 }
 
-/// Bytes a phone number can start with: `(+84)`, `+84`, `0084`, `84…`, or a trunk `0`.
+/// Bytes a phone number can start with: `(+84)`, `(0084)`, `(028)`, `+84`, `0084`, `84…`, or a trunk `0`.
 fn may_start_phone(b: u8) -> bool {
     matches!(b, b'(' | b'+' | b'0' | b'8')
 }
 
-/// The most bytes a phone shape can have before its national number: `(`, `+` and `84` with a
+/// The most bytes a phone shape can have before its national number: `(`, `00` and `84` with a
 /// whitespace char (at most 3 bytes) around each, `)`, then a separator (at most 2), `(0)` and another
-/// separator.
-pub(crate) const MAX_PHONE_PREFIX_BYTES: usize = 1 + 3 + 1 + 3 + 2 + 3 + 1 + 2 + 3 + 2;
+/// separator. (`(0236) ` is shorter.)
+pub(crate) const MAX_PHONE_PREFIX_BYTES: usize = 1 + 3 + 2 + 3 + 2 + 3 + 1 + 2 + 3 + 2;
 
 /// Where phone shapes can start: the national number is digits joined by single separators, so it lies in
-/// a number run of 9 digits or more, at most [`MAX_PHONE_PREFIX_BYTES`] after the shape's start. Merged
-/// byte ranges, in order.
-pub(crate) fn phone_search_windows(runs: &[NumberRun]) -> Vec<Range<usize>> {
+/// a number run of 9 digits or more, at most [`MAX_PHONE_PREFIX_BYTES`] after the shape's start; or, with
+/// the area code in parentheses (`(028) 3822 5678`), its subscriber part is a run of 6 digits or more right
+/// after the `)`. Merged byte ranges, in order.
+pub(crate) fn phone_search_windows(text: &str, runs: &[NumberRun]) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
     let mut windows: Vec<Range<usize>> = Vec::new();
-    for run in runs.iter().filter(|run| run.digits >= 9) {
+    for run in runs
+        .iter()
+        .filter(|run| run.digits >= 9 || (run.digits >= 6 && after_paren(bytes, run.span.start)))
+    {
+        // One back-off for both kinds keeps the windows sorted by start, so merging stays a single pass.
         let start = run.span.start.saturating_sub(MAX_PHONE_PREFIX_BYTES);
         match windows.last_mut() {
             Some(last) if last.end >= start => last.end = run.span.end,
@@ -106,6 +112,15 @@ pub(crate) fn phone_search_windows(runs: &[NumberRun]) -> Vec<Range<usize>> {
         }
     }
     windows
+}
+
+/// A `)` ends right before `at`, or one separator before it.
+fn after_paren(bytes: &[u8], at: usize) -> bool {
+    let before = &bytes[..at];
+    before.ends_with(b")")
+        || [&b") "[..], b").", b")-", ")\u{A0}".as_bytes()]
+            .iter()
+            .any(|tail| before.ends_with(tail))
 }
 
 /// The leftmost phone shape starting in `from..to` (byte offsets; any, not only char boundaries).
@@ -117,47 +132,56 @@ pub(crate) fn next_phone_shape(text: &str, from: usize, to: usize) -> Option<Pho
         .find_map(|at| phone_shape_at(text, at))
 }
 
-/// The phone shape starting exactly at `start`, as the regex this replaces matched it:
+/// The phone shape starting exactly at `start`, as the regex this replaces matched it (`AREA` is the
+/// area code in parentheses, see [`national_number_after_paren_area`]):
 ///
 /// ```text
-/// (?: (?: \(\s?\+?\s?84\s?\) | \+\s?84 | 0084 ) SEP? (?: \(0\) | 0 )? SEP?   # (+84), +84, 0084, even +84 0…
+/// (?: (?: \(\s?(?:\+|00)?\s?84\s?\) | \+\s?84 | 0084 ) SEP? (?: \(0\) | 0 )? SEP?   # (+84), (0084), +84, 0084
 ///   | 84 SEP?                                                           # 84… without '+'
-///   | 0 )                                                               # trunk prefix
+///   | 0 SEP? )                                                          # trunk prefix
 /// (?: [35789] (?: SEP? [0-9] ){8} | 2 (?: SEP? [0-9] ){9} )             # mobile | landline
+/// | \(0 AREA                                                            # (028) 3822 5678
 /// ```
 ///
-/// Which alternative applies is decided by the first byte, and because separators are not digits and a
+/// Which alternative applies is decided by the first bytes, and because separators are not digits and a
 /// national number never starts with `0`, every optional part can be taken greedily: there is at most
 /// one way to match at a given start, so no backtracking is needed.
 fn phone_shape_at(text: &str, start: usize) -> Option<PhoneShape> {
     let bytes = text.as_bytes();
-    let national_start = match bytes[start] {
-        b'(' => skip_trunk(bytes, country_code_in_parens(text, start)?),
+    let (end, national) = match bytes[start] {
+        b'(' => match country_code_in_parens(text, start) {
+            Some(at) => national_number(bytes, skip_trunk(bytes, at))?,
+            None => national_number_after_paren_area(bytes, expect(bytes, start, b"(0")?)?,
+        },
         b'+' => {
             let at = skip_whitespace(text, start + 1);
-            skip_trunk(bytes, expect(bytes, at, b"84")?)
+            national_number(bytes, skip_trunk(bytes, expect(bytes, at, b"84")?))?
         }
-        b'0' if bytes[start..].starts_with(b"0084") => skip_trunk(bytes, start + 4),
+        b'0' if bytes[start..].starts_with(b"0084") => {
+            national_number(bytes, skip_trunk(bytes, start + 4))?
+        }
         b'8' => {
             let at = expect(bytes, start, b"84")?;
-            at + separator_len(bytes, at)
+            national_number(bytes, at + separator_len(bytes, at))?
         }
-        b'0' => start + 1,
+        // `0 9 1 2 …`: digits spaced out to slip past filters.
+        b'0' => national_number(bytes, start + 1 + separator_len(bytes, start + 1))?,
         _ => return None,
     };
-    let (end, national) = national_number(bytes, national_start)?;
     Some(PhoneShape {
         span: start..end,
         national,
     })
 }
 
-/// `\(\s?\+?\s?84\s?\)` at `start`: the end of the closing parenthesis.
+/// `\(\s?(?:\+|00)?\s?84\s?\)` at `start`: the end of the closing parenthesis.
 fn country_code_in_parens(text: &str, start: usize) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut at = skip_whitespace(text, start + 1);
     if bytes.get(at) == Some(&b'+') {
         at += 1;
+    } else if bytes[at..].starts_with(b"00") {
+        at += 2;
     }
     at = skip_whitespace(text, at);
     at = expect(bytes, at, b"84")?;
@@ -179,6 +203,42 @@ fn skip_trunk(bytes: &[u8], at: usize) -> usize {
 /// The national number at `at`: `[35789]` and 8 more digits, or `2` and 9 more, each digit optionally
 /// after one separator. Its end and its digits.
 fn national_number(bytes: &[u8], at: usize) -> Option<(usize, NationalDigits)> {
+    let (mut national, at) = first_national_digit(bytes, at)?;
+    let end = more_national_digits(bytes, at, &mut national, 1)?;
+    Some((end, national))
+}
+
+/// The national number of `(028) 3822 5678` from after its `(0`: an area code (or mobile prefix) of 2
+/// or 3 digits, `)`, then the rest of the digits, each optionally after one separator:
+///
+/// ```text
+/// [35789][0-9]{1,2} \) (?: SEP? [0-9] ){7 or 6}  |  2[0-9]{1,2} \) (?: SEP? [0-9] ){8 or 7}
+/// ```
+fn national_number_after_paren_area(bytes: &[u8], at: usize) -> Option<(usize, NationalDigits)> {
+    let (mut national, mut at) = first_national_digit(bytes, at)?;
+    let mut area_digits = 1;
+    while let Some(&digit) = bytes.get(at).filter(|b| b.is_ascii_digit()) {
+        if area_digits == MAX_PAREN_AREA_DIGITS {
+            return None;
+        }
+        national.digits[area_digits] = digit;
+        area_digits += 1;
+        at += 1;
+    }
+    if area_digits < MIN_PAREN_AREA_DIGITS {
+        return None;
+    }
+    let at = expect(bytes, at, b")")?;
+    let end = more_national_digits(bytes, at, &mut national, area_digits)?;
+    Some((end, national))
+}
+
+/// Digits in parentheses after `(0`: `(24)`, `(236)`, `(912)`.
+const MIN_PAREN_AREA_DIGITS: usize = 2;
+const MAX_PAREN_AREA_DIGITS: usize = 3;
+
+/// The first national digit at `at`, which decides the length: `[35789]` a mobile (9), `2` a landline (10).
+fn first_national_digit(bytes: &[u8], at: usize) -> Option<(NationalDigits, usize)> {
     let first = *bytes.get(at)?;
     let len = match first {
         b'3' | b'5' | b'7' | b'8' | b'9' => 9,
@@ -190,13 +250,23 @@ fn national_number(bytes: &[u8], at: usize) -> Option<(usize, NationalDigits)> {
         len,
     };
     national.digits[0] = first;
-    let mut at = at + 1;
-    for slot in &mut national.digits[1..len] {
+    Some((national, at + 1))
+}
+
+/// Fills the national digits from index `filled` on, each optionally after one separator, from `at`: the end.
+fn more_national_digits(
+    bytes: &[u8],
+    mut at: usize,
+    national: &mut NationalDigits,
+    filled: usize,
+) -> Option<usize> {
+    let len = national.len;
+    for slot in &mut national.digits[filled..len] {
         let digit_at = at + separator_len(bytes, at);
         *slot = *bytes.get(digit_at).filter(|b| b.is_ascii_digit())?;
         at = digit_at + 1;
     }
-    Some((at, national))
+    Some(at)
 }
 
 /// `literal` at `at`: the offset after it.
@@ -230,6 +300,23 @@ pub(crate) fn is_dot_grouped_thousands(written: &str) -> bool {
     head_ok && tail_groups > 0
 }
 
+/// `103.21.44.9`: an IPv4 address, four dot-separated numbers 0–255 without leading zeros (a phone
+/// grouped with dots, `098.765.43.21`, keeps its trunk `0`).
+pub(crate) fn is_ipv4_literal(written: &str) -> bool {
+    let mut groups = 0;
+    for group in written.split('.') {
+        groups += 1;
+        let octet_ok = (1..=3).contains(&group.len())
+            && is_all_digits(group)
+            && !(group.len() > 1 && group.starts_with('0'))
+            && group.parse::<u16>().is_ok_and(|n| n <= 255);
+        if !octet_ok || groups > 4 {
+            return false;
+        }
+    }
+    groups == 4
+}
+
 fn is_all_digits(s: &str) -> bool {
     s.bytes().all(|b| b.is_ascii_digit())
 }
@@ -247,11 +334,17 @@ mod tests {
         Regex::new(&format!(
             r"(?x)
             (?:
-                (?: \(\s?\+?\s?84\s?\) | \+\s?84 | 0084 ) {SEP}? (?: \(0\) | 0 )? {SEP}?
+                (?: \(\s?(?:\+|00)?\s?84\s?\) | \+\s?84 | 0084 ) {SEP}? (?: \(0\) | 0 )? {SEP}?
               | 84 {SEP}?
-              | 0
+              | 0 {SEP}?
             )
-            (?P<national> [35789] (?: {SEP}? [0-9] ){{8}} | 2 (?: {SEP}? [0-9] ){{9}} )"
+            (?P<national> [35789] (?: {SEP}? [0-9] ){{8}} | 2 (?: {SEP}? [0-9] ){{9}} )
+            | \(0 (?P<area>
+                [35789][0-9] \) (?: {SEP}? [0-9] ){{7}}
+              | [35789][0-9]{{2}} \) (?: {SEP}? [0-9] ){{6}}
+              | 2[0-9] \) (?: {SEP}? [0-9] ){{8}}
+              | 2[0-9]{{2}} \) (?: {SEP}? [0-9] ){{7}}
+            )"
         ))
         .unwrap()
     }
@@ -272,7 +365,7 @@ mod tests {
     fn all_shapes_in_windows(text: &str) -> Vec<(Range<usize>, String)> {
         let mut found = Vec::new();
         let mut from = 0;
-        for window in phone_search_windows(&number_runs(text)) {
+        for window in phone_search_windows(text, &number_runs(text)) {
             from = from.max(window.start);
             while let Some(shape) = next_phone_shape(text, from, window.end) {
                 from = shape.span.start + 1;
@@ -288,7 +381,11 @@ mod tests {
         let mut from = 0;
         while let Some(caps) = re.captures_at(text, from) {
             let whole = caps.get(0).unwrap();
-            let national: String = caps["national"]
+            let national: String = caps
+                .name("national")
+                .or_else(|| caps.name("area"))
+                .unwrap()
+                .as_str()
                 .chars()
                 .filter(char::is_ascii_digit)
                 .collect();
@@ -319,17 +416,66 @@ mod tests {
             ("0084912345678", "912345678"),
             ("84-912-345-678", "912345678"),
             ("024 3825 1234", "2438251234"),
+            ("(0084) 912 345 678", "912345678"),
+            ("( 00 84 )912345678", "912345678"),
+            ("(028) 3822 5678", "2838225678"),
+            ("(028)38225678", "2838225678"),
+            ("(0236) 3822 567", "2363822567"),
+            ("(0236).382.2567", "2363822567"),
+            ("(091) 234 5678", "912345678"),
+            ("(0912) 345 678", "912345678"),
         ] {
             let shapes = all_shapes(text);
             assert_eq!(shapes[0], (0..text.len(), national.to_string()), "{text:?}");
         }
         assert!(all_shapes("0912 34 5").is_empty());
+        for not_a_shape in [
+            "(02) 3822 5678",
+            "(02836) 3822 567",
+            "(028 3822 5678",
+            "(0 28) 38225678",
+        ] {
+            // Later starts inside may still be shapes; none at the parenthesis.
+            assert!(
+                all_shapes(not_a_shape)
+                    .iter()
+                    .all(|(span, _)| span.start > 0),
+                "{not_a_shape:?}"
+            );
+        }
         // The longest prefix there is: windows must reach back this far.
-        let longest = "(\u{3000}+\u{3000}84\u{3000})\u{A0}(0)\u{A0}912345678";
+        let longest = "(\u{3000}00\u{3000}84\u{3000})\u{A0}(0)\u{A0}912345678";
         assert_eq!(longest.find('9'), Some(MAX_PHONE_PREFIX_BYTES));
         assert_eq!(all_shapes_in_windows(longest), all_shapes(longest));
         assert_eq!(all_shapes(longest).len(), 1);
         assert!(all_shapes("+84 ..912345678").is_empty());
+    }
+
+    #[test]
+    fn ipv4_literals() {
+        for yes in [
+            "103.21.44.9",
+            "192.168.1.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "10.0.12.5",
+        ] {
+            assert!(is_ipv4_literal(yes), "{yes}");
+        }
+        for no in [
+            "098.765.43.21",
+            "0912.345.678",
+            "256.1.1.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1.2.3.",
+            "1..2.3",
+            "1 2 3 4",
+            "1.2.3.4444",
+            "",
+        ] {
+            assert!(!is_ipv4_literal(no), "{no}");
+        }
     }
 
     #[test]
@@ -376,6 +522,11 @@ mod tests {
             Just("0084".to_string()),
             Just("(0)".to_string()),
             Just("(+84)".to_string()),
+            Just("(0084)".to_string()),
+            Just("(0".to_string()),
+            Just("(028)".to_string()),
+            Just("(0236) ".to_string()),
+            Just("(091)".to_string()),
             Just("( +84 )".to_string()),
             Just("+84 ".to_string()),
             "[a-zđ]{1,3}",

@@ -11,7 +11,7 @@ use crate::scam::banks::Bank;
 use crate::scam::cues::{CueClass, CueHit, LazyCues};
 use crate::scam::entity::{Entity, EntityKind};
 use crate::scam::numbers::{self, NumberRun};
-use crate::scam::text::normalize_text;
+use crate::scam::text::{fold_code_to_letter, normalize_text};
 
 /// `VietQR` allows accounts of 6–19 characters.
 pub(super) const MIN_ACCOUNT_DIGITS: usize = 6;
@@ -52,30 +52,39 @@ pub(super) fn followed_by_money_unit(text: &str, end: usize) -> bool {
 /// Longest unit (" triệu") plus the character that must end it.
 const MONEY_UNIT_LOOKAHEAD: usize = 10;
 
-/// A mobile number introduced by an account or payment word is taken for an account number.
-pub(super) fn phone_or_account(text: &str, cues: &LazyCues<'_>, phone: Entity) -> Entity {
+/// A mobile number introduced by an account or payment word is taken for an account number. A wallet's
+/// account number is its owner's phone number, so one named with a wallet (`MoMo 0358 123 456`) is both:
+/// the account, and the phone as a second entity on the same span.
+pub(super) fn phone_or_account(
+    text: &str,
+    cues: &LazyCues<'_>,
+    phone: Entity,
+) -> (Entity, Option<Entity>) {
     let written = &text[phone.span.clone()];
     let domestic_mobile = written.starts_with('0')
         && !written.starts_with("00")
         && phone.value.len() == "+84".len() + 9;
     if !domestic_mobile {
-        return phone;
+        return (phone, None);
     }
     if !matches!(
         cue_before(text, cues, &phone.span),
         Some(Cue::AccountNumber | Cue::Payment)
     ) {
-        return phone;
+        return (phone, None);
     }
     let bank = bank_near(text, cues, &phone.span);
-    Entity {
+    let account = Entity {
         kind: EntityKind::BankAccount,
         value: digits_of(written),
+        raw: String::new(),
+        span: phone.span.clone(),
         bank_bin: bank.and_then(|b| b.bin.map(str::to_string)),
         bank_name: bank.map(|b| b.short_name),
         carrier: None,
-        ..phone
-    }
+    };
+    let is_wallet = bank.is_some_and(|b| b.bin.is_none());
+    (account, is_wallet.then_some(phone))
 }
 
 /// One account number as digits, or `None` unless the input is 6–19 digits
@@ -124,6 +133,9 @@ pub(super) fn find_accounts(
         if overlaps_any(&run.span, url_spans) {
             continue; // digits in a link path or query are not accounts
         }
+        if numbers::is_ipv4_literal(&text[run.span.clone()]) {
+            continue; // a server address, even without a scheme or with a bank named nearby
+        }
         if run.digits <= MAX_ACCOUNT_DIGITS && !overlaps_any(&run.span, phone_spans) {
             // The common case, without the cutting below: a run starts and ends on a digit, and one
             // this short is not split.
@@ -143,7 +155,7 @@ pub(super) fn find_accounts(
 }
 
 /// `range` minus every span in `spans`, as the remaining sub-ranges in order.
-fn subtract_spans(range: Range<usize>, spans: &[Range<usize>]) -> Vec<Range<usize>> {
+pub(super) fn subtract_spans(range: Range<usize>, spans: &[Range<usize>]) -> Vec<Range<usize>> {
     let mut overlapping: Vec<&Range<usize>> = spans
         .iter()
         .filter(|s| s.start < range.end && range.start < s.end)
@@ -164,7 +176,7 @@ fn subtract_spans(range: Range<usize>, spans: &[Range<usize>]) -> Vec<Range<usiz
 }
 
 /// Shrinks `range` to start and end on a digit (pieces cut around a phone keep separators).
-fn trim_to_digits(text: &str, range: Range<usize>) -> Option<Range<usize>> {
+pub(super) fn trim_to_digits(text: &str, range: Range<usize>) -> Option<Range<usize>> {
     let slice = &text[range.clone()];
     let start = slice.find(|c: char| c.is_ascii_digit())?;
     let end = slice.rfind(|c: char| c.is_ascii_digit())? + 1;
@@ -211,6 +223,7 @@ fn account_at(text: &str, cues: &LazyCues<'_>, range: Range<usize>) -> Option<En
         || looks_like_date(written)
         || is_list_of_years(written)
         || followed_by_money_unit(text, range.end)
+        || follows_reference_label(text, &range)
     {
         return None;
     }
@@ -307,13 +320,76 @@ fn is_inside_word(text: &str, range: &Range<usize>) -> bool {
     letter_before && letter_after
 }
 
-/// `DH20240512001`, `#12345678`: order, reference or ticket codes, unless a
+/// `DH20240512001`, `#12345678`, `MBVCB.1234567890`: order, reference or ticket codes, unless a
 /// cue says otherwise (`STK0071000123456`).
 fn has_code_prefix(text: &str, range: &Range<usize>) -> bool {
-    text[..range.start]
-        .chars()
-        .next_back()
-        .is_some_and(|c| c.is_alphabetic() || c == '#')
+    let mut before = text[..range.start].chars().rev();
+    match before.next() {
+        Some(c) if c.is_alphabetic() || c == '#' => true,
+        Some('.' | '-' | '_') => before.next().is_some_and(char::is_alphabetic),
+        _ => false,
+    }
+}
+
+/// Labels of transaction references and document numbers in bank and shop messages, accent-folded: the
+/// number right after one (or after one and "số") is not an account or a phone (`Ref 1234567890`,
+/// `Số tham chiếu: 5123…`, `HĐ số 0912345678/2026`). Not "hóa đơn": a phone bill is paid by its number.
+const REFERENCE_LABELS: &[&str] = &[
+    "ref",
+    "ref no",
+    "trace",
+    "tham chieu",
+    "chung tu",
+    "so ct",
+    "gd",
+    "giao dich",
+    "hop dong",
+    "hd",
+];
+
+/// The longest label, "số" and the punctuation that may follow it.
+const REFERENCE_LABEL_LOOKBEHIND: usize = 20;
+
+/// True when a [`REFERENCE_LABELS`] word ends right before the number (`:`, `#`, `.` between allowed).
+pub(super) fn follows_reference_label(text: &str, range: &Range<usize>) -> bool {
+    let is_gap = |c: char| c.is_whitespace() || matches!(c, ':' | '#' | '.');
+    let before = &text[..range.start];
+    if !before.ends_with(is_gap) {
+        return false; // quick exit: most numbers follow a word separated by nothing of the kind
+    }
+    // The folded tail, one byte per char, on the stack: this runs for every candidate number.
+    let mut tail = [0u8; REFERENCE_LABEL_LOOKBEHIND];
+    let mut len = 0;
+    for (slot, c) in tail.iter_mut().rev().zip(before.chars().rev()) {
+        *slot = folded_byte(c);
+        len += 1;
+    }
+    let Ok(folded) = std::str::from_utf8(&tail[REFERENCE_LABEL_LOOKBEHIND - len..]) else {
+        return false;
+    };
+    let mut label_end = folded.trim_end_matches(is_gap);
+    if let Some(head) = label_end.strip_suffix("so")
+        && head.ends_with(is_gap)
+    {
+        label_end = head.trim_end_matches(is_gap);
+    }
+    REFERENCE_LABELS.iter().any(|label| {
+        label_end
+            .strip_suffix(label)
+            .is_some_and(|head| head.is_empty() || head.ends_with(|c: char| !c.is_alphanumeric()))
+    })
+}
+
+/// One char as one ASCII byte: lowercase, accents removed (Vietnamese letters), whitespace a space, and
+/// anything else `?`, which no label holds.
+fn folded_byte(c: char) -> u8 {
+    if c.is_ascii() {
+        u8::try_from(c.to_ascii_lowercase()).unwrap_or(b'?')
+    } else if c.is_whitespace() {
+        b' '
+    } else {
+        fold_code_to_letter(u32::from(c)).unwrap_or(b'?')
+    }
 }
 
 /// Digits joined to other digits by `/` or `:` belong to a date, time or ratio
@@ -362,6 +438,16 @@ fn looks_like_date(written: &str) -> bool {
         [m, y] => (is_month(m) && is_year(y)) || (is_year(m) && is_month(y)),
         _ => false,
     }
+}
+
+/// `09-12-2026 12`, `08.12.2026 1230`: a written form that opens with a full date (day, month, year), as
+/// a date followed by a time does; no phone number is grouped 2-2-4.
+pub(super) fn starts_with_date(written: &str) -> bool {
+    let mut groups = number_groups(written);
+    let (Some(d), Some(m), Some(y)) = (groups.next(), groups.next(), groups.next()) else {
+        return false;
+    };
+    d.len() == 2 && m.len() == 2 && parse_in(d, 2, 1..32) && parse_in(m, 2, 1..13) && is_year(y)
 }
 
 /// `2023 2024`: several years in a row.
@@ -686,14 +772,126 @@ mod tests {
         let found = extract("ck qua vcb stk 0071000123456 nhé");
         assert_eq!(found[0].bank_bin.as_deref(), Some("970436"));
         let found = extract("momo 0987654321 chủ tk Lan");
-        assert_eq!(found[0].kind, EntityKind::BankAccount);
-        assert_eq!(found[0].bank_name, Some("MoMo"));
-        assert_eq!(found[0].bank_bin, None);
+        let wallet = found
+            .iter()
+            .find(|e| e.kind == EntityKind::BankAccount)
+            .unwrap();
+        assert_eq!(wallet.bank_name, Some("MoMo"));
+        assert_eq!(wallet.bank_bin, None);
+    }
+
+    #[test]
+    fn a_wallet_number_is_also_a_phone_on_the_same_span() {
+        for (text, written, carrier) in [
+            ("momo 0358 123 456", "0358 123 456", "Viettel"),
+            (
+                "CK qua Viettel Money 0367.255.914 (Bình)",
+                "0367.255.914",
+                "Viettel",
+            ),
+            ("chuyen ZaloPay 0889316470 nhe", "0889316470", "Vinaphone"),
+            ("STK 0912 345 678 ví MoMo", "0912 345 678", "Vinaphone"),
+        ] {
+            let found = extract(text);
+            assert_eq!(found.len(), 2, "{text:?}: {found:?}");
+            let phone = found.iter().find(|e| e.kind == EntityKind::Phone).unwrap();
+            let account = found
+                .iter()
+                .find(|e| e.kind == EntityKind::BankAccount)
+                .unwrap();
+            assert_eq!(phone.raw, written);
+            assert_eq!(phone.span, account.span);
+            assert_eq!(phone.carrier, Some(carrier));
+            assert_eq!(phone.value, format!("+84{}", &account.value[1..]));
+            assert!(account.bank_name.is_some() && account.bank_bin.is_none());
+        }
+    }
+
+    #[test]
+    fn a_bank_account_equal_to_a_phone_is_one_entity_looked_up_both_ways() {
+        for text in [
+            "STK 0912 345 678 MB",
+            "Vietcombank 0912345678",
+            "chuyển khoản vào 0912345678",
+        ] {
+            let found = extract(text);
+            assert_eq!(found.len(), 1, "{text:?}: {found:?}");
+            assert_eq!(found[0].kind, EntityKind::BankAccount);
+            assert_eq!(
+                found[0].lookup_keys()[1],
+                entity(EntityKind::Phone, "+84912345678")
+            );
+        }
+        // A wallet account that is not a mobile number stays an account only.
+        assert_eq!(accounts("MoMo 1234567"), vec!["1234567"]);
+        assert!(phones("MoMo 1234567").is_empty());
     }
 
     #[test]
     fn service_numbers_are_not_accounts() {
-        assert!(extract("gọi tổng đài 1900 1234 hoặc 1800 5678 để được hỗ trợ").is_empty());
+        let text = "gọi tổng đài 1900 1234 hoặc 1800 5678 để được hỗ trợ";
+        assert!(accounts(text).is_empty());
+        assert_eq!(phones(text), vec!["+8419001234", "+8418005678"]);
+        assert!(accounts("STK 1900 1234").is_empty());
+    }
+
+    #[test]
+    fn ip_addresses_are_not_accounts_even_next_to_a_bank() {
+        for text in [
+            "ACB 103.21.44.9",
+            "http://103.21.44.9/login-acb",
+            "103.21.44.9/login-acb",
+            "đăng nhập Vietcombank tại 192.168.100.200 nhé",
+            "STK 10.123.45.67",
+        ] {
+            assert!(
+                accounts(text).is_empty(),
+                "{text:?} gave {:?}",
+                accounts(text)
+            );
+            assert!(phones(text).is_empty(), "{text:?} gave {:?}", phones(text));
+        }
+    }
+
+    #[test]
+    fn balance_change_sms_yield_only_the_account() {
+        let text = "VCB: TK 0071000123456 +5,000,000VND luc 09-12-2026 12:30:45. SD 12,345,678VND. \
+                    Ref MBVCB.1234567890.054321.NGUYEN VAN A chuyen tien";
+        assert_eq!(accounts(text), vec!["0071000123456"]);
+        assert!(phones(text).is_empty(), "{:?}", phones(text));
+        for text in [
+            "TK x1234 -200,000VND luc 08/12/2026 09:15. SD 3,456,789VND",
+            "TK 0071xxx456 +1,500,000 VND 08-12-2026 09:15:00 SD: 9,876,543 VND",
+            "MB: TK 0912xxx678 GD: +350,000VND 09/12/26 08:12 SD: 1,234,000VND",
+        ] {
+            assert!(extract(text).is_empty(), "{text:?}: {:?}", extract(text));
+        }
+    }
+
+    #[test]
+    fn reference_numbers_are_not_accounts() {
+        for text in [
+            "Ref 1234567890",
+            "Ref: 5123456789012",
+            "Trace 987654321",
+            "Số tham chiếu: 123456789012",
+            "so chung tu 20261208000123",
+            "Số HĐ 1234567890",
+            "Khoan vay HD 123456789 den han",
+            "hợp đồng số 12345678",
+            "GD: 3567 8910 1112",
+            "Mã giao dịch: 260812102030",
+            "MBVCB.3456789012",
+            "FT_123456789012",
+        ] {
+            assert!(
+                accounts(text).is_empty(),
+                "{text:?} gave {:?}",
+                accounts(text)
+            );
+        }
+        // A label ending a longer word is not the label.
+        assert_eq!(accounts("xref 1234567890"), vec!["1234567890"]);
     }
 
     #[test]

@@ -4,12 +4,14 @@
 //! characters removed); matching runs on that form and every [`Entity::span`] is mapped back to a byte
 //! range of the caller's text, so `&input[entity.span]` is the entity exactly as written.
 //!
-//! One file per kind (`phone`, `account`, `domain`, `qr`), each driven by the tables at its top (the cue
-//! words are in `cues`), so the heuristics can be tuned without touching the matching code.
+//! One file per kind (`phone`, `account`, `domain`, `qr`, and `premium` for 1900/1800 service numbers),
+//! each driven by the tables at its top (the cue words are in `cues`), so the heuristics can be tuned
+//! without touching the matching code.
 
 mod account;
 mod domain;
 mod phone;
+mod premium;
 mod qr;
 
 use std::ops::Range;
@@ -25,15 +27,19 @@ use account::{
 pub use domain::domain_and_parents;
 use domain::{TldPolicy, find_domains, may_hold_a_domain, normalize_domain};
 pub use phone::mobile_carrier;
-use phone::{MIN_NATIONAL_DIGITS, find_phones, normalize_phone};
+use phone::{find_phones, normalize_phone};
+pub use premium::number_reasons;
+use premium::{find_service_numbers, may_hold_a_service_number, normalize_service_number};
 use qr::{find_qr_transfers, may_hold_a_qr_payload};
 
 /// Finds every phone number, bank account number, domain and VietQR transfer in `text`.
 ///
 /// Entities are deduplicated by (kind, value) and returned in order of first appearance; spans are
-/// byte ranges of `text` itself. A mobile number is one entity: a phone, or an account when an
-/// account or payment word introduces it ("STK 0912345678"); either way [`Entity::lookup_keys`]
-/// looks it up both ways, because many banks let the account number equal the phone number.
+/// byte ranges of `text` itself. A mobile number is a phone, or an account when an account or payment
+/// word introduces it ("STK 0912345678"); either way [`Entity::lookup_keys`] looks it up both ways,
+/// because many banks let the account number equal the phone number. Named with a wallet ("MoMo
+/// 0358 123 456") it is both entities, on the same span: a wallet account is its owner's phone number.
+/// `1900`/`1800` service numbers are phones too; [`number_reasons`] flags the premium-rate ones.
 #[must_use]
 pub fn extract(text: &str) -> Vec<Entity> {
     let prepared = PreparedText::new(text);
@@ -47,8 +53,9 @@ pub fn extract(text: &str) -> Vec<Entity> {
 
 /// [`extract`] on text that is already normalised; spans index `text`.
 fn extract_normalized(text: &str) -> Vec<Entity> {
-    // One pass finds every number; phones need 9+ digits in one grouped run, accounts and QR payloads
-    // ("000201…") 6+, and most chat numbers (prices, times) have fewer.
+    // One pass finds every number; phones need 6+ digits in one grouped run (`(028) 3822 5678`; most
+    // need 9+), service numbers 8+, accounts and QR payloads ("000201…") 6+, and most chat numbers
+    // (prices, times) have fewer.
     let runs = numbers::number_runs(text);
     let longest_run = longest_digit_run(&runs);
     let qr = if runs
@@ -76,18 +83,27 @@ fn extract_normalized(text: &str) -> Vec<Entity> {
         // A phone in a link ("zalo.me/0912345678") still names that phone; only QR payloads hide digits.
         // Found on first need: messages whose numbers are all prices or dates never pay for it.
         let cues = LazyCues::new(text);
-        let phones: Vec<Entity> = if longest_run >= MIN_NATIONAL_DIGITS {
-            find_phones(text, &runs)
-                .into_iter()
-                .filter(|p| !overlaps_any(&p.span, &qr_spans))
-                .map(|phone| phone_or_account(text, &cues, phone))
-                .collect()
+        let mut phones = Vec::new();
+        for phone in find_phones(text, &runs) {
+            if overlaps_any(&phone.span, &qr_spans) {
+                continue;
+            }
+            let (entity, wallet_phone) = phone_or_account(text, &cues, phone);
+            phones.push(entity);
+            phones.extend(wallet_phone);
+        }
+        let service = if may_hold_a_service_number(text, &runs) {
+            let mut taken: Vec<Range<usize>> = phones.iter().map(|p| p.span.clone()).collect();
+            taken.extend(blocked.iter().cloned());
+            find_service_numbers(text, &runs, &taken)
         } else {
             Vec::new()
         };
-        let phone_spans: Vec<Range<usize>> = phones.iter().map(|p| p.span.clone()).collect();
+        let mut phone_spans: Vec<Range<usize>> = phones.iter().map(|p| p.span.clone()).collect();
+        phone_spans.extend(service.iter().map(|p| p.span.clone()));
         let accounts = find_accounts(text, &runs, &cues, &phone_spans, &blocked);
         entities.extend(phones);
+        entities.extend(service);
         entities.extend(accounts);
     }
     entities.extend(domains);
@@ -135,7 +151,7 @@ fn kind_rank(kind: EntityKind) -> usize {
 #[must_use]
 pub fn normalize_value(kind: EntityKind, raw: &str) -> Option<String> {
     match kind {
-        EntityKind::Phone => normalize_phone(raw),
+        EntityKind::Phone => normalize_phone(raw).or_else(|| normalize_service_number(raw)),
         EntityKind::BankAccount => normalize_account(raw),
         EntityKind::Domain => normalize_domain(raw),
     }

@@ -4,10 +4,10 @@
 use std::ops::Range;
 use std::sync::LazyLock;
 
-use super::account::followed_by_money_unit;
+use super::account::{followed_by_money_unit, follows_reference_label, starts_with_date};
 use crate::scam::entity::{Entity, EntityKind, VN_COUNTRY_PREFIX};
 use crate::scam::numbers::{self, NumberRun};
-use crate::scam::text::normalize_text;
+use crate::scam::text::{fold, normalize_text};
 
 /// Mobile operators by the two digits after the trunk `0` (the prefixes in use since the 2018 renumbering;
 /// 052 and 059 follow libphonenumber's metadata; 055 (Reddi, unconfirmed) is not valid there, so it is left out).
@@ -35,20 +35,14 @@ pub fn mobile_carrier(national: &str) -> Option<&'static str> {
         .map(|(_, carrier)| *carrier)
 }
 
-/// A Vietnamese national number (after `0` or `+84`) has 9 digits (mobile) or 10 (landline).
-pub(super) const MIN_NATIONAL_DIGITS: usize = 9;
-
 pub(super) fn find_phones(text: &str, runs: &[NumberRun]) -> Vec<Entity> {
     let mut phones = Vec::new();
     let mut from = 0;
-    for window in numbers::phone_search_windows(runs) {
+    for window in numbers::phone_search_windows(text, runs) {
         from = from.max(window.start);
         while let Some(shape) = numbers::next_phone_shape(text, from, window.end) {
             let national = shape.national.as_str();
-            let accepted = is_valid_national_number(national)
-                && is_standalone_number(text, shape.span.clone())
-                && !followed_by_money_unit(text, shape.span.end);
-            if accepted {
+            if is_valid_national_number(national) && is_phone_in_context(text, &shape.span) {
                 let mut value = String::with_capacity(VN_COUNTRY_PREFIX.len() + national.len());
                 value.push_str(VN_COUNTRY_PREFIX);
                 value.push_str(national);
@@ -70,6 +64,92 @@ pub(super) fn find_phones(text: &str, runs: &[NumberRun]) -> Vec<Entity> {
         }
     }
     phones
+}
+
+/// What is around a valid-looking number says it is one: not part of a longer number, an amount, a date
+/// and time (`09-12-2026 12:30` holds `0912202612`), a code glued to letters (`SPXVN0912345678`), a
+/// labelled reference (`Ref 0912345678`) or an IP address.
+fn is_phone_in_context(text: &str, span: &Range<usize>) -> bool {
+    is_standalone_number(text, span.clone())
+        && !followed_by_money_unit(text, span.end)
+        && !joined_to_a_time(text, span)
+        && !starts_with_date(&text[span.clone()])
+        && !is_glued_to_a_code(text, span.start)
+        && !follows_reference_label(text, span)
+        && !numbers::is_ipv4_literal(dotted_run_around(text, span))
+}
+
+/// Digits joined to this number by `:` make a time (`… 2026 12:30`).
+pub(super) fn joined_to_a_time(text: &str, span: &Range<usize>) -> bool {
+    let bytes = text.as_bytes();
+    let digit_at = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_digit);
+    let after = bytes.get(span.end) == Some(&b':') && digit_at(span.end + 1);
+    let before = span.start >= 2 && bytes[span.start - 1] == b':' && digit_at(span.start - 2);
+    after || before
+}
+
+/// Words that may be glued to a phone number (`SĐT0912345678`, `Zalo0912345678`), accent-folded. Any
+/// other word glued before the digits makes them a code: a tracking or reference number.
+const CONTACT_WORDS_GLUED: &[&str] = &[
+    "sdt",
+    "dt",
+    "dd",
+    "lh",
+    "hl",
+    "zalo",
+    "hotline",
+    "tel",
+    "phone",
+    "mobile",
+    "call",
+    "goi",
+    "so",
+    "sms",
+    "ib",
+    "inbox",
+    "lienhe",
+    "sodienthoai",
+    "dienthoai",
+    "didong",
+];
+
+/// True when letters are glued before `start` (`SPXVN0912345678`), or an upper-case code is joined by a
+/// `.` or `_` (`MBVCB.0912345678`), and they are not a contact word.
+pub(super) fn is_glued_to_a_code(text: &str, start: usize) -> bool {
+    let mut before = &text[..start];
+    let joined = before.strip_suffix(['.', '_']);
+    if let Some(rest) = joined {
+        before = rest;
+    }
+    let word_start = before
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_alphabetic())
+        .last()
+        .map_or(before.len(), |(i, _)| i);
+    let word = &before[word_start..];
+    if joined.is_none() && word.is_empty() && before.ends_with('#') {
+        return true; // `#0912345678`: an order or ticket number
+    }
+    if word.is_empty() || CONTACT_WORDS_GLUED.contains(&fold(word).as_str()) {
+        return false;
+    }
+    // After a dot, only a code: "… cho anh.0912345678" is a missing space.
+    joined.is_none() || !word.chars().any(char::is_lowercase)
+}
+
+/// The digits and dots around `span`, for the IP-address check.
+fn dotted_run_around<'t>(text: &'t str, span: &Range<usize>) -> &'t str {
+    let bytes = text.as_bytes();
+    let dotted = |b: &u8| b.is_ascii_digit() || *b == b'.';
+    let start = span.start
+        - bytes[..span.start]
+            .iter()
+            .rev()
+            .take_while(|b| dotted(b))
+            .count();
+    let end = span.end + bytes[span.end..].iter().take_while(|b| dotted(b)).count();
+    text[start..end].trim_matches('.')
 }
 
 /// Valid per libphonenumber's metadata (mobile: also an operator in our table; landline: `2x` area codes).
@@ -124,7 +204,7 @@ fn is_standalone_number(text: &str, range: Range<usize>) -> bool {
     !continues_before && !continues_after
 }
 
-/// One phone number as E.164, or `None` unless the whole input is one valid number.
+/// One mobile or landline number as E.164, or `None` unless the whole input is one valid number.
 pub(super) fn normalize_phone(raw: &str) -> Option<String> {
     let text = normalize_text(raw);
     let text = text.trim();
@@ -240,6 +320,115 @@ mod tests {
             phones("gọi 0987654321 hoặc +84 912 345 678, hoặc 0339 999 999"),
             vec!["+84987654321", "+84912345678", "+84339999999"]
         );
+    }
+
+    #[test]
+    fn phones_as_people_write_them() {
+        for (text, expected) in [
+            ("LH 0912.345.678", "+84912345678"),
+            ("Zalo: 0912 345 678", "+84912345678"),
+            ("goi 0912345678 ngay", "+84912345678"),
+            ("+84 912 345 678", "+84912345678"),
+            ("84912345678", "+84912345678"),
+            ("0912-345-678", "+84912345678"),
+            ("SĐT:0987654321", "+84987654321"),
+            ("sdt0987654321", "+84987654321"),
+            ("Zalo0987654321 nhé", "+84987654321"),
+            ("LH.0987654321", "+84987654321"),
+            ("đt 098 765 4321", "+84987654321"),
+            ("Liên hệ (+84) 98 765 43 21", "+84987654321"),
+            ("0987 65 43 21", "+84987654321"),
+            ("09.8765.4321", "+84987654321"),
+            ("098.765.43.21", "+84987654321"),
+            ("Hotline/Zalo: 0359.888.999!", "+84359888999"),
+            ("chị Lan-0359888999", "+84359888999"),
+            ("gọi cho anh.0359888999 nha", "+84359888999"),
+            ("(0359 888 999)", "+84359888999"),
+            ("goi 0 9 1 2 3 4 5 6 7 8 ngay", "+84912345678"),
+            ("Z.a.l.o 0.9.1.2.3.4.5.6.7.8", "+84912345678"),
+        ] {
+            assert_eq!(phones(text), vec![expected], "{text:?}");
+        }
+        // A phone bill is paid by the phone's number.
+        assert_eq!(
+            phones("ND: TT hoa don Viettel 0912345678"),
+            vec!["+84912345678"]
+        );
+        assert_eq!(
+            phones("LH 0912345678/0987654321 hoặc 0359-888-999"),
+            vec!["+84912345678", "+84987654321", "+84359888999"]
+        );
+    }
+
+    #[test]
+    fn numbers_written_with_00() {
+        for text in [
+            "0084 912 345 678",
+            "0084912345678",
+            "(0084) 91 234 5678",
+            "(0084)912345678",
+            "số lạ 0084-912-345-678 gọi tới",
+            "0084 (0) 912 345 678",
+        ] {
+            assert_eq!(phones(text), vec!["+84912345678"], "{text:?}");
+        }
+    }
+
+    #[test]
+    fn landlines_with_spaces_dots_and_parentheses() {
+        for (text, expected) in [
+            ("024 3825 1234", "+842438251234"),
+            ("028 3822 5678", "+842838225678"),
+            ("(028) 3822 5678", "+842838225678"),
+            ("ĐT: (024) 3825-1234", "+842438251234"),
+            ("(024)38251234", "+842438251234"),
+            ("0236 3822 567", "+842363822567"),
+            ("(0236) 3822 567", "+842363822567"),
+            ("024.3825.1234", "+842438251234"),
+            ("+84 24 3825 1234", "+842438251234"),
+            ("+84-24-3825-1234", "+842438251234"),
+            ("(+84) 24 3825 1234", "+842438251234"),
+            ("Tel: 0283 822 5678", "+842838225678"),
+        ] {
+            assert_eq!(phones(text), vec![expected], "{text:?}");
+            assert!(accounts(text).is_empty(), "{text:?}");
+        }
+        // A mobile with its prefix in parentheses, as some signatures write it.
+        assert_eq!(phones("(091) 234 5678"), vec!["+84912345678"]);
+        // An area code needs its subscriber number: no shorter, no longer.
+        assert!(phones("(028) 3822 567").is_empty());
+        assert!(phones("(028) 3822 56789").is_empty());
+    }
+
+    #[test]
+    fn sms_numbers_that_are_not_phones() {
+        for text in [
+            "VCB: TK 0071000123456 +5,000,000VND luc 09-12-2026 12:30:45. SD 12,345,678VND.",
+            "GD luc 08.12.2026 12:30 tai ATM",
+            "ngay 09-05-2024 10:30 quy khach",
+            "09-12-2026 1230",
+            "SD 12,345,678VND. Ref MBVCB.0912345678.054321",
+            "Ma OTP cua ban la 091234. Khong chia se ma nay.",
+            "Mã xác thực: 09123456",
+            "Don hang SPXVN0912345678 dang giao",
+            "Mã vận đơn GHN0912345678VN",
+            "đơn #0912345678 đã giao",
+            "CCCD 001099012345",
+            "CCCD: 079203001234",
+            "ngày 07/12/2026",
+            "Gói 5G tốc độ cao, giá 1.290.000đ",
+            "hoàn tiền 84.900.000.000 đồng",
+            "Soan DK V90 gui 9029, goi 191 hoac 1544",
+            "server 103.21.44.9",
+            "192.168.1.1",
+            "ban v2.4.0 ngay 12/05",
+            "TK x1234 -200,000VND. SD 3,456,789VND",
+            "VIB: GD -1,234,000VND TK 123456789. Ref 0912345678",
+            "HĐ số 0912345678/2026/HĐLĐ ký ngày 08/12/2026",
+            "Mã GD: 0912345678",
+        ] {
+            assert!(phones(text).is_empty(), "{text:?} gave {:?}", phones(text));
+        }
     }
 
     #[test]

@@ -46,6 +46,7 @@ fn class_of(kind: ReasonKind) -> Option<SignalClass> {
         | ReasonKind::RiskyTld
         | ReasonKind::IpLiteral
         | ReasonKind::Shortener
+        | ReasonKind::ChatLink
         | ReasonKind::RandomLabel
         | ReasonKind::LoginPath => Some(SignalClass::Link),
         ReasonKind::PremiumRate => Some(SignalClass::Number),

@@ -5,8 +5,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::assess::{message_level, reported_reason};
-use super::extract::extract;
+use super::extract::{extract, number_reasons};
 use super::index::ReportIndex;
+use super::link::link_reasons;
+use super::mention::{brands_named, chat_link_reason, named_brand_reason};
 use super::reason::{Level, Reason, level_of};
 use super::signals::{Signal, text_signals_in};
 use super::verdict::{Verdict, verdict};
@@ -105,13 +107,21 @@ pub fn check_extracted(
 
 /// Gives each finding its reasons and level, then the message its own.
 fn assessed(text: &str, mut findings: Vec<Finding>) -> CheckOutcome {
+    let words = Words::new(text);
+    let named = if findings.is_empty() {
+        Vec::new()
+    } else {
+        brands_named(&words)
+    };
     for finding in &mut findings {
+        let entity = &finding.entity;
         let mut reasons: Vec<Reason> = reported_reason(text, finding).into_iter().collect();
-        reasons.extend(shape_reasons(text, &finding.entity));
+        reasons.extend(shape_reasons(text, entity));
+        reasons.extend(named_brand_reason(text, &words, &named, entity));
+        reasons.extend(chat_link_reason(text, entity));
         finding.level = level_of(&reasons);
         finding.reasons = reasons;
     }
-    let words = Words::new(text);
     let signals = text_signals_in(text, &words);
     let scenarios = signals.signals.clone();
     let (level, reasons) = message_level(text, &findings, signals);
@@ -125,8 +135,11 @@ fn assessed(text: &str, mut findings: Vec<Finding>) -> CheckOutcome {
 
 /// What an entity's shape says, whoever reported it: the link checks for a domain, the number checks for a
 /// phone.
-fn shape_reasons(_text: &str, _entity: &Entity) -> Vec<Reason> {
-    Vec::new()
+fn shape_reasons(text: &str, entity: &Entity) -> Vec<Reason> {
+    match entity.kind {
+        EntityKind::Domain => link_reasons(text, entity),
+        EntityKind::Phone | EntityKind::BankAccount => number_reasons(text, entity),
+    }
 }
 
 /// The JSON shape of a check, shared by `tradesphere scam check --json` and `GET /api/v1/scam/check`.

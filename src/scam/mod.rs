@@ -19,6 +19,7 @@ pub mod import;
 pub mod index;
 mod lexicon;
 pub mod link;
+pub mod mention;
 mod numbers;
 pub mod reason;
 mod report;

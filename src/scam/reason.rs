@@ -100,6 +100,8 @@ pub enum ReasonKind {
     IpLiteral,
     /// A link shortener that hides the destination.
     Shortener,
+    /// A link into a private chat or group (Telegram, Zalo groups…).
+    ChatLink,
     /// A domain label that looks machine-generated.
     RandomLabel,
     /// A login, verify or update path on a suspicious host.
@@ -119,7 +121,7 @@ pub enum ReasonKind {
 }
 
 impl ReasonKind {
-    pub const ALL: [ReasonKind; 15] = [
+    pub const ALL: [ReasonKind; 16] = [
         ReasonKind::Reported,
         ReasonKind::BrandImpersonation,
         ReasonKind::Homoglyph,
@@ -127,6 +129,7 @@ impl ReasonKind {
         ReasonKind::RiskyTld,
         ReasonKind::IpLiteral,
         ReasonKind::Shortener,
+        ReasonKind::ChatLink,
         ReasonKind::RandomLabel,
         ReasonKind::LoginPath,
         ReasonKind::OfficialDomain,
@@ -148,6 +151,7 @@ impl ReasonKind {
             ReasonKind::RiskyTld => "risky_tld",
             ReasonKind::IpLiteral => "ip_literal",
             ReasonKind::Shortener => "shortener",
+            ReasonKind::ChatLink => "chat_link",
             ReasonKind::RandomLabel => "random_label",
             ReasonKind::LoginPath => "login_path",
             ReasonKind::OfficialDomain => "official_domain",

@@ -671,10 +671,7 @@ mod tests {
                 .find(|r| r.scenario == Some(Scenario::EasyJob))
                 .map(|r| r.evidence)
         };
-        assert_eq!(
-            job("xem clip nhận 15k/lượt"),
-            Some("nhận 15k/lượt".into())
-        );
+        assert_eq!(job("xem clip nhận 15k/lượt"), Some("nhận 15k/lượt".into()));
         assert!(job("kiếm 300-500k/ngày").is_some());
         assert_eq!(job("phí 1.100đ/lần rút tiền"), None);
         assert_eq!(job("Giảm 50k/đơn cho bạn"), None);

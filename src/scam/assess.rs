@@ -4,17 +4,18 @@
 //! The rules, in order:
 //! - an entity's reasons are its reports and its shape (look-alike domain, risky TLD, shortener, premium
 //!   number…); its level is theirs alone;
-//! - pressure to act and calls to action only count next to a strong scenario (3 points) or a warning
-//!   entity: "liên hệ ngay" is ordinary on its own; a strong scenario with a number or link that is not a
+//! - pressure to act and calls to action only count next to a strong scenario (3 points) or an entity
+//!   with signs of its own (a shortener, a chat link): "liên hệ ngay" is ordinary on its own; a strong scenario with a number or link that is not a
 //!   brand's own is itself a call to action;
 //! - scenario words that ask nothing of the reader (no call to action, no pressure, no number or link)
 //!   count a point less: they tell a story about a scam more often than they are one;
 //! - a sender writing as a warner ("không bao giờ yêu cầu", "cảnh giác", "kẻ gian"), or pointing only at a
-//!   brand's official domain, and giving no personal number or account, gets a third of its scenario words' weight, never enough to warn, and its
+//!   brand's official site (not a platform anyone publishes on), and giving no personal number or account, gets a third of its scenario words' weight, never enough to warn, and its
 //!   calls to action dropped, unless an entity warns: bank advisories quote the very phrases scams use;
 //! - the message's level is the strongest of its entities' levels and of all counted reasons together.
 
 use super::EntityKind;
+use super::link::{BrandCategory, official_brand};
 use super::reason::{Level, Reason, ReasonKind, Weight, level_of};
 use super::signals::{Scenario, TextSignals};
 use super::verdict::{Finding, Verdict};
@@ -77,7 +78,16 @@ pub fn message_level(
             .iter()
             .any(|r| r.kind == ReasonKind::OfficialDomain)
     };
-    let official_only = !entity_warns && findings.iter().any(official);
+    // A brand's own site, unless anyone can publish on it (t.me/…, facebook.com/…).
+    let official_site = |f: &Finding| {
+        official(f)
+            && official_brand(&f.entity.value).is_some_and(|b| b.category != BrandCategory::Social)
+    };
+    let official_only = !entity_warns && findings.iter().any(official_site);
+    // An entity with something said against it, even short of a warning (a shortener, a chat link).
+    let entity_signs = findings
+        .iter()
+        .any(|f| f.reasons.iter().any(|r| r.weight.points() >= ENTITY_SIGN));
     // One warning word may be the scam's own ("bị lừa đảo? chúng tôi lấy lại tiền"); two are a warner.
     let warner = signals.advisory >= 2
         || (signals.advisory == 1
@@ -99,8 +109,8 @@ pub fn message_level(
     let strong = u32::from(signals.strongest) >= STRONG_SCENARIO;
     let mut reasons: Vec<Reason> = findings.iter().flat_map(|f| f.reasons.clone()).collect();
     let mut discounted_points = 0;
-    // Weak scenario words (none strong) together never warn without a warning entity.
-    let capped = discounted || !(strong || entity_warns);
+    // Weak scenario words (none strong) together never warn without an entity that has signs too.
+    let capped = discounted || !(strong || entity_signs);
     for mut reason in signals.reasons {
         match reason.kind {
             ReasonKind::Urgency | ReasonKind::CallToAction => {
@@ -151,6 +161,9 @@ pub fn message_level(
     let level = level_of(&reasons).max(entity_level);
     (level, reasons)
 }
+
+/// Points at which an entity's own reason is a sign worth reading the words for (a premium number is not).
+const ENTITY_SIGN: u32 = 2;
 
 /// A phrase weight at which a scenario is more than everyday words, and pressure and calls to action count.
 const STRONG_SCENARIO: u32 = 3;

@@ -44,7 +44,7 @@ pub(crate) const SCENARIO_PHRASES: &[(Scenario, &[(&str, u8)])] = &[
     ]),
     (Scenario::BankImpersonation, &[
         ("nhan vien ho tro cua ngan hang", 3), ("ho tro cua ngan hang", 2), ("can bo sung", 1), ("goi lai cho em", 2), ("2 mat the", 4), ("hai mat the", 4), ("anh 2 mat", 3), ("tang gap 3", 2), ("han muc the tin dung", 2), ("nghi ngo gian lan", 3), ("bi tam khoa", 3),
-        ("vo hieu hoa vinh vien", 4), ("bi vo hieu hoa", 3), ("vo hieu hoa", 2), ("vi pham chinh sach", 3), ("xac minh danh tinh", 3), ("xac thuc khuon mat", 3), ("chup 2 mat cccd", 4), ("chup hai mat cccd", 4), ("anh chan dung", 2), ("bat camera", 3), ("goi video", 2), ("dang nhap lai", 2), ("phien dang nhap", 2), ("thiet bi la", 3), ("dang nhap tai thiet bi", 3), ("giao dich bat thuong", 2), ("khong phai quy khach thuc hien", 2), ("huy giao dich", 2), ("mo the tin dung", 2), ("khong can chung minh thu nhap", 4), ("han muc the", 2), ("diem tich luy", 2), ("quy doi", 2), ("doi qua", 2), ("se bi xoa", 3), ("bi dong bang", 3),
+        ("vo hieu hoa vinh vien", 4), ("bi vo hieu hoa", 3), ("vo hieu hoa", 2), ("vi pham chinh sach", 3), ("xac minh danh tinh", 3), ("xac thuc khuon mat", 3), ("chup 2 mat cccd", 4), ("chup hai mat cccd", 4), ("anh chan dung", 2), ("bat camera", 3), ("goi video", 2), ("dang nhap lai", 2), ("phien dang nhap", 2), ("thiet bi la", 3), ("dang nhap tai thiet bi", 3), ("giao dich bat thuong", 2), ("khong phai quy khach thuc hien", 2), ("huy giao dich", 2), ("mo the tin dung", 2), ("khong can chung minh thu nhap", 4), ("han muc the", 2), ("diem tich luy", 2), ("quy doi", 2), ("doi qua", 2), ("se bi xoa", 3), ("bi dong bang", 3), ("doi sang tien mat", 3), ("diem cua ban", 1),
         ("tai khoan cua quy khach se bi khoa", 4), ("tai khoan se bi khoa", 4), ("tai khoan bi tam khoa", 4),
         ("tam khoa tai khoan", 4), ("tai khoan cua ban bi khoa", 4), ("nang han muc the", 4),
         ("nang han muc tin dung", 4), ("diem thuong sap het han", 4), ("quy doi diem thuong", 4),
@@ -186,6 +186,13 @@ pub(crate) const SCENARIO_PHRASES: &[(Scenario, &[(&str, u8)])] = &[
     ]),
 ];
 
+/// Longer phrases that contain a scenario phrase but mean something else ("tiền điện thoại" is not
+/// "tiền điện", "tất cả đồ uống" is not "cá độ"): a hit inside one of them does not count.
+#[rustfmt::skip]
+pub(crate) const NOT_SCENARIOS: &[&str] = &[
+    "tien dien thoai", "cuoc dien thoai", "tat ca do", "so dien thoai", "cat dien thoai",
+];
+
 /// Pressure to act now, with weight.
 #[rustfmt::skip]
 pub(crate) const URGENCY_PHRASES: &[(&str, u8)] = &[
@@ -195,7 +202,7 @@ pub(crate) const URGENCY_PHRASES: &[(&str, u8)] = &[
     ("gap", 1), ("nhanh chong", 1), ("trong 2h", 2), ("trong 2 gio", 2), ("sau 2h", 2), ("som nhat", 1),
     ("chi con", 1), ("keo mat", 2), ("tranh bi", 1), ("truoc 17h", 1), ("truoc 12h", 1), ("ngay hom nay", 1),
     ("truoc khi bi", 2), ("so luong co han", 1), ("han cuoi", 2), ("vinh vien", 2), ("de khong bi gian doan", 2),
-    ("tranh bi khoa", 2), ("hoac bi", 1), ("kiem tra ngay", 2), ("huy ngay", 2),
+    ("tranh bi khoa", 2), ("hoac bi", 1), ("kiem tra ngay", 2), ("huy ngay", 2), ("sap bi huy", 2),
 ];
 
 /// A push to click, call, add a contact, install or pay, with weight.
@@ -209,7 +216,8 @@ pub(crate) const CALL_TO_ACTION_PHRASES: &[(&str, u8)] = &[
     ("nop phi", 2), ("dong phi", 2), ("quet ma", 1), ("dang ky ngay", 2), ("nhan ngay", 2), ("xac nhan ngay", 2),
     ("tai ve", 1), ("kich hoat ngay", 2), ("cap nhat ngay", 2), ("xac nhan tai", 2), ("xac thuc tai", 2),
     ("xac minh tai", 2), ("cap nhat tai", 2), ("dang nhap tai", 2), ("kich hoat tai", 2), ("thanh toan tai", 1),
-    ("goi lai so", 2), ("xem chi tiet", 1), ("vao ngay", 2), ("huy tai", 2), ("tra loi", 1), ("goi", 1),
+    ("goi lai so", 2), ("xem chi tiet", 1), ("vao ngay", 2), ("huy tai", 2), ("tra loi", 1), ("goi lai", 1),
+    ("goi cho", 1),
     ("nhan tin", 1), ("chuyen khoan truoc", 2), ("them zalo", 2),
 ];
 
@@ -222,7 +230,8 @@ pub(crate) const ADVISORY_PHRASES: &[&str] = &[
     "khong yeu cau kh", "khong yeu cau quy khach", "khong yeu cau nguoi dan", "khong yeu cau ban",
     "canh bao", "khong thu tien", "khong nhan tin", "khong goi dien", "link la", "duong link la", "so la",
     "khong bao gio", "luu y", "can than", "coi chung", "neu co nguoi", "neu co ai", "xung la", "neu ban lo",
-    "khong kich hoat", "hinh thuc lua dao", "dung bam", "dung tin", "xoa luon",
+    "khong kich hoat", "hinh thuc lua dao", "dung bam", "dung tin", "xoa luon", "la lua dao", "toan lua dao",
+    "deu la lua dao", "chu y",
     // The sender asks nothing: scams always do.
     "khong can thao tac", "khong can lam gi", "khong can cung cap", "da duoc cong", "khong thu phi", "da duoc hoan",
     "da chuyen vao",

@@ -3,8 +3,9 @@
 //! A bank, wallet, carrier, power company or state body that texts its customers points them to its own
 //! site or its hotline. A message that names one and gives a personal mobile number, an account to pay
 //! into or someone else's link is how impersonation looks when the domain itself does not give it away
-//! (`[Vietcombank] … bit.ly/…`, `Vietjet: … liên hệ 0869…`). Shops, delivery firms and social networks are
-//! left out for numbers: their shippers and sellers do call from mobiles.
+//! (`[Vietcombank] … bit.ly/…`, `Vietjet: … liên hệ 0869…`). A number counts only when it is a mobile
+//! offered as the one to contact; shops, delivery firms and social networks are left out for numbers (their
+//! shippers and sellers do call from mobiles), and a domain only when it is written as a link.
 //!
 //! Chat links (`t.me/…`, `zalo.me/g/…`) are a signal of their own: moving the talk into a private group
 //! or chat is how job, investment and romance scams go on.
@@ -92,10 +93,9 @@ pub fn named_brand_reason(
     entity: &Entity,
 ) -> Option<Reason> {
     let (brand, at) = named.iter().find(|(brand, _)| {
-        points_for(brand.category, entity).is_some_and(|p| p > 0)
-            && !entity_belongs_to(brand, entity)
+        points_for(text, brand.category, entity).is_some() && !entity_belongs_to(brand, entity)
     })?;
-    let points = points_for(brand.category, entity)?;
+    let points = points_for(text, brand.category, entity)?;
     let what = match entity.kind {
         EntityKind::Phone => "số điện thoại",
         EntityKind::BankAccount => "số tài khoản",
@@ -113,8 +113,8 @@ pub fn named_brand_reason(
     ))
 }
 
-/// Points for a brand of `category` next to `entity`; `None` when it says nothing.
-fn points_for(category: BrandCategory, entity: &Entity) -> Option<u8> {
+/// Points for a brand of `category` next to `entity` in `text`; `None` when it says nothing.
+fn points_for(text: &str, category: BrandCategory, entity: &Entity) -> Option<u8> {
     let institution = matches!(
         category,
         BrandCategory::Bank
@@ -124,23 +124,59 @@ fn points_for(category: BrandCategory, entity: &Entity) -> Option<u8> {
             | BrandCategory::Government
     );
     match entity.kind {
-        EntityKind::Domain if official_brand(&entity.value).is_some() => None,
+        EntityKind::Domain
+            if official_brand(&entity.value).is_some() || !written_as_link(text, entity) =>
+        {
+            None
+        }
         EntityKind::Domain => Some(if institution { 3 } else { 2 }),
-        EntityKind::Phone if is_service_number(entity) => None,
-        EntityKind::Phone | EntityKind::BankAccount => institution.then_some(2),
+        // A mobile number offered as the one to call or message: receipts and statements name numbers too.
+        EntityKind::Phone
+            if entity.carrier.is_some()
+                && !matches!(
+                    category,
+                    BrandCategory::Shop | BrandCategory::Delivery | BrandCategory::Social
+                )
+                && offered_as_contact(text, entity) =>
+        {
+            Some(2)
+        }
+        EntityKind::Phone | EntityKind::BankAccount => None,
     }
+}
+
+/// Words that offer the number right after them as the one to contact.
+const CONTACT_CUES: &[&str] = &[
+    "lh", "lien", "goi", "zalo", "hotline", "nhan", "ket", "add", "inbox", "ib", "sdt", "dt",
+    "cskh", "vien",
+];
+
+/// True when one of the four words before the number is a contact word ("liên hệ", "gọi", "Zalo"…).
+fn offered_as_contact(text: &str, entity: &Entity) -> bool {
+    let before = text.get(..entity.span.start).unwrap_or_default();
+    let start = before
+        .char_indices()
+        .rev()
+        .filter(|(_, c)| c.is_whitespace())
+        .nth(4)
+        .map_or(0, |(i, _)| i);
+    Words::new(&before[start..])
+        .line()
+        .split_whitespace()
+        .any(|w| CONTACT_CUES.contains(&w))
+}
+
+/// True when the domain is written as a link (a scheme, `www.` or a path), not just named in prose
+/// ("đừng bấm link bit.ly").
+fn written_as_link(text: &str, entity: &Entity) -> bool {
+    let raw = text.get(entity.span.clone()).unwrap_or_default();
+    let after = text.get(entity.span.end..).unwrap_or_default();
+    raw.contains("://") || raw.contains('/') || after.starts_with('/') || raw.starts_with("www.")
 }
 
 fn entity_belongs_to(brand: &Brand, entity: &Entity) -> bool {
     entity.kind == EntityKind::Domain
         && official_brand(&entity.value).is_some_and(|owner| owner.name == brand.name)
-}
-
-/// A 1900 or 1800 number: a published hotline.
-fn is_service_number(entity: &Entity) -> bool {
-    ["+841900", "+841800"]
-        .iter()
-        .any(|p| entity.value.starts_with(p))
 }
 
 /// A chat or group link (`t.me/…`, `zalo.me/g/…`, `zalo.me/0912…`).
@@ -212,6 +248,9 @@ mod tests {
         assert!(reasons("Vietcombank: hotline 1900 545 413").is_empty());
         // Shippers call from mobiles.
         assert!(reasons("GHN: shipper 0912 345 678 sẽ giao hàng hôm nay").is_empty());
+        // A receipt names the number topped up; an advisory names a shortener in prose.
+        assert!(reasons("ZaloPay: Nạp tiền cho thuê bao 0336127584 thành công").is_empty());
+        assert!(reasons("Techcombank không bao giờ gửi link rút gọn bit.ly qua SMS").is_empty());
     }
 
     #[test]

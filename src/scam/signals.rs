@@ -10,7 +10,8 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use serde::Serialize;
 
 use super::lexicon::{
-    ADVISORY_PHRASES, CALL_TO_ACTION_PHRASES, NEGATIONS, SCENARIO_PHRASES, URGENCY_PHRASES,
+    ADVISORY_PHRASES, CALL_TO_ACTION_PHRASES, NEGATIONS, NOT_SCENARIOS, SCENARIO_PHRASES,
+    URGENCY_PHRASES,
 };
 use super::reason::{Reason, ReasonKind, Weight};
 use super::words::Words;
@@ -151,6 +152,8 @@ enum Class {
     Urgency,
     CallToAction,
     Advisory,
+    /// A longer phrase that cancels the scenario hits inside it.
+    NotScenario,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -193,6 +196,13 @@ static MATCHER: LazyLock<Matcher> = LazyLock::new(|| {
             class: Class::CallToAction,
             phrase,
             weight,
+        });
+    }
+    for &phrase in NOT_SCENARIOS {
+        entries.push(Entry {
+            class: Class::NotScenario,
+            phrase,
+            weight: 0,
         });
     }
     for &phrase in ADVISORY_PHRASES {
@@ -272,11 +282,16 @@ pub fn text_signals_in(text: &str, words: &Words) -> TextSignals {
     let line = words.line();
     let mut hits: Vec<Hit> = Vec::new();
     let mut advisory = 0;
+    let mut masks: Vec<(usize, usize)> = Vec::new();
     // Overlapping search: the space between two adjacent phrases belongs to both.
     for found in matcher.automaton.find_overlapping_iter(line) {
         let entry = matcher.entries[found.pattern().as_usize()];
         if entry.class == Class::Advisory {
             advisory += 1;
+            continue;
+        }
+        if entry.class == Class::NotScenario {
+            masks.push((found.start(), found.end()));
             continue;
         }
         if is_negated(&line[..found.start()]) {
@@ -289,6 +304,10 @@ pub fn text_signals_in(text: &str, words: &Words) -> TextSignals {
             end: found.end() - 1,
         });
     }
+    hits.retain(|h| {
+        !matches!(h.entry.class, Class::Scenario(_))
+            || !masks.iter().any(|&(s, e)| s <= h.start && h.end <= e)
+    });
     if let Some((start, end, weight)) = deadline(line) {
         hits.push(Hit {
             entry: Entry {
@@ -467,7 +486,9 @@ fn deadline(line: &str) -> Option<(usize, usize, u8)> {
         } else if token == "ngay" && i > 0 {
             let before = tokens[i - 1].1;
             let dated = next.is_some_and(|t| t.bytes().next().is_some_and(|b| b.is_ascii_digit()));
-            (!dated && !DAY_WORDS.contains(&before) && !is_number(before))
+            // "8GB/ngày", "300k/ngày": per day.
+            let per_day = before.bytes().any(|b| b.is_ascii_digit());
+            (!dated && !per_day && !DAY_WORDS.contains(&before))
                 .then(|| (tokens[i - 1].0, start + token.len(), 1))
         } else {
             None
@@ -660,6 +681,7 @@ mod tests {
         assert_eq!(urgency("Xác minh ngay!"), Some(("minh ngay".into(), 1)));
         assert_eq!(urgency("họp ngày 12/12 lúc 9h"), None);
         assert_eq!(urgency("uống thuốc hằng ngày, trong ngày 3 lần"), None);
+        assert_eq!(urgency("gói 8GB/ngày, 300k/ngày"), None);
     }
 
     #[test]
@@ -675,6 +697,16 @@ mod tests {
         assert!(job("kiếm 300-500k/ngày").is_some());
         assert_eq!(job("phí 1.100đ/lần rút tiền"), None);
         assert_eq!(job("Giảm 50k/đơn cho bạn"), None);
+    }
+
+    #[test]
+    fn a_longer_phrase_can_cancel_a_scenario_inside_it() {
+        assert!(scenarios("Nạp tiền điện thoại 100.000đ thành công").is_empty());
+        assert!(scenarios("Mua 1 tặng 1 tất cả đồ uống").is_empty());
+        assert_eq!(
+            scenarios("Nợ tiền điện, sẽ bị cắt điện"),
+            vec![Scenario::UtilityImpersonation]
+        );
     }
 
     #[test]

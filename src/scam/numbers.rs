@@ -303,6 +303,11 @@ pub(crate) fn is_dot_grouped_thousands(written: &str) -> bool {
 /// `103.21.44.9`: an IPv4 address, four dot-separated numbers 0–255 without leading zeros (a phone
 /// grouped with dots, `098.765.43.21`, keeps its trunk `0`).
 pub(crate) fn is_ipv4_literal(written: &str) -> bool {
+    // Checked for every long number run: most fail on the length or the dots, without splitting.
+    let bytes = written.as_bytes();
+    if bytes.len() > 15 || bytes.iter().filter(|&&b| b == b'.').count() != 3 {
+        return false;
+    }
     let mut groups = 0;
     for group in written.split('.') {
         groups += 1;

@@ -347,46 +347,62 @@ const REFERENCE_LABELS: &[&str] = &[
     "hd",
 ];
 
-/// The longest label, "số" and the punctuation that may follow it.
-const REFERENCE_LABEL_LOOKBEHIND: usize = 20;
-
 /// True when a [`REFERENCE_LABELS`] word ends right before the number (`:`, `#`, `.` between allowed).
 pub(super) fn follows_reference_label(text: &str, range: &Range<usize>) -> bool {
     let is_gap = |c: char| c.is_whitespace() || matches!(c, ':' | '#' | '.');
     let before = &text[..range.start];
-    if !before.ends_with(is_gap) {
-        return false; // quick exit: most numbers follow a word separated by nothing of the kind
+    let label_end = before.trim_end_matches(is_gap);
+    if label_end.len() == before.len() {
+        return false; // glued to what precedes it: not after a label
     }
-    // The folded tail, one byte per char, on the stack: this runs for every candidate number.
-    let mut tail = [0u8; REFERENCE_LABEL_LOOKBEHIND];
-    let mut len = 0;
-    for (slot, c) in tail.iter_mut().rev().zip(before.chars().rev()) {
-        *slot = folded_byte(c);
-        len += 1;
-    }
-    let Ok(folded) = std::str::from_utf8(&tail[REFERENCE_LABEL_LOOKBEHIND - len..]) else {
-        return false;
+    let is_label_before = |end: &str| {
+        // The last two letters first, folded once: this runs for every candidate number.
+        let mut last_two = [0u8; 2];
+        for (slot, c) in last_two.iter_mut().rev().zip(end.chars().rev()) {
+            *slot = folded_byte(c);
+        }
+        REFERENCE_LABELS.iter().any(|label| {
+            label.as_bytes().ends_with(&last_two)
+                && folded_suffix(end, label).is_some_and(|head| {
+                    head.is_empty() || head.ends_with(|c: char| !c.is_alphanumeric())
+                })
+        })
     };
-    let mut label_end = folded.trim_end_matches(is_gap);
-    if let Some(head) = label_end.strip_suffix("so")
-        && head.ends_with(is_gap)
-    {
-        label_end = head.trim_end_matches(is_gap);
+    if is_label_before(label_end) {
+        return true;
     }
-    REFERENCE_LABELS.iter().any(|label| {
-        label_end
-            .strip_suffix(label)
-            .is_some_and(|head| head.is_empty() || head.ends_with(|c: char| !c.is_alphanumeric()))
+    // "HĐ số 0912…": the label, then "số".
+    folded_suffix(label_end, "so").is_some_and(|head| {
+        let trimmed = head.trim_end_matches(is_gap);
+        trimmed.len() < head.len() && is_label_before(trimmed)
     })
 }
 
-/// One char as one ASCII byte: lowercase, accents removed (Vietnamese letters), whitespace a space, and
-/// anything else `?`, which no label holds.
+/// `text` without its last chars when they fold to `suffix` (lowercase ASCII, a space standing for any
+/// whitespace char). Compared from the end, char by char: most candidates differ at the first.
+fn folded_suffix<'t>(text: &'t str, suffix: &str) -> Option<&'t str> {
+    let mut chars = text.char_indices().rev();
+    let mut start = text.len();
+    for want in suffix.bytes().rev() {
+        let (at, c) = chars.next()?;
+        let same = if want == b' ' {
+            c.is_whitespace()
+        } else {
+            folded_byte(c) == want
+        };
+        if !same {
+            return None;
+        }
+        start = at;
+    }
+    Some(&text[..start])
+}
+
+/// One char as one ASCII byte: lowercase, accents removed (Vietnamese letters), and anything else `?`,
+/// which no label holds.
 fn folded_byte(c: char) -> u8 {
     if c.is_ascii() {
         u8::try_from(c.to_ascii_lowercase()).unwrap_or(b'?')
-    } else if c.is_whitespace() {
-        b' '
     } else {
         fold_code_to_letter(u32::from(c)).unwrap_or(b'?')
     }
@@ -443,6 +459,15 @@ fn looks_like_date(written: &str) -> bool {
 /// `09-12-2026 12`, `08.12.2026 1230`: a written form that opens with a full date (day, month, year), as
 /// a date followed by a time does; no phone number is grouped 2-2-4.
 pub(super) fn starts_with_date(written: &str) -> bool {
+    let bytes = written.as_bytes();
+    let shaped = bytes.len() > 6
+        && bytes[..2].iter().all(u8::is_ascii_digit)
+        && !bytes[2].is_ascii_digit()
+        && bytes[3..5].iter().all(u8::is_ascii_digit)
+        && !bytes[5].is_ascii_digit();
+    if !shaped {
+        return false; // not `dd-mm-`: most numbers
+    }
     let mut groups = number_groups(written);
     let (Some(d), Some(m), Some(y)) = (groups.next(), groups.next(), groups.next()) else {
         return false;

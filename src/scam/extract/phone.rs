@@ -71,12 +71,18 @@ pub(super) fn find_phones(text: &str, runs: &[NumberRun]) -> Vec<Entity> {
 /// labelled reference (`Ref 0912345678`) or an IP address.
 fn is_phone_in_context(text: &str, span: &Range<usize>) -> bool {
     is_standalone_number(text, span.clone())
-        && !followed_by_money_unit(text, span.end)
         && !joined_to_a_time(text, span)
         && !starts_with_date(&text[span.clone()])
         && !is_glued_to_a_code(text, span.start)
+        && !is_in_an_ipv4_literal(text, span)
         && !follows_reference_label(text, span)
-        && !numbers::is_ipv4_literal(dotted_run_around(text, span))
+        && !followed_by_money_unit(text, span.end)
+}
+
+/// Inside `103.21.44.9`-like digits and dots.
+fn is_in_an_ipv4_literal(text: &str, span: &Range<usize>) -> bool {
+    let dotted = dotted_run_around(text, span);
+    dotted.contains('.') && numbers::is_ipv4_literal(dotted)
 }
 
 /// Digits joined to this number by `:` make a time (`… 2026 12:30`).

@@ -72,14 +72,12 @@ pub(super) fn may_hold_a_service_number(text: &str, runs: &[NumberRun]) -> bool 
     runs.iter().any(|run| may_be_a_service_number(text, run))
 }
 
-/// Enough digits, and a `1900` or `1800` written in it.
+/// Enough digits, and a `1900` or `1800` written in it (the prefixes of [`ServiceLine`]).
 fn may_be_a_service_number(text: &str, run: &NumberRun) -> bool {
     run.digits >= SERVICE_NUMBER_DIGITS[0]
-        && text.as_bytes()[run.span.clone()].windows(4).any(|four| {
-            ServiceLine::ALL
-                .iter()
-                .any(|line| four == line.prefix().as_bytes())
-        })
+        && text.as_bytes()[run.span.clone()]
+            .windows(4)
+            .any(|four| matches!(four, [b'1', b'8' | b'9', b'0', b'0']))
 }
 
 fn service_number_at(text: &str, range: Range<usize>) -> Option<Entity> {

@@ -16,10 +16,15 @@ use tradesphere::scam::import::{ListDefaults, parse_domain_list};
 use tradesphere::scam::index::{ReportIndex, ReportRow};
 
 const CORPUS: &str = include_str!("../tests/corpus/scam_messages.jsonl");
+const SMS: &str = include_str!("../tests/corpus/sms.jsonl");
 const SYNTHETIC_REPORTS: u64 = 1_000_000;
 
 fn corpus_texts() -> Vec<String> {
-    CORPUS
+    texts_of(CORPUS)
+}
+
+fn texts_of(corpus: &str) -> Vec<String> {
+    corpus
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .filter_map(|v| v["text"].as_str().map(str::to_string))
@@ -110,6 +115,32 @@ fn bench(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("check", "extract+lookup+signals"), |b| {
         b.iter(|| {
             for text in &texts {
+                black_box(check(&empty, black_box(text), now));
+            }
+        });
+    });
+    group.finish();
+
+    // The SMS evaluation corpus: extraction, and extraction plus scoring (link, number and text reasons,
+    // the level), with an empty report index.
+    let sms = texts_of(SMS);
+    let mut group = c.benchmark_group("sms");
+    group.throughput(Throughput::Bytes(
+        sms.iter().map(String::len).sum::<usize>() as u64,
+    ));
+    group.bench_function(
+        BenchmarkId::new("extract", format!("{} messages", sms.len())),
+        |b| {
+            b.iter(|| {
+                for text in &sms {
+                    black_box(extract(black_box(text)));
+                }
+            });
+        },
+    );
+    group.bench_function(BenchmarkId::new("check", "extract+score"), |b| {
+        b.iter(|| {
+            for text in &sms {
                 black_box(check(&empty, black_box(text), now));
             }
         });

@@ -12,7 +12,7 @@
 //! words that legitimate notices also use ("công an", "thuế", "ngân hàng", "ngày") are only ever part of a
 //! longer phrase.
 
-use super::signals::Scenario;
+use super::scenario::Scenario;
 
 /// Phrases of each scenario with their weight.
 #[rustfmt::skip]

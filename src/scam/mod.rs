@@ -24,6 +24,7 @@ mod numbers;
 pub mod reason;
 mod report;
 mod scan;
+mod scenario;
 pub mod signals;
 pub mod text;
 pub mod user_report;

@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use serde::Serialize;
 
-use super::signals::Scenario;
+use super::scenario::Scenario;
 
 /// The three states of a verdict, weakest first so that `max()` picks the strongest.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -51,6 +51,8 @@ async fn metrics_expose_the_contract_names(backend: Backend) {
         "tradesphere_scam_lookup_duration_seconds_bucket",
         "tradesphere_scam_reports_indexed{kind=\"domain\"}",
         "tradesphere_scam_signals_total{scenario=\"otp_request\"}",
+        "tradesphere_scam_checks_total{level=\"danger\"}",
+        "tradesphere_scam_reasons_total{kind=\"brand_impersonation\"}",
         "tradesphere_actor_restarts_total{actor=\"conversation\"}",
         "tradesphere_conversation_actors",
         "tradesphere_conversations_stopped_total{reason=\"capacity\"}",

@@ -113,11 +113,7 @@ pub fn message_level(
     let capped = discounted || !(strong || entity_signs);
     for mut reason in signals.reasons {
         match reason.kind {
-            ReasonKind::Urgency | ReasonKind::CallToAction => {
-                if capped {
-                    continue;
-                }
-            }
+            ReasonKind::Urgency | ReasonKind::CallToAction if capped => continue,
             ReasonKind::Scenario if capped => {
                 // A warner lists many scenarios: a third of each. Weak words keep theirs, less one when
                 // nothing is asked. Never enough together to warn.

@@ -188,7 +188,17 @@ pub fn text_signals_in(text: &str, words: &Words) -> TextSignals {
         !matches!(h.entry.class, Class::Scenario(_))
             || !masks.iter().any(|&(s, e)| s <= h.start && h.end <= e)
     });
-    if let Some((start, end, weight)) = deadline(line) {
+    // The line's words with their offsets, for the rules that read numbers.
+    let tokens: Vec<(usize, &str)> = line
+        .split(' ')
+        .scan(0, |at, token| {
+            let start = *at;
+            *at += token.len() + 1;
+            Some((start, token))
+        })
+        .filter(|(_, token)| !token.is_empty())
+        .collect();
+    if let Some((start, end, weight)) = deadline(&tokens) {
         hits.push(Hit {
             entry: Entry {
                 class: Class::Urgency,
@@ -199,7 +209,7 @@ pub fn text_signals_in(text: &str, words: &Words) -> TextSignals {
             end,
         });
     }
-    if let Some((start, end, weight)) = pay_per_task(line) {
+    if let Some((start, end, weight)) = pay_per_task(&tokens) {
         hits.push(Hit {
             entry: Entry {
                 class: Class::Scenario(Scenario::EasyJob),
@@ -221,7 +231,16 @@ pub fn text_signals_in(text: &str, words: &Words) -> TextSignals {
     }
     let mut reasons = Vec::new();
     let mut signals = Vec::new();
-    for scenario in Scenario::ALL {
+    let mut found: Vec<Scenario> = hits
+        .iter()
+        .filter_map(|h| match h.entry.class {
+            Class::Scenario(scenario) => Some(scenario),
+            _ => None,
+        })
+        .collect();
+    found.sort_unstable();
+    found.dedup();
+    for scenario in found {
         let of_scenario: Vec<&Hit> = hits
             .iter()
             .filter(|h| h.entry.class == Class::Scenario(scenario))
@@ -329,15 +348,7 @@ const DAY_WORDS: &[&str] = &[
 
 /// A deadline or a demand to act at once, as a line range and weight: "trong 24h" (2), "trước 17h" (1),
 /// "xác minh ngay" (1). "ngay" followed by a number is a date, not "now".
-fn deadline(line: &str) -> Option<(usize, usize, u8)> {
-    let mut tokens: Vec<(usize, &str)> = Vec::new();
-    let mut at = 0;
-    for token in line.split(' ') {
-        if !token.is_empty() {
-            tokens.push((at, token));
-        }
-        at += token.len() + 1;
-    }
+fn deadline(tokens: &[(usize, &str)]) -> Option<(usize, usize, u8)> {
     let is_number = |t: &str| t.bytes().all(|b| b.is_ascii_digit()) && !t.is_empty();
     let is_time = |t: &str| {
         let digits = t.bytes().take_while(u8::is_ascii_digit).count();
@@ -395,15 +406,7 @@ const PER_TIME: &[&str] = &["ngay", "gio", "h"];
 
 /// Money earned per task or per day ("nhận 50k/lần", "kiếm 300-500k/ngày"), as a line range and weight:
 /// 3 per task, 2 per day or hour (real part-time jobs quote those too).
-fn pay_per_task(line: &str) -> Option<(usize, usize, u8)> {
-    let mut tokens: Vec<(usize, &str)> = Vec::new();
-    let mut at = 0;
-    for token in line.split(' ') {
-        if !token.is_empty() {
-            tokens.push((at, token));
-        }
-        at += token.len() + 1;
-    }
+fn pay_per_task(tokens: &[(usize, &str)]) -> Option<(usize, usize, u8)> {
     let is_amount = |t: &str| {
         let digits = t.bytes().take_while(u8::is_ascii_digit).count();
         digits > 0

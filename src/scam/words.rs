@@ -9,7 +9,7 @@
 
 use std::ops::Range;
 
-use super::text::push_folded;
+use super::text::{fold_code_to_letter, is_whitespace_byte, push_folded};
 
 /// One matchable word.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,14 +137,20 @@ enum Piece {
 }
 
 fn classify(c: char, scratch: &mut String) -> Piece {
+    if c.is_ascii() {
+        return match c {
+            'a'..='z' => Piece::Letter(c, false),
+            'A'..='Z' => Piece::Letter(c.to_ascii_lowercase(), false),
+            '0'..='9' => Piece::Digit(c),
+            '!' | '@' | '$' | '|' => Piece::Symbol(c),
+            _ => Piece::Break,
+        };
+    }
+    if let Some(letter) = fold_code_to_letter(u32::from(c)) {
+        return Piece::Letter(char::from(letter), false);
+    }
     if INVISIBLE.contains(&c) {
         return Piece::Nothing(true);
-    }
-    if c.is_ascii_digit() {
-        return Piece::Digit(c);
-    }
-    if matches!(c, '!' | '@' | '$' | '|') {
-        return Piece::Symbol(c);
     }
     if let Some(&(_, latin)) = LOOK_ALIKES.iter().find(|(from, _)| *from == c) {
         return Piece::Letter(latin, true);
@@ -152,14 +158,11 @@ fn classify(c: char, scratch: &mut String) -> Piece {
     if c.is_alphabetic() {
         scratch.clear();
         push_folded(c, scratch);
-        let mut letters = scratch.chars().filter(char::is_ascii_alphanumeric);
-        return match (letters.next(), letters.next()) {
-            (Some(letter), None) => Piece::Letter(letter, false),
-            // A letter outside Latin with no look-alike: not a word char for matching.
-            (None, _) => Piece::Break,
-            // A ligature ("ﬁ"): keep its first letter; rare enough not to matter.
-            (Some(letter), Some(_)) => Piece::Letter(letter, false),
-        };
+        // A letter outside Latin with no look-alike is no word char for matching.
+        return scratch
+            .chars()
+            .find(char::is_ascii_alphanumeric)
+            .map_or(Piece::Break, |letter| Piece::Letter(letter, false));
     }
     if unicode_normalization::char::is_combining_mark(c) {
         return Piece::Nothing(false);
@@ -167,51 +170,62 @@ fn classify(c: char, scratch: &mut String) -> Piece {
     Piece::Break
 }
 
-/// A run of word chars between breaks inside one chunk: its letters and where it came from.
+/// A run of word chars between breaks inside one chunk: where its letters are in the builder's buffer,
+/// and where it came from.
 struct Part {
-    text: String,
+    text: Range<usize>,
     span: Range<usize>,
     obfuscated: bool,
     has_letter: bool,
 }
 
+/// One word before the line is written: its letters in the builder's buffer.
+struct Pending {
+    text: Range<usize>,
+    span: Range<usize>,
+    obfuscated: bool,
+}
+
+/// Buffers reused across the chunks of one text.
+#[derive(Default)]
+struct Builder {
+    /// Every word's letters, back to back.
+    buf: String,
+    words: Vec<Pending>,
+    chars: Vec<(usize, char)>,
+    pieces: Vec<Piece>,
+    parts: Vec<Part>,
+    scratch: String,
+}
+
 impl Words {
     #[must_use]
     pub fn new(text: &str) -> Words {
-        let mut words: Vec<(String, Range<usize>, bool)> = Vec::new();
-        let mut scratch = String::new();
-        let mut chunk_start = None;
-        // Single-letter chunks waiting to be joined ("t r u n g"): their words' indexes.
-        for (at, c) in text
-            .char_indices()
-            .chain(std::iter::once((text.len(), ' ')))
-        {
-            if c.is_whitespace() {
-                if let Some(start) = chunk_start.take() {
-                    push_chunk(text, start..at, &mut words, &mut scratch);
+        let mut builder = Builder {
+            buf: String::with_capacity(text.len()),
+            ..Builder::default()
+        };
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        while at < bytes.len() {
+            let b = bytes[at];
+            if b.is_ascii() {
+                if is_whitespace_byte(b) {
+                    at += 1;
+                    continue;
                 }
-            } else if chunk_start.is_none() {
-                chunk_start = Some(at);
+            } else if let Some(c) = text[at..].chars().next()
+                && c.is_whitespace()
+            {
+                at += c.len_utf8();
+                continue;
             }
+            let end = chunk_end(text, at);
+            builder.push_chunk(text, at..end);
+            at = end;
         }
-        let words = join_spaced_letters(text, words);
-        let mut line = String::with_capacity(text.len() + 2);
-        line.push(' ');
-        let words = words
-            .into_iter()
-            .map(|(word, span, obfuscated)| {
-                let at = line.len();
-                line.push_str(&word);
-                line.push(' ');
-                Word {
-                    at,
-                    len: word.len(),
-                    span,
-                    obfuscated,
-                }
-            })
-            .collect();
-        Words { line, words }
+        let Builder { buf, words, .. } = builder;
+        join_spaced_letters(text, &buf, &words)
     }
 
     /// The words as one line, a space before and after each: match phrases as `" nhan tien "`.
@@ -259,88 +273,149 @@ impl Words {
     }
 }
 
-/// Splits one whitespace-free chunk into words, undoing symbols and punctuation inside it.
-fn push_chunk(
-    text: &str,
-    chunk: Range<usize>,
-    words: &mut Vec<(String, Range<usize>, bool)>,
-    scratch: &mut String,
-) {
-    let chars: Vec<(usize, char)> = text[chunk.clone()]
-        .char_indices()
-        .map(|(i, c)| (chunk.start + i, c))
-        .collect();
-    let pieces: Vec<Piece> = chars.iter().map(|&(_, c)| classify(c, scratch)).collect();
-    let is_letter = |i: usize| matches!(pieces.get(i), Some(Piece::Letter(..)));
-    let mut parts: Vec<Part> = Vec::new();
-    let mut current: Option<Part> = None;
-    for (i, piece) in pieces.iter().enumerate() {
-        let (at, c) = chars[i];
-        let end = at + c.len_utf8();
-        // A digit or symbol between letters (or next to one, for digits) stands for a letter.
-        let before = i.checked_sub(1).is_some_and(is_letter);
-        let after = is_letter(i + 1);
-        let (ch, changed) = match *piece {
-            Piece::Letter(l, foreign) => (Some(l), foreign),
-            Piece::Digit(d) => match leet(d) {
-                // Between letters any look-alike digit; at a word's edge only `0`, so `4G` stays.
-                Some(l)
-                    if ((before && after) || ((before || after) && d == '0'))
-                        && letters_around(&pieces, i) =>
-                {
-                    (Some(l), true)
+/// The end of the whitespace-free chunk starting at `start`.
+fn chunk_end(text: &str, start: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut at = start;
+    while at < bytes.len() {
+        let b = bytes[at];
+        if b.is_ascii() {
+            if is_whitespace_byte(b) {
+                return at;
+            }
+            at += 1;
+        } else {
+            let c = text[at..].chars().next().unwrap_or(' ');
+            if c.is_whitespace() {
+                return at;
+            }
+            at += c.len_utf8();
+        }
+    }
+    at
+}
+
+impl Builder {
+    /// Splits one whitespace-free chunk into words, undoing symbols and punctuation inside it.
+    fn push_chunk(&mut self, text: &str, chunk: Range<usize>) {
+        let slice = &text[chunk.clone()];
+        // Most chunks are a plain word or number, maybe with punctuation around it: no undoing to do.
+        if let Some(core) = plain_core(slice) {
+            let start = self.buf.len();
+            self.buf.extend(
+                slice[core.clone()]
+                    .bytes()
+                    .map(|b| char::from(b.to_ascii_lowercase())),
+            );
+            self.words.push(Pending {
+                text: start..self.buf.len(),
+                span: chunk.start + core.start..chunk.start + core.end,
+                obfuscated: false,
+            });
+            return;
+        }
+        self.chars.clear();
+        self.chars
+            .extend(slice.char_indices().map(|(i, c)| (chunk.start + i, c)));
+        self.pieces.clear();
+        for &(_, c) in &self.chars {
+            self.pieces.push(classify(c, &mut self.scratch));
+        }
+        self.parts.clear();
+        let mut current: Option<Part> = None;
+        for i in 0..self.pieces.len() {
+            let is_letter = |j: usize| matches!(self.pieces.get(j), Some(Piece::Letter(..)));
+            let (at, c) = self.chars[i];
+            let end = at + c.len_utf8();
+            // A digit or symbol between letters (or next to one, for digits) stands for a letter.
+            let before = i.checked_sub(1).is_some_and(is_letter);
+            let after = is_letter(i + 1);
+            let (ch, changed) = match self.pieces[i] {
+                Piece::Letter(l, foreign) => (Some(l), foreign),
+                Piece::Digit(d) => match leet(d) {
+                    // Between letters any look-alike digit; at a word's edge only `0`, so `4G` stays.
+                    Some(l)
+                        if ((before && after) || ((before || after) && d == '0'))
+                            && letters_around(&self.pieces, i) =>
+                    {
+                        (Some(l), true)
+                    }
+                    _ => (Some(d), false),
+                },
+                Piece::Symbol(s) => match leet(s) {
+                    Some(l) if before && after => (Some(l), true),
+                    _ => (None, false),
+                },
+                Piece::Nothing(changed) => {
+                    if let Some(part) = current.as_mut() {
+                        part.obfuscated |= changed;
+                        part.span.end = end;
+                    }
+                    continue;
                 }
-                _ => (Some(d), false),
-            },
-            Piece::Symbol(s) => match leet(s) {
-                Some(l) if before && after => (Some(l), true),
-                _ => (None, false),
-            },
-            Piece::Nothing(changed) => {
-                if let Some(part) = current.as_mut() {
-                    part.obfuscated |= changed;
+                Piece::Break => (None, false),
+            };
+            match ch {
+                Some(ch) => {
+                    let buf_len = self.buf.len();
+                    let part = current.get_or_insert_with(|| Part {
+                        text: buf_len..buf_len,
+                        span: at..end,
+                        obfuscated: false,
+                        has_letter: false,
+                    });
+                    self.buf.push(ch);
+                    part.text.end = self.buf.len();
                     part.span.end = end;
+                    part.obfuscated |= changed;
+                    part.has_letter |= ch.is_ascii_alphabetic();
                 }
-                continue;
-            }
-            Piece::Break => (None, false),
-        };
-        match ch {
-            Some(ch) => {
-                let part = current.get_or_insert_with(|| Part {
-                    text: String::new(),
-                    span: at..end,
-                    obfuscated: false,
-                    has_letter: false,
-                });
-                part.text.push(ch);
-                part.span.end = end;
-                part.obfuscated |= changed;
-                part.has_letter |= ch.is_ascii_alphabetic();
-            }
-            None => {
-                if let Some(part) = current.take() {
-                    parts.push(part);
+                None => {
+                    if let Some(part) = current.take() {
+                        self.parts.push(part);
+                    }
                 }
             }
         }
+        if let Some(part) = current.take() {
+            self.parts.push(part);
+        }
+        let parts = &self.parts;
+        // Punctuation inside a word breaks it into bits no word is made of ("N'ha'n", "T,ien", "B.H.X.H",
+        // "HO.AN"): a lone letter, or nothing but one- and two-letter bits. Real joins ("viec,luong",
+        // "sinh-trac-hoc") separate whole syllables and stay separate words.
+        let broken_word = parts.len() > 1
+            && parts.iter().all(|p| p.has_letter)
+            && (parts.iter().any(|p| p.text.len() == 1) || parts.iter().all(|p| p.text.len() <= 2));
+        if broken_word {
+            // The parts' letters are back to back in the buffer: one word covers them all.
+            let (first, last) = (&parts[0], &parts[parts.len() - 1]);
+            self.words.push(Pending {
+                text: first.text.start..last.text.end,
+                span: first.span.start..last.span.end,
+                obfuscated: true,
+            });
+        } else {
+            self.words.extend(parts.iter().map(|p| Pending {
+                text: p.text.clone(),
+                span: p.span.clone(),
+                obfuscated: p.obfuscated,
+            }));
+        }
     }
-    if let Some(part) = current.take() {
-        parts.push(part);
-    }
-    // Punctuation inside a word breaks it into bits no word is made of ("N'ha'n", "T,ien", "B.H.X.H",
-    // "HO.AN"): a lone letter, or nothing but one- and two-letter bits. Real joins ("viec,luong",
-    // "sinh-trac-hoc") separate whole syllables and stay separate words.
-    let broken_word = parts.len() > 1
-        && parts.iter().all(|p| p.has_letter)
-        && (parts.iter().any(|p| p.text.len() == 1) || parts.iter().all(|p| p.text.len() <= 2));
-    if broken_word {
-        let span = parts[0].span.start..parts[parts.len() - 1].span.end;
-        let text: String = parts.iter().map(|p| p.text.as_str()).collect();
-        words.push((text, span, true));
-    } else {
-        words.extend(parts.into_iter().map(|p| (p.text, p.span, p.obfuscated)));
-    }
+}
+
+/// The byte range of a chunk's only word when the chunk is plain: ASCII letters only or digits only, with
+/// nothing but punctuation (no `!`, `@`, `$`, `|`) before or after it.
+fn plain_core(chunk: &str) -> Option<Range<usize>> {
+    let bytes = chunk.as_bytes();
+    let is_punct = |b: u8| b.is_ascii_punctuation() && !matches!(b, b'!' | b'@' | b'$' | b'|');
+    let start = bytes.iter().position(|&b| !is_punct(b))?;
+    let end = bytes.iter().rposition(|&b| !is_punct(b))? + 1;
+    let core = &bytes[start..end];
+    let letters = core.iter().all(u8::is_ascii_alphabetic);
+    let digits = core.iter().all(u8::is_ascii_digit);
+    (letters || digits).then_some(start..end)
 }
 
 /// True when the digit at `i` sits inside letters: a letter on at least one side and no digit on either,
@@ -348,48 +423,47 @@ fn push_chunk(
 fn letters_around(pieces: &[Piece], i: usize) -> bool {
     let digit =
         |j: Option<usize>| j.is_some_and(|j| matches!(pieces.get(j), Some(Piece::Digit(_))));
-    let letters_in_chunk = pieces
-        .iter()
-        .filter(|p| matches!(p, Piece::Letter(..)))
-        .count();
-    !digit(i.checked_sub(1)) && !digit(Some(i + 1)) && letters_in_chunk >= 1
+    !digit(i.checked_sub(1)) && !digit(Some(i + 1))
 }
 
-/// Joins runs of three or more one-letter words written with single spaces ("t r u n g") into one word;
-/// a wider gap or a line break between letters ends a word.
-fn join_spaced_letters(
-    text: &str,
-    words: Vec<(String, Range<usize>, bool)>,
-) -> Vec<(String, Range<usize>, bool)> {
-    let single = |w: &(String, Range<usize>, bool)| {
-        w.0.len() == 1 && w.0.as_bytes()[0].is_ascii_alphabetic()
-    };
-    let mut out: Vec<(String, Range<usize>, bool)> = Vec::with_capacity(words.len());
+/// The line and its words, with runs of three or more one-letter words written with single spaces
+/// ("t r u n g") joined into one word; a wider gap or a line break between letters ends a word.
+fn join_spaced_letters(text: &str, buf: &str, words: &[Pending]) -> Words {
+    let single =
+        |w: &Pending| w.text.len() == 1 && buf.as_bytes()[w.text.start].is_ascii_alphabetic();
+    let mut line = String::with_capacity(buf.len() + words.len() + 2);
+    line.push(' ');
+    let mut out: Vec<Word> = Vec::with_capacity(words.len());
     let mut i = 0;
     while i < words.len() {
         let mut j = i;
-        while j < words.len() && single(&words[j]) {
-            let next = j + 1;
-            if next < words.len()
-                && single(&words[next])
-                && text[words[j].1.end..words[next].1.start] == *" "
-            {
-                j = next;
-            } else {
-                break;
-            }
+        while j + 1 < words.len()
+            && single(&words[j])
+            && single(&words[j + 1])
+            && text.get(words[j].span.end..words[j + 1].span.start) == Some(" ")
+        {
+            j += 1;
         }
-        let run = j + 1 - i;
-        if single(&words[i]) && run >= 3 {
-            let text: String = words[i..=j].iter().map(|w| w.0.as_str()).collect();
-            out.push((text, words[i].1.start..words[j].1.end, true));
-            i = j + 1;
+        let (run, obfuscated) = if single(&words[i]) && j + 1 - i >= 3 {
+            (&words[i..=j], true)
         } else {
-            out.push(words[i].clone());
-            i += 1;
+            j = i;
+            (&words[i..=i], words[i].obfuscated)
+        };
+        let at = line.len();
+        for w in run {
+            line.push_str(&buf[w.text.clone()]);
         }
+        out.push(Word {
+            at,
+            len: line.len() - at,
+            span: run[0].span.start..run[run.len() - 1].span.end,
+            obfuscated,
+        });
+        line.push(' ');
+        i = j + 1;
     }
-    out
+    Words { line, words: out }
 }
 
 #[cfg(test)]

@@ -189,8 +189,8 @@ struct Pending {
 /// Buffers reused across the chunks of one text.
 #[derive(Default)]
 struct Builder {
-    /// Every word's letters, back to back.
-    buf: String,
+    /// Every word's letters, back to back: ASCII only.
+    buf: Vec<u8>,
     words: Vec<Pending>,
     chars: Vec<(usize, char)>,
     pieces: Vec<Piece>,
@@ -202,7 +202,7 @@ impl Words {
     #[must_use]
     pub fn new(text: &str) -> Words {
         let mut builder = Builder {
-            buf: String::with_capacity(text.len()),
+            buf: Vec::with_capacity(text.len()),
             ..Builder::default()
         };
         let bytes = text.as_bytes();
@@ -225,6 +225,7 @@ impl Words {
             at = end;
         }
         let Builder { buf, words, .. } = builder;
+        let buf = String::from_utf8(buf).unwrap_or_default();
         join_spaced_letters(text, &buf, &words)
     }
 
@@ -303,9 +304,9 @@ impl Builder {
         if let Some(core) = plain_core(slice) {
             let start = self.buf.len();
             self.buf.extend(
-                slice[core.clone()]
-                    .bytes()
-                    .map(|b| char::from(b.to_ascii_lowercase())),
+                slice.as_bytes()[core.clone()]
+                    .iter()
+                    .map(u8::to_ascii_lowercase),
             );
             self.words.push(Pending {
                 text: start..self.buf.len(),
@@ -364,7 +365,8 @@ impl Builder {
                         obfuscated: false,
                         has_letter: false,
                     });
-                    self.buf.push(ch);
+                    // Letters are folded to ASCII and digits are ASCII.
+                    self.buf.push(u8::try_from(ch).unwrap_or(b'?'));
                     part.text.end = self.buf.len();
                     part.span.end = end;
                     part.obfuscated |= changed;

@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-use super::brands::{Brand, official_brand};
+use super::brands::{Brand, official_for};
 use super::host::{Host, ip_literal, is_punycode_label, written_host};
 use super::lookalike::{LabelForm, label_form};
 use super::matcher::brand_in_label;
@@ -67,11 +67,12 @@ pub fn link_reasons(text: &str, entity: &Entity) -> Vec<Reason> {
             link.clone(),
             weight,
         ));
-        push_login_path(&mut reasons, text, &link, asks_for_login(path));
+        push_login_path(&mut reasons, text, &link, "", path);
         return reasons;
     }
 
-    if let Some(brand) = official_brand(&entity.value) {
+    let host = Host::new(&entity.value);
+    if let Some(brand) = host.registrable.and_then(official_for) {
         let label = format!("tên miền chính thức của {}", brand.name);
         reasons.push(Reason::new(
             ReasonKind::OfficialDomain,
@@ -83,9 +84,10 @@ pub fn link_reasons(text: &str, entity: &Entity) -> Vec<Reason> {
         return reasons;
     }
 
-    let host = Host::new(&entity.value);
     let forms: Vec<LabelForm> = host.unicode.split('.').map(label_form).collect();
-    push_lookalike_letters(&mut reasons, text, &host_span, &host, &forms);
+    if host.has_idn_label() {
+        push_lookalike_letters(&mut reasons, text, &host_span, &host, &forms);
+    }
 
     let labels = host.named_labels().collect::<Vec<_>>().join(".");
     if !host.is_state_owned() {
@@ -146,8 +148,7 @@ pub fn link_reasons(text: &str, entity: &Entity) -> Vec<Reason> {
         ));
     }
 
-    let asks = asks_for_login(&labels) || asks_for_login(path);
-    push_login_path(&mut reasons, text, &link, asks);
+    push_login_path(&mut reasons, text, &link, &labels, path);
     reasons
 }
 
@@ -201,10 +202,17 @@ fn push_lookalike_letters(
     }
 }
 
-/// [`ReasonKind::LoginPath`] when the link asks for a login and another reason already warns.
-fn push_login_path(reasons: &mut Vec<Reason>, text: &str, link: &Range<usize>, asks: bool) {
+/// [`ReasonKind::LoginPath`] when another reason already warns and the labels or the path ask for a
+/// login.
+fn push_login_path(
+    reasons: &mut Vec<Reason>,
+    text: &str,
+    link: &Range<usize>,
+    labels: &str,
+    path: &str,
+) {
     let warned = reasons.iter().any(|r| r.weight != Weight::Info);
-    if asks && warned {
+    if warned && (asks_for_login(labels) || asks_for_login(path)) {
         let weight = Weight::Points(LOGIN_PATH_POINTS);
         reasons.push(Reason::new(
             ReasonKind::LoginPath,

@@ -1,5 +1,6 @@
 //! The domain and link reasons for one domain entity.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use super::brands::{Brand, official_for};
@@ -71,7 +72,13 @@ pub fn link_reasons(text: &str, entity: &Entity) -> Vec<Reason> {
         return reasons;
     }
 
-    let host = Host::new(&entity.value);
+    // Values from the extractor are lowercase; a caller's own may not be.
+    let value = if entity.value.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(entity.value.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(entity.value.as_str())
+    };
+    let host = Host::new(&value);
     if let Some(brand) = host.registrable.and_then(official_for) {
         let label = format!("tên miền chính thức của {}", brand.name);
         reasons.push(Reason::new(
@@ -562,6 +569,30 @@ mod tests {
                 .filter(|r| r.weight != Weight::Info)
                 .collect();
             assert!(warnings.is_empty(), "{host}: {warnings:?}");
+        }
+    }
+
+    #[test]
+    fn a_value_in_capitals_is_read_in_lower_case() {
+        let entity = Entity::written_as(EntityKind::Domain, "Online.MBBank.com.vn");
+        let found = link_reasons("Online.MBBank.com.vn", &entity);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].kind, ReasonKind::OfficialDomain);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1_000))]
+
+        #[test]
+        fn never_panics_and_quotes_the_text(
+            text in "(https?://|hxxp://)?([a-zа-яα-ω0-9ăđ-]{1,12}(\\.|\\[\\.\\])){1,4}(com|vn|top|xyz|ly|[a-z]{2,5})(/[a-z0-9/?=._-]{0,20})?( nhé)?"
+        ) {
+            for entity in extract(&text).into_iter().filter(|e| e.kind == EntityKind::Domain) {
+                for reason in link_reasons(&text, &entity) {
+                    proptest::prop_assert_eq!(Some(reason.evidence.as_str()), text.get(reason.span.clone()));
+                    proptest::prop_assert!(!reason.label.is_empty());
+                }
+            }
         }
     }
 

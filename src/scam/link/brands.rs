@@ -134,7 +134,12 @@ pub fn official_brand(host: &str) -> Option<&'static Brand> {
     } else {
         host
     };
-    let registrable = registrable_domain(host)?;
+    official_for(registrable_domain(host)?)
+}
+
+/// The brand whose official domain `registrable` (a lowercase registrable domain) is.
+#[must_use]
+pub(super) fn official_for(registrable: &str) -> Option<&'static Brand> {
     OFFICIAL.get(registrable).map(|&i| &BRANDS[i])
 }
 

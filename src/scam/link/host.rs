@@ -46,7 +46,11 @@ impl<'a> Host<'a> {
             Cow::Borrowed(ascii)
         };
         let registrable = registrable_domain(ascii);
-        let suffix_labels = psl::suffix_str(ascii).map_or(1, |s| s.split('.').count());
+        // The registrable domain is the suffix and one label: one lookup gives both.
+        let suffix_labels = match registrable {
+            Some(r) => r.split('.').count() - 1,
+            None => psl::suffix_str(ascii).map_or(1, |s| s.split('.').count()),
+        };
         Host {
             ascii,
             unicode,
@@ -71,6 +75,11 @@ impl<'a> Host<'a> {
     /// The last label (`top` in `a.b.top`).
     pub fn tld(&self) -> &str {
         self.ascii.rsplit('.').next().unwrap_or(self.ascii)
+    }
+
+    /// Whether some label is written in other letters than lowercase ASCII ones.
+    pub fn has_idn_label(&self) -> bool {
+        !self.unicode.is_ascii() || self.ascii.split('.').any(is_punycode_label)
     }
 
     /// Whether the state owns the host: only state bodies can register under `gov.vn`.

@@ -2,6 +2,8 @@
 //! folded away, and the digit and letter pairs that pass for one another (`0`/`o`, `1`/`l`/`i`,
 //! `rn`/`m`, `vv`/`w`). Plus a bounded edit distance. Pure.
 
+use std::borrow::Cow;
+
 use crate::scam::text::fold_code_to_letter;
 
 /// The scripts whose letters can pass for Latin ones.
@@ -100,17 +102,17 @@ pub(super) const UNREADABLE: char = '~';
 
 /// One label as the eye reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct LabelForm {
+pub(super) struct LabelForm<'a> {
     /// Lowercase ASCII letters, digits and `-`: accents folded, letters of other scripts replaced by
     /// the Latin letter they pass for, [`UNREADABLE`] for anything else.
-    pub plain: String,
+    pub plain: Cow<'a, str>,
     /// A letter of another script passes for a Latin one.
     pub foreign_lookalike: bool,
     /// Letters of more than one of Latin, Cyrillic, Greek and Armenian.
     pub mixed_scripts: bool,
 }
 
-impl LabelForm {
+impl LabelForm<'_> {
     /// The label reads as Latin letters only, but is not written in them.
     pub fn is_homoglyph(&self) -> bool {
         self.mixed_scripts || (self.foreign_lookalike && !self.plain.contains(UNREADABLE))
@@ -118,10 +120,15 @@ impl LabelForm {
 }
 
 /// `label` (lowercase, as decoded from punycode) as the eye reads it.
-pub(super) fn label_form(label: &str) -> LabelForm {
+pub(super) fn label_form(label: &str) -> LabelForm<'_> {
     if label.is_ascii() {
+        let plain = if label.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(label.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(label)
+        };
         return LabelForm {
-            plain: label.to_ascii_lowercase(),
+            plain,
             foreign_lookalike: false,
             mixed_scripts: false,
         };
@@ -146,7 +153,7 @@ pub(super) fn label_form(label: &str) -> LabelForm {
         }
     }
     LabelForm {
-        plain,
+        plain: Cow::Owned(plain),
         foreign_lookalike,
         mixed_scripts: scripts.count_ones() > 1,
     }
@@ -155,62 +162,113 @@ pub(super) fn label_form(label: &str) -> LabelForm {
 /// `plain` with the pairs that pass for one another made equal: `l` and `1` read as `i`, `0` as `o`,
 /// `rn` as `m`, `vv` as `w`. Keywords and labels are compared in this form.
 pub(super) fn skeleton(plain: &str) -> String {
-    let bytes = plain.as_bytes();
     let mut out = String::with_capacity(plain.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let pair = bytes.get(i..i + 2);
-        if pair == Some(b"rn") {
-            out.push('m');
-            i += 2;
-            continue;
-        }
-        if pair == Some(b"vv") {
-            out.push('w');
-            i += 2;
-            continue;
-        }
-        out.push(match bytes[i] {
-            b'l' | b'1' => 'i',
-            b'0' => 'o',
-            b => char::from(b),
-        });
-        i += 1;
-    }
+    skeleton_into(plain, &mut out);
     out
 }
 
-/// Whether `a` and `b` are at most `max` single-character edits (insert, delete, replace) apart.
-/// Bounded: stops as soon as every path costs more.
-pub(super) fn within_edits(a: &[u8], b: &[u8], max: usize) -> bool {
-    if a.len().abs_diff(b.len()) > max {
+/// [`skeleton`] into `out` (cleared first), leaving out dashes.
+pub(super) fn skeleton_into(plain: &str, out: &mut String) {
+    out.clear();
+    let bytes = plain.as_bytes();
+    let kept_from = |mut at: usize| {
+        while bytes.get(at) == Some(&b'-') {
+            at += 1;
+        }
+        at
+    };
+    let mut at = kept_from(0);
+    while at < bytes.len() {
+        let next = kept_from(at + 1);
+        match (bytes[at], bytes.get(next)) {
+            (b'r', Some(b'n')) => {
+                out.push('m');
+                at = kept_from(next + 1);
+                continue;
+            }
+            (b'v', Some(b'v')) => {
+                out.push('w');
+                at = kept_from(next + 1);
+                continue;
+            }
+            (b'l' | b'1', _) => out.push('i'),
+            (b'0', _) => out.push('o'),
+            (b, _) if b.is_ascii() => out.push(char::from(b)),
+            // Forms are ASCII; anything else reads as nothing.
+            _ => out.push(UNREADABLE),
+        }
+        at = next;
+    }
+}
+
+/// Letters and digits counted, for a cheap lower bound on the edit distance of two words: each edit
+/// changes the counts by at most two. With the set of letters present, cheaper still.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct LetterCounts {
+    present: u64,
+    counts: [u8; 37],
+}
+
+pub(super) fn letter_counts(word: &str) -> LetterCounts {
+    let mut counts = [0u8; 37];
+    let mut present = 0u64;
+    for b in word.bytes() {
+        let slot = match b {
+            b'a'..=b'z' => usize::from(b - b'a'),
+            b'0'..=b'9' => 26 + usize::from(b - b'0'),
+            _ => 36,
+        };
+        counts[slot] = counts[slot].saturating_add(1);
+        present |= 1 << slot;
+    }
+    LetterCounts { present, counts }
+}
+
+/// Whether `a` and `b` may be `max` edits apart or closer, from their letter counts alone.
+pub(super) fn counts_allow(a: &LetterCounts, b: &LetterCounts, max: usize) -> bool {
+    // Each edit adds or removes at most two letters from the set present.
+    if (a.present ^ b.present).count_ones() as usize > 2 * max {
         return false;
     }
-    // A domain label is at most 63 bytes; longer input is no look-alike of a keyword.
-    const MAX_LEN: usize = 64;
-    if b.len() >= MAX_LEN {
-        return false;
+    let spread: usize = a
+        .counts
+        .iter()
+        .zip(&b.counts)
+        .map(|(&x, &y)| usize::from(x.abs_diff(y)))
+        .sum();
+    spread <= 2 * max
+}
+
+/// The edit distance (inserts, deletes, replacements) of `a` and `b` if it is at most `max`. Bounded:
+/// stops as soon as every path costs more. Words of up to [`MAX_WORD`] bytes.
+pub(super) fn distance_within(a: &[u8], b: &[u8], max: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > max || a.len() > MAX_WORD || b.len() > MAX_WORD {
+        return None;
     }
-    let mut previous = [0usize; MAX_LEN];
-    let mut current = [0usize; MAX_LEN];
+    let mut previous = [0u8; MAX_WORD + 1];
+    let mut current = [0u8; MAX_WORD + 1];
     for (j, cell) in previous.iter_mut().enumerate().take(b.len() + 1) {
-        *cell = j;
+        *cell = j as u8;
     }
     for (i, &ca) in a.iter().enumerate() {
-        current[0] = i + 1;
+        current[0] = (i + 1) as u8;
         let mut row_min = current[0];
         for (j, &cb) in b.iter().enumerate() {
-            let replace = previous[j] + usize::from(ca != cb);
+            let replace = previous[j] + u8::from(ca != cb);
             current[j + 1] = replace.min(previous[j + 1] + 1).min(current[j] + 1);
             row_min = row_min.min(current[j + 1]);
         }
-        if row_min > max {
-            return false;
+        if usize::from(row_min) > max {
+            return None;
         }
         std::mem::swap(&mut previous, &mut current);
     }
-    previous[b.len()] <= max
+    let distance = usize::from(previous[b.len()]);
+    (distance <= max).then_some(distance)
 }
+
+/// Longest word [`distance_within`] compares (keywords are shorter; a label part is cut off there).
+pub(super) const MAX_WORD: usize = 32;
 
 #[cfg(test)]
 mod tests {
@@ -264,13 +322,35 @@ mod tests {
 
     #[test]
     fn bounded_edit_distance() {
-        assert!(within_edits(b"vietconbank", b"vietcombank", 1));
-        assert!(within_edits(b"shoppe", b"shopee", 1));
-        assert!(within_edits(b"vietcombankk", b"vietcombank", 1));
-        assert!(!within_edits(b"vietcbank", b"vietcombank", 1));
-        assert!(within_edits(b"vietcbank", b"vietcombank", 2));
-        assert!(!within_edits(b"techcombank", b"vietcombank", 2));
-        assert!(within_edits(b"", b"ab", 2));
-        assert!(!within_edits(b"", b"abc", 2));
+        assert_eq!(distance_within(b"vietconbank", b"vietcombank", 1), Some(1));
+        assert_eq!(distance_within(b"shoppe", b"shopee", 1), Some(1));
+        assert_eq!(distance_within(b"vietcombankk", b"vietcombank", 2), Some(1));
+        assert_eq!(distance_within(b"vietcbank", b"vietcombank", 1), None);
+        assert_eq!(distance_within(b"vietcbank", b"vietcombank", 2), Some(2));
+        assert_eq!(distance_within(b"techcombank", b"vietcombank", 2), None);
+        assert_eq!(distance_within(b"", b"ab", 2), Some(2));
+        assert_eq!(distance_within(b"", b"abc", 2), None);
+        assert_eq!(
+            distance_within(&[b'a'; 40], &[b'a'; 40], 2),
+            None,
+            "too long"
+        );
+    }
+
+    #[test]
+    fn letter_counts_bound_the_distance() {
+        let (a, b) = (letter_counts("vietconbank"), letter_counts("vietcombank"));
+        assert!(counts_allow(&a, &b, 1));
+        let (a, b) = (letter_counts("finance"), letter_counts("vietcombank"));
+        assert!(!counts_allow(&a, &b, 2));
+    }
+
+    #[test]
+    fn skeleton_into_leaves_out_dashes() {
+        let mut out = String::from("old");
+        skeleton_into("viet-c0m-bank", &mut out);
+        assert_eq!(out, "vietcombank");
+        skeleton_into("r-n", &mut out);
+        assert_eq!(out, "m", "dashes are gone before the pairs are read");
     }
 }

@@ -1,8 +1,9 @@
 //! The domain and link reasons for one domain entity.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
-use super::brands::{Brand, official_brand};
+use super::brands::{Brand, official_for};
 use super::host::{Host, ip_literal, is_punycode_label, written_host};
 use super::lookalike::{LabelForm, label_form};
 use super::matcher::brand_in_label;
@@ -67,11 +68,18 @@ pub fn link_reasons(text: &str, entity: &Entity) -> Vec<Reason> {
             link.clone(),
             weight,
         ));
-        push_login_path(&mut reasons, text, &link, asks_for_login(path));
+        push_login_path(&mut reasons, text, &link, "", path);
         return reasons;
     }
 
-    if let Some(brand) = official_brand(&entity.value) {
+    // Values from the extractor are lowercase; a caller's own may not be.
+    let value = if entity.value.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(entity.value.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(entity.value.as_str())
+    };
+    let host = Host::new(&value);
+    if let Some(brand) = host.registrable.and_then(official_for) {
         let label = format!("tên miền chính thức của {}", brand.name);
         reasons.push(Reason::new(
             ReasonKind::OfficialDomain,
@@ -83,9 +91,10 @@ pub fn link_reasons(text: &str, entity: &Entity) -> Vec<Reason> {
         return reasons;
     }
 
-    let host = Host::new(&entity.value);
     let forms: Vec<LabelForm> = host.unicode.split('.').map(label_form).collect();
-    push_lookalike_letters(&mut reasons, text, &host_span, &host, &forms);
+    if host.has_idn_label() {
+        push_lookalike_letters(&mut reasons, text, &host_span, &host, &forms);
+    }
 
     let labels = host.named_labels().collect::<Vec<_>>().join(".");
     if !host.is_state_owned() {
@@ -146,8 +155,7 @@ pub fn link_reasons(text: &str, entity: &Entity) -> Vec<Reason> {
         ));
     }
 
-    let asks = asks_for_login(&labels) || asks_for_login(path);
-    push_login_path(&mut reasons, text, &link, asks);
+    push_login_path(&mut reasons, text, &link, &labels, path);
     reasons
 }
 
@@ -201,10 +209,17 @@ fn push_lookalike_letters(
     }
 }
 
-/// [`ReasonKind::LoginPath`] when the link asks for a login and another reason already warns.
-fn push_login_path(reasons: &mut Vec<Reason>, text: &str, link: &Range<usize>, asks: bool) {
+/// [`ReasonKind::LoginPath`] when another reason already warns and the labels or the path ask for a
+/// login.
+fn push_login_path(
+    reasons: &mut Vec<Reason>,
+    text: &str,
+    link: &Range<usize>,
+    labels: &str,
+    path: &str,
+) {
     let warned = reasons.iter().any(|r| r.weight != Weight::Info);
-    if asks && warned {
+    if warned && (asks_for_login(labels) || asks_for_login(path)) {
         let weight = Weight::Points(LOGIN_PATH_POINTS);
         reasons.push(Reason::new(
             ReasonKind::LoginPath,
@@ -555,6 +570,30 @@ mod tests {
                 .filter(|r| r.weight != Weight::Info)
                 .collect();
             assert!(warnings.is_empty(), "{host}: {warnings:?}");
+        }
+    }
+
+    #[test]
+    fn a_value_in_capitals_is_read_in_lower_case() {
+        let entity = Entity::written_as(EntityKind::Domain, "Online.MBBank.com.vn");
+        let found = link_reasons("Online.MBBank.com.vn", &entity);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].kind, ReasonKind::OfficialDomain);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1_000))]
+
+        #[test]
+        fn never_panics_and_quotes_the_text(
+            text in "(https?://|hxxp://)?([a-zа-яα-ω0-9ăđ-]{1,12}(\\.|\\[\\.\\])){1,4}(com|vn|top|xyz|ly|[a-z]{2,5})(/[a-z0-9/?=._-]{0,20})?( nhé)?"
+        ) {
+            for entity in extract(&text).into_iter().filter(|e| e.kind == EntityKind::Domain) {
+                for reason in link_reasons(&text, &entity) {
+                    proptest::prop_assert_eq!(Some(reason.evidence.as_str()), text.get(reason.span.clone()));
+                    proptest::prop_assert!(!reason.label.is_empty());
+                }
+            }
         }
     }
 

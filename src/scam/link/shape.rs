@@ -90,19 +90,32 @@ const LOGIN_WORDS: &[&str] = &[
 /// Short words of the same pages, matched only as a whole token.
 const LOGIN_TOKENS: &[&str] = &["otp", "kyc", "auth", "pin"];
 
-static LOGIN_AUTOMATON: LazyLock<AhoCorasick> =
-    LazyLock::new(|| AhoCorasick::new(LOGIN_WORDS).expect("login words build an automaton"));
+static LOGIN_AUTOMATON: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(LOGIN_WORDS)
+        .expect("login words build an automaton")
+});
 
 /// Whether `written` (labels or a path as written, any case, perhaps with Vietnamese accents) asks
 /// for a login or a verification: `/xac-minh`, `login.`, `sinh_trac_hoc`, `/otp`.
 #[must_use]
 pub(super) fn asks_for_login(written: &str) -> bool {
-    let folded = fold(written);
-    let compact: String = folded.chars().filter(char::is_ascii_alphanumeric).collect();
+    let folded;
+    let text = if written.is_ascii() {
+        written
+    } else {
+        folded = fold(written);
+        folded.as_str()
+    };
+    let mut compact = String::with_capacity(text.len());
+    for token in text.split(|c: char| !c.is_ascii_alphanumeric()) {
+        if LOGIN_TOKENS.iter().any(|t| token.eq_ignore_ascii_case(t)) {
+            return true;
+        }
+        compact.push_str(token);
+    }
     LOGIN_AUTOMATON.is_match(&compact)
-        || folded
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .any(|token| LOGIN_TOKENS.contains(&token))
 }
 
 #[cfg(test)]

@@ -61,7 +61,7 @@ mod tests {
             assert!(url.starts_with("https://"), "{source}: {url}");
             assert!(tld.bytes().all(|b| b.is_ascii_lowercase()), "{tld}");
         }
-        for (id, _) in &table.sources {
+        for id in table.sources.keys() {
             assert!(
                 table.tlds.values().any(|s| s == id),
                 "{id} is cited by no TLD"

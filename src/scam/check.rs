@@ -10,7 +10,7 @@ use super::index::ReportIndex;
 use super::link::link_reasons;
 use super::mention::{brands_named, chat_link_reason, named_brand_reason};
 use super::reason::{Level, Reason, level_of};
-use super::signals::{Signal, text_signals_in};
+use super::signals::{NAMED_SCENARIO, Signal, text_signals_in};
 use super::verdict::{Verdict, verdict};
 use super::words::Words;
 use super::{Entity, EntityKind, Finding, vietnam_date};
@@ -123,8 +123,14 @@ fn assessed(text: &str, mut findings: Vec<Finding>) -> CheckOutcome {
         finding.reasons = reasons;
     }
     let signals = text_signals_in(text, &words);
-    let scenarios = signals.signals.clone();
+    let mut scenarios = signals.signals.clone();
     let (level, reasons) = message_level(text, &findings, signals);
+    // The scenarios the verdict counted: weak words dropped by `assess` are not worth naming.
+    scenarios.retain(|s| {
+        reasons
+            .iter()
+            .any(|r| r.scenario == Some(s.scenario) && r.weight.points() >= NAMED_SCENARIO)
+    });
     CheckOutcome {
         findings,
         signals: scenarios,

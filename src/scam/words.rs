@@ -359,7 +359,7 @@ impl Builder {
             match ch {
                 Some(ch) => {
                     let buf_len = self.buf.len();
-                    let part = current.get_or_insert_with(|| Part {
+                    let part = current.get_or_insert(Part {
                         text: buf_len..buf_len,
                         span: at..end,
                         obfuscated: false,

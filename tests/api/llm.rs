@@ -21,12 +21,12 @@ fn llm_app(extra: Vec<(&'static str, String)>) -> TestOptions {
     }
 }
 
-async fn prompt_carries_history_and_facts_from_the_last_scam_check(backend: Backend) {
-    let app = spawn_app_with(&backend, TestOptions::with_model()).await;
+/// Files four community reports ("giả danh công an") against `phone`.
+async fn reported_four_times(app: &TestApp, phone: &str) {
     app.store()
         .upsert_reports(&[tradesphere::store::NewReport {
             kind: tradesphere::scam::EntityKind::Phone,
-            value: "+84912345678".into(),
+            value: phone.into(),
             category: "giả danh công an".into(),
             source: "test".into(),
             report_count: 4,
@@ -37,6 +37,11 @@ async fn prompt_carries_history_and_facts_from_the_last_scam_check(backend: Back
         }])
         .await
         .unwrap();
+}
+
+async fn prompt_carries_history_and_facts_from_the_last_scam_check(backend: Backend) {
+    let app = spawn_app_with(&backend, TestOptions::with_model()).await;
+    reported_four_times(&app, "+84912345678").await;
     app.model_answers("Số này đã bị báo cáo 4 lần. Bạn nên chặn số và báo cho ngân hàng.")
         .await;
     let user = user_id();
@@ -120,20 +125,7 @@ async fn a_failing_model_never_hides_a_scam_verdict(backend: Backend) {
 
 async fn the_verdict_reaches_the_user_whatever_the_model_says(backend: Backend) {
     let app = spawn_app_with(&backend, TestOptions::with_model()).await;
-    app.store()
-        .upsert_reports(&[tradesphere::store::NewReport {
-            kind: tradesphere::scam::EntityKind::Phone,
-            value: "+84912345678".into(),
-            category: "giả danh công an".into(),
-            source: "test".into(),
-            report_count: 4,
-            verified: false,
-            bank_bin: None,
-            first_reported: None,
-            last_reported: None,
-        }])
-        .await
-        .unwrap();
+    reported_four_times(&app, "+84912345678").await;
     // A model that ignores the facts it is given and repeats nothing of them.
     app.model_answers("Chào bạn! Bạn cần mình giúp gì thêm không?")
         .await;

@@ -417,4 +417,30 @@ mod tests {
         let report = CheckReport::from(&outcome);
         assert_eq!(report.signals[0].scenario, "easy_job");
     }
+
+    proptest::proptest! {
+        /// Any text, however broken: the check never panics, and every reason quotes the text it points at.
+        #[test]
+        fn every_reason_quotes_its_span(text in proptest::prelude::any::<String>()) {
+            let outcome = check(&ReportIndex::new(), &text, now());
+            let reasons = outcome.reasons.iter().chain(outcome.findings.iter().flat_map(|f| &f.reasons));
+            for reason in reasons {
+                if !reason.span.is_empty() {
+                    proptest::prop_assert_eq!(text.get(reason.span.clone()), Some(reason.evidence.as_str()));
+                }
+            }
+        }
+
+        #[test]
+        fn scam_shaped_text_keeps_spans_too(
+            text in "(Vietcombank|BHXH|tr0 c4p|t r u n g|N'ha'n T,ien|bit\\.ly/x|0912 345 678|vcb-xacminh\\.top|[ .,!а-я])*"
+        ) {
+            let outcome = check(&ReportIndex::new(), &text, now());
+            for reason in &outcome.reasons {
+                if !reason.span.is_empty() {
+                    proptest::prop_assert_eq!(text.get(reason.span.clone()), Some(reason.evidence.as_str()));
+                }
+            }
+        }
+    }
 }

@@ -98,11 +98,13 @@ pub fn message_level(
     // Somewhere to act on: a number or link that is not a brand's own, nor a hotline.
     let contact = findings
         .iter()
-        .find(|f| !official(f) && !is_service_number(f));
-    // A warner points to hotlines and sites, never to a personal number or account.
-    let personal = findings
-        .iter()
-        .any(|f| f.entity.kind != EntityKind::Domain && !is_service_number(f));
+        .find(|f| !official(f) && !is_service_number(f) && !names_the_reader(text, f));
+    // A warner points to hotlines and sites, never to a personal mobile to call.
+    let personal = findings.iter().any(|f| {
+        f.entity.kind == EntityKind::Phone
+            && f.entity.carrier.is_some()
+            && !names_the_reader(text, f)
+    });
     let discounted = !entity_warns && !personal && (warner || official_only);
     let has = |kind: ReasonKind| signals.reasons.iter().any(|r| r.kind == kind);
     let asks = has(ReasonKind::CallToAction) || has(ReasonKind::Urgency) || contact.is_some();
@@ -163,6 +165,23 @@ const ENTITY_SIGN: u32 = 2;
 
 /// A phrase weight at which a scenario is more than everyday words, and pressure and calls to action count.
 const STRONG_SCENARIO: u32 = 3;
+
+/// Words right before a number that make it the reader's own ("thuê bao 0912…", "TK 0071…"): a carrier
+/// congratulating a subscriber, a bank reporting a balance.
+const READER_CUES: &[&str] = &["tb", "bao", "cua ban", "cua qk", "tk", "tai khoan", "the"];
+
+/// True when the number is introduced as the reader's own subscriber number or account.
+fn names_the_reader(text: &str, finding: &Finding) -> bool {
+    if finding.entity.kind == EntityKind::Domain {
+        return false;
+    }
+    let before = text.get(..finding.entity.span.start).unwrap_or_default();
+    let from = before.char_indices().rev().nth(15).map_or(0, |(at, _)| at);
+    let words = super::text::folded_words(&before[from..]);
+    READER_CUES
+        .iter()
+        .any(|cue| words.trim_end().ends_with(&format!(" {cue}")))
+}
 
 /// A 1900 or 1800 service number: published by banks and firms, too costly for a throwaway scam line.
 fn is_service_number(finding: &Finding) -> bool {
@@ -259,5 +278,26 @@ mod tests {
         let reason = reported_reason(text, &finding).unwrap();
         assert_eq!(reason.evidence, "0912 345 678");
         assert_eq!(reason.weight, Weight::Decisive);
+    }
+
+    /// Everyday notices that name a scenario's words but are about the reader's own number or account.
+    #[test]
+    fn notices_about_the_readers_own_number_or_account_stay_quiet() {
+        use crate::scam::check::check;
+        use crate::scam::index::ReportIndex;
+        let now = chrono::Utc::now();
+        for text in [
+            "TK 0071000123456 +1,250,000VND luc 07-12-2026 10:15. SD: 5,300,000VND. ND: HOAN TIEN DON HANG 2512",
+            "Viettel: Chuc mung TB 0912345678 trung thuong 1 the cao 50.000d chuong trinh Nap the may man.",
+            "MobiFone: Tang 50% gia tri the nap dau tien trong thang cho thue bao tra truoc. Chi tiet LH 9090.",
+        ] {
+            let outcome = check(&ReportIndex::new(), text, now);
+            assert_eq!(
+                outcome.level,
+                Level::NoSigns,
+                "{text}: {:?}",
+                outcome.reasons
+            );
+        }
     }
 }

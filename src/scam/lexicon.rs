@@ -191,6 +191,7 @@ pub(crate) const SCENARIO_PHRASES: &[(Scenario, &[(&str, u8)])] = &[
 #[rustfmt::skip]
 pub(crate) const NOT_SCENARIOS: &[&str] = &[
     "tien dien thoai", "cuoc dien thoai", "tat ca do", "so dien thoai", "cat dien thoai", "dong tien ao",
+    "lan nap dau tien", "the nap dau tien", "nap the dau tien",
 ];
 
 /// Pressure to act now, with weight.
@@ -232,6 +233,8 @@ pub(crate) const ADVISORY_PHRASES: &[&str] = &[
     "khong bao gio", "luu y", "can than", "coi chung", "neu co nguoi", "neu co ai", "xung la", "neu ban lo",
     "khong kich hoat", "hinh thuc lua dao", "dung bam", "dung tin", "xoa luon", "la lua dao", "toan lua dao",
     "deu la lua dao", "chu y",
+    // A statement of the reader's own account: a balance change, a completed transaction.
+    "so du", "bien dong so du", "giao dich thanh cong", "sd tk",
     // The sender asks nothing: scams always do.
     "khong can thao tac", "khong can lam gi", "khong can cung cap", "da duoc cong", "khong thu phi", "da duoc hoan",
     "da chuyen vao",

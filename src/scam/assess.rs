@@ -4,14 +4,15 @@
 //! The rules, in order:
 //! - an entity's reasons are its reports and its shape (look-alike domain, risky TLD, shortener, premium
 //!   number…); its level is theirs alone;
-//! - pressure to act and calls to action only count next to a strong scenario (3 points) or an entity
-//!   with signs of its own (a shortener, a chat link): "liên hệ ngay" is ordinary on its own; a strong scenario with a number or link that is not a
-//!   brand's own is itself a call to action;
+//! - pressure to act and calls to action only count next to a strong scenario (3 points) or an entity with
+//!   signs of its own (a shortener, a chat link): "liên hệ ngay" is ordinary on its own; a strong scenario
+//!   with a number or link that is not a brand's own, nor the reader's own, is itself a call to action;
 //! - scenario words that ask nothing of the reader (no call to action, no pressure, no number or link)
 //!   count a point less: they tell a story about a scam more often than they are one;
-//! - a sender writing as a warner ("không bao giờ yêu cầu", "cảnh giác", "kẻ gian"), or pointing only at a
-//!   brand's official site (not a platform anyone publishes on), and giving no personal number or account, gets a third of its scenario words' weight, never enough to warn, and its
-//!   calls to action dropped, unless an entity warns: bank advisories quote the very phrases scams use;
+//! - a sender writing as a warner ("không bao giờ yêu cầu", "cảnh giác", "kẻ gian", "số dư"), or pointing
+//!   only at a brand's official site (not a platform anyone publishes on), and giving no personal mobile to
+//!   call, gets a third of its scenario words' weight, never enough to warn, and its calls to action
+//!   dropped, unless an entity warns: bank advisories quote the very phrases scams use;
 //! - the message's level is the strongest of its entities' levels and of all counted reasons together.
 
 use super::EntityKind;

@@ -93,16 +93,10 @@ pub fn merged_check(messages: &[BurstMessage]) -> CheckOutcome {
     CheckOutcome::merged(messages.iter().map(|m| &m.check))
 }
 
-/// True when a check found anything worth telling.
-#[must_use]
-pub fn found_anything(check: &CheckOutcome) -> bool {
-    check.found_anything()
-}
-
 /// The facts for the model: the burst's own checks, else the user's recent findings (a follow-up question).
 #[must_use]
 pub fn facts(merged: &CheckOutcome, recent: Option<&CheckOutcome>) -> Facts {
-    let source = if found_anything(merged) {
+    let source = if merged.found_anything() {
         merged
     } else {
         match recent {

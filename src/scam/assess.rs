@@ -16,9 +16,11 @@
 //! - the message's level is the strongest of its entities' levels and of all counted reasons together.
 
 use super::EntityKind;
+use super::extract::is_service_number;
 use super::link::{BrandCategory, official_brand};
 use super::reason::{Level, Reason, ReasonKind, Weight, level_of};
 use super::signals::{Scenario, TextSignals};
+use super::text::{folded_words, last_words};
 use super::verdict::{Finding, Verdict};
 
 /// Scenarios whose words are the scam even in a warner's voice ("bị lừa đảo? chúng tôi lấy lại tiền").
@@ -99,7 +101,7 @@ pub fn message_level(
     // Somewhere to act on: a number or link that is not a brand's own, nor a hotline.
     let contact = findings
         .iter()
-        .find(|f| !official(f) && !is_service_number(f) && !names_the_reader(text, f));
+        .find(|f| !official(f) && !is_service_number(&f.entity) && !names_the_reader(text, f));
     // A warner points to hotlines and sites, never to a personal mobile to call.
     let personal = findings.iter().any(|f| {
         f.entity.kind == EntityKind::Phone
@@ -176,20 +178,10 @@ fn names_the_reader(text: &str, finding: &Finding) -> bool {
     if finding.entity.kind == EntityKind::Domain {
         return false;
     }
-    let before = text.get(..finding.entity.span.start).unwrap_or_default();
-    let from = before.char_indices().rev().nth(15).map_or(0, |(at, _)| at);
-    let words = super::text::folded_words(&before[from..]);
+    let words = folded_words(last_words(text, finding.entity.span.start, 3));
     READER_CUES
         .iter()
         .any(|cue| words.trim_end().ends_with(&format!(" {cue}")))
-}
-
-/// A 1900 or 1800 service number: published by banks and firms, too costly for a throwaway scam line.
-fn is_service_number(finding: &Finding) -> bool {
-    finding.entity.kind == EntityKind::Phone
-        && ["+841900", "+841800"]
-            .iter()
-            .any(|p| finding.entity.value.starts_with(p))
 }
 
 #[cfg(test)]

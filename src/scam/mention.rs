@@ -18,6 +18,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use super::entity::{Entity, EntityKind};
 use super::link::{Brand, BrandCategory, brands, official_brand};
 use super::reason::{Reason, ReasonKind, Weight};
+use super::text::last_words;
 use super::words::Words;
 
 /// Hosts whose links open a private chat or a group.
@@ -153,14 +154,7 @@ const CONTACT_CUES: &[&str] = &[
 
 /// True when one of the four words before the number is a contact word ("liên hệ", "gọi", "Zalo"…).
 fn offered_as_contact(text: &str, entity: &Entity) -> bool {
-    let before = text.get(..entity.span.start).unwrap_or_default();
-    let start = before
-        .char_indices()
-        .rev()
-        .filter(|(_, c)| c.is_whitespace())
-        .nth(4)
-        .map_or(0, |(i, _)| i);
-    Words::new(&before[start..])
+    Words::new(last_words(text, entity.span.start, 4))
         .line()
         .split_whitespace()
         .any(|w| CONTACT_CUES.contains(&w))

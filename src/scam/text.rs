@@ -257,6 +257,20 @@ fn fold_slow(c: char, out: &mut String) {
     }
 }
 
+/// The last `n` whitespace-separated words of `text` before byte `at` (with the whitespace between them): the
+/// context a cue word must stand in, right before a number.
+#[must_use]
+pub(crate) fn last_words(text: &str, at: usize, n: usize) -> &str {
+    let before = text.get(..at).unwrap_or_default();
+    let start = before
+        .char_indices()
+        .rev()
+        .filter(|(_, c)| c.is_whitespace())
+        .nth(n)
+        .map_or(0, |(i, _)| i);
+    &before[start..]
+}
+
 /// Lowercase, accents removed, `đ` → `d`: users often type without a Vietnamese IME.
 #[must_use]
 pub fn fold(text: &str) -> String {
@@ -431,6 +445,14 @@ mod tests {
         assert_eq!(normalize_text("a\u{200C}b\u{200D}c\u{2060}d"), "abcd");
         // NFD "ố" becomes the single precomposed code point.
         assert_eq!(normalize_text("so\u{0302}\u{0301}"), "số");
+    }
+
+    #[test]
+    fn the_last_words_before_a_place() {
+        let text = "vui lòng liên hệ 0912 345 678";
+        let at = text.find('0').unwrap();
+        assert_eq!(last_words(text, at, 2), " liên hệ ");
+        assert_eq!(last_words(text, at, 9), "vui lòng liên hệ ");
     }
 
     #[test]

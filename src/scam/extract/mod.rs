@@ -28,8 +28,8 @@ pub use domain::domain_and_parents;
 use domain::{TldPolicy, find_domains, may_hold_a_domain, normalize_domain};
 pub use phone::mobile_carrier;
 use phone::{find_phones, normalize_phone};
-pub use premium::number_reasons;
 use premium::{find_service_numbers, may_hold_a_service_number, normalize_service_number};
+pub use premium::{is_service_number, number_reasons};
 use qr::{find_qr_transfers, may_hold_a_qr_payload};
 
 /// Finds every phone number, bank account number, domain and VietQR transfer in `text`.

@@ -47,6 +47,17 @@ const SERVICE_NUMBER_DIGITS: [usize; 2] = [8, 10];
 /// What the user is told about a 1900 number.
 const PREMIUM_RATE_LABEL: &str = "đầu số 1900 tính cước cao khi gọi";
 
+/// True for a 1900 or 1800 number as extracted (`+841900…`): a published hotline, not somebody's phone.
+#[must_use]
+pub fn is_service_number(entity: &Entity) -> bool {
+    entity.kind == EntityKind::Phone
+        && entity
+            .value
+            .strip_prefix(VN_COUNTRY_PREFIX)
+            .and_then(ServiceLine::of)
+            .is_some()
+}
+
 /// The 1900 and 1800 numbers among `runs`: whole runs, or what is left of one around the spans in `taken`
 /// (phones, links, QR payloads).
 pub(super) fn find_service_numbers(

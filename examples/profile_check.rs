@@ -18,11 +18,20 @@ fn main() {
         .filter_map(|v| v["text"].as_str().map(str::to_string))
         .collect();
     let bytes: usize = texts.iter().map(String::len).sum();
-    let rounds = 100;
+    // `ROUNDS=2` under callgrind, whose instruction counts are steady on a busy machine.
+    let rounds = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(100);
     let index = ReportIndex::new();
     let now = chrono::Utc::now();
     let entities: Vec<_> = texts.iter().map(|t| extract(t)).collect();
+    // `STAGE=check` runs one stage only, for `perf record`.
+    let only = std::env::var("STAGE").ok();
     let run = |name: &str, f: &dyn Fn(&str, usize) -> usize| {
+        if only.as_deref().is_some_and(|o| o != name) {
+            return;
+        }
         for (i, t) in texts.iter().enumerate() {
             black_box(f(t, i));
         }

@@ -179,9 +179,12 @@ fn names_the_reader(text: &str, finding: &Finding) -> bool {
         return false;
     }
     let words = folded_words(last_words(text, finding.entity.span.start, 3));
-    READER_CUES
-        .iter()
-        .any(|cue| words.trim_end().ends_with(&format!(" {cue}")))
+    let words = words.trim_end();
+    READER_CUES.iter().any(|cue| {
+        words
+            .strip_suffix(cue)
+            .is_some_and(|before| before.ends_with(' '))
+    })
 }
 
 #[cfg(test)]

@@ -95,6 +95,8 @@ static MATCHER: LazyLock<Matcher> = LazyLock::new(|| {
     let patterns: Vec<String> = entries.iter().map(|e| format!(" {} ", e.phrase)).collect();
     let automaton = AhoCorasickBuilder::new()
         .kind(Some(AhoCorasickKind::DFA))
+        // Every pattern starts with a space: a prefilter would stop at each one.
+        .prefilter(false)
         .build(&patterns)
         .expect("text signal phrases build an automaton");
     let compact_entries: Vec<Entry> = entries

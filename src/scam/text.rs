@@ -225,6 +225,11 @@ pub(crate) fn fold_code_to_letter(code: u32) -> Option<u8> {
         .filter(|&folded| folded != 0)
 }
 
+/// [`fold_code_to_letter`] as a table indexed by code point, for loops over many chars.
+pub(crate) fn fold_table() -> &'static [u8] {
+    &FOLD_TABLE
+}
+
 /// Folded ASCII letter for each code point below U+2000 that folds to exactly one (0 = not such a letter).
 static FOLD_TABLE: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| {
     (0u32..0x2000)

@@ -9,7 +9,7 @@
 
 use std::ops::Range;
 
-use super::text::{fold_code_to_letter, is_whitespace_byte, push_folded};
+use super::text::{fold_code_to_letter, fold_table, is_whitespace_byte, push_folded};
 
 /// One matchable word.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -203,26 +203,78 @@ impl Words {
     pub fn new(text: &str) -> Words {
         let mut builder = Builder {
             buf: Vec::with_capacity(text.len()),
+            words: Vec::with_capacity(text.len() / 4 + 1),
             ..Builder::default()
         };
+        let fold = fold_table();
         let bytes = text.as_bytes();
         let mut at = 0;
         while at < bytes.len() {
-            let b = bytes[at];
-            if b.is_ascii() {
-                if is_whitespace_byte(b) {
-                    at += 1;
-                    continue;
+            // One pass over a whitespace-free chunk finds its end and folds it when it is plain: letters
+            // only or digits only, with ASCII punctuation before and after. Anything else is undone by
+            // `push_chunk`.
+            let start = at;
+            let mark = builder.buf.len();
+            let mut core: Option<Range<usize>> = None;
+            let (mut letters, mut digits, mut gap, mut plain) = (false, false, false, true);
+            while at < bytes.len() {
+                let b = bytes[at];
+                let (len, folded) = if b.is_ascii() {
+                    if is_whitespace_byte(b) {
+                        break;
+                    }
+                    let folded = if b.is_ascii_alphabetic() {
+                        letters = true;
+                        Some(b.to_ascii_lowercase())
+                    } else if b.is_ascii_digit() {
+                        digits = true;
+                        Some(b)
+                    } else {
+                        plain &=
+                            b.is_ascii_punctuation() && !matches!(b, b'!' | b'@' | b'$' | b'|');
+                        None
+                    };
+                    (1, folded)
+                } else {
+                    let c = text[at..].chars().next().unwrap_or(' ');
+                    if c.is_whitespace() {
+                        break;
+                    }
+                    let letter = fold.get(c as usize).copied().filter(|&l| l != 0);
+                    plain &= letter.is_some();
+                    letters |= letter.is_some();
+                    (c.len_utf8(), letter)
+                };
+                match folded {
+                    Some(byte) if plain => {
+                        // A letter after punctuation inside the chunk: a broken-up word to undo.
+                        plain &= !gap;
+                        builder.buf.push(byte);
+                        core = Some(core.map_or(at..at + len, |c| c.start..at + len));
+                    }
+                    Some(_) => {}
+                    None => gap |= core.is_some(),
                 }
-            } else if let Some(c) = text[at..].chars().next()
-                && c.is_whitespace()
-            {
-                at += c.len_utf8();
+                at += len;
+            }
+            if at == start {
+                // Whitespace: skip it.
+                at += text[at..].chars().next().map_or(1, char::len_utf8);
                 continue;
             }
-            let end = chunk_end(text, at);
-            builder.push_chunk(text, at..end);
-            at = end;
+            match core {
+                Some(core) if plain && !(letters && digits) => builder.words.push(Pending {
+                    text: mark..builder.buf.len(),
+                    span: core,
+                    obfuscated: false,
+                }),
+                // Only punctuation.
+                None if plain => {}
+                _ => {
+                    builder.buf.truncate(mark);
+                    builder.push_chunk(text, start..at);
+                }
+            }
         }
         let Builder { buf, words, .. } = builder;
         let buf = String::from_utf8(buf).unwrap_or_default();
@@ -274,47 +326,10 @@ impl Words {
     }
 }
 
-/// The end of the whitespace-free chunk starting at `start`.
-fn chunk_end(text: &str, start: usize) -> usize {
-    let bytes = text.as_bytes();
-    let mut at = start;
-    while at < bytes.len() {
-        let b = bytes[at];
-        if b.is_ascii() {
-            if is_whitespace_byte(b) {
-                return at;
-            }
-            at += 1;
-        } else {
-            let c = text[at..].chars().next().unwrap_or(' ');
-            if c.is_whitespace() {
-                return at;
-            }
-            at += c.len_utf8();
-        }
-    }
-    at
-}
-
 impl Builder {
     /// Splits one whitespace-free chunk into words, undoing symbols and punctuation inside it.
     fn push_chunk(&mut self, text: &str, chunk: Range<usize>) {
         let slice = &text[chunk.clone()];
-        // Most chunks are a plain word or number, maybe with punctuation around it: no undoing to do.
-        if let Some(core) = plain_core(slice) {
-            let start = self.buf.len();
-            self.buf.extend(
-                slice.as_bytes()[core.clone()]
-                    .iter()
-                    .map(u8::to_ascii_lowercase),
-            );
-            self.words.push(Pending {
-                text: start..self.buf.len(),
-                span: chunk.start + core.start..chunk.start + core.end,
-                obfuscated: false,
-            });
-            return;
-        }
         self.chars.clear();
         self.chars
             .extend(slice.char_indices().map(|(i, c)| (chunk.start + i, c)));
@@ -405,19 +420,6 @@ impl Builder {
             }));
         }
     }
-}
-
-/// The byte range of a chunk's only word when the chunk is plain: ASCII letters only or digits only, with
-/// nothing but punctuation (no `!`, `@`, `$`, `|`) before or after it.
-fn plain_core(chunk: &str) -> Option<Range<usize>> {
-    let bytes = chunk.as_bytes();
-    let is_punct = |b: u8| b.is_ascii_punctuation() && !matches!(b, b'!' | b'@' | b'$' | b'|');
-    let start = bytes.iter().position(|&b| !is_punct(b))?;
-    let end = bytes.iter().rposition(|&b| !is_punct(b))? + 1;
-    let core = &bytes[start..end];
-    let letters = core.iter().all(u8::is_ascii_alphabetic);
-    let digits = core.iter().all(u8::is_ascii_digit);
-    (letters || digits).then_some(start..end)
 }
 
 /// True when the digit at `i` sits inside letters: a letter on at least one side and no digit on either,

@@ -152,15 +152,15 @@ mod tests {
 
     #[test]
     fn entries_parse_into_host_and_optional_port() {
-        assert_eq!(rule("cdn.local").host(), &Host::Domain("cdn.local".into()));
+        assert_eq!(rule("cdn.local").host(), &Host::Domain("cdn.local".to_string()));
         assert_eq!(rule("cdn.local").port(), None);
-        assert_eq!(rule("CDN.Local:8080").host(), &Host::Domain("cdn.local".into()));
+        assert_eq!(rule("CDN.Local:8080").host(), &Host::Domain("cdn.local".to_string()));
         assert_eq!(rule("CDN.Local:8080").port(), Some(8080));
         assert_eq!(
             rule("127.0.0.1:9000").host(),
-            &Host::Ipv4(Ipv4Addr::LOCALHOST)
+            &Host::<String>::Ipv4(Ipv4Addr::LOCALHOST)
         );
-        assert_eq!(rule("[::1]").host(), &Host::Ipv6(Ipv6Addr::LOCALHOST));
+        assert_eq!(rule("[::1]").host(), &Host::<String>::Ipv6(Ipv6Addr::LOCALHOST));
         assert_eq!(rule("[::1]:443").port(), Some(443));
         assert_eq!(rule(" [::1]:443 ").to_string(), "[::1]:443");
     }

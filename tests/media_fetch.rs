@@ -72,7 +72,14 @@ impl Server {
     }
 
     #[allow(clippy::type_complexity)]
-    fn clones(&self) -> (Arc<AtomicU64>, Arc<AtomicU64>, Arc<AtomicU64>, Arc<AtomicBool>) {
+    fn clones(
+        &self,
+    ) -> (
+        Arc<AtomicU64>,
+        Arc<AtomicU64>,
+        Arc<AtomicU64>,
+        Arc<AtomicBool>,
+    ) {
         (
             self.connections.clone(),
             self.requests.clone(),
@@ -111,7 +118,12 @@ impl Server {
 async fn handle(
     mut stream: TcpStream,
     reply: Reply,
-    (_, requests, written, finished): (Arc<AtomicU64>, Arc<AtomicU64>, Arc<AtomicU64>, Arc<AtomicBool>),
+    (_, requests, written, finished): (
+        Arc<AtomicU64>,
+        Arc<AtomicU64>,
+        Arc<AtomicU64>,
+        Arc<AtomicBool>,
+    ),
 ) {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
@@ -160,7 +172,9 @@ async fn handle(
         }
         Reply::Endless => {
             let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n";
-            let _ = stream.write_all(format!("{head}{close}\r\n").as_bytes()).await;
+            let _ = stream
+                .write_all(format!("{head}{close}\r\n").as_bytes())
+                .await;
             let chunk = vec![0u8; 64 * 1024];
             let frame_head = format!("{:x}\r\n", chunk.len());
             while written.load(Ordering::SeqCst) < GIB {
@@ -215,7 +229,10 @@ fn fetches(text: &str, label: &str) -> u64 {
 fn assert_counted(text: &str, expected: &[(&str, u64)]) {
     let labels = FetchError::ALL.map(FetchError::as_str);
     for label in labels.iter().copied().chain([FetchError::OK_LABEL]) {
-        let want = expected.iter().find(|(l, _)| *l == label).map_or(0, |e| e.1);
+        let want = expected
+            .iter()
+            .find(|(l, _)| *l == label)
+            .map_or(0, |e| e.1);
         assert_eq!(fetches(text, label), want, "result={label}\n{text}");
     }
 }
@@ -344,7 +361,10 @@ fn an_endless_1_gib_body_is_cut_at_the_cap() {
         written
     });
     // What the server got out past the 10 MiB cap sat in socket buffers when the client hung up.
-    assert!(written < GIB / 16, "the client kept reading: {written} bytes");
+    assert!(
+        written < GIB / 16,
+        "the client kept reading: {written} bytes"
+    );
     assert_counted(&text, &[("too_large", 1)]);
 }
 
@@ -403,7 +423,10 @@ fn redirects_to_loopback_and_metadata_addresses_are_refused_unvisited() {
         let started = Instant::now();
         let got = fetch_image(&fetcher, &redirector.url("/img"), &limits).await;
         assert_eq!(got.unwrap_err(), FetchError::ForbiddenAddress);
-        assert!(started.elapsed() < Duration::from_secs(1), "refused, not tried");
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "refused, not tried"
+        );
 
         // Plain http to a target that is not allow-listed fails on the scheme first.
         let redirector = Server::start(Reply::Redirect(target.url("/"))).await;
@@ -437,7 +460,11 @@ fn three_redirects_are_followed_and_a_fourth_is_refused() {
         let fetcher = fetcher(&[looping.rule()], FetchLimits::default());
         let got = fetch_image(&fetcher, &looping.url("/hop/0"), &DecodeLimits::default()).await;
         assert_eq!(got.unwrap_err(), FetchError::TooManyRedirects);
-        assert_eq!(looping.requests(), 4, "the first request and three redirects");
+        assert_eq!(
+            looping.requests(),
+            4,
+            "the first request and three redirects"
+        );
 
         // Three hops to the image are fine.
         let image = Server::start(Reply::Body("image/png", png(4, 4))).await;
@@ -466,15 +493,29 @@ fn plain_http_is_refused_unless_the_host_and_port_are_allow_listed() {
         }
         // https to a loopback address that is not allow-listed: the address is refused.
         let https = format!("https://{}/a.png", server.addr);
-        let got = fetch_image(&fetcher(&[], FetchLimits::default()), &https, &DecodeLimits::default()).await;
+        let got = fetch_image(
+            &fetcher(&[], FetchLimits::default()),
+            &https,
+            &DecodeLimits::default(),
+        )
+        .await;
         assert_eq!(got.unwrap_err(), FetchError::ForbiddenAddress);
         assert_eq!(server.connections.load(Ordering::SeqCst), 0);
-        let got = fetch_image(&fetcher(&[], FetchLimits::default()), "not a url", &DecodeLimits::default()).await;
+        let got = fetch_image(
+            &fetcher(&[], FetchLimits::default()),
+            "not a url",
+            &DecodeLimits::default(),
+        )
+        .await;
         assert_eq!(got.unwrap_err(), FetchError::BadUrl);
     });
     assert_counted(
         &text,
-        &[("forbidden_scheme", 2), ("forbidden_address", 1), ("bad_url", 1)],
+        &[
+            ("forbidden_scheme", 2),
+            ("forbidden_address", 1),
+            ("bad_url", 1),
+        ],
     );
 }
 
@@ -496,14 +537,20 @@ fn follow_walks_a_chain_without_reading_bodies_and_keeps_a_refused_target() {
         let end = Server::start(Reply::Endless).await;
         let second = Server::start(Reply::Redirect(end.url("/landing"))).await;
         let first = Server::start(Reply::Redirect(second.url("/b"))).await;
-        let fetcher = fetcher(&[end.rule(), second.rule(), first.rule()], FetchLimits::default());
+        let fetcher = fetcher(
+            &[end.rule(), second.rule(), first.rule()],
+            FetchLimits::default(),
+        );
         let deadline = Instant::now() + Duration::from_secs(5);
         let chain = fetcher.follow(&first.url("/a"), 3, deadline).await;
         let hops: Vec<&str> = chain.hops.iter().map(|u| u.as_str()).collect();
         let (a, b, landing) = (first.url("/a"), second.url("/b"), end.url("/landing"));
         assert_eq!(hops, [a.as_str(), b.as_str(), landing.as_str()]);
         assert_eq!(chain.end.unwrap().as_u16(), 200);
-        assert!(end.written_when_finished().await < GIB / 16, "the body was left unread");
+        assert!(
+            end.written_when_finished().await < GIB / 16,
+            "the body was left unread"
+        );
 
         // Too few hops allowed: the next target is named but not visited.
         let chain = fetcher.follow(&first.url("/a"), 1, deadline).await;

@@ -312,7 +312,11 @@ mod tests {
     #[test]
     fn the_fetch_allow_list_comes_from_the_environment() {
         assert!(load(&[]).unwrap().net.allow_hosts.is_empty());
-        let s = load(&[("TRADESPHERE__NET__ALLOW_HOSTS", "127.0.0.1:8080,cdn.internal")]).unwrap();
+        let s = load(&[(
+            "TRADESPHERE__NET__ALLOW_HOSTS",
+            "127.0.0.1:8080,cdn.internal",
+        )])
+        .unwrap();
         let rules: Vec<String> = s.net.allow_hosts.iter().map(|r| r.to_string()).collect();
         assert_eq!(rules, ["127.0.0.1:8080", "cdn.internal"]);
         let err = load(&[("TRADESPHERE__NET__ALLOW_HOSTS", "::1")]).unwrap_err();

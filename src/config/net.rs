@@ -152,15 +152,24 @@ mod tests {
 
     #[test]
     fn entries_parse_into_host_and_optional_port() {
-        assert_eq!(rule("cdn.local").host(), &Host::Domain("cdn.local".to_string()));
+        assert_eq!(
+            rule("cdn.local").host(),
+            &Host::Domain("cdn.local".to_string())
+        );
         assert_eq!(rule("cdn.local").port(), None);
-        assert_eq!(rule("CDN.Local:8080").host(), &Host::Domain("cdn.local".to_string()));
+        assert_eq!(
+            rule("CDN.Local:8080").host(),
+            &Host::Domain("cdn.local".to_string())
+        );
         assert_eq!(rule("CDN.Local:8080").port(), Some(8080));
         assert_eq!(
             rule("127.0.0.1:9000").host(),
             &Host::<String>::Ipv4(Ipv4Addr::LOCALHOST)
         );
-        assert_eq!(rule("[::1]").host(), &Host::<String>::Ipv6(Ipv6Addr::LOCALHOST));
+        assert_eq!(
+            rule("[::1]").host(),
+            &Host::<String>::Ipv6(Ipv6Addr::LOCALHOST)
+        );
         assert_eq!(rule("[::1]:443").port(), Some(443));
         assert_eq!(rule(" [::1]:443 ").to_string(), "[::1]:443");
     }
@@ -170,7 +179,14 @@ mod tests {
         let err = |s: &str| s.parse::<HostRule>().unwrap_err();
         assert_eq!(err(""), InvalidHostRule::Empty);
         assert_eq!(err("::1"), InvalidHostRule::BareIpv6("::1".into()));
-        for port in ["cdn:0", "cdn:99999", "cdn:", "cdn:+80", "cdn:http", "[::1]x"] {
+        for port in [
+            "cdn:0",
+            "cdn:99999",
+            "cdn:",
+            "cdn:+80",
+            "cdn:http",
+            "[::1]x",
+        ] {
             assert_eq!(err(port), InvalidHostRule::Port(port.into()), "{port}");
         }
         assert!(matches!(err("a b"), InvalidHostRule::Host(..)));
@@ -206,7 +222,10 @@ mod tests {
             allow_hosts: s.into(),
         };
         let net = raw(" cdn.local, 127.0.0.1:8080 ,,").parse().unwrap();
-        assert_eq!(net.allow_hosts, vec![rule("cdn.local"), rule("127.0.0.1:8080")]);
+        assert_eq!(
+            net.allow_hosts,
+            vec![rule("cdn.local"), rule("127.0.0.1:8080")]
+        );
         assert!(net.allows(&url("http://127.0.0.1:8080/x")));
         assert!(!net.allows(&url("http://127.0.0.1:8081/x")));
         assert!(raw("").parse().unwrap().allow_hosts.is_empty());

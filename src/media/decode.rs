@@ -141,7 +141,11 @@ mod tests {
         ihdr.extend(height.to_be_bytes());
         ihdr.extend([8, 0, 0, 0, 0]); // 8-bit gray, deflate, adaptive filter, no interlace
         chunk(&mut png, b"IHDR", &ihdr);
-        chunk(&mut png, b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+        chunk(
+            &mut png,
+            b"IDAT",
+            &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+        );
         chunk(&mut png, b"IEND", &[]);
         png
     }
@@ -160,7 +164,11 @@ mod tests {
         for &b in bytes {
             crc ^= u32::from(b);
             for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xedb8_8320
+                } else {
+                    crc >> 1
+                };
             }
         }
         !crc
@@ -179,8 +187,14 @@ mod tests {
             let decoded = decode(&bytes, &DecodeLimits::default()).unwrap();
             assert_eq!(decoded.kind, kind);
             assert_eq!(decoded.gray.dimensions(), (64, 32), "{kind:?}");
-            assert!(decoded.gray.get_pixel(4, 16).0[0] < 30, "{kind:?}: left is dark");
-            assert!(decoded.gray.get_pixel(60, 16).0[0] > 225, "{kind:?}: right is light");
+            assert!(
+                decoded.gray.get_pixel(4, 16).0[0] < 30,
+                "{kind:?}: left is dark"
+            );
+            assert!(
+                decoded.gray.get_pixel(60, 16).0[0] > 225,
+                "{kind:?}: right is light"
+            );
         }
     }
 
@@ -272,7 +286,11 @@ mod tests {
             let bytes = encode(&picture, format);
             for keep in [bytes.len() / 2, 20] {
                 let result = decode(&bytes[..keep], &DecodeLimits::default());
-                assert_eq!(result.unwrap_err(), FetchError::BadImage, "{format:?} cut at {keep}");
+                assert_eq!(
+                    result.unwrap_err(),
+                    FetchError::BadImage,
+                    "{format:?} cut at {keep}"
+                );
             }
         }
         let mut flipped = encode(&picture, ImageFormat::Png);

@@ -34,7 +34,21 @@ pub fn sniff(bytes: &[u8]) -> Option<ImageKind> {
         [0x89, b'P', b'N', b'G', ..] if bytes.starts_with(PNG) => Some(ImageKind::Png),
         [0xff, 0xd8, 0xff, ..] => Some(ImageKind::Jpeg),
         [b'G', b'I', b'F', b'8', b'7' | b'9', b'a', ..] => Some(ImageKind::Gif),
-        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Some(ImageKind::WebP),
+        [
+            b'R',
+            b'I',
+            b'F',
+            b'F',
+            _,
+            _,
+            _,
+            _,
+            b'W',
+            b'E',
+            b'B',
+            b'P',
+            ..,
+        ] => Some(ImageKind::WebP),
         _ => None,
     }
 }
@@ -61,16 +75,16 @@ mod tests {
     fn anything_else_is_not_an_image() {
         let cases: [&[u8]; 12] = [
             b"",
-            b"\x89PNG",                      // too short to be sure
-            b"\x89PNG\r\n\x1a\x0b",          // one byte off
-            b"\xff\xd8",                     // too short
-            b"GIF88a",                       // no such version
-            b"RIFF\x24\0\0\0WAVEfmt ",       // audio
-            b"RIFF\x24\0\0\0WEB",            // cut short
-            b"<!DOCTYPE html><html>",        // a login page
-            b"%PDF-1.7",                     // a document
-            b"BM\x36\0\0\0",                 // BMP: not read
-            b"\0\0\0\x1cftypavif",           // AVIF: not read
+            b"\x89PNG",                     // too short to be sure
+            b"\x89PNG\r\n\x1a\x0b",         // one byte off
+            b"\xff\xd8",                    // too short
+            b"GIF88a",                      // no such version
+            b"RIFF\x24\0\0\0WAVEfmt ",      // audio
+            b"RIFF\x24\0\0\0WEB",           // cut short
+            b"<!DOCTYPE html><html>",       // a login page
+            b"%PDF-1.7",                    // a document
+            b"BM\x36\0\0\0",                // BMP: not read
+            b"\0\0\0\x1cftypavif",          // AVIF: not read
             "Ảnh chụp màn hình".as_bytes(), // text
         ];
         for bytes in cases {

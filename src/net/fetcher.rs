@@ -223,7 +223,10 @@ async fn read_capped(
         return Err(FetchError::TooLarge);
     }
     let mut bytes = Vec::with_capacity(declared.unwrap_or(0) as usize);
-    while let Some(chunk) = within(deadline, response.chunk()).await?.map_err(classify)? {
+    while let Some(chunk) = within(deadline, response.chunk())
+        .await?
+        .map_err(classify)?
+    {
         if (bytes.len() + chunk.len()) as u64 > max {
             return Err(FetchError::TooLarge);
         }

@@ -88,9 +88,12 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
     // Global unicast is 2000::/3; everything else (loopback, unspecified, ULA fc00::/7, link-local
     // fe80::/10, site-local, multicast ff00::/8, discard 100::/64, local NAT64 64:ff9b:1::/48) is not.
     let global = (s[0] & 0xe000) == 0x2000;
-    let special = (s[0] == 0x2001 && s[1] < 0x0200) // IETF protocol assignments, Teredo included
-        || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
-        || (s[0] & 0xfff0) == 0x3ff0; // documentation, 3fff::/20
+    // 2001::/23 is IETF protocol assignments (Teredo included); 2001:db8::/32 and 3fff::/20 documentation.
+    let special = match s[0] {
+        0x2001 => s[1] < 0x0200 || s[1] == 0x0db8,
+        0x3fff => s[1] < 0x1000,
+        _ => false,
+    };
     global && !special
 }
 
@@ -104,12 +107,7 @@ enum Embedded {
 
 fn embedded_v4(ip: Ipv6Addr) -> Option<Embedded> {
     let s = ip.segments();
-    let low = Ipv4Addr::new(
-        (s[6] >> 8) as u8,
-        s[6] as u8,
-        (s[7] >> 8) as u8,
-        s[7] as u8,
-    );
+    let low = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
     if let Some(v4) = ip.to_ipv4_mapped() {
         return Some(Embedded::Judged(v4)); // ::ffff:a.b.c.d
     }
@@ -148,10 +146,22 @@ mod tests {
 
     #[test]
     fn public_v4_addresses_pass() {
-        for s in ["1.1.1.1", "8.8.8.8", "113.160.1.1", "100.63.255.255", "100.128.0.0"] {
+        for s in [
+            "1.1.1.1",
+            "8.8.8.8",
+            "113.160.1.1",
+            "100.63.255.255",
+            "100.128.0.0",
+        ] {
             assert!(is_public(ip(s)), "{s}");
         }
-        for s in ["172.15.255.255", "172.32.0.0", "192.167.1.1", "198.17.0.1", "223.255.255.255"] {
+        for s in [
+            "172.15.255.255",
+            "172.32.0.0",
+            "192.167.1.1",
+            "198.17.0.1",
+            "223.255.255.255",
+        ] {
             assert!(is_public(ip(s)), "{s}");
         }
     }
@@ -188,7 +198,13 @@ mod tests {
 
     #[test]
     fn public_v6_addresses_pass() {
-        for s in ["2606:4700:4700::1111", "2001:4860:4860::8888", "2402:800::1", "2a00::1"] {
+        for s in [
+            "2606:4700:4700::1111",
+            "2001:4860:4860::8888",
+            "2402:800::1",
+            "2a00::1",
+            "3fff:1000::1",
+        ] {
             assert!(is_public(ip(s)), "{s}");
         }
         // Embedded forms of a public IPv4 address are that address.
@@ -216,6 +232,7 @@ mod tests {
             "2001:2::1",
             "2001:db8::1",
             "3fff::1",
+            "3fff:fff:ffff::1",
             "fd00:ec2::254",
             "4000::1",
         ] {
@@ -292,7 +309,11 @@ mod tests {
         let url = |s: &str| Url::parse(s).unwrap();
         assert_eq!(check_scheme(&url("https://cdn.example/a"), false), Ok(()));
         assert_eq!(check_scheme(&url("http://cdn.example/a"), true), Ok(()));
-        for s in ["http://cdn.example/a", "ftp://cdn.example/a", "file:///etc/passwd"] {
+        for s in [
+            "http://cdn.example/a",
+            "ftp://cdn.example/a",
+            "file:///etc/passwd",
+        ] {
             assert_eq!(
                 check_scheme(&url(s), false),
                 Err(FetchError::ForbiddenScheme),
@@ -310,7 +331,12 @@ mod tests {
 
     #[test]
     fn odd_spellings_of_loopback_in_urls_are_normalised_to_it() {
-        for s in ["http://0x7f.1/", "http://2130706433/", "http://0177.0.0.1/", "http://127.1/"] {
+        for s in [
+            "http://0x7f.1/",
+            "http://2130706433/",
+            "http://0177.0.0.1/",
+            "http://127.1/",
+        ] {
             let url = Url::parse(s).unwrap();
             let Some(url::Host::Ipv4(v4)) = url.host() else {
                 panic!("{s} is not read as an IPv4 address");

@@ -153,6 +153,11 @@ impl GuardedFetcher {
             .redirect(reqwest::redirect::Policy::none())
             .retry(reqwest::retry::never())
             .referer(false)
+            // The cap counts the bytes that arrive, whatever features other crates turn on in reqwest.
+            .no_gzip()
+            .no_brotli()
+            .no_deflate()
+            .no_zstd()
             .connect_timeout(self.limits.connect_timeout)
             .user_agent(USER_AGENT)
             .dns_resolver(Arc::new(NoResolver));

@@ -11,6 +11,8 @@ pub mod domain;
 pub mod faults;
 pub mod http;
 pub mod llm;
+pub mod media;
+pub mod net;
 pub mod pipeline;
 pub mod reply;
 pub mod reports;

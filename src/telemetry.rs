@@ -10,6 +10,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
+use crate::net::FetchError;
 use crate::pipeline::Role;
 use crate::zalo::events;
 
@@ -57,6 +58,8 @@ pub const ALERTS_FORWARDED: &str = "tradesphere_alerts_forwarded_total";
 pub const ACTOR_MAILBOX_DEPTH: &str = "tradesphere_actor_mailbox_depth_max";
 pub const INBOUND_RATE_LIMITED: &str = "tradesphere_inbound_rate_limited_total";
 pub const ADMIN_RATE_LIMITED: &str = "tradesphere_admin_rate_limited_total";
+/// Images fetched (and decoded) from outside URLs: `result` = `ok` or a `net::FetchError` label.
+pub const MEDIA_FETCH: &str = "tradesphere_media_fetch_total";
 
 /// Messages sent to each singleton actor and not yet taken up, by [`Role`] (per-user conversation actors
 /// are not counted: each handles one user's messages in order and is bounded by that user's pace). ractor
@@ -352,6 +355,15 @@ fn describe_and_preinitialise() {
     );
     for result in ["ok", "error", "invalid_grant"] {
         counter!(TOKEN_REFRESH, "result" => result).increment(0);
+    }
+    describe_counter!(
+        MEDIA_FETCH,
+        Unit::Count,
+        "Images fetched from outside URLs and decoded, by result (ok, or why not)"
+    );
+    counter!(MEDIA_FETCH, "result" => FetchError::OK_LABEL).increment(0);
+    for error in FetchError::ALL {
+        counter!(MEDIA_FETCH, "result" => error.as_str()).increment(0);
     }
     counter!(TOKEN_REFRESH_INTERRUPTED).increment(0);
 

@@ -7,6 +7,7 @@
 //! depend on it.
 
 mod llm;
+mod net;
 mod runtime;
 mod server;
 mod zalo;
@@ -18,6 +19,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 pub use llm::{BreakerSettings, BudgetSettings, LlmSettings};
+pub use net::{HostRule, InvalidHostRule, NetSettings};
 pub use runtime::{
     AlertSettings, ConversationSettings, HandoffSettings, IntakeSettings, ScamSettings,
     SupervisorSettings,
@@ -86,6 +88,7 @@ pub struct Settings {
     pub handoff: HandoffSettings,
     pub scam: ScamSettings,
     pub alerts: AlertSettings,
+    pub net: NetSettings,
 }
 
 /// The TOML as serde reads it, one raw struct per section, before checks and conversions.
@@ -104,6 +107,7 @@ struct Raw {
     handoff: runtime::RawHandoff,
     scam: runtime::RawScam,
     alerts: runtime::RawAlerts,
+    net: net::RawNet,
 }
 
 impl Settings {
@@ -156,6 +160,7 @@ impl Settings {
             handoff: raw.handoff.parse(),
             alerts: raw.alerts.parse(),
             scam: raw.scam.parse()?,
+            net: raw.net.parse()?,
         })
     }
 }
@@ -302,6 +307,20 @@ mod tests {
             let err = load(&[(key, value)]).unwrap_err();
             assert!(err.to_string().contains(named), "{key}={value}: {err}");
         }
+    }
+
+    #[test]
+    fn the_fetch_allow_list_comes_from_the_environment() {
+        assert!(load(&[]).unwrap().net.allow_hosts.is_empty());
+        let s = load(&[(
+            "TRADESPHERE__NET__ALLOW_HOSTS",
+            "127.0.0.1:8080,cdn.internal",
+        )])
+        .unwrap();
+        let rules: Vec<String> = s.net.allow_hosts.iter().map(|r| r.to_string()).collect();
+        assert_eq!(rules, ["127.0.0.1:8080", "cdn.internal"]);
+        let err = load(&[("TRADESPHERE__NET__ALLOW_HOSTS", "::1")]).unwrap_err();
+        assert!(err.to_string().contains("net.allow_hosts"), "{err}");
     }
 
     #[test]

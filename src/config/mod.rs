@@ -6,6 +6,7 @@
 //! converts one into the other. This module imports nothing else from the crate: every other module may
 //! depend on it.
 
+mod image;
 mod llm;
 mod net;
 mod runtime;
@@ -18,6 +19,7 @@ use std::path::PathBuf;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+pub use image::ImageSettings;
 pub use llm::{BreakerSettings, BudgetSettings, LlmSettings};
 pub use net::{HostRule, InvalidHostRule, NetSettings};
 pub use runtime::{
@@ -89,6 +91,7 @@ pub struct Settings {
     pub scam: ScamSettings,
     pub alerts: AlertSettings,
     pub net: NetSettings,
+    pub image: ImageSettings,
 }
 
 /// The TOML as serde reads it, one raw struct per section, before checks and conversions.
@@ -108,6 +111,7 @@ struct Raw {
     scam: runtime::RawScam,
     alerts: runtime::RawAlerts,
     net: net::RawNet,
+    image: image::RawImage,
 }
 
 impl Settings {
@@ -161,6 +165,7 @@ impl Settings {
             alerts: raw.alerts.parse(),
             scam: raw.scam.parse()?,
             net: raw.net.parse()?,
+            image: raw.image.parse()?,
         })
     }
 }
@@ -235,6 +240,24 @@ mod tests {
         assert_eq!(s.llm.timeout, Duration::from_secs(7));
         assert_eq!(s.outbound.mode, OutboundMode::Console);
         assert_eq!(s.llm.api_key.unwrap().expose_secret(), "sk-test");
+    }
+
+    #[test]
+    fn image_settings_default_and_refuse_bad_values() {
+        let s = load(&[]).unwrap();
+        assert!(s.image.max_concurrency >= 1);
+        assert_eq!(s.image.ocr_deadline, Duration::from_secs(8));
+        assert_eq!(s.image.ocr_languages, "vie+eng");
+        assert!(s.image.tessdata_dir.is_none());
+        let s = load(&[
+            ("TRADESPHERE__IMAGE__MAX_CONCURRENCY", "3"),
+            ("TRADESPHERE__IMAGE__OCR", "false"),
+        ])
+        .unwrap();
+        assert_eq!(s.image.max_concurrency, 3);
+        assert!(!s.image.ocr);
+        let err = load(&[("TRADESPHERE__IMAGE__OCR_LANGUAGES", "vie; rm")]).unwrap_err();
+        assert!(err.to_string().contains("image.ocr_languages"), "{err}");
     }
 
     #[test]

@@ -36,6 +36,11 @@ pub enum Outcome {
     ScamReport,
     ScamSignals,
     ScamCheck,
+    /// An image was read and what it holds was checked.
+    ImageCheck,
+    /// An image that could not be read: not fetched, not an image, nothing legible, or over the user's
+    /// daily image budget. A template answered.
+    ImageUnread,
     Llm,
     /// The daily model budget was spent: a template answered.
     LlmLimited,
@@ -47,7 +52,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// Every outcome, for metric pre-registration and exhaustive tests.
-    pub const ALL: [Outcome; 19] = [
+    pub const ALL: [Outcome; 21] = [
         Outcome::Ignored,
         Outcome::NoUser,
         Outcome::DeadLetter,
@@ -63,6 +68,8 @@ impl Outcome {
         Outcome::ScamReport,
         Outcome::ScamSignals,
         Outcome::ScamCheck,
+        Outcome::ImageCheck,
+        Outcome::ImageUnread,
         Outcome::Llm,
         Outcome::LlmLimited,
         Outcome::LlmFallback,
@@ -86,6 +93,8 @@ impl Outcome {
             Outcome::ScamReport => "scam_report",
             Outcome::ScamSignals => "scam_signals",
             Outcome::ScamCheck => "scam_check",
+            Outcome::ImageCheck => "image_check",
+            Outcome::ImageUnread => "image_unread",
             Outcome::Llm => "llm",
             Outcome::LlmLimited => "llm_limited",
             Outcome::LlmFallback => "llm_fallback",
@@ -112,17 +121,19 @@ pub enum Role {
     Outbound,
     Llm,
     Scam,
+    Media,
     Conversations,
     Intake,
 }
 
 impl Role {
     /// Start order: dependencies first, intake (the entry point) last.
-    pub const START_ORDER: [Role; 6] = [
+    pub const START_ORDER: [Role; 7] = [
         Role::TokenKeeper,
         Role::Outbound,
         Role::Llm,
         Role::Scam,
+        Role::Media,
         Role::Conversations,
         Role::Intake,
     ];
@@ -137,6 +148,7 @@ impl Role {
             Role::Outbound => "outbound",
             Role::Llm => "llm",
             Role::Scam => "scam",
+            Role::Media => "media",
             Role::Conversations => "conversations",
             Role::Intake => "intake",
         }

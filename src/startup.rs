@@ -85,7 +85,15 @@ impl Application {
             .context("building the HTTP client")?;
         let (outbound_events, _) = broadcast::channel(1024);
         let directory = Directory::new();
+        let images = Arc::new(crate::media::ImageReader::new(&settings));
+        let ocr = images.ocr_status();
+        if ocr.enabled {
+            tracing::info!(tesseract = %ocr.detail, "OCR is on: images are read for text and QR codes");
+        } else {
+            tracing::warn!(reason = %ocr.detail, "OCR is off: images are read for QR codes only");
+        }
         let deps = Deps {
+            images: images.clone(),
             settings: settings.clone(),
             store: store.clone(),
             directory: directory.clone(),
@@ -111,6 +119,7 @@ impl Application {
             metrics: metrics.clone(),
             http: deps.http.clone(),
             clock: deps.clock.clone(),
+            images,
             intake: intake.clone(),
             admin_limiter: Arc::new(http::limit::CallerLimiter::new(
                 settings.server.admin_rate_per_minute,

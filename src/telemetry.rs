@@ -60,6 +60,10 @@ pub const INBOUND_RATE_LIMITED: &str = "tradesphere_inbound_rate_limited_total";
 pub const ADMIN_RATE_LIMITED: &str = "tradesphere_admin_rate_limited_total";
 /// Images fetched (and decoded) from outside URLs: `result` = `ok` or a `net::FetchError` label.
 pub const MEDIA_FETCH: &str = "tradesphere_media_fetch_total";
+/// Time spent reading one image, by `stage`: `decode` (fetch included), `qr`, `ocr`.
+pub const IMAGE_STAGE_DURATION: &str = "tradesphere_image_stage_duration_seconds";
+/// QR codes found in the images read.
+pub const IMAGE_QR_CODES: &str = "tradesphere_image_qr_codes_total";
 
 /// Messages sent to each singleton actor and not yet taken up, by [`Role`] (per-user conversation actors
 /// are not counted: each handles one user's messages in order and is bounded by that user's pace). ractor
@@ -365,6 +369,17 @@ fn describe_and_preinitialise() {
     for error in FetchError::ALL {
         counter!(MEDIA_FETCH, "result" => error.as_str()).increment(0);
     }
+    describe_histogram!(
+        IMAGE_STAGE_DURATION,
+        Unit::Seconds,
+        "Time to read one image, by stage: decode (fetch included), qr, ocr"
+    );
+    describe_counter!(
+        IMAGE_QR_CODES,
+        Unit::Count,
+        "QR codes found in the images users sent"
+    );
+    counter!(IMAGE_QR_CODES).increment(0);
     counter!(TOKEN_REFRESH_INTERRUPTED).increment(0);
 
     for outcome in ["accepted", "duplicate", "probe"] {

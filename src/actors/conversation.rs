@@ -10,14 +10,16 @@ use std::time::{Duration, Instant};
 use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, DerivedActorRef};
 
 use super::llm::{AnswerSource, LlmAnswer, LlmMsg};
+use super::media::MediaMsg;
 use super::outbound::OutboundMsg;
 use super::scam::ScamMsg;
-use super::{Deps, ask};
+use super::{AskError, Deps, ask};
 use crate::conversation::burst::{self, Burst, BurstMessage, Join};
-use crate::conversation::decide::{self, Answer, Decision, Message};
+use crate::conversation::decide::{self, Answer, Decision, ImageStep, Message};
 use crate::conversation::{Now, Policy, UserView};
 use crate::domain::{HistoryTurn, InboundLimiter, UserId};
 use crate::faults::FaultPoint;
+use crate::net::FetchError;
 use crate::pipeline::{Attempt, Inbound, Outcome, Role};
 use crate::reply::{split::split_message, templates};
 use crate::scam::check::CheckOutcome;
@@ -29,6 +31,8 @@ use crate::zalo::events::{EventKind, UserMessageKind};
 /// Remembered inbox ids, to skip a re-dispatched duplicate without a database round trip.
 const RECENT_IDS: usize = 64;
 const SCAM_TIMEOUT: Duration = Duration::from_secs(10);
+/// Fetching (10 s at most), then OCR (8 s by default), plus a wait for a permit when many images arrive.
+const IMAGE_TIMEOUT: Duration = Duration::from_secs(40);
 /// A cached history is read again after this long whatever the ids say: a backstop for a write the id check
 /// cannot see (a line committed with a lower id after a newer one, on PostgreSQL).
 const HISTORY_REFRESH: Duration = Duration::from_secs(60);
@@ -367,6 +371,7 @@ async fn user_message(
         decision = decide::checked(check, &mut state.view, &state.policy, now);
     }
     match decision {
+        Decision::ReadImage(url) => read_image(state, inbound, &message, url).await,
         Decision::Report(command) => {
             let reply = file_user_reports(state, &command).await?;
             let answer = Answer {
@@ -400,6 +405,86 @@ async fn user_message(
                 .ok_or("a checked message is decided again, never left as a check")?;
             answer_now(state, inbound, Some(line), answer).await
         }
+    }
+}
+
+/// Reads an image within the user's daily budget, checks what it holds with its caption, and answers: what
+/// was read, then the verdict. Only the image's hash and the text read are kept.
+async fn read_image(
+    state: &mut ConversationState,
+    inbound: &Inbound,
+    message: &Message,
+    url: String,
+) -> Result<(), ActorProcessingErr> {
+    // Answer a waiting burst first: reading takes seconds, and nothing answered now may overtake it.
+    flush_burst(state).await?;
+    let line = |content: String| ChatLine {
+        content,
+        message_type: message.kind.as_str().to_string(),
+    };
+    let day = crate::domain::time::vietnam_day(state.deps.clock.now());
+    let budget = state.deps.settings.image.daily_budget_per_user;
+    if !state
+        .deps
+        .store
+        .take_image_read(&state.user, day, budget)
+        .await?
+    {
+        let answer = Answer {
+            reply: Some(crate::reply::image::IMAGE_BUDGET.to_string()),
+            outcome: Outcome::ImageUnread,
+        };
+        return answer_now(state, inbound, Some(message.line()), answer).await;
+    }
+    let reading = match ask(
+        || state.deps.directory.media(),
+        Role::Media,
+        |reply| MediaMsg::Read {
+            url: url.clone(),
+            reply,
+        },
+        IMAGE_TIMEOUT,
+    )
+    .await
+    {
+        Ok(reading) => reading,
+        // Out of time: the user hears so now, rather than a retry reading it all again.
+        Err(AskError::Timeout(_)) => Err(FetchError::Timeout),
+        Err(e) => return Err(e.into()),
+    };
+    let ocr_on = state.deps.images.ocr_status().enabled;
+    let recorded = match &reading {
+        Ok(reading) => line(with_caption(&message.text, &reading.record())),
+        Err(_) => message.line(),
+    };
+    let answer = match decide::image_read(&message.text, reading.as_ref().map_err(|e| *e), ocr_on) {
+        ImageStep::Answer(answer) => answer,
+        ImageStep::Check { text, entities } => {
+            let check: CheckOutcome = ask(
+                || state.deps.directory.scam(),
+                Role::Scam,
+                |reply| ScamMsg::Check {
+                    text: text.clone(),
+                    entities: entities.clone(),
+                    reply,
+                },
+                SCAM_TIMEOUT,
+            )
+            .await?;
+            let reading = reading.as_ref().map_err(|e| *e)?;
+            let now = now_of(state);
+            decide::image_checked(reading, &check, &mut state.view, now)
+        }
+    };
+    answer_now(state, inbound, Some(recorded), answer).await
+}
+
+/// The caption, then the record of what the picture held.
+fn with_caption(caption: &str, record: &str) -> String {
+    if caption.trim().is_empty() {
+        record.to_string()
+    } else {
+        format!("{}\n{record}", caption.trim())
     }
 }
 

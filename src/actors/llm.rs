@@ -499,7 +499,9 @@ mod tests {
         let settings = Settings::from_env_map(env).unwrap();
         let store = Store::connect(&settings.database).await.unwrap();
         store.migrate().await.unwrap();
+        let images = Arc::new(crate::media::ImageReader::new(&settings));
         let deps = Deps {
+            images,
             settings: Arc::new(settings),
             store,
             directory: Directory::new(),

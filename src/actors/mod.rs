@@ -22,6 +22,7 @@ pub mod conversation;
 pub mod conversations;
 pub mod intake;
 pub mod llm;
+pub mod media;
 pub mod outbound;
 pub mod restart;
 pub mod scam;
@@ -99,6 +100,8 @@ pub struct Deps {
     pub clock: crate::clock::SharedClock,
     /// Replay unhandled events and resume queued replies (false for the `chat` side instance).
     pub recovery: bool,
+    /// Reads the images users send (QR codes, OCR).
+    pub images: Arc<crate::media::ImageReader>,
 }
 
 #[derive(Debug, thiserror::Error)]

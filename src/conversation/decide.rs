@@ -6,8 +6,10 @@ use sha2::{Digest, Sha256};
 
 use super::{Now, Policy, UserView};
 use crate::domain::{Admission, UserId};
+use crate::media::ImageReading;
+use crate::net::FetchError;
 use crate::pipeline::Outcome;
-use crate::reply::{templates, verdict};
+use crate::reply::{image, templates, verdict};
 use crate::scam::Entity;
 use crate::scam::check::{CheckOutcome, check_text};
 use crate::scam::extract::extract;
@@ -22,6 +24,8 @@ pub struct Message {
     pub kind: UserMessageKind,
     /// What is checked: the text, plus attached URLs for a text or link message.
     pub text: String,
+    /// An image message's picture, to be read (its caption is `text`).
+    pub image: Option<String>,
 }
 
 impl Message {
@@ -39,9 +43,13 @@ impl Message {
                 }
             }
         }
+        let image = (kind == UserMessageKind::Image)
+            .then(|| attachment_urls.first().cloned())
+            .flatten();
         Self {
             kind,
             text: checked,
+            image,
         }
     }
 
@@ -68,8 +76,10 @@ pub enum Decision {
     RateLimited {
         first: bool,
     },
-    /// Nothing to read (a sticker, an image without a caption).
+    /// Nothing to read (a sticker, a file, an image without a picture or a caption).
     Unsupported(UserMessageKind),
+    /// Read the picture at this URL, then check what it holds with the caption.
+    ReadImage(String),
     Help,
     /// The user reports entities as scams.
     Report(ReportCommand),
@@ -107,7 +117,10 @@ impl Decision {
             Decision::Help => (Some(templates::HELP.to_string()), Outcome::Help),
             Decision::Signals(check) => (Some(verdict::scam_reply(check)), Outcome::ScamSignals),
             Decision::Verdict(check) => (Some(verdict::scam_reply(check)), Outcome::ScamCheck),
-            Decision::Report(_) | Decision::Check(_) | Decision::Converse(_) => return None,
+            Decision::Report(_)
+            | Decision::Check(_)
+            | Decision::Converse(_)
+            | Decision::ReadImage(_) => return None,
         };
         Some(Answer { reply, outcome })
     }
@@ -123,6 +136,9 @@ pub fn decide(message: &Message, view: &mut UserView, policy: &Policy, now: Now)
         Admission::Allowed => {}
         Admission::LimitedFirst => return Decision::RateLimited { first: true },
         Admission::Limited => return Decision::RateLimited { first: false },
+    }
+    if let Some(url) = &message.image {
+        return Decision::ReadImage(url.clone());
     }
     let text = &message.text;
     if text.trim().is_empty() {
@@ -156,6 +172,61 @@ pub fn checked(check: CheckOutcome, view: &mut UserView, policy: &Policy, now: N
         Decision::Converse(check)
     } else {
         Decision::Verdict(check)
+    }
+}
+
+/// The next step for an image once it has been read (or failed to be).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageStep {
+    /// Nothing to check: answer now.
+    Answer(Answer),
+    /// Check this text (the caption and what was read) and its entities, then call [`image_checked`].
+    Check { text: String, entities: Vec<Entity> },
+}
+
+/// What to do with a read image: check what it holds with the caption, or say why nothing could be read.
+#[must_use]
+pub fn image_read(
+    caption: &str,
+    reading: Result<&ImageReading, FetchError>,
+    ocr_on: bool,
+) -> ImageStep {
+    let unread = |reply: &str| {
+        ImageStep::Answer(Answer {
+            reply: Some(reply.to_string()),
+            outcome: Outcome::ImageUnread,
+        })
+    };
+    let reading = match reading {
+        Ok(reading) => reading,
+        Err(error) => return unread(image::unreadable(error)),
+    };
+    if reading.is_empty() && caption.trim().is_empty() {
+        return unread(image::nothing_read(ocr_on));
+    }
+    let text = [caption.trim(), reading.text().as_str()]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let entities = extract(&text);
+    ImageStep::Check { text, entities }
+}
+
+/// The answer for a checked image: what was read, then the verdict. Findings are remembered for follow-up
+/// questions, as for a typed message.
+pub fn image_checked(
+    reading: &ImageReading,
+    check: &CheckOutcome,
+    view: &mut UserView,
+    now: Now,
+) -> Answer {
+    if !check.findings.is_empty() {
+        view.last_findings = Some((now.instant, check.clone()));
+    }
+    Answer {
+        reply: Some(image::image_reply(reading, check)),
+        outcome: Outcome::ImageCheck,
     }
 }
 
@@ -345,18 +416,48 @@ mod tests {
     }
 
     #[test]
-    fn an_image_is_checked_by_its_caption_and_not_by_its_url() {
+    fn an_image_is_read_and_its_url_is_never_checked_as_a_link() {
         let urls = ["https://photo.zdn.vn/abc.jpg".to_string()];
         let message = Message::new(UserMessageKind::Image, Some("gọi 0912345678"), &urls);
+        // The caption is checked with what the picture holds; the CDN URL is not the user's link.
         assert_eq!(message.text, "gọi 0912345678");
-        let Decision::Check(entities) = decide(&message, &mut view(), &MODEL, now()) else {
-            panic!("the caption's phone is looked up");
-        };
-        assert_eq!(entities.len(), 1);
+        assert_eq!(
+            decide(&message, &mut view(), &MODEL, now()),
+            Decision::ReadImage(urls[0].clone())
+        );
         let bare = Message::new(UserMessageKind::Image, None, &urls);
         assert_eq!(
             decide(&bare, &mut view(), &MODEL, now()),
+            Decision::ReadImage(urls[0].clone())
+        );
+        // An image event without a picture is read by its caption, or is nothing to read.
+        let captioned = Message::new(UserMessageKind::Image, Some("gọi 0912345678"), &[]);
+        assert!(matches!(
+            decide(&captioned, &mut view(), &MODEL, now()),
+            Decision::Check(_)
+        ));
+        let empty = Message::new(UserMessageKind::Image, None, &[]);
+        assert_eq!(
+            decide(&empty, &mut view(), &MODEL, now()),
             Decision::Unsupported(UserMessageKind::Image)
+        );
+    }
+
+    #[test]
+    fn a_paused_or_flooding_user_s_image_is_not_read() {
+        let urls = ["https://photo.zdn.vn/abc.jpg".to_string()];
+        let image = Message::new(UserMessageKind::Image, None, &urls);
+        let mut view = view();
+        let now = now();
+        view.paused_until = Some(now.at + chrono::Duration::minutes(5));
+        assert_eq!(decide(&image, &mut view, &MODEL, now), Decision::Paused);
+        view.paused_until = None;
+        for _ in 0..3 {
+            decide(&text("alo"), &mut view, &MODEL, now);
+        }
+        assert_eq!(
+            decide(&image, &mut view, &MODEL, now),
+            Decision::RateLimited { first: true }
         );
     }
 

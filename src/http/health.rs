@@ -38,6 +38,8 @@ pub(super) async fn readyz(state: HttpState) -> warp::reply::Response {
         .map(|r| r.as_str())
         .collect();
     let ready = accepting && database && migrations && missing.is_empty();
+    // OCR off is a reduced service, not an unready one: QR codes are still read.
+    let ocr = state.images.ocr_status();
     let status = if ready {
         StatusCode::OK
     } else {
@@ -52,6 +54,7 @@ pub(super) async fn readyz(state: HttpState) -> warp::reply::Response {
                 "database": database,
                 "migrations": migrations,
                 "actors_missing": missing,
+                "ocr": ocr,
             }
         }),
     )

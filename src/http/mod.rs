@@ -72,6 +72,8 @@ pub struct HttpParts {
     pub metrics: PrometheusHandle,
     pub http: reqwest::Client,
     pub clock: crate::clock::SharedClock,
+    /// Reads images; `/readyz` tells whether its OCR is on.
+    pub images: Arc<crate::media::ImageReader>,
     /// Closed once shutdown has begun: the webhook answers 503 so Zalo redelivers to the next instance.
     pub intake: Arc<gate::IntakeGate>,
     /// The per-caller admin API limit, shared by every listener.

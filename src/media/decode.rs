@@ -45,6 +45,8 @@ pub struct DecodedImage {
     /// The format its magic bytes named.
     pub kind: ImageKind,
     pub gray: GrayImage,
+    /// SHA-256 of the bytes as received, hex: what is kept of an image instead of the image.
+    pub sha256: String,
 }
 
 /// Sniffs and decodes `bytes`, the first frame of a GIF or an animated WebP. CPU-bound: callers on the
@@ -64,6 +66,7 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, Fetch
     Ok(DecodedImage {
         kind,
         gray: to_gray(image),
+        sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes)),
     })
 }
 

@@ -5,9 +5,14 @@
 //! labelled `ok` or the [`FetchError`]'s label. See docs/media.md.
 
 pub mod decode;
+pub mod qr;
+pub mod read;
+pub mod reading;
 pub mod sniff;
 
 pub use decode::{DecodeLimits, DecodedImage, decode};
+pub use read::{ImageReader, OcrStatus};
+pub use reading::{ImageReading, ImageStage, OcrOutcome};
 pub use sniff::{ImageKind, sniff};
 
 use crate::net::{FetchError, GuardedFetcher};

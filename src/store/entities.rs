@@ -237,6 +237,25 @@ pub mod llm_usage {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+pub mod image_reads {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "image_reads")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub day: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub zalo_user_id: String,
+        pub images: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod handoff_pauses {
     use sea_orm::entity::prelude::*;
 

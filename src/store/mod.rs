@@ -21,6 +21,7 @@ mod chat;
 mod connect;
 mod entities;
 mod group_commit;
+mod image_reads;
 mod inbox;
 mod llm_usage;
 mod outbound;

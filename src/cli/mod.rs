@@ -120,8 +120,12 @@ pub enum ScamCommand {
         /// Print JSON: {"entities":[{kind,value,raw,start,end,bank?,verdict,reports,…}],"signals":[…]}.
         #[arg(long)]
         json: bool,
+        /// Read this image file (a screenshot, a QR photo) the way the bot reads one sent to it, and check
+        /// what it holds; any text given is checked with it, as a caption.
+        #[arg(long, value_name = "FILE")]
+        image: Option<PathBuf>,
         /// The text to check; several arguments are joined with spaces.
-        #[arg(required = true, num_args = 1..)]
+        #[arg(required_unless_present = "image", num_args = 1..)]
         text: Vec<String>,
     },
     /// Download the configured scam-domain list (`scam.sync_url` / SCAM_SYNC_URL) once and import it.

@@ -6,6 +6,8 @@ use anyhow::Context;
 
 use super::{ImportFormat, ScamCommand};
 use crate::config::Settings;
+use crate::conversation::decide::{self, ImageStep};
+use crate::media::ImageReader;
 use crate::reply::verdict;
 use crate::reports::{IndexSync, redacted_url, sync_once};
 use crate::scam::EntityKind;
@@ -33,7 +35,14 @@ pub(super) async fn run(settings: Settings, command: ScamCommand) -> anyhow::Res
             };
             import_file(settings, &file, format, &defaults).await
         }
-        ScamCommand::Check { json, text } => check_text(settings, &text.join(" "), json).await,
+        ScamCommand::Check {
+            json,
+            image: Some(image),
+            text,
+        } => check_image(settings, &image, &text.join(" "), json).await,
+        ScamCommand::Check { json, text, .. } => {
+            check_text(settings, &text.join(" "), json).await
+        }
         ScamCommand::Sync => {
             let url = settings.scam.sync_url.clone().context(
                 "no list to download: set scam.sync_url (env SCAM_SYNC_URL), e.g. to the chongluadao list",
@@ -153,6 +162,109 @@ async fn import_file(
         store.report_count().await?
     );
     Ok(())
+}
+
+/// An image file larger than the guarded fetcher would take is refused the same way.
+const MAX_IMAGE_FILE: u64 = 10 * 1024 * 1024;
+
+/// `scam check --image FILE`: the bot's own image path (decode, QR codes, OCR), then the check.
+async fn check_image(
+    settings: Settings,
+    file: &std::path::Path,
+    caption: &str,
+    json: bool,
+) -> anyhow::Result<()> {
+    let size = std::fs::metadata(file)
+        .with_context(|| format!("reading {}", file.display()))?
+        .len();
+    let bytes = if size > MAX_IMAGE_FILE {
+        Err(crate::net::FetchError::TooLarge)
+    } else {
+        Ok(std::fs::read(file).with_context(|| format!("reading {}", file.display()))?)
+    };
+    let reader = ImageReader::new(&settings);
+    let ocr = reader.ocr_status();
+    if !ocr.enabled {
+        eprintln!("OCR is off ({}): reading QR codes only", ocr.detail);
+    }
+    let reading = match bytes {
+        Ok(bytes) => reader.read_bytes(bytes).await,
+        Err(e) => Err(e),
+    };
+    let step = decide::image_read(caption, reading.as_ref().map_err(|e| *e), ocr.enabled);
+    let outcome = match step {
+        ImageStep::Answer(answer) => {
+            let reply = answer.reply.unwrap_or_default();
+            if json {
+                let report = ImageCheckReport {
+                    image: ImageReport::of(&reading, &ocr),
+                    reply: Some(reply),
+                    check: None,
+                };
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{reply}");
+            }
+            anyhow::bail!("nothing could be read from {}", file.display());
+        }
+        ImageStep::Check { text, .. } => {
+            let store = super::open_store(&settings).await?;
+            let mut index = IndexSync::new();
+            index.sync(&store).await?;
+            index.check(&text, chrono::Utc::now())
+        }
+    };
+    let reading = reading.as_ref().map_err(|e| *e)?;
+    if json {
+        let report = ImageCheckReport {
+            image: ImageReport::of(&Ok(reading.clone()), &ocr),
+            reply: None,
+            check: Some(CheckReport::from(&outcome)),
+        };
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("{}", crate::reply::image::image_reply(reading, &outcome));
+    }
+    Ok(())
+}
+
+/// `scam check --image --json`: what was read, then the check (or the reply when nothing could be read).
+#[derive(serde::Serialize)]
+struct ImageCheckReport {
+    image: ImageReport,
+    /// The reply when nothing could be checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reply: Option<String>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    check: Option<CheckReport>,
+}
+
+#[derive(serde::Serialize)]
+struct ImageReport {
+    /// `ok`, or why the image could not be read (`not_image`, `too_many_pixels`, …).
+    result: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sha256: Option<String>,
+    qr: Vec<String>,
+    /// The text OCR read; null when OCR is off or failed.
+    ocr_text: Option<String>,
+    ocr: crate::media::OcrStatus,
+}
+
+impl ImageReport {
+    fn of(
+        reading: &Result<crate::media::ImageReading, crate::net::FetchError>,
+        ocr: &crate::media::OcrStatus,
+    ) -> Self {
+        let ok = reading.as_ref().ok();
+        ImageReport {
+            result: crate::net::FetchError::result_label(reading),
+            sha256: ok.map(|r| r.sha256.clone()),
+            qr: ok.map(|r| r.qr.clone()).unwrap_or_default(),
+            ocr_text: ok.and_then(|r| r.ocr_text().map(str::to_string)),
+            ocr: ocr.clone(),
+        }
+    }
 }
 
 async fn check_text(settings: Settings, text: &str, json: bool) -> anyhow::Result<()> {

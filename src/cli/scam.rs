@@ -40,9 +40,7 @@ pub(super) async fn run(settings: Settings, command: ScamCommand) -> anyhow::Res
             image: Some(image),
             text,
         } => check_image(settings, &image, &text.join(" "), json).await,
-        ScamCommand::Check { json, text, .. } => {
-            check_text(settings, &text.join(" "), json).await
-        }
+        ScamCommand::Check { json, text, .. } => check_text(settings, &text.join(" "), json).await,
         ScamCommand::Sync => {
             let url = settings.scam.sync_url.clone().context(
                 "no list to download: set scam.sync_url (env SCAM_SYNC_URL), e.g. to the chongluadao list",

@@ -9,6 +9,7 @@ mod backpressure;
 mod conversation;
 mod health;
 mod hostile;
+mod images;
 mod llm;
 mod ops;
 mod outbound;

@@ -1,0 +1,129 @@
+//! Images users send: fetched from a loopback CDN (allow-listed, as an on-prem CDN would be), read, and
+//! answered; or refused politely, counted, and never fetched from a forbidden address.
+
+use serde_json::json;
+use testkit::both_backends;
+use tradesphere::domain::UserId;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::helpers::*;
+
+/// A CDN on loopback serving `body` at `/img`, and the app allowed to fetch from it.
+async fn app_with_cdn(backend: &Backend, body: Vec<u8>, budget: u32) -> (TestApp, MockServer) {
+    let cdn = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/img"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(body))
+        .mount(&cdn)
+        .await;
+    let host = cdn.address().to_string();
+    let app = spawn_app_with(
+        backend,
+        TestOptions {
+            extra_env: vec![
+                ("TRADESPHERE__NET__ALLOW_HOSTS", host),
+                (
+                    "TRADESPHERE__IMAGE__DAILY_BUDGET_PER_USER",
+                    budget.to_string(),
+                ),
+            ],
+            ..Default::default()
+        },
+    )
+    .await;
+    (app, cdn)
+}
+
+fn image_event(user: &str, url: &str) -> serde_json::Value {
+    attachment_event(user, "image", json!({"url": url, "thumbnail": url}))
+}
+
+async fn fetch_count(app: &TestApp, result: &str) -> f64 {
+    let name = format!("tradesphere_media_fetch_total{{result=\"{result}\"}}");
+    metric_value(app, &name).await
+}
+
+async fn a_file_that_is_not_an_image_gets_a_polite_reply_and_is_counted(backend: Backend) {
+    let (app, cdn) = app_with_cdn(&backend, b"%PDF-1.7 not a picture".to_vec(), 5).await;
+    let before = fetch_count(&app, "not_image").await;
+    let user = user_id();
+    app.post_event(&image_event(&user, &format!("{}/img", cdn.uri())))
+        .await;
+    let replies = app.replies_for(&user, 1).await;
+    assert!(
+        replies[0].text.contains("không mở được tệp này"),
+        "{}",
+        replies[0].text
+    );
+    assert!(fetch_count(&app, "not_image").await > before);
+    app.shutdown().await;
+}
+
+async fn an_image_on_a_private_address_is_never_fetched(backend: Backend) {
+    // A listener on loopback that is not allow-listed: the address rule refuses it before connecting.
+    let private = MockServer::start().await;
+    let app = spawn_app(&backend).await;
+    let before =
+        fetch_count(&app, "forbidden_scheme").await + fetch_count(&app, "forbidden_address").await;
+    let user = user_id();
+    for url in [
+        format!("{}/img", private.uri()),
+        "https://169.254.169.254/latest/meta-data".to_string(),
+    ] {
+        app.post_event(&image_event(&user, &url)).await;
+    }
+    let replies = app.replies_for(&user, 2).await;
+    for reply in &replies {
+        assert!(reply.text.contains("vì lý do bảo mật"), "{}", reply.text);
+    }
+    assert!(
+        private
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty(),
+        "nothing reached the private address"
+    );
+    let after =
+        fetch_count(&app, "forbidden_scheme").await + fetch_count(&app, "forbidden_address").await;
+    assert!(after >= before + 2.0, "{before} -> {after}");
+    app.shutdown().await;
+}
+
+async fn the_daily_image_budget_stops_reading_more(backend: Backend) {
+    let (app, cdn) = app_with_cdn(&backend, b"not an image".to_vec(), 1).await;
+    let user = user_id();
+    let url = format!("{}/img", cdn.uri());
+    app.post_event(&image_event(&user, &url)).await;
+    app.replies_for(&user, 1).await;
+    app.post_event(&image_event(&user, &url)).await;
+    let replies = app.replies_for(&user, 2).await;
+    assert!(
+        replies[1].text.contains("tạm dừng đọc ảnh"),
+        "{}",
+        replies[1].text
+    );
+    assert_eq!(
+        cdn.received_requests().await.unwrap_or_default().len(),
+        1,
+        "the image over the budget is not fetched"
+    );
+    // The history keeps a line per image, never the image.
+    let history = app
+        .store()
+        .messages_for(&UserId::parse(&user).unwrap())
+        .await
+        .unwrap();
+    let images = history
+        .iter()
+        .filter(|m| m.is_from_user && m.message_type == "image");
+    assert_eq!(images.count(), 2);
+    app.shutdown().await;
+}
+
+both_backends!(
+    a_file_that_is_not_an_image_gets_a_polite_reply_and_is_counted,
+    an_image_on_a_private_address_is_never_fetched,
+    the_daily_image_budget_stops_reading_more,
+);

@@ -33,9 +33,10 @@ Chào bạn! 👋 Mình là trợ lý chống lừa đảo. Hãy dán tin nhắn
 
 Gõ /help để xem hướng dẫn.";
 
-/// Sent for images, stickers, files, locations and other non-text messages.
+/// Sent for stickers, GIFs, audio, video, files, locations and other messages that are neither text nor a
+/// picture.
 pub const UNSUPPORTED_MEDIA: &str = "\
-Xin lỗi, hiện mình chỉ đọc được tin nhắn chữ, chưa xem được hình ảnh, nhãn dán, tệp hay vị trí. Bạn hãy gõ hoặc dán nội dung tin nhắn, số điện thoại, số tài khoản hoặc đường link cần kiểm tra nhé.";
+Xin lỗi, mình chỉ đọc được tin nhắn chữ và ảnh chụp (ảnh màn hình, ảnh mã QR), chưa xem được nhãn dán, ảnh động, âm thanh, video, tệp hay vị trí. Bạn hãy gửi ảnh chụp màn hình, hoặc gõ, dán nội dung tin nhắn, số điện thoại, số tài khoản hoặc đường link cần kiểm tra nhé.";
 
 /// Sent once when a user exceeds the per-user inbound rate limit; the messages after it get no answer.
 pub const RATE_LIMITED: &str = "\
@@ -193,7 +194,7 @@ mod tests {
 
     #[test]
     fn media_and_error_texts_say_what_to_do() {
-        assert!(UNSUPPORTED_MEDIA.contains("hình ảnh"));
+        assert!(UNSUPPORTED_MEDIA.contains("ảnh chụp màn hình"));
         assert!(UNSUPPORTED_MEDIA.contains("đường link"));
         assert!(ERROR_APOLOGY.starts_with("Xin lỗi"));
         assert!(ERROR_APOLOGY.contains("thử lại"));

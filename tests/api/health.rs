@@ -15,7 +15,33 @@ async fn healthz_and_readyz(backend: Backend) {
         body["checks"]["actors_missing"].as_array().unwrap().len(),
         0
     );
+    // OCR is reported either way; whether it is on depends on the machine's Tesseract.
+    assert!(body["checks"]["ocr"]["enabled"].is_boolean(), "{body}");
     assert_eq!(app.get("/nope").await.status(), 404);
+    app.shutdown().await;
+}
+
+/// With OCR off the service is still ready, and says why OCR is off.
+async fn readyz_says_when_ocr_is_off(backend: Backend) {
+    let app = spawn_app_with(
+        &backend,
+        TestOptions {
+            extra_env: vec![("TRADESPHERE__IMAGE__OCR", "false".to_string())],
+            ..Default::default()
+        },
+    )
+    .await;
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["checks"]["ocr"]["enabled"], false, "{body}");
+    assert!(
+        !body["checks"]["ocr"]["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .is_empty(),
+        "{body}"
+    );
     app.shutdown().await;
 }
 
@@ -58,6 +84,8 @@ async fn metrics_expose_the_contract_names(backend: Backend) {
         "tradesphere_conversations_stopped_total{reason=\"capacity\"}",
         "tradesphere_zalo_access_token_expiry_timestamp_seconds",
         "tradesphere_events_handled_total",
+        "tradesphere_media_fetch_total{result=\"forbidden_address\"}",
+        "tradesphere_image_qr_codes_total",
         "tradesphere_build_info",
     ] {
         assert!(text.contains(name), "missing {name}");
@@ -76,7 +104,11 @@ async fn metrics_expose_the_contract_names(backend: Backend) {
     app.shutdown().await;
 }
 
-both_backends!(healthz_and_readyz, metrics_expose_the_contract_names);
+both_backends!(
+    healthz_and_readyz,
+    readyz_says_when_ocr_is_off,
+    metrics_expose_the_contract_names
+);
 
 /// `promtool check metrics` (Prometheus' own linter) accepts the exposition after real traffic.
 /// CI installs Debian's `prometheus` and sets TRADESPHERE_REQUIRE_PROMTOOL=1; elsewhere a missing promtool skips.

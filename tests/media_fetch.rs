@@ -4,14 +4,13 @@
 //! that `tradesphere_media_fetch_total{result}` counted it, on a recorder local to the test.
 
 use std::future::Future;
-use std::io::Cursor;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use image::{DynamicImage, ImageFormat, RgbImage};
 use metrics_exporter_prometheus::PrometheusBuilder;
+use testkit::pictures::{png, png_declaring};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
@@ -242,47 +241,6 @@ fn fetcher(rules: &[HostRule], limits: FetchLimits) -> GuardedFetcher {
         allow_hosts: rules.to_vec(),
     };
     GuardedFetcher::new(&net, limits)
-}
-
-fn png(width: u32, height: u32) -> Vec<u8> {
-    let image = DynamicImage::ImageRgb8(RgbImage::from_fn(width, height, |x, _| {
-        image::Rgb([(x * 255 / width) as u8; 3])
-    }));
-    let mut out = Cursor::new(Vec::new());
-    image.write_to(&mut out, ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
-/// A PNG whose header declares `width` × `height`, with a few bytes of data: a decompression bomb's shape.
-fn png_declaring(width: u32, height: u32) -> Vec<u8> {
-    fn crc32(bytes: &[u8]) -> u32 {
-        let mut crc = !0u32;
-        for &b in bytes {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xedb8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
-    }
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = width.to_be_bytes().to_vec();
-    ihdr.extend(height.to_be_bytes());
-    ihdr.extend([8, 2, 0, 0, 0]); // 8-bit RGB
-    let idat = [0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01];
-    for (kind, data) in [(&b"IHDR"[..], &ihdr[..]), (b"IDAT", &idat), (b"IEND", &[])] {
-        png.extend((data.len() as u32).to_be_bytes());
-        let start = png.len();
-        png.extend(kind);
-        png.extend(data);
-        let crc = crc32(&png[start..]);
-        png.extend(crc.to_be_bytes());
-    }
-    png
 }
 
 #[test]

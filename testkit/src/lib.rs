@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod metrics;
 pub mod openai;
 mod pg;
+pub mod pictures;
 pub mod zalo;
 
 use std::time::Duration;

@@ -3,6 +3,7 @@
 
 use serde_json::json;
 use testkit::both_backends;
+use testkit::pictures::{png_declaring, png_truncated};
 use tradesphere::domain::UserId;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -11,10 +12,23 @@ use crate::helpers::*;
 
 /// A CDN on loopback serving `body` at `/img`, and the app allowed to fetch from it.
 async fn app_with_cdn(backend: &Backend, body: Vec<u8>, budget: u32) -> (TestApp, MockServer) {
+    app_with_cdn_answering(
+        backend,
+        ResponseTemplate::new(200).set_body_bytes(body),
+        budget,
+    )
+    .await
+}
+
+async fn app_with_cdn_answering(
+    backend: &Backend,
+    answer: ResponseTemplate,
+    budget: u32,
+) -> (TestApp, MockServer) {
     let cdn = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/img"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(body))
+        .respond_with(answer)
         .mount(&cdn)
         .await;
     let host = cdn.address().to_string();
@@ -39,9 +53,14 @@ fn image_event(user: &str, url: &str) -> serde_json::Value {
     attachment_event(user, "image", json!({"url": url, "thumbnail": url}))
 }
 
-async fn fetch_count(app: &TestApp, result: &str) -> f64 {
-    let name = format!("tradesphere_media_fetch_total{{result=\"{result}\"}}");
-    metric_value(app, &name).await
+/// Fetches counted under `results` (`|`-separated labels, any of which is the right refusal).
+async fn fetch_count(app: &TestApp, results: &str) -> f64 {
+    let mut total = 0.0;
+    for result in results.split('|') {
+        let name = format!("tradesphere_media_fetch_total{{result=\"{result}\"}}");
+        total += metric_value(app, &name).await;
+    }
+    total
 }
 
 async fn a_file_that_is_not_an_image_gets_a_polite_reply_and_is_counted(backend: Backend) {
@@ -57,6 +76,82 @@ async fn a_file_that_is_not_an_image_gets_a_polite_reply_and_is_counted(backend:
         replies[0].text
     );
     assert!(fetch_count(&app, "not_image").await > before);
+    app.shutdown().await;
+}
+
+/// Each hostile picture ends in a polite reply that says what to do, and is counted by why.
+async fn hostile_pictures_end_in_a_polite_reply_and_are_counted(backend: Backend) {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let cases = [
+        (
+            ResponseTemplate::new(200).set_body_bytes(png_truncated()),
+            "bad_image",
+            "không mở được",
+        ),
+        (
+            ResponseTemplate::new(200).set_body_bytes(png_declaring(50_000, 50_000)),
+            "too_many_pixels",
+            "quá lớn",
+        ),
+        (
+            ResponseTemplate::new(302)
+                .insert_header("Location", "http://169.254.169.254/latest/meta-data"),
+            // Plain http to a host not allow-listed, and the metadata address: refused either way.
+            "forbidden_scheme|forbidden_address",
+            "vì lý do bảo mật",
+        ),
+        (
+            ResponseTemplate::new(302)
+                .insert_header("Location", format!("https://{closed}/img").as_str()),
+            // https, but to loopback on a port not allow-listed.
+            "forbidden_address",
+            "vì lý do bảo mật",
+        ),
+        (ResponseTemplate::new(404), "http_status", "chưa tải được"),
+    ];
+    for (answer, result, says) in cases {
+        let (app, cdn) = app_with_cdn_answering(&backend, answer, 5).await;
+        let before = fetch_count(&app, result).await;
+        let user = user_id();
+        app.post_event(&image_event(&user, &format!("{}/img", cdn.uri())))
+            .await;
+        let replies = app.replies_for(&user, 1).await;
+        assert!(
+            replies[0].text.contains(says),
+            "{result}: {}",
+            replies[0].text
+        );
+        assert!(
+            replies[0].text.contains("nhé"),
+            "{result}: {}",
+            replies[0].text
+        );
+        assert!(fetch_count(&app, result).await > before, "{result} counted");
+        app.shutdown().await;
+    }
+    // A CDN that does not answer at all.
+    let app = spawn_app_with(
+        &backend,
+        TestOptions {
+            extra_env: vec![("TRADESPHERE__NET__ALLOW_HOSTS", closed.to_string())],
+            ..Default::default()
+        },
+    )
+    .await;
+    let before = fetch_count(&app, "unreachable").await;
+    let user = user_id();
+    app.post_event(&image_event(&user, &format!("http://{closed}/img")))
+        .await;
+    let replies = app.replies_for(&user, 1).await;
+    assert!(
+        replies[0].text.contains("chưa tải được"),
+        "{}",
+        replies[0].text
+    );
+    assert!(fetch_count(&app, "unreachable").await > before);
     app.shutdown().await;
 }
 
@@ -124,6 +219,7 @@ async fn the_daily_image_budget_stops_reading_more(backend: Backend) {
 
 both_backends!(
     a_file_that_is_not_an_image_gets_a_polite_reply_and_is_counted,
+    hostile_pictures_end_in_a_polite_reply_and_are_counted,
     an_image_on_a_private_address_is_never_fetched,
     the_daily_image_budget_stops_reading_more,
 );

@@ -4,7 +4,8 @@
 //!
 //! CI installs Tesseract (`tesseract-ocr`, `tesseract-ocr-vie`, `libtesseract-dev`) and the fonts and sets
 //! `TRADESPHERE_REQUIRE_OCR=1`; elsewhere a missing library or font skips, saying so.
-//! `cargo test --test ocr_images -- --nocapture` prints the figures per screenshot and per group.
+//! `cargo test --test ocr_images -- --nocapture` prints the figures per screenshot and per group;
+//! with `OCR_SHOW=1`, the text read too.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -20,12 +21,15 @@ use unicode_normalization::UnicodeNormalization;
 
 use testkit::screens::{self, Face, Screenshot, Theme};
 
+// The floors sit a little past what the set measures (docs/perf-journal.md), so a change that reads
+// worse fails; the set is deterministic for one Tesseract version and its language data.
+
 /// The character error rate over the whole set may not exceed this.
-const MAX_CER: f64 = 1.0;
+const MAX_CER: f64 = 0.07;
 /// Nor any theme's.
-const MAX_CER_PER_THEME: f64 = 1.0;
-/// Of the entities in the ground truth, at least this share must be found in what was read.
-const MIN_ENTITY_RECALL: f64 = 0.0;
+const MAX_CER_PER_THEME: f64 = 0.12;
+/// Of the entities in the messages as written, at least this share must be found in what was read.
+const MIN_ENTITY_RECALL: f64 = 0.90;
 
 fn required() -> bool {
     std::env::var("TRADESPHERE_REQUIRE_OCR").as_deref() == Ok("1")
@@ -126,7 +130,8 @@ impl Tally {
 
 fn score(shot: &Screenshot, read: &str) -> Tally {
     let truth = canonical(&shot.truth());
-    let expected = entities(&shot.truth());
+    // What the messages hold as written, before the app wrapped them over lines.
+    let expected = entities(&shot.written());
     let found = entities(read);
     Tally {
         images: 1,
@@ -152,7 +157,11 @@ async fn vietnamese_screenshots_are_read_within_the_floors() {
 
     let mut total = Tally::default();
     let mut groups: BTreeMap<String, Tally> = BTreeMap::new();
-    println!("Tesseract {}, {} screenshots in {elapsed:.1?}", ocr.version(), shots.len());
+    println!(
+        "Tesseract {}, {} screenshots in {elapsed:.1?}",
+        ocr.version(),
+        shots.len()
+    );
     for (shot, read) in shots.iter().zip(reads) {
         let read = read.unwrap_or_else(|e| panic!("{}: {e}", shot.name));
         let tally = score(shot, &read.text);
@@ -185,7 +194,11 @@ async fn vietnamese_screenshots_are_read_within_the_floors() {
     }
     println!("{}", total.row("all"));
 
-    assert!(total.cer() <= MAX_CER, "CER {:.4} over {MAX_CER}", total.cer());
+    assert!(
+        total.cer() <= MAX_CER,
+        "CER {:.4} over {MAX_CER}",
+        total.cer()
+    );
     for theme in Theme::ALL {
         let tally = groups[&format!("theme {}", theme.as_str())];
         assert!(
@@ -210,7 +223,7 @@ fn the_ground_truth_is_nfc_and_holds_every_kind_of_entity() {
     let mut kinds = HashSet::new();
     for spec in screens::test_set_specs(fonts.len()) {
         let shot = screens::render(&fonts, spec);
-        let truth = shot.truth();
+        let truth = shot.written();
         assert!(truth.nfc().eq(truth.chars()), "{}", shot.name);
         kinds.extend(entities(&truth).into_iter().map(|(kind, _)| kind));
     }
@@ -258,7 +271,11 @@ async fn a_tiny_deadline_on_a_big_image_times_out_instead_of_hanging() {
     let shot = screens::render(&fonts, screens::full_screen_spec(0, Theme::Light, 1));
     let started = Instant::now();
     assert_eq!(ocr.read(gray(&shot)).await, Err(OcrError::Timeout));
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -280,5 +297,9 @@ async fn images_read_at_once_are_bounded_by_max_concurrency() {
         assert!(!read.unwrap().is_empty());
     }
     // Each read at once needs an engine of its own: six at once without the bound would make six.
-    assert!((1..=2).contains(&ocr.engines()), "{} engines", ocr.engines());
+    assert!(
+        (1..=2).contains(&ocr.engines()),
+        "{} engines",
+        ocr.engines()
+    );
 }

@@ -10,6 +10,7 @@
 
 mod prepare;
 mod tesseract;
+mod text;
 
 use std::ffi::CString;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,10 +19,10 @@ use std::time::{Duration, Instant};
 
 use image::GrayImage;
 use tokio::sync::Semaphore;
-use unicode_normalization::UnicodeNormalization;
 
 use crate::config::ImageSettings;
 use tesseract::{Engine, InitError, LoadError, PageSegMode, Tesseract};
+pub use text::OcrText;
 
 /// The library's names for the dynamic loader, tried in order: the soname Debian's `libtesseract5`
 /// installs, then the development link.
@@ -92,36 +93,6 @@ impl OcrError {
     }
 }
 
-/// The text read from one image, NFC.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct OcrText {
-    /// The lines joined by newlines.
-    pub text: String,
-    /// The non-blank lines, top to bottom, trimmed, spaces collapsed.
-    pub lines: Vec<String>,
-}
-
-impl OcrText {
-    /// Tidies Tesseract's output: NFC (its Vietnamese may come decomposed), blank lines and runs of
-    /// spaces dropped.
-    pub fn from_tesseract(raw: &str) -> OcrText {
-        let nfc: String = raw.nfc().collect();
-        let lines: Vec<String> = nfc
-            .lines()
-            .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
-            .filter(|line| !line.is_empty())
-            .collect();
-        OcrText {
-            text: lines.join("\n"),
-            lines,
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
-    }
-}
-
 /// Tesseract, loaded and checked, with a bounded pool of engines. Cheap to clone.
 #[derive(Clone)]
 pub struct Ocr {
@@ -138,7 +109,6 @@ struct Inner {
     engines: AtomicUsize,
     permits: Arc<Semaphore>,
     deadline: Duration,
-    steps: prepare::Steps,
 }
 
 impl std::fmt::Debug for Ocr {
@@ -174,10 +144,11 @@ impl Ocr {
             .split('+')
             .map(str::to_string)
             .collect();
-        let languages = CString::new(settings.ocr_languages.as_str())
-            .map_err(|_| OcrUnavailable::LanguageMissing {
+        let languages = CString::new(settings.ocr_languages.as_str()).map_err(|_| {
+            OcrUnavailable::LanguageMissing {
                 missing: requested.clone(),
-            })?;
+            }
+        })?;
         let datapath = match &settings.tessdata_dir {
             None => None,
             Some(dir) => Some(
@@ -186,12 +157,14 @@ impl Ocr {
             ),
         };
         let tesseract = Arc::new(tesseract);
-        let engine = Engine::new(Arc::clone(&tesseract), datapath.as_deref(), &languages)
-            .map_err(|e| match e {
-                InitError::Create => OcrUnavailable::InitFailed,
-                InitError::Languages => OcrUnavailable::LanguageMissing {
-                    missing: requested.clone(),
-                },
+        let engine =
+            Engine::new(Arc::clone(&tesseract), datapath.as_deref(), &languages).map_err(|e| {
+                match e {
+                    InitError::Create => OcrUnavailable::InitFailed,
+                    InitError::Languages => OcrUnavailable::LanguageMissing {
+                        missing: requested.clone(),
+                    },
+                }
             })?;
         let missing = missing_languages(&requested, &engine.loaded_languages());
         if !missing.is_empty() {
@@ -208,7 +181,6 @@ impl Ocr {
                 engines: AtomicUsize::new(1),
                 permits: Arc::new(Semaphore::new(settings.max_concurrency.max(1))),
                 deadline: settings.ocr_deadline,
-                steps: prepare::Steps::from_env(),
             }),
         })
     }
@@ -246,13 +218,13 @@ impl Ocr {
 
 impl Inner {
     fn read_blocking(&self, image: &GrayImage, started: Instant) -> Result<OcrText, OcrError> {
-        let prepared = prepare::prepare(image, self.steps);
+        let prepared = prepare::prepare(image);
         let mut engine = self.take_engine()?;
         let left = self.deadline.saturating_sub(started.elapsed());
         let result = if left.is_zero() {
             Ok(Err(tesseract::Stopped))
         } else {
-            engine.recognize(&prepared, PageSegMode::Auto, PPI, left)
+            engine.recognize(&prepared, PageSegMode::SparseText, PPI, left)
         };
         self.idle
             .lock()
@@ -260,7 +232,7 @@ impl Inner {
             .push(engine);
         match result {
             Err(tesseract::TooLarge) => Err(OcrError::TooLarge),
-            Ok(Ok(raw)) => Ok(OcrText::from_tesseract(&raw)),
+            Ok(Ok(words)) => Ok(OcrText::from_words(&words)),
             Ok(Err(tesseract::Stopped)) if started.elapsed() >= self.deadline => {
                 Err(OcrError::Timeout)
             }
@@ -270,7 +242,11 @@ impl Inner {
 
     /// An idle engine, or a new one (the caller's permit bounds how many exist).
     fn take_engine(&self) -> Result<Engine, OcrError> {
-        let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
         if let Some(engine) = idle {
             return Ok(engine);
         }
@@ -299,23 +275,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tesseract_output_is_composed_and_tidied() {
-        // "Việt" with the dot below and the circumflex as combining marks, as Tesseract may spell it.
-        let raw = "Vie\u{0323}\u{0302}t  Nam\n\n  STK 1903 6688  \n\u{c}";
-        let text = OcrText::from_tesseract(raw);
-        assert_eq!(text.lines, ["Việt Nam", "STK 1903 6688"]);
-        assert_eq!(text.text, "Việt Nam\nSTK 1903 6688");
-        assert!(text.text.nfc().eq(text.text.chars()));
-        assert!(OcrText::from_tesseract(" \n\t").is_empty());
-    }
-
-    #[test]
     fn missing_languages_are_those_not_loaded() {
         let requested = ["vie".to_string(), "eng".to_string()];
-        assert_eq!(
-            missing_languages(&requested, &["eng".to_string()]),
-            ["vie"]
-        );
+        assert_eq!(missing_languages(&requested, &["eng".to_string()]), ["vie"]);
         assert!(missing_languages(&requested, &requested).is_empty());
     }
 
@@ -353,7 +315,8 @@ mod tests {
 
     #[test]
     fn error_labels_are_distinct() {
-        let labels: std::collections::HashSet<_> = OcrError::ALL.iter().map(|e| e.as_str()).collect();
+        let labels: std::collections::HashSet<_> =
+            OcrError::ALL.iter().map(|e| e.as_str()).collect();
         assert_eq!(labels.len(), OcrError::ALL.len());
     }
 }

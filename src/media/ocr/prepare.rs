@@ -1,166 +1,120 @@
-//! Preparing a screenshot for Tesseract.
+//! Preparing a screenshot for Tesseract: only the steps that measurably helped on the generated test set
+//! (docs/perf-journal.md has the figures, and what did not help: local polarity, Otsu or Sauvola
+//! binarisation, upscaling phone-width images further).
+//!
+//! - A dark page (a dark chat theme) is inverted to dark text on light, which Tesseract's thresholding
+//!   expects; otherwise it reads the page as inverted lines, slower and worse.
+//! - A narrow image (a screenshot shrunk before it was forwarded) is scaled up to phone width, so its
+//!   text is about the size Tesseract reads best.
 
 use std::borrow::Cow;
 
 use image::GrayImage;
 use image::imageops::{self, FilterType};
 
-/// Experiment switches (temporary).
-#[derive(Debug, Clone, Copy, Default)]
-pub(super) struct Steps {
-    pub invert: bool,
-    pub local: bool,
-    pub upscale: bool,
-    pub otsu: bool,
-}
+/// Images narrower than this are scaled up to [`PHONE_WIDTH`].
+const NARROW: u32 = 1000;
+/// The width of a phone screenshot.
+const PHONE_WIDTH: u32 = 1080;
+/// No image is scaled up past this many pixels: it bounds the memory of one read.
+const MAX_UPSCALED_PIXELS: u64 = 12_000_000;
+/// A page whose median luminance is below this is dark.
+const DARK_MEDIAN: u8 = 128;
 
-impl Steps {
-    pub(super) fn from_env() -> Steps {
-        let v = std::env::var("TRADESPHERE_OCR_STEPS").unwrap_or_default();
-        Steps {
-            invert: v.contains("invert"),
-            local: v.contains("local"),
-            upscale: v.contains("upscale"),
-            otsu: v.contains("otsu"),
-        }
-    }
-}
-
-pub(super) fn prepare(image: &GrayImage, steps: Steps) -> Cow<'_, GrayImage> {
+/// The image Tesseract is given.
+pub(super) fn prepare(image: &GrayImage) -> Cow<'_, GrayImage> {
     let mut out = Cow::Borrowed(image);
-    if steps.upscale {
-        if let Some(big) = upscale(&out) {
-            out = Cow::Owned(big);
-        }
+    if median(image) < DARK_MEDIAN {
+        let mut inverted = out.into_owned();
+        imageops::invert(&mut inverted);
+        out = Cow::Owned(inverted);
     }
-    if steps.invert && median(&out) < 128 {
-        let mut inv = out.into_owned();
-        imageops::invert(&mut inv);
-        out = Cow::Owned(inv);
-    }
-    if steps.local {
-        out = Cow::Owned(local_polarity(&out));
-    }
-    if steps.otsu {
-        let t = otsu(&out);
-        let mut bin = out.into_owned();
-        for p in bin.pixels_mut() {
-            p.0[0] = if p.0[0] > t { 255 } else { 0 };
-        }
-        out = Cow::Owned(bin);
+    if let Some((width, height)) = upscaled_size(out.width(), out.height()) {
+        out = Cow::Owned(imageops::resize(
+            out.as_ref(),
+            width,
+            height,
+            FilterType::CatmullRom,
+        ));
     }
     out
 }
 
-fn histogram(image: &GrayImage) -> [u64; 256] {
-    let mut h = [0u64; 256];
-    for &v in image.as_raw() {
-        h[usize::from(v)] += 1;
-    }
-    h
-}
-
+/// The median luminance.
 fn median(image: &GrayImage) -> u8 {
-    let h = histogram(image);
-    let half = (image.as_raw().len() as u64).div_ceil(2);
+    let mut histogram = [0u64; 256];
+    for &value in image.as_raw() {
+        histogram[usize::from(value)] += 1;
+    }
+    let half = (image.as_raw().len() as u64).div_ceil(2).max(1);
     let mut seen = 0;
-    for (v, n) in h.iter().enumerate() {
-        seen += n;
+    for (value, count) in (0..=u8::MAX).zip(histogram) {
+        seen += count;
         if seen >= half {
-            return v as u8;
+            return value;
         }
     }
-    255
+    u8::MAX
 }
 
-fn upscale(image: &GrayImage) -> Option<GrayImage> {
-    let (w, h) = image.dimensions();
-    if w >= 1000 || w == 0 {
+/// The size a narrow image is scaled up to, keeping its aspect; `None` to leave it as it is.
+fn upscaled_size(width: u32, height: u32) -> Option<(u32, u32)> {
+    if width == 0 || width >= NARROW {
         return None;
     }
-    let factor = 1080.0 / w as f64;
-    let nh = (h as f64 * factor).round() as u32;
-    if u64::from(nh) * 1080 > 20_000_000 || nh > 32_000 {
+    let height = (u64::from(height) * u64::from(PHONE_WIDTH)).div_ceil(u64::from(width));
+    if height * u64::from(PHONE_WIDTH) > MAX_UPSCALED_PIXELS {
         return None;
     }
-    Some(imageops::resize(image, 1080, nh, FilterType::CatmullRom))
+    Some((PHONE_WIDTH, u32::try_from(height).ok()?))
 }
 
-fn otsu(image: &GrayImage) -> u8 {
-    let h = histogram(image);
-    let total: u64 = h.iter().sum();
-    let sum: f64 = h.iter().enumerate().map(|(v, n)| v as f64 * *n as f64).sum();
-    let (mut wb, mut sb, mut best, mut t) = (0u64, 0f64, 0f64, 0u8);
-    for v in 0..256 {
-        wb += h[v];
-        if wb == 0 {
-            continue;
-        }
-        let wf = total - wb;
-        if wf == 0 {
-            break;
-        }
-        sb += v as f64 * h[v] as f64;
-        let mb = sb / wb as f64;
-        let mf = (sum - sb) / wf as f64;
-        let between = wb as f64 * wf as f64 * (mb - mf) * (mb - mf);
-        if between > best {
-            best = between;
-            t = v as u8;
-        }
-    }
-    t
-}
+#[cfg(test)]
+mod tests {
+    use image::Luma;
 
-const BLOCK: u32 = 16;
+    use super::*;
 
-/// Inverts blocks whose neighbourhood's median is dark.
-fn local_polarity(image: &GrayImage) -> GrayImage {
-    let (w, h) = image.dimensions();
-    let gw = w.div_ceil(BLOCK);
-    let gh = h.div_ceil(BLOCK);
-    let mut medians = vec![0u8; (gw * gh) as usize];
-    for by in 0..gh {
-        for bx in 0..gw {
-            let mut hist = [0u16; 256];
-            let mut n = 0u16;
-            for y in by * BLOCK..((by + 1) * BLOCK).min(h) {
-                for x in bx * BLOCK..((bx + 1) * BLOCK).min(w) {
-                    hist[usize::from(image.get_pixel(x, y).0[0])] += 1;
-                    n += 1;
-                }
-            }
-            let half = n.div_ceil(2);
-            let mut seen = 0;
-            let mut m = 255;
-            for (v, c) in hist.iter().enumerate() {
-                seen += c;
-                if seen >= half {
-                    m = v as u8;
-                    break;
-                }
-            }
-            medians[(by * gw + bx) as usize] = m;
-        }
+    /// A `background` page with a `text`-coloured bar across a tenth of it.
+    fn page(width: u32, height: u32, background: u8, text: u8) -> GrayImage {
+        GrayImage::from_fn(width, height, |_, y| {
+            Luma([if y < height / 10 { text } else { background }])
+        })
     }
-    let mut dark = vec![false; medians.len()];
-    for by in 0..gh {
-        for bx in 0..gw {
-            let mut around = Vec::with_capacity(9);
-            for y in by.saturating_sub(1)..(by + 2).min(gh) {
-                for x in bx.saturating_sub(1)..(bx + 2).min(gw) {
-                    around.push(medians[(y * gw + x) as usize]);
-                }
-            }
-            around.sort_unstable();
-            dark[(by * gw + bx) as usize] = around[around.len() / 2] < 128;
-        }
+
+    #[test]
+    fn a_dark_page_is_inverted_and_a_light_one_left_alone() {
+        let dark = page(1080, 200, 20, 230);
+        let prepared = prepare(&dark);
+        assert_eq!(prepared.get_pixel(0, 199), &Luma([235]));
+        assert_eq!(prepared.get_pixel(0, 0), &Luma([25]));
+
+        let light = page(1080, 200, 240, 20);
+        assert!(matches!(prepare(&light), Cow::Borrowed(_)));
     }
-    let mut out = image.clone();
-    for (x, y, p) in out.enumerate_pixels_mut() {
-        if dark[((y / BLOCK) * gw + x / BLOCK) as usize] {
-            p.0[0] = 255 - p.0[0];
-        }
+
+    #[test]
+    fn the_median_is_the_background_even_with_much_text() {
+        // Text on 40 % of the pixels does not turn a light page dark.
+        let image = GrayImage::from_fn(100, 100, |x, _| Luma([if x < 40 { 0 } else { 250 }]));
+        assert_eq!(median(&image), 250);
+        assert_eq!(median(&GrayImage::new(0, 0)), u8::MAX);
     }
-    out
+
+    #[test]
+    fn a_narrow_image_is_scaled_up_to_phone_width() {
+        assert_eq!(upscaled_size(540, 1200), Some((1080, 2400)));
+        assert_eq!(upscaled_size(648, 1440), Some((1080, 2400)));
+        let narrow = page(540, 300, 240, 20);
+        assert_eq!(prepare(&narrow).dimensions(), (1080, 600));
+    }
+
+    #[test]
+    fn phone_width_and_wider_images_and_huge_results_are_not_scaled() {
+        assert_eq!(upscaled_size(1080, 2400), None);
+        assert_eq!(upscaled_size(4000, 3000), None);
+        assert_eq!(upscaled_size(0, 10), None);
+        // 500 × 6000 would become 1080 × 12960, over the pixel bound.
+        assert_eq!(upscaled_size(500, 6000), None);
+    }
 }

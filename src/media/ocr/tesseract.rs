@@ -42,12 +42,39 @@ pub(super) struct TooLarge;
 #[derive(Debug, Clone, Copy)]
 #[repr(i32)]
 pub(super) enum PageSegMode {
-    /// Fully automatic page segmentation, without orientation detection.
-    Auto = 3,
+    /// As much text as can be found, in no particular order: the bubbles, bars and buttons of a
+    /// screenshot, each read as its own lines.
+    SparseText = 11,
 }
 
 type Handle = c_void;
 type Monitor = c_void;
+type ResultIterator = c_void;
+type PageIterator = c_void;
+
+/// `TessPageIteratorLevel`'s values used here.
+const RIL_TEXTLINE: c_int = 2;
+const RIL_WORD: c_int = 3;
+
+/// One recognised word.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Word {
+    pub(super) text: String,
+    /// Tesseract's confidence, 0 to 100.
+    pub(super) confidence: f32,
+    /// The box of the text line this word begins, in pixels of the image read; `None` for a word
+    /// inside a line.
+    pub(super) line: Option<LineBox>,
+}
+
+/// A text line's bounding box: left and top inclusive, right and bottom exclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct LineBox {
+    pub(super) left: i32,
+    pub(super) top: i32,
+    pub(super) right: i32,
+    pub(super) bottom: i32,
+}
 
 /// The functions used, with the signatures of `capi.h`.
 struct Api {
@@ -63,12 +90,28 @@ struct Api {
     set_image: unsafe extern "C" fn(*mut Handle, *const u8, c_int, c_int, c_int, c_int),
     set_source_resolution: unsafe extern "C" fn(*mut Handle, c_int),
     recognize: unsafe extern "C" fn(*mut Handle, *mut Monitor) -> c_int,
-    get_utf8_text: unsafe extern "C" fn(*mut Handle) -> *mut c_char,
     delete_text: unsafe extern "C" fn(*const c_char),
     clear: unsafe extern "C" fn(*mut Handle),
     monitor_create: unsafe extern "C" fn() -> *mut Monitor,
     monitor_delete: unsafe extern "C" fn(*mut Monitor),
     monitor_set_deadline: unsafe extern "C" fn(*mut Monitor, c_int),
+    /// OpenMP's, when Tesseract was built with it (Debian's is).
+    omp_set_max_active_levels: Option<unsafe extern "C" fn(c_int)>,
+    get_iterator: unsafe extern "C" fn(*mut Handle) -> *mut ResultIterator,
+    iterator_delete: unsafe extern "C" fn(*mut ResultIterator),
+    iterator_next: unsafe extern "C" fn(*mut ResultIterator, c_int) -> c_int,
+    iterator_text: unsafe extern "C" fn(*const ResultIterator, c_int) -> *mut c_char,
+    iterator_confidence: unsafe extern "C" fn(*const ResultIterator, c_int) -> f32,
+    iterator_page: unsafe extern "C" fn(*const ResultIterator) -> *const PageIterator,
+    page_at_beginning_of: unsafe extern "C" fn(*const PageIterator, c_int) -> c_int,
+    page_bounding_box: unsafe extern "C" fn(
+        *const PageIterator,
+        c_int,
+        *mut c_int,
+        *mut c_int,
+        *mut c_int,
+        *mut c_int,
+    ) -> c_int,
 }
 
 /// The loaded library and its functions.
@@ -113,12 +156,21 @@ impl Tesseract {
             set_image: symbol(&library, "TessBaseAPISetImage")?,
             set_source_resolution: symbol(&library, "TessBaseAPISetSourceResolution")?,
             recognize: symbol(&library, "TessBaseAPIRecognize")?,
-            get_utf8_text: symbol(&library, "TessBaseAPIGetUTF8Text")?,
             delete_text: symbol(&library, "TessDeleteText")?,
             clear: symbol(&library, "TessBaseAPIClear")?,
             monitor_create: symbol(&library, "TessMonitorCreate")?,
             monitor_delete: symbol(&library, "TessMonitorDelete")?,
             monitor_set_deadline: symbol(&library, "TessMonitorSetDeadlineMSecs")?,
+            // Looked up through the library's dependencies, where libgomp is.
+            omp_set_max_active_levels: symbol(&library, "omp_set_max_active_levels").ok(),
+            get_iterator: symbol(&library, "TessBaseAPIGetIterator")?,
+            iterator_delete: symbol(&library, "TessResultIteratorDelete")?,
+            iterator_next: symbol(&library, "TessResultIteratorNext")?,
+            iterator_text: symbol(&library, "TessResultIteratorGetUTF8Text")?,
+            iterator_confidence: symbol(&library, "TessResultIteratorConfidence")?,
+            iterator_page: symbol(&library, "TessResultIteratorGetPageIteratorConst")?,
+            page_at_beginning_of: symbol(&library, "TessPageIteratorIsAtBeginningOf")?,
+            page_bounding_box: symbol(&library, "TessPageIteratorBoundingBox")?,
         };
         Ok(Tesseract {
             api,
@@ -180,7 +232,9 @@ impl Engine {
     fn set_variable(&mut self, name: &CStr, value: &CStr) -> bool {
         // SAFETY: the handle is live and used by this thread only; both strings are NUL-terminated and
         // copied by Tesseract.
-        unsafe { (self.api().set_variable)(self.handle.as_ptr(), name.as_ptr(), value.as_ptr()) != 0 }
+        unsafe {
+            (self.api().set_variable)(self.handle.as_ptr(), name.as_ptr(), value.as_ptr()) != 0
+        }
     }
 
     /// The languages Tesseract actually loaded; a missing secondary language does not fail `Init`.
@@ -199,7 +253,11 @@ impl Engine {
                 break;
             }
             // SAFETY: a non-null entry is a NUL-terminated string, alive until the array is freed.
-            languages.push(unsafe { CStr::from_ptr(entry) }.to_string_lossy().into_owned());
+            languages.push(
+                unsafe { CStr::from_ptr(entry) }
+                    .to_string_lossy()
+                    .into_owned(),
+            );
         }
         // SAFETY: the array came from `TessBaseAPIGetLoadedLanguagesAsVector` and is freed once.
         unsafe { (self.api().delete_text_array)(array) };
@@ -213,7 +271,7 @@ impl Engine {
         mode: PageSegMode,
         ppi: u16,
         deadline: Duration,
-    ) -> Result<Result<String, Stopped>, TooLarge> {
+    ) -> Result<Result<Vec<Word>, Stopped>, TooLarge> {
         let (width, height) = image.dimensions();
         let side = |s: u32| i16::try_from(s).map(c_int::from).map_err(|_| TooLarge);
         let (width, height) = (side(width)?, side(height)?);
@@ -225,13 +283,21 @@ impl Engine {
             (self.api().set_source_resolution)(handle, c_int::from(ppi));
             (self.api().set_page_seg_mode)(handle, mode as c_int);
         }
-        let millis = c_int::try_from(deadline.as_millis()).unwrap_or(c_int::MAX).max(1);
+        if let Some(set_max_active_levels) = self.api().omp_set_max_active_levels {
+            // One thread per image: OpenMP's teams, on cores the other images already use, spin and
+            // slow every image down several times. Set on the calling thread, which starts any team.
+            // SAFETY: takes an integer; 0 makes every parallel region run on the calling thread alone.
+            unsafe { set_max_active_levels(0) };
+        }
+        let millis = c_int::try_from(deadline.as_millis())
+            .unwrap_or(c_int::MAX)
+            .max(1);
         let recognised = self.with_monitor(millis, |monitor| {
             // SAFETY: the handle holds the image set above; the monitor is live for the call.
             unsafe { (self.api().recognize)(handle, monitor) == 0 }
         });
         let text = if recognised {
-            Ok(self.utf8_text())
+            Ok(self.words())
         } else {
             Err(Stopped)
         };
@@ -255,19 +321,89 @@ impl Engine {
         out
     }
 
-    /// The text of the last recognition.
-    fn utf8_text(&mut self) -> String {
-        // SAFETY: the handle is live and has recognised; returns a NUL-terminated string owned by the
-        // caller (freed with `TessDeleteText`), or null.
-        let text = unsafe { (self.api().get_utf8_text)(self.handle.as_ptr()) };
-        if text.is_null() {
-            return String::new();
+    /// The box of the text line `page` is at, when it is at a line's first word.
+    fn line_box(&self, page: *const PageIterator) -> Option<LineBox> {
+        // SAFETY: `page` is a live page iterator (checked non-null by the caller).
+        let starts_line = unsafe { (self.api().page_at_beginning_of)(page, RIL_TEXTLINE) } != 0;
+        if !starts_line {
+            return None;
         }
-        // SAFETY: non-null and NUL-terminated, alive until freed below.
-        let out = unsafe { CStr::from_ptr(text) }.to_string_lossy().into_owned();
-        // SAFETY: the string came from `TessBaseAPIGetUTF8Text` and is freed once.
-        unsafe { (self.api().delete_text)(text) };
-        out
+        let (mut left, mut top, mut right, mut bottom) = (0, 0, 0, 0);
+        // SAFETY: as above; the four pointers are to locals the call writes.
+        let found = unsafe {
+            (self.api().page_bounding_box)(
+                page,
+                RIL_TEXTLINE,
+                &raw mut left,
+                &raw mut top,
+                &raw mut right,
+                &raw mut bottom,
+            )
+        } != 0;
+        // A line without a box still begins a line.
+        Some(if found {
+            LineBox {
+                left,
+                top,
+                right,
+                bottom,
+            }
+        } else {
+            LineBox {
+                left: 0,
+                top: 0,
+                right: 0,
+                bottom: 0,
+            }
+        })
+    }
+
+    /// The words of the last recognition, in reading order.
+    fn words(&mut self) -> Vec<Word> {
+        // SAFETY: the handle is live and has recognised; returns an iterator owned by the caller (freed
+        // with `TessResultIteratorDelete`), or null when nothing was found.
+        let iterator = unsafe { (self.api().get_iterator)(self.handle.as_ptr()) };
+        if iterator.is_null() {
+            return Vec::new();
+        }
+        let mut words = Vec::new();
+        loop {
+            // SAFETY: the iterator is live and points at a word; the text is NUL-terminated and owned
+            // by the caller (freed with `TessDeleteText`), or null; the page iterator is the result
+            // iterator's own view, valid while it lives.
+            let (text, confidence, page) = unsafe {
+                (
+                    (self.api().iterator_text)(iterator, RIL_WORD),
+                    (self.api().iterator_confidence)(iterator, RIL_WORD),
+                    (self.api().iterator_page)(iterator),
+                )
+            };
+            let line = if page.is_null() {
+                None
+            } else {
+                self.line_box(page)
+            };
+            if !text.is_null() {
+                // SAFETY: non-null and NUL-terminated, alive until freed right after.
+                let word = unsafe { CStr::from_ptr(text) }
+                    .to_string_lossy()
+                    .into_owned();
+                // SAFETY: the string came from `TessResultIteratorGetUTF8Text` and is freed once.
+                unsafe { (self.api().delete_text)(text) };
+                words.push(Word {
+                    text: word,
+                    confidence,
+                    line,
+                });
+            }
+            // SAFETY: the iterator is live; `Next` moves it, returning 0 past the last word.
+            if unsafe { (self.api().iterator_next)(iterator, RIL_WORD) } == 0 {
+                break;
+            }
+        }
+        // SAFETY: the iterator came from `TessBaseAPIGetIterator`, is no longer used, and is freed once.
+        unsafe { (self.api().iterator_delete)(iterator) };
+        words
     }
 }
 

@@ -34,7 +34,15 @@ impl Face {
     }
 
     /// Draws `text` with its top-left corner at (`x`, `top`), blending by each pixel's coverage.
-    pub fn draw(&self, canvas: &mut RgbImage, color: Rgb<u8>, x: f32, top: f32, px: f32, text: &str) {
+    pub fn draw(
+        &self,
+        canvas: &mut RgbImage,
+        color: Rgb<u8>,
+        x: f32,
+        top: f32,
+        px: f32,
+        text: &str,
+    ) {
         let scale = PxScale::from(px);
         let font = self.font.as_scaled(scale);
         let baseline = top + font.ascent();
@@ -55,7 +63,10 @@ impl Face {
             outline.draw(|gx, gy, coverage| {
                 let px = bounds.min.x as i64 + i64::from(gx);
                 let py = bounds.min.y as i64 + i64::from(gy);
-                if px < 0 || py < 0 || px >= i64::from(canvas.width()) || py >= i64::from(canvas.height())
+                if px < 0
+                    || py < 0
+                    || px >= i64::from(canvas.width())
+                    || py >= i64::from(canvas.height())
                 {
                     return;
                 }
@@ -113,8 +124,12 @@ pub fn rounded_rect(
             // The distance outside the rectangle shrunk by the radius, measured from pixel centres.
             let cx = px as f32 + 0.5;
             let cy = py as f32 + 0.5;
-            let dx = (x as f32 + radius - cx).max(cx - ((x + width) as f32 - radius)).max(0.0);
-            let dy = (y as f32 + radius - cy).max(cy - ((y + height) as f32 - radius)).max(0.0);
+            let dx = (x as f32 + radius - cx)
+                .max(cx - ((x + width) as f32 - radius))
+                .max(0.0);
+            let dy = (y as f32 + radius - cy)
+                .max(cy - ((y + height) as f32 - radius))
+                .max(0.0);
             let outside = (dx * dx + dy * dy).sqrt() - radius;
             let coverage = (0.5 - outside).clamp(0.0, 1.0);
             if coverage > 0.0 {
@@ -124,8 +139,32 @@ pub fn rounded_rect(
     }
 }
 
+/// Fills a disc centred on `(cx, cy)`.
+pub fn disc(canvas: &mut RgbImage, color: Rgb<u8>, (cx, cy): (f32, f32), radius: f32) {
+    let side = (2.0 * radius).round().max(1.0) as u32;
+    let x = (cx - radius).round().max(0.0) as u32;
+    let y = (cy - radius).round().max(0.0) as u32;
+    rounded_rect(canvas, color, (x, y), (side, side), side / 2);
+}
+
+/// A stroke from `a` to `b`, `width` wide with round ends (an icon's line).
+pub fn line(canvas: &mut RgbImage, color: Rgb<u8>, a: (f32, f32), b: (f32, f32), width: f32) {
+    let length = ((b.0 - a.0).powi(2) + (b.1 - a.1).powi(2)).sqrt();
+    let steps = (length / (width / 4.0).max(1.0)).ceil().max(1.0) as u32;
+    for i in 0..=steps {
+        let t = i as f32 / steps as f32;
+        let point = (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t);
+        disc(canvas, color, point, width / 2.0);
+    }
+}
+
 /// Fills a plain rectangle.
-pub fn rect(canvas: &mut RgbImage, color: Rgb<u8>, (x, y): (u32, u32), (width, height): (u32, u32)) {
+pub fn rect(
+    canvas: &mut RgbImage,
+    color: Rgb<u8>,
+    (x, y): (u32, u32),
+    (width, height): (u32, u32),
+) {
     for py in y..(y + height).min(canvas.height()) {
         for px in x..(x + width).min(canvas.width()) {
             canvas.put_pixel(px, py, color);

@@ -1,9 +1,11 @@
 //! Generated phone screenshots of scam chats, for OCR tests and benches: Vietnamese text with diacritics
-//! in DejaVu Sans or Noto Sans, in a light or a dark chat theme (status bar, title bar, bubbles with their
-//! times, input box), at phone scale (1080 pixels wide, text 28–48 pixels), saved as JPEG at quality
-//! 50–80. Everything follows from a seed, so a failure reproduces; nothing is written to disk.
+//! in DejaVu Sans or Noto Sans, in two light chat themes and a dark one (status bar, title bar with
+//! icons, bubbles with their times and the sender's avatar, input box), at phone scale (1080 pixels
+//! wide, text 28–48 pixels) or shrunk, saved as JPEG at quality 50–80. Everything follows from a seed,
+//! so a failure reproduces; nothing is written to disk.
 //!
-//! Each [`Screenshot`] carries the lines it shows, top to bottom, as the ground truth.
+//! Each [`Screenshot`] carries, as the ground truth, the lines it shows, top to bottom, and the blocks
+//! they were wrapped from (a whole message each).
 
 mod draw;
 pub mod script;
@@ -76,16 +78,19 @@ fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
 pub enum Theme {
     /// Blue title bar with white text, white and pale blue bubbles with dark text.
     Light,
+    /// White, with grey bubbles for the other side and blue ones with white text for one's own.
+    LightBlue,
     /// Near-black background, grey and blue bubbles with light text.
     Dark,
 }
 
 impl Theme {
-    pub const ALL: [Theme; 2] = [Theme::Light, Theme::Dark];
+    pub const ALL: [Theme; 3] = [Theme::Light, Theme::LightBlue, Theme::Dark];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Theme::Light => "light",
+            Theme::LightBlue => "light-blue",
             Theme::Dark => "dark",
         }
     }
@@ -103,6 +108,18 @@ impl Theme {
                 muted: Rgb([125, 130, 138]),
                 chip: Rgb([200, 208, 218]),
                 input: Rgb([255, 255, 255]),
+            },
+            Theme::LightBlue => Colors {
+                background: Rgb([255, 255, 255]),
+                bar: Rgb([250, 250, 250]),
+                bar_text: Rgb([10, 10, 10]),
+                incoming: Rgb([236, 237, 240]),
+                outgoing: Rgb([0, 132, 255]),
+                text: Rgb([10, 10, 10]),
+                outgoing_text: Rgb([255, 255, 255]),
+                muted: Rgb([138, 141, 145]),
+                chip: Rgb([244, 244, 246]),
+                input: Rgb([240, 241, 243]),
             },
             Theme::Dark => Colors {
                 background: Rgb([18, 18, 20]),
@@ -133,6 +150,14 @@ struct Colors {
     input: Rgb<u8>,
 }
 
+/// Avatar colours, picked per chat.
+const AVATARS: &[Rgb<u8>] = &[
+    Rgb([233, 84, 32]),
+    Rgb([0, 150, 136]),
+    Rgb([103, 58, 183]),
+    Rgb([255, 152, 0]),
+];
+
 /// One generated screenshot and what it shows.
 pub struct Screenshot {
     /// `font/theme/size`, with `@scale%` when it was shrunk after drawing.
@@ -149,12 +174,20 @@ pub struct Screenshot {
     pub jpeg: Vec<u8>,
     /// Every line of text shown, top to bottom.
     pub lines: Vec<String>,
+    /// The same text by block (a bubble's message, a time, a title), each on one line: what was
+    /// written, before the chat app wrapped it.
+    pub blocks: Vec<String>,
 }
 
 impl Screenshot {
-    /// The ground truth: the lines joined by newlines.
+    /// The ground truth as shown: the lines joined by newlines.
     pub fn truth(&self) -> String {
         self.lines.join("\n")
+    }
+
+    /// The ground truth as written: the blocks joined by newlines.
+    pub fn written(&self) -> String {
+        self.blocks.join("\n")
     }
 }
 
@@ -171,10 +204,18 @@ pub struct Spec {
     pub seed: u64,
 }
 
-/// The OCR test set: every font and theme at 28, 36 and 48 pixel text, plus 36 pixels shrunk to 60 %
-/// (a screenshot that was resized before it was forwarded); the chats in turn.
+/// The OCR test set: every font and theme at 28, 36 and 48 pixel text, and shrunk as a screenshot is
+/// when an app resizes it before forwarding (28 pixels to 67 %, 36 to 60 %, 48 to 50 %: 19–24 pixel
+/// text on a 540–723 pixel wide image); the chats in turn.
 pub fn test_set_specs(fonts: usize) -> Vec<Spec> {
-    let sizes = [(28, 100), (36, 100), (48, 100), (36, 60)];
+    let sizes = [
+        (28, 100),
+        (36, 100),
+        (48, 100),
+        (28, 67),
+        (36, 60),
+        (48, 50),
+    ];
     let mut specs = Vec::new();
     for font in 0..fonts {
         for theme in Theme::ALL {
@@ -210,7 +251,7 @@ pub fn full_screen_spec(font: usize, theme: Theme, seed: u64) -> Spec {
 pub fn render(fonts: &[Face], spec: Spec) -> Screenshot {
     let face = &fonts[spec.font];
     let mut rng = SplitMix(spec.seed.wrapping_mul(0x9e37_79b9).wrapping_add(7));
-    let (canvas, lines) = Layout::new(face, spec, &mut rng).draw();
+    let (canvas, blocks) = Layout::new(face, spec, &mut rng).draw();
     let canvas = if spec.scale_percent == 100 {
         canvas
     } else {
@@ -223,7 +264,12 @@ pub fn render(fonts: &[Face], spec: Spec) -> Screenshot {
     JpegEncoder::new_with_quality(&mut jpeg, jpeg_quality)
         .encode_image(&canvas)
         .expect("JPEG encoding into memory");
-    let family = face.name.split(' ').next().unwrap_or(face.name).to_lowercase();
+    let family = face
+        .name
+        .split(' ')
+        .next()
+        .unwrap_or(face.name)
+        .to_lowercase();
     let mut name = format!("{family}/{}/{}px", spec.theme.as_str(), spec.text_px);
     if spec.scale_percent != 100 {
         name.push_str(&format!("@{}%", spec.scale_percent));
@@ -238,7 +284,8 @@ pub fn render(fonts: &[Face], spec: Spec) -> Screenshot {
         height: canvas.height(),
         jpeg_quality,
         jpeg: jpeg.into_inner(),
-        lines,
+        lines: blocks.iter().flatten().cloned().collect(),
+        blocks: blocks.iter().map(|b| b.join(" ")).collect(),
     }
 }
 
@@ -267,24 +314,25 @@ impl<'a> Layout<'a> {
         }
     }
 
-    fn draw(mut self) -> (RgbImage, Vec<String>) {
+    fn draw(mut self) -> (RgbImage, Vec<Vec<String>>) {
         let width = PHONE_WIDTH;
         let input_height = (self.px * 2.4) as u32;
         // Drawn on a tall canvas, then cut to what was used (or to the screen's height).
         let room = self.spec.min_height.max(PHONE_HEIGHT * 3);
         let mut canvas = RgbImage::from_pixel(width, room, self.colors.background);
-        let mut lines = Vec::new();
+        let mut blocks = Vec::new();
         let first = (self.spec.seed % CHATS.len() as u64) as usize;
-        let mut y = self.bars(&mut canvas, &mut lines, &CHATS[first]);
-        y = self.chip(&mut canvas, &mut lines, y, "Hôm nay");
+        let mut y = self.bars(&mut canvas, &mut blocks, &CHATS[first]);
+        y = self.chip(&mut canvas, &mut blocks, y, "Hôm nay");
         let limit = match self.spec.min_height {
             0 => None,
             h => Some(h - input_height - self.margin),
         };
         'chats: for k in 0..CHATS.len() {
             let chat = &CHATS[(first + k) % CHATS.len()];
+            let avatar = AVATARS[(first + k) % AVATARS.len()];
             for &(side, text) in chat.messages {
-                let next = self.bubble(&mut canvas, &mut lines, y, side, text, limit);
+                let next = self.bubble(&mut canvas, &mut blocks, y, (side, avatar), text, limit);
                 match next {
                     Some(next) => y = next,
                     None => break 'chats,
@@ -299,60 +347,118 @@ impl<'a> Layout<'a> {
             h => h,
         };
         let mut canvas = imageops::crop_imm(&canvas, 0, 0, width, height).to_image();
-        self.input_box(&mut canvas, &mut lines, height - input_height, input_height);
-        (canvas, lines)
+        self.input_box(
+            &mut canvas,
+            &mut blocks,
+            height - input_height,
+            input_height,
+        );
+        (canvas, blocks)
     }
 
     /// The status bar and the title bar; returns where the chat starts.
-    fn bars(&mut self, canvas: &mut RgbImage, lines: &mut Vec<String>, chat: &Chat) -> u32 {
+    fn bars(&mut self, canvas: &mut RgbImage, blocks: &mut Vec<Vec<String>>, chat: &Chat) -> u32 {
         let status = (self.small * 2.0) as u32;
         let title = (self.px * 2.3) as u32;
-        draw::rect(canvas, self.colors.bar, (0, 0), (PHONE_WIDTH, status + title));
+        draw::rect(
+            canvas,
+            self.colors.bar,
+            (0, 0),
+            (PHONE_WIDTH, status + title),
+        );
         let time = self.pick(TIMES);
         let battery = self.pick(BATTERY);
         let top = (status as f32 - self.small * 1.2) / 2.0;
         let color = self.colors.bar_text;
         self.face.draw(canvas, color, 40.0, top, self.small, time);
         let right = PHONE_WIDTH as f32 - 40.0 - self.face.width(self.small, battery);
-        self.face.draw(canvas, color, right, top, self.small, battery);
-        lines.push(format!("{time} {battery}"));
+        self.face
+            .draw(canvas, color, right, top, self.small, battery);
+        // Signal bars left of the battery level.
+        let base = status as f32 * 0.75;
+        for i in 0..4u8 {
+            let x = right - 80.0 + f32::from(i) * 12.0;
+            let height = self.small * 0.25 * f32::from(i + 1);
+            let y = (base - height).max(0.0) as u32;
+            draw::rect(canvas, color, (x as u32, y), (7, height as u32));
+        }
+        blocks.push(vec![format!("{time} {battery}")]);
+        let mid = status as f32 + title as f32 / 2.0;
+        let arm = self.px * 0.45;
+        draw::line(canvas, color, (64.0, mid - arm), (64.0 - arm, mid), 5.0);
+        draw::line(canvas, color, (64.0 - arm, mid), (64.0, mid + arm), 5.0);
+        // A call icon (a ring) and a menu (three bars) at the right.
+        let ring = self.px * 0.45;
+        let ring_x = PHONE_WIDTH as f32 - 150.0;
+        draw::disc(canvas, color, (ring_x, mid), ring);
+        draw::disc(canvas, self.colors.bar, (ring_x, mid), ring - 5.0);
+        for k in [-1.0, 0.0, 1.0] {
+            let y = mid + k * self.px * 0.3;
+            draw::line(
+                canvas,
+                color,
+                (PHONE_WIDTH as f32 - 80.0, y),
+                (PHONE_WIDTH as f32 - 50.0, y),
+                5.0,
+            );
+        }
         let chat_title = chat.title;
         let title_px = self.px * 1.1;
         let top = status as f32 + (title as f32 - title_px * 1.2) / 2.0;
         self.face
             .draw(canvas, color, 110.0, top, title_px, chat_title);
-        lines.push(chat_title.to_string());
+        blocks.push(vec![chat_title.to_string()]);
         status + title + self.margin
     }
 
     /// A centred date chip; returns the next free row.
-    fn chip(&mut self, canvas: &mut RgbImage, lines: &mut Vec<String>, y: u32, text: &str) -> u32 {
+    fn chip(
+        &mut self,
+        canvas: &mut RgbImage,
+        blocks: &mut Vec<Vec<String>>,
+        y: u32,
+        text: &str,
+    ) -> u32 {
         let pad = (self.small * 0.8) as u32;
         let width = self.face.width(self.small, text) as u32 + 2 * pad;
         let height = (self.small * 1.8) as u32;
         let x = (PHONE_WIDTH - width) / 2;
-        draw::rounded_rect(canvas, self.colors.chip, (x, y), (width, height), height / 2);
+        draw::rounded_rect(
+            canvas,
+            self.colors.chip,
+            (x, y),
+            (width, height),
+            height / 2,
+        );
         let top = y as f32 + (height as f32 - self.small * 1.2) / 2.0;
-        self.face
-            .draw(canvas, self.colors.muted, (x + pad) as f32, top, self.small, text);
-        lines.push(text.to_string());
+        self.face.draw(
+            canvas,
+            self.colors.muted,
+            (x + pad) as f32,
+            top,
+            self.small,
+            text,
+        );
+        blocks.push(vec![text.to_string()]);
         y + height + self.margin
     }
 
-    /// A message bubble with its time; `None` when it would pass `limit`.
+    /// A message bubble with its time, and the sender's avatar beside an incoming one; `None` when it
+    /// would pass `limit`.
     fn bubble(
         &mut self,
         canvas: &mut RgbImage,
-        lines: &mut Vec<String>,
+        blocks: &mut Vec<Vec<String>>,
         y: u32,
-        side: Side,
+        (side, avatar): (Side, Rgb<u8>),
         text: &str,
         limit: Option<u32>,
     ) -> Option<u32> {
         let pad_x = (self.px * 0.6) as u32;
         let pad_y = (self.px * 0.45) as u32;
         let line_height = self.px * 1.35;
-        let max_text = PHONE_WIDTH as f32 * 0.72 - 2.0 * pad_x as f32;
+        let max_text = PHONE_WIDTH as f32 * 0.70 - 2.0 * pad_x as f32;
+        let avatar_size = (self.px * 1.6) as u32;
         let wrapped = self.face.wrap(self.px, text, max_text);
         let time = self.pick(TIMES);
         let text_width = wrapped
@@ -366,7 +472,13 @@ impl<'a> Layout<'a> {
             return None;
         }
         let (x, fill, ink) = match side {
-            Side::Incoming => (self.margin, self.colors.incoming, self.colors.text),
+            Side::Incoming => {
+                let r = avatar_size as f32 / 2.0;
+                let centre = (self.margin as f32 + r, (y + height) as f32 - r);
+                draw::disc(canvas, avatar, centre, r);
+                let x = self.margin + avatar_size + self.margin / 2;
+                (x, self.colors.incoming, self.colors.text)
+            }
             Side::Outgoing => (
                 PHONE_WIDTH - self.margin - width,
                 self.colors.outgoing,
@@ -377,23 +489,58 @@ impl<'a> Layout<'a> {
         draw::rounded_rect(canvas, fill, (x, y), (width, height), radius);
         let left = (x + pad_x) as f32;
         for (i, line) in wrapped.iter().enumerate() {
-            let top = (y + pad_y) as f32 + i as f32 * line_height + (line_height - self.px * 1.2) / 2.0;
+            let top =
+                (y + pad_y) as f32 + i as f32 * line_height + (line_height - self.px * 1.2) / 2.0;
             self.face.draw(canvas, ink, left, top, self.px, line);
         }
-        lines.extend(wrapped);
+        blocks.push(wrapped);
         let top = (y + pad_y + text_height) as f32;
+        // On one's own bubbles the time is the text colour, faded into the bubble.
+        let time_color = match side {
+            Side::Incoming => self.colors.muted,
+            Side::Outgoing => Rgb(std::array::from_fn(|i| {
+                ((u16::from(ink.0[i]) * 7 + u16::from(fill.0[i]) * 3) / 10) as u8
+            })),
+        };
         self.face
-            .draw(canvas, self.colors.muted, left, top, self.small, time);
-        lines.push(time.to_string());
+            .draw(canvas, time_color, left, top, self.small, time);
+        blocks.push(vec![time.to_string()]);
         Some(y + height + self.margin / 2)
     }
 
-    fn input_box(&mut self, canvas: &mut RgbImage, lines: &mut Vec<String>, y: u32, height: u32) {
+    fn input_box(
+        &mut self,
+        canvas: &mut RgbImage,
+        blocks: &mut Vec<Vec<String>>,
+        y: u32,
+        height: u32,
+    ) {
         draw::rect(canvas, self.colors.input, (0, y), (PHONE_WIDTH, height));
+        let mid = y as f32 + height as f32 / 2.0;
+        // A smiley's ring at the left, a send arrow at the right.
+        let ring = self.px * 0.45;
+        draw::disc(canvas, self.colors.muted, (60.0, mid), ring);
+        draw::disc(canvas, self.colors.input, (60.0, mid), ring - 4.0);
+        let tip = (PHONE_WIDTH as f32 - 50.0, mid);
+        let arm = self.px * 0.4;
+        draw::line(
+            canvas,
+            self.colors.muted,
+            (tip.0 - 2.0 * arm, mid - arm),
+            tip,
+            5.0,
+        );
+        draw::line(
+            canvas,
+            self.colors.muted,
+            (tip.0 - 2.0 * arm, mid + arm),
+            tip,
+            5.0,
+        );
         let top = y as f32 + (height as f32 - self.px * 1.2) / 2.0;
         self.face
-            .draw(canvas, self.colors.muted, 60.0, top, self.px, INPUT_HINT);
-        lines.push(INPUT_HINT.to_string());
+            .draw(canvas, self.colors.muted, 110.0, top, self.px, INPUT_HINT);
+        blocks.push(vec![INPUT_HINT.to_string()]);
     }
 
     fn pick(&mut self, from: &[&'static str]) -> &'static str {

@@ -109,7 +109,9 @@ pub const CHATS: &[Chat] = &[
 ];
 
 /// The times shown under the messages.
-pub const TIMES: &[&str] = &["08:15", "09:42", "10:07", "13:30", "15:56", "19:21", "21:48"];
+pub const TIMES: &[&str] = &[
+    "08:15", "09:42", "10:07", "13:30", "15:56", "19:21", "21:48",
+];
 
 /// The status bar's battery levels.
 pub const BATTERY: &[&str] = &["85%", "62%", "47%", "91%"];

@@ -5,6 +5,7 @@
 //! labelled `ok` or the [`FetchError`]'s label. See docs/media.md.
 
 pub mod decode;
+pub mod ocr;
 pub mod qr;
 pub mod read;
 pub mod reading;

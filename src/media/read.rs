@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use tokio::sync::Semaphore;
 
+use super::ocr::{Ocr, OcrUnavailable};
 use super::reading::{ImageReading, ImageStage, OcrOutcome};
 use super::{DecodeLimits, DecodedImage, decode, fetch_image};
 use crate::config::Settings;
@@ -93,24 +94,36 @@ fn observe(stage: ImageStage, started: Instant) {
 
 /// Tesseract when it loaded, or why not.
 struct OcrEngine {
-    status: OcrStatus,
+    ocr: Result<Ocr, OcrUnavailable>,
 }
 
 impl OcrEngine {
-    fn load(_settings: &Settings) -> Self {
+    fn load(settings: &Settings) -> Self {
         OcrEngine {
-            status: OcrStatus {
-                enabled: false,
-                detail: "OCR is not built in yet".to_string(),
-            },
+            ocr: Ocr::load(&settings.image),
         }
     }
 
     fn status(&self) -> OcrStatus {
-        self.status.clone()
+        match &self.ocr {
+            Ok(ocr) => OcrStatus {
+                enabled: true,
+                detail: format!("Tesseract {}", ocr.version()),
+            },
+            Err(why) => OcrStatus {
+                enabled: false,
+                detail: why.to_string(),
+            },
+        }
     }
 
-    async fn read(&self, _gray: Arc<image::GrayImage>) -> OcrOutcome {
-        OcrOutcome::Off
+    async fn read(&self, gray: Arc<image::GrayImage>) -> OcrOutcome {
+        match &self.ocr {
+            Err(_) => OcrOutcome::Off,
+            Ok(ocr) => match ocr.read(gray).await {
+                Ok(text) => OcrOutcome::Text(text.text),
+                Err(_) => OcrOutcome::Failed,
+            },
+        }
     }
 }

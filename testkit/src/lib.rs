@@ -1,6 +1,7 @@
 //! Test support shared by the unit tests, `tests/` and `benches/`: a throwaway PostgreSQL cluster, the
 //! database backends a test runs on, fakes of Zalo's and OpenAI's HTTP APIs, signed webhook events, and
-//! readers of what the service left behind (its tables, its `/metrics`).
+//! readers of what the service left behind (its tables, its `/metrics`), and generated phone screenshots
+//! (`screens`) for the image tests.
 //!
 //! It speaks only the wire formats (HTTP, JSON, SQL), as the real Zalo and OpenAI do, so it does not
 //! depend on `tradesphere`: the library's unit tests can use it without a dependency cycle.
@@ -11,6 +12,7 @@ pub mod metrics;
 pub mod openai;
 mod pg;
 pub mod pictures;
+pub mod screens;
 pub mod zalo;
 
 use std::time::Duration;

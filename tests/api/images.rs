@@ -217,7 +217,66 @@ async fn the_daily_image_budget_stops_reading_more(backend: Backend) {
     app.shutdown().await;
 }
 
+/// A chat screenshot is read by OCR and answered: what was read, then the verdict. Needs Tesseract and the
+/// fonts (CI has both and sets `TRADESPHERE_REQUIRE_OCR=1`); elsewhere it says it skipped.
+async fn a_screenshot_is_read_and_answered_with_what_it_says(backend: Backend) {
+    let required = std::env::var("TRADESPHERE_REQUIRE_OCR").as_deref() == Ok("1");
+    let skip = |why: String| {
+        assert!(!required, "TRADESPHERE_REQUIRE_OCR=1 but {why}");
+        eprintln!("skipped: {why}");
+    };
+    if let Err(why) = tradesphere::media::ocr::Ocr::load(&Default::default()) {
+        return skip(format!("OCR is off: {why}"));
+    }
+    let fonts = match testkit::screens::fonts() {
+        Ok(fonts) => fonts,
+        Err(why) => return skip(why),
+    };
+    let shot = testkit::screens::render(
+        &fonts,
+        testkit::screens::Spec {
+            font: 0,
+            theme: testkit::screens::Theme::ALL[0],
+            text_px: 36,
+            scale_percent: 100,
+            min_height: 0,
+            seed: 11,
+        },
+    );
+    let (app, cdn) = app_with_cdn(&backend, shot.jpeg.clone(), 5).await;
+    let user = user_id();
+    app.post_event(&image_event(&user, &format!("{}/img", cdn.uri())))
+        .await;
+    let replies = app.replies_for(&user, 1).await;
+    let reply: String = replies.iter().map(|r| r.text.as_str()).collect();
+    assert!(reply.starts_with("📷 Mình đọc được trong ảnh:"), "{reply}");
+    assert!(reply.contains('“'), "a line read is quoted: {reply}");
+    assert!(
+        ["🚨", "⚠️", "ℹ️"].iter().any(|mark| reply.contains(mark)),
+        "a verdict follows: {reply}"
+    );
+    // What the picture says is judged as the same words typed would be.
+    let typed = tradesphere::scam::check::check_text(&shot.written());
+    if typed.level.warns() {
+        assert!(reply.contains("🚨") || reply.contains("⚠️"), "{reply}");
+    }
+    // Only the hash and the text read are kept.
+    let history = app
+        .store()
+        .messages_for(&UserId::parse(&user).unwrap())
+        .await
+        .unwrap();
+    let line = history.iter().find(|m| m.is_from_user).unwrap();
+    assert!(
+        line.content.starts_with("[image sha256:"),
+        "{}",
+        line.content
+    );
+    app.shutdown().await;
+}
+
 both_backends!(
+    a_screenshot_is_read_and_answered_with_what_it_says,
     a_file_that_is_not_an_image_gets_a_polite_reply_and_is_counted,
     hostile_pictures_end_in_a_polite_reply_and_are_counted,
     an_image_on_a_private_address_is_never_fetched,

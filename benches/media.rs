@@ -164,6 +164,28 @@ fn rss_with_four_in_flight(shots: &[Screenshot]) {
     }
 }
 
+/// The OCR cases: the memory first, before the other cases' engines and buffers are in the process.
+fn ocr_cases(criterion: &mut Criterion, wanted: &dyn Fn(&str) -> bool) {
+    if !wanted("ocr/screenshot_1080x2400") && !wanted("ocr/rss") {
+        return;
+    }
+    let Some(shots) = full_screens() else {
+        return;
+    };
+    if wanted("ocr/rss") {
+        rss_with_four_in_flight(&shots);
+    }
+    let Some(ocr) = load(1) else {
+        return;
+    };
+    let rt = runtime();
+    let images: Vec<Arc<GrayImage>> = shots.iter().map(gray).collect();
+    bench_ocr(criterion, &rt, &ocr, &images[0]);
+    if wanted("ocr/screenshot_1080x2400") {
+        ocr_percentiles(&rt, &ocr, &images);
+    }
+}
+
 fn main() {
     let filters: Vec<String> = std::env::args()
         .skip(1)
@@ -172,21 +194,6 @@ fn main() {
     let wanted =
         |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()));
     let mut criterion = Criterion::default().configure_from_args();
-    if wanted("ocr/screenshot_1080x2400") || wanted("ocr/rss") {
-        if let Some(shots) = full_screens() {
-            // Memory first, before the other cases' engines and buffers are in the process.
-            if wanted("ocr/rss") {
-                rss_with_four_in_flight(&shots);
-            }
-            if let Some(ocr) = load(1) {
-                let rt = runtime();
-                let images: Vec<Arc<GrayImage>> = shots.iter().map(gray).collect();
-                bench_ocr(&mut criterion, &rt, &ocr, &images[0]);
-                if wanted("ocr/screenshot_1080x2400") {
-                    ocr_percentiles(&rt, &ocr, &images);
-                }
-            }
-        }
-    }
+    ocr_cases(&mut criterion, &wanted);
     criterion.final_summary();
 }

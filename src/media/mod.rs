@@ -5,6 +5,7 @@
 //! labelled `ok` or the [`FetchError`]'s label. See docs/media.md.
 
 pub mod decode;
+pub mod qr;
 pub mod sniff;
 
 pub use decode::{DecodeLimits, DecodedImage, decode};

@@ -1,11 +1,12 @@
 //! Test support shared by the unit tests, `tests/` and `benches/`: a throwaway PostgreSQL cluster, the
-//! database backends a test runs on, fakes of Zalo's and OpenAI's HTTP APIs, signed webhook events, and
-//! readers of what the service left behind (its tables, its `/metrics`).
+//! database backends a test runs on, fakes of Zalo's and OpenAI's HTTP APIs, signed webhook events,
+//! readers of what the service left behind (its tables, its `/metrics`), and generated image sets.
 //!
 //! It speaks only the wire formats (HTTP, JSON, SQL), as the real Zalo and OpenAI do, so it does not
 //! depend on `tradesphere`: the library's unit tests can use it without a dependency cycle.
 
 mod backend;
+pub mod images;
 pub mod ledger;
 pub mod metrics;
 pub mod openai;

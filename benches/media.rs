@@ -28,59 +28,12 @@ fn cases() -> Vec<(&'static str, GrayImage)> {
 
 fn bench(c: &mut Criterion, cases: &[(&'static str, GrayImage)]) {
     let mut group = c.benchmark_group("qr");
-    group.sample_size(30);
+    group
+        .sample_size(30)
+        .measurement_time(Duration::from_secs(10));
     for (name, image) in cases {
         let id = name.trim_start_matches("qr/");
         group.bench_function(id, |b| b.iter(|| black_box(decode_qr(black_box(image)))));
-    }
-    group.finish();
-    engines(c, cases);
-}
-
-/// rqrr and rxing alone, one pass each, on the same pictures.
-fn engines(c: &mut Criterion, cases: &[(&'static str, GrayImage)]) {
-    use rxing::common::HybridBinarizer;
-    use rxing::multi::MultipleBarcodeReader;
-    let mut group = c.benchmark_group("qr_engine");
-    group.sample_size(20);
-    for (name, image) in cases {
-        let id = name.trim_start_matches("qr/decode_1080x2400/");
-        group.bench_function(format!("rqrr/{id}"), |b| {
-            b.iter(|| {
-                let (w, h) = image.dimensions();
-                let mut prepared =
-                    rqrr::PreparedImage::prepare_from_greyscale(w as usize, h as usize, |x, y| {
-                        image.as_raw()[y * w as usize + x]
-                    });
-                let texts: Vec<String> = prepared
-                    .detect_grids()
-                    .iter()
-                    .filter_map(|g| g.decode().ok().map(|(_, t)| t))
-                    .collect();
-                black_box(texts)
-            })
-        });
-        for (label, cpp) in [("rxing_cpp", true), ("rxing_java", false)] {
-            group.bench_function(format!("{label}/{id}"), |b| {
-                b.iter(|| {
-                    let (w, h) = image.dimensions();
-                    let source = rxing::Luma8Source::new_with_slice(image.as_raw(), w, h).unwrap();
-                    let mut bitmap = rxing::BinaryBitmap::new(HybridBinarizer::new(source));
-                    let hints = rxing::DecodeHints {
-                        TryHarder: Some(true),
-                        PossibleFormats: Some([rxing::BarcodeFormat::QR_CODE].into_iter().collect()),
-                        ..Default::default()
-                    };
-                    let r = if cpp {
-                        rxing::qrcode::cpp_port::QrReader.decode_multiple_with_hints(&mut bitmap, &hints)
-                    } else {
-                        rxing::multi::qrcode::QRCodeMultiReader::new()
-                            .decode_multiple_with_hints(&mut bitmap, &hints)
-                    };
-                    black_box(r.map(|v| v.len()).unwrap_or(0))
-                })
-            });
-        }
     }
     group.finish();
 }

@@ -34,7 +34,8 @@ pub fn perspective(image: &GrayImage, jitter: f64, fill: u8, rng: &mut Rng) -> G
         corner.0 += rng.range(-reach, reach) as f32;
         corner.1 += rng.range(-reach, reach) as f32;
     }
-    let projection = Projection::from_control_points(from, to).expect("a non-degenerate quadrilateral");
+    let projection =
+        Projection::from_control_points(from, to).expect("a non-degenerate quadrilateral");
     warp(
         image,
         projection,
@@ -93,16 +94,17 @@ pub fn uneven_light(image: &GrayImage, left: f64, right: f64) -> GrayImage {
 
 /// Sensor noise: each pixel moved by up to `amplitude` (a triangular distribution).
 pub fn noise(image: &GrayImage, amplitude: f64, rng: &mut Rng) -> GrayImage {
-    map(image, |_, _, v| {
-        v + amplitude * (rng.unit() - rng.unit())
-    })
+    map(image, |_, _, v| v + amplitude * (rng.unit() - rng.unit()))
 }
 
 fn map(image: &GrayImage, mut f: impl FnMut(u32, u32, f64) -> f64) -> GrayImage {
-    GrayImage::from_fn(image.width(), image.height(), |x, y| {
-        let v = f(x, y, f64::from(image.get_pixel(x, y).0[0]));
-        Luma([v.round().clamp(0.0, 255.0) as u8])
-    })
+    let width = image.width().max(1);
+    let mut out = image.clone();
+    for (i, pixel) in out.iter_mut().enumerate() {
+        let (x, y) = (i as u32 % width, i as u32 / width);
+        *pixel = f(x, y, f64::from(*pixel)).round().clamp(0.0, 255.0) as u8;
+    }
+    out
 }
 
 /// `top` copied onto `canvas` with its top-left corner at (`x`, `y`).

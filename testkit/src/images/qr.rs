@@ -21,21 +21,22 @@ pub const SCREEN: (u32, u32) = (1080, 2400);
 pub enum Variation {
     /// Straight, sharp, 3–7 px a module.
     Plain,
-    /// Turned by ±5° to ±25°.
+    /// Turned by ±5° to ±25°, 4–5 px a module.
     Rotated,
-    /// 120–160 px wide (quiet zone included) inside a 1080×2400 screenshot.
+    /// 120–160 px wide (quiet zone included) inside a 1080×2400 screenshot: 2–4 px a module.
     Small,
-    /// 900 px to most of the picture.
+    /// 900–1040 px inside a screenshot, or 1500–1900 px alone.
     Large,
-    /// Gaussian blur, sigma 1 to 2.5.
+    /// Gaussian blur of sigma 1 to 2.5 on 4–7 px modules.
     Blurred,
-    /// A screenshot saved as JPEG at quality 40–70.
+    /// A screenshot holding a 200–500 px code, saved as JPEG at quality 40–70.
     Jpeg,
-    /// Dark and light 60–80 levels apart.
+    /// Dark and light 60–80 levels apart, with noise: alone, or inside a crisp screenshot.
     LowContrast,
-    /// Two different codes in one picture.
+    /// Two different codes in a screenshot: stacked, or side by side with the left one a little higher.
     TwoCodes,
-    /// A phone photo of a screen or print: all of the above, milder, at once.
+    /// A phone photo of a printed or on-screen code: perspective, a turn of 5–25°, uneven light, blur of
+    /// sigma 1–2.5, noise and JPEG at quality 55–70, at once.
     Photo,
 }
 
@@ -115,10 +116,16 @@ fn sample(variation: Variation, i: usize, rng: &mut Rng) -> QrSample {
         Variation::Plain => {
             let module = 3 + (i as u32 % 5);
             let code = code_modules(&payload, module, 0, 255);
-            (format!("{module} px a module"), vec![payload], on_canvas(&code, 40, 255))
+            (
+                format!("{module} px a module"),
+                vec![payload],
+                on_canvas(&code, 40, 255),
+            )
         }
         Variation::Rotated => {
-            let degrees = [5.0, -7.0, 10.0, -12.0, 15.0, -18.0, 20.0, -22.0, 25.0, -25.0][i % 10];
+            let degrees = [
+                5.0, -7.0, 10.0, -12.0, 15.0, -18.0, 20.0, -22.0, 25.0, -25.0,
+            ][i % 10];
             let code = code_modules(&payload, 4 + (i as u32 % 2), 0, 255);
             let margin = code.width() / 4;
             let turned = distort::rotate(&on_canvas(&code, margin, 255), degrees, 255);
@@ -132,7 +139,7 @@ fn sample(variation: Variation, i: usize, rng: &mut Rng) -> QrSample {
             (format!("{side} px in 1080×2400"), vec![payload], image)
         }
         Variation::Large => {
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 let side = rng.int(900, 1040);
                 let mut image = chat_screenshot(SCREEN.0, SCREEN.1, rng);
                 let (x, y) = ((SCREEN.0 - side) / 2, rng.int(250, 1300));
@@ -141,7 +148,11 @@ fn sample(variation: Variation, i: usize, rng: &mut Rng) -> QrSample {
             } else {
                 let side = rng.int(1500, 1900);
                 let code = code_image(&payload, side, 0, 255);
-                (format!("{side} px alone"), vec![payload], on_canvas(&code, 50, 255))
+                (
+                    format!("{side} px alone"),
+                    vec![payload],
+                    on_canvas(&code, 50, 255),
+                )
             }
         }
         Variation::Blurred => {
@@ -149,7 +160,11 @@ fn sample(variation: Variation, i: usize, rng: &mut Rng) -> QrSample {
             let module = 4 + (i as u32 % 4);
             let code = on_canvas(&code_modules(&payload, module, 0, 255), 30, 255);
             let blurred = distort::blur(&code, sigma);
-            (format!("sigma {sigma}, {module} px a module"), vec![payload], blurred)
+            (
+                format!("sigma {sigma}, {module} px a module"),
+                vec![payload],
+                blurred,
+            )
         }
         Variation::Jpeg => {
             let quality = [40, 43, 46, 50, 53, 56, 60, 63, 66, 70][i % 10];
@@ -175,7 +190,7 @@ fn sample(variation: Variation, i: usize, rng: &mut Rng) -> QrSample {
             ][i % 10];
             let code = on_canvas(&code_modules(&payload, 5, 0, 255), 30, 255);
             let washed = distort::noise(&distort::contrast(&code, dark, light), 6.0, rng);
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 (format!("dark {dark}, light {light}"), vec![payload], washed)
             } else {
                 // A faded code in an otherwise crisp screenshot: the picture's own levels span black to white.
@@ -203,7 +218,7 @@ fn two_codes(i: usize, first: String, rng: &mut Rng) -> (String, Vec<String>, Gr
     let second = payload(i + 1, rng);
     let mut image = chat_screenshot(SCREEN.0, SCREEN.1, rng);
     let (a, b) = (rng.int(300, 420), rng.int(300, 420));
-    let (pos_a, pos_b, detail) = if i % 2 == 0 {
+    let (pos_a, pos_b, detail) = if i.is_multiple_of(2) {
         let ya = rng.int(250, 700);
         let yb = ya + a + rng.int(60, 500);
         ((rng.int(40, 600), ya), (rng.int(40, 600), yb), "stacked")
@@ -213,8 +228,17 @@ fn two_codes(i: usize, first: String, rng: &mut Rng) -> (String, Vec<String>, Gr
         ((40, ya), (SCREEN.0 - b - 40, yb), "side by side")
     };
     distort::paste(&mut image, &code_image(&first, a, 0, 255), pos_a.0, pos_a.1);
-    distort::paste(&mut image, &code_image(&second, b, 0, 255), pos_b.0, pos_b.1);
-    (format!("{detail}, {a} and {b} px"), vec![first, second], image)
+    distort::paste(
+        &mut image,
+        &code_image(&second, b, 0, 255),
+        pos_b.0,
+        pos_b.1,
+    );
+    (
+        format!("{detail}, {a} and {b} px"),
+        vec![first, second],
+        image,
+    )
 }
 
 /// A phone photo of a printed or on-screen code: perspective, a small turn, light falling off to one
@@ -224,7 +248,12 @@ fn photo(payload: String, rng: &mut Rng) -> (String, Vec<String>, GrayImage) {
     let side = rng.int(480, 640);
     let mut image = GrayImage::from_pixel(1000, 1300, Luma([paper]));
     let code = code_image(&payload, side, 20, paper);
-    distort::paste(&mut image, &code, (1000 - side) / 2, rng.int(200, 1300 - side - 200));
+    distort::paste(
+        &mut image,
+        &code,
+        (1000 - side) / 2,
+        rng.int(200, 1300 - side - 200),
+    );
     let image = distort::perspective(&image, 0.05, paper, rng);
     let sign = if rng.coin() { 1.0 } else { -1.0 };
     let degrees = sign * rng.range(5.0, 25.0).round();
@@ -300,7 +329,8 @@ pub fn vietqr(bin: &str, account: &str, amount: Option<u64>, purpose: Option<&st
         format!("{tag}{:02}{value}", value.chars().count())
     }
     let beneficiary = field("00", bin) + &field("01", account);
-    let merchant = field("00", "A000000727") + &field("01", &beneficiary) + &field("02", "QRIBFTTA");
+    let merchant =
+        field("00", "A000000727") + &field("01", &beneficiary) + &field("02", "QRIBFTTA");
     let initiation = if amount.is_some() { "12" } else { "11" };
     let mut body = field("00", "01") + &field("01", initiation) + &field("38", &merchant);
     body += &field("53", "704");
@@ -378,7 +408,11 @@ pub fn chat_screenshot(width: u32, height: u32, rng: &mut Rng) -> GrayImage {
         let bubble_h = 40 + lines * 46;
         let mine = rng.coin();
         let x = if mine { width - bubble_w - 30 } else { 30 };
-        fill(&mut image, (x, y, bubble_w, bubble_h), if mine { 212 } else { 255 });
+        fill(
+            &mut image,
+            (x, y, bubble_w, bubble_h),
+            if mine { 212 } else { 255 },
+        );
         for line in 0..lines {
             let line_y = y + 26 + line * 46;
             let mut word_x = x + 24;
@@ -394,10 +428,14 @@ pub fn chat_screenshot(width: u32, height: u32, rng: &mut Rng) -> GrayImage {
 }
 
 fn fill(image: &mut GrayImage, (x, y, w, h): (u32, u32, u32, u32), luma: u8) {
-    for yy in y..(y + h).min(image.height()) {
-        for xx in x..(x + w).min(image.width()) {
-            image.put_pixel(xx, yy, Luma([luma]));
-        }
+    let width = image.width() as usize;
+    let (x0, x1) = (x as usize, ((x + w) as usize).min(width));
+    for row in image
+        .chunks_exact_mut(width)
+        .skip(y as usize)
+        .take(h as usize)
+    {
+        row[x0..x1].fill(luma);
     }
 }
 
@@ -410,7 +448,12 @@ mod tests {
         // From the subiz/vietqr README.
         let expected = "00020101021238570010A00000072701270006970415011300110019324180208QRIBFTTA530370454061200005802VN62170813ung ho lu lut6304C15C";
         assert_eq!(
-            vietqr("970415", "0011001932418", Some(120_000), Some("ung ho lu lut")),
+            vietqr(
+                "970415",
+                "0011001932418",
+                Some(120_000),
+                Some("ung ho lu lut")
+            ),
             expected
         );
     }

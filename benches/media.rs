@@ -59,15 +59,15 @@ fn percentiles(name: &str, image: &GrayImage) {
 }
 
 fn main() {
-    let filters: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `cargo bench` passes `--bench`; `cargo test --benches` runs each case once and times nothing.
+    let timing = args.iter().any(|a| a == "--bench");
+    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
     let cases = cases();
     let mut criterion = Criterion::default().configure_from_args();
     bench(&mut criterion, &cases);
     criterion.final_summary();
-    for (name, image) in &cases {
+    for (name, image) in cases.iter().filter(|_| timing) {
         if filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str())) {
             percentiles(name, image);
         }

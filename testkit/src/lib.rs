@@ -1,12 +1,13 @@
 //! Test support shared by the unit tests, `tests/` and `benches/`: a throwaway PostgreSQL cluster, the
-//! database backends a test runs on, fakes of Zalo's and OpenAI's HTTP APIs, signed webhook events, and
-//! readers of what the service left behind (its tables, its `/metrics`), and generated phone screenshots
-//! (`screens`) for the image tests.
+//! database backends a test runs on, fakes of Zalo's and OpenAI's HTTP APIs, signed webhook events,
+//! readers of what the service left behind (its tables, its `/metrics`), and generated images: QR sets
+//! (`images`), phone screenshots (`screens`) and hostile pictures (`pictures`).
 //!
 //! It speaks only the wire formats (HTTP, JSON, SQL), as the real Zalo and OpenAI do, so it does not
 //! depend on `tradesphere`: the library's unit tests can use it without a dependency cycle.
 
 mod backend;
+pub mod images;
 pub mod ledger;
 pub mod metrics;
 pub mod openai;

@@ -52,7 +52,8 @@ fn key_lines<'a>(text: &'a str, check: &CheckOutcome) -> Vec<&'a str> {
     let lines: Vec<&str> = text
         .lines()
         .map(str::trim)
-        .filter(|l| l.chars().any(char::is_alphanumeric))
+        // Three letters or digits at least: OCR reads stray marks in icons and codes as single letters.
+        .filter(|l| l.chars().filter(|c| c.is_alphanumeric()).count() >= 3)
         .collect();
     let evidence: Vec<&str> = check
         .findings

@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 
 use crate::scam::check::CheckOutcome;
 use crate::scam::text::folded_words;
+use crate::scam::vietqr;
 use crate::scam::{EntityKind, Finding, Level, Reason, ReasonKind, ReportSummary, vietnam_date};
 
 /// Sent when a message was checked but held nothing to look up and no sign.
@@ -152,7 +153,12 @@ fn icon(level: Level) -> &'static str {
 /// `🚨 Trang web vietcombank-xacminh[.]com: tên miền giả mạo Vietcombank…; chưa có ai báo cáo.`
 fn finding_line(finding: &Finding) -> String {
     let entity = &finding.entity;
-    let raw = entity.raw.trim();
+    // A VietQR payload is a long code to a reader: show the account it names.
+    let raw = if vietqr::find_payloads(&entity.raw).is_empty() {
+        entity.raw.trim()
+    } else {
+        entity.value.as_str()
+    };
     let mut subject = format!("{} {raw}", entity.kind.label_vi());
     if let Some(name) = entity.bank_name.or_else(|| {
         entity

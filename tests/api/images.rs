@@ -275,7 +275,67 @@ async fn a_screenshot_is_read_and_answered_with_what_it_says(backend: Backend) {
     app.shutdown().await;
 }
 
+/// A photo of a QR code: a link is checked as a link, a VietQR transfer as the bank account it names. QR
+/// codes are read with or without Tesseract.
+async fn qr_codes_in_a_picture_are_read_and_judged(backend: Backend) {
+    use testkit::images::qr::{code_image, vietqr};
+    let png = |image: image::GrayImage| {
+        let mut out = std::io::Cursor::new(Vec::new());
+        image.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    };
+    let link = png(code_image(
+        "https://vietcombank-xacminh.top/dang-nhap",
+        600,
+        20,
+        245,
+    ));
+    let (app, cdn) = app_with_cdn(&backend, link, 5).await;
+    let user = user_id();
+    app.post_event(&image_event(&user, &format!("{}/img", cdn.uri())))
+        .await;
+    let reply: String = app
+        .replies_for(&user, 1)
+        .await
+        .iter()
+        .map(|r| r.text.clone())
+        .collect();
+    assert!(
+        reply.contains("Một mã QR: “https://vietcombank-xacminh.top/dang-nhap”"),
+        "{reply}"
+    );
+    assert!(reply.contains("🚨") || reply.contains("⚠️"), "{reply}");
+    app.shutdown().await;
+
+    // A transfer QR to Vietcombank (BIN 970436), account 0071000123456.
+    let transfer = png(code_image(
+        &vietqr("970436", "0071000123456", Some(500_000), None),
+        600,
+        20,
+        245,
+    ));
+    let (app, cdn) = app_with_cdn(&backend, transfer, 5).await;
+    let user = user_id();
+    app.post_event(&image_event(&user, &format!("{}/img", cdn.uri())))
+        .await;
+    let reply: String = app
+        .replies_for(&user, 1)
+        .await
+        .iter()
+        .map(|r| r.text.clone())
+        .collect();
+    assert!(reply.contains("Một mã QR chuyển khoản (VietQR)"), "{reply}");
+    assert!(
+        reply.contains("0071000123456"),
+        "the account is checked: {reply}"
+    );
+    assert!(fetch_count(&app, "ok").await >= 1.0);
+    assert!(metric_value(&app, "tradesphere_image_qr_codes_total").await >= 1.0);
+    app.shutdown().await;
+}
+
 both_backends!(
+    qr_codes_in_a_picture_are_read_and_judged,
     a_screenshot_is_read_and_answered_with_what_it_says,
     a_file_that_is_not_an_image_gets_a_polite_reply_and_is_counted,
     hostile_pictures_end_in_a_polite_reply_and_are_counted,

@@ -586,3 +586,74 @@ fn scam_import_csv_reports_bad_rows_and_is_idempotent() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("category"));
 }
+
+#[test]
+fn scam_check_reads_a_picture_as_the_bot_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = testkit::images::qr::code_image(
+        &testkit::images::qr::vietqr("970436", "0071000123456", None, None),
+        500,
+        20,
+        245,
+    );
+    let picture = dir.path().join("qr.png");
+    code.save(&picture).unwrap();
+    // OCR off, as on a machine without Tesseract: the QR code is still read.
+    let off = [("TRADESPHERE__IMAGE__OCR", "false")];
+    let json = tradesphere(
+        &dir,
+        &[
+            "scam",
+            "check",
+            "--json",
+            "--image",
+            picture.to_str().unwrap(),
+        ],
+        None,
+        &off,
+    );
+    assert!(
+        json.status.success(),
+        "{}",
+        String::from_utf8_lossy(&json.stderr)
+    );
+    let body: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON on stdout");
+    assert_eq!(body["image"]["result"], "ok", "{body}");
+    assert_eq!(body["image"]["ocr"]["enabled"], false, "{body}");
+    assert!(
+        body["image"]["qr"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("000201"),
+        "{body}"
+    );
+    assert_eq!(body["image"]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(body["entities"][0]["kind"], "bank_account", "{body}");
+    assert_eq!(body["entities"][0]["value"], "0071000123456", "{body}");
+    let text = tradesphere(
+        &dir,
+        &["scam", "check", "--image", picture.to_str().unwrap()],
+        None,
+        &off,
+    );
+    assert!(
+        stdout(&text).starts_with("📷 Mình đọc được trong ảnh:"),
+        "{}",
+        stdout(&text)
+    );
+    // Not a picture: a polite reply, a failed exit.
+    let junk = dir.path().join("junk.png");
+    std::fs::write(&junk, b"not a picture").unwrap();
+    let refused = tradesphere(
+        &dir,
+        &["scam", "check", "--image", junk.to_str().unwrap()],
+        None,
+        &off,
+    );
+    assert!(!refused.status.success());
+    assert!(
+        stdout(&refused).contains("không mở được"),
+        "{}",
+        stdout(&refused)
+    );
+}

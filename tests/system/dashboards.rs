@@ -114,8 +114,15 @@ async fn post(client: &reqwest::Client, service: &Service, body: impl Into<reqwe
         .await;
 }
 
-async fn drive_traffic(client: &reqwest::Client, service: &Service, round: usize) {
+async fn drive_traffic(client: &reqwest::Client, service: &Service, round: usize, picture: &str) {
     let user = user_id();
+    // A picture, for the image panels: fetched from the loopback CDN, decoded and read.
+    let image = zalo::attachment_event(
+        &user,
+        "image",
+        serde_json::json!({"url": picture, "thumbnail": picture}),
+    );
+    post(client, service, image.to_string()).await;
     for text in [
         "số 0912 345 678 có lừa đảo không?".to_string(),
         "vào vietcombank-xacminh[.]com nhận quà".to_string(),
@@ -137,6 +144,16 @@ async fn every_panel_query_returns_series_from_a_live_prometheus() {
         MockServer::start().await,
     );
     zalo::accepts().mount(&zalo).await;
+    // The same loopback server plays the CDN the pictures users send are fetched from.
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path("/img.png"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200).set_body_bytes(testkit::pictures::png(64, 64)),
+        )
+        .mount(&zalo)
+        .await;
+    let picture = format!("{}/img.png", zalo.uri());
+    let cdn = zalo.address().to_string();
     let _fake = FakeOAuth::mount(&oauth, "ref-0", Duration::from_millis(0)).await;
     let oauth_url = oauth.uri();
     let mut service = Service::new(
@@ -155,6 +172,7 @@ async fn every_panel_query_returns_series_from_a_live_prometheus() {
             ("TRADESPHERE__TOKEN__REFRESH_JITTER_SECS", "0"),
             // A report written straight into the store is seen by the next check.
             ("TRADESPHERE__SCAM__INDEX_REFRESH_SECS", "0"),
+            ("TRADESPHERE__NET__ALLOW_HOSTS", &cdn),
         ],
     );
     service.set_env("ZALO_OA_SECRET_KEY", None);
@@ -192,7 +210,7 @@ async fn every_panel_query_returns_series_from_a_live_prometheus() {
 
     // Traffic over several scrapes, so rates and increases see a change.
     for round in 0..4 {
-        drive_traffic(&client, &service, round).await;
+        drive_traffic(&client, &service, round, &picture).await;
         tokio::time::sleep(Duration::from_millis(1200)).await;
     }
     let refreshed = client
@@ -228,7 +246,7 @@ async fn every_panel_query_returns_series_from_a_live_prometheus() {
         .unwrap();
     assert_eq!(alert.status(), 200);
     for round in 4..6 {
-        drive_traffic(&client, &service, round).await;
+        drive_traffic(&client, &service, round, &picture).await;
         tokio::time::sleep(Duration::from_millis(1200)).await;
     }
     // Two more scrapes after the last change.

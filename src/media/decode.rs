@@ -117,6 +117,8 @@ mod tests {
     use image::codecs::gif::{GifEncoder, Repeat};
     use image::{Delay, Frame, Luma, LumaA, Rgb, RgbImage, Rgba, RgbaImage};
 
+    use testkit::pictures::png_declaring;
+
     use super::*;
 
     fn encode(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
@@ -137,46 +139,6 @@ mod tests {
     }
 
     /// A PNG whose header declares `width` × `height` and whose data is a few bytes: a bomb's shape.
-    fn png_declaring(width: u32, height: u32) -> Vec<u8> {
-        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-        let mut ihdr = Vec::new();
-        ihdr.extend(width.to_be_bytes());
-        ihdr.extend(height.to_be_bytes());
-        ihdr.extend([8, 0, 0, 0, 0]); // 8-bit gray, deflate, adaptive filter, no interlace
-        chunk(&mut png, b"IHDR", &ihdr);
-        chunk(
-            &mut png,
-            b"IDAT",
-            &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
-        );
-        chunk(&mut png, b"IEND", &[]);
-        png
-    }
-
-    fn chunk(png: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-        png.extend((data.len() as u32).to_be_bytes());
-        let start = png.len();
-        png.extend(kind);
-        png.extend(data);
-        let crc = crc32(&png[start..]);
-        png.extend(crc.to_be_bytes());
-    }
-
-    fn crc32(bytes: &[u8]) -> u32 {
-        let mut crc = !0u32;
-        for &b in bytes {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xedb8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
-    }
-
     #[test]
     fn each_format_decodes_to_the_same_gray_picture() {
         let picture = DynamicImage::ImageRgb8(halves(64, 32));

@@ -275,6 +275,21 @@ async fn a_screenshot_is_read_and_answered_with_what_it_says(backend: Backend) {
     app.shutdown().await;
 }
 
+/// The app, and its reply to one user who sent `picture` (served by an allow-listed loopback CDN).
+async fn reply_to_picture(backend: &Backend, picture: Vec<u8>) -> (TestApp, String) {
+    let (app, cdn) = app_with_cdn(backend, picture, 5).await;
+    let user = user_id();
+    app.post_event(&image_event(&user, &format!("{}/img", cdn.uri())))
+        .await;
+    let reply = app
+        .replies_for(&user, 1)
+        .await
+        .iter()
+        .map(|r| r.text.clone())
+        .collect();
+    (app, reply)
+}
+
 /// A photo of a QR code: a link is checked as a link, a VietQR transfer as the bank account it names. QR
 /// codes are read with or without Tesseract.
 async fn qr_codes_in_a_picture_are_read_and_judged(backend: Backend) {
@@ -290,16 +305,7 @@ async fn qr_codes_in_a_picture_are_read_and_judged(backend: Backend) {
         20,
         245,
     ));
-    let (app, cdn) = app_with_cdn(&backend, link, 5).await;
-    let user = user_id();
-    app.post_event(&image_event(&user, &format!("{}/img", cdn.uri())))
-        .await;
-    let reply: String = app
-        .replies_for(&user, 1)
-        .await
-        .iter()
-        .map(|r| r.text.clone())
-        .collect();
+    let (app, reply) = reply_to_picture(&backend, link).await;
     assert!(
         reply.contains("Một mã QR: “https://vietcombank-xacminh.top/dang-nhap”"),
         "{reply}"
@@ -314,16 +320,7 @@ async fn qr_codes_in_a_picture_are_read_and_judged(backend: Backend) {
         20,
         245,
     ));
-    let (app, cdn) = app_with_cdn(&backend, transfer, 5).await;
-    let user = user_id();
-    app.post_event(&image_event(&user, &format!("{}/img", cdn.uri())))
-        .await;
-    let reply: String = app
-        .replies_for(&user, 1)
-        .await
-        .iter()
-        .map(|r| r.text.clone())
-        .collect();
+    let (app, reply) = reply_to_picture(&backend, transfer).await;
     assert!(reply.contains("Một mã QR chuyển khoản (VietQR)"), "{reply}");
     assert!(
         reply.contains("0071000123456"),

@@ -19,6 +19,10 @@ use tradesphere::config::ImageSettings;
 use tradesphere::media::ocr::Ocr;
 use tradesphere::media::{DecodeLimits, decode};
 
+/// The service's allocator (src/main.rs), so the memory case counts what the service would hold.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Rounds over the full screenshots for the percentiles.
 const OCR_ROUNDS: usize = 5;
 /// Images read at once in the memory case.
@@ -49,11 +53,16 @@ fn full_screens() -> Option<Vec<Screenshot>> {
     Some(shots)
 }
 
+/// The default settings, with the languages of `TRADESPHERE__IMAGE__OCR_LANGUAGES` if set, as the
+/// service reads them.
 fn load(max_concurrency: usize) -> Option<Ocr> {
-    let settings = ImageSettings {
+    let mut settings = ImageSettings {
         max_concurrency,
         ..ImageSettings::default()
     };
+    if let Ok(languages) = std::env::var("TRADESPHERE__IMAGE__OCR_LANGUAGES") {
+        settings.ocr_languages = languages;
+    }
     Ocr::load(&settings)
         .map_err(|e| println!("ocr: skipped: {e}"))
         .ok()
@@ -129,7 +138,7 @@ fn rss_with_four_in_flight(shots: &[Screenshot]) {
         .map(|s| Arc::new(s.jpeg.clone()))
         .collect();
     let idle = status_kib("VmRSS:").unwrap_or(0);
-    for round in ["engines made on demand", "engines pooled"] {
+    for round in ["engines made on demand", "engines pooled", "pooled, again"] {
         let before = status_kib("VmRSS:").unwrap_or(0);
         if !reset_peak() {
             println!("ocr/rss: skipped: /proc/self/clear_refs cannot be written");

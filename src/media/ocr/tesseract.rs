@@ -97,6 +97,8 @@ struct Api {
     monitor_set_deadline: unsafe extern "C" fn(*mut Monitor, c_int),
     /// OpenMP's, when Tesseract was built with it (Debian's is).
     omp_set_max_active_levels: Option<unsafe extern "C" fn(c_int)>,
+    /// glibc's, found through the library's dependencies; absent with another C library.
+    malloc_trim: Option<unsafe extern "C" fn(usize) -> c_int>,
     get_iterator: unsafe extern "C" fn(*mut Handle) -> *mut ResultIterator,
     iterator_delete: unsafe extern "C" fn(*mut ResultIterator),
     iterator_next: unsafe extern "C" fn(*mut ResultIterator, c_int) -> c_int,
@@ -163,6 +165,7 @@ impl Tesseract {
             monitor_set_deadline: symbol(&library, "TessMonitorSetDeadlineMSecs")?,
             // Looked up through the library's dependencies, where libgomp is.
             omp_set_max_active_levels: symbol(&library, "omp_set_max_active_levels").ok(),
+            malloc_trim: symbol(&library, "malloc_trim").ok(),
             get_iterator: symbol(&library, "TessBaseAPIGetIterator")?,
             iterator_delete: symbol(&library, "TessResultIteratorDelete")?,
             iterator_next: symbol(&library, "TessResultIteratorNext")?,
@@ -303,6 +306,12 @@ impl Engine {
         };
         // SAFETY: the handle is live; `Clear` frees the image and the results, keeping the languages.
         unsafe { (self.api().clear)(handle) };
+        if let Some(trim) = self.api().malloc_trim {
+            // What Tesseract freed goes back to the system; otherwise it stays in the arena of each
+            // thread that read an image, and the process grows with every blocking thread used.
+            // SAFETY: takes a padding size; any thread may call it at any time.
+            unsafe { trim(0) };
+        }
         Ok(text)
     }
 

@@ -144,7 +144,12 @@ fn score(shot: &Screenshot, read: &str) -> Tally {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vietnamese_screenshots_are_read_within_the_floors() {
-    let (Some(fonts), Some(ocr)) = (fonts(), ocr_with(&ImageSettings::default())) else {
+    // The languages may be set as for the service, to measure another choice.
+    let mut settings = ImageSettings::default();
+    if let Ok(languages) = std::env::var("TRADESPHERE__IMAGE__OCR_LANGUAGES") {
+        settings.ocr_languages = languages;
+    }
+    let (Some(fonts), Some(ocr)) = (fonts(), ocr_with(&settings)) else {
         return;
     };
     let shots: Vec<Screenshot> = screens::test_set_specs(fonts.len())

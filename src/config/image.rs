@@ -31,7 +31,7 @@ impl Default for ImageSettings {
             daily_budget_per_user: 30,
             ocr: true,
             tessdata_dir: None,
-            ocr_languages: "vie+eng".to_string(),
+            ocr_languages: "vie".to_string(),
         }
     }
 }

@@ -247,7 +247,7 @@ mod tests {
         let s = load(&[]).unwrap();
         assert!(s.image.max_concurrency >= 1);
         assert_eq!(s.image.ocr_deadline, Duration::from_secs(8));
-        assert_eq!(s.image.ocr_languages, "vie+eng");
+        assert_eq!(s.image.ocr_languages, "vie");
         assert!(s.image.tessdata_dir.is_none());
         let s = load(&[
             ("TRADESPHERE__IMAGE__MAX_CONCURRENCY", "3"),

@@ -8,7 +8,7 @@ use tokio::sync::Semaphore;
 
 use super::ocr::{Ocr, OcrUnavailable};
 use super::reading::{ImageReading, ImageStage, OcrOutcome};
-use super::{DecodeLimits, DecodedImage, decode, fetch_image};
+use super::{DecodeLimits, DecodedImage, decode_blocking, fetch_image_within};
 use crate::config::Settings;
 use crate::net::{FetchError, FetchLimits, GuardedFetcher};
 use crate::telemetry;
@@ -25,8 +25,8 @@ pub struct OcrStatus {
 pub struct ImageReader {
     fetcher: GuardedFetcher,
     limits: DecodeLimits,
-    /// Images between decode and the end of OCR: bounds CPU and the gray buffers held at once.
-    permits: Arc<Semaphore>,
+    /// Images between decode and the end of OCR (not while fetching): bounds CPU and the buffers held.
+    permits: Semaphore,
     ocr: OcrEngine,
 }
 
@@ -37,7 +37,7 @@ impl ImageReader {
         ImageReader {
             fetcher: GuardedFetcher::new(&settings.net, FetchLimits::default()),
             limits: DecodeLimits::default(),
-            permits: Arc::new(Semaphore::new(settings.image.max_concurrency.max(1))),
+            permits: Semaphore::new(settings.image.max_concurrency.max(1)),
             ocr: OcrEngine::load(settings),
         }
     }
@@ -49,9 +49,9 @@ impl ImageReader {
 
     /// Fetches the image at `url` through the guarded fetcher and reads it.
     pub async fn read_url(&self, url: &str) -> Result<ImageReading, FetchError> {
-        let _permit = self.permits.acquire().await;
         let started = Instant::now();
-        let image = fetch_image(&self.fetcher, url, &self.limits).await?;
+        let (image, _permit) =
+            fetch_image_within(&self.fetcher, url, &self.limits, &self.permits).await?;
         observe(ImageStage::Decode, started);
         Ok(self.read_decoded(image).await)
     }
@@ -60,10 +60,7 @@ impl ImageReader {
     pub async fn read_bytes(&self, bytes: Vec<u8>) -> Result<ImageReading, FetchError> {
         let _permit = self.permits.acquire().await;
         let started = Instant::now();
-        let limits = self.limits;
-        let image = tokio::task::spawn_blocking(move || decode(&bytes, &limits))
-            .await
-            .unwrap_or(Err(FetchError::BadImage))?;
+        let image = decode_blocking(bytes, self.limits).await?;
         observe(ImageStage::Decode, started);
         Ok(self.read_decoded(image).await)
     }

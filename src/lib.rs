@@ -14,6 +14,7 @@ pub mod llm;
 pub mod media;
 pub mod net;
 pub mod pipeline;
+pub mod recovery;
 pub mod reply;
 pub mod reports;
 pub mod scam;

@@ -41,6 +41,8 @@ pub enum Outcome {
     /// An image that could not be read: not fetched, not an image, nothing legible, or over the user's
     /// daily image budget. A template answered.
     ImageUnread,
+    /// The user said they had already paid or given a code away: the recovery steps answered.
+    Recovery,
     Llm,
     /// The daily model budget was spent: a template answered.
     LlmLimited,
@@ -52,7 +54,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// Every outcome, for metric pre-registration and exhaustive tests.
-    pub const ALL: [Outcome; 21] = [
+    pub const ALL: [Outcome; 22] = [
         Outcome::Ignored,
         Outcome::NoUser,
         Outcome::DeadLetter,
@@ -70,6 +72,7 @@ impl Outcome {
         Outcome::ScamCheck,
         Outcome::ImageCheck,
         Outcome::ImageUnread,
+        Outcome::Recovery,
         Outcome::Llm,
         Outcome::LlmLimited,
         Outcome::LlmFallback,
@@ -95,6 +98,7 @@ impl Outcome {
             Outcome::ScamCheck => "scam_check",
             Outcome::ImageCheck => "image_check",
             Outcome::ImageUnread => "image_unread",
+            Outcome::Recovery => "recovery",
             Outcome::Llm => "llm",
             Outcome::LlmLimited => "llm_limited",
             Outcome::LlmFallback => "llm_fallback",

@@ -1,5 +1,6 @@
 //! The decision table for one user message, in order: handoff pause, inbound rate limit, nothing to read,
-//! help, report command, entities to look up, scam phrases, and otherwise the model. Entities are extracted
+//! help, report command, a harm already done (the recovery steps), entities to look up, scam phrases, and
+//! otherwise the model. Entities are extracted
 //! here, once, and only for a message that gets this far: a paused or flooding user costs no extraction.
 
 use sha2::{Digest, Sha256};
@@ -9,12 +10,14 @@ use crate::domain::{Admission, UserId};
 use crate::media::ImageReading;
 use crate::net::FetchError;
 use crate::pipeline::Outcome;
-use crate::reply::{image, templates, verdict};
+use crate::recovery::{Playbook, harm_in, playbook};
+use crate::reply::{image, recovery, templates, verdict};
 use crate::scam::Entity;
 use crate::scam::check::{CheckOutcome, check_text};
 use crate::scam::extract::extract;
 use crate::scam::signals::find_signals;
 use crate::scam::user_report::{ReportCommand, parse_report_command};
+use crate::scam::words::Words;
 use crate::store::{ChatLine, NewUserReport};
 use crate::zalo::events::UserMessageKind;
 
@@ -83,6 +86,8 @@ pub enum Decision {
     Help,
     /// The user reports entities as scams.
     Report(ReportCommand),
+    /// The user has already paid or given a code away: the recovery steps, at once and without the model.
+    Recovery(Playbook),
     /// Look these up in the report index, then call [`checked`].
     Check(Vec<Entity>),
     /// Scam phrases and no model to talk them through: the templated warning.
@@ -115,6 +120,7 @@ impl Decision {
                 Outcome::Unsupported,
             ),
             Decision::Help => (Some(templates::HELP.to_string()), Outcome::Help),
+            Decision::Recovery(book) => (Some(recovery::recovery_reply(book)), Outcome::Recovery),
             Decision::Signals(check) => (Some(verdict::scam_reply(check)), Outcome::ScamSignals),
             Decision::Verdict(check) => (Some(verdict::scam_reply(check)), Outcome::ScamCheck),
             Decision::Report(_)
@@ -151,6 +157,11 @@ pub fn decide(message: &Message, view: &mut UserView, policy: &Policy, now: Now)
         return Decision::Report(command);
     }
     let entities = extract(text);
+    let words = Words::new(text);
+    if let Some(harm) = harm_in(&words) {
+        let recent = view.recent_findings(now.instant);
+        return Decision::Recovery(playbook(harm, &words, &entities, recent));
+    }
     if !entities.is_empty() {
         return Decision::Check(entities);
     }
@@ -300,6 +311,38 @@ mod tests {
 
     fn finding(text: &str) -> CheckOutcome {
         crate::scam::check::check(&ReportIndex::new(), text, now().at)
+    }
+
+    #[test]
+    fn a_harm_already_done_gets_the_recovery_steps_before_any_check_or_model() {
+        let mut view = view();
+        let now = now();
+        view.last_findings = Some((now.instant, finding("stk 0123456789 ACB")));
+        let decision = decide(
+            &text("tôi lỡ chuyển khoản cho số 0912345678 rồi"),
+            &mut view,
+            &MODEL,
+            now,
+        );
+        let Decision::Recovery(book) = &decision else {
+            panic!("{decision:?}");
+        };
+        assert!(book.harm.paid);
+        assert_eq!(
+            book.suspects[0].raw, "0912345678",
+            "this message's number first"
+        );
+        let answer = decision.answer().expect("answered at once");
+        assert_eq!(answer.outcome, Outcome::Recovery);
+        assert!(answer.reply.is_some_and(|r| r.starts_with("🆘")));
+        // Asking before acting is a check, not a recovery.
+        let decision = decide(
+            &text("có nên chuyển khoản cho số 0912345678 không"),
+            &mut view,
+            &MODEL,
+            now,
+        );
+        assert!(matches!(decision, Decision::Check(_)), "{decision:?}");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! into messages that fit the platform's length limit.
 
 pub mod image;
+pub mod recovery;
 pub mod split;
 pub mod templates;
 pub mod verdict;

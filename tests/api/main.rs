@@ -13,6 +13,7 @@ mod images;
 mod llm;
 mod ops;
 mod outbound;
+mod recovery;
 mod reliability;
 mod scam;
 mod scam_corpus;

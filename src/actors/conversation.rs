@@ -22,6 +22,7 @@ use crate::faults::FaultPoint;
 use crate::net::FetchError;
 use crate::pipeline::{Attempt, Inbound, Outcome, Role};
 use crate::reply::{split::split_message, templates};
+use crate::scam::Entity;
 use crate::scam::check::CheckOutcome;
 use crate::scam::user_report::ReportCommand;
 use crate::store::{ChatLine, Completed, Completion, QueuedOutbound, UserReportOutcome};
@@ -353,22 +354,17 @@ async fn user_message(
         }
     }
     if let Decision::Check(entities) = decision {
-        // This message waits on a scam check: answer the waiting burst first, so a failing check can never
-        // cost those messages their answer (or their order).
-        flush_burst(state).await?;
-        let check: CheckOutcome = ask(
-            || state.deps.directory.scam(),
-            Role::Scam,
-            |reply| ScamMsg::Check {
-                text: message.text.clone(),
-                entities: entities.clone(),
-                reply,
-            },
-            SCAM_TIMEOUT,
-        )
-        .await?;
+        let check = scam_check(state, &message.text, entities).await?;
         let now = now_of(state);
         decision = decide::checked(check, &mut state.view, &state.policy, now);
+    }
+    if let Decision::Recovery { book, entities } = &decision
+        && !entities.is_empty()
+    {
+        let check = scam_check(state, &message.text, entities.clone()).await?;
+        let now = now_of(state);
+        let answer = decide::recovered(book, &check, &mut state.view, now);
+        return answer_now(state, inbound, Some(line), answer).await;
     }
     match decision {
         Decision::ReadImage(url) => read_image(state, inbound, &message, url).await,
@@ -406,6 +402,28 @@ async fn user_message(
             answer_now(state, inbound, Some(line), answer).await
         }
     }
+}
+
+/// Looks `entities` up with the scam actor. The waiting burst is answered first, so a failing check can never
+/// cost those messages their answer (or their order).
+async fn scam_check(
+    state: &mut ConversationState,
+    text: &str,
+    entities: Vec<Entity>,
+) -> Result<CheckOutcome, ActorProcessingErr> {
+    flush_burst(state).await?;
+    ask(
+        || state.deps.directory.scam(),
+        Role::Scam,
+        |reply| ScamMsg::Check {
+            text: text.to_string(),
+            entities: entities.clone(),
+            reply,
+        },
+        SCAM_TIMEOUT,
+    )
+    .await
+    .map_err(Into::into)
 }
 
 /// Reads an image within the user's daily budget, checks what it holds with its caption, and answers: what

@@ -86,8 +86,13 @@ pub enum Decision {
     Help,
     /// The user reports entities as scams.
     Report(ReportCommand),
-    /// The user has already paid or given a code away: the recovery steps, at once and without the model.
-    Recovery(Playbook),
+    /// The user has already paid or given a code away: the recovery steps, at once and without the model;
+    /// the entities of the message, if any, are looked up first and their verdict follows the steps
+    /// ([`recovered`]).
+    Recovery {
+        book: Playbook,
+        entities: Vec<Entity>,
+    },
     /// Look these up in the report index, then call [`checked`].
     Check(Vec<Entity>),
     /// Scam phrases and no model to talk them through: the templated warning.
@@ -120,10 +125,14 @@ impl Decision {
                 Outcome::Unsupported,
             ),
             Decision::Help => (Some(templates::HELP.to_string()), Outcome::Help),
-            Decision::Recovery(book) => (Some(recovery::recovery_reply(book)), Outcome::Recovery),
+            Decision::Recovery { book, entities } if entities.is_empty() => (
+                Some(recovery::recovery_reply(book, None)),
+                Outcome::Recovery,
+            ),
             Decision::Signals(check) => (Some(verdict::scam_reply(check)), Outcome::ScamSignals),
             Decision::Verdict(check) => (Some(verdict::scam_reply(check)), Outcome::ScamCheck),
             Decision::Report(_)
+            | Decision::Recovery { .. }
             | Decision::Check(_)
             | Decision::Converse(_)
             | Decision::ReadImage(_) => return None,
@@ -160,7 +169,8 @@ pub fn decide(message: &Message, view: &mut UserView, policy: &Policy, now: Now)
     let words = Words::new(text);
     if let Some(harm) = harm_in(&words) {
         let recent = view.recent_findings(now.instant);
-        return Decision::Recovery(playbook(harm, &words, &entities, recent));
+        let book = playbook(harm, &words, &entities, recent);
+        return Decision::Recovery { book, entities };
     }
     if !entities.is_empty() {
         return Decision::Check(entities);
@@ -183,6 +193,18 @@ pub fn checked(check: CheckOutcome, view: &mut UserView, policy: &Policy, now: N
         Decision::Converse(check)
     } else {
         Decision::Verdict(check)
+    }
+}
+
+/// The answer for a harmed user whose message held entities: the steps, then the verdict on them. The
+/// findings are remembered, as for a check.
+pub fn recovered(book: &Playbook, check: &CheckOutcome, view: &mut UserView, now: Now) -> Answer {
+    if !check.findings.is_empty() {
+        view.last_findings = Some((now.instant, check.clone()));
+    }
+    Answer {
+        reply: Some(recovery::recovery_reply(book, Some(check))),
+        outcome: Outcome::Recovery,
     }
 }
 
@@ -324,7 +346,7 @@ mod tests {
             &MODEL,
             now,
         );
-        let Decision::Recovery(book) = &decision else {
+        let Decision::Recovery { book, entities } = &decision else {
             panic!("{decision:?}");
         };
         assert!(book.harm.paid);
@@ -332,9 +354,20 @@ mod tests {
             book.suspects[0].raw, "0912345678",
             "this message's number first"
         );
+        assert_eq!(entities.len(), 1, "looked up before the answer");
+        assert_eq!(decision.answer(), None);
+        let check = finding("tôi lỡ chuyển khoản cho số 0912345678 rồi");
+        let answer = recovered(book, &check, &mut view, now);
+        assert_eq!(answer.outcome, Outcome::Recovery);
+        assert!(
+            answer
+                .reply
+                .is_some_and(|r| r.starts_with("🆘") && r.contains("🔎"))
+        );
+        // Without entities the steps are answered at once.
+        let decision = decide(&text("tôi lỡ chuyển khoản rồi"), &mut view, &MODEL, now);
         let answer = decision.answer().expect("answered at once");
         assert_eq!(answer.outcome, Outcome::Recovery);
-        assert!(answer.reply.is_some_and(|r| r.starts_with("🆘")));
         // Asking before acting is a check, not a recovery.
         let decision = decide(
             &text("có nên chuyển khoản cho số 0912345678 không"),

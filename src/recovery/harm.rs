@@ -2,11 +2,16 @@
 //! họ rồi". Pure: reads the matchable words of one message.
 //!
 //! A harm is an act (a payment, or a secret handed over) that is done: a marker of completion before it
-//! ("đã", "lỡ", "vừa", "trót") or "rồi" shortly after it, and no hedge right before it ("chưa", "không",
-//! "định", "có nên"). A loss stated outright ("bị lừa mất", "mất hết tiền", "bị rút tiền") counts by
-//! itself. Weak payment verbs ("thanh toán", "nạp", "đóng phí") count only next to words of fraud, so an
-//! everyday "đã thanh toán hóa đơn" is not taken for a loss. An act whose subject is the reader of a
-//! notice ("Quý khách đã chuyển khoản thành công") is not the user's.
+//! ("đã", "lỡ", "vừa", "trót", a time past) or "rồi" shortly after it, and no hedge right before it
+//! ("chưa", "không", "định", "có nên", someone's demand). A loss stated outright ("bị lừa mất", "mất hết
+//! tiền", "bị rút tiền") counts by itself.
+//!
+//! People also forward messages to be checked, and those often say "đã chuyển khoản" about someone else.
+//! So an act counts only when the message is the user's own story: regret ("lỡ", "nhầm"), words of fraud
+//! or distress ("lừa", "chặn", "làm sao", "lấy lại"), or a short message not telling someone the money is
+//! on its way ("chuyển rồi nhé"). An act whose subject is a notice's reader ("Quý khách đã chuyển khoản",
+//! "Bạn vừa chuyển nhầm") is never the user's. Everyday payments ("thanh toán", "nạp", "đóng phí") and
+//! installing an app need regret or fraud words.
 
 use crate::scam::words::Words;
 
@@ -25,14 +30,38 @@ impl Harm {
     }
 }
 
-/// Markers that the act is done: "đã", "lỡ", "vừa", "mới", "trót", "lại" ("lại chuyển thêm").
-const DONE: &[&str] = &["da", "lo", "vua", "moi", "trot", "lai"];
+/// Markers that the act is done: "đã", "lỡ", "vừa", "trót", "lại" ("lại chuyển thêm").
+const DONE: &[&str] = &["da", "lo", "vua", "trot", "lai"];
+
+/// Markers that count only right before the verb: "mới chuyển" (and not "mọi người", "mời bạn").
+const DONE_ADJACENT: &[&str] = &["moi", "co"];
+
+/// Markers of regret ("lỡ", "trót"; "nhầm" after the verb): the act was done and was a mistake, so even an
+/// everyday payment counts.
+const REGRET: &[&str] = &["lo", "trot"];
+
+/// Times in the past before an act: "hôm qua tôi có chuyển 5 triệu".
+const PAST: &[&[&str]] = &[
+    &["hom", "qua"],
+    &["hom", "kia"],
+    &["hom", "truoc"],
+    &["tuan", "truoc"],
+    &["thang", "truoc"],
+    &["sang", "nay"],
+    &["trua", "nay"],
+    &["chieu", "nay"],
+    &["toi", "qua"],
+    &["dem", "qua"],
+    &["luc", "nay"],
+    &["vua", "nay"],
+    &["hoi", "nay"],
+];
 
 /// Words right before an act that say it has not happened: "chưa", "không", "đừng", "định", "sắp",
 /// "muốn", "nên", "cần", "phải" (someone demands it).
 const HEDGES: &[&str] = &[
     "chua", "khong", "ko", "k", "kg", "hok", "dung", "chang", "dinh", "sap", "muon", "nen", "can",
-    "phai", "bat", "yeu", "doi",
+    "phai", "bat", "yeu", "doi", "bao", "keu", "nho", "du", "ep", "dan",
 ];
 
 /// Payments that are about money by themselves.
@@ -84,6 +113,9 @@ const SECRETS: &[&[&str]] = &[
     &["so", "the"],
     &["ma", "cvv"],
     &["cvv"],
+    &["cccd"],
+    &["can", "cuoc"],
+    &["cmnd"],
 ];
 
 /// A remote-control or fake app installed: the phone may be in the scammer's hands.
@@ -102,11 +134,12 @@ const LOSSES: &[&[&str]] = &[
     &["bi", "rut", "tien"],
     &["bi", "rut", "het"],
     &["bi", "rut", "sach"],
-    &["bi", "chiem", "doat"],
     &["bi", "chuyen", "het"],
     &["tai", "khoan", "bi", "rut"],
     &["tai", "khoan", "bi", "tru"],
     &["bi", "tru", "het"],
+    &["rut", "het", "tien"],
+    &["rut", "sach", "tien"],
 ];
 
 /// Losses of an account to a scammer: a secret is out.
@@ -119,9 +152,25 @@ const TAKEOVERS: &[&[&str]] = &[
     &["bi", "chiem", "quyen"],
 ];
 
-/// Words of fraud that make a weak payment verb, or "bị lừa rồi", a harm.
+/// How many of [`FRAUD`]'s first phrases are of distress (the user asks for help).
+const DISTRESS: usize = 11;
+
+/// Words of distress, then of fraud: the message is the user's own story.
 const FRAUD: &[&[&str]] = &[
+    &["cuu"],
+    &["lam", "sao"],
+    &["lam", "gi"],
+    &["phai", "lam"],
+    &["gio", "sao"],
+    &["the", "nao", "bay", "gio"],
+    &["so", "qua"],
+    &["lo", "qua"],
+    &["hoang"],
+    &["giup", "voi"],
+    &["giup", "toi"],
     &["lua"],
+    &["khong", "rut", "duoc"],
+    &["nap", "them"],
     &["lua", "dao"],
     &["ke", "gian"],
     &["gia", "mao"],
@@ -136,10 +185,42 @@ const FRAUD: &[&[&str]] = &[
     &["mat", "tien"],
     &["khong", "lien", "lac"],
     &["scam"],
+    &["chan"],
+    &["xung", "la"],
+    &["tu", "xung"],
+    &["nguoi", "la"],
 ];
 
-/// Who is told "đã chuyển khoản thành công" in a notice: not the user.
-const NOTICE_SUBJECTS: &[&[&str]] = &[&["quy", "khach"], &["khach", "hang"], &["tk"]];
+/// Who is told "đã chuyển khoản thành công" in a notice: not the user. Matched as the last word (or two)
+/// before the act, numbers skipped.
+const NOTICE_SUBJECTS: &[&[&str]] = &[
+    &["ban"],
+    &["nguoi"],
+    &["qk"],
+    &["tk"],
+    &["quy", "khach"],
+    &["khach", "hang"],
+    &["thue", "bao"],
+];
+
+/// Particles that tell someone news ("chuyển rồi nhé"): a message to someone else, forwarded.
+const TELLING: &[&str] = &["nhe", "nha", "nhen", "nhes", "a", "do", "day"];
+
+/// A warning to others ("Cảnh báo", "mọi người cẩn thận", "ai nhận được … đừng mở"): news of others'
+/// losses, not the user's own unless they say so with regret or distress.
+const WARNING: &[&[&str]] = &[
+    &["canh", "bao"],
+    &["moi", "nguoi"],
+    &["ca", "nha"],
+    &["ai", "nhan", "duoc"],
+    &["dung", "mo"],
+    &["chia", "se"],
+    &["luu", "y"],
+];
+
+/// Words (digits aside) a message may have and still be a bare statement to the bot: "tôi đã chuyển
+/// tiền rồi".
+const SHORT: usize = 12;
 
 /// Amount units after a number: "5 triệu", "500k", "2tr", "50 nghìn", "3 củ".
 const UNITS: &[&str] = &[
@@ -151,66 +232,140 @@ const UNITS: &[&str] = &[
 pub fn harm_in(words: &Words) -> Option<Harm> {
     let tokens: Vec<&str> = words.line().split_ascii_whitespace().collect();
     let fraud = (0..tokens.len()).any(|i| starts_any(&tokens, i, FRAUD).is_some());
+    let regret = tokens.iter().any(|t| REGRET.contains(t)) || tokens.contains(&"nham");
+    let distress = (0..tokens.len()).any(|i| starts_any(&tokens, i, &FRAUD[..DISTRESS]).is_some());
+    if (0..tokens.len()).any(|i| starts_any(&tokens, i, WARNING).is_some()) && !regret && !distress
+    {
+        return None;
+    }
+    let short = tokens
+        .iter()
+        .filter(|t| !t.bytes().all(|b| b.is_ascii_digit()))
+        .count()
+        <= SHORT;
+    // Whether a done act is the user's own story (see the module's doc).
+    let story =
+        |marker: Marker, telling: bool| marker == Marker::Regret || fraud || (short && !telling);
+    let everyday = |marker: Marker| marker == Marker::Regret || fraud;
     let mut harm = Harm::default();
     for i in 0..tokens.len() {
-        if starts_any(&tokens, i, LOSSES).is_some() {
+        if starts_any(&tokens, i, LOSSES).is_some() && !hedged(&tokens, i) {
             harm.paid = true;
         }
-        if starts_any(&tokens, i, TAKEOVERS).is_some() {
+        if starts_any(&tokens, i, TAKEOVERS).is_some() && !hedged(&tokens, i) {
             harm.secret = true;
         }
-        if let Some(len) = starts_any(&tokens, i, STRONG_PAY) {
-            harm.paid |= done(&tokens, i, i + len);
+        let pay = if let Some(len) = starts_any(&tokens, i, STRONG_PAY) {
+            Some(len)
         } else if tokens[i] == "chuyen" && money_follows(&tokens, i + 1) {
             // "đã chuyển cho nó 5 triệu": a bare "chuyển" is a payment only with an amount after it.
-            harm.paid |= done(&tokens, i, i + 1);
+            Some(1)
+        } else if tokens[i] == "chuyen"
+            && i > 0
+            && DONE.contains(&tokens[i - 1])
+            && tokens[i + 1..tokens.len().min(i + 3)].contains(&"roi")
+        {
+            // "tôi đã chuyển rồi": said to this bot, a transfer.
+            Some(1)
+        } else {
+            None
+        };
+        if let Some(len) = pay {
+            harm.paid |= done(&tokens, i, i + len).is_some_and(|(m, t)| story(m, t));
         } else if let Some(len) = starts_any(&tokens, i, WEAK_PAY) {
-            harm.paid |= fraud && done(&tokens, i, i + len);
+            harm.paid |= done(&tokens, i, i + len).is_some_and(|(m, _)| everyday(m));
         }
         if let Some(len) = starts_any(&tokens, i, GIVE) {
             let object = (i + len..tokens.len().min(i + len + 4))
                 .find_map(|j| starts_any(&tokens, j, SECRETS).map(|l| j + l));
             if let Some(end) = object {
-                harm.secret |= done(&tokens, i, end);
+                harm.secret |= done(&tokens, i, end).is_some_and(|(m, t)| story(m, t));
             }
         }
         if let Some(len) = starts_any(&tokens, i, INSTALL) {
             let app = (i + len..tokens.len().min(i + len + 3))
                 .find_map(|j| starts_any(&tokens, j, APPS).map(|l| j + l));
             if let Some(end) = app {
-                harm.secret |= fraud && done(&tokens, i, end);
+                harm.secret |= done(&tokens, i, end).is_some_and(|(m, _)| everyday(m));
             }
         }
     }
-    // "tôi bị lừa rồi": a fraud already suffered, whatever it took.
-    if !harm.any() && bi_lua_roi(&tokens) {
+    // "tôi bị lừa rồi", "bị lừa 15tr": a fraud already suffered, whatever it took.
+    if !harm.any() && scammed(&tokens) {
         harm.paid = true;
     }
     harm.any().then_some(harm)
 }
 
-/// Whether the act at `tokens[start..end]` is done: a completion marker shortly before it (and no hedge
-/// in between), or "rồi" shortly after it; never with a hedge right before it or a notice's subject.
-fn done(tokens: &[&str], start: usize, end: usize) -> bool {
-    let before = &tokens[start.saturating_sub(3)..start];
-    if before.iter().rev().take(2).any(|t| HEDGES.contains(t)) {
-        return false;
-    }
-    if let Some(marker) = before.iter().rposition(|t| DONE.contains(t)) {
-        let marker = start.saturating_sub(3) + marker;
-        if tokens[marker + 1..start].iter().any(|t| HEDGES.contains(t)) {
-            return false;
-        }
-        return !notice_subject(tokens, marker);
-    }
-    let after = &tokens[end..tokens.len().min(end + 6)];
-    after.contains(&"roi") && !notice_subject(tokens, start)
+/// How an act is known to be done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Marker {
+    Done,
+    Regret,
 }
 
-/// "Quý khách đã chuyển khoản", "TK 0123 đã chuyển tiền": the one who acted, just before `at`, is a
-/// notice's reader.
+/// Whether a hedge ("chưa", "không", "sợ", "sẽ", "nếu", …) stands right before `at`.
+fn hedged(tokens: &[&str], at: usize) -> bool {
+    tokens[at.saturating_sub(2)..at]
+        .iter()
+        .any(|t| HEDGES.contains(t) || ["so", "se", "neu"].contains(t))
+}
+
+/// Whether the act at `tokens[start..end]` is done, and whether a telling particle follows it ("chuyển
+/// rồi nhé"). Done: a completion marker or a past time shortly before it (and no hedge in between), or
+/// "rồi", "xong" or "nhầm" shortly after it; never with a hedge or a conditional right before it, nor with
+/// a notice's reader as its subject.
+fn done(tokens: &[&str], start: usize, end: usize) -> Option<(Marker, bool)> {
+    if hedged(tokens, start) {
+        return None;
+    }
+    let after = &tokens[end..tokens.len().min(end + 4)];
+    let roi = after.iter().position(|t| *t == "roi" || *t == "xong");
+    let telling = roi.is_some_and(|r| after.get(r + 1).is_some_and(|t| TELLING.contains(t)));
+    let from = start.saturating_sub(3);
+    let marker = tokens[from..start]
+        .iter()
+        .rposition(|t| DONE.contains(t))
+        .map(|m| from + m)
+        .or_else(|| (start > 0 && DONE_ADJACENT.contains(&tokens[start - 1])).then(|| start - 1));
+    if let Some(marker) = marker {
+        let conditional = tokens[marker.saturating_sub(3)..marker].contains(&"neu");
+        if tokens[marker + 1..start].iter().any(|t| HEDGES.contains(t))
+            || conditional
+            || notice_subject(tokens, marker)
+        {
+            return None;
+        }
+        let kind = if REGRET.contains(&tokens[marker]) {
+            Marker::Regret
+        } else {
+            Marker::Done
+        };
+        return Some((kind, telling));
+    }
+    if notice_subject(tokens, start) {
+        return None;
+    }
+    if tokens.get(end) == Some(&"nham") {
+        return Some((Marker::Regret, false));
+    }
+    let past = (start.saturating_sub(6)..start).any(|i| starts_any(tokens, i, PAST).is_some());
+    (past || roi.is_some()).then_some((Marker::Done, telling))
+}
+
+/// "Quý khách đã chuyển khoản", "TK 0123 đã chuyển tiền", "Bạn vừa chuyển nhầm": the last words before `at`
+/// (numbers skipped) name a notice's reader.
 fn notice_subject(tokens: &[&str], at: usize) -> bool {
-    (at.saturating_sub(4)..at).any(|i| starts_any(tokens, i, NOTICE_SUBJECTS).is_some())
+    let words: Vec<&str> = tokens[..at]
+        .iter()
+        .rev()
+        .filter(|t| !t.bytes().all(|b| b.is_ascii_digit()))
+        .take(2)
+        .copied()
+        .collect();
+    NOTICE_SUBJECTS.iter().any(|subject| {
+        subject.len() <= words.len() && subject.iter().rev().zip(&words).all(|(a, b)| a == b)
+    })
 }
 
 /// An amount within the next four words: a number with a unit ("5 triệu", "500k", "2tr").
@@ -232,21 +387,32 @@ fn is_amount(tokens: &[&str], at: usize) -> bool {
     UNITS.contains(&unit)
 }
 
-/// "bị lừa rồi", "bị lừa đảo rồi", "đã bị lừa": a harm with no act named.
-fn bi_lua_roi(tokens: &[&str]) -> bool {
+/// "bị lừa rồi", "đã bị lừa", "bị lừa 15 triệu", "bị lừa chuyển tiền": a fraud suffered, with no act named
+/// as done.
+fn scammed(tokens: &[&str]) -> bool {
     (0..tokens.len()).any(|i| {
-        if tokens[i..].starts_with(&["bi", "lua"]) {
-            let hedged =
-                i > 0 && ["co", "khong", "chua", "so", "tranh", "de"].contains(&tokens[i - 1]);
-            let rest = &tokens[i + 2..tokens.len().min(i + 5)];
-            let done_before = i > 0 && ["da", "vua", "lo"].contains(&tokens[i - 1]);
-            !hedged
-                && (done_before
-                    || rest.first() == Some(&"roi")
-                    || rest.starts_with(&["dao", "roi"]))
-        } else {
-            false
+        if !tokens[i..].starts_with(&["bi", "lua"]) {
+            return false;
         }
+        let hedged = i > 0
+            && [
+                "co", "khong", "chua", "so", "tranh", "de", "se", "neu", "bao",
+            ]
+            .contains(&tokens[i - 1]);
+        // "nghe vụ chị Lan bị lừa": news of someone else's case.
+        let gossip = tokens[i.saturating_sub(5)..i]
+            .iter()
+            .any(|t| ["nghe", "vu", "bao"].contains(t));
+        let mut rest = i + 2;
+        if tokens.get(rest) == Some(&"dao") {
+            rest += 1;
+        }
+        let done_before = i > 0 && ["da", "vua", "lo", "moi"].contains(&tokens[i - 1]);
+        let next = tokens.get(rest).copied();
+        let act_after = next == Some("roi")
+            || (rest < tokens.len() && is_amount(tokens, rest))
+            || next.is_some_and(|n| ["chuyen", "mat", "het", "nap", "ck"].contains(&n));
+        !hedged && !gossip && (done_before || act_after)
     })
 }
 
@@ -271,7 +437,6 @@ mod tests {
         harm(text).is_some_and(|h| h.paid)
     }
 
-    #[allow(dead_code)]
     fn secret(text: &str) -> bool {
         harm(text).is_some_and(|h| h.secret)
     }
@@ -346,6 +511,31 @@ mod tests {
     }
 
     #[test]
+    fn a_forwarded_message_about_someone_elses_payment_is_no_harm() {
+        for text in [
+            "Em chuyển khoản tiền điện tháng này rồi nhà anh, 640k.",
+            "Mẹ ơi con chuyển 2tr rồi nhé, mẹ kiểm tra tài khoản xem nhận chưa.",
+            "Con ơi bố gửi tiền học tháng này rồi, 3 triệu, con tiêu tiết kiệm nhé.",
+            "Chị ơi em là shipper, đơn của chị cần thanh toán thêm 25k phí vận chuyển, chị chuyển khoản giúp em trước nhé rồi em giao.",
+            "Bạn vừa chuyển nhầm 3.000.000đ vào tài khoản của chúng tôi. Vui lòng gọi lại để được hoàn trả.",
+            "Viettel: Số thuê bao 0968 770 214 đã chuyển khoản cho QK 20.000đ qua dịch vụ I-share.",
+            "Viettel Money: Bạn đã chuyển 500.000đ đến NGUYEN THI HUONG thành công.",
+            "Kế toán công ty: Mọi người gửi lại bản chụp CCCD và MST cá nhân trước 15/12 nhé.",
+            "Bên mình cần người đánh giá sản phẩm, hoa hồng mỗi đơn, nộp tiền ứng trước và nhận lại ngay.",
+            "Mày có nghe vụ chị Lan bị lừa 200 triệu qua Zalo không, sợ thật.",
+            "MSB: Nếu bạn lỡ cung cấp OTP hoặc mật khẩu, hãy khóa tài khoản ngay.",
+            "Có người chuyển nhầm 5 triệu vào tài khoản em, sau đó một số lạ gọi đòi em chuyển trả",
+            "ok m, ck 2000000 roi do, kiem tra di",
+            "Ai nhận được file HoaDon.apk qua Zalo thì đừng mở nha, cài vào là bị chiếm quyền điều khiển điện thoại, mất sạch tiền trong tài khoản",
+            "Zalo của bạn Hùng bị hack rồi, nó nhắn mình xin mã OTP. Mọi người cẩn thận.",
+            "Trung tâm hỗ trợ nạn nhân lừa đảo: tiếp nhận hồ sơ thu hồi tiền bị chiếm đoạt, phí thẩm định 1.000.000đ",
+            "CANH BAO lua dao dat phong Da Nang. Da co 4 nguoi bi lua tien coc truoc.",
+        ] {
+            assert_eq!(harm(text), None, "{text}");
+        }
+    }
+
+    #[test]
     fn weak_payments_count_only_next_to_fraud() {
         assert!(paid(
             "tôi đã nạp 5 triệu làm nhiệm vụ, giờ họ chặn số, bị lừa rồi"
@@ -354,6 +544,9 @@ mod tests {
             "đã đóng phí 2 triệu mà họ không trả lại, chắc là lừa đảo"
         ));
         assert!(!paid("đã đóng phí gửi xe tháng này"));
+        assert!(paid(
+            "Ad ơi em vào nhóm làm nhiệm vụ được 3 ngày, đã nạp 12tr rồi giờ không rút được, họ bắt nạp thêm 8tr"
+        ));
     }
 
     #[test]
@@ -361,5 +554,54 @@ mod tests {
         assert!(harm("tôi bị lừa rồi").is_some());
         assert!(harm("mẹ tôi đã bị lừa").is_some());
         assert!(harm("tôi có bị lừa không").is_none());
+        assert!(harm("mình bị lừa 15tr rồi ad ơi").is_some());
+        assert!(harm("con tôi bị lừa chuyển 50 triệu").is_some());
+        assert!(harm("tôi vừa bị lừa đảo qua mạng").is_some());
+        assert!(harm("làm sao biết mình sắp bị lừa").is_none());
+    }
+
+    #[test]
+    fn a_past_time_a_mistake_or_a_regret_marks_the_act_done() {
+        assert!(paid(
+            "Hôm qua tôi có chuyển 5 triệu cho một người trên facebook, giờ họ chặn tôi"
+        ));
+        assert!(paid("Tôi chuyển nhầm tiền cho kẻ lừa đảo"));
+        assert!(paid("lỡ thanh toán cho shop lạ"));
+        assert!(paid("họ đã rút hết tiền trong tài khoản của tôi"));
+        assert!(secret("Mẹ em lỡ bấm vào link và nhập thông tin thẻ rồi"));
+        assert!(secret(
+            "em lỡ cài app theo hướng dẫn của người xưng là điện lực"
+        ));
+        assert!(secret("tôi đã gửi ảnh CCCD cho họ"));
+        assert!(!paid("họ sẽ rút hết tiền nếu tôi không làm theo"));
+        assert!(harm("hôm qua có người gọi bảo tôi chuyển tiền").is_none());
+        assert!(harm("hôm qua họ bảo tôi chuyển tiền").is_none());
+        assert!(paid("họ bảo tôi chuyển tiền và tôi đã chuyển rồi"));
+    }
+}
+#[cfg(test)]
+mod corpus_probe {
+    #[test]
+    fn probe() {
+        for file in ["tests/corpus/sms.jsonl", "tests/corpus/scam_messages.jsonl"] {
+            let Ok(data) = std::fs::read_to_string(file) else {
+                continue;
+            };
+            let mut n = 0;
+            for line in data.lines() {
+                let v: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+                let Some(t) = v["text"].as_str() else {
+                    continue;
+                };
+                n += 1;
+                if let Some(h) = super::harm_in(&crate::scam::words::Words::new(t)) {
+                    println!(
+                        "HIT {file} {h:?} {}",
+                        t.chars().take(160).collect::<String>()
+                    );
+                }
+            }
+            println!("{file}: {n}");
+        }
     }
 }

@@ -7,13 +7,16 @@ use crate::recovery::Playbook;
 use crate::recovery::hotlines::{
     AuthorityKey, BankHotline, authority, bank_hotline, short_contact,
 };
+use crate::reply::verdict::{has_verdict, verdict_block};
 use crate::scam::banks::Bank;
+use crate::scam::check::CheckOutcome;
 
 const NUMBERS: [&str; 6] = ["1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣"];
 
-/// The reply for a harmed user.
+/// The reply for a harmed user: the steps, then the verdict on the numbers and links their message holds
+/// (`check`), then the offer to report.
 #[must_use]
-pub fn recovery_reply(book: &Playbook) -> String {
+pub fn recovery_reply(book: &Playbook, check: Option<&CheckOutcome>) -> String {
     let mut steps: Vec<String> = Vec::new();
     steps.push(call_the_bank(book));
     if book.harm.secret {
@@ -46,6 +49,11 @@ pub fn recovery_reply(book: &Playbook) -> String {
         let _ = write!(reply, "\n{} {text}\n", NUMBERS[step]);
     }
     reply.push('\n');
+    if let Some(check) = check.filter(|check| has_verdict(check)) {
+        reply.push_str("🔎 Kết quả kiểm tra trong tin nhắn của bạn:\n");
+        reply.push_str(&verdict_block(check));
+        reply.push_str("\n\n");
+    }
     reply.push_str(&report_offer(book));
     reply
 }
@@ -147,7 +155,7 @@ mod tests {
     fn reply(text: &str) -> String {
         let words = Words::new(text);
         let harm = harm_in(&words).expect("a harm");
-        recovery_reply(&playbook(harm, &words, &extract(text), None))
+        recovery_reply(&playbook(harm, &words, &extract(text), None), None)
     }
 
     /// Where each step starts, by its number.
@@ -211,6 +219,26 @@ mod tests {
         let r = reply("đã chuyển 5 triệu vào stk 0123456789 ACB rồi");
         assert!(r.contains("báo cáo 0123456789"), "{r}");
         assert!(r.contains("tài khoản ở ACB"), "{r}");
+    }
+
+    #[test]
+    fn the_verdict_on_the_numbers_comes_after_the_steps() {
+        let text = "tôi lỡ chuyển khoản vào stk 0123456789 ACB rồi, sdt 0912345678";
+        let words = Words::new(text);
+        let book = playbook(harm_in(&words).expect("harm"), &words, &extract(text), None);
+        let check = crate::scam::check::check(
+            &crate::scam::index::ReportIndex::new(),
+            text,
+            chrono::Utc::now(),
+        );
+        let r = recovery_reply(&book, Some(&check));
+        let verdict = r.find("🔎").expect("the verdict");
+        assert!(
+            r.find("Giữ lại bằng chứng").unwrap_or(usize::MAX) < verdict,
+            "{r}"
+        );
+        assert!(verdict < r.find("📣").unwrap_or(0), "{r}");
+        assert!(r[verdict..].contains("0123456789"), "{r}");
     }
 
     #[test]

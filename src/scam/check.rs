@@ -488,7 +488,7 @@ mod tests {
         use crate::scam::followed::{ChainEnd, DomainAge};
         let mut index = ReportIndex::new();
         index.apply(&row(EntityKind::Domain, "qua-tang-tri-an.com", 2, false, 3));
-        let text = "Nhận quà tri ân tại bit.ly/3abc";
+        let text = "Xem ảnh tại bit.ly/3abc";
         let entities = extract(text);
         let link = entities[0].clone();
         let followed = Followed {

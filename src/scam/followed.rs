@@ -72,6 +72,39 @@ impl ChainEnd {
     }
 }
 
+/// How one RDAP lookup of a domain's registration date went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RdapResult {
+    /// The registry gave a registration date.
+    Registered,
+    /// The registry answered without one.
+    NoDate,
+    /// The bootstrap names no RDAP server for the domain's TLD.
+    NoService,
+    /// The bootstrap or the registry could not be read in time.
+    Failed,
+}
+
+impl RdapResult {
+    pub const ALL: [RdapResult; 4] = [
+        RdapResult::Registered,
+        RdapResult::NoDate,
+        RdapResult::NoService,
+        RdapResult::Failed,
+    ];
+
+    /// Stable identifier (the `result` label of `tradesphere_rdap_lookups_total`).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RdapResult::Registered => "registered",
+            RdapResult::NoDate => "no_date",
+            RdapResult::NoService => "no_service",
+            RdapResult::Failed => "failed",
+        }
+    }
+}
+
 /// Where one link of the message led.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkChain {
@@ -241,9 +274,12 @@ mod tests {
 
     #[test]
     fn labels_are_distinct_snake_case() {
-        let labels: std::collections::HashSet<&str> =
-            ChainEnd::ALL.iter().map(|e| e.as_str()).collect();
-        assert_eq!(labels.len(), ChainEnd::ALL.len());
+        let labels: std::collections::HashSet<&str> = ChainEnd::ALL
+            .iter()
+            .map(|e| e.as_str())
+            .chain(RdapResult::ALL.iter().map(|r| r.as_str()))
+            .collect();
+        assert_eq!(labels.len(), ChainEnd::ALL.len() + RdapResult::ALL.len());
         assert!(
             labels
                 .iter()

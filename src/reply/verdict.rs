@@ -107,6 +107,11 @@ pub fn verdict_block(outcome: &CheckOutcome) -> String {
         for finding in &outcome.findings {
             block.push('\n');
             block.push_str(&finding_line(finding));
+            let chains = outcome.links.iter().filter(|c| c.starts_at(&finding.entity));
+            for line in chains.filter_map(super::chain::chain_line) {
+                block.push('\n');
+                block.push_str(&line);
+            }
         }
     }
     block
@@ -180,7 +185,7 @@ fn finding_line(finding: &Finding) -> String {
             }
             part.push_str(&matched_note(finding));
         } else if !reason.evidence.trim().is_empty() && reason.evidence.trim() != raw {
-            let _ = write!(part, " (“{}”)", reason.evidence.trim());
+            let _ = write!(part, " (“{}”)", super::chain::shown_evidence(reason));
         }
         parts.push(part);
     }
@@ -345,6 +350,41 @@ mod tests {
                 "says safe: {reply}"
             );
         }
+    }
+
+    #[test]
+    fn a_followed_link_shows_where_it_leads_under_its_own_line() {
+        use crate::scam::check::check_followed;
+        use crate::scam::extract::extract;
+        use crate::scam::followed::{ChainEnd, Followed, LinkChain};
+        let text = "Xem ảnh tại bit.ly/3abc";
+        let entities = extract(text);
+        let followed = Followed {
+            chains: vec![LinkChain {
+                span: entities[0].span.clone(),
+                raw: entities[0].raw.clone(),
+                hops: vec![
+                    url::Url::parse("https://bit.ly/3abc").unwrap(),
+                    url::Url::parse("https://vietcombank-xacminh.top/dang-nhap").unwrap(),
+                ],
+                end: ChainEnd::Unreachable,
+            }],
+            ..Followed::default()
+        };
+        let outcome = check_followed(&ReportIndex::new(), text, entities, &followed, now());
+        let reply = scam_reply(&outcome);
+        assert!(reply.starts_with("🚨"), "{reply}");
+        assert!(
+            reply.contains("tên miền giả mạo Vietcombank (trang chính thức là vietcombank.com.vn) (“vietcombank-xacminh[.]top”)"),
+            "{reply}"
+        );
+        assert!(
+            reply.contains("\n↪ bit.ly/3abc dẫn tới vietcombank-xacminh[.]top/dang-nhap (không mở được trang này)."),
+            "{reply}"
+        );
+        assert!(!reply.contains("vietcombank-xacminh.top"), "never a tappable host: {reply}");
+        assert!(is_nfc(&reply));
+        never_says_safe(&reply);
     }
 
     #[test]

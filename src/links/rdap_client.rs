@@ -27,6 +27,8 @@ pub struct RdapClient {
     fetcher: GuardedFetcher,
     bootstrap_url: Url,
     memory: Mutex<Memory>,
+    /// One bootstrap download at a time: the lookups of one message start together.
+    bootstrap_gate: tokio::sync::Mutex<()>,
 }
 
 #[derive(Debug)]
@@ -51,6 +53,7 @@ impl RdapClient {
                 bootstrap: TtlCache::new(1),
                 answers: TtlCache::new(CAPACITY),
             }),
+            bootstrap_gate: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -92,6 +95,7 @@ impl RdapClient {
     }
 
     async fn bootstrap(&self) -> Option<Arc<Bootstrap>> {
+        let _gate = self.bootstrap_gate.lock().await;
         if let Some(known) = self.memory().bootstrap.get(&(), Instant::now()) {
             return known;
         }

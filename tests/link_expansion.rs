@@ -219,10 +219,16 @@ fn a_short_link_is_followed_through_its_chain_without_reading_bodies() {
         let reply = scam_reply(&outcome);
         let shown = format!("127[.]0[.]0[.]1:{}", landing.addr.port());
         assert!(
-            reply.contains(&format!("dẫn tới {shown}/khuyen-mai (qua 127[.]0[.]0[.]1:{})", middle.addr.port())),
+            reply.contains(&format!(
+                "dẫn tới {shown}/khuyen-mai (qua 127[.]0[.]0[.]1:{})",
+                middle.addr.port()
+            )),
             "{reply}"
         );
-        assert_eq!((short.requests(), middle.requests(), landing.requests()), (1, 1, 1));
+        assert_eq!(
+            (short.requests(), middle.requests(), landing.requests()),
+            (1, 1, 1)
+        );
     });
     assert_eq!(expansions(&text, ChainEnd::Reached), 1, "{text}");
     assert_eq!(sample(&text, "tradesphere_link_expansion_hops_count"), 1);
@@ -233,10 +239,9 @@ fn a_short_link_is_followed_through_its_chain_without_reading_bodies() {
 fn the_final_host_is_judged_by_the_location_that_named_it() {
     let (_, text) = counted(async {
         // Plain http on a public name: never contacted, never even looked up.
-        let short = Server::start(|_| {
-            Answer::Redirect("http://vietcombank-xacminh.top/dang-nhap".into())
-        })
-        .await;
+        let short =
+            Server::start(|_| Answer::Redirect("http://vietcombank-xacminh.top/dang-nhap".into()))
+                .await;
         let (links, net) = settings(&[&short], &[&short]);
         let follower = LinkFollower::new(&links, &net).unwrap();
         let message = format!("Xem ảnh tại {}", short.url("/vcb"));
@@ -252,7 +257,9 @@ fn the_final_host_is_judged_by_the_location_that_named_it() {
         assert_eq!(outcome.level, tradesphere::scam::Level::Danger);
         let reply = scam_reply(&outcome);
         assert!(
-            reply.contains("dẫn tới vietcombank-xacminh[.]top/dang-nhap (trang không mã hóa, mình không mở)"),
+            reply.contains(
+                "dẫn tới vietcombank-xacminh[.]top/dang-nhap (trang không mã hóa, mình không mở)"
+            ),
             "{reply}"
         );
     });
@@ -313,7 +320,10 @@ fn a_loop_is_stopped_and_nothing_is_asked_twice() {
         assert_eq!(hops(&followed), [a.url("/a"), b.url("/b")]);
         assert_eq!((a.requests(), b.requests()), (1, 1));
         let reply = scam_reply(&outcome);
-        assert!(reply.contains("chuyển vòng quanh, mình dừng ở đây"), "{reply}");
+        assert!(
+            reply.contains("chuyển vòng quanh, mình dừng ở đây"),
+            "{reply}"
+        );
     });
     assert_eq!(expansions(&text, ChainEnd::Loop), 1, "{text}");
 }
@@ -343,7 +353,10 @@ fn too_many_hops_are_cut_at_the_limit() {
 fn each_host_is_asked_within_its_rate_limit_and_answers_are_cached() {
     let (_, text) = counted(async {
         let short = Server::start(|path| {
-            Answer::Redirect(format!("http://qua-tang{}.top/", path.trim_start_matches('/')))
+            Answer::Redirect(format!(
+                "http://qua-tang{}.top/",
+                path.trim_start_matches('/')
+            ))
         })
         .await;
         let (mut links, net) = settings(&[&short], &[&short]);
@@ -387,7 +400,11 @@ fn a_walk_that_runs_out_of_time_ends_on_time() {
         let started = std::time::Instant::now();
         let (followed, _) = follow(&follower, &format!("xem {}", silent.url("/x"))).await;
         assert_eq!(followed.chains[0].end, ChainEnd::Timeout);
-        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
     });
     assert_eq!(expansions(&text, ChainEnd::Timeout), 1, "{text}");
 }
@@ -465,7 +482,10 @@ fn a_domain_registered_days_ago_is_reported_new_by_rdap() {
         let (followed, outcome) = follow(&follower, "vào vcb-moi.top hoặc lau-doi.top nhé").await;
         assert_eq!(followed.registered.len(), 2);
         let reasons = &outcome.findings[0].reasons;
-        let new = reasons.iter().find(|r| r.kind == ReasonKind::NewDomain).unwrap();
+        let new = reasons
+            .iter()
+            .find(|r| r.kind == ReasonKind::NewDomain)
+            .unwrap();
         assert_eq!(new.label, "tên miền mới đăng ký 3 ngày");
         assert_eq!(new.evidence, "vcb-moi.top");
         assert!(

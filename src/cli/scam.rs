@@ -7,11 +7,11 @@ use anyhow::Context;
 use super::{ImportFormat, ScamCommand};
 use crate::config::{LinksSettings, Settings};
 use crate::conversation::decide::{self, ImageStep};
+use crate::links::LinkFollower;
 use crate::media::ImageReader;
 use crate::reply::verdict;
 use crate::reports::{IndexSync, redacted_url, sync_once};
 use crate::scam::EntityKind;
-use crate::links::LinkFollower;
 use crate::scam::check::{CheckOutcome, CheckReport, check_followed};
 use crate::scam::import::{ListDefaults, parse_csv, parse_domain_list};
 
@@ -270,7 +270,12 @@ impl ImageReport {
     }
 }
 
-async fn check_text(settings: Settings, text: &str, json: bool, expand: bool) -> anyhow::Result<()> {
+async fn check_text(
+    settings: Settings,
+    text: &str,
+    json: bool,
+    expand: bool,
+) -> anyhow::Result<()> {
     let store = super::open_store(&settings).await?;
     let mut index = IndexSync::new();
     index.sync(&store).await?;

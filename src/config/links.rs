@@ -166,7 +166,8 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_key() {
-        let cases: [(fn(&mut RawLinks), &str); 5] = [
+        type Change = fn(&mut RawLinks);
+        let cases: [(Change, &str); 5] = [
             (|r| r.max_hops = 0, "links.max_hops"),
             (|r| r.max_hops = 11, "links.max_hops"),
             (|r| r.timeout_ms = 0, "links.timeout_ms"),

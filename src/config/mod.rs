@@ -367,7 +367,12 @@ mod tests {
         ])
         .unwrap();
         assert!(!s.links.expand);
-        let rules: Vec<String> = s.links.extra_shorteners.iter().map(|r| r.to_string()).collect();
+        let rules: Vec<String> = s
+            .links
+            .extra_shorteners
+            .iter()
+            .map(|r| r.to_string())
+            .collect();
         assert_eq!(rules, ["go.example.vn", "127.0.0.1:9000"]);
         let err = load(&[("TRADESPHERE__LINKS__EXTRA_SHORTENERS", "::1")]).unwrap_err();
         assert!(err.to_string().contains("links.extra_shorteners"), "{err}");

@@ -195,7 +195,10 @@ mod tests {
         assert!(!limiter.admit("bit.ly", t0 + 2 * S));
         assert!(limiter.admit("t.co", t0 + 2 * S), "another host");
         assert!(!limiter.admit("bit.ly", t0 + 59 * S));
-        assert!(limiter.admit("bit.ly", t0 + 60 * S), "the first left the window");
+        assert!(
+            limiter.admit("bit.ly", t0 + 60 * S),
+            "the first left the window"
+        );
         assert!(!limiter.admit("bit.ly", t0 + 60 * S));
     }
 
@@ -205,7 +208,10 @@ mod tests {
         let mut limiter = HostLimiter::new(5, 2);
         assert!(limiter.admit("a", t0));
         assert!(limiter.admit("b", t0));
-        assert!(!limiter.admit("c", t0), "full of busy hosts: refused, not forgotten");
+        assert!(
+            !limiter.admit("c", t0),
+            "full of busy hosts: refused, not forgotten"
+        );
         assert!(limiter.admit("c", t0 + 61 * S), "idle hosts are forgotten");
     }
 }

@@ -109,7 +109,10 @@ impl LinkExpander {
             return Source::Cached(answer);
         }
         // A URL the fetcher will not ask (another scheme) spends no allowance.
-        let Some(host) = url.host_str().filter(|_| matches!(url.scheme(), "http" | "https")) else {
+        let Some(host) = url
+            .host_str()
+            .filter(|_| matches!(url.scheme(), "http" | "https"))
+        else {
             return Source::Ask;
         };
         if memory.limiter.admit(host, now) {

@@ -225,8 +225,10 @@ mod tests {
 
     #[test]
     fn an_allow_listed_host_keeps_plain_http() {
-        let mut links = LinksSettings::default();
-        links.extra_shorteners = vec!["127.0.0.1:8080".parse().unwrap()];
+        let links = LinksSettings {
+            extra_shorteners: vec!["127.0.0.1:8080".parse().unwrap()],
+            ..LinksSettings::default()
+        };
         let text = "xem http://127.0.0.1:8080/abc";
         assert_eq!(
             planned(text, &links, &net(&["127.0.0.1:8080"])),
@@ -243,20 +245,24 @@ mod tests {
     fn unknown_links_are_followed_only_with_scam_signs() {
         let links = LinksSettings::default();
         assert!(planned("bài viết hay: https://example.com/a", &links, &net(&[])).is_empty());
-        let scam = "Tài khoản của bạn bị khóa, xác minh ngay tại https://example.com/a kẻo mất tiền";
+        let scam =
+            "Tài khoản của bạn bị khóa, xác minh ngay tại https://example.com/a kẻo mất tiền";
         assert_eq!(
             planned(scam, &links, &net(&[])),
             [("https://example.com/a".to_string(), Why::Suspicious)]
         );
         // A brand's own site is never followed.
-        let official = "Tài khoản của bạn bị khóa, xác minh ngay tại https://vietcombank.com.vn kẻo mất tiền";
+        let official =
+            "Tài khoản của bạn bị khóa, xác minh ngay tại https://vietcombank.com.vn kẻo mất tiền";
         assert!(planned(official, &links, &net(&[])).is_empty());
     }
 
     #[test]
     fn shorteners_come_first_each_once_and_within_the_limit() {
-        let mut links = LinksSettings::default();
-        links.max_per_message = 2;
+        let links = LinksSettings {
+            max_per_message: 2,
+            ..LinksSettings::default()
+        };
         let text = "Tài khoản bị khóa, xác minh ngay tại https://example.com/a hoặc bit.ly/a, bit.ly/a, tinyurl.com/b";
         assert_eq!(
             planned(text, &links, &net(&[])),
@@ -282,7 +288,10 @@ mod tests {
         let url = |text: &str, value: &str| {
             link_url(text, &entity(text, value), &net).map(|u| u.to_string())
         };
-        assert_eq!(url("www.bit.ly/x", "bit.ly").unwrap(), "https://www.bit.ly/x");
+        assert_eq!(
+            url("www.bit.ly/x", "bit.ly").unwrap(),
+            "https://www.bit.ly/x"
+        );
         assert_eq!(url("bit(.)ly/x", "bit.ly").unwrap(), "https://bit.ly/x");
         assert_eq!(
             url("https://user:pw@tinyurl.com/y?x=1", "tinyurl.com").unwrap(),
@@ -291,7 +300,10 @@ mod tests {
         );
         assert_eq!(url("ftp://bit.ly/x", "bit.ly"), None);
         assert_eq!(url("bit.ly/x", "tinyurl.com"), None, "another host");
-        assert_eq!(url("[2001:db8::1]/x", "2001:db8::1").unwrap(), "https://[2001:db8::1]/x");
+        assert_eq!(
+            url("[2001:db8::1]/x", "2001:db8::1").unwrap(),
+            "https://[2001:db8::1]/x"
+        );
     }
 
     #[test]

@@ -67,7 +67,11 @@ impl Bootstrap {
             .services
             .iter()
             .filter_map(|(entries, urls)| {
-                let best = entries.iter().filter(|e| matches(e)).map(String::len).max()?;
+                let best = entries
+                    .iter()
+                    .filter(|e| matches(e))
+                    .map(String::len)
+                    .max()?;
                 Some((best, urls))
             })
             .max_by_key(|(len, _)| *len)?;
@@ -140,10 +144,16 @@ mod tests {
             server("vcb-xacminh.com").unwrap(),
             "https://rdap.verisign.com/com/v1/"
         );
-        assert_eq!(server("a.b.net.").unwrap(), "https://rdap.verisign.com/com/v1/");
+        assert_eq!(
+            server("a.b.net.").unwrap(),
+            "https://rdap.verisign.com/com/v1/"
+        );
         assert_eq!(server("x.top").unwrap(), "https://rdap.zdnsgtld.com/top/");
         assert_eq!(server("a.example.top").unwrap(), "https://rdap.example/");
-        assert_eq!(server("notexample.top").unwrap(), "https://rdap.zdnsgtld.com/top/");
+        assert_eq!(
+            server("notexample.top").unwrap(),
+            "https://rdap.zdnsgtld.com/top/"
+        );
         assert_eq!(server("shop.vn"), None, "no RDAP service listed");
         assert_eq!(server("x.broken"), None);
         assert_eq!(server("x.odd"), None);

@@ -59,7 +59,11 @@ impl RdapClient {
 
     /// When `domain` (a registrable domain, lowercase ASCII) was registered, if its registry says.
     pub async fn registered(&self, domain: &str) -> Option<DateTime<Utc>> {
-        if let Some(known) = self.memory().answers.get(&domain.to_string(), Instant::now()) {
+        if let Some(known) = self
+            .memory()
+            .answers
+            .get(&domain.to_string(), Instant::now())
+        {
             return known;
         }
         let (result, date) = self.ask(domain).await;
@@ -105,7 +109,9 @@ impl RdapClient {
             .and_then(|f| Bootstrap::parse(&f.bytes).ok())
             .map(Arc::new);
         if parsed.is_none() {
-            tracing::warn!("the RDAP bootstrap file could not be read; domain ages are unknown for now");
+            tracing::warn!(
+                "the RDAP bootstrap file could not be read; domain ages are unknown for now"
+            );
         }
         let ttl = if parsed.is_some() {
             ANSWER_TTL

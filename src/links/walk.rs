@@ -59,7 +59,9 @@ mod tests {
     }
 
     fn hops(n: usize) -> Vec<Url> {
-        (0..n).map(|i| url(&format!("https://h{i}.example/"))).collect()
+        (0..n)
+            .map(|i| url(&format!("https://h{i}.example/")))
+            .collect()
     }
 
     #[test]

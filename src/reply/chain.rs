@@ -17,7 +17,10 @@ pub fn chain_line(chain: &LinkChain) -> Option<String> {
     let raw = chain.raw.trim();
     let [_, between @ .., last] = chain.hops.as_slice() else {
         return (chain.end != ChainEnd::Reached).then(|| {
-            format!("↪ Mình chưa xem được {raw} dẫn tới đâu ({}).", end_note(chain.end))
+            format!(
+                "↪ Mình chưa xem được {raw} dẫn tới đâu ({}).",
+                end_note(chain.end)
+            )
         });
     };
     let mut notes: Vec<String> = Vec::new();
@@ -112,7 +115,10 @@ mod tests {
     #[test]
     fn the_chain_names_where_the_link_leads_defanged() {
         let line = chain_line(&chain(
-            &["https://bit.ly/3abc", "https://vcb-xacminh.top/dang-nhap?u=1"],
+            &[
+                "https://bit.ly/3abc",
+                "https://vcb-xacminh.top/dang-nhap?u=1",
+            ],
             ChainEnd::Reached,
         ));
         assert_eq!(
@@ -154,7 +160,10 @@ mod tests {
             ChainEnd::TooManyHops,
         ))
         .unwrap();
-        assert!(line.contains(&format!("a[.]example/{}…", "x".repeat(29))), "{line}");
+        assert!(
+            line.contains(&format!("a[.]example/{}…", "x".repeat(29))),
+            "{line}"
+        );
         for end in ChainEnd::ALL {
             assert!(!end_note(end).is_empty());
             assert!(!end_note(end).contains("an toàn"));

@@ -107,7 +107,10 @@ pub fn verdict_block(outcome: &CheckOutcome) -> String {
         for finding in &outcome.findings {
             block.push('\n');
             block.push_str(&finding_line(finding));
-            let chains = outcome.links.iter().filter(|c| c.starts_at(&finding.entity));
+            let chains = outcome
+                .links
+                .iter()
+                .filter(|c| c.starts_at(&finding.entity));
             for line in chains.filter_map(super::chain::chain_line) {
                 block.push('\n');
                 block.push_str(&line);
@@ -382,7 +385,10 @@ mod tests {
             reply.contains("\n↪ bit.ly/3abc dẫn tới vietcombank-xacminh[.]top/dang-nhap (không mở được trang này)."),
             "{reply}"
         );
-        assert!(!reply.contains("vietcombank-xacminh.top"), "never a tappable host: {reply}");
+        assert!(
+            !reply.contains("vietcombank-xacminh.top"),
+            "never a tappable host: {reply}"
+        );
         assert!(is_nfc(&reply));
         never_says_safe(&reply);
     }

@@ -123,7 +123,9 @@ pub fn check_followed(
     let hop_reasons = |hop: &url::Url| {
         let hop = hop.as_str();
         let found = check_extracted(index, hop, extract(hop), now).findings;
-        let domain = found.into_iter().find(|f| f.entity.kind == EntityKind::Domain);
+        let domain = found
+            .into_iter()
+            .find(|f| f.entity.kind == EntityKind::Domain);
         domain.map(|f| f.reasons).unwrap_or_default()
     };
     let extra = followed_reasons(followed, text, &entities, now, hop_reasons);
@@ -514,7 +516,11 @@ mod tests {
         let kinds: Vec<ReasonKind> = outcome.findings[0].reasons.iter().map(|r| r.kind).collect();
         assert_eq!(
             kinds,
-            [ReasonKind::Shortener, ReasonKind::Reported, ReasonKind::NewDomain]
+            [
+                ReasonKind::Shortener,
+                ReasonKind::Reported,
+                ReasonKind::NewDomain
+            ]
         );
         let reported = &outcome.findings[0].reasons[1];
         assert_eq!(reported.evidence, "www.qua-tang-tri-an.com");
@@ -523,7 +529,10 @@ mod tests {
         let json = serde_json::to_value(CheckReport::from(&outcome)).unwrap();
         assert_eq!(json["links"][0]["raw"], "bit.ly/3abc");
         assert_eq!(json["links"][0]["end"], "reached");
-        assert_eq!(json["links"][0]["hops"][1], "https://www.qua-tang-tri-an.com/nhan");
+        assert_eq!(
+            json["links"][0]["hops"][1],
+            "https://www.qua-tang-tri-an.com/nhan"
+        );
         assert!(
             serde_json::to_value(CheckReport::from(&plain)).unwrap()["links"].is_null(),
             "no links key when nothing was followed"

@@ -306,8 +306,14 @@ mod tests {
 
     #[test]
     fn registrable_domains_leave_out_ip_addresses() {
-        assert_eq!(registrable_domain("login.vcb-xacthuc.top"), Some("vcb-xacthuc.top"));
-        assert_eq!(registrable_domain("shop.example.com.vn."), Some("example.com.vn"));
+        assert_eq!(
+            registrable_domain("login.vcb-xacthuc.top"),
+            Some("vcb-xacthuc.top")
+        );
+        assert_eq!(
+            registrable_domain("shop.example.com.vn."),
+            Some("example.com.vn")
+        );
         assert_eq!(registrable_domain("127.0.0.1"), None);
         assert_eq!(registrable_domain("[::1]"), None);
         assert_eq!(registrable_domain("com.vn"), None);
@@ -317,7 +323,10 @@ mod tests {
     fn each_hop_adds_its_reasons_quoting_its_host_once() {
         let text = "Nhận quà tại bit.ly/3abc nhé";
         let entities = extract(text);
-        let link = entities.iter().find(|e| e.kind == EntityKind::Domain).unwrap();
+        let link = entities
+            .iter()
+            .find(|e| e.kind == EntityKind::Domain)
+            .unwrap();
         let followed = Followed {
             chains: vec![LinkChain {
                 span: link.span.clone(),

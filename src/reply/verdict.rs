@@ -182,7 +182,9 @@ fn finding_line(finding: &Finding) -> String {
     let mut parts: Vec<String> = Vec::new();
     for reason in &finding.reasons {
         let mut part = reason.label.clone();
-        if reason.kind == ReasonKind::Reported {
+        // A report on a host the link led to quotes that host; the entity's own quotes the entity.
+        let own = reason.evidence == entity.raw;
+        if reason.kind == ReasonKind::Reported && own {
             if let Some(report) = finding.warning_report() {
                 part.push_str(&report_details(report));
             }
@@ -391,6 +393,34 @@ mod tests {
         );
         assert!(is_nfc(&reply));
         never_says_safe(&reply);
+    }
+
+    #[test]
+    fn a_report_on_where_a_link_leads_names_that_host() {
+        use crate::scam::check::check_followed;
+        use crate::scam::extract::extract;
+        use crate::scam::followed::{ChainEnd, Followed, LinkChain};
+        let text = "Xem ảnh tại bit.ly/3abc";
+        let entities = extract(text);
+        let followed = Followed {
+            chains: vec![LinkChain {
+                span: entities[0].span.clone(),
+                raw: entities[0].raw.clone(),
+                hops: vec![
+                    url::Url::parse("https://bit.ly/3abc").unwrap(),
+                    url::Url::parse("https://qua-tang.com/").unwrap(),
+                ],
+                end: ChainEnd::Reached,
+            }],
+            ..Followed::default()
+        };
+        let index = reported(EntityKind::Domain, "qua-tang.com", 4, false);
+        let reply = scam_reply(&check_followed(&index, text, entities, &followed, now()));
+        assert!(
+            reply.contains("đã bị báo cáo lừa đảo 4 lần, gần đây (“qua-tang[.]com”)"),
+            "{reply}"
+        );
+        assert!(!reply.contains("loại: giả danh"), "the link's own report details only: {reply}");
     }
 
     #[test]

@@ -514,3 +514,53 @@ fn a_domain_registered_days_ago_is_reported_new_by_rdap() {
     assert_eq!(rdap("no_service"), 1, "{text}");
     assert_eq!(rdap("failed"), 1, "a 404 is no answer: {text}");
 }
+
+/// `tradesphere scam check` as an operator runs it: no outside request without `--expand`, the bot's
+/// own following with it, and the chain in `--json`.
+#[test]
+fn scam_check_follows_links_only_with_expand() {
+    counted(async {
+        let short = Server::start(|_| {
+            Answer::Redirect("http://vietcombank-xacminh.top/dang-nhap".into())
+        })
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let db = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
+        let link = short.url("/vcb");
+        let run = |expand: bool| {
+            let mut args = vec!["scam", "check", "--json"];
+            if expand {
+                args.push("--expand");
+            }
+            let text = format!("Xem ảnh tại {link}");
+            let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tradesphere"));
+            command
+                .args(&args)
+                .arg(text)
+                .current_dir(dir.path())
+                .env_clear()
+                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .env("DATABASE_URL", &db)
+                .env("TRADESPHERE__LINKS__EXPAND", "false")
+                .env("TRADESPHERE__LINKS__EXTRA_SHORTENERS", short.rule())
+                .env("TRADESPHERE__NET__ALLOW_HOSTS", short.rule());
+            tokio::task::spawn_blocking(move || command.output().unwrap())
+        };
+        let plain = run(false).await.unwrap();
+        assert!(plain.status.success(), "{plain:?}");
+        let body: serde_json::Value = serde_json::from_slice(&plain.stdout).unwrap();
+        assert!(body["links"].is_null(), "{body}");
+        assert_eq!(short.requests(), 0, "no outside request without --expand");
+
+        let expanded = run(true).await.unwrap();
+        assert!(expanded.status.success(), "{expanded:?}");
+        let body: serde_json::Value = serde_json::from_slice(&expanded.stdout).unwrap();
+        assert_eq!(body["links"][0]["end"], "not_https", "{body}");
+        assert_eq!(
+            body["links"][0]["hops"][1],
+            "http://vietcombank-xacminh.top/dang-nhap"
+        );
+        assert_eq!(body["level"], "danger", "{body}");
+        assert_eq!(short.requests(), 1);
+    });
+}

@@ -520,10 +520,9 @@ fn a_domain_registered_days_ago_is_reported_new_by_rdap() {
 #[test]
 fn scam_check_follows_links_only_with_expand() {
     counted(async {
-        let short = Server::start(|_| {
-            Answer::Redirect("http://vietcombank-xacminh.top/dang-nhap".into())
-        })
-        .await;
+        let short =
+            Server::start(|_| Answer::Redirect("http://vietcombank-xacminh.top/dang-nhap".into()))
+                .await;
         let dir = tempfile::tempdir().unwrap();
         let db = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
         let link = short.url("/vcb");

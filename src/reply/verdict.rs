@@ -420,7 +420,10 @@ mod tests {
             reply.contains("đã bị báo cáo lừa đảo 4 lần, gần đây (“qua-tang[.]com”)"),
             "{reply}"
         );
-        assert!(!reply.contains("loại: giả danh"), "the link's own report details only: {reply}");
+        assert!(
+            !reply.contains("loại: giả danh"),
+            "the link's own report details only: {reply}"
+        );
     }
 
     #[test]

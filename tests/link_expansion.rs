@@ -258,7 +258,7 @@ fn the_final_host_is_judged_by_the_location_that_named_it() {
         let reply = scam_reply(&outcome);
         assert!(
             reply.contains(
-                "dẫn tới vietcombank-xacminh[.]top/dang-nhap (trang không mã hóa, mình không mở)"
+                "dẫn tới vietcombank-xacminh[.]top/dang-nhap (trang không dùng kết nối bảo mật, mình không mở)"
             ),
             "{reply}"
         );
@@ -382,7 +382,7 @@ fn each_host_is_asked_within_its_rate_limit_and_answers_are_cached() {
         assert_eq!(followed.chains[0].end, ChainEnd::Throttled);
         assert_eq!(short.requests(), 2);
         assert!(
-            scam_reply(&outcome).contains("mình chưa mở trang này, hãy hỏi lại sau ít phút"),
+            scam_reply(&outcome).contains("dẫn tới đâu (hãy hỏi lại sau ít phút)"),
             "{outcome:?}"
         );
     });

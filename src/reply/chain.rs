@@ -16,12 +16,12 @@ const MAX_PATH_CHARS: usize = 30;
 pub fn chain_line(chain: &LinkChain) -> Option<String> {
     let raw = chain.raw.trim();
     let [_, between @ .., last] = chain.hops.as_slice() else {
-        return (chain.end != ChainEnd::Reached).then(|| {
-            format!(
-                "↪ Mình chưa xem được {raw} dẫn tới đâu ({}).",
-                end_note(chain.end)
-            )
-        });
+        let note = match chain.end {
+            ChainEnd::Throttled => "hãy hỏi lại sau ít phút",
+            end => end_note(end),
+        };
+        return (chain.end != ChainEnd::Reached)
+            .then(|| format!("↪ Mình chưa xem được {raw} dẫn tới đâu ({note})."));
     };
     let mut notes: Vec<String> = Vec::new();
     if !between.is_empty() {
@@ -60,7 +60,7 @@ fn end_note(end: ChainEnd) -> &'static str {
         ChainEnd::TooManyHops => "còn chuyển tiếp nữa, mình dừng ở đây",
         ChainEnd::Loop => "chuyển vòng quanh, mình dừng ở đây",
         ChainEnd::ForbiddenAddress => "trỏ vào địa chỉ nội bộ, mình không mở",
-        ChainEnd::NotHttps => "trang không mã hóa, mình không mở",
+        ChainEnd::NotHttps => "trang không dùng kết nối bảo mật, mình không mở",
         ChainEnd::BadUrl => "địa chỉ bị hỏng",
     }
 }
@@ -136,7 +136,7 @@ mod tests {
         ));
         assert_eq!(
             line.unwrap(),
-            "↪ bit.ly/3abc dẫn tới vcb-xacminh[.]top (qua t[.]co, tinyurl[.]com:8443; trang không mã hóa, mình không mở)."
+            "↪ bit.ly/3abc dẫn tới vcb-xacminh[.]top (qua t[.]co, tinyurl[.]com:8443; trang không dùng kết nối bảo mật, mình không mở)."
         );
     }
 
@@ -149,6 +149,10 @@ mod tests {
         assert_eq!(
             chain_line(&chain(&["https://bit.ly/3abc"], ChainEnd::Unreachable)).unwrap(),
             "↪ Mình chưa xem được bit.ly/3abc dẫn tới đâu (không mở được trang này)."
+        );
+        assert_eq!(
+            chain_line(&chain(&["https://bit.ly/3abc"], ChainEnd::Throttled)).unwrap(),
+            "↪ Mình chưa xem được bit.ly/3abc dẫn tới đâu (hãy hỏi lại sau ít phút)."
         );
     }
 

@@ -261,7 +261,7 @@ async fn a_short_link_is_answered_with_where_it_leads(backend: Backend) {
     assert!(reply.starts_with("🚨"), "{reply}");
     assert!(
         reply.contains(&format!(
-            "↪ {link} dẫn tới vietcombank-xacminh[.]top/dang-nhap (trang không mã hóa, mình không mở)."
+            "↪ {link} dẫn tới vietcombank-xacminh[.]top/dang-nhap (trang không dùng kết nối bảo mật, mình không mở)."
         )),
         "{reply}"
     );

@@ -10,6 +10,7 @@ pub mod delivery;
 pub mod domain;
 pub mod faults;
 pub mod http;
+pub mod links;
 pub mod llm;
 pub mod media;
 pub mod net;

@@ -64,6 +64,12 @@ pub const MEDIA_FETCH: &str = "tradesphere_media_fetch_total";
 pub const IMAGE_STAGE_DURATION: &str = "tradesphere_image_stage_duration_seconds";
 /// QR codes found in the images read.
 pub const IMAGE_QR_CODES: &str = "tradesphere_image_qr_codes_total";
+/// Links followed, by `result`: why each walk ended (`scam::followed::ChainEnd`).
+pub const LINK_EXPANSIONS: &str = "tradesphere_link_expansions_total";
+/// Redirects met per link followed.
+pub const LINK_EXPANSION_HOPS: &str = "tradesphere_link_expansion_hops";
+/// RDAP lookups made (cached answers are not counted), by `result` (`scam::followed::RdapResult`).
+pub const RDAP_LOOKUPS: &str = "tradesphere_rdap_lookups_total";
 
 /// Messages sent to each singleton actor and not yet taken up, by [`Role`] (per-user conversation actors
 /// are not counted: each handles one user's messages in order and is bounded by that user's pace). ractor
@@ -158,6 +164,12 @@ pub fn metrics_handle() -> PrometheusHandle {
                     b.set_buckets_for_metric(
                         Matcher::Full(INBOX_BATCH_SIZE.into()),
                         &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0],
+                    )
+                })
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full(LINK_EXPANSION_HOPS.into()),
+                        &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 10.0],
                     )
                 })
                 .and_then(|b| {
@@ -380,6 +392,27 @@ fn describe_and_preinitialise() {
         "QR codes found in the images users sent"
     );
     counter!(IMAGE_QR_CODES).increment(0);
+    describe_counter!(
+        LINK_EXPANSIONS,
+        Unit::Count,
+        "Links followed to where they lead, by how the walk ended"
+    );
+    for end in crate::scam::followed::ChainEnd::ALL {
+        counter!(LINK_EXPANSIONS, "result" => end.as_str()).increment(0);
+    }
+    describe_histogram!(
+        LINK_EXPANSION_HOPS,
+        Unit::Count,
+        "Redirects met per link followed"
+    );
+    describe_counter!(
+        RDAP_LOOKUPS,
+        Unit::Count,
+        "Domain registration dates asked by RDAP, by result"
+    );
+    for result in crate::scam::followed::RdapResult::ALL {
+        counter!(RDAP_LOOKUPS, "result" => result.as_str()).increment(0);
+    }
     counter!(TOKEN_REFRESH_INTERRUPTED).increment(0);
 
     for outcome in ["accepted", "duplicate", "probe"] {

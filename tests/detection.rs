@@ -49,7 +49,8 @@ fn class_of(kind: ReasonKind) -> Option<SignalClass> {
         | ReasonKind::Shortener
         | ReasonKind::ChatLink
         | ReasonKind::RandomLabel
-        | ReasonKind::LoginPath => Some(SignalClass::Link),
+        | ReasonKind::LoginPath
+        | ReasonKind::NewDomain => Some(SignalClass::Link),
         ReasonKind::PremiumRate => Some(SignalClass::Number),
         ReasonKind::Scenario
         | ReasonKind::Urgency

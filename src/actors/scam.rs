@@ -1,16 +1,24 @@
 //! Scam detector: owns the in-memory report index, keeps it in sync with the `scam_reports` table, and
 //! checks messages against it (extraction, verdicts and signals are pure, in `scam::check`). Also runs the
 //! scheduled download of the configured scam-domain list.
+//!
+//! A message whose links are worth following (`links`) is checked twice: the links are followed in a task
+//! of its own, so the actor keeps checking other messages meanwhile, and what they led to comes back as
+//! [`ScamMsg::Followed`] for the final check and the answer.
+
+use std::sync::Arc;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use tokio::task::JoinHandle;
 
 use super::{Deps, Directory};
 use crate::faults::FaultPoint;
+use crate::links::LinkFollower;
 use crate::pipeline::Role;
 use crate::reports::{IndexSync, sync_once};
 use crate::scam::Entity;
-use crate::scam::check::CheckOutcome;
+use crate::scam::check::{CheckOutcome, check_followed};
+use crate::scam::followed::Followed;
 use crate::telemetry;
 
 pub struct ScamActor;
@@ -19,6 +27,8 @@ pub struct ScamState {
     deps: Deps,
     index: IndexSync,
     sync_task: Option<JoinHandle<()>>,
+    /// Follows links and dates domains; `None` when `links.expand` and `links.rdap` are both off.
+    follower: Option<Arc<LinkFollower>>,
 }
 
 pub enum ScamMsg {
@@ -26,6 +36,13 @@ pub enum ScamMsg {
     Check {
         text: String,
         entities: Vec<Entity>,
+        reply: RpcReplyPort<CheckOutcome>,
+    },
+    /// What following the links of a `Check` found: check again with it, and answer.
+    Followed {
+        text: String,
+        entities: Vec<Entity>,
+        followed: Followed,
         reply: RpcReplyPort<CheckOutcome>,
     },
     /// Reports changed in this process (an import, a moderated user report): pick them up now.
@@ -72,10 +89,12 @@ impl Actor for ScamActor {
                     }
                 })
             });
+        let follower = LinkFollower::new(&deps.settings.links, &deps.settings.net).map(Arc::new);
         Ok(ScamState {
             deps,
             index: IndexSync::new(),
             sync_task,
+            follower,
         })
     }
 
@@ -104,7 +123,7 @@ impl Actor for ScamActor {
 
     async fn handle(
         &self,
-        _myself: ActorRef<Self::Msg>,
+        myself: ActorRef<Self::Msg>,
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
@@ -120,9 +139,42 @@ impl Actor for ScamActor {
                     .index
                     .sync_if_stale(&state.deps.store, state.deps.settings.scam.index_refresh)
                     .await?;
-                let outcome = state
-                    .index
-                    .check_extracted(&text, entities, state.deps.clock.now());
+                let outcome =
+                    state
+                        .index
+                        .check_extracted(&text, entities.clone(), state.deps.clock.now());
+                let follower = state
+                    .follower
+                    .clone()
+                    .filter(|f| !reply.is_closed() && f.wants(&text, &outcome));
+                match follower {
+                    Some(follower) => {
+                        tokio::spawn(async move {
+                            let followed = follower.follow(&text, &outcome).await;
+                            let back = ScamMsg::Followed {
+                                text,
+                                entities,
+                                followed,
+                                reply,
+                            };
+                            // A stopped actor drops the answer; the caller's own timeout tells it.
+                            let _ = super::tell(Role::Scam, &myself, back);
+                        });
+                    }
+                    None if !reply.is_closed() => {
+                        let _ = reply.send(outcome);
+                    }
+                    None => {}
+                }
+            }
+            ScamMsg::Followed {
+                text,
+                entities,
+                followed,
+                reply,
+            } => {
+                let now = state.deps.clock.now();
+                let outcome = check_followed(state.index.index(), &text, entities, &followed, now);
                 if !reply.is_closed() {
                     let _ = reply.send(outcome);
                 }

@@ -124,6 +124,11 @@ pub enum ScamCommand {
         /// what it holds; any text given is checked with it, as a caption.
         #[arg(long, value_name = "FILE")]
         image: Option<PathBuf>,
+        /// Follow short links (and, in a message with scam signs, unknown links) to see where they lead,
+        /// as the bot does, through the guarded fetcher (`[links]`, `[net]`); with `links.rdap`, also
+        /// date the domains. Without it, the check makes no outside request.
+        #[arg(long)]
+        expand: bool,
         /// The text to check; several arguments are joined with spaces.
         #[arg(required_unless_present = "image", num_args = 1..)]
         text: Vec<String>,

@@ -5,13 +5,14 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use super::{ImportFormat, ScamCommand};
-use crate::config::Settings;
+use crate::config::{LinksSettings, Settings};
 use crate::conversation::decide::{self, ImageStep};
+use crate::links::LinkFollower;
 use crate::media::ImageReader;
 use crate::reply::verdict;
 use crate::reports::{IndexSync, redacted_url, sync_once};
 use crate::scam::EntityKind;
-use crate::scam::check::CheckReport;
+use crate::scam::check::{CheckOutcome, CheckReport, check_followed};
 use crate::scam::import::{ListDefaults, parse_csv, parse_domain_list};
 
 pub(super) async fn run(settings: Settings, command: ScamCommand) -> anyhow::Result<()> {
@@ -39,8 +40,11 @@ pub(super) async fn run(settings: Settings, command: ScamCommand) -> anyhow::Res
             json,
             image: Some(image),
             text,
-        } => check_image(settings, &image, &text.join(" "), json).await,
-        ScamCommand::Check { json, text, .. } => check_text(settings, &text.join(" "), json).await,
+            expand,
+        } => check_image(settings, &image, &text.join(" "), json, expand).await,
+        ScamCommand::Check {
+            json, text, expand, ..
+        } => check_text(settings, &text.join(" "), json, expand).await,
         ScamCommand::Sync => {
             let url = settings.scam.sync_url.clone().context(
                 "no list to download: set scam.sync_url (env SCAM_SYNC_URL), e.g. to the chongluadao list",
@@ -171,6 +175,7 @@ async fn check_image(
     file: &std::path::Path,
     caption: &str,
     json: bool,
+    expand: bool,
 ) -> anyhow::Result<()> {
     let size = std::fs::metadata(file)
         .with_context(|| format!("reading {}", file.display()))?
@@ -209,7 +214,7 @@ async fn check_image(
             let store = super::open_store(&settings).await?;
             let mut index = IndexSync::new();
             index.sync(&store).await?;
-            index.check(&text, chrono::Utc::now())
+            checked(&settings, &index, &text, expand).await
         }
     };
     let reading = reading.as_ref().map_err(|e| *e)?;
@@ -265,11 +270,16 @@ impl ImageReport {
     }
 }
 
-async fn check_text(settings: Settings, text: &str, json: bool) -> anyhow::Result<()> {
+async fn check_text(
+    settings: Settings,
+    text: &str,
+    json: bool,
+    expand: bool,
+) -> anyhow::Result<()> {
     let store = super::open_store(&settings).await?;
     let mut index = IndexSync::new();
     index.sync(&store).await?;
-    let outcome = index.check(text, chrono::Utc::now());
+    let outcome = checked(&settings, &index, text, expand).await;
     if json {
         let report = CheckReport::from(&outcome);
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -277,4 +287,21 @@ async fn check_text(settings: Settings, text: &str, json: bool) -> anyhow::Resul
         println!("{}", verdict::scam_reply(&outcome));
     }
     Ok(())
+}
+
+/// The check, and with `expand` the bot's own link following (whatever `links.expand` says: the operator
+/// asked for it) and, when `links.rdap` is on, domain ages.
+async fn checked(settings: &Settings, index: &IndexSync, text: &str, expand: bool) -> CheckOutcome {
+    let outcome = index.check(text, chrono::Utc::now());
+    let links = LinksSettings {
+        expand: true,
+        ..settings.links.clone()
+    };
+    let follower = LinkFollower::new(&links, &settings.net).filter(|_| expand);
+    let Some(follower) = follower.filter(|f| f.wants(text, &outcome)) else {
+        return outcome;
+    };
+    let followed = follower.follow(text, &outcome).await;
+    let entities = crate::scam::extract::extract(text);
+    check_followed(index.index(), text, entities, &followed, chrono::Utc::now())
 }

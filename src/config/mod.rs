@@ -7,6 +7,7 @@
 //! depend on it.
 
 mod image;
+mod links;
 mod llm;
 mod net;
 mod runtime;
@@ -20,6 +21,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 pub use image::ImageSettings;
+pub use links::LinksSettings;
 pub use llm::{BreakerSettings, BudgetSettings, LlmSettings};
 pub use net::{HostRule, InvalidHostRule, NetSettings};
 pub use runtime::{
@@ -92,6 +94,7 @@ pub struct Settings {
     pub alerts: AlertSettings,
     pub net: NetSettings,
     pub image: ImageSettings,
+    pub links: LinksSettings,
 }
 
 /// The TOML as serde reads it, one raw struct per section, before checks and conversions.
@@ -112,6 +115,7 @@ struct Raw {
     alerts: runtime::RawAlerts,
     net: net::RawNet,
     image: image::RawImage,
+    links: links::RawLinks,
 }
 
 impl Settings {
@@ -166,6 +170,7 @@ impl Settings {
             scam: raw.scam.parse()?,
             net: raw.net.parse()?,
             image: raw.image.parse()?,
+            links: raw.links.parse()?,
         })
     }
 }
@@ -344,6 +349,33 @@ mod tests {
         assert_eq!(rules, ["127.0.0.1:8080", "cdn.internal"]);
         let err = load(&[("TRADESPHERE__NET__ALLOW_HOSTS", "::1")]).unwrap_err();
         assert!(err.to_string().contains("net.allow_hosts"), "{err}");
+    }
+
+    #[test]
+    fn link_settings_come_from_the_environment() {
+        let s = load(&[]).unwrap();
+        assert!(s.links.expand);
+        assert!(!s.links.rdap);
+        assert_eq!(s.links.max_hops, 5);
+        assert_eq!(s.links.timeout, Duration::from_secs(4));
+        let s = load(&[
+            ("TRADESPHERE__LINKS__EXPAND", "false"),
+            (
+                "TRADESPHERE__LINKS__EXTRA_SHORTENERS",
+                "go.example.vn,127.0.0.1:9000",
+            ),
+        ])
+        .unwrap();
+        assert!(!s.links.expand);
+        let rules: Vec<String> = s
+            .links
+            .extra_shorteners
+            .iter()
+            .map(|r| r.to_string())
+            .collect();
+        assert_eq!(rules, ["go.example.vn", "127.0.0.1:9000"]);
+        let err = load(&[("TRADESPHERE__LINKS__EXTRA_SHORTENERS", "::1")]).unwrap_err();
+        assert!(err.to_string().contains("links.extra_shorteners"), "{err}");
     }
 
     #[test]

@@ -126,14 +126,17 @@ pub(super) struct RawNet {
 
 impl RawNet {
     pub(super) fn parse(self) -> Result<NetSettings, ConfigError> {
-        let allow_hosts = self
-            .allow_hosts
-            .split([',', ' '])
-            .filter(|entry| !entry.trim().is_empty())
-            .map(|entry| entry.parse().map_err(|e| invalid("net.allow_hosts", e)))
-            .collect::<Result<_, _>>()?;
+        let allow_hosts = host_rules("net.allow_hosts", &self.allow_hosts)?;
         Ok(NetSettings { allow_hosts })
     }
+}
+
+/// A list of `host` or `host:port` entries separated by commas or spaces; a bad entry names `key`.
+pub(super) fn host_rules(key: &'static str, list: &str) -> Result<Vec<HostRule>, ConfigError> {
+    list.split([',', ' '])
+        .filter(|entry| !entry.trim().is_empty())
+        .map(|entry| entry.parse().map_err(|e| invalid(key, e)))
+        .collect()
 }
 
 #[cfg(test)]

@@ -60,6 +60,15 @@ pub struct Chain {
     pub end: Result<StatusCode, FetchError>,
 }
 
+/// One request of a walk done by the caller (link expansion, which rate-limits and caches each hop).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// A redirect to this target, which has not been contacted.
+    Redirect(Url),
+    /// An answer that is not a redirect; its body is not read.
+    Answer(StatusCode),
+}
+
 /// Fetches outside URLs under the address policy and the limits. Cheap to clone; holds no connection.
 #[derive(Debug, Clone)]
 pub struct GuardedFetcher {
@@ -109,6 +118,17 @@ impl GuardedFetcher {
         Chain {
             hops,
             end: end.map(|response| response.status()),
+        }
+    }
+
+    /// One request to `url` under the same checks as every hop of [`GuardedFetcher::follow`], its body
+    /// unread: where it redirects, or the status it answers. The caller walks the chain, so it can decide
+    /// before each request (a rate limit, a cache).
+    pub async fn step(&self, url: &Url, deadline: Instant) -> Result<Step, FetchError> {
+        let response = self.hop(url, deadline).await?;
+        match redirect_target(url, &response) {
+            None => Ok(Step::Answer(response.status())),
+            Some(target) => target.map(Step::Redirect),
         }
     }
 

@@ -1,4 +1,4 @@
-//! Fetching outside URLs safely: the images users send (through `media`) and, later, link expansion.
+//! Fetching outside URLs safely: the images users send (through `media`) and link expansion (`links`).
 //!
 //! [`GuardedFetcher`] reaches only public addresses over https, except the hosts of `net.allow_hosts`.
 //! Each hop's host is resolved once, every address checked by [`policy`], and the connection pinned to
@@ -13,4 +13,4 @@ mod fetcher;
 pub mod policy;
 
 pub use error::FetchError;
-pub use fetcher::{Chain, FetchLimits, Fetched, GuardedFetcher};
+pub use fetcher::{Chain, FetchLimits, Fetched, GuardedFetcher, Step};

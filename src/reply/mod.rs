@@ -1,6 +1,7 @@
 //! User-facing reply text: Vietnamese templates and splitting long replies
 //! into messages that fit the platform's length limit.
 
+pub mod chain;
 pub mod image;
 pub mod recovery;
 pub mod split;

@@ -107,6 +107,14 @@ pub fn verdict_block(outcome: &CheckOutcome) -> String {
         for finding in &outcome.findings {
             block.push('\n');
             block.push_str(&finding_line(finding));
+            let chains = outcome
+                .links
+                .iter()
+                .filter(|c| c.starts_at(&finding.entity));
+            for line in chains.filter_map(super::chain::chain_line) {
+                block.push('\n');
+                block.push_str(&line);
+            }
         }
     }
     block
@@ -174,13 +182,15 @@ fn finding_line(finding: &Finding) -> String {
     let mut parts: Vec<String> = Vec::new();
     for reason in &finding.reasons {
         let mut part = reason.label.clone();
-        if reason.kind == ReasonKind::Reported {
+        // A report on a host the link led to quotes that host; the entity's own quotes the entity.
+        let own = reason.evidence == entity.raw;
+        if reason.kind == ReasonKind::Reported && own {
             if let Some(report) = finding.warning_report() {
                 part.push_str(&report_details(report));
             }
             part.push_str(&matched_note(finding));
         } else if !reason.evidence.trim().is_empty() && reason.evidence.trim() != raw {
-            let _ = write!(part, " (“{}”)", reason.evidence.trim());
+            let _ = write!(part, " (“{}”)", super::chain::shown_evidence(reason));
         }
         parts.push(part);
     }
@@ -345,6 +355,75 @@ mod tests {
                 "says safe: {reply}"
             );
         }
+    }
+
+    #[test]
+    fn a_followed_link_shows_where_it_leads_under_its_own_line() {
+        use crate::scam::check::check_followed;
+        use crate::scam::extract::extract;
+        use crate::scam::followed::{ChainEnd, Followed, LinkChain};
+        let text = "Xem ảnh tại bit.ly/3abc";
+        let entities = extract(text);
+        let followed = Followed {
+            chains: vec![LinkChain {
+                span: entities[0].span.clone(),
+                raw: entities[0].raw.clone(),
+                hops: vec![
+                    url::Url::parse("https://bit.ly/3abc").unwrap(),
+                    url::Url::parse("https://vietcombank-xacminh.top/dang-nhap").unwrap(),
+                ],
+                end: ChainEnd::Unreachable,
+            }],
+            ..Followed::default()
+        };
+        let outcome = check_followed(&ReportIndex::new(), text, entities, &followed, now());
+        let reply = scam_reply(&outcome);
+        assert!(reply.starts_with("🚨"), "{reply}");
+        assert!(
+            reply.contains("tên miền giả mạo Vietcombank (trang chính thức là vietcombank.com.vn) (“vietcombank-xacminh[.]top”)"),
+            "{reply}"
+        );
+        assert!(
+            reply.contains("\n↪ bit.ly/3abc dẫn tới vietcombank-xacminh[.]top/dang-nhap (không mở được trang này)."),
+            "{reply}"
+        );
+        assert!(
+            !reply.contains("vietcombank-xacminh.top"),
+            "never a tappable host: {reply}"
+        );
+        assert!(is_nfc(&reply));
+        never_says_safe(&reply);
+    }
+
+    #[test]
+    fn a_report_on_where_a_link_leads_names_that_host() {
+        use crate::scam::check::check_followed;
+        use crate::scam::extract::extract;
+        use crate::scam::followed::{ChainEnd, Followed, LinkChain};
+        let text = "Xem ảnh tại bit.ly/3abc";
+        let entities = extract(text);
+        let followed = Followed {
+            chains: vec![LinkChain {
+                span: entities[0].span.clone(),
+                raw: entities[0].raw.clone(),
+                hops: vec![
+                    url::Url::parse("https://bit.ly/3abc").unwrap(),
+                    url::Url::parse("https://qua-tang.com/").unwrap(),
+                ],
+                end: ChainEnd::Reached,
+            }],
+            ..Followed::default()
+        };
+        let index = reported(EntityKind::Domain, "qua-tang.com", 4, false);
+        let reply = scam_reply(&check_followed(&index, text, entities, &followed, now()));
+        assert!(
+            reply.contains("đã bị báo cáo lừa đảo 4 lần, gần đây (“qua-tang[.]com”)"),
+            "{reply}"
+        );
+        assert!(
+            !reply.contains("loại: giả danh"),
+            "the link's own report details only: {reply}"
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::assess::{message_level, reported_reason};
 use super::extract::{extract, number_reasons};
+use super::followed::{Followed, LinkChain, followed_reasons, join};
 use super::index::ReportIndex;
 use super::link::link_reasons;
 use super::mention::{brands_named, chat_link_reason, named_brand_reason};
@@ -26,6 +27,8 @@ pub struct CheckOutcome {
     pub level: Level,
     /// Why: the entities' reasons and the text's, each counted toward `level`.
     pub reasons: Vec<Reason>,
+    /// Where the links that were followed led (empty unless the caller followed them).
+    pub links: Vec<LinkChain>,
 }
 
 impl CheckOutcome {
@@ -49,6 +52,7 @@ impl CheckOutcome {
                 }
             }
             merged.level = merged.level.max(check.level);
+            merged.links.extend(check.links.iter().cloned());
         }
         merged
     }
@@ -105,8 +109,43 @@ pub fn check_extracted(
     assessed(text, findings)
 }
 
+/// As [`check_extracted`], with what following the message's links found: each hop's domain checks and
+/// reports, and the new-domain reasons, join the finding of the link they came from, and the chains are
+/// kept for the reply.
+#[must_use]
+pub fn check_followed(
+    index: &ReportIndex,
+    text: &str,
+    entities: Vec<Entity>,
+    followed: &Followed,
+    now: DateTime<Utc>,
+) -> CheckOutcome {
+    let hop_reasons = |hop: &url::Url| {
+        let hop = hop.as_str();
+        let found = check_extracted(index, hop, extract(hop), now).findings;
+        let domain = found
+            .into_iter()
+            .find(|f| f.entity.kind == EntityKind::Domain);
+        domain.map(|f| f.reasons).unwrap_or_default()
+    };
+    let extra = followed_reasons(followed, text, &entities, now, hop_reasons);
+    let checked = check_extracted(index, text, entities, now);
+    let mut outcome = assessed_with(text, checked.findings, &extra);
+    outcome.links.clone_from(&followed.chains);
+    outcome
+}
+
 /// Gives each finding its reasons and level, then the message its own.
-fn assessed(text: &str, mut findings: Vec<Finding>) -> CheckOutcome {
+fn assessed(text: &str, findings: Vec<Finding>) -> CheckOutcome {
+    assessed_with(text, findings, &[])
+}
+
+/// As [`assessed`], adding `extra` reasons to the finding at each span.
+fn assessed_with(
+    text: &str,
+    mut findings: Vec<Finding>,
+    extra: &[(std::ops::Range<usize>, Vec<Reason>)],
+) -> CheckOutcome {
     let words = Words::new(text);
     let named = if findings.is_empty() {
         Vec::new()
@@ -119,6 +158,9 @@ fn assessed(text: &str, mut findings: Vec<Finding>) -> CheckOutcome {
         reasons.extend(shape_reasons(text, entity));
         reasons.extend(named_brand_reason(text, &words, &named, entity));
         reasons.extend(chat_link_reason(text, entity));
+        for (_, more) in extra.iter().filter(|(span, _)| *span == entity.span) {
+            join(&mut reasons, more.iter().cloned());
+        }
         finding.level = level_of(&reasons);
         finding.reasons = reasons;
     }
@@ -136,6 +178,7 @@ fn assessed(text: &str, mut findings: Vec<Finding>) -> CheckOutcome {
         signals: scenarios,
         level,
         reasons,
+        links: Vec::new(),
     }
 }
 
@@ -157,6 +200,20 @@ pub struct CheckReport {
     pub reasons: Vec<ReasonReport>,
     pub entities: Vec<EntityReport>,
     pub signals: Vec<SignalReport>,
+    /// Where the links that were followed led.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<LinkReport>,
+}
+
+/// One link followed, as JSON.
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkReport {
+    /// As written in the text.
+    pub raw: String,
+    /// Every URL met, the link first.
+    pub hops: Vec<String>,
+    /// Why the walk ended (`reached`, `unreachable`, `too_many_hops`, …).
+    pub end: &'static str,
 }
 
 /// One reason, as JSON.
@@ -306,6 +363,15 @@ impl From<&CheckOutcome> for CheckReport {
             reasons: outcome.reasons.iter().map(ReasonReport::from).collect(),
             entities,
             signals,
+            links: outcome
+                .links
+                .iter()
+                .map(|chain| LinkReport {
+                    raw: chain.raw.clone(),
+                    hops: chain.hops.iter().map(ToString::to_string).collect(),
+                    end: chain.end.as_str(),
+                })
+                .collect(),
         }
     }
 }
@@ -416,6 +482,65 @@ mod tests {
         assert!(outcome.findings.is_empty());
         let report = CheckReport::from(&outcome);
         assert_eq!(report.signals[0].scenario, "easy_job");
+    }
+
+    #[test]
+    fn a_followed_link_carries_its_hops_reasons_and_its_chain() {
+        use crate::scam::ReasonKind;
+        use crate::scam::followed::{ChainEnd, DomainAge};
+        let mut index = ReportIndex::new();
+        index.apply(&row(EntityKind::Domain, "qua-tang-tri-an.com", 2, false, 3));
+        let text = "Xem ảnh tại bit.ly/3abc";
+        let entities = extract(text);
+        let link = entities[0].clone();
+        let followed = Followed {
+            chains: vec![LinkChain {
+                span: link.span.clone(),
+                raw: link.raw.clone(),
+                hops: vec![
+                    url::Url::parse("https://bit.ly/3abc").unwrap(),
+                    url::Url::parse("https://www.qua-tang-tri-an.com/nhan").unwrap(),
+                ],
+                end: ChainEnd::Reached,
+            }],
+            registered: vec![DomainAge {
+                domain: "qua-tang-tri-an.com".into(),
+                registered: now() - chrono::Duration::days(5),
+            }],
+            new_domain_days: 30,
+        };
+        let plain = check_extracted(&index, text, entities.clone(), now());
+        let outcome = check_followed(&index, text, entities, &followed, now());
+        assert_eq!(plain.level, Level::NoSigns, "a shortener alone");
+        assert_eq!(outcome.level, Level::Danger, "{outcome:?}");
+        let kinds: Vec<ReasonKind> = outcome.findings[0].reasons.iter().map(|r| r.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                ReasonKind::Shortener,
+                ReasonKind::Reported,
+                ReasonKind::NewDomain
+            ]
+        );
+        let reported = &outcome.findings[0].reasons[1];
+        assert_eq!(reported.evidence, "www.qua-tang-tri-an.com");
+        assert_eq!(reported.span, 0..0);
+        assert_eq!(outcome.links, followed.chains);
+        let json = serde_json::to_value(CheckReport::from(&outcome)).unwrap();
+        assert_eq!(json["links"][0]["raw"], "bit.ly/3abc");
+        assert_eq!(json["links"][0]["end"], "reached");
+        assert_eq!(
+            json["links"][0]["hops"][1],
+            "https://www.qua-tang-tri-an.com/nhan"
+        );
+        assert!(
+            serde_json::to_value(CheckReport::from(&plain)).unwrap()["links"].is_null(),
+            "no links key when nothing was followed"
+        );
+        assert_eq!(
+            check_followed(&index, text, extract(text), &Followed::default(), now()),
+            plain
+        );
     }
 
     proptest::proptest! {

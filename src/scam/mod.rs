@@ -15,6 +15,7 @@ pub mod check;
 mod cues;
 mod entity;
 pub mod extract;
+pub mod followed;
 pub mod import;
 pub mod index;
 mod lexicon;

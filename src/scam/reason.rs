@@ -118,10 +118,12 @@ pub enum ReasonKind {
     CallToAction,
     /// Words broken up (symbols, digits for letters, spaced letters) to slip past filters.
     Obfuscation,
+    /// A domain registered only days ago (by RDAP, when the lookup is on).
+    NewDomain,
 }
 
 impl ReasonKind {
-    pub const ALL: [ReasonKind; 16] = [
+    pub const ALL: [ReasonKind; 17] = [
         ReasonKind::Reported,
         ReasonKind::BrandImpersonation,
         ReasonKind::Homoglyph,
@@ -138,6 +140,7 @@ impl ReasonKind {
         ReasonKind::Urgency,
         ReasonKind::CallToAction,
         ReasonKind::Obfuscation,
+        ReasonKind::NewDomain,
     ];
 
     /// Stable identifier (JSON, metric label).
@@ -160,6 +163,7 @@ impl ReasonKind {
             ReasonKind::Urgency => "urgency",
             ReasonKind::CallToAction => "call_to_action",
             ReasonKind::Obfuscation => "obfuscation",
+            ReasonKind::NewDomain => "new_domain",
         }
     }
 }

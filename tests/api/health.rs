@@ -86,6 +86,8 @@ async fn metrics_expose_the_contract_names(backend: Backend) {
         "tradesphere_events_handled_total",
         "tradesphere_media_fetch_total{result=\"forbidden_address\"}",
         "tradesphere_image_qr_codes_total",
+        "tradesphere_link_expansions_total{result=\"forbidden_address\"}",
+        "tradesphere_rdap_lookups_total{result=\"registered\"}",
         "tradesphere_build_info",
     ] {
         assert!(text.contains(name), "missing {name}");

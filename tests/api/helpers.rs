@@ -102,6 +102,8 @@ pub async fn spawn_app_with(backend: &Backend, options: TestOptions) -> TestApp 
         "1".into(),
     );
     env.insert("TRADESPHERE__LLM__TIMEOUT_SECS".into(), "5".into());
+    // Tests never follow links out to the internet; a test that follows its own fakes turns this on.
+    env.insert("TRADESPHERE__LINKS__EXPAND".into(), "false".into());
     // Reports written by a test straight into the store are seen by the next check.
     env.insert("TRADESPHERE__SCAM__INDEX_REFRESH_SECS".into(), "0".into());
     // Most tests send one message at a time; the debounce has tests of its own.

@@ -227,7 +227,60 @@ async fn signals_alone_get_a_warning(backend: Backend) {
     app.shutdown().await;
 }
 
+async fn a_short_link_is_answered_with_where_it_leads(backend: Backend) {
+    // A shortener on loopback that sends its link to a look-alike bank site over plain http, which is
+    // named in the reply and judged by its name, never contacted.
+    let short = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/3abc"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("Location", "http://vietcombank-xacminh.top/dang-nhap"),
+        )
+        .expect(1)
+        .mount(&short)
+        .await;
+    let host = short.address().to_string();
+    let app = spawn_app_with(
+        &backend,
+        TestOptions {
+            extra_env: vec![
+                ("TRADESPHERE__LINKS__EXPAND", "true".into()),
+                ("TRADESPHERE__LINKS__EXTRA_SHORTENERS", host.clone()),
+                ("TRADESPHERE__NET__ALLOW_HOSTS", host.clone()),
+            ],
+            ..Default::default()
+        },
+    )
+    .await;
+    let user = user_id();
+    let link = format!("http://{host}/3abc");
+    app.post_event(&text_event(&user, &format!("Xem ảnh tại {link}")))
+        .await;
+    let reply = &app.replies_for(&user, 1).await[0].text;
+    assert!(reply.starts_with("🚨"), "{reply}");
+    assert!(
+        reply.contains(&format!(
+            "↪ {link} dẫn tới vietcombank-xacminh[.]top/dang-nhap (trang không dùng kết nối bảo mật, mình không mở)."
+        )),
+        "{reply}"
+    );
+    assert!(
+        reply.contains("tên miền giả mạo Vietcombank"),
+        "the end of the chain gets the domain checks: {reply}"
+    );
+    assert!(!reply.contains("vietcombank-xacminh.top"), "{reply}");
+    let followed = metric_value(
+        &app,
+        "tradesphere_link_expansions_total{result=\"not_https\"}",
+    )
+    .await;
+    assert!(followed >= 1.0, "{followed}");
+    app.shutdown().await;
+}
+
 both_backends!(
+    a_short_link_is_answered_with_where_it_leads,
     admin_check_returns_entities_verdicts_and_signals,
     admin_report_is_pending_until_verified,
     users_report_by_chat_once_per_entity,

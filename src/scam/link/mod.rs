@@ -25,3 +25,4 @@ mod tld;
 
 pub use brands::{Brand, BrandCategory, brands, official_brand};
 pub use reasons::link_reasons;
+pub use tld::is_shortener_host;

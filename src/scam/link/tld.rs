@@ -44,6 +44,13 @@ pub(super) fn is_shortener(registrable: &str) -> bool {
     SHORTENERS.contains(registrable)
 }
 
+/// Whether `host` (lowercase ASCII, IDN labels in punycode) is on a public link shortener: its registrable
+/// domain is listed, so `www.bit.ly` is one too.
+#[must_use]
+pub fn is_shortener_host(host: &str) -> bool {
+    super::host::registrable_domain(host).is_some_and(is_shortener)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,6 +113,8 @@ mod tests {
             assert!(is_shortener(host), "{host}");
         }
         assert!(!is_shortener("shp.ee"), "Shopee's own");
+        assert!(is_shortener_host("www.bit.ly") && is_shortener_host("goo.su"));
+        assert!(!is_shortener_host("bit.ly.example.com") && !is_shortener_host("1.2.3.4"));
         assert!(!is_shortener("zalo.me"));
     }
 }

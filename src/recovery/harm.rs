@@ -578,30 +578,19 @@ mod tests {
         assert!(harm("hôm qua họ bảo tôi chuyển tiền").is_none());
         assert!(paid("họ bảo tôi chuyển tiền và tôi đã chuyển rồi"));
     }
-}
-#[cfg(test)]
-mod corpus_probe {
+
+    /// SMS are messages between other people and from services: forwarded to the bot, none of them is the
+    /// user's own harm.
     #[test]
-    fn probe() {
-        for file in ["tests/corpus/sms.jsonl", "tests/corpus/scam_messages.jsonl"] {
-            let Ok(data) = std::fs::read_to_string(file) else {
-                continue;
-            };
-            let mut n = 0;
-            for line in data.lines() {
-                let v: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
-                let Some(t) = v["text"].as_str() else {
-                    continue;
-                };
-                n += 1;
-                if let Some(h) = super::harm_in(&crate::scam::words::Words::new(t)) {
-                    println!(
-                        "HIT {file} {h:?} {}",
-                        t.chars().take(160).collect::<String>()
-                    );
-                }
-            }
-            println!("{file}: {n}");
+    fn no_sms_of_the_corpus_is_taken_for_a_harm() {
+        let corpus = include_str!("../../tests/corpus/sms.jsonl");
+        let mut read = 0;
+        for line in corpus.lines() {
+            let value: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+            let text = value["text"].as_str().expect("a text");
+            assert_eq!(harm(text), None, "{text}");
+            read += 1;
         }
+        assert!(read > 800, "{read}");
     }
 }

@@ -15,6 +15,10 @@ use tradesphere::scam::extract::extract;
 use tradesphere::scam::import::{ListDefaults, parse_domain_list};
 use tradesphere::scam::index::{ReportIndex, ReportRow};
 
+/// The service's allocator (src/main.rs): detection allocates per message, and its cost is the service's.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 const CORPUS: &str = include_str!("../tests/corpus/scam_messages.jsonl");
 const SMS: &str = include_str!("../tests/corpus/sms.jsonl");
 const SYNTHETIC_REPORTS: u64 = 1_000_000;

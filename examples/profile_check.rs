@@ -10,6 +10,10 @@ use tradesphere::scam::link::link_reasons;
 use tradesphere::scam::signals::text_signals;
 use tradesphere::scam::words::Words;
 
+/// The service's allocator (src/main.rs): detection allocates per message, and its cost is the service's.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() {
     let corpus = include_str!("../tests/corpus/sms.jsonl");
     let texts: Vec<String> = corpus

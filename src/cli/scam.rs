@@ -7,9 +7,9 @@ use anyhow::Context;
 use super::{ImportFormat, ScamCommand};
 use crate::config::Settings;
 use crate::conversation::decide::{self, ImageStep};
+use crate::feeds::next_run;
 use crate::media::ImageReader;
 use crate::reply::verdict;
-use crate::feeds::next_run;
 use crate::reports::{IndexSync, sync_feeds};
 use crate::scam::EntityKind;
 use crate::scam::check::CheckReport;
@@ -108,7 +108,10 @@ async fn list_feeds(settings: Settings) -> anyhow::Result<()> {
     let states = store.feed_states().await?;
     let now = chrono::Utc::now();
     let when = |at: Option<chrono::DateTime<chrono::Utc>>| {
-        at.map_or_else(|| "never".to_string(), |at| at.format("%Y-%m-%d %H:%M UTC").to_string())
+        at.map_or_else(
+            || "never".to_string(),
+            |at| at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        )
     };
     if settings.scam.feeds.is_empty() {
         println!("no feeds configured (see config/feeds.toml)");

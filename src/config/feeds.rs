@@ -172,7 +172,11 @@ pub(super) fn parse_feeds(
         }
     }
     for (list, on) in [(enable, true), (disable, false)] {
-        for name in list.split([',', ' ']).map(str::trim).filter(|n| !n.is_empty()) {
+        for name in list
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
             let key = if on {
                 "scam.enable_feeds"
             } else {
@@ -221,7 +225,9 @@ impl RawFeed {
         if self.refresh_minutes == 0 || self.max_mb == 0 || self.timeout_secs == 0 {
             return Err(invalid(
                 "scam.feeds",
-                format!("feed `{name}`: refresh_minutes, max_mb and timeout_secs must be at least 1"),
+                format!(
+                    "feed `{name}`: refresh_minutes, max_mb and timeout_secs must be at least 1"
+                ),
             ));
         }
         let title = match self.title.trim() {
@@ -291,14 +297,22 @@ mod tests {
     #[test]
     fn bad_feeds_are_refused_with_their_key() {
         for (feeds, enable, key) in [
-            (vec![raw("has space", "https://a.example")], "", "scam.feeds.name"),
+            (
+                vec![raw("has space", "https://a.example")],
+                "",
+                "scam.feeds.name",
+            ),
             (vec![raw("a", "ftp://a.example")], "", "scam.feeds.url"),
             (
                 vec![raw("a", "https://a.example"), raw("a", "https://b.example")],
                 "",
                 "scam.feeds",
             ),
-            (vec![raw("a", "https://a.example")], "b", "scam.enable_feeds"),
+            (
+                vec![raw("a", "https://a.example")],
+                "b",
+                "scam.enable_feeds",
+            ),
             (
                 vec![raw("a", "https://a.example/{api_key}/x")],
                 "a",

@@ -206,7 +206,13 @@ mod tests {
     #[test]
     fn shared_platforms_are_left_out_and_garbage_is_counted_by_line() {
         let mut entries = FeedEntries::new();
-        entries.push_link(&defaults(), 2, "https://github.com/x/y/raw/a.exe", None, None);
+        entries.push_link(
+            &defaults(),
+            2,
+            "https://github.com/x/y/raw/a.exe",
+            None,
+            None,
+        );
         entries.push_link(&defaults(), 3, "not a url at all", None, None);
         assert!(entries.is_empty());
         assert_eq!(entries.shared_host_rows, 1);

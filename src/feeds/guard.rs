@@ -71,7 +71,10 @@ impl SyncResult {
     /// A refusal `--force` overrides.
     #[must_use]
     pub fn forcible(self) -> bool {
-        matches!(self, SyncResult::Html | SyncResult::Empty | SyncResult::Shrink)
+        matches!(
+            self,
+            SyncResult::Html | SyncResult::Empty | SyncResult::Shrink
+        )
     }
 }
 
@@ -123,7 +126,10 @@ mod tests {
 
     #[test]
     fn html_is_known_by_its_type_or_its_first_bytes() {
-        assert!(looks_like_html(Some("text/html; charset=utf-8"), b"evil.example"));
+        assert!(looks_like_html(
+            Some("text/html; charset=utf-8"),
+            b"evil.example"
+        ));
         assert!(looks_like_html(None, b"\n  <!DOCTYPE html><html>"));
         assert!(looks_like_html(Some("text/plain"), b"<HTML><body>login"));
         assert!(!looks_like_html(Some("text/csv"), b"# id,dateadded,url"));

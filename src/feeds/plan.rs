@@ -42,7 +42,9 @@ pub fn next_run(state: Option<&FeedState>, refresh: Duration, now: DateTime<Utc>
     let wait = if state.failures <= 0 {
         refresh
     } else {
-        let doubling = u32::try_from(state.failures - 1).unwrap_or(u32::MAX).min(16);
+        let doubling = u32::try_from(state.failures - 1)
+            .unwrap_or(u32::MAX)
+            .min(16);
         RETRY_AFTER.saturating_mul(1 << doubling).min(refresh)
     };
     last + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX)
@@ -112,7 +114,10 @@ mod tests {
         let hour = Duration::from_secs(3600);
         assert_eq!(next_run(None, hour, at(0)), at(0));
         let ok = after_sync(None, "f", "F", SyncResult::Ok, None, at(0));
-        assert_eq!(next_run(Some(&ok), hour, at(1)), at(0) + chrono::Duration::hours(1));
+        assert_eq!(
+            next_run(Some(&ok), hour, at(1)),
+            at(0) + chrono::Duration::hours(1)
+        );
         let failed = after_sync(Some(&ok), "f", "F", SyncResult::Timeout, None, at(10));
         assert_eq!(failed.failures, 1);
         assert_eq!(failed.last_success, Some(at(0)));
@@ -142,7 +147,14 @@ mod tests {
         assert_eq!(refused.entries, 12);
         assert_eq!(refused.etag.as_deref(), Some("\"v1\""));
         assert_eq!(refused.last_result, Some(SyncResult::Shrink));
-        let same = after_sync(Some(&refused), "f", "F", SyncResult::NotModified, None, at(9));
+        let same = after_sync(
+            Some(&refused),
+            "f",
+            "F",
+            SyncResult::NotModified,
+            None,
+            at(9),
+        );
         assert_eq!(same.failures, 0);
         assert_eq!(same.last_success, Some(at(9)));
     }

@@ -250,7 +250,10 @@ async fn read_capped(
     Ok(bytes)
 }
 
-pub(super) async fn within<T>(deadline: Instant, fut: impl Future<Output = T>) -> Result<T, FetchError> {
+pub(super) async fn within<T>(
+    deadline: Instant,
+    fut: impl Future<Output = T>,
+) -> Result<T, FetchError> {
     tokio::time::timeout_at(deadline, fut)
         .await
         .map_err(|_| FetchError::Timeout)

@@ -87,7 +87,10 @@ impl GuardedFetcher {
         if !response.status().is_success() {
             return Err(FetchError::HttpStatus);
         }
-        if response.content_length().is_some_and(|n| n > limits.max_bytes) {
+        if response
+            .content_length()
+            .is_some_and(|n| n > limits.max_bytes)
+        {
             return Err(FetchError::TooLarge);
         }
         let header = |name| {

@@ -89,7 +89,9 @@ pub async fn sync_feed(
         Err(e) => return failed(feed, SyncResult::StoreError, e.to_string()),
     };
     let mut outcome = fetch_and_store(store, net, feed, previous.as_ref(), force).await;
-    let stored = (outcome.0.result == SyncResult::Ok).then_some(outcome.1.take()).flatten();
+    let stored = (outcome.0.result == SyncResult::Ok)
+        .then_some(outcome.1.take())
+        .flatten();
     let state = after_sync(
         previous.as_ref(),
         &feed.name,
@@ -138,7 +140,16 @@ async fn fetch_and_store(
     force: bool,
 ) -> (FeedOutcome, Option<Stored>) {
     let (etag, last_modified) = validators(previous, force);
-    let read = match read_feed(net, feed, Validators { etag, last_modified }).await {
+    let read = match read_feed(
+        net,
+        feed,
+        Validators {
+            etag,
+            last_modified,
+        },
+    )
+    .await
+    {
         Ok(read) => read,
         Err((result, detail)) => return (failed(feed, result, detail), None),
     };
@@ -239,7 +250,9 @@ async fn read_feed(
         let flag = exceeded.clone();
         let parsed = tokio::task::spawn_blocking(move || {
             let file = std::fs::File::open(&path)?;
-            Ok::<_, io::Error>(decode_and_parse(file, None, format, &defaults, max_bytes, &flag))
+            Ok::<_, io::Error>(decode_and_parse(
+                file, None, format, &defaults, max_bytes, &flag,
+            ))
         })
         .await
         .map_err(|e| (SyncResult::FetchError, e.to_string()))?
@@ -272,7 +285,14 @@ async fn read_feed(
             rx: &mut rx,
             current: Bytes::new(),
         };
-        decode_and_parse(reader, content_type.as_deref(), format, &defaults, max_bytes, &flag)
+        decode_and_parse(
+            reader,
+            content_type.as_deref(),
+            format,
+            &defaults,
+            max_bytes,
+            &flag,
+        )
     });
     let mut cut_off = None;
     loop {
@@ -336,7 +356,10 @@ fn decode_and_parse(
 ) -> Result<FeedEntries, Failure> {
     let read_error = |e: io::Error| (SyncResult::FetchError, format!("reading the body: {e}"));
     let mut raw = BufReader::with_capacity(64 * 1024, raw);
-    let gzip = raw.fill_buf().map_err(read_error)?.starts_with(&[0x1f, 0x8b]);
+    let gzip = raw
+        .fill_buf()
+        .map_err(read_error)?
+        .starts_with(&[0x1f, 0x8b]);
     let decoded: Box<dyn Read> = if gzip {
         Box::new(MultiGzDecoder::new(raw))
     } else {
@@ -422,7 +445,14 @@ mod tests {
 
     fn run(body: &[u8], content_type: Option<&str>, max: u64) -> Result<FeedEntries, Failure> {
         let flag = AtomicBool::new(false);
-        let parsed = decode_and_parse(body, content_type, FeedFormat::Domains, &defaults(), max, &flag);
+        let parsed = decode_and_parse(
+            body,
+            content_type,
+            FeedFormat::Domains,
+            &defaults(),
+            max,
+            &flag,
+        );
         finish(parsed, &flag, None)
     }
 
@@ -431,19 +461,29 @@ mod tests {
         let mut gz = GzEncoder::new(Vec::new(), Compression::default());
         gz.write_all(b"evil.example\nbad.example\n").unwrap();
         let body = gz.finish().unwrap();
-        assert_eq!(run(&body, Some("application/octet-stream"), 1024).unwrap().len(), 2);
+        assert_eq!(
+            run(&body, Some("application/octet-stream"), 1024)
+                .unwrap()
+                .len(),
+            2
+        );
         let mut gz = GzEncoder::new(Vec::new(), Compression::best());
         gz.write_all(&b"a".repeat(100_000)).unwrap();
         let bomb = gz.finish().unwrap();
         assert!(bomb.len() < 1_000);
-        assert_eq!(run(&bomb, None, 10_000).unwrap_err().0, SyncResult::TooLarge);
+        assert_eq!(
+            run(&bomb, None, 10_000).unwrap_err().0,
+            SyncResult::TooLarge
+        );
     }
 
     #[test]
     fn html_and_empty_bodies_are_refused() {
         assert_eq!(run(b"  \n", None, 100).unwrap_err().0, SyncResult::Empty);
         assert_eq!(
-            run(b"<!doctype html><p>log in", Some("text/plain"), 100).unwrap_err().0,
+            run(b"<!doctype html><p>log in", Some("text/plain"), 100)
+                .unwrap_err()
+                .0,
             SyncResult::Html
         );
         assert_eq!(

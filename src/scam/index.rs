@@ -10,7 +10,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use rustc_hash::FxHashMap;
 
 use super::entity::EntityKind;
-use super::report::ReportSummary;
+use super::report::{Attribution, ReportSummary};
 
 /// One row of the report table, as the store hands it over.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +77,8 @@ pub struct ReportIndex {
     /// Interned source and category names (few distinct values, millions of rows).
     names: Vec<String>,
     name_ids: HashMap<String, u32>,
+    /// Titles of the sources that are outside feeds, by interned source name.
+    titles: FxHashMap<u32, String>,
     counts: [usize; 3],
 }
 
@@ -124,6 +126,12 @@ impl ReportIndex {
         }
     }
 
+    /// Marks `source` as an outside feed that users are told about as `title`.
+    pub fn set_source_title(&mut self, source: &str, title: &str) {
+        let id = self.intern(source);
+        self.titles.insert(id, title.to_string());
+    }
+
     /// Reports about `(kind, value)` over all sources, or `None` when nobody lists it.
     #[must_use]
     pub fn lookup(&self, kind: EntityKind, value: &str) -> Option<ReportSummary> {
@@ -157,6 +165,18 @@ impl ReportIndex {
                 .iter()
                 .find_map(|e| e.bank_bin)
                 .map(|bin| format!("{bin:06}")),
+            attributions: ordered
+                .iter()
+                .filter_map(|e| {
+                    Some(Attribution {
+                        source: self.name(e.source).to_string(),
+                        title: self.titles.get(&e.source)?.clone(),
+                        category: self.name(e.category).to_string(),
+                        verified: e.verified,
+                        last_reported: timestamp(e.last_reported),
+                    })
+                })
+                .collect(),
         })
     }
 
@@ -231,6 +251,47 @@ mod tests {
         assert_eq!(summary.category, "official category");
         assert_eq!(summary.sources, vec!["official", "community"]);
         assert_eq!(index.len(EntityKind::Phone), 1);
+    }
+
+    #[test]
+    fn feeds_are_attributed_by_their_title() {
+        let mut index = ReportIndex::new();
+        index.apply(&row(
+            EntityKind::Domain,
+            "evil.example",
+            "urlhaus_recent",
+            1,
+            true,
+        ));
+        index.apply(&row(
+            EntityKind::Domain,
+            "evil.example",
+            "user_reports",
+            2,
+            false,
+        ));
+        index.apply(&row(
+            EntityKind::Domain,
+            "evil.example",
+            "openphish",
+            1,
+            true,
+        ));
+        index.set_source_title("urlhaus_recent", "URLhaus (abuse.ch)");
+        index.set_source_title("openphish", "OpenPhish");
+        let summary = index.lookup(EntityKind::Domain, "evil.example").unwrap();
+        let titles: Vec<&str> = summary
+            .attributions
+            .iter()
+            .map(|a| a.title.as_str())
+            .collect();
+        assert_eq!(titles.len(), 2);
+        assert!(titles.contains(&"URLhaus (abuse.ch)") && titles.contains(&"OpenPhish"));
+        assert_eq!(summary.sources.len(), 3);
+        assert_eq!(
+            summary.attributions[0].category,
+            format!("{} category", summary.attributions[0].source)
+        );
     }
 
     #[test]

@@ -60,10 +60,7 @@ pub(super) fn hosts(
         let mut fields = entry.split_whitespace();
         let address = fields.next().unwrap_or("");
         if address.parse::<std::net::IpAddr>().is_err() {
-            entries.bad(
-                line_no,
-                format!("not `address name`: {}", printable(entry)),
-            );
+            entries.bad(line_no, format!("not `address name`: {}", printable(entry)));
             return;
         }
         for name in fields.filter(|n| !LOCAL_NAMES.contains(n)) {
@@ -73,10 +70,7 @@ pub(super) fn hosts(
 }
 
 /// Calls `f` with each line's number and its text before any `#`, trimmed, skipping empty ones.
-fn each_line(
-    reader: &mut impl BufRead,
-    mut f: impl FnMut(u64, &str),
-) -> Result<(), FormatError> {
+fn each_line(reader: &mut impl BufRead, mut f: impl FnMut(u64, &str)) -> Result<(), FormatError> {
     let (mut buf, mut line) = (Vec::new(), String::new());
     let mut line_no = 0;
     while next_line(reader, &mut buf, &mut line)? {
@@ -110,13 +104,24 @@ mod tests {
     #[test]
     fn a_domain_list_and_its_json_form() {
         let mut entries = FeedEntries::new();
-        let text = "# list\n\nexample.com\n*.evil.xyz\nhttps://WWW.Phish.vn/login  # x\nnot a domain\n";
-        domains(&mut BufReader::new(text.as_bytes()), &defaults(), &mut entries).unwrap();
+        let text =
+            "# list\n\nexample.com\n*.evil.xyz\nhttps://WWW.Phish.vn/login  # x\nnot a domain\n";
+        domains(
+            &mut BufReader::new(text.as_bytes()),
+            &defaults(),
+            &mut entries,
+        )
+        .unwrap();
         assert_eq!(values(&entries), ["example.com", "evil.xyz", "phish.vn"]);
         assert_eq!(entries.bad_line_numbers(), [6]);
         let mut entries = FeedEntries::new();
         let json = r#" [{"url":"*.bad.com/*"},"good-luck.vn",{"x":1}]"#;
-        domains(&mut BufReader::new(json.as_bytes()), &defaults(), &mut entries).unwrap();
+        domains(
+            &mut BufReader::new(json.as_bytes()),
+            &defaults(),
+            &mut entries,
+        )
+        .unwrap();
         assert_eq!(values(&entries), ["bad.com", "good-luck.vn"]);
         assert_eq!(entries.bad_line_numbers(), [3]);
     }
@@ -125,7 +130,12 @@ mod tests {
     fn a_hosts_file() {
         let mut entries = FeedEntries::new();
         let text = "127.0.0.1 localhost\n0.0.0.0 evil.example www.evil2.example # c\nevil3.example\n::1 ip6-localhost\n";
-        hosts(&mut BufReader::new(text.as_bytes()), &defaults(), &mut entries).unwrap();
+        hosts(
+            &mut BufReader::new(text.as_bytes()),
+            &defaults(),
+            &mut entries,
+        )
+        .unwrap();
         assert_eq!(values(&entries), ["evil.example", "evil2.example"]);
         assert_eq!(entries.bad_line_numbers(), [3]);
     }
@@ -134,7 +144,12 @@ mod tests {
     fn a_url_per_line() {
         let mut entries = FeedEntries::new();
         let text = "https://login-vcb.example/a\r\nhttp://x.example.net/p?q=1\r\n\u{FFFD}\u{0}\r\n";
-        urls(&mut BufReader::new(text.as_bytes()), &defaults(), &mut entries).unwrap();
+        urls(
+            &mut BufReader::new(text.as_bytes()),
+            &defaults(),
+            &mut entries,
+        )
+        .unwrap();
         assert_eq!(values(&entries), ["login-vcb.example", "x.example.net"]);
         assert_eq!(entries.bad_rows, 1);
     }

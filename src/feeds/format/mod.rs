@@ -40,7 +40,11 @@ pub fn parse(
 }
 
 /// Reads one line (without its end) into `line`, replacing invalid UTF-8; `false` at the end.
-fn next_line(reader: &mut impl BufRead, buf: &mut Vec<u8>, line: &mut String) -> Result<bool, FormatError> {
+fn next_line(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    line: &mut String,
+) -> Result<bool, FormatError> {
     buf.clear();
     line.clear();
     let n = reader
@@ -104,7 +108,11 @@ mod tests {
 
     #[test]
     fn dates_in_the_feeds_shapes() {
-        for text in ["2026-12-07T10:00:00+00:00", "2026-12-07 10:00:00", "2026-12-07T17:00:00+07:00"] {
+        for text in [
+            "2026-12-07T10:00:00+00:00",
+            "2026-12-07 10:00:00",
+            "2026-12-07T17:00:00+07:00",
+        ] {
             assert_eq!(
                 parse_date(text).unwrap().to_rfc3339(),
                 "2026-12-07T10:00:00+00:00",

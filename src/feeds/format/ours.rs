@@ -46,9 +46,19 @@ fax,1,x,1,y\n";
             verified: true,
         };
         let mut entries = FeedEntries::new();
-        parse(&mut BufReader::new(text.as_bytes()), &defaults, &mut entries).unwrap();
+        parse(
+            &mut BufReader::new(text.as_bytes()),
+            &defaults,
+            &mut entries,
+        )
+        .unwrap();
         assert_eq!(entries.records.len(), 2);
-        assert!(entries.records.iter().all(|r| r.source == "local" && r.verified));
+        assert!(
+            entries
+                .records
+                .iter()
+                .all(|r| r.source == "local" && r.verified)
+        );
         assert_eq!(entries.records[0].kind, EntityKind::Phone);
         assert_eq!(entries.records[0].category, "lừa đảo");
         assert_eq!(entries.records[1].category, "giả danh");

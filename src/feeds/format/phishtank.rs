@@ -16,10 +16,18 @@ pub(super) fn csv(
         .headers()
         .map_err(|e| FormatError(format!("cannot read the CSV header: {e}")))?
         .clone();
-    let at = |name: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
-    let url_at = at("url").ok_or_else(|| FormatError("the CSV header has no `url` column".into()))?;
-    let (submitted_at, verified_at, verification_at) =
-        (at("submission_time"), at("verified"), at("verification_time"));
+    let at = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+    };
+    let url_at =
+        at("url").ok_or_else(|| FormatError("the CSV header has no `url` column".into()))?;
+    let (submitted_at, verified_at, verification_at) = (
+        at("submission_time"),
+        at("verified"),
+        at("verification_time"),
+    );
     let mut record = csv::StringRecord::new();
     loop {
         match csv.read_record(&mut record) {
@@ -89,7 +97,12 @@ mod tests {
 8000002,%%%,u,2026-12-06T01:00:00+00:00,yes,,yes,Other\n\
 8000003,https://no.example/,u,2026-12-06T01:00:00+00:00,no,,yes,Other\n";
         let mut entries = FeedEntries::new();
-        csv(&mut BufReader::new(text.as_bytes()), &defaults(), &mut entries).unwrap();
+        csv(
+            &mut BufReader::new(text.as_bytes()),
+            &defaults(),
+            &mut entries,
+        )
+        .unwrap();
         assert_eq!(entries.records.len(), 1, "{:?}", entries.bad_lines);
         assert_eq!(entries.records[0].value, "vcb-login.example");
         assert_eq!(
@@ -97,7 +110,11 @@ mod tests {
             "2026-12-06T02:00:00+00:00"
         );
         assert_eq!(entries.bad_rows, 1);
-        let err = csv(&mut BufReader::new("a,b\n1,2\n".as_bytes()), &defaults(), &mut FeedEntries::new());
+        let err = csv(
+            &mut BufReader::new("a,b\n1,2\n".as_bytes()),
+            &defaults(),
+            &mut FeedEntries::new(),
+        );
         assert!(err.is_err());
     }
 
@@ -105,7 +122,12 @@ mod tests {
     fn the_json_dump() {
         let text = r#"[{"phish_id":"1","url":"https://acb-verify.example/","submission_time":"2026-12-05T00:00:00+00:00","verified":"yes"},{"phish_id":"2"},{"url":"https://n.example/","verified":"no"}]"#;
         let mut entries = FeedEntries::new();
-        json(&mut BufReader::new(text.as_bytes()), &defaults(), &mut entries).unwrap();
+        json(
+            &mut BufReader::new(text.as_bytes()),
+            &defaults(),
+            &mut entries,
+        )
+        .unwrap();
         assert_eq!(entries.records.len(), 1);
         assert_eq!(entries.records[0].value, "acb-verify.example");
         assert_eq!(entries.bad_line_numbers(), [2]);

@@ -118,7 +118,12 @@ mod tests {
 \"3412347\",\"2026-12-06 09:00:00\",\"%%%\",\"online\",\"\",\"malware_download\",\"\",\"\",\"anon\"\n\
 \"3412348\",\"2026-12-05 08:00:00\",\"http://103.9.8.7:4000/i\",\"offline\",\"\",\"malware_download\",\"\",\"\",\"anon\"\n";
         let mut entries = FeedEntries::new();
-        parse(&mut BufReader::new(text.as_bytes()), &defaults(), &mut entries).unwrap();
+        parse(
+            &mut BufReader::new(text.as_bytes()),
+            &defaults(),
+            &mut entries,
+        )
+        .unwrap();
         let values: Vec<&str> = entries.records.iter().map(|r| r.value.as_str()).collect();
         assert_eq!(values, ["evil-dl.example", "103.9.8.7"]);
         assert_eq!(
@@ -135,7 +140,12 @@ mod tests {
 # Dateadded (UTC),URL,URL_status,Threat,Host,IPaddress,ASnumber,Country\n\
 \"2026-12-01 01:02:03\",\"http://vn-mal.example/x\",\"online\",\"malware_download\",\"vn-mal.example\",\"1.2.3.4\",\"7552\",\"VN\"\n";
         let mut entries = FeedEntries::new();
-        parse(&mut BufReader::new(text.as_bytes()), &defaults(), &mut entries).unwrap();
+        parse(
+            &mut BufReader::new(text.as_bytes()),
+            &defaults(),
+            &mut entries,
+        )
+        .unwrap();
         assert_eq!(entries.records[0].value, "vn-mal.example");
         assert_eq!(
             entries.records[0].first_reported.unwrap().to_rfc3339(),

@@ -25,7 +25,7 @@ pub struct Validators {
 pub enum Conditional {
     /// 304: the copy the validators name is still current.
     NotModified,
-    Body(BodyStream),
+    Body(Box<BodyStream>),
 }
 
 /// A 2xx answer whose body has not been read yet.
@@ -100,7 +100,7 @@ impl GuardedFetcher {
                 .and_then(|v: &HeaderValue| v.to_str().ok())
                 .map(str::to_string)
         };
-        Ok(Conditional::Body(BodyStream {
+        Ok(Conditional::Body(Box::new(BodyStream {
             validators: Validators {
                 etag: header(ETAG),
                 last_modified: header(LAST_MODIFIED),
@@ -110,6 +110,6 @@ impl GuardedFetcher {
             deadline,
             max_bytes: limits.max_bytes,
             read: 0,
-        }))
+        })))
     }
 }

@@ -147,6 +147,7 @@ async fn fetch_and_store(
             etag,
             last_modified,
         },
+        force,
     )
     .await
     {
@@ -234,6 +235,7 @@ async fn read_feed(
     net: &NetSettings,
     feed: &FeedSettings,
     sent: Validators,
+    force: bool,
 ) -> Result<Option<(FeedEntries, Validators)>, Failure> {
     let defaults = FeedDefaults {
         source: feed.name.clone(),
@@ -251,7 +253,7 @@ async fn read_feed(
         let parsed = tokio::task::spawn_blocking(move || {
             let file = std::fs::File::open(&path)?;
             Ok::<_, io::Error>(decode_and_parse(
-                file, None, format, &defaults, max_bytes, &flag,
+                file, None, format, &defaults, max_bytes, force, &flag,
             ))
         })
         .await
@@ -291,6 +293,7 @@ async fn read_feed(
             format,
             &defaults,
             max_bytes,
+            force,
             &flag,
         )
     });
@@ -345,13 +348,15 @@ fn finish(
 const HEAD: usize = 512;
 
 /// On a blocking thread: gunzips when the body starts with gzip's magic bytes (whatever the headers
-/// said), caps the decompressed size, refuses HTML and an empty body, then parses as it reads.
+/// said), caps the decompressed size, refuses HTML and an empty body unless `force`, then parses as it
+/// reads.
 fn decode_and_parse(
     raw: impl Read,
     content_type: Option<&str>,
     format: crate::config::FeedFormat,
     defaults: &FeedDefaults,
     max_bytes: u64,
+    force: bool,
     exceeded: &AtomicBool,
 ) -> Result<FeedEntries, Failure> {
     let read_error = |e: io::Error| (SyncResult::FetchError, format!("reading the body: {e}"));
@@ -375,10 +380,10 @@ fn decode_and_parse(
         .take(HEAD as u64)
         .read_to_end(&mut head)
         .map_err(read_error)?;
-    if head.iter().all(u8::is_ascii_whitespace) {
+    if !force && head.iter().all(u8::is_ascii_whitespace) {
         return Err((SyncResult::Empty, "the body is empty".into()));
     }
-    if looks_like_html(content_type, &head) {
+    if !force && looks_like_html(content_type, &head) {
         return Err((SyncResult::Html, "the feed answered an HTML page".into()));
     }
     let entries = parse(format, Cursor::new(head).chain(capped), defaults)
@@ -451,6 +456,7 @@ mod tests {
             FeedFormat::Domains,
             &defaults(),
             max,
+            false,
             &flag,
         );
         finish(parsed, &flag, None)

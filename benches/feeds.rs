@@ -28,7 +28,10 @@ const IMPORT_ENTRIES: usize = 1_000_000;
 const INDEX_REPORTS: usize = 2_000_000;
 
 fn domain(i: usize) -> String {
-    format!("lua-dao-{:07x}.com", i.wrapping_mul(2_654_435_761) % 0x1000_0000)
+    format!(
+        "lua-dao-{:07x}.com",
+        i.wrapping_mul(2_654_435_761) % 0x1000_0000
+    )
 }
 
 /// A URL-per-line feed body (the OpenPhish shape; each URL parsed down to its host).
@@ -58,7 +61,8 @@ async fn serve(body: Arc<Vec<u8>>) -> SocketAddr {
                 }
                 let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
                 let answer = if head.contains("if-none-match: \"v1\"") {
-                    "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nConnection: close\r\n\r\n".to_string()
+                    "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nConnection: close\r\n\r\n"
+                        .to_string()
                 } else {
                     format!(
                         "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nETag: \"v1\"\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -77,7 +81,10 @@ async fn serve(body: Arc<Vec<u8>>) -> SocketAddr {
 
 fn import(rt: &tokio::runtime::Runtime) {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("feeds.db").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("feeds.db").display()
+    );
     let settings = Settings::from_env_map([("DATABASE_URL".to_string(), url)].into()).unwrap();
     let body = Arc::new(feed_body(IMPORT_ENTRIES));
     let megabytes = body.len() / (1024 * 1024);
@@ -179,9 +186,7 @@ fn rss() -> ReportIndex {
 
 fn lookups(criterion: &mut Criterion, index: &ReportIndex) {
     let hits: Vec<String> = (0..1024).map(|i| domain(i * 977)).collect();
-    let misses: Vec<String> = (0..1024)
-        .map(|i| format!("khong-co-{i}.vn"))
-        .collect();
+    let misses: Vec<String> = (0..1024).map(|i| format!("khong-co-{i}.vn")).collect();
     let mut group = criterion.benchmark_group("feeds/lookup_2m");
     group.throughput(Throughput::Elements(1));
     let mut at = 0;

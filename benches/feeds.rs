@@ -88,6 +88,20 @@ fn import(rt: &tokio::runtime::Runtime) {
     let settings = Settings::from_env_map([("DATABASE_URL".to_string(), url)].into()).unwrap();
     let body = Arc::new(feed_body(IMPORT_ENTRIES));
     let megabytes = body.len() / (1024 * 1024);
+    let started = Instant::now();
+    let defaults = tradesphere::feeds::FeedDefaults {
+        source: "bench".into(),
+        category: "trang lừa đảo".into(),
+        verified: true,
+    };
+    let parsed =
+        tradesphere::feeds::parse(FeedFormat::OpenphishTxt, body.as_slice(), &defaults).unwrap();
+    println!(
+        "feeds/import_1m parse only: {:.1?} ({} entries)",
+        started.elapsed(),
+        parsed.len()
+    );
+    drop(parsed);
     rt.block_on(async {
         let store = Store::connect(&settings.database).await.unwrap();
         store.migrate().await.unwrap();

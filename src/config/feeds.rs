@@ -325,6 +325,39 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_feeds_load_with_only_the_free_ones_on() {
+        let file = concat!(env!("CARGO_MANIFEST_DIR"), "/config/feeds.toml");
+        let settings = super::super::Settings::from_env_map(
+            [("TRADESPHERE_CONFIG".to_string(), file.to_string())].into(),
+        )
+        .unwrap();
+        let feeds = &settings.scam.feeds;
+        let on: Vec<&str> = feeds
+            .iter()
+            .filter(|f| f.enabled)
+            .map(|f| f.name.as_str())
+            .collect();
+        assert_eq!(on, ["urlhaus_recent", "urlhaus_online", "urlhaus_vn"]);
+        assert_eq!(feeds.len(), 7);
+        let formats: std::collections::HashSet<FeedFormat> =
+            feeds.iter().map(|f| f.format).collect();
+        assert!(formats.len() >= 5);
+        // PhishTank needs its key before it can be switched on.
+        let err = super::super::Settings::from_env_map(
+            [
+                ("TRADESPHERE_CONFIG".to_string(), file.to_string()),
+                (
+                    "TRADESPHERE__SCAM__ENABLE_FEEDS".to_string(),
+                    "phishtank".to_string(),
+                ),
+            ]
+            .into(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("api_key"), "{err}");
+    }
+
+    #[test]
     fn the_key_never_shows_in_the_redacted_url() {
         let mut feed = raw("pt", "https://data.example/data/{api_key}/online.csv?k=1")
             .parse()

@@ -9,6 +9,7 @@ pub mod conversation;
 pub mod delivery;
 pub mod domain;
 pub mod faults;
+pub mod feeds;
 pub mod http;
 pub mod links;
 pub mod llm;

@@ -125,6 +125,7 @@ pub enum Role {
     Outbound,
     Llm,
     Scam,
+    Feeds,
     Media,
     Conversations,
     Intake,
@@ -132,11 +133,12 @@ pub enum Role {
 
 impl Role {
     /// Start order: dependencies first, intake (the entry point) last.
-    pub const START_ORDER: [Role; 7] = [
+    pub const START_ORDER: [Role; 8] = [
         Role::TokenKeeper,
         Role::Outbound,
         Role::Llm,
         Role::Scam,
+        Role::Feeds,
         Role::Media,
         Role::Conversations,
         Role::Intake,
@@ -152,6 +154,7 @@ impl Role {
             Role::Outbound => "outbound",
             Role::Llm => "llm",
             Role::Scam => "scam",
+            Role::Feeds => "feeds",
             Role::Media => "media",
             Role::Conversations => "conversations",
             Role::Intake => "intake",

@@ -36,7 +36,12 @@ pub const SCAM_CHECKS: &str = "tradesphere_scam_checks_total";
 pub const SCAM_REASONS: &str = "tradesphere_scam_reasons_total";
 pub const SCAM_REPORTS_INDEXED: &str = "tradesphere_scam_reports_indexed";
 pub const SCAM_USER_REPORTS: &str = "tradesphere_scam_user_reports_total";
-pub const SCAM_SYNC: &str = "tradesphere_scam_sync_total";
+/// Unix time of each feed's last successful sync (a new snapshot or a 304), by `feed` (0: never).
+pub const SCAM_FEED_LAST_SUCCESS: &str = "tradesphere_scam_feed_last_success_timestamp_seconds";
+/// Entries each feed lists now, by `feed`.
+pub const SCAM_FEED_ENTRIES: &str = "tradesphere_scam_feed_entries";
+/// Feed syncs, by `feed` and `result` (`feeds::SyncResult`).
+pub const SCAM_FEED_SYNCS: &str = "tradesphere_scam_feed_syncs_total";
 pub const ACTOR_RESTARTS: &str = "tradesphere_actor_restarts_total";
 pub const CONVERSATION_ACTORS: &str = "tradesphere_conversation_actors";
 /// Conversation actors stopped while idle: `reason` = `idle` (idle timeout) or `capacity` (`max_live`).
@@ -281,7 +286,21 @@ fn describe_and_preinitialise() {
         Unit::Count,
         "User reports, by result (created, duplicate, verified, rejected)"
     );
-    describe_counter!(SCAM_SYNC, Unit::Count, "Scam-list downloads, by result");
+    describe_gauge!(
+        SCAM_FEED_LAST_SUCCESS,
+        Unit::Seconds,
+        "Unix time of each scam feed's last successful sync (0 when never), by feed"
+    );
+    describe_gauge!(
+        SCAM_FEED_ENTRIES,
+        Unit::Count,
+        "Entries each scam feed lists now, by feed"
+    );
+    describe_counter!(
+        SCAM_FEED_SYNCS,
+        Unit::Count,
+        "Scam feed syncs, by feed and result"
+    );
     describe_counter!(
         ACTOR_RESTARTS,
         Unit::Count,
@@ -474,9 +493,6 @@ fn describe_and_preinitialise() {
     }
     for result in ["created", "duplicate", "verified", "rejected"] {
         counter!(SCAM_USER_REPORTS, "result" => result).increment(0);
-    }
-    for result in ["ok", "error"] {
-        counter!(SCAM_SYNC, "result" => result).increment(0);
     }
     for actor in restarted_actors() {
         counter!(ACTOR_RESTARTS, "actor" => actor).increment(0);

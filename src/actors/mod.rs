@@ -12,6 +12,7 @@
 //!                    ├─ outbound
 //!                    ├─ llm
 //!                    ├─ scam
+//!                    ├─ feeds
 //!                    ├─ conversations ── conversation (one per active user, stopped when idle)
 //!                    └─ intake
 //! ```
@@ -20,6 +21,7 @@
 
 pub mod conversation;
 pub mod conversations;
+pub mod feeds;
 pub mod intake;
 pub mod llm;
 pub mod media;

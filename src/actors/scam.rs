@@ -1,6 +1,6 @@
 //! Scam detector: owns the in-memory report index, keeps it in sync with the `scam_reports` table, and
-//! checks messages against it (extraction, verdicts and signals are pure, in `scam::check`). Also runs the
-//! scheduled download of the configured scam-domain list.
+//! checks messages against it (extraction, verdicts and signals are pure, in `scam::check`). The feeds
+//! actor downloads outside lists and asks it to refresh.
 //!
 //! A message whose links are worth following (`links`) is checked twice: the links are followed in a task
 //! of its own, so the actor keeps checking other messages meanwhile, and what they led to comes back as
@@ -9,13 +9,12 @@
 use std::sync::Arc;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
-use tokio::task::JoinHandle;
 
 use super::{Deps, Directory};
 use crate::faults::FaultPoint;
 use crate::links::LinkFollower;
 use crate::pipeline::Role;
-use crate::reports::{IndexSync, sync_once};
+use crate::reports::IndexSync;
 use crate::scam::Entity;
 use crate::scam::check::{CheckOutcome, check_followed};
 use crate::scam::followed::Followed;
@@ -26,7 +25,6 @@ pub struct ScamActor;
 pub struct ScamState {
     deps: Deps,
     index: IndexSync,
-    sync_task: Option<JoinHandle<()>>,
     /// Follows links and dates domains; `None` when `links.expand` and `links.rdap` are both off.
     follower: Option<Arc<LinkFollower>>,
 }
@@ -62,38 +60,14 @@ impl Actor for ScamActor {
 
     async fn pre_start(
         &self,
-        myself: ActorRef<Self::Msg>,
+        _myself: ActorRef<Self::Msg>,
         deps: Deps,
     ) -> Result<Self::State, ActorProcessingErr> {
         telemetry::mailbox_reset(Role::Scam);
-        let sync_task = deps
-            .settings
-            .scam
-            .sync_url
-            .clone()
-            .filter(|_| deps.recovery)
-            .map(|url| {
-                let store = deps.store.clone();
-                let settings = deps.settings.scam.clone();
-                tokio::spawn(async move {
-                    let mut ticker = tokio::time::interval(settings.sync_interval);
-                    loop {
-                        ticker.tick().await;
-                        match sync_once(&store, &url, &settings).await {
-                            Ok(summary) => {
-                                tracing::info!(%summary, "scam list synced");
-                                let _ = super::tell(Role::Scam, &myself, ScamMsg::Refresh);
-                            }
-                            Err(e) => tracing::warn!(error = %e, "scam list sync failed"),
-                        }
-                    }
-                })
-            });
         let follower = LinkFollower::new(&deps.settings.links, &deps.settings.net).map(Arc::new);
         Ok(ScamState {
             deps,
             index: IndexSync::new(),
-            sync_task,
             follower,
         })
     }
@@ -106,17 +80,6 @@ impl Actor for ScamActor {
         // Load at start so the first message does not pay for it; a failure is retried on the first check.
         if let Err(e) = state.index.sync(&state.deps.store).await {
             tracing::warn!(error = %e, "scam index not loaded at start; retrying on the first check");
-        }
-        Ok(())
-    }
-
-    async fn post_stop(
-        &self,
-        _myself: ActorRef<Self::Msg>,
-        state: &mut Self::State,
-    ) -> Result<(), ActorProcessingErr> {
-        if let Some(task) = state.sync_task.take() {
-            task.abort();
         }
         Ok(())
     }

@@ -11,7 +11,7 @@ use ractor::{
 
 use super::Deps;
 use super::restart::RestartBudget;
-use super::{conversations, intake, llm, media, outbound, scam, token_keeper};
+use super::{conversations, feeds, intake, llm, media, outbound, scam, token_keeper};
 use crate::pipeline::Role;
 use crate::telemetry;
 
@@ -183,6 +183,10 @@ async fn spawn_child(
             .0
             .get_cell(),
         Role::Scam => Actor::spawn_linked(name, scam::ScamActor, deps, supervisor)
+            .await?
+            .0
+            .get_cell(),
+        Role::Feeds => Actor::spawn_linked(name, feeds::FeedsActor, deps, supervisor)
             .await?
             .0
             .get_cell(),

@@ -133,8 +133,19 @@ pub enum ScamCommand {
         #[arg(required_unless_present = "image", num_args = 1..)]
         text: Vec<String>,
     },
-    /// Download the configured scam-domain list (`scam.sync_url` / SCAM_SYNC_URL) once and import it.
-    Sync,
+    /// Sync the enabled scam feeds (`[[scam.feeds]]`, and `scam.sync_url`) once: a conditional download,
+    /// the feed's entries replaced by its new snapshot. Exits non-zero when a feed was not synced.
+    Sync {
+        /// Only this feed (enabled or not).
+        #[arg(long, value_name = "NAME")]
+        feed: Option<String>,
+        /// Download the whole feed again and store it even when it looks wrong (an HTML page, empty, or
+        /// dropping more than half of its entries).
+        #[arg(long)]
+        force: bool,
+    },
+    /// List the configured scam feeds: enabled, last success, entries, ETag and next run.
+    Feeds,
     /// User reports awaiting moderation (or with another status).
     Reports {
         /// pending, verified, rejected or all.

@@ -7,10 +7,11 @@ use anyhow::Context;
 use super::{ImportFormat, ScamCommand};
 use crate::config::{LinksSettings, Settings};
 use crate::conversation::decide::{self, ImageStep};
+use crate::feeds::next_run;
 use crate::links::LinkFollower;
 use crate::media::ImageReader;
 use crate::reply::verdict;
-use crate::reports::{IndexSync, redacted_url, sync_once};
+use crate::reports::{IndexSync, sync_feeds};
 use crate::scam::EntityKind;
 use crate::scam::check::{CheckOutcome, CheckReport, check_followed};
 use crate::scam::import::{ListDefaults, parse_csv, parse_domain_list};
@@ -45,19 +46,8 @@ pub(super) async fn run(settings: Settings, command: ScamCommand) -> anyhow::Res
         ScamCommand::Check {
             json, text, expand, ..
         } => check_text(settings, &text.join(" "), json, expand).await,
-        ScamCommand::Sync => {
-            let url = settings.scam.sync_url.clone().context(
-                "no list to download: set scam.sync_url (env SCAM_SYNC_URL), e.g. to the chongluadao list",
-            )?;
-            let store = super::open_store(&settings).await?;
-            let summary = sync_once(&store, &url, &settings.scam).await?;
-            println!(
-                "synced \"{}\" from {}: {summary}",
-                settings.scam.sync_source,
-                redacted_url(&url)
-            );
-            Ok(())
-        }
+        ScamCommand::Sync { feed, force } => sync(settings, feed.as_deref(), force).await,
+        ScamCommand::Feeds => list_feeds(settings).await,
         ScamCommand::Reports { status, limit } => {
             let store = super::open_store(&settings).await?;
             let status = (status != "all").then_some(status.as_str());
@@ -82,6 +72,78 @@ pub(super) async fn run(settings: Settings, command: ScamCommand) -> anyhow::Res
         ScamCommand::Verify { id } => review(settings, id, true).await,
         ScamCommand::Reject { id } => review(settings, id, false).await,
     }
+}
+
+async fn sync(settings: Settings, only: Option<&str>, force: bool) -> anyhow::Result<()> {
+    if let Some(name) = only
+        && !settings.scam.feeds.iter().any(|f| f.name == name)
+    {
+        anyhow::bail!("no feed is named `{name}` (see `tradesphere scam feeds`)");
+    }
+    if only.is_none() && !settings.scam.feeds.iter().any(|f| f.enabled) {
+        anyhow::bail!(
+            "no feed is enabled: add [[scam.feeds]] (see config/feeds.toml) or set scam.sync_url (env SCAM_SYNC_URL)"
+        );
+    }
+    let store = super::open_store(&settings).await?;
+    let outcomes = sync_feeds(&store, &settings.net, &settings.scam.feeds, only, force).await;
+    let mut failed = 0;
+    for outcome in &outcomes {
+        println!("{outcome}");
+        for bad in &outcome.bad_lines {
+            eprintln!("  {}:{}: skipped: {}", outcome.feed, bad.line, bad.reason);
+        }
+        if outcome.bad_rows > outcome.bad_lines.len() as u64 {
+            eprintln!(
+                "  … and {} more malformed row(s)",
+                outcome.bad_rows - outcome.bad_lines.len() as u64
+            );
+        }
+        failed += usize::from(!outcome.result.is_success());
+    }
+    if failed > 0 {
+        anyhow::bail!("{failed} feed(s) not synced");
+    }
+    Ok(())
+}
+
+async fn list_feeds(settings: Settings) -> anyhow::Result<()> {
+    let store = super::open_store(&settings).await?;
+    let states = store.feed_states().await?;
+    let now = chrono::Utc::now();
+    let when = |at: Option<chrono::DateTime<chrono::Utc>>| {
+        at.map_or_else(
+            || "never".to_string(),
+            |at| at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        )
+    };
+    if settings.scam.feeds.is_empty() {
+        println!("no feeds configured (see config/feeds.toml)");
+    }
+    for feed in &settings.scam.feeds {
+        let state = states.iter().find(|s| s.name == feed.name);
+        let next = if feed.enabled {
+            when(Some(next_run(state, feed.refresh, now).max(now)))
+        } else {
+            "disabled".to_string()
+        };
+        println!(
+            "{} [{}] {} {}\n  last success: {}; last result: {}; entries: {}; malformed rows: {}; ETag: {}; next run: {}",
+            feed.name,
+            feed.format.as_str(),
+            feed.title,
+            feed.redacted_url(),
+            when(state.and_then(|s| s.last_success)),
+            state
+                .and_then(|s| s.last_result)
+                .map_or("none", |r| r.as_str()),
+            state.map_or(0, |s| s.entries),
+            state.map_or(0, |s| s.bad_rows),
+            state.and_then(|s| s.etag.as_deref()).unwrap_or("none"),
+            next,
+        );
+    }
+    Ok(())
 }
 
 async fn review(settings: Settings, id: i64, approve: bool) -> anyhow::Result<()> {

@@ -6,6 +6,7 @@
 //! converts one into the other. This module imports nothing else from the crate: every other module may
 //! depend on it.
 
+mod feeds;
 mod image;
 mod links;
 mod llm;
@@ -20,6 +21,7 @@ use std::path::PathBuf;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+pub use feeds::{FeedFormat, FeedSettings};
 pub use image::ImageSettings;
 pub use links::LinksSettings;
 pub use llm::{BreakerSettings, BudgetSettings, LlmSettings};

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::feeds::{FeedSettings, LegacyList, RawFeed, parse_feeds};
 use super::{ConfigError, invalid, optional_url};
 
 #[derive(Debug, Clone)]
@@ -46,6 +47,8 @@ pub struct ScamSettings {
     pub sync_interval: Duration,
     pub sync_source: String,
     pub sync_category: String,
+    /// Every feed, the old single list (`sync_url`) included as one; only the `enabled` ones sync.
+    pub feeds: Vec<FeedSettings>,
 }
 
 #[derive(Debug, Clone)]
@@ -89,6 +92,12 @@ pub(super) struct RawScam {
     sync_interval_hours: u64,
     sync_source: String,
     sync_category: String,
+    #[serde(default)]
+    feeds: Vec<RawFeed>,
+    #[serde(default)]
+    enable_feeds: String,
+    #[serde(default)]
+    disable_feeds: String,
 }
 
 #[derive(Deserialize)]
@@ -165,12 +174,26 @@ impl RawHandoff {
 
 impl RawScam {
     pub(super) fn parse(self) -> Result<ScamSettings, ConfigError> {
+        let sync_url = optional_url("scam.sync_url", &self.sync_url)?;
+        let sync_interval = Duration::from_secs(self.sync_interval_hours.max(1) * 3600);
+        let feeds = parse_feeds(
+            self.feeds,
+            LegacyList {
+                url: sync_url.clone(),
+                interval: sync_interval,
+                source: self.sync_source.clone(),
+                category: self.sync_category.clone(),
+            },
+            &self.enable_feeds,
+            &self.disable_feeds,
+        )?;
         Ok(ScamSettings {
             index_refresh: Duration::from_secs(self.index_refresh_secs),
-            sync_url: optional_url("scam.sync_url", &self.sync_url)?,
-            sync_interval: Duration::from_secs(self.sync_interval_hours.max(1) * 3600),
+            sync_url,
+            sync_interval,
             sync_source: self.sync_source,
             sync_category: self.sync_category,
+            feeds,
         })
     }
 }

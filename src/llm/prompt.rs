@@ -317,6 +317,7 @@ mod tests {
             last_reported: None,
             sources: Vec::new(),
             bank_bin: None,
+            attributions: Vec::new(),
         }
     }
 
@@ -609,6 +610,7 @@ mod tests {
                         last_reported: reported(2025, 3, 14),
                         sources: Vec::new(),
                         bank_bin: None,
+                        attributions: Vec::new(),
                     }),
                 ),
                 finding(EntityKind::Domain, "vcb-xacminh.com", None),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::dns::{Name, Resolve, Resolving};
-use reqwest::header::{CONTENT_TYPE, LOCATION};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, LOCATION};
 use reqwest::{Response, StatusCode};
 use tokio::time::Instant;
 use url::{Host, Url};
@@ -92,7 +92,9 @@ impl GuardedFetcher {
     /// within `total_timeout`. Any status but 2xx after the redirects is [`FetchError::HttpStatus`].
     pub async fn get(&self, url: &str) -> Result<Fetched, FetchError> {
         let deadline = Instant::now() + self.limits.total_timeout;
-        let (_, end) = self.walk(url, self.limits.max_redirects, deadline).await;
+        let (_, end) = self
+            .walk(url, self.limits.max_redirects, deadline, &HeaderMap::new())
+            .await;
         let mut response = end?;
         if !response.status().is_success() {
             return Err(FetchError::HttpStatus);
@@ -114,7 +116,7 @@ impl GuardedFetcher {
     /// Walks `url`'s redirects, at most `max_hops` of them, each hop checked like [`GuardedFetcher::get`]'s
     /// and none of the bodies read, until an answer that is not a redirect or `deadline`.
     pub async fn follow(&self, url: &str, max_hops: usize, deadline: Instant) -> Chain {
-        let (hops, end) = self.walk(url, max_hops, deadline).await;
+        let (hops, end) = self.walk(url, max_hops, deadline, &HeaderMap::new()).await;
         Chain {
             hops,
             end: end.map(|response| response.status()),
@@ -125,19 +127,21 @@ impl GuardedFetcher {
     /// unread: where it redirects, or the status it answers. The caller walks the chain, so it can decide
     /// before each request (a rate limit, a cache).
     pub async fn step(&self, url: &Url, deadline: Instant) -> Result<Step, FetchError> {
-        let response = self.hop(url, deadline).await?;
+        let response = self.hop(url, deadline, &HeaderMap::new()).await?;
         match redirect_target(url, &response) {
             None => Ok(Step::Answer(response.status())),
             Some(target) => target.map(Step::Redirect),
         }
     }
 
-    /// The hops visited (and a refused last target), and the first answer that is not a redirect.
-    async fn walk(
+    /// The hops visited (and a refused last target), and the first answer that is not a redirect. Each
+    /// request carries `headers` (a feed's validators).
+    pub(super) async fn walk(
         &self,
         url: &str,
         max_redirects: usize,
         deadline: Instant,
+        headers: &HeaderMap,
     ) -> (Vec<Url>, Result<Response, FetchError>) {
         let mut hops = Vec::new();
         let mut url = match Url::parse(url) {
@@ -146,7 +150,7 @@ impl GuardedFetcher {
         };
         loop {
             hops.push(url.clone());
-            let response = match self.hop(&url, deadline).await {
+            let response = match self.hop(&url, deadline, headers).await {
                 Ok(response) => response,
                 Err(e) => return (hops, Err(e)),
             };
@@ -164,7 +168,12 @@ impl GuardedFetcher {
     }
 
     /// One request: the scheme and every address checked, then a connection to those addresses only.
-    async fn hop(&self, url: &Url, deadline: Instant) -> Result<Response, FetchError> {
+    async fn hop(
+        &self,
+        url: &Url,
+        deadline: Instant,
+        headers: &HeaderMap,
+    ) -> Result<Response, FetchError> {
         let allow_listed = self.net.allows(url);
         policy::check_scheme(url, allow_listed)?;
         let port = url.port_or_known_default().ok_or(FetchError::BadUrl)?;
@@ -192,7 +201,8 @@ impl GuardedFetcher {
             }
         }
         let client = client.build().map_err(|_| FetchError::Unreachable)?;
-        let sent = within(deadline, client.get(url.clone()).send()).await?;
+        let request = client.get(url.clone()).headers(headers.clone());
+        let sent = within(deadline, request.send()).await?;
         sent.map_err(classify)
     }
 }
@@ -260,7 +270,10 @@ async fn read_capped(
     Ok(bytes)
 }
 
-async fn within<T>(deadline: Instant, fut: impl Future<Output = T>) -> Result<T, FetchError> {
+pub(super) async fn within<T>(
+    deadline: Instant,
+    fut: impl Future<Output = T>,
+) -> Result<T, FetchError> {
     tokio::time::timeout_at(deadline, fut)
         .await
         .map_err(|_| FetchError::Timeout)
@@ -268,7 +281,7 @@ async fn within<T>(deadline: Instant, fut: impl Future<Output = T>) -> Result<T,
 
 /// A connection that failed or broke off (connect timeouts included) is unreachable; the whole-fetch
 /// deadline is [`within`]'s.
-fn classify(e: reqwest::Error) -> FetchError {
+pub(super) fn classify(e: reqwest::Error) -> FetchError {
     if e.is_timeout() && !e.is_connect() {
         FetchError::Timeout
     } else {

@@ -11,6 +11,8 @@
 mod error;
 mod fetcher;
 pub mod policy;
+mod stream;
 
 pub use error::FetchError;
 pub use fetcher::{Chain, FetchLimits, Fetched, GuardedFetcher, Step};
+pub use stream::{BodyStream, Conditional, Validators};

@@ -54,8 +54,11 @@ impl IndexSync {
         let since = self.watermark.map(|w| w - CHANGE_SLACK);
         let mut cursor = None;
         let mut newest = self.watermark;
+        let first = self.last_sync.is_none();
+        let mut changed = false;
         loop {
             let page = store.changed_reports(since, cursor, LOAD_PAGE).await?;
+            changed |= !page.is_empty();
             for changed in &page {
                 self.index.apply(&changed.row);
             }
@@ -65,6 +68,12 @@ impl IndexSync {
             }
             if (page.len() as u64) < LOAD_PAGE {
                 break;
+            }
+        }
+        // A feed's title changes only with a sync of it, which changes rows.
+        if first || changed {
+            for feed in store.feed_states().await? {
+                self.index.set_source_title(&feed.name, &feed.title);
             }
         }
         self.watermark = newest;

@@ -1,8 +1,8 @@
 //! The scam-report table as the detector sees it: the in-memory index kept in step with the table, and the
-//! scheduled download of the configured scam-domain list into it. Used by the scam actor and the CLI.
+//! outside feeds synced into it. Used by the scam and feeds actors and the CLI.
 
+mod feed_sync;
 mod index_sync;
-mod list_sync;
 
+pub use feed_sync::{FeedOutcome, publish, sync_feed, sync_feeds};
 pub use index_sync::IndexSync;
-pub use list_sync::{SyncError, SyncSummary, redacted_url, sync_once};

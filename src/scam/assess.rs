@@ -63,6 +63,42 @@ pub fn reported_reason(text: &str, finding: &Finding) -> Option<Reason> {
     Some(reason)
 }
 
+/// The reasons a report verdict gives: one per outside feed that lists the entity, naming it ("URLhaus
+/// (abuse.ch) liệt kê là trang phát tán mã độc, ngày 05/12/2026"), and the aggregated one when other
+/// sources (user reports, imports) list it too. All weigh what the verdict weighs.
+#[must_use]
+pub fn reported_reasons(text: &str, finding: &Finding) -> Vec<Reason> {
+    let Some(aggregated) = reported_reason(text, finding) else {
+        return Vec::new();
+    };
+    let Some(report) = finding.warning_report() else {
+        return vec![aggregated];
+    };
+    let mut reasons: Vec<Reason> = report
+        .attributions
+        .iter()
+        .map(|feed| {
+            let category = if feed.category.is_empty() {
+                "trang lừa đảo"
+            } else {
+                feed.category.as_str()
+            };
+            let mut label = format!("{} liệt kê là {category}", feed.title);
+            if let Some(at) = feed.last_reported {
+                label.push_str(&format!(", ngày {}", super::report::vietnam_date(at)));
+            }
+            let mut reason = aggregated.clone();
+            reason.label = label;
+            reason.source = Some(feed.source.clone());
+            reason
+        })
+        .collect();
+    if reasons.len() < report.sources.len() {
+        reasons.push(aggregated);
+    }
+    reasons
+}
+
 /// The message's level and counted reasons, given findings whose `reasons` and `level` are set.
 #[must_use]
 pub fn message_level(
@@ -268,12 +304,73 @@ mod tests {
                 last_reported: None,
                 sources: vec![],
                 bank_bin: None,
+                attributions: vec![],
             }),
             ..Finding::unreported(entity)
         };
         let reason = reported_reason(text, &finding).unwrap();
         assert_eq!(reason.evidence, "0912 345 678");
         assert_eq!(reason.weight, Weight::Decisive);
+    }
+
+    #[test]
+    fn each_feed_that_lists_an_entity_is_a_reason_naming_it() {
+        use chrono::TimeZone;
+
+        use crate::scam::Attribution;
+        let text = "vào evil.example nhé";
+        let mut entity = Entity::written_as(EntityKind::Domain, "evil.example");
+        entity.raw = "evil.example".into();
+        entity.span = 4..16;
+        let feed = |source: &str, title: &str| Attribution {
+            source: source.into(),
+            title: title.into(),
+            category: "trang phát tán mã độc".into(),
+            verified: true,
+            last_reported: chrono::Utc.with_ymd_and_hms(2026, 12, 5, 1, 0, 0).single(),
+        };
+        let mut report = ReportSummary {
+            report_count: 2,
+            category: String::new(),
+            verified: true,
+            first_reported: None,
+            last_reported: None,
+            sources: vec!["urlhaus_recent".into(), "openphish".into()],
+            bank_bin: None,
+            attributions: vec![
+                feed("urlhaus_recent", "URLhaus (abuse.ch)"),
+                feed("openphish", "OpenPhish"),
+            ],
+        };
+        let finding = Finding {
+            verdict: Verdict::Verified,
+            report: Some(report.clone()),
+            ..Finding::unreported(entity.clone())
+        };
+        let reasons = reported_reasons(text, &finding);
+        assert_eq!(reasons.len(), 2);
+        assert_eq!(
+            reasons[0].label,
+            "URLhaus (abuse.ch) liệt kê là trang phát tán mã độc, ngày 05/12/2026"
+        );
+        assert_eq!(reasons[0].source.as_deref(), Some("urlhaus_recent"));
+        assert_eq!(reasons[1].source.as_deref(), Some("openphish"));
+        assert!(
+            reasons
+                .iter()
+                .all(|r| r.weight == Weight::Decisive && r.evidence == "evil.example")
+        );
+        // A user report besides the feeds keeps the aggregated reason.
+        report.sources.push("user_reports".into());
+        let finding = Finding {
+            verdict: Verdict::Verified,
+            report: Some(report),
+            ..Finding::unreported(entity)
+        };
+        let reasons = reported_reasons(text, &finding);
+        assert_eq!(reasons.len(), 3);
+        assert_eq!(reasons[2].label, "đã được xác minh là lừa đảo");
+        assert_eq!(reasons[2].source, None);
     }
 
     /// Everyday notices that name a scenario's words but are about the reader's own number or account.

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::assess::{message_level, reported_reason};
+use super::assess::{message_level, reported_reasons};
 use super::extract::{extract, number_reasons};
 use super::followed::{Followed, LinkChain, followed_reasons, join};
 use super::index::ReportIndex;
@@ -154,7 +154,7 @@ fn assessed_with(
     };
     for finding in &mut findings {
         let entity = &finding.entity;
-        let mut reasons: Vec<Reason> = reported_reason(text, finding).into_iter().collect();
+        let mut reasons: Vec<Reason> = reported_reasons(text, finding);
         reasons.extend(shape_reasons(text, entity));
         reasons.extend(named_brand_reason(text, &words, &named, entity));
         reasons.extend(chat_link_reason(text, entity));
@@ -232,6 +232,9 @@ pub struct ReasonReport {
     pub end: usize,
     /// Points toward caution (3) and danger (6); `null` for a reason that is danger by itself.
     pub points: Option<u32>,
+    /// The feed that lists the entity, for a `reported` reason from an outside feed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 impl From<&Reason> for ReasonReport {
@@ -245,6 +248,7 @@ impl From<&Reason> for ReasonReport {
             end: reason.span.end,
             points: (reason.weight != super::reason::Weight::Decisive)
                 .then(|| reason.weight.points()),
+            source: reason.source.clone(),
         }
     }
 }

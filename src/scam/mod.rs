@@ -36,5 +36,5 @@ pub mod words;
 pub use entity::{Entity, EntityKind};
 pub use extract::normalize_value;
 pub use reason::{Level, Reason, ReasonKind, Weight};
-pub use report::{ReportSummary, vietnam_date};
+pub use report::{Attribution, ReportSummary, vietnam_date};
 pub use verdict::Finding;

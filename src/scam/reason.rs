@@ -181,6 +181,8 @@ pub struct Reason {
     /// Byte range of `evidence` in the checked text.
     pub span: Range<usize>,
     pub weight: Weight,
+    /// The outside feed a [`ReasonKind::Reported`] reason comes from, by name.
+    pub source: Option<String>,
 }
 
 impl Reason {
@@ -200,6 +202,7 @@ impl Reason {
             evidence: text.get(span.clone()).unwrap_or_default().to_string(),
             span,
             weight,
+            source: None,
         }
     }
 }

@@ -16,6 +16,21 @@ pub struct ReportSummary {
     pub sources: Vec<String>,
     /// NAPAS BIN recorded with an account report, when known.
     pub bank_bin: Option<String>,
+    /// The outside feeds among `sources`, strongest first, each as users are told about it.
+    pub attributions: Vec<Attribution>,
+}
+
+/// One outside feed's listing of an entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribution {
+    /// The feed's name (its stored source).
+    pub source: String,
+    /// How users are told who lists it ("URLhaus (abuse.ch)").
+    pub title: String,
+    pub category: String,
+    pub verified: bool,
+    /// The date the feed gives (or when it was first seen in the feed).
+    pub last_reported: Option<DateTime<Utc>>,
 }
 
 /// `dd/mm/yyyy` in Vietnam time (UTC+7, no daylight saving): how dates are shown to users and the model.

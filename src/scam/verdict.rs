@@ -145,6 +145,7 @@ mod tests {
                 last_reported: Some(now - Duration::days(last_days_ago)),
                 sources: vec!["test".into()],
                 bank_bin: None,
+                attributions: Vec::new(),
             },
             now,
         )

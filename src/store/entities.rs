@@ -256,6 +256,31 @@ pub mod image_reads {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+pub mod scam_feeds {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "scam_feeds")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub name: String,
+        pub title: String,
+        pub etag: Option<String>,
+        pub last_modified: Option<String>,
+        pub last_attempt_at: Option<DateTimeUtc>,
+        pub last_success_at: Option<DateTimeUtc>,
+        pub last_result: Option<String>,
+        pub entries: i64,
+        pub bad_rows: i64,
+        pub failures: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod handoff_pauses {
     use sea_orm::entity::prelude::*;
 

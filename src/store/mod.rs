@@ -20,6 +20,7 @@ mod checkpointer;
 mod chat;
 mod connect;
 mod entities;
+mod feeds;
 mod group_commit;
 mod image_reads;
 mod inbox;

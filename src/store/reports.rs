@@ -17,7 +17,7 @@ pub use crate::scam::import::NewReport;
 use crate::scam::index::ReportRow;
 
 /// Status of a report row that counts.
-const ACTIVE: &str = "active";
+pub(super) const ACTIVE: &str = "active";
 /// Status of a row its source no longer lists.
 const REMOVED: &str = "removed";
 /// The source under which moderated user reports are aggregated.

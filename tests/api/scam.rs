@@ -301,6 +301,10 @@ async fn the_configured_list_is_synced_on_schedule() {
     options
         .extra_env
         .push(("SCAM_SYNC_URL", format!("{}/blacklist.txt", lists.uri())));
+    // The list is fetched like any outside feed: a loopback mirror must be allow-listed.
+    options
+        .extra_env
+        .push(("TRADESPHERE__NET__ALLOW_HOSTS", "127.0.0.1".to_string()));
     let app = spawn_app_with(&Backend::Sqlite, options).await;
     wait_until("list synced", || async {
         (app.store().report_count().await.ok()? == 2).then_some(())

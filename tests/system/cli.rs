@@ -657,3 +657,111 @@ fn scam_check_reads_a_picture_as_the_bot_does() {
         stdout(&refused)
     );
 }
+
+/// `scam sync` and `scam feeds` against a loopback feed named in a config file: a sync, a 304, the listing,
+/// an unknown feed refused, and a refused HTML answer failing the command.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scam_sync_and_feeds_commands() {
+    use wiremock::matchers::{header, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/feed.txt"))
+        .and(header("if-none-match", "\"v1\""))
+        .respond_with(ResponseTemplate::new(304))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/feed.txt"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("etag", "\"v1\"")
+                .set_body_string("# test feed\nfeed-lua-dao.vn\nfeed-gia-mao.vn\nnot a domain\n"),
+        )
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/login"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "text/html")
+                .set_body_string("<html>đăng nhập</html>"),
+        )
+        .mount(&server)
+        .await;
+    let config = dir.path().join("feeds.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[scam.feeds]]\nname = \"test_feed\"\ntitle = \"Test Feed\"\nurl = \"{0}/feed.txt\"\nformat = \"domains\"\nenabled = true\nverified = true\n\n\
+             [[scam.feeds]]\nname = \"walled\"\nurl = \"{0}/login\"\nformat = \"openphish_txt\"\n",
+            server.uri()
+        ),
+    )
+    .unwrap();
+    let env = vec![
+        ("TRADESPHERE_CONFIG", config.display().to_string()),
+        ("TRADESPHERE__NET__ALLOW_HOSTS", "127.0.0.1".to_string()),
+    ];
+    let run =
+        |args: &'static [&'static str]| tradesphere_blocking(dir.path(), args, None, env.clone());
+
+    let first = run(&["scam", "sync"]).await;
+    let out = stdout(&first);
+    assert!(
+        first.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(out.contains("test_feed: ok (2 entries"), "{out}");
+    assert!(
+        String::from_utf8_lossy(&first.stderr).contains("test_feed:4: skipped"),
+        "the malformed row, by line"
+    );
+    let second = run(&["scam", "sync", "--feed", "test_feed"]).await;
+    assert!(
+        stdout(&second).contains("test_feed: not_modified"),
+        "{}",
+        stdout(&second)
+    );
+
+    let listing = run(&["scam", "feeds"]).await;
+    let out = stdout(&listing);
+    assert!(out.contains("test_feed [domains] Test Feed"), "{out}");
+    assert!(
+        out.contains("entries: 2") && out.contains("ETag: \"v1\""),
+        "{out}"
+    );
+    assert!(
+        out.contains("walled") && out.contains("next run: disabled"),
+        "{out}"
+    );
+
+    let check = run(&["scam", "check", "--json", "vào feed-lua-dao.vn"]).await;
+    let body: serde_json::Value = serde_json::from_slice(&check.stdout).expect("JSON on stdout");
+    assert_eq!(
+        body["entities"][0]["reasons"][0]["source"], "test_feed",
+        "{body}"
+    );
+    assert!(
+        body["entities"][0]["reasons"][0]["label"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Test Feed liệt kê là"),
+        "{body}"
+    );
+
+    let unknown = run(&["scam", "sync", "--feed", "nope"]).await;
+    assert!(!unknown.status.success());
+    let walled = run(&["scam", "sync", "--feed", "walled"]).await;
+    assert!(!walled.status.success());
+    assert!(
+        stdout(&walled).contains("walled: html"),
+        "{}",
+        stdout(&walled)
+    );
+}

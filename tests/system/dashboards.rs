@@ -15,18 +15,7 @@ use wiremock::MockServer;
 use crate::service::{Service, store_at};
 
 /// Panels that may legitimately be empty on a live test service. Each entry: (dashboard uid, panel id, why).
-const ALLOWED_EMPTY: &[(&str, u64, &str)] = &[
-    (
-        "tradesphere-overview",
-        43,
-        "link expansions: counted by the link-expansion half of issue 23, wired in separately",
-    ),
-    (
-        "tradesphere-overview",
-        44,
-        "link expansion hops: counted by the link-expansion half of issue 23, wired in separately",
-    ),
-];
+const ALLOWED_EMPTY: &[(&str, u64, &str)] = &[];
 
 struct Prometheus {
     child: Child,
@@ -125,7 +114,13 @@ async fn post(client: &reqwest::Client, service: &Service, body: impl Into<reqwe
         .await;
 }
 
-async fn drive_traffic(client: &reqwest::Client, service: &Service, round: usize, picture: &str) {
+async fn drive_traffic(
+    client: &reqwest::Client,
+    service: &Service,
+    round: usize,
+    picture: &str,
+    short_link: &str,
+) {
     let user = user_id();
     // A picture, for the image panels: fetched from the loopback CDN, decoded and read.
     let image = zalo::attachment_event(
@@ -138,6 +133,8 @@ async fn drive_traffic(client: &reqwest::Client, service: &Service, round: usize
         "số 0912 345 678 có lừa đảo không?".to_string(),
         "vào vietcombank-xacminh[.]com nhận quà".to_string(),
         format!("xin chào, câu hỏi số {round}"),
+        // A short link, followed to where it leads, for the link-expansion panels.
+        format!("Xem ảnh tại {short_link}"),
     ] {
         post(client, service, text_event(&user, &text).to_string()).await;
     }
@@ -173,7 +170,17 @@ async fn every_panel_query_returns_series_from_a_live_prometheus() {
         )
         .mount(&zalo)
         .await;
+    // And a link shortener (an extra shortener on loopback) sending its links on to a look-alike site.
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path("/s/3abc"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(302)
+                .insert_header("Location", "http://vietcombank-xacminh.top/dang-nhap"),
+        )
+        .mount(&zalo)
+        .await;
     let feed_url = format!("{}/feed.txt", zalo.uri());
+    let short_link = format!("{}/s/3abc", zalo.uri());
     let picture = format!("{}/img.png", zalo.uri());
     let cdn = zalo.address().to_string();
     let _fake = FakeOAuth::mount(&oauth, "ref-0", Duration::from_millis(0)).await;
@@ -195,6 +202,7 @@ async fn every_panel_query_returns_series_from_a_live_prometheus() {
             // A report written straight into the store is seen by the next check.
             ("TRADESPHERE__SCAM__INDEX_REFRESH_SECS", "0"),
             ("TRADESPHERE__NET__ALLOW_HOSTS", &cdn),
+            ("TRADESPHERE__LINKS__EXTRA_SHORTENERS", &cdn),
             ("SCAM_SYNC_URL", &feed_url),
         ],
     );
@@ -233,7 +241,7 @@ async fn every_panel_query_returns_series_from_a_live_prometheus() {
 
     // Traffic over several scrapes, so rates and increases see a change.
     for round in 0..4 {
-        drive_traffic(&client, &service, round, &picture).await;
+        drive_traffic(&client, &service, round, &picture, &short_link).await;
         tokio::time::sleep(Duration::from_millis(1200)).await;
     }
     let refreshed = client
@@ -269,7 +277,7 @@ async fn every_panel_query_returns_series_from_a_live_prometheus() {
         .unwrap();
     assert_eq!(alert.status(), 200);
     for round in 4..6 {
-        drive_traffic(&client, &service, round, &picture).await;
+        drive_traffic(&client, &service, round, &picture, &short_link).await;
         tokio::time::sleep(Duration::from_millis(1200)).await;
     }
     // Two more scrapes after the last change.

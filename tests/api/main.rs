@@ -5,6 +5,7 @@
 mod helpers;
 
 mod admin;
+mod console;
 mod backpressure;
 mod conversation;
 mod health;

@@ -45,11 +45,11 @@ impl Route {
             },
             (Verb::Get, ["appeals"]) => Self::Appeals,
             (Verb::Get, ["pauses"]) => Self::Pauses,
-            (Verb::Post, ["pauses", user, "clear"]) if !user.is_empty() => Self::ClearPause {
+            (Verb::Post, ["pauses", user, "clear"]) if plain(user) => Self::ClearPause {
                 user: (*user).to_string(),
             },
             (Verb::Get, ["users"]) => Self::Users,
-            (Verb::Get, ["users", user]) if !user.is_empty() => Self::Conversation {
+            (Verb::Get, ["users", user]) if plain(user) => Self::Conversation {
                 user: (*user).to_string(),
             },
             (Verb::Get, ["status"]) => Self::Status,
@@ -70,6 +70,14 @@ impl Route {
     pub fn is_public(&self) -> bool {
         matches!(self, Self::Stylesheet | Self::LoginForm | Self::Login)
     }
+}
+
+/// A user id as it may appear in a path: Zalo's are digits; nothing that would need decoding.
+fn plain(segment: &str) -> bool {
+    !segment.is_empty()
+        && segment
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 #[cfg(test)]
@@ -119,6 +127,8 @@ mod tests {
             (Verb::Get, "static/other.css"),
             (Verb::Post, "pauses//clear"),
             (Verb::Get, "users/1/2"),
+            (Verb::Get, "users/not%20a%20user"),
+            (Verb::Get, "users/%3Cscript%3E"),
         ] {
             assert_eq!(Route::parse(verb, tail), None, "{verb:?} {tail}");
         }

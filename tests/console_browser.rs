@@ -217,11 +217,7 @@ impl Service {
                 .cloned()
                 .unwrap_or_else(|| panic!("a report of {value}: {pending:?}"))
         };
-        (
-            reporter,
-            by_value("+84912345678"),
-            by_value("+84987654321"),
-        )
+        (reporter, by_value("+84912345678"), by_value("+84987654321"))
     }
 }
 
@@ -341,13 +337,22 @@ async fn a_moderator_works_the_queue_in_a_real_browser() {
 
     // The XSS payload is shown as the text the user wrote: no element made of it, no dialog.
     let evidence = driver
-        .find(By::Css(&format!("#report-{} td.evidence", hostile.id)))
+        .find(By::Css(format!("#report-{} td.evidence", hostile.id)))
         .await
         .unwrap();
     let shown = evidence.text().await.unwrap();
     assert!(shown.contains("<script>alert(1)</script>"), "{shown}");
-    assert!(shown.contains(r#"<img src=x onerror="alert(2)">"#), "{shown}");
-    assert!(driver.find_all(By::Css("main img")).await.unwrap().is_empty());
+    assert!(
+        shown.contains(r#"<img src=x onerror="alert(2)">"#),
+        "{shown}"
+    );
+    assert!(
+        driver
+            .find_all(By::Css("main img"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(
         driver.find_all(By::Css("script")).await.unwrap().is_empty(),
         "the console has no script at all"
@@ -405,7 +410,7 @@ async fn a_moderator_works_the_queue_in_a_real_browser() {
         .await
         .unwrap();
     driver
-        .find(By::Css(&format!(
+        .find(By::Css(format!(
             "form[action='/admin/reports/{}/verify'] button",
             genuine.id
         )))
@@ -457,7 +462,13 @@ async fn a_moderator_works_the_queue_in_a_real_browser() {
             .goto(format!("{}{path}", service.admin))
             .await
             .unwrap();
-        let text = driver.find(By::Css("main")).await.unwrap().text().await.unwrap();
+        let text = driver
+            .find(By::Css("main"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert!(text.contains(expect), "{path}: {text}");
         screenshot(&driver, name).await;
     }
@@ -488,10 +499,7 @@ async fn a_moderator_works_the_queue_in_a_real_browser() {
         .goto(format!("{}/admin/status", service.admin))
         .await
         .unwrap();
-    assert_eq!(
-        driver.current_url().await.unwrap().path(),
-        "/admin/login"
-    );
+    assert_eq!(driver.current_url().await.unwrap().path(), "/admin/login");
 
     driver.quit().await.unwrap();
     service.app.shutdown().await;
@@ -512,7 +520,7 @@ async fn the_reporter_hears_the_outcome_of_a_console_decision() {
     let driver = browser(&chromedriver, &binary).await;
     log_in(&driver, &service).await;
     driver
-        .find(By::Css(&format!(
+        .find(By::Css(format!(
             "form[action='/admin/reports/{}/verify'] button",
             genuine.id
         )))

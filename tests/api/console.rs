@@ -44,10 +44,7 @@ impl Browser {
     }
 
     async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        let mut request = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .form(form);
+        let mut request = self.client.post(format!("{}{path}", self.base)).form(form);
         if let Some(cookie) = &self.cookie {
             request = request.header("cookie", cookie);
         }
@@ -93,7 +90,10 @@ async fn console_login_and_decisions_need_the_session_and_its_csrf_token(backend
     .await;
     let admin = app.admin_address.clone().unwrap();
     assert_eq!(
-        Browser::new(&app.address).get("/admin/login").await.status(),
+        Browser::new(&app.address)
+            .get("/admin/login")
+            .await
+            .status(),
         404,
         "not on the public listener"
     );
@@ -138,7 +138,7 @@ async fn console_login_and_decisions_need_the_session_and_its_csrf_token(backend
     assert_ne!(browser.cookie, anonymous, "a fresh session after login");
 
     // Behind a TLS proxy the cookie is Secure.
-    let mut proxied = Browser::new(&admin);
+    let proxied = Browser::new(&admin);
     let response = proxied
         .client
         .get(format!("{admin}/admin/login"))
@@ -146,13 +146,21 @@ async fn console_login_and_decisions_need_the_session_and_its_csrf_token(backend
         .send()
         .await
         .unwrap();
-    assert!(response.headers()["set-cookie"].to_str().unwrap().ends_with("; Secure"));
+    assert!(
+        response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .ends_with("; Secure")
+    );
 
     // Two people report one number, one of them with markup for evidence.
     let store = app.store();
     let mut ids = Vec::new();
     for (reporter, note) in [
-        ("reporter-a", "<script>alert(1)</script><img src=x onerror=alert(2)>"),
+        (
+            "reporter-a",
+            "<script>alert(1)</script><img src=x onerror=alert(2)>",
+        ),
         ("reporter-b", "gọi bảo trúng thưởng"),
     ] {
         let outcome = store
@@ -177,7 +185,10 @@ async fn console_login_and_decisions_need_the_session_and_its_csrf_token(backend
     let queue = browser.get("/admin/reports").await;
     assert_eq!(queue.status(), 200);
     let page = queue.text().await.unwrap();
-    assert!(!page.contains("<script>") && !page.contains("<img"), "{page}");
+    assert!(
+        !page.contains("<script>") && !page.contains("<img"),
+        "{page}"
+    );
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(page.contains("chờ duyệt: 2"), "reporters counted");
     let csrf = csrf_in(&page);
@@ -193,7 +204,10 @@ async fn console_login_and_decisions_need_the_session_and_its_csrf_token(backend
         403,
         "the login form's token is not the moderator session's"
     );
-    assert_eq!(store.user_reports(Some("pending"), 10).await.unwrap().len(), 2);
+    assert_eq!(
+        store.user_reports(Some("pending"), 10).await.unwrap().len(),
+        2
+    );
     let decided = browser.post(&verify, &[("csrf_token", &csrf)]).await;
     assert_eq!(decided.status(), 303);
     assert_eq!(location(&decided), "/admin/reports?done=verified");
@@ -201,7 +215,10 @@ async fn console_login_and_decisions_need_the_session_and_its_csrf_token(backend
     assert_eq!(verified.iter().map(|r| r.id).collect::<Vec<_>>(), [ids[1]]);
     let reject = format!("/admin/reports/{}/reject", ids[0]);
     let rejected = browser
-        .post(&reject, &[("csrf_token", &csrf), ("reason", "không đủ bằng chứng")])
+        .post(
+            &reject,
+            &[("csrf_token", &csrf), ("reason", "không đủ bằng chứng")],
+        )
         .await;
     assert_eq!(location(&rejected), "/admin/reports?done=rejected");
     let missing = browser
@@ -213,15 +230,30 @@ async fn console_login_and_decisions_need_the_session_and_its_csrf_token(backend
     let status = browser.get("/admin/status").await;
     assert_eq!(status.status(), 200);
     let page = status.text().await.unwrap();
-    assert!(page.contains(tradesphere::store::USER_REPORTS_SOURCE), "{page}");
-    for path in ["/admin/appeals", "/admin/pauses", "/admin/users", "/admin/users/12345"] {
+    assert!(
+        page.contains(tradesphere::store::USER_REPORTS_SOURCE),
+        "{page}"
+    );
+    for path in [
+        "/admin/appeals",
+        "/admin/pauses",
+        "/admin/users",
+        "/admin/users/12345",
+    ] {
         assert_eq!(browser.get(path).await.status(), 200, "{path}");
     }
     assert_eq!(browser.get("/admin/users/not a user").await.status(), 404);
 
-    let out = browser.post("/admin/logout", &[("csrf_token", &csrf)]).await;
+    let out = browser
+        .post("/admin/logout", &[("csrf_token", &csrf)])
+        .await;
     assert_eq!(out.status(), 303);
-    assert!(out.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    assert!(
+        out.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
     app.shutdown().await;
 }
 

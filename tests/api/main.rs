@@ -5,8 +5,8 @@
 mod helpers;
 
 mod admin;
-mod console;
 mod backpressure;
+mod console;
 mod conversation;
 mod health;
 mod hostile;

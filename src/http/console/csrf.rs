@@ -37,10 +37,9 @@ pub struct Provenance<'a> {
 /// Whether a request with this provenance may change anything. A missing `Origin` is let through (older
 /// browsers and non-browser clients omit it); the CSRF token still has to match.
 pub fn same_origin(provenance: &Provenance<'_>) -> bool {
-    if provenance
-        .sec_fetch_site
-        .is_some_and(|site| site.eq_ignore_ascii_case("cross-site") || site.eq_ignore_ascii_case("same-site"))
-    {
+    if provenance.sec_fetch_site.is_some_and(|site| {
+        site.eq_ignore_ascii_case("cross-site") || site.eq_ignore_ascii_case("same-site")
+    }) {
         return false;
     }
     let Some(origin) = provenance.origin else {
@@ -124,7 +123,12 @@ mod tests {
             Err(Refusal::BadToken)
         );
         assert_eq!(
-            check(&key, Some(&session), Some(&token), &here(Some("https://evil.example"))),
+            check(
+                &key,
+                Some(&session),
+                Some(&token),
+                &here(Some("https://evil.example"))
+            ),
             Err(Refusal::ForeignOrigin)
         );
     }

@@ -71,11 +71,7 @@ pub(super) fn routes(state: HttpState) -> BoxedFilter<(warp::reply::Response,)> 
     warp::path("admin")
         .and(warp::path::tail())
         .and(warp::method())
-        .and(
-            warp::query::raw()
-                .or(warp::any().map(String::new))
-                .unify(),
-        )
+        .and(warp::query::raw().or(warp::any().map(String::new)).unify())
         .and(warp::header::headers_cloned())
         .and(warp::ext::optional::<PeerAddr>())
         .and(warp::body::stream())
@@ -376,7 +372,10 @@ async fn report_queue(
         .collect())
 }
 
-async fn conversation(state: &HttpState, user: &UserId) -> Result<Markup, crate::store::StoreError> {
+async fn conversation(
+    state: &HttpState,
+    user: &UserId,
+) -> Result<Markup, crate::store::StoreError> {
     let messages = state.store.messages_for(user).await?;
     let total = messages.len();
     let shown = &messages[total.saturating_sub(CONVERSATION_LIMIT)..];
@@ -435,7 +434,11 @@ async fn act(
             .await
             {
                 Ok(Some(_)) => {
-                    tracing::info!(report = id, decision = decision.as_str(), "console decision");
+                    tracing::info!(
+                        report = id,
+                        decision = decision.as_str(),
+                        "console decision"
+                    );
                     redirect(&format!("/admin/reports?done={}", decision.result()))
                 }
                 Ok(None) => redirect("/admin/reports?done=missing"),
@@ -478,15 +481,17 @@ fn stylesheet() -> warp::reply::Response {
         "text/css; charset=utf-8",
     )
     .into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=300"));
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("max-age=300"),
+    );
     response
 }
 
 /// 303: after a POST the browser GETs the page, so a reload does not repeat the action.
 fn redirect(location: &str) -> warp::reply::Response {
-    let mut response = warp::reply::with_status(warp::reply(), StatusCode::SEE_OTHER).into_response();
+    let mut response =
+        warp::reply::with_status(warp::reply(), StatusCode::SEE_OTHER).into_response();
     if let Ok(value) = HeaderValue::from_str(location) {
         response.headers_mut().insert(header::LOCATION, value);
     }

@@ -18,13 +18,20 @@ pub enum Route {
     Login,
     Logout,
     Reports,
-    Decide { id: i64, decision: Decision },
+    Decide {
+        id: i64,
+        decision: Decision,
+    },
     Appeals,
     Pauses,
-    ClearPause { user: String },
+    ClearPause {
+        user: String,
+    },
     /// The recent users, or a jump to `?id=`.
     Users,
-    Conversation { user: String },
+    Conversation {
+        user: String,
+    },
     Status,
 }
 
@@ -140,7 +147,10 @@ mod tests {
         assert!(!Route::Reports.is_public() && !Route::Reports.is_action());
         assert!(!Route::Logout.is_public());
         for tail in ["logout", "reports/1/verify", "pauses/1/clear", "login"] {
-            assert!(Route::parse(Verb::Post, tail).unwrap().is_action(), "{tail}");
+            assert!(
+                Route::parse(Verb::Post, tail).unwrap().is_action(),
+                "{tail}"
+            );
         }
     }
 }

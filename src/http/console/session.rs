@@ -118,7 +118,9 @@ impl SessionKey {
     pub fn open(&self, value: &str, now: i64) -> Option<Session> {
         let (body, tag) = value.rsplit_once('.')?;
         let tag = hex::decode(tag).ok()?;
-        self.mac("session", body.as_bytes()).verify_slice(&tag).ok()?;
+        self.mac("session", body.as_bytes())
+            .verify_slice(&tag)
+            .ok()?;
         let mut fields = body.split('.');
         let kind = SessionKind::parse(fields.next()?)?;
         let expires_at: i64 = fields.next()?.parse().ok()?;
@@ -201,7 +203,11 @@ mod tests {
         let secret = SecretString::from("shared console key");
         let session = Session::new(SessionKind::Moderator, 0, [2; 16]);
         let sealed = SessionKey::from_configured(&secret).seal(&session);
-        assert!(SessionKey::from_configured(&secret).open(&sealed, 1).is_some());
+        assert!(
+            SessionKey::from_configured(&secret)
+                .open(&sealed, 1)
+                .is_some()
+        );
     }
 
     #[test]

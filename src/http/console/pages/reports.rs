@@ -104,7 +104,9 @@ mod tests {
     #[test]
     fn user_text_renders_as_text() {
         let html = render(
-            &[report(r#"<script>alert(1)</script><img src=x onerror="alert(2)">"#)],
+            &[report(
+                r#"<script>alert(1)</script><img src=x onerror="alert(2)">"#,
+            )],
             "c",
         )
         .into_string();

@@ -79,7 +79,10 @@ mod tests {
     fn numbers_are_masked_and_text_is_escaped() {
         let html = render_conversation(
             &[
-                message("tôi lỡ chuyển 5 triệu vào STK 190366888888 <b>rồi</b>", true),
+                message(
+                    "tôi lỡ chuyển 5 triệu vào STK 190366888888 <b>rồi</b>",
+                    true,
+                ),
                 message("Gọi ngay 0912345678", false),
             ],
             2,

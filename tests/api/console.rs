@@ -136,6 +136,8 @@ async fn console_login_and_decisions_need_the_session_and_its_csrf_token(backend
     assert_eq!(good.status(), 303);
     assert_eq!(location(&good), "/admin/reports");
     assert_ne!(browser.cookie, anonymous, "a fresh session after login");
+    let again = browser.get("/admin/login").await;
+    assert_eq!(location(&again), "/admin/reports", "already logged in");
 
     // Behind a TLS proxy the cookie is Secure.
     let proxied = Browser::new(&admin);

@@ -278,7 +278,7 @@ async fn show(
     let csrf = state.console.key.csrf_token(session);
     let notice = request.query.get("done").and_then(|done| notice(done));
     let (title, nav, body) = match route {
-        Route::Home => return redirect("/admin/reports"),
+        Route::Home | Route::LoginForm => return redirect("/admin/reports"),
         Route::Reports => match report_queue(state).await {
             Ok(queue) => (
                 "Báo cáo chờ duyệt",

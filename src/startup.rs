@@ -125,6 +125,7 @@ impl Application {
                 settings.server.admin_rate_per_minute,
                 settings.server.admin_rate_burst,
             )),
+            console: http::console::Console::new(&settings.server),
         });
         // Both listeners are bound before anything is served, so a taken admin port fails the start cleanly.
         let listener = tokio::net::TcpListener::bind(settings.server.listen)

@@ -28,6 +28,11 @@ pub struct ServerSettings {
     pub body_read_timeout: Duration,
     /// Deadline for receiving a request's headers (HTTP/1); past it, the connection is closed.
     pub header_read_timeout: Duration,
+    /// Signs the moderation console's session cookies; `None`: a random key per process (sessions end with
+    /// it, and each instance has its own).
+    pub console_session_key: Option<SecretString>,
+    /// Mark the console's cookie `Secure` even without `X-Forwarded-Proto: https` (TLS ends before us).
+    pub console_secure_cookie: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -129,6 +134,8 @@ pub(super) struct RawServer {
     admin_rate_burst: u32,
     body_read_timeout_secs: u64,
     header_read_timeout_secs: u64,
+    console_session_key: String,
+    console_secure_cookie: bool,
 }
 
 #[derive(Deserialize)]
@@ -192,6 +199,8 @@ impl RawServer {
             admin_rate_burst,
             body_read_timeout: Duration::from_secs(self.body_read_timeout_secs),
             header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            console_session_key: secret(self.console_session_key),
+            console_secure_cookie: self.console_secure_cookie,
         })
     }
 }

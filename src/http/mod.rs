@@ -13,12 +13,16 @@
 //! OAuth callback is deliberately not behind it: Zalo sends the OA admin's browser there without a bearer, and
 //! it is protected by its own single-use, 10-minute, 192-bit `state` instead.
 //!
+//! **Console.** The moderation console's pages under `/admin` ([`console`]) are served where the admin API is,
+//! behind a session cookie obtained with the admin token rather than the bearer.
+//!
 //! **Slow clients.** Headers must arrive within `server.header_read_timeout_secs` (hyper's
 //! `header_read_timeout`, which needs a timer, so the connections are served here rather than by
 //! `warp::serve`, which sets none), and a body within `server.body_read_timeout_secs` ([`read_body`], 408).
 
 mod admin;
 mod alerts;
+pub mod console;
 pub mod gate;
 mod health;
 pub mod limit;
@@ -78,6 +82,8 @@ pub struct HttpParts {
     pub intake: Arc<gate::IntakeGate>,
     /// The per-caller admin API limit, shared by every listener.
     pub admin_limiter: Arc<CallerLimiter>,
+    /// The moderation console's session key.
+    pub console: console::Console,
 }
 
 /// Which routes a listener serves.
@@ -160,6 +166,8 @@ pub fn routes(
         let state = state.clone();
         move || state.clone()
     });
+    // The moderation console has its own gate (a session cookie instead of the bearer).
+    let console = console::routes(state.clone());
     let gate = admin_gate(state);
 
     let webhook = warp::path!("api" / "v1" / "zalo" / "webhook")
@@ -285,6 +293,7 @@ pub fn routes(
             token_status,
             alerts,
             metrics,
+            console,
         ]);
     }
     // Every route is boxed, and so is each step of the chain: unboxed, the nested future of this many `or`s

@@ -19,6 +19,7 @@ mod checkpointer;
 
 mod chat;
 mod connect;
+mod console;
 mod entities;
 mod feeds;
 mod group_commit;
@@ -30,6 +31,7 @@ mod pre_claims;
 mod reports;
 mod token;
 
+pub use console::{ReporterCounts, SeenUser, SourceSummary};
 pub use reports::{
     BackupRun, ChangedReport, NewReport, NewUserReport, USER_REPORTS_SOURCE, UserReport,
     UserReportOutcome,

@@ -389,19 +389,21 @@ async fn conversation(
 async fn status_page(state: &HttpState) -> Result<Markup, crate::store::StoreError> {
     let token = state.store.load_token().await?;
     let token = crate::token::status_of(token.as_ref(), &state.settings.token);
-    let scam = &state.settings.scam;
-    let sync = pages::feeds::ListSync {
-        host: scam
-            .sync_url
-            .as_ref()
-            .map(|url| url.host_str().unwrap_or_default().to_string()),
-        source: scam.sync_source.clone(),
-        interval: scam.sync_interval,
-    };
+    let states = state.store.feed_states().await?;
+    let feeds: Vec<pages::feeds::FeedRow<'_>> = state
+        .settings
+        .scam
+        .feeds
+        .iter()
+        .map(|feed| pages::feeds::FeedRow {
+            feed,
+            state: states.iter().find(|s| s.name == feed.name),
+        })
+        .collect();
     let sources = state.store.report_sources().await?;
     Ok(maud::html! {
         (pages::status::render_token(&token))
-        (pages::feeds::render(&sync, &sources))
+        (pages::feeds::render(&feeds, &sources, state.clock.now()))
     })
 }
 

@@ -78,6 +78,8 @@ pub struct ReportIndex {
     names: Vec<String>,
     name_ids: HashMap<String, u32>,
     counts: [usize; 3],
+    /// Keys whose owner's appeal waits for a moderator.
+    under_review: rustc_hash::FxHashSet<Key>,
 }
 
 impl ReportIndex {
@@ -160,6 +162,21 @@ impl ReportIndex {
         })
     }
 
+    /// Replaces the keys under review (their owner appealed; no moderator decided yet).
+    pub fn set_under_review<'a>(&mut self, keys: impl IntoIterator<Item = (EntityKind, &'a str)>) {
+        self.under_review = keys
+            .into_iter()
+            .filter_map(|(kind, value)| Key::new(kind, value))
+            .collect();
+    }
+
+    /// True while an appeal about `(kind, value)` waits for a moderator.
+    #[must_use]
+    pub fn is_under_review(&self, kind: EntityKind, value: &str) -> bool {
+        !self.under_review.is_empty()
+            && Key::new(kind, value).is_some_and(|key| self.under_review.contains(&key))
+    }
+
     /// Distinct keys listed, per kind.
     #[must_use]
     pub fn len(&self, kind: EntityKind) -> usize {
@@ -231,6 +248,17 @@ mod tests {
         assert_eq!(summary.category, "official category");
         assert_eq!(summary.sources, vec!["official", "community"]);
         assert_eq!(index.len(EntityKind::Phone), 1);
+    }
+
+    #[test]
+    fn appealed_keys_are_under_review_until_replaced() {
+        let mut index = ReportIndex::new();
+        assert!(!index.is_under_review(EntityKind::Phone, "+84912345678"));
+        index.set_under_review([(EntityKind::Phone, "+84912345678")]);
+        assert!(index.is_under_review(EntityKind::Phone, "+84912345678"));
+        assert!(!index.is_under_review(EntityKind::BankAccount, "84912345678"));
+        index.set_under_review([]);
+        assert!(!index.is_under_review(EntityKind::Phone, "+84912345678"));
     }
 
     #[test]

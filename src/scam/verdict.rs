@@ -100,6 +100,8 @@ pub struct Finding {
     pub reasons: Vec<Reason>,
     /// What `reasons` add up to.
     pub level: Level,
+    /// Its owner appealed the reports and no moderator has decided yet.
+    pub under_review: bool,
 }
 
 impl Finding {
@@ -112,6 +114,7 @@ impl Finding {
             matched: None,
             reasons: Vec::new(),
             level: Level::NoSigns,
+            under_review: false,
         }
     }
 

@@ -10,6 +10,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
+use crate::domain::notice::NoticeStatus;
 use crate::net::FetchError;
 use crate::pipeline::Role;
 use crate::zalo::events;
@@ -37,6 +38,8 @@ pub const SCAM_REASONS: &str = "tradesphere_scam_reasons_total";
 pub const SCAM_REPORTS_INDEXED: &str = "tradesphere_scam_reports_indexed";
 pub const SCAM_USER_REPORTS: &str = "tradesphere_scam_user_reports_total";
 pub const SCAM_SYNC: &str = "tradesphere_scam_sync_total";
+pub const MODERATION_DECISIONS: &str = "tradesphere_moderation_decisions_total";
+pub const MODERATION_NOTICES: &str = "tradesphere_moderation_notices_total";
 pub const ACTOR_RESTARTS: &str = "tradesphere_actor_restarts_total";
 pub const CONVERSATION_ACTORS: &str = "tradesphere_conversation_actors";
 /// Conversation actors stopped while idle: `reason` = `idle` (idle timeout) or `capacity` (`max_live`).
@@ -279,7 +282,17 @@ fn describe_and_preinitialise() {
     describe_counter!(
         SCAM_USER_REPORTS,
         Unit::Count,
-        "User reports, by result (created, duplicate, verified, rejected)"
+        "User reports, by result (created, duplicate, over_cap, verified, rejected)"
+    );
+    describe_counter!(
+        MODERATION_DECISIONS,
+        Unit::Count,
+        "Moderation decisions, by action (report_verify, report_reject, appeal_accept, appeal_reject)"
+    );
+    describe_counter!(
+        MODERATION_NOTICES,
+        Unit::Count,
+        "Moderation outcome notices that left their wait, by result (sent, expired)"
     );
     describe_counter!(SCAM_SYNC, Unit::Count, "Scam-list downloads, by result");
     describe_counter!(
@@ -472,8 +485,14 @@ fn describe_and_preinitialise() {
     for kind in crate::scam::ReasonKind::ALL {
         counter!(SCAM_REASONS, "kind" => kind.as_str()).increment(0);
     }
-    for result in ["created", "duplicate", "verified", "rejected"] {
-        counter!(SCAM_USER_REPORTS, "result" => result).increment(0);
+    for result in crate::scam::trust::ReportResult::ALL {
+        counter!(SCAM_USER_REPORTS, "result" => result.as_str()).increment(0);
+    }
+    for action in crate::scam::trust::ModerationAction::ALL {
+        counter!(MODERATION_DECISIONS, "action" => action.as_str()).increment(0);
+    }
+    for status in [NoticeStatus::Sent, NoticeStatus::Expired] {
+        counter!(MODERATION_NOTICES, "result" => status.as_str()).increment(0);
     }
     for result in ["ok", "error"] {
         counter!(SCAM_SYNC, "result" => result).increment(0);

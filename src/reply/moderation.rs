@@ -31,6 +31,41 @@ pub fn report_cap_note(refused: &[String]) -> String {
 /// Appended to the report answer: the reporter will hear the outcome.
 pub const OUTCOME_PROMISE: &str = "Khi quản trị viên xem xong, mình sẽ nhắn cho bạn kết quả.";
 
+/// The answer to a report by chat: what was filed, what the day's cap refused, and the promise of news.
+#[must_use]
+pub fn report_answer(filed: &[(String, bool)], refused: &[String]) -> String {
+    if filed.is_empty() && !refused.is_empty() {
+        return report_cap_reached();
+    }
+    let mut answer = super::templates::report_received(filed);
+    if !refused.is_empty() {
+        answer.push_str("\n\n");
+        answer.push_str(&report_cap_note(refused));
+    }
+    if filed.iter().any(|(_, new)| *new) {
+        answer.push_str("\n\n");
+        answer.push_str(OUTCOME_PROMISE);
+    }
+    answer
+}
+
+/// The answer to an appeal: those filed (or already waiting), then those nobody reported.
+#[must_use]
+pub fn appeal_answer(
+    appealed: &[(EntityKind, String)],
+    unreported: &[(EntityKind, String)],
+) -> String {
+    match (appealed.is_empty(), unreported.is_empty()) {
+        (false, true) => appeal_received(appealed),
+        (false, false) => format!(
+            "{}\n\n{}",
+            appeal_received(appealed),
+            appeal_nothing_reported(unreported)
+        ),
+        (true, _) => appeal_nothing_reported(unreported),
+    }
+}
+
 /// The answer to an appeal that was filed (or was already waiting).
 #[must_use]
 pub fn appeal_received(entities: &[(EntityKind, String)]) -> String {
@@ -144,6 +179,18 @@ mod tests {
             both.contains("số điện thoại 0912345678 và số tài khoản 0123456789"),
             "{both}"
         );
+    }
+
+    #[test]
+    fn a_report_answer_tells_what_the_cap_refused() {
+        let all_refused = report_answer(&[], &["0912 345 678".into()]);
+        assert_eq!(all_refused, report_cap_reached());
+        let some = report_answer(&[("0912 345 678".into(), true)], &["0987 654 321".into()]);
+        assert!(some.contains("Cảm ơn bạn đã báo cáo"), "{some}");
+        assert!(some.contains("chưa ghi nhận: 0987 654 321."), "{some}");
+        assert!(some.ends_with(OUTCOME_PROMISE), "{some}");
+        let duplicate = report_answer(&[("0912 345 678".into(), false)], &[]);
+        assert!(!duplicate.contains(OUTCOME_PROMISE), "{duplicate}");
     }
 
     #[test]

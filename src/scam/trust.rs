@@ -168,6 +168,38 @@ impl AppealStatus {
     }
 }
 
+/// What became of a user report, as counted by `tradesphere_scam_user_reports_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReportResult {
+    Created,
+    Duplicate,
+    /// Over the reporter's daily cap: not filed.
+    OverCap,
+    Verified,
+    Rejected,
+}
+
+impl ReportResult {
+    pub const ALL: [ReportResult; 5] = [
+        Self::Created,
+        Self::Duplicate,
+        Self::OverCap,
+        Self::Verified,
+        Self::Rejected,
+    ];
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Duplicate => "duplicate",
+            Self::OverCap => "over_cap",
+            Self::Verified => "verified",
+            Self::Rejected => "rejected",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,8 +16,8 @@ const SUBJECTS: &[&str] = &[
 const OWNERS: &[&str] = &[
     "toi", "minh", "em", "chau", "con", "tao", "chung", "cong", "shop", "nha", "gia",
 ];
-/// How far before "của" the subject may stand ("tài khoản 0123456789 là của tôi").
-const SUBJECT_REACH: usize = 4;
+/// How many words before "của" the subject may stand: "số 0912 345 678 này là của tôi".
+const SUBJECT_REACH: usize = 7;
 /// Owning without "của".
 const OWNERSHIP_PHRASES: &[&str] = &[" chinh chu ", " toi la chu ", " minh la chu ", " em la chu "];
 /// The report is wrong.
@@ -99,6 +99,7 @@ mod tests {
             "Số 0912345678 của em bị báo cáo sai, em muốn khiếu nại",
             "trang web của công ty tôi bị cảnh báo sai",
             "tôi là chủ số 0912345678, bị báo cáo nhầm rồi",
+            "báo cáo nhầm rồi, số 0912.345.678 này là của tôi",
         ] {
             assert!(is_appeal(text), "{text}");
         }

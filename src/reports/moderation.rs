@@ -8,6 +8,7 @@
 
 use chrono::{DateTime, Utc};
 
+pub use super::notices::{Deferred, Moderation};
 use super::notices::deliver_waiting;
 use crate::delivery::Dispatch;
 use crate::domain::UserId;
@@ -71,24 +72,6 @@ pub enum ModerationError {
     AlreadyDecided(Box<Appeal>),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// What a decision needs around it: the store, where queued notices are handed for sending (the outbound
-/// actor; the CLI's `Deferred` leaves them to the running service), the time, and the part size.
-pub struct Moderation<'a, D> {
-    pub store: &'a Store,
-    pub dispatch: &'a D,
-    pub now: DateTime<Utc>,
-    pub max_message_chars: usize,
-}
-
-/// Leaves queued notices in the database for the running service's outbound resume (the CLI).
-pub struct Deferred;
-
-impl Dispatch for Deferred {
-    fn dispatch(&self, _parts: Vec<crate::store::QueuedOutbound>) -> bool {
-        false
-    }
 }
 
 /// A moderator confirms a user report: the entity warns from now on, and the reporter is told.

@@ -5,16 +5,33 @@
 
 use chrono::{DateTime, Utc};
 
-use super::moderation::Moderation;
 use crate::delivery::Dispatch;
 use crate::domain::UserId;
 use crate::domain::notice::{NoticeStatus, NoticeStep, notice_step};
 use crate::reply::split::split_message;
-use crate::store::StoreError;
+use crate::store::{QueuedOutbound, Store, StoreError};
 use crate::telemetry;
 
 /// Waiting notices looked at per pass.
 const PAGE: u64 = 500;
+
+/// What a decision needs around it: the store, where queued notices are handed for sending (the outbound
+/// actor; the CLI's `Deferred` leaves them to the running service), the time, and the part size.
+pub struct Moderation<'a, D> {
+    pub store: &'a Store,
+    pub dispatch: &'a D,
+    pub now: DateTime<Utc>,
+    pub max_message_chars: usize,
+}
+
+/// Leaves queued notices in the database for the running service's outbound resume (the CLI).
+pub struct Deferred;
+
+impl Dispatch for Deferred {
+    fn dispatch(&self, _parts: Vec<QueuedOutbound>) -> bool {
+        false
+    }
+}
 
 /// Sends or expires the waiting notices (of `user` only, when given) whose time has come; `wrote_at` is
 /// an interaction the store may not have recorded yet (the message being handled). Returns how many

@@ -11,14 +11,14 @@ use crate::conversation::decide::{self, ImageStep};
 use crate::links::LinkFollower;
 use crate::media::ImageReader;
 use crate::reply::verdict;
-use crate::reports::{IndexSync, redacted_url, sync_once};
-use crate::scam::EntityKind;
-use crate::scam::check::{CheckOutcome, CheckReport, check_followed};
-use crate::scam::import::{ListDefaults, parse_csv, parse_domain_list};
 use crate::reports::moderation::{
     AppealDecision, Deferred, Moderation, ModerationError, Moderator, decide_appeal, reject_report,
     verify_report,
 };
+use crate::reports::{IndexSync, redacted_url, sync_once};
+use crate::scam::EntityKind;
+use crate::scam::check::{CheckOutcome, CheckReport, check_followed};
+use crate::scam::import::{ListDefaults, parse_csv, parse_domain_list};
 use crate::scam::trust::AppealStatus;
 use crate::store::Store;
 
@@ -89,11 +89,12 @@ pub(super) async fn run(settings: Settings, command: ScamCommand) -> anyhow::Res
         ScamCommand::Verify { id, reason } => review(settings, id, true, &reason).await,
         ScamCommand::Reject { id, reason } => review(settings, id, false, &reason).await,
         ScamCommand::Appeals {
-            command: Some(AppealsCommand::Decide {
-                id,
-                decision,
-                reason,
-            }),
+            command:
+                Some(AppealsCommand::Decide {
+                    id,
+                    decision,
+                    reason,
+                }),
             ..
         } => decide(settings, id, decision, &reason).await,
         ScamCommand::Appeals {

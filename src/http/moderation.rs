@@ -176,7 +176,9 @@ fn limit(query: &HashMap<String, String>) -> u64 {
 
 fn failure(error: &ModerationError) -> warp::reply::Response {
     match error {
-        ModerationError::NotFound => error_reply(StatusCode::NOT_FOUND, "not_found", "no such record"),
+        ModerationError::NotFound => {
+            error_reply(StatusCode::NOT_FOUND, "not_found", "no such record")
+        }
         ModerationError::AlreadyDecided(appeal) => json_reply(
             StatusCode::CONFLICT,
             json!({"error": "already_decided", "message": "this appeal was decided already", "appeal": appeal}),

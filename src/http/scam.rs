@@ -17,11 +17,11 @@ use super::{HttpState, error_reply, json_reply};
 use crate::actors::ask;
 use crate::actors::scam::ScamMsg;
 use crate::pipeline::Role;
+use crate::reports::moderation::{Moderation, ModerationError, Moderator, verify_report};
 use crate::scam::check::{CheckOutcome, CheckReport};
 use crate::scam::extract::extract;
-use crate::scam::{EntityKind, normalize_value};
-use crate::reports::moderation::{Moderation, ModerationError, Moderator, verify_report};
 use crate::scam::trust::ReportResult;
+use crate::scam::{EntityKind, normalize_value};
 use crate::store::{NewUserReport, UserReportOutcome};
 use crate::telemetry;
 

@@ -72,7 +72,11 @@ pub fn appeal_received(entities: &[(EntityKind, String)]) -> String {
     format!(
         "📝 Mình đã ghi nhận khiếu nại của bạn về {}. Quản trị viên sẽ xem lại các báo cáo. Trong lúc chờ, ai hỏi mình về {} sẽ được báo là đang được xem xét lại. Khi có kết quả, mình sẽ nhắn cho bạn.",
         subjects(entities),
-        if entities.len() == 1 { "thông tin này" } else { "những thông tin này" }
+        if entities.len() == 1 {
+            "thông tin này"
+        } else {
+            "những thông tin này"
+        }
     )
 }
 
@@ -134,7 +138,11 @@ fn subjects(entities: &[(EntityKind, String)]) -> String {
     let mut out = String::new();
     for (at, (kind, value)) in entities.iter().enumerate() {
         if at > 0 {
-            out.push_str(if at + 1 == entities.len() { " và " } else { ", " });
+            out.push_str(if at + 1 == entities.len() {
+                " và "
+            } else {
+                ", "
+            });
         }
         let _ = write!(out, "{}", subject(*kind, value));
     }
@@ -167,7 +175,11 @@ mod tests {
 
     #[test]
     fn notices_name_the_entity_as_people_write_it() {
-        let notice = outcome_notice(ModerationAction::VerifyReport, EntityKind::Phone, "+84912345678");
+        let notice = outcome_notice(
+            ModerationAction::VerifyReport,
+            EntityKind::Phone,
+            "+84912345678",
+        );
         assert!(notice.contains("số điện thoại 0912345678"), "{notice}");
         let notice = outcome_notice(ModerationAction::RejectAppeal, EntityKind::Domain, "lua.vn");
         assert!(notice.contains("trang web lua.vn"), "{notice}");
@@ -196,7 +208,9 @@ mod tests {
     #[test]
     fn the_cap_is_told_with_its_number() {
         assert!(report_cap_reached().contains("tối đa 10 báo cáo"));
-        assert!(report_cap_note(&[" 0912 345 678 ".into()]).contains("chưa ghi nhận: 0912 345 678."));
+        assert!(
+            report_cap_note(&[" 0912 345 678 ".into()]).contains("chưa ghi nhận: 0912 345 678.")
+        );
     }
 
     #[test]

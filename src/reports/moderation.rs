@@ -8,8 +8,8 @@
 
 use chrono::{DateTime, Utc};
 
-pub use super::notices::{Deferred, Moderation};
 use super::notices::deliver_waiting;
+pub use super::notices::{Deferred, Moderation};
 use crate::delivery::Dispatch;
 use crate::domain::UserId;
 use crate::domain::notice::notice_expiry;

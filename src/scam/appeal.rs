@@ -19,7 +19,12 @@ const OWNERS: &[&str] = &[
 /// How many words before "của" the subject may stand: "số 0912 345 678 này là của tôi".
 const SUBJECT_REACH: usize = 7;
 /// Owning without "của".
-const OWNERSHIP_PHRASES: &[&str] = &[" chinh chu ", " toi la chu ", " minh la chu ", " em la chu "];
+const OWNERSHIP_PHRASES: &[&str] = &[
+    " chinh chu ",
+    " toi la chu ",
+    " minh la chu ",
+    " em la chu ",
+];
 /// The report is wrong.
 const MISTAKE_PHRASES: &[&str] = &[
     " bao cao nham ",

@@ -4,15 +4,15 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use super::entities::{
     moderation_notices, report_appeals, scam_reports, scam_user_reports, zalo_users,
 };
 use super::moderation::{
-    ModerationRecord, Moderated, PENDING, REJECTED, VERIFIED, add_notice, audit, decide_report,
+    Moderated, ModerationRecord, PENDING, REJECTED, VERIFIED, add_notice, audit, decide_report,
     reaggregate, reaggregate_reporter,
 };
 use super::outbound::queue_reply;
@@ -224,9 +224,8 @@ impl Store {
             reaggregate(&txn, &found.kind, &found.value, record.at).await?;
         }
         txn.commit().await?;
-        Ok(appeal_from(updated).map(|subject| {
-            AppealDecided::Decided(Moderated { subject, notified })
-        }))
+        Ok(appeal_from(updated)
+            .map(|subject| AppealDecided::Decided(Moderated { subject, notified })))
     }
 
     /// Waiting notices, oldest first, for `user` only when given, with their users' last interaction.
@@ -342,4 +341,3 @@ fn appeal_from(row: report_appeals::Model) -> Option<Appeal> {
         appellant: UserId::parse(row.appellant_id).ok(),
     })
 }
-

@@ -32,7 +32,7 @@ mod reports;
 mod token;
 
 pub use appeals::{Appeal, AppealDecided, AppealFiled, WaitingNotice};
-pub use moderation::{AuditEntry, ModerationRecord, Moderated, NoticeText};
+pub use moderation::{AuditEntry, Moderated, ModerationRecord, NoticeText};
 pub use reports::{
     BackupRun, ChangedReport, NewReport, NewUserReport, USER_REPORTS_SOURCE, UserReport,
     UserReportOutcome,

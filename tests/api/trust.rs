@@ -16,11 +16,7 @@ use crate::helpers::*;
 fn morning_clock() -> ManualClock {
     let clock = ManualClock::starting_now();
     let now = clock.now();
-    let mut next = now
-        .date_naive()
-        .and_hms_opt(3, 0, 0)
-        .unwrap()
-        .and_utc();
+    let mut next = now.date_naive().and_hms_opt(3, 0, 0).unwrap().and_utc();
     if next <= now {
         next += chrono::Duration::days(1);
     }
@@ -89,7 +85,11 @@ async fn admin_get(app: &TestApp, route: &str) -> Value {
 
 /// The id of `value`'s pending user report.
 async fn report_id(app: &TestApp, value: &str) -> i64 {
-    let reports = app.store().user_reports(Some("pending"), 100).await.unwrap();
+    let reports = app
+        .store()
+        .user_reports(Some("pending"), 100)
+        .await
+        .unwrap();
     reports
         .iter()
         .find(|r| r.value == value)
@@ -133,14 +133,24 @@ async fn two_distinct_reporters_are_needed(backend: Backend) {
     let clock = morning_clock();
     let app = trust_app(&backend, &clock).await;
     let (first, second) = (user_id(), user_id());
-    let reply = say(&app, &first, &format!("báo cáo {PHONE} giả danh công an"), 1).await;
+    let reply = say(
+        &app,
+        &first,
+        &format!("báo cáo {PHONE} giả danh công an"),
+        1,
+    )
+    .await;
     assert!(reply.contains("Cảm ơn bạn đã báo cáo"), "{reply}");
     assert!(reply.contains("mình sẽ nhắn cho bạn kết quả"), "{reply}");
     assert_eq!(verdict_of(&app, PHONE).await, "no_reports", "one reporter");
     // The same reporter again is not a second reporter.
     let again = say(&app, &first, &format!("bao cao {PHONE} lua dao"), 2).await;
     assert!(again.contains("trước đó"), "{again}");
-    assert_eq!(verdict_of(&app, PHONE).await, "no_reports", "one reporter twice");
+    assert_eq!(
+        verdict_of(&app, PHONE).await,
+        "no_reports",
+        "one reporter twice"
+    );
     say(&app, &second, &format!("báo cáo {PHONE} lừa đảo"), 1).await;
     assert_eq!(verdict_of(&app, PHONE).await, "reported", "two reporters");
     app.shutdown().await;
@@ -150,7 +160,13 @@ async fn a_moderator_verify_warns_and_the_reporter_hears_it(backend: Backend) {
     let clock = morning_clock();
     let app = trust_app(&backend, &clock).await;
     let reporter = user_id();
-    say(&app, &reporter, &format!("báo cáo {PHONE} giả danh ngân hàng"), 1).await;
+    say(
+        &app,
+        &reporter,
+        &format!("báo cáo {PHONE} giả danh ngân hàng"),
+        1,
+    )
+    .await;
     assert_eq!(verdict_of(&app, PHONE).await, "no_reports");
     let id = report_id(&app, STORED).await;
     let verified = admin_post(
@@ -179,7 +195,13 @@ async fn the_eleventh_report_in_a_day_is_refused(backend: Backend) {
     let app = trust_app(&backend, &clock).await;
     let reporter = user_id();
     let ten: Vec<String> = (0..10).map(|n| format!("091234560{n}")).collect();
-    let reply = say(&app, &reporter, &format!("báo cáo {} lừa đảo", ten.join(", ")), 1).await;
+    let reply = say(
+        &app,
+        &reporter,
+        &format!("báo cáo {} lừa đảo", ten.join(", ")),
+        1,
+    )
+    .await;
     assert!(!reply.contains("tối đa"), "{reply}");
     let reply = say(&app, &reporter, "báo cáo 0987654321 lừa đảo", 2).await;
     assert!(reply.contains("tối đa 10 báo cáo"), "{reply}");
@@ -296,12 +318,20 @@ async fn an_appeal_puts_the_entity_under_review_until_decided(backend: Backend) 
     let appeal = &listed["appeals"][0];
     assert_eq!(appeal["value"], STORED, "{listed}");
     assert_eq!(appeal["status"], "pending");
-    assert!(appeal.get("appellant").is_none(), "the owner's id is not listed");
+    assert!(
+        appeal.get("appellant").is_none(),
+        "the owner's id is not listed"
+    );
     let id = appeal["id"].as_i64().unwrap();
     let reply = say(&app, &asker, &format!("kiểm tra giúp số {PHONE}"), 1).await;
     assert!(reply.contains("đang được xem xét lại"), "{reply}");
 
-    let missing = admin_post(&app, &format!("/api/v1/admin/appeals/{id}/accept"), json!({})).await;
+    let missing = admin_post(
+        &app,
+        &format!("/api/v1/admin/appeals/{id}/accept"),
+        json!({}),
+    )
+    .await;
     assert_eq!(missing.status(), 400, "a decision says why");
     let accepted = admin_post(
         &app,
@@ -331,8 +361,16 @@ async fn an_appeal_puts_the_entity_under_review_until_decided(backend: Backend) 
         .iter()
         .map(|row| row["action"].as_str().unwrap())
         .collect();
-    assert_eq!(actions.iter().filter(|a| **a == "appeal_accept").count(), 1, "{audit}");
-    assert_eq!(actions.iter().filter(|a| **a == "report_reject").count(), 2, "{audit}");
+    assert_eq!(
+        actions.iter().filter(|a| **a == "appeal_accept").count(),
+        1,
+        "{audit}"
+    );
+    assert_eq!(
+        actions.iter().filter(|a| **a == "report_reject").count(),
+        2,
+        "{audit}"
+    );
     assert!(
         audit["audit"]
             .as_array()

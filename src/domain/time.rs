@@ -21,7 +21,7 @@ pub fn vietnam_day_start(day: NaiveDate) -> DateTime<Utc> {
 /// True between 22:00 and 06:00 Vietnam time, when nothing is sent unasked.
 pub fn is_quiet_hour(now: DateTime<Utc>) -> bool {
     let hour = (now + VIETNAM_OFFSET).hour();
-    hour >= QUIET_HOURS_START || hour < QUIET_HOURS_END
+    !(QUIET_HOURS_END..QUIET_HOURS_START).contains(&hour)
 }
 
 /// The first moment at or after `now` outside the quiet hours.

@@ -27,6 +27,22 @@ impl ManualClock {
         Self(Arc::new(Mutex::new(Utc::now())))
     }
 
+    /// A clock at the next 10:00 Vietnam time (03:00 UTC), less than a day ahead of the real time: a
+    /// morning, outside the quiet hours, in which a user who just wrote is inside their window.
+    pub fn next_vietnam_morning() -> Self {
+        let clock = Self::starting_now();
+        let now = clock.now();
+        let mut next = now
+            .date_naive()
+            .and_hms_opt(3, 0, 0)
+            .map_or(now, |t| t.and_utc());
+        if next <= now {
+            next += chrono::Duration::days(1);
+        }
+        clock.advance(next - now);
+        clock
+    }
+
     pub fn advance(&self, by: chrono::Duration) {
         let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
         *now += by;

@@ -10,6 +10,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
+use crate::domain::notice::NoticeStatus;
 use crate::net::FetchError;
 use crate::pipeline::Role;
 use crate::zalo::events;
@@ -42,6 +43,8 @@ pub const SCAM_FEED_LAST_SUCCESS: &str = "tradesphere_scam_feed_last_success_tim
 pub const SCAM_FEED_ENTRIES: &str = "tradesphere_scam_feed_entries";
 /// Feed syncs, by `feed` and `result` (`feeds::SyncResult`).
 pub const SCAM_FEED_SYNCS: &str = "tradesphere_scam_feed_syncs_total";
+pub const MODERATION_DECISIONS: &str = "tradesphere_moderation_decisions_total";
+pub const MODERATION_NOTICES: &str = "tradesphere_moderation_notices_total";
 pub const ACTOR_RESTARTS: &str = "tradesphere_actor_restarts_total";
 pub const CONVERSATION_ACTORS: &str = "tradesphere_conversation_actors";
 /// Conversation actors stopped while idle: `reason` = `idle` (idle timeout) or `capacity` (`max_live`).
@@ -284,7 +287,17 @@ fn describe_and_preinitialise() {
     describe_counter!(
         SCAM_USER_REPORTS,
         Unit::Count,
-        "User reports, by result (created, duplicate, verified, rejected)"
+        "User reports, by result (created, duplicate, over_cap, verified, rejected)"
+    );
+    describe_counter!(
+        MODERATION_DECISIONS,
+        Unit::Count,
+        "Moderation decisions, by action (report_verify, report_reject, appeal_accept, appeal_reject)"
+    );
+    describe_counter!(
+        MODERATION_NOTICES,
+        Unit::Count,
+        "Moderation outcome notices that left their wait, by result (sent, expired)"
     );
     describe_gauge!(
         SCAM_FEED_LAST_SUCCESS,
@@ -491,8 +504,14 @@ fn describe_and_preinitialise() {
     for kind in crate::scam::ReasonKind::ALL {
         counter!(SCAM_REASONS, "kind" => kind.as_str()).increment(0);
     }
-    for result in ["created", "duplicate", "verified", "rejected"] {
-        counter!(SCAM_USER_REPORTS, "result" => result).increment(0);
+    for result in crate::scam::trust::ReportResult::ALL {
+        counter!(SCAM_USER_REPORTS, "result" => result.as_str()).increment(0);
+    }
+    for action in crate::scam::trust::ModerationAction::ALL {
+        counter!(MODERATION_DECISIONS, "action" => action.as_str()).increment(0);
+    }
+    for status in [NoticeStatus::Sent, NoticeStatus::Expired] {
+        counter!(MODERATION_NOTICES, "result" => status.as_str()).increment(0);
     }
     for actor in restarted_actors() {
         counter!(ACTOR_RESTARTS, "actor" => actor).increment(0);

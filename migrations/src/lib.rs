@@ -8,6 +8,7 @@ mod m20261124_000003_llm_usage_and_handoff;
 mod m20261124_000004_scam_detection;
 mod m20261207_000005_image_reads;
 mod m20261207_000006_scam_feeds;
+mod m20261207_000007_report_trust;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_scam_detection::Migration),
             Box::new(m20261207_000005_image_reads::Migration),
             Box::new(m20261207_000006_scam_feeds::Migration),
+            Box::new(m20261207_000007_report_trust::Migration),
         ]
     }
 }

@@ -22,10 +22,10 @@ use crate::faults::FaultPoint;
 use crate::net::FetchError;
 use crate::pipeline::{Attempt, Inbound, Outcome, Role};
 use crate::reply::{split::split_message, templates};
+use crate::reports::{moderation, notices};
 use crate::scam::Entity;
 use crate::scam::check::CheckOutcome;
-use crate::scam::user_report::ReportCommand;
-use crate::store::{ChatLine, Completed, Completion, QueuedOutbound, UserReportOutcome};
+use crate::store::{ChatLine, Completed, Completion, QueuedOutbound};
 use crate::telemetry;
 use crate::zalo::events::{EventKind, UserMessageKind};
 
@@ -322,6 +322,9 @@ async fn user_message(
     {
         store.note_user_seen(&state.user).await?;
         state.touched_at = Some(Instant::now());
+        // Back after a while (a user outside the window has been away for days): an outcome notice may
+        // wait for them. Beside the answer, not before it.
+        deliver_notices(state);
     }
     // The pause as the attempt read it, unless this actor wrote one after that read.
     state.view.paused_until = if state
@@ -369,7 +372,22 @@ async fn user_message(
     match decision {
         Decision::ReadImage(url) => read_image(state, inbound, &message, url).await,
         Decision::Report(command) => {
-            let reply = file_user_reports(state, &command).await?;
+            let reports = decide::user_reports(&state.user, &command);
+            let reply =
+                moderation::file_user_reports(&store, &state.user, &command, &reports, now.at)
+                    .await?;
+            refresh_index(state);
+            let answer = Answer {
+                reply: Some(reply),
+                outcome: Outcome::ScamReport,
+            };
+            answer_now(state, inbound, Some(line), answer).await
+        }
+        Decision::Appeal(entities) => {
+            let reply =
+                moderation::file_appeals(&store, &state.user, &entities, &message.text, now.at)
+                    .await?;
+            refresh_index(state);
             let answer = Answer {
                 reply: Some(reply),
                 outcome: Outcome::ScamReport,
@@ -738,24 +756,29 @@ async fn finish(
     Ok(())
 }
 
-/// Files one pending report per entity the user named, and says what happens next.
-async fn file_user_reports(
-    state: &ConversationState,
-    command: &ReportCommand,
-) -> Result<String, ActorProcessingErr> {
-    let reports = decide::user_reports(&state.user, command);
-    if reports.is_empty() {
-        return Ok(templates::REPORT_USAGE.to_string());
+/// A report can make an entity warn, and an appeal puts it under review: the scam actor syncs now.
+fn refresh_index(state: &ConversationState) {
+    if let Some(scam) = state.deps.directory.scam() {
+        let _ = super::tell(Role::Scam, &scam, ScamMsg::Refresh);
     }
+}
+
+/// Sends the user's waiting outcome notices, in a task of their own; a failure leaves them waiting.
+fn deliver_notices(state: &ConversationState) {
+    let store = state.deps.store.clone();
+    let directory = state.deps.directory.clone();
+    let user = state.user.clone();
     let now = state.deps.clock.now();
-    let mut filed = Vec::new();
-    for (entity, report) in command.entities.iter().zip(&reports) {
-        let (result, new) = match state.deps.store.submit_user_report(report, now).await? {
-            UserReportOutcome::Created(_) => ("created", true),
-            UserReportOutcome::AlreadyReported(_) => ("duplicate", false),
+    let max_message_chars = state.deps.settings.outbound.max_message_chars;
+    tokio::spawn(async move {
+        let cx = moderation::Moderation {
+            store: &store,
+            dispatch: &directory,
+            now,
+            max_message_chars,
         };
-        metrics::counter!(telemetry::SCAM_USER_REPORTS, "result" => result).increment(1);
-        filed.push((entity.raw.clone(), new));
-    }
-    Ok(templates::report_received(&filed))
+        if let Err(e) = notices::on_user_message(&cx, &user).await {
+            tracing::warn!(error = %e, user = %user.short_hash(), "waiting outcome notices not sent yet");
+        }
+    });
 }

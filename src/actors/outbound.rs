@@ -167,6 +167,16 @@ impl Actor for OutboundActor {
                         tracing::warn!(error = %err, "cannot release pre-claimed reply parts yet")
                     }
                 }
+                // Outcome notices whose time came (the quiet hours ended) are queued, to be read just below.
+                let notices = crate::reports::moderation::Moderation {
+                    store: &state.deps.store,
+                    dispatch: &crate::reports::moderation::Deferred,
+                    now: state.deps.clock.now(),
+                    max_message_chars: state.deps.settings.outbound.max_message_chars,
+                };
+                if let Err(err) = crate::reports::notices::sweep(&notices).await {
+                    tracing::warn!(error = %err, "cannot look at waiting outcome notices yet");
+                }
                 let parts = match state.deps.store.queued_outbound(RESUME_PAGE).await {
                     Ok(parts) => parts,
                     Err(err) => {

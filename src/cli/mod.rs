@@ -154,10 +154,55 @@ pub enum ScamCommand {
         #[arg(long, default_value_t = 50)]
         limit: u64,
     },
-    /// Verify a user report: it is published as a moderated report and counts in verdicts.
-    Verify { id: i64 },
-    /// Reject a user report (withdrawn from verdicts if it had been verified).
-    Reject { id: i64 },
+    /// Verify a user report: it is published as a moderated report and counts in verdicts; the reporter
+    /// is told.
+    Verify {
+        id: i64,
+        /// Why (kept in the audit log).
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Reject a user report (withdrawn from verdicts if it had been verified); the reporter's weight falls
+    /// and they are told.
+    Reject {
+        id: i64,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Appeals by the owners of reported numbers, accounts and sites; `appeals decide` decides one.
+    Appeals {
+        #[command(subcommand)]
+        command: Option<AppealsCommand>,
+        /// pending, accepted, rejected or all.
+        #[arg(long, default_value = "pending")]
+        status: String,
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+    },
+    /// The moderation audit log (who decided what, when and why), newest first.
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppealsCommand {
+    /// Accept an appeal (the entity's user reports are rejected) or reject it; the owner is told.
+    Decide {
+        id: i64,
+        #[arg(value_enum)]
+        decision: AppealVerdict,
+        /// Why (kept in the audit log).
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AppealVerdict {
+    Accept,
+    Reject,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,20 +1,27 @@
-//! `tradesphere scam`: import report lists, check a text, sync the configured list, and moderate user reports.
+//! `tradesphere scam`: import report lists, check a text, sync the configured list, moderate user reports
+//! and appeals, and read the moderation audit log.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 
-use super::{ImportFormat, ScamCommand};
+use super::{AppealVerdict, AppealsCommand, ImportFormat, ScamCommand};
 use crate::config::{LinksSettings, Settings};
 use crate::conversation::decide::{self, ImageStep};
 use crate::feeds::next_run;
 use crate::links::LinkFollower;
 use crate::media::ImageReader;
 use crate::reply::verdict;
+use crate::reports::moderation::{
+    AppealDecision, Deferred, Moderation, ModerationError, Moderator, decide_appeal, reject_report,
+    verify_report,
+};
 use crate::reports::{IndexSync, sync_feeds};
 use crate::scam::EntityKind;
 use crate::scam::check::{CheckOutcome, CheckReport, check_followed};
 use crate::scam::import::{ListDefaults, parse_csv, parse_domain_list};
+use crate::scam::trust::AppealStatus;
+use crate::store::Store;
 
 pub(super) async fn run(settings: Settings, command: ScamCommand) -> anyhow::Result<()> {
     match command {
@@ -69,8 +76,23 @@ pub(super) async fn run(settings: Settings, command: ScamCommand) -> anyhow::Res
             }
             Ok(())
         }
-        ScamCommand::Verify { id } => review(settings, id, true).await,
-        ScamCommand::Reject { id } => review(settings, id, false).await,
+        ScamCommand::Verify { id, reason } => review(settings, id, true, &reason).await,
+        ScamCommand::Reject { id, reason } => review(settings, id, false, &reason).await,
+        ScamCommand::Appeals {
+            command:
+                Some(AppealsCommand::Decide {
+                    id,
+                    decision,
+                    reason,
+                }),
+            ..
+        } => decide(settings, id, decision, &reason).await,
+        ScamCommand::Appeals {
+            command: None,
+            status,
+            limit,
+        } => list_appeals(settings, &status, limit).await,
+        ScamCommand::Audit { limit } => audit(settings, limit).await,
     }
 }
 
@@ -146,18 +168,112 @@ async fn list_feeds(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn review(settings: Settings, id: i64, approve: bool) -> anyhow::Result<()> {
+/// Decisions from the CLI: notices whose user's window is open are queued here and sent by the running
+/// service's outbound resume; the others wait as they would anyway.
+fn moderation<'a>(store: &'a Store, settings: &Settings) -> Moderation<'a, Deferred> {
+    Moderation {
+        store,
+        dispatch: &Deferred,
+        now: chrono::Utc::now(),
+        max_message_chars: settings.outbound.max_message_chars,
+    }
+}
+
+async fn review(settings: Settings, id: i64, approve: bool, reason: &str) -> anyhow::Result<()> {
     let store = super::open_store(&settings).await?;
-    match store
-        .review_user_report(id, approve, chrono::Utc::now())
-        .await?
-    {
-        Some(report) => {
+    let cx = moderation(&store, &settings);
+    let decided = if approve {
+        verify_report(&cx, id, Moderator::Cli, reason).await
+    } else {
+        reject_report(&cx, id, Moderator::Cli, reason).await
+    };
+    match decided {
+        Ok(report) => {
             println!("report #{} is now {}", report.id, report.status);
             Ok(())
         }
-        None => anyhow::bail!("no user report #{id}"),
+        Err(ModerationError::NotFound) => anyhow::bail!("no user report #{id}"),
+        Err(e) => Err(e.into()),
     }
+}
+
+async fn decide(
+    settings: Settings,
+    id: i64,
+    decision: AppealVerdict,
+    reason: &str,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(!reason.trim().is_empty(), "say why with --reason");
+    let store = super::open_store(&settings).await?;
+    let cx = moderation(&store, &settings);
+    let decision = match decision {
+        AppealVerdict::Accept => AppealDecision::Accept,
+        AppealVerdict::Reject => AppealDecision::Reject,
+    };
+    match decide_appeal(&cx, id, decision, Moderator::Cli, reason.trim()).await {
+        Ok(appeal) => {
+            println!("appeal #{} is now {}", appeal.id, appeal.status.as_str());
+            Ok(())
+        }
+        Err(ModerationError::NotFound) => anyhow::bail!("no appeal #{id}"),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn list_appeals(settings: Settings, status: &str, limit: u64) -> anyhow::Result<()> {
+    let status = match status {
+        "all" => None,
+        text => Some(
+            AppealStatus::parse(text)
+                .context("--status must be pending, accepted, rejected or all")?,
+        ),
+    };
+    let store = super::open_store(&settings).await?;
+    let appeals = store.appeals(status, limit).await?;
+    if appeals.is_empty() {
+        println!("no appeals");
+    }
+    for a in appeals {
+        let decided = match (&a.decided_by, a.decided_at) {
+            (Some(by), Some(at)) => format!(
+                " by {by} {} ({})",
+                at.format("%Y-%m-%d %H:%M"),
+                a.reason.as_deref().unwrap_or_default()
+            ),
+            _ => String::new(),
+        };
+        println!(
+            "#{} {} {} {} [{}]{decided} — {}",
+            a.id,
+            a.created_at.format("%Y-%m-%d %H:%M"),
+            a.kind,
+            a.value,
+            a.status.as_str(),
+            a.note.replace('\n', " ")
+        );
+    }
+    Ok(())
+}
+
+async fn audit(settings: Settings, limit: u64) -> anyhow::Result<()> {
+    let store = super::open_store(&settings).await?;
+    let entries = store.moderation_audit(limit).await?;
+    if entries.is_empty() {
+        println!("no moderation decisions yet");
+    }
+    for e in entries {
+        println!(
+            "{} {} {} #{} {} {} — {}",
+            e.at.format("%Y-%m-%d %H:%M:%S"),
+            e.moderator,
+            e.action,
+            e.subject_id,
+            e.kind,
+            e.value,
+            e.reason.replace('\n', " ")
+        );
+    }
+    Ok(())
 }
 
 async fn import_file(

@@ -1,5 +1,5 @@
 //! The decision table for one user message, in order: handoff pause, inbound rate limit, nothing to read,
-//! help, report command, a harm already done (the recovery steps), entities to look up, scam phrases, and
+//! help, an owner's appeal, report command, a harm already done (the recovery steps), entities to look up, scam phrases, and
 //! otherwise the model. Entities are extracted
 //! here, once, and only for a message that gets this far: a paused or flooding user costs no extraction.
 
@@ -13,6 +13,7 @@ use crate::pipeline::Outcome;
 use crate::recovery::{Playbook, harm_in, playbook};
 use crate::reply::{image, recovery, templates, verdict};
 use crate::scam::Entity;
+use crate::scam::appeal::{appeal_entities, is_appeal};
 use crate::scam::check::{CheckOutcome, check_text};
 use crate::scam::extract::extract;
 use crate::scam::signals::find_signals;
@@ -86,6 +87,9 @@ pub enum Decision {
     Help,
     /// The user reports entities as scams.
     Report(ReportCommand),
+    /// The owner says these entities are theirs and were reported by mistake (none named and none just
+    /// checked: they are asked which).
+    Appeal(Vec<Entity>),
     /// The user has already paid or given a code away: the recovery steps, at once and without the model;
     /// the entities of the message, if any, are looked up first and their verdict follows the steps
     /// ([`recovered`]).
@@ -132,6 +136,7 @@ impl Decision {
             Decision::Signals(check) => (Some(verdict::scam_reply(check)), Outcome::ScamSignals),
             Decision::Verdict(check) => (Some(verdict::scam_reply(check)), Outcome::ScamCheck),
             Decision::Report(_)
+            | Decision::Appeal(_)
             | Decision::Recovery { .. }
             | Decision::Check(_)
             | Decision::Converse(_)
@@ -161,6 +166,14 @@ pub fn decide(message: &Message, view: &mut UserView, policy: &Policy, now: Now)
     }
     if templates::is_help_command(text) {
         return Decision::Help;
+    }
+    // Before the report command: "báo cáo nhầm rồi, số này của tôi" is an appeal, not a report.
+    if is_appeal(text) {
+        let checked: Vec<Entity> = view
+            .recent_findings(now.instant)
+            .map(|check| check.findings.iter().map(|f| f.entity.clone()).collect())
+            .unwrap_or_default();
+        return Decision::Appeal(appeal_entities(extract(text), &checked));
     }
     if let Some(command) = parse_report_command(text) {
         return Decision::Report(command);
@@ -585,6 +598,42 @@ mod tests {
         };
         assert_eq!(command.entities[0].value, "+84912345678");
         assert_eq!(decision.answer(), None);
+    }
+
+    #[test]
+    fn an_owner_appeals_the_number_named_or_the_one_just_checked() {
+        let decision = decide(
+            &text("báo cáo nhầm rồi, số 0912.345.678 này của tôi"),
+            &mut view(),
+            &MODEL,
+            now(),
+        );
+        let Decision::Appeal(entities) = &decision else {
+            panic!("an appeal, not a report: {decision:?}");
+        };
+        assert_eq!(entities[0].value, "+84912345678");
+        assert_eq!(decision.answer(), None);
+
+        let mut view = view();
+        let now = now();
+        view.last_findings = Some((now.instant, finding("số 0987654321")));
+        let decision = decide(
+            &text("số này của tôi, bị báo cáo nhầm"),
+            &mut view,
+            &MODEL,
+            now,
+        );
+        let Decision::Appeal(entities) = &decision else {
+            panic!("an appeal: {decision:?}");
+        };
+        assert_eq!(entities[0].value, "+84987654321");
+        let decision = decide(
+            &text("số này của tôi, bị báo cáo nhầm"),
+            &mut super::tests::view(),
+            &MODEL,
+            now,
+        );
+        assert_eq!(decision, Decision::Appeal(Vec::new()));
     }
 
     #[test]

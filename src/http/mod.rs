@@ -26,6 +26,7 @@ pub mod console;
 pub mod gate;
 mod health;
 pub mod limit;
+mod moderation;
 mod scam;
 mod token;
 mod webhook;
@@ -215,11 +216,36 @@ pub fn routes(
         .and(warp::post())
         .and(gate.clone())
         .and(warp::header::headers_cloned())
+        .and(warp::body::stream())
         .and(with_state.clone())
-        .then(scam::review)
+        .then(moderation::review_report)
         .boxed();
 
     // Not behind the gate: see the module comment.
+    let appeals = warp::path!("api" / "v1" / "admin" / "appeals")
+        .and(warp::get())
+        .and(gate.clone())
+        .and(warp::header::headers_cloned())
+        .and(warp::query::<std::collections::HashMap<String, String>>())
+        .and(with_state.clone())
+        .then(moderation::list_appeals)
+        .boxed();
+    let appeal_decision = warp::path!("api" / "v1" / "admin" / "appeals" / i64 / String)
+        .and(warp::post())
+        .and(gate.clone())
+        .and(warp::header::headers_cloned())
+        .and(warp::body::stream())
+        .and(with_state.clone())
+        .then(moderation::decide)
+        .boxed();
+    let audit = warp::path!("api" / "v1" / "admin" / "audit")
+        .and(warp::get())
+        .and(gate.clone())
+        .and(warp::header::headers_cloned())
+        .and(warp::query::<std::collections::HashMap<String, String>>())
+        .and(with_state.clone())
+        .then(moderation::audit)
+        .boxed();
     let oauth_callback = warp::path!("api" / "v1" / "zalo" / "oauth" / "callback")
         .and(warp::get())
         .and(warp::query::<std::collections::HashMap<String, String>>())
@@ -288,6 +314,9 @@ pub fn routes(
             scam_report,
             scam_reports,
             scam_review,
+            appeals,
+            appeal_decision,
+            audit,
             authorize_url,
             token_refresh,
             token_status,

@@ -3,7 +3,7 @@
 //! - `POST /api/v1/scam/reports` `{"value", "kind"?, "category"?, "note"?, "verified"?}`: files a report
 //!   (pending, or published at once with `"verified": true`);
 //! - `GET /api/v1/scam/reports?status=pending|verified|rejected|all`: user reports;
-//! - `POST /api/v1/scam/reports/{id}/verify` and `/reject`: moderation.
+//! - `POST /api/v1/scam/reports/{id}/verify` and `/reject`: moderation (in `moderation`).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -17,8 +17,10 @@ use super::{HttpState, error_reply, json_reply};
 use crate::actors::ask;
 use crate::actors::scam::ScamMsg;
 use crate::pipeline::Role;
+use crate::reports::moderation::{Moderation, ModerationError, Moderator, verify_report};
 use crate::scam::check::{CheckOutcome, CheckReport};
 use crate::scam::extract::extract;
+use crate::scam::trust::ReportResult;
 use crate::scam::{EntityKind, normalize_value};
 use crate::store::{NewUserReport, UserReportOutcome};
 use crate::telemetry;
@@ -153,24 +155,31 @@ where
             return unavailable();
         }
     };
-    metrics::counter!(telemetry::SCAM_USER_REPORTS, "result" => if created { "created" } else { "duplicate" })
-        .increment(1);
+    let result = if created {
+        ReportResult::Created
+    } else {
+        ReportResult::Duplicate
+    };
+    metrics::counter!(telemetry::SCAM_USER_REPORTS, "result" => result.as_str()).increment(1);
     let mut status = "pending".to_string();
     if request.verified {
-        match state.store.review_user_report(id, true, now).await {
-            Ok(Some(reviewed)) => {
-                status = reviewed.status;
-                metrics::counter!(telemetry::SCAM_USER_REPORTS, "result" => "verified")
-                    .increment(1);
-                refresh_index(&state);
-            }
-            Ok(None) => {}
+        let cx = Moderation {
+            store: &state.store,
+            dispatch: &state.directory,
+            now,
+            max_message_chars: state.settings.outbound.max_message_chars,
+        };
+        match verify_report(&cx, id, Moderator::AdminToken, "filed verified").await {
+            Ok(reviewed) => status = reviewed.status,
+            Err(ModerationError::NotFound) => {}
             Err(e) => {
                 tracing::error!(error = %e, "could not verify a report");
                 return unavailable();
             }
         }
     }
+    // A second independent reporter may have made it warn, as may a verification.
+    super::moderation::refresh_index(&state);
     json_reply(
         if created {
             StatusCode::CREATED
@@ -202,46 +211,6 @@ pub(super) async fn list_reports(
             tracing::error!(error = %e, "could not list reports");
             unavailable()
         }
-    }
-}
-
-pub(super) async fn review(
-    id: i64,
-    action: String,
-    headers: HeaderMap,
-    state: HttpState,
-) -> warp::reply::Response {
-    if let Some(denied) = refuse_unless_admin(&headers, &state) {
-        return denied;
-    }
-    let approve = match action.as_str() {
-        "verify" => true,
-        "reject" => false,
-        _ => return error_reply(StatusCode::NOT_FOUND, "not_found", "no such endpoint"),
-    };
-    match state
-        .store
-        .review_user_report(id, approve, state.clock.now())
-        .await
-    {
-        Ok(Some(report)) => {
-            let result = if approve { "verified" } else { "rejected" };
-            metrics::counter!(telemetry::SCAM_USER_REPORTS, "result" => result).increment(1);
-            refresh_index(&state);
-            json_reply(StatusCode::OK, json!({"report": report}))
-        }
-        Ok(None) => error_reply(StatusCode::NOT_FOUND, "not_found", "no such report"),
-        Err(e) => {
-            tracing::error!(error = %e, "could not review a report");
-            unavailable()
-        }
-    }
-}
-
-/// The scam actor picks the change up at once instead of at its next periodic sync.
-fn refresh_index(state: &HttpState) {
-    if let Some(scam) = state.directory.scam() {
-        let _ = crate::actors::tell(Role::Scam, &scam, ScamMsg::Refresh);
     }
 }
 

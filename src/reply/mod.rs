@@ -3,6 +3,7 @@
 
 pub mod chain;
 pub mod image;
+pub mod moderation;
 pub mod recovery;
 pub mod split;
 pub mod templates;

@@ -250,7 +250,7 @@ mod tests {
 
     #[test]
     fn hard_cut_as_last_resort() {
-        let link = "https://example.com/".to_string() + &"a".repeat(30);
+        let link = format!("https://example.com/{}", "a".repeat(30));
         let parts = split_message(&link, 20);
         assert_eq!(
             parts,

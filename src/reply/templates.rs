@@ -111,7 +111,7 @@ pub fn report_received(filed: &[(String, bool)]) -> String {
             }
         );
     }
-    reply.push_str("\n\nSau khi được xác minh, mình sẽ dùng báo cáo này để cảnh báo những người dùng khác. Bạn cũng nên báo cáo chính thức tại https://tinnhiemmang.vn để cơ quan chức năng xử lý.");
+    reply.push_str("\n\nKhi có thêm người khác cũng báo cáo, hoặc khi quản trị viên xác minh, mình sẽ dùng báo cáo này để cảnh báo những người dùng khác. Bạn cũng nên báo cáo chính thức tại https://tinnhiemmang.vn để cơ quan chức năng xử lý.");
     reply
 }
 

@@ -201,6 +201,9 @@ fn finding_line(finding: &Finding) -> String {
     {
         parts.push("chưa có ai báo cáo".to_string());
     }
+    if finding.under_review {
+        parts.push(super::moderation::UNDER_REVIEW.to_string());
+    }
     format!("{} {subject}: {}.", icon(finding.level), parts.join("; "))
 }
 

@@ -76,6 +76,10 @@ impl IndexSync {
                 self.index.set_source_title(&feed.name, &feed.title);
             }
         }
+        // Few rows, read whole each time: an appeal is filed or decided without touching a report row.
+        let appealed = store.appealed_entities().await?;
+        self.index
+            .set_under_review(appealed.iter().map(|(kind, value)| (*kind, value.as_str())));
         self.watermark = newest;
         self.last_sync = Some(Instant::now());
         for kind in EntityKind::ALL {

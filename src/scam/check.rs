@@ -81,8 +81,12 @@ pub fn check_extracted(
     let findings = entities
         .into_iter()
         .map(|entity| {
+            let keys = entity.lookup_keys();
+            let under_review = keys
+                .iter()
+                .any(|(kind, value)| index.is_under_review(*kind, value));
             let mut best: Option<(Verdict, super::ReportSummary, (EntityKind, String))> = None;
-            for key in entity.lookup_keys() {
+            for key in keys {
                 let Some(report) = index.lookup(key.0, &key.1) else {
                     continue;
                 };
@@ -99,10 +103,14 @@ pub fn check_extracted(
                         verdict,
                         report: Some(report),
                         matched: (!own_key).then_some(key),
+                        under_review,
                         ..Finding::unreported(entity)
                     }
                 }
-                None => Finding::unreported(entity),
+                None => Finding {
+                    under_review,
+                    ..Finding::unreported(entity)
+                },
             }
         })
         .collect();

@@ -151,6 +151,8 @@ pub struct ReportIndex {
     /// Titles of the sources that are outside feeds, by interned source name.
     titles: FxHashMap<u32, String>,
     counts: [usize; 3],
+    /// Keys whose owner's appeal waits for a moderator.
+    under_review: rustc_hash::FxHashSet<Key>,
 }
 
 impl ReportIndex {
@@ -248,6 +250,21 @@ impl ReportIndex {
                 })
                 .collect(),
         })
+    }
+
+    /// Replaces the keys under review (their owner appealed; no moderator decided yet).
+    pub fn set_under_review<'a>(&mut self, keys: impl IntoIterator<Item = (EntityKind, &'a str)>) {
+        self.under_review = keys
+            .into_iter()
+            .filter_map(|(kind, value)| Key::new(kind, value))
+            .collect();
+    }
+
+    /// True while an appeal about `(kind, value)` waits for a moderator.
+    #[must_use]
+    pub fn is_under_review(&self, kind: EntityKind, value: &str) -> bool {
+        !self.under_review.is_empty()
+            && Key::new(kind, value).is_some_and(|key| self.under_review.contains(&key))
     }
 
     /// Distinct keys listed, per kind.
@@ -362,6 +379,17 @@ mod tests {
             summary.attributions[0].category,
             format!("{} category", summary.attributions[0].source)
         );
+    }
+
+    #[test]
+    fn appealed_keys_are_under_review_until_replaced() {
+        let mut index = ReportIndex::new();
+        assert!(!index.is_under_review(EntityKind::Phone, "+84912345678"));
+        index.set_under_review([(EntityKind::Phone, "+84912345678")]);
+        assert!(index.is_under_review(EntityKind::Phone, "+84912345678"));
+        assert!(!index.is_under_review(EntityKind::BankAccount, "84912345678"));
+        index.set_under_review([]);
+        assert!(!index.is_under_review(EntityKind::Phone, "+84912345678"));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! This file only declares the modules and re-exports what callers use. It defines nothing itself, so a
 //! module that imports through it never closes a cycle.
 
+pub mod appeal;
 mod ascii_link;
 pub mod assess;
 pub mod banks;
@@ -28,6 +29,7 @@ mod scan;
 mod scenario;
 pub mod signals;
 pub mod text;
+pub mod trust;
 pub mod user_report;
 pub mod verdict;
 pub mod vietqr;

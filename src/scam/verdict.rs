@@ -8,6 +8,9 @@
 //! 4. **no reports**: nothing, a single report still in its grace period, or reports that decayed: the latest
 //!    is older than [`DECAY_DAYS`].
 //!
+//! Users' own reports reach the index only once [`super::trust`] lets them warn (two independent reporters,
+//! or a moderator's verification), so one user's report never counts as "reported" here.
+//!
 //! No verdict says "safe": "no reports" only means nobody has reported it yet.
 
 use chrono::{DateTime, Duration, Utc};
@@ -100,6 +103,8 @@ pub struct Finding {
     pub reasons: Vec<Reason>,
     /// What `reasons` add up to.
     pub level: Level,
+    /// Its owner appealed the reports and no moderator has decided yet.
+    pub under_review: bool,
 }
 
 impl Finding {
@@ -112,6 +117,7 @@ impl Finding {
             matched: None,
             reasons: Vec::new(),
             level: Level::NoSigns,
+            under_review: false,
         }
     }
 

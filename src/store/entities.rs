@@ -169,6 +169,7 @@ pub mod scam_user_reports {
         pub status: String,
         pub created_at: DateTimeUtc,
         pub reviewed_at: Option<DateTimeUtc>,
+        pub reporter_id: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -292,6 +293,78 @@ pub mod handoff_pauses {
         pub paused_until: DateTimeUtc,
         pub created_at: DateTimeUtc,
         pub reason: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod report_appeals {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "report_appeals")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub kind: String,
+        pub value: String,
+        pub appellant_id: String,
+        pub note: String,
+        pub status: String,
+        pub created_at: DateTimeUtc,
+        pub decided_at: Option<DateTimeUtc>,
+        pub decided_by: Option<String>,
+        pub reason: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod moderation_audit {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "moderation_audit")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub at: DateTimeUtc,
+        pub moderator: String,
+        pub action: String,
+        pub subject_id: i64,
+        pub kind: String,
+        pub value: String,
+        pub reason: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod moderation_notices {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "moderation_notices")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub zalo_user_id: String,
+        pub kind: String,
+        pub subject_id: i64,
+        pub text: String,
+        pub status: String,
+        pub created_at: DateTimeUtc,
+        pub expires_at: DateTimeUtc,
+        pub sent_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

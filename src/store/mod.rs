@@ -17,6 +17,7 @@
 
 mod checkpointer;
 
+mod appeals;
 mod chat;
 mod connect;
 mod console;
@@ -26,12 +27,15 @@ mod group_commit;
 mod image_reads;
 mod inbox;
 mod llm_usage;
+mod moderation;
 mod outbound;
 mod pre_claims;
 mod reports;
 mod token;
 
+pub use appeals::{Appeal, AppealDecided, AppealFiled, WaitingNotice};
 pub use console::{ReporterCounts, SeenUser, SourceSummary};
+pub use moderation::{AuditEntry, Moderated, ModerationRecord, NoticeText};
 pub use reports::{
     BackupRun, ChangedReport, NewReport, NewUserReport, USER_REPORTS_SOURCE, UserReport,
     UserReportOutcome,

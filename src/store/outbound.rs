@@ -223,7 +223,7 @@ fn queued_from(row: outbound_messages::Model) -> Option<QueuedOutbound> {
 }
 
 /// Records the bot's reply in the history and creates one queued outbound row per part.
-async fn queue_reply(
+pub(super) async fn queue_reply(
     txn: &DatabaseTransaction,
     user: &UserId,
     parts: &[String],

@@ -7,10 +7,10 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TryInsertResult,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use super::entities::{backup_runs, scam_reports, scam_user_reports};
+use super::entities::{backup_runs, scam_reports};
 use super::{Store, StoreResult};
 use crate::scam::EntityKind;
 pub use crate::scam::import::NewReport;
@@ -19,7 +19,7 @@ use crate::scam::index::ReportRow;
 /// Status of a report row that counts.
 pub(super) const ACTIVE: &str = "active";
 /// Status of a row its source no longer lists.
-const REMOVED: &str = "removed";
+pub(super) const REMOVED: &str = "removed";
 /// The source under which moderated user reports are aggregated.
 pub const USER_REPORTS_SOURCE: &str = "user_reports";
 
@@ -54,6 +54,9 @@ pub struct UserReport {
     pub status: String,
     pub created_at: DateTime<Utc>,
     pub reviewed_at: Option<DateTime<Utc>>,
+    /// The Zalo user told the outcome (none for an admin's report); never shown in listings.
+    #[serde(skip)]
+    pub reporter: Option<crate::domain::UserId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,139 +235,13 @@ impl Store {
             .await?)
     }
 
-    /// Files a user report for moderation; a reporter's second report of the same entity is not a new one.
+    /// Files a user report for moderation without a reporter to tell ([`Store::file_user_report`]).
     pub async fn submit_user_report(
         &self,
         report: &NewUserReport,
         now: DateTime<Utc>,
     ) -> StoreResult<UserReportOutcome> {
-        let model = scam_user_reports::ActiveModel {
-            id: NotSet,
-            kind: Set(report.kind.as_str().to_string()),
-            value: Set(report.value.clone()),
-            bank_bin: Set(report.bank_bin.clone()),
-            category: Set(report.category.clone()),
-            note: Set(report.note.clone()),
-            reporter_hash: Set(report.reporter_hash.clone()),
-            status: Set("pending".to_string()),
-            created_at: Set(now),
-            reviewed_at: Set(None),
-        };
-        let inserted = scam_user_reports::Entity::insert(model)
-            .on_conflict_do_nothing_on([
-                scam_user_reports::Column::Kind,
-                scam_user_reports::Column::Value,
-                scam_user_reports::Column::ReporterHash,
-            ])
-            .exec(&self.writer)
-            .await?;
-        if let TryInsertResult::Inserted(result) = inserted {
-            return Ok(UserReportOutcome::Created(result.last_insert_id));
-        }
-        let existing = scam_user_reports::Entity::find()
-            .filter(scam_user_reports::Column::Kind.eq(report.kind.as_str()))
-            .filter(scam_user_reports::Column::Value.eq(report.value.as_str()))
-            .filter(scam_user_reports::Column::ReporterHash.eq(report.reporter_hash.as_str()))
-            .one(&self.db)
-            .await?;
-        Ok(UserReportOutcome::AlreadyReported(
-            existing.map_or(0, |row| row.id),
-        ))
-    }
-
-    /// User reports, newest first; only those with `status` when given.
-    pub async fn user_reports(
-        &self,
-        status: Option<&str>,
-        limit: u64,
-    ) -> StoreResult<Vec<UserReport>> {
-        let mut query = scam_user_reports::Entity::find();
-        if let Some(status) = status {
-            query = query.filter(scam_user_reports::Column::Status.eq(status));
-        }
-        let rows = query
-            .order_by_desc(scam_user_reports::Column::Id)
-            .limit(limit)
-            .all(&self.db)
-            .await?;
-        Ok(rows.into_iter().map(user_report_from).collect())
-    }
-
-    /// An admin's decision on a user report. Approving publishes it: the entity's moderated user reports
-    /// are (re)aggregated into one verified row under [`USER_REPORTS_SOURCE`]; rejecting withdraws it from
-    /// that row. `None` when there is no such report.
-    pub async fn review_user_report(
-        &self,
-        id: i64,
-        approve: bool,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Option<UserReport>> {
-        let txn = self.begin_write().await?;
-        let Some(found) = scam_user_reports::Entity::find_by_id(id).one(&txn).await? else {
-            return Ok(None);
-        };
-        let mut model: scam_user_reports::ActiveModel = found.into();
-        model.status = Set(if approve { "verified" } else { "rejected" }.to_string());
-        model.reviewed_at = Set(Some(now));
-        let updated = model.update(&txn).await?;
-        self.reaggregate_user_reports(&txn, &updated.kind, &updated.value, now)
-            .await?;
-        txn.commit().await?;
-        Ok(Some(user_report_from(updated)))
-    }
-
-    async fn reaggregate_user_reports(
-        &self,
-        txn: &impl ConnectionTrait,
-        kind: &str,
-        value: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        let verified = scam_user_reports::Entity::find()
-            .filter(scam_user_reports::Column::Kind.eq(kind))
-            .filter(scam_user_reports::Column::Value.eq(value))
-            .filter(scam_user_reports::Column::Status.eq("verified"))
-            .order_by_desc(scam_user_reports::Column::CreatedAt)
-            .all(txn)
-            .await?;
-        let existing = scam_reports::Entity::find()
-            .filter(scam_reports::Column::Kind.eq(kind))
-            .filter(scam_reports::Column::Value.eq(value))
-            .filter(scam_reports::Column::Source.eq(USER_REPORTS_SOURCE))
-            .one(txn)
-            .await?;
-        let Some(latest) = verified.first() else {
-            if let Some(row) = existing {
-                let mut row: scam_reports::ActiveModel = row.into();
-                row.status = Set(REMOVED.to_string());
-                row.updated_at = Set(now);
-                row.update(txn).await?;
-            }
-            return Ok(());
-        };
-        let first = verified.iter().map(|r| r.created_at).min().unwrap_or(now);
-        let count = i64::try_from(verified.len()).unwrap_or(i64::MAX);
-        let bank_bin = verified.iter().find_map(|r| r.bank_bin.clone());
-        let mut row = match existing {
-            Some(row) => row.into(),
-            None => scam_reports::ActiveModel {
-                id: NotSet,
-                kind: Set(kind.to_string()),
-                value: Set(value.to_string()),
-                source: Set(USER_REPORTS_SOURCE.to_string()),
-                ..Default::default()
-            },
-        };
-        row.bank_bin = Set(bank_bin);
-        row.category = Set(latest.category.clone());
-        row.report_count = Set(count);
-        row.first_reported_at = Set(first);
-        row.last_reported_at = Set(latest.created_at);
-        row.verified = Set(true);
-        row.status = Set(ACTIVE.to_string());
-        row.updated_at = Set(now);
-        row.save(txn).await?;
-        Ok(())
+        self.file_user_report(report, None, now).await
     }
 
     /// SQLite only: writes a consistent copy of the database to `path` (`VACUUM INTO`).
@@ -399,19 +276,5 @@ impl Store {
             .one(&self.db)
             .await?
             .map(|run| run.finished_at))
-    }
-}
-
-fn user_report_from(row: scam_user_reports::Model) -> UserReport {
-    UserReport {
-        id: row.id,
-        kind: row.kind,
-        value: row.value,
-        bank_bin: row.bank_bin,
-        category: row.category,
-        note: row.note,
-        status: row.status,
-        created_at: row.created_at,
-        reviewed_at: row.reviewed_at,
     }
 }

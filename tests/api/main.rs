@@ -20,4 +20,5 @@ mod scam;
 mod scam_corpus;
 mod supervision;
 mod token;
+mod trust;
 mod webhook;

@@ -7,6 +7,7 @@ mod service;
 
 mod cli;
 mod dashboards;
+mod moderation;
 mod ops;
 mod reliability;
 mod secrets;

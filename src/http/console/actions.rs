@@ -1,11 +1,9 @@
 //! What the console changes, each behind one small function so the service behind it can be swapped without
-//! touching the pages. Today a report decision is the store's review, the same one the JSON admin API uses.
+//! touching the pages. A report decision goes through `reports::moderation`, as the JSON admin API's does.
 
-use crate::actors::scam::ScamMsg;
 use crate::domain::UserId;
-use crate::pipeline::Role;
+use crate::reports::moderation::{ModerationError, Moderator, reject_report, verify_report};
 use crate::store::{StoreError, UserReport};
-use crate::telemetry;
 
 use super::super::HttpState;
 
@@ -42,34 +40,29 @@ impl Decision {
     }
 }
 
-/// Who decided, for the audit: the console has one admin token, so one moderator identity.
-pub const CONSOLE_MODERATOR: &str = "console";
-
-/// Decides report `id`; `None` when there is no such report.
-///
-/// The one place the console decides a report. It calls the store's review (as `POST
-/// /api/v1/scam/reports/{id}/verify|reject` does) and tells the scam actor to pick the change up at once.
-/// That review records no moderator or reason and queues no notice to the reporter; a moderation service that
-/// does (audit, outcome notice) replaces the body of this function.
+/// Decides report `id` as the console's moderator, through the moderation service (the audit row, the
+/// reporter's outcome notice), and has the scam actor pick the change up at once. `None` when there is no
+/// such report, or it was decided already.
 pub async fn decide_report(
     state: &HttpState,
     id: i64,
     decision: Decision,
-    moderator: &str,
     reason: Option<&str>,
 ) -> Result<Option<UserReport>, StoreError> {
-    let _ = (moderator, reason);
-    let reviewed = state
-        .store
-        .review_user_report(id, decision == Decision::Verify, state.clock.now())
-        .await?;
-    if reviewed.is_some() {
-        metrics::counter!(telemetry::SCAM_USER_REPORTS, "result" => decision.result()).increment(1);
-        if let Some(scam) = state.directory.scam() {
-            let _ = crate::actors::tell(Role::Scam, &scam, ScamMsg::Refresh);
+    let cx = super::super::moderation::moderation(state);
+    let reason = reason.unwrap_or_default();
+    let decided = match decision {
+        Decision::Verify => verify_report(&cx, id, Moderator::Console, reason).await,
+        Decision::Reject => reject_report(&cx, id, Moderator::Console, reason).await,
+    };
+    match decided {
+        Ok(report) => {
+            super::super::moderation::refresh_index(state);
+            Ok(Some(report))
         }
+        Err(ModerationError::NotFound | ModerationError::AlreadyDecided(_)) => Ok(None),
+        Err(ModerationError::Store(error)) => Err(error),
     }
-    Ok(reviewed)
 }
 
 /// Ends a user's handoff pause now; false when there was none.

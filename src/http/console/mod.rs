@@ -426,15 +426,7 @@ async fn act(
                 .get("reason")
                 .map(|r| r.trim().chars().take(MAX_REASON_CHARS).collect::<String>())
                 .filter(|r| !r.is_empty());
-            match actions::decide_report(
-                state,
-                *id,
-                *decision,
-                actions::CONSOLE_MODERATOR,
-                reason.as_deref(),
-            )
-            .await
-            {
+            match actions::decide_report(state, *id, *decision, reason.as_deref()).await {
                 Ok(Some(_)) => {
                     tracing::info!(
                         report = id,

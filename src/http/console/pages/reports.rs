@@ -92,6 +92,7 @@ mod tests {
                 status: "pending".into(),
                 created_at: Utc.with_ymd_and_hms(2026, 12, 7, 10, 0, 0).unwrap(),
                 reviewed_at: None,
+                reporter: None,
             },
             counts: ReporterCounts {
                 pending: 2,

@@ -1,8 +1,10 @@
-//! Where the appeals page gets its rows. Owners of a wrongly reported number appeal from the chat; until a
-//! service stores them, there are none, and the page says so. Rewire [`pending_appeals`] to that service.
+//! Where the appeals page gets its rows: the appeals owners of a wrongly reported number filed from the chat
+//! (`reports::moderation`), waiting for a moderator.
 
 use chrono::{DateTime, Utc};
 
+use crate::reply::mask_numbers;
+use crate::scam::trust::AppealStatus;
 use crate::store::StoreError;
 
 use super::super::HttpState;
@@ -25,13 +27,25 @@ pub struct Appeals {
     pub note: Option<&'static str>,
 }
 
-/// The appeals waiting for a decision.
+/// The most appeals the page lists, oldest first.
+const LISTED: u64 = 200;
+
+/// The appeals waiting for a decision, numbers masked.
 pub async fn pending_appeals(state: &HttpState) -> Result<Appeals, StoreError> {
-    let _ = state;
+    let appeals = state
+        .store
+        .appeals(Some(AppealStatus::Pending), LISTED)
+        .await?;
     Ok(Appeals {
-        rows: Vec::new(),
-        note: Some(
-            "Chưa có kháng nghị nào được lưu: bản này chưa ghi nhận kháng nghị từ người dùng.",
-        ),
+        rows: appeals
+            .into_iter()
+            .map(|appeal| AppealRow {
+                id: appeal.id,
+                entity: format!("{}: {}", appeal.kind, mask_numbers(&appeal.value)),
+                statement: appeal.note,
+                created_at: appeal.created_at,
+            })
+            .collect(),
+        note: None,
     })
 }

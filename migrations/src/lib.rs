@@ -7,6 +7,7 @@ mod m20261124_000002_token_keeper;
 mod m20261124_000003_llm_usage_and_handoff;
 mod m20261124_000004_scam_detection;
 mod m20261207_000005_image_reads;
+mod m20261207_000008_campaigns;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_llm_usage_and_handoff::Migration),
             Box::new(m20261124_000004_scam_detection::Migration),
             Box::new(m20261207_000005_image_reads::Migration),
+            Box::new(m20261207_000008_campaigns::Migration),
         ]
     }
 }

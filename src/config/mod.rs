@@ -6,6 +6,7 @@
 //! converts one into the other. This module imports nothing else from the crate: every other module may
 //! depend on it.
 
+mod campaigns;
 mod image;
 mod links;
 mod llm;
@@ -20,6 +21,7 @@ use std::path::PathBuf;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+pub use campaigns::CampaignSettings;
 pub use image::ImageSettings;
 pub use links::LinksSettings;
 pub use llm::{BreakerSettings, BudgetSettings, LlmSettings};
@@ -95,6 +97,7 @@ pub struct Settings {
     pub net: NetSettings,
     pub image: ImageSettings,
     pub links: LinksSettings,
+    pub campaigns: CampaignSettings,
 }
 
 /// The TOML as serde reads it, one raw struct per section, before checks and conversions.
@@ -116,6 +119,7 @@ struct Raw {
     net: net::RawNet,
     image: image::RawImage,
     links: links::RawLinks,
+    campaigns: campaigns::RawCampaigns,
 }
 
 impl Settings {
@@ -171,6 +175,7 @@ impl Settings {
             net: raw.net.parse()?,
             image: raw.image.parse()?,
             links: raw.links.parse()?,
+            campaigns: raw.campaigns.parse()?,
         })
     }
 }

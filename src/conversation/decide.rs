@@ -6,6 +6,7 @@
 use sha2::{Digest, Sha256};
 
 use super::{Now, Policy, UserView};
+use crate::campaigns::{Subscription, subscription_command};
 use crate::domain::{Admission, UserId};
 use crate::media::ImageReading;
 use crate::net::FetchError;
@@ -84,6 +85,8 @@ pub enum Decision {
     /// Read the picture at this URL, then check what it holds with the caption.
     ReadImage(String),
     Help,
+    /// The user stops or restarts campaigns: recorded, then answered ([`subscribed`]).
+    Subscription(Subscription),
     /// The user reports entities as scams.
     Report(ReportCommand),
     /// The user has already paid or given a code away: the recovery steps, at once and without the model;
@@ -131,7 +134,8 @@ impl Decision {
             ),
             Decision::Signals(check) => (Some(verdict::scam_reply(check)), Outcome::ScamSignals),
             Decision::Verdict(check) => (Some(verdict::scam_reply(check)), Outcome::ScamCheck),
-            Decision::Report(_)
+            Decision::Subscription(_)
+            | Decision::Report(_)
             | Decision::Recovery { .. }
             | Decision::Check(_)
             | Decision::Converse(_)
@@ -159,6 +163,9 @@ pub fn decide(message: &Message, view: &mut UserView, policy: &Policy, now: Now)
     if text.trim().is_empty() {
         return Decision::Unsupported(message.kind);
     }
+    if let Some(change) = subscription_command(text) {
+        return Decision::Subscription(change);
+    }
     if templates::is_help_command(text) {
         return Decision::Help;
     }
@@ -180,6 +187,25 @@ pub fn decide(message: &Message, view: &mut UserView, policy: &Policy, now: Now)
         return Decision::Signals(check);
     }
     Decision::Converse(check)
+}
+
+/// The answer to a campaign command, once it is recorded: "/start" also shows the help, as it always did.
+#[must_use]
+pub fn subscribed(change: Subscription) -> Answer {
+    match change {
+        Subscription::Stop => Answer {
+            reply: Some(templates::ALERTS_STOPPED.to_string()),
+            outcome: Outcome::AlertsOff,
+        },
+        Subscription::Start => Answer {
+            reply: Some(format!(
+                "{}\n\n{}",
+                templates::ALERTS_STARTED,
+                templates::HELP
+            )),
+            outcome: Outcome::AlertsOn,
+        },
+    }
 }
 
 /// After the index lookup of a [`Decision::Check`]: findings are remembered for follow-up questions; with a
@@ -391,6 +417,28 @@ mod tests {
                 reply: None,
                 outcome: Outcome::HandoffPaused
             })
+        );
+    }
+
+    #[test]
+    fn campaign_commands_are_recorded_then_answered_and_start_still_shows_the_help() {
+        let mut view = view();
+        let now = now();
+        let stop = decide(&text("Dừng nhận tin"), &mut view, &MODEL, now);
+        assert_eq!(stop, Decision::Subscription(Subscription::Stop));
+        assert_eq!(stop.answer(), None, "the opt-out is written first");
+        let answer = subscribed(Subscription::Stop);
+        assert_eq!(answer.outcome, Outcome::AlertsOff);
+        assert!(answer.reply.unwrap().contains("/start"));
+        let start = decide(&text("/start"), &mut view, &MODEL, now);
+        assert_eq!(start, Decision::Subscription(Subscription::Start));
+        let answer = subscribed(Subscription::Start);
+        assert_eq!(answer.outcome, Outcome::AlertsOn);
+        let reply = answer.reply.unwrap();
+        assert!(reply.contains("dừng nhận tin") && reply.ends_with(templates::HELP));
+        assert_eq!(
+            decide(&text("/help"), &mut view, &MODEL, now),
+            Decision::Help
         );
     }
 

@@ -8,8 +8,10 @@ use tokio::sync::broadcast;
 
 use super::result::{NextStep, Requeue, SendResult, next_step};
 use super::{Delivery, OutboundEvent, TokenSource};
+use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::domain::OutboundState;
+use crate::domain::campaign::CampaignSend;
 use crate::store::{QueuedOutbound, Store, StoreError};
 use crate::telemetry;
 use crate::zalo::api::ZaloApi;
@@ -27,6 +29,8 @@ pub struct PartSender<T> {
     retry_base: Duration,
     tokens: T,
     events: broadcast::Sender<OutboundEvent>,
+    /// Tells the night, when campaign parts wait.
+    clock: SharedClock,
 }
 
 impl<T: TokenSource> PartSender<T> {
@@ -52,11 +56,23 @@ impl<T: TokenSource> PartSender<T> {
             retry_base: outbound.retry_base,
             tokens,
             events,
+            clock: crate::clock::system(),
         }
+    }
+
+    /// The wall clock that tells when campaign parts must wait for the morning.
+    #[must_use]
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Sends one part and returns its final state (None when another sender had already claimed it).
     pub async fn deliver(&self, part: QueuedOutbound) -> Option<OutboundState> {
+        // Zalo refuses these at night: the part stays queued, and a resume after 06:00 sends it.
+        if part.campaign_id.is_some() && crate::campaigns::is_quiet(self.clock.now()) {
+            return None;
+        }
         // A reply's first part comes claimed by the commit that queued it (`Store::take_pre_claimed`).
         if !self.store.take_pre_claimed(part.id) {
             match self.store.mark_sending(part.id).await {
@@ -78,7 +94,7 @@ impl<T: TokenSource> PartSender<T> {
                         crate::reply::mask_numbers(&part.text)
                     );
                 }
-                metrics::counter!(telemetry::OUTBOUND_SENDS, "result" => "console").increment(1);
+                count(&part, "console", CampaignSend::Sent);
                 Ok(SendResult::Sent(None))
             }
             Delivery::Zalo => self.send_to_zalo(&part).await,
@@ -104,12 +120,12 @@ impl<T: TokenSource> PartSender<T> {
                 code,
                 message,
             } => {
-                let label = if *state == OutboundState::Ambiguous {
-                    "ambiguous"
+                let (label, send) = if *state == OutboundState::Ambiguous {
+                    ("ambiguous", CampaignSend::Ambiguous)
                 } else {
-                    "failed"
+                    ("failed", CampaignSend::Failed)
                 };
-                metrics::counter!(telemetry::OUTBOUND_SENDS, "result" => label).increment(1);
+                count(&part, label, send);
                 tracing::error!(user = %part.user.short_hash(), state = label, error = %message, "outbound message not delivered");
                 (
                     *state,
@@ -144,15 +160,23 @@ impl<T: TokenSource> PartSender<T> {
         loop {
             self.limiter.until_ready().await;
             let started = Instant::now();
-            let result = self
-                .api
-                .send_text(&token.token, part.user.as_str(), &part.text)
-                .await;
+            let result = match &part.image_url {
+                Some(image) => {
+                    self.api
+                        .send_image(&token.token, part.user.as_str(), image, &part.text)
+                        .await
+                }
+                None => {
+                    self.api
+                        .send_text(&token.token, part.user.as_str(), &part.text)
+                        .await
+                }
+            };
             metrics::histogram!(telemetry::OUTBOUND_DURATION)
                 .record(started.elapsed().as_secs_f64());
             let err = match result {
                 Ok(sent) => {
-                    metrics::counter!(telemetry::OUTBOUND_SENDS, "result" => "sent").increment(1);
+                    count(part, "sent", CampaignSend::Sent);
                     return Ok(SendResult::Sent(sent.message_id));
                 }
                 Err(err) => err,
@@ -184,6 +208,16 @@ impl<T: TokenSource> PartSender<T> {
                 }
             }
         }
+    }
+}
+
+/// Counts a part's end: a reply's in the outbound metric, a campaign part's in the campaign metric only, so a
+/// campaign's unreachable users do not look like failing replies to the alerts.
+fn count(part: &QueuedOutbound, label: &'static str, campaign: CampaignSend) {
+    if part.campaign_id.is_some() {
+        metrics::counter!(telemetry::CAMPAIGN_SENDS, "result" => campaign.as_str()).increment(1);
+    } else {
+        metrics::counter!(telemetry::OUTBOUND_SENDS, "result" => label).increment(1);
     }
 }
 

@@ -1,5 +1,6 @@
 //! Domain newtypes shared by every layer: parsed once at the edge, trusted afterwards.
 
+pub mod campaign;
 mod rate;
 pub mod time;
 mod user_id;

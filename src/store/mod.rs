@@ -8,7 +8,7 @@
 //! - `connect`: connections per backend, pragmas, migrations, readiness, write transactions.
 //! - One `impl Store` block per aggregate, with its row conversions: `inbox` (webhook events, attempts,
 //!   completion), `chat` (users, history, admin messages, handoff pauses), `outbound` (reply parts and their
-//!   states), `token` (the OAuth pair, its lease, PKCE states), `llm_usage`, `reports`.
+//!   states), `campaigns` (campaigns, their recipients and opt-outs), `token` (the OAuth pair, its lease, PKCE states), `llm_usage`, `reports`.
 //! - `group_commit`: one queue, batching and fallback core, with two writers plugged in: the webhook's
 //!   inserts (`inbox`) and the pipeline's writes (`pipeline`).
 //! - `pre_claims`: reply parts stored claimed whose send has not started.
@@ -17,6 +17,7 @@
 
 mod checkpointer;
 
+mod campaigns;
 mod chat;
 mod connect;
 mod entities;
@@ -29,6 +30,7 @@ mod pre_claims;
 mod reports;
 mod token;
 
+pub use campaigns::{Campaign, CampaignCounts, PendingRecipient, UserStanding};
 pub use reports::{
     BackupRun, ChangedReport, NewReport, NewUserReport, USER_REPORTS_SOURCE, UserReport,
     UserReportOutcome,
@@ -173,6 +175,10 @@ pub struct QueuedOutbound {
     pub part_index: i32,
     /// Parts of the reply this part belongs to (0 when unknown: a part resumed from the database).
     pub part_count: i32,
+    /// The campaign it belongs to: such a part waits out the night (`campaigns::quiet`).
+    pub campaign_id: Option<i64>,
+    /// An image sent with the text as its caption.
+    pub image_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

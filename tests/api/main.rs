@@ -6,6 +6,7 @@ mod helpers;
 
 mod admin;
 mod backpressure;
+mod campaigns;
 mod conversation;
 mod health;
 mod hostile;

@@ -253,8 +253,14 @@ pub async fn feed(
         let settled: Vec<_> = pending
             .iter()
             .map(|p| {
-                let skip = audience::skip_reason(&standing(&p.standing), now, window);
-                (p.id, p.standing.user.clone(), skip)
+                // A user whose row is gone has no known interaction: outside the window.
+                let skip = p
+                    .standing
+                    .as_ref()
+                    .map_or(Some(SkipReason::OutsideWindow), |s| {
+                        audience::skip_reason(&standing(s), now, window)
+                    });
+                (p.id, p.user.clone(), skip)
             })
             .collect();
         let text = message_text(&campaign.text);

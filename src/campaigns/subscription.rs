@@ -58,7 +58,7 @@ mod tests {
             "Dừng nhận tin",
             "DỪNG NHẬN TIN",
             "  dừng   nhận tin. ",
-            "du\u{0300}ng nha\u{0323}\u{0302}n tin",
+            "du\u{031B}\u{0300}ng nha\u{0323}\u{0302}n tin",
             "dung nhan tin",
             "/stop",
             "/STOP",

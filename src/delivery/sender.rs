@@ -252,7 +252,76 @@ fn backoff(base: Duration, attempt: u32) -> Duration {
 
 #[cfg(test)]
 mod tests {
+    use chrono::{TimeZone, Utc};
+
     use super::*;
+    use crate::clock::{Clock, ManualClock};
+    use crate::delivery::FixedToken;
+    use crate::domain::UserId;
+    use std::sync::Arc;
+
+    /// A campaign part met at night (queued before 22:00, or resumed after a restart) stays queued, untouched,
+    /// and goes once the morning comes; a reply is never held.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_campaign_part_waits_out_the_night_and_a_reply_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("s.db").display());
+        let settings = Settings::from_env_map([("DATABASE_URL".to_string(), url)].into()).unwrap();
+        let store = Store::connect(&settings.database).await.unwrap();
+        store.migrate().await.unwrap();
+        let clock = ManualClock::starting_now();
+        // 23:30 in Vietnam.
+        let night = Utc.with_ymd_and_hms(2026, 12, 7, 16, 30, 0).unwrap();
+        clock.advance(night - clock.now());
+        let (events, _) = broadcast::channel(8);
+        let sender = PartSender::new(
+            store.clone(),
+            reqwest::Client::new(),
+            &settings,
+            Delivery::Console { print: false },
+            events,
+            FixedToken(None),
+        )
+        .with_clock(Arc::new(clock.clone()));
+        let user = UserId::parse("7000000000000000951").unwrap();
+        let id = store
+            .create_campaign("Cảnh báo", None, &[(user.clone(), None)], night)
+            .await
+            .unwrap();
+        let campaign = store.campaign(id).await.unwrap().unwrap();
+        let pending = store.pending_recipients(id, 1).await.unwrap();
+        let part = store
+            .settle_recipients(
+                &campaign,
+                "Cảnh báo",
+                &[(pending[0].id, user.clone(), None)],
+                night,
+            )
+            .await
+            .unwrap()
+            .remove(0);
+        assert_eq!(sender.deliver(part.clone()).await, None, "held at night");
+        assert_eq!(
+            store.queued_outbound(10).await.unwrap().len(),
+            1,
+            "still queued"
+        );
+        let reply = store
+            .enqueue_proactive(&user, &["chào".to_string()])
+            .await
+            .unwrap();
+        assert_eq!(
+            sender.deliver(reply[0].clone()).await,
+            Some(OutboundState::Sent),
+            "a reply goes at night"
+        );
+        clock.advance(chrono::Duration::hours(6) + chrono::Duration::minutes(30));
+        assert_eq!(
+            sender.deliver(part).await,
+            Some(OutboundState::Sent),
+            "06:00"
+        );
+    }
 
     #[test]
     fn backoff_doubles_per_attempt_with_up_to_half_again_of_jitter() {

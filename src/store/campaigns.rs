@@ -43,11 +43,12 @@ pub struct Campaign {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-/// A recipient still waiting for its message, with its user's standing now.
+/// A recipient still waiting for its message, with its user's standing now (None: the user's row is gone).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingRecipient {
     pub id: i64,
-    pub standing: UserStanding,
+    pub user: UserId,
+    pub standing: Option<UserStanding>,
 }
 
 /// What became of a campaign's recipients, counted from their rows and their parts.
@@ -172,8 +173,13 @@ impl Store {
         Ok(rows
             .into_iter()
             .filter_map(|r| {
-                let standing = users.get(&r.zalo_user_id)?.clone();
-                Some(PendingRecipient { id: r.id, standing })
+                let standing = users.get(&r.zalo_user_id).cloned();
+                let user = UserId::parse(r.zalo_user_id).ok()?;
+                Some(PendingRecipient {
+                    id: r.id,
+                    user,
+                    standing,
+                })
             })
             .collect())
     }
@@ -361,5 +367,125 @@ fn campaign_of(row: campaigns::Model) -> Campaign {
         image_url: row.image_url,
         created_at: row.created_at,
         finished_at: row.finished_at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+    use crate::store::group_commit::inbox::tests::stores;
+
+    /// A recipient is settled once: a second settle of the same rows (another feeder, a retry) queues
+    /// nothing; the counts follow the rows and their parts; an opt-out is kept on the user.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_recipient_gets_one_part_however_often_it_is_settled() {
+        let dir = tempfile::tempdir().unwrap();
+        for store in stores(&dir).await {
+            let now = Utc::now();
+            let users: Vec<UserId> = (0..3)
+                .map(|i| UserId::parse(format!("700000000000000090{i}")).unwrap())
+                .collect();
+            for user in &users {
+                store
+                    .touch_user(user, now - Duration::hours(1))
+                    .await
+                    .unwrap();
+            }
+            store
+                .set_alerts_opt_out(&users[2], true, now)
+                .await
+                .unwrap();
+            let standings = loop {
+                let standings = store.user_standings().await.unwrap();
+                if standings.len() == 3 {
+                    break standings;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            };
+            assert_eq!(
+                standings.iter().map(|s| s.opted_out).collect::<Vec<_>>(),
+                [false, false, true]
+            );
+            assert!(standings.iter().all(|s| !s.unfollowed));
+            let recipients = vec![
+                (users[0].clone(), None),
+                (users[1].clone(), None),
+                (users[2].clone(), Some(SkipReason::OptedOut)),
+            ];
+            let id = store
+                .create_campaign(
+                    "Cảnh báo",
+                    Some("https://cdn.example.vn/a.jpg"),
+                    &recipients,
+                    now,
+                )
+                .await
+                .unwrap();
+            let campaign = store.campaign(id).await.unwrap().unwrap();
+            let pending = store.pending_recipients(id, 10).await.unwrap();
+            assert_eq!(pending.len(), 2);
+            let settled: Vec<_> = pending
+                .iter()
+                .zip([None, Some(SkipReason::OutsideWindow)])
+                .map(|(p, skip)| (p.id, p.user.clone(), skip))
+                .collect();
+            let parts = store
+                .settle_recipients(&campaign, "Cảnh báo!", &settled, now)
+                .await
+                .unwrap();
+            assert_eq!(parts.len(), 1);
+            assert_eq!(parts[0].campaign_id, Some(id));
+            assert_eq!(
+                parts[0].image_url.as_deref(),
+                Some("https://cdn.example.vn/a.jpg")
+            );
+            let again = store
+                .settle_recipients(&campaign, "Cảnh báo!", &settled, now)
+                .await
+                .unwrap();
+            assert!(again.is_empty(), "settled once");
+            assert!(store.pending_recipients(id, 10).await.unwrap().is_empty());
+            assert_eq!(store.campaign_parts_in_flight().await.unwrap(), 1);
+            assert_eq!(
+                store.queued_outbound(10).await.unwrap(),
+                parts_resumed(&parts)
+            );
+
+            assert!(store.mark_sending(parts[0].id).await.unwrap());
+            store
+                .mark_unsent(parts[0].id, OutboundState::Failed, Some(-230), "window")
+                .await
+                .unwrap();
+            let counts = store.campaign_counts(id).await.unwrap();
+            assert_eq!(counts.targeted, 2);
+            assert_eq!(counts.pending, 0);
+            assert_eq!(
+                counts.skipped,
+                HashMap::from([(SkipReason::OptedOut, 1), (SkipReason::OutsideWindow, 1)])
+            );
+            assert_eq!(counts.parts, [(OutboundState::Failed, Some(-230), 1)]);
+            assert_eq!(store.open_campaigns().await.unwrap().len(), 1);
+            store.finish_campaign(id, now).await.unwrap();
+            assert!(store.open_campaigns().await.unwrap().is_empty());
+
+            store
+                .set_alerts_opt_out(&users[2], false, now)
+                .await
+                .unwrap();
+            let standings = store.user_standings().await.unwrap();
+            assert!(standings.iter().all(|s| !s.opted_out), "opted back in");
+        }
+    }
+
+    fn parts_resumed(parts: &[QueuedOutbound]) -> Vec<QueuedOutbound> {
+        parts
+            .iter()
+            .map(|p| QueuedOutbound {
+                part_count: 0,
+                ..p.clone()
+            })
+            .collect()
     }
 }

@@ -16,7 +16,7 @@ fn vietnam(now: DateTime<Utc>) -> chrono::NaiveDateTime {
 #[must_use]
 pub fn is_quiet(now: DateTime<Utc>) -> bool {
     let hour = vietnam(now).hour();
-    hour >= QUIET_FROM_HOUR || hour < QUIET_UNTIL_HOUR
+    !(QUIET_UNTIL_HOUR..QUIET_FROM_HOUR).contains(&hour)
 }
 
 /// When a campaign message may go: `now` outside the quiet hours, else the next 06:00 Vietnam time.

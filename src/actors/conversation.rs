@@ -355,6 +355,11 @@ async fn user_message(
         // Checks with entities are counted by the scam actor that looks them up.
         telemetry::count_check(check);
     }
+    if let Some(change) = decide::unanswered_subscription(&decision, &message.text) {
+        store
+            .set_alerts_opt_out(&state.user, change.opts_out(), now.at)
+            .await?;
+    }
     match &decision {
         Decision::Paused => metrics::counter!(telemetry::HANDOFF_PAUSED).increment(1),
         _ => state.pause_clear_at = Some(now.instant),

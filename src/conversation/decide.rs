@@ -208,6 +208,16 @@ pub fn subscribed(change: Subscription) -> Answer {
     }
 }
 
+/// A campaign command in a message left unanswered (a person is talking to the user, or they are over the
+/// rate limit): it is still obeyed, silently, since a "stop" must never be lost.
+#[must_use]
+pub fn unanswered_subscription(decision: &Decision, text: &str) -> Option<Subscription> {
+    match decision {
+        Decision::Paused | Decision::RateLimited { .. } => subscription_command(text),
+        _ => None,
+    }
+}
+
 /// After the index lookup of a [`Decision::Check`]: findings are remembered for follow-up questions; with a
 /// model it phrases the verdict (it never decides it), without one the template answers.
 pub fn checked(check: CheckOutcome, view: &mut UserView, policy: &Policy, now: Now) -> Decision {
@@ -439,6 +449,20 @@ mod tests {
         assert_eq!(
             decide(&text("/help"), &mut view, &MODEL, now),
             Decision::Help
+        );
+        // Unanswered, but still obeyed.
+        view.paused_until = Some(now.at + chrono::Duration::minutes(5));
+        let paused = decide(&text("/stop"), &mut view, &MODEL, now);
+        assert_eq!(paused, Decision::Paused);
+        assert_eq!(
+            unanswered_subscription(&paused, "/stop"),
+            Some(Subscription::Stop)
+        );
+        assert_eq!(unanswered_subscription(&paused, "chào"), None);
+        assert_eq!(
+            unanswered_subscription(&stop, "dừng nhận tin"),
+            None,
+            "answered"
         );
     }
 

@@ -126,7 +126,12 @@ impl<T: TokenSource> PartSender<T> {
                     ("failed", CampaignSend::Failed)
                 };
                 count(&part, label, send);
-                tracing::error!(user = %part.user.short_hash(), state = label, error = %message, "outbound message not delivered");
+                if part.campaign_id.is_some() {
+                    // Expected for some of a campaign's users (the window closed, a block): counted, not alarming.
+                    tracing::warn!(user = %part.user.short_hash(), state = label, error = %message, "campaign message not delivered");
+                } else {
+                    tracing::error!(user = %part.user.short_hash(), state = label, error = %message, "outbound message not delivered");
+                }
                 (
                     *state,
                     record_patiently("unsent", || {

@@ -41,3 +41,35 @@ impl RawCampaigns {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        Settings::from_env_map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn the_window_is_zalos_week_by_default_and_zero_is_refused() {
+        let s = load(&[]).unwrap();
+        assert_eq!(s.campaigns.window, Duration::from_secs(7 * 24 * 3600));
+        assert_eq!(s.campaigns.batch, 50);
+        let s = load(&[("TRADESPHERE__CAMPAIGNS__TICK_MS", "100")]).unwrap();
+        assert_eq!(s.campaigns.tick, Duration::from_millis(100));
+        for key in [
+            "TRADESPHERE__CAMPAIGNS__WINDOW_HOURS",
+            "TRADESPHERE__CAMPAIGNS__TICK_MS",
+            "TRADESPHERE__CAMPAIGNS__BATCH",
+        ] {
+            let err = load(&[(key, "0")]).unwrap_err().to_string();
+            assert!(err.contains("campaigns."), "{key}: {err}");
+        }
+    }
+}

@@ -213,6 +213,21 @@ pub async fn stats(
     Ok(Some(stats))
 }
 
+/// The newest `limit` campaigns with their counts, newest first (for the console's list).
+pub async fn recent(
+    store: &Store,
+    limit: u64,
+    now: DateTime<Utc>,
+) -> Result<Vec<CampaignStats>, StoreError> {
+    let mut list = Vec::new();
+    for campaign in store.recent_campaigns(limit).await? {
+        if let Some(stats) = stats(store, campaign.id, now).await? {
+            list.push(stats);
+        }
+    }
+    Ok(list)
+}
+
 /// Hands the next recipients to the sender, unless it is night: as many as keep `campaigns.batch` parts in
 /// flight, oldest campaign first, each re-decided as of `now` (a skipped one is recorded as such). Closes a
 /// campaign with nothing left to send. The parts created, to be dispatched.

@@ -125,6 +125,16 @@ impl Store {
             .map(campaign_of))
     }
 
+    /// The newest `limit` campaigns, newest first (the console's list).
+    pub async fn recent_campaigns(&self, limit: u64) -> StoreResult<Vec<Campaign>> {
+        let rows = campaigns::Entity::find()
+            .order_by_desc(campaigns::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(campaign_of).collect())
+    }
+
     /// Campaigns not finished yet, oldest first.
     pub async fn open_campaigns(&self) -> StoreResult<Vec<Campaign>> {
         let rows = campaigns::Entity::find()
@@ -467,6 +477,7 @@ mod tests {
             );
             assert_eq!(counts.parts, [(OutboundState::Failed, Some(-230), 1)]);
             assert_eq!(store.open_campaigns().await.unwrap().len(), 1);
+            assert_eq!(store.recent_campaigns(5).await.unwrap(), [campaign.clone()]);
             store.finish_campaign(id, now).await.unwrap();
             assert!(store.open_campaigns().await.unwrap().is_empty());
 

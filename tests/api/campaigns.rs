@@ -309,6 +309,17 @@ async fn the_stats_count_zalo_refusals_by_code_and_an_image_goes_with_its_text(b
     assert_eq!(done["failed"], json!({"-230": 2}), "{done}");
     assert_eq!(done["sent"], 0);
     assert_eq!(done["targeted"], 2);
+    // The console's list: newest first, with the same counts.
+    let recent = tradesphere::campaigns::recent(app.store(), 10, clock.now())
+        .await
+        .unwrap();
+    assert_eq!(
+        recent
+            .iter()
+            .map(|s| (s.campaign.id, s.sent))
+            .collect::<Vec<_>>(),
+        [(id, 0), (id - 1, 1)]
+    );
     app.shutdown().await;
 }
 

@@ -477,7 +477,10 @@ mod tests {
             );
             assert_eq!(counts.parts, [(OutboundState::Failed, Some(-230), 1)]);
             assert_eq!(store.open_campaigns().await.unwrap().len(), 1);
-            assert_eq!(store.recent_campaigns(5).await.unwrap(), [campaign.clone()]);
+            assert_eq!(
+                store.recent_campaigns(5).await.unwrap(),
+                vec![campaign.clone()]
+            );
             store.finish_campaign(id, now).await.unwrap();
             assert!(store.open_campaigns().await.unwrap().is_empty());
 

@@ -146,6 +146,15 @@ async fn only_users_in_the_window_who_still_want_alerts_get_a_campaign(backend: 
     app.post_event(&unfollow).await;
     all_handled(&app).await;
 
+    let counted = |text: &str, result: &str| {
+        testkit::metrics::value(
+            text,
+            &format!("tradesphere_campaign_sends_total{{result=\"{result}\"}}"),
+        )
+    };
+    let results = ["sent", "opted_out", "outside_window", "unfollowed"];
+    let before = testkit::metrics::scrape(&app.address).await;
+    let before: Vec<f64> = results.iter().map(|r| counted(&before, r)).collect();
     let body = json!({"text": ALERT});
     assert_eq!(create(&app, None, body.clone()).await.status(), 401);
     assert_eq!(
@@ -192,14 +201,11 @@ async fn only_users_in_the_window_who_still_want_alerts_get_a_campaign(backend: 
     })
     .await;
 
-    let metrics = testkit::metrics::scrape(&app.address).await;
-    for result in ["sent", "opted_out", "outside_window", "unfollowed"] {
-        assert!(
-            metrics.contains(&format!(
-                "tradesphere_campaign_sends_total{{result=\"{result}\"}}"
-            )),
-            "{result}"
-        );
+    // Other tests in this process count too, so at least this campaign's.
+    let after = testkit::metrics::scrape(&app.address).await;
+    for ((result, before), expected) in results.iter().zip(before).zip([2.0, 1.0, 1.0, 1.0]) {
+        let delta = counted(&after, result) - before;
+        assert!(delta >= expected, "{result}: {delta}");
     }
     app.shutdown().await;
 }

@@ -2,6 +2,7 @@
 
 pub mod actors;
 pub mod backup;
+pub mod campaigns;
 pub mod cli;
 pub mod clock;
 pub mod config;

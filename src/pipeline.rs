@@ -50,11 +50,15 @@ pub enum Outcome {
     LlmFallback,
     /// Merged into a later message of the same burst, which carries the reply.
     LlmMerged,
+    /// The user asked not to receive campaigns.
+    AlertsOff,
+    /// The user asked for campaigns again (and got the help).
+    AlertsOn,
 }
 
 impl Outcome {
     /// Every outcome, for metric pre-registration and exhaustive tests.
-    pub const ALL: [Outcome; 22] = [
+    pub const ALL: [Outcome; 24] = [
         Outcome::Ignored,
         Outcome::NoUser,
         Outcome::DeadLetter,
@@ -77,6 +81,8 @@ impl Outcome {
         Outcome::LlmLimited,
         Outcome::LlmFallback,
         Outcome::LlmMerged,
+        Outcome::AlertsOff,
+        Outcome::AlertsOn,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -103,6 +109,8 @@ impl Outcome {
             Outcome::LlmLimited => "llm_limited",
             Outcome::LlmFallback => "llm_fallback",
             Outcome::LlmMerged => "llm_merged",
+            Outcome::AlertsOff => "alerts_off",
+            Outcome::AlertsOn => "alerts_on",
         }
     }
 
@@ -127,19 +135,21 @@ pub enum Role {
     Scam,
     Feeds,
     Media,
+    Campaigns,
     Conversations,
     Intake,
 }
 
 impl Role {
     /// Start order: dependencies first, intake (the entry point) last.
-    pub const START_ORDER: [Role; 8] = [
+    pub const START_ORDER: [Role; 9] = [
         Role::TokenKeeper,
         Role::Outbound,
         Role::Llm,
         Role::Scam,
         Role::Feeds,
         Role::Media,
+        Role::Campaigns,
         Role::Conversations,
         Role::Intake,
     ];
@@ -156,6 +166,7 @@ impl Role {
             Role::Scam => "scam",
             Role::Feeds => "feeds",
             Role::Media => "media",
+            Role::Campaigns => "campaigns",
             Role::Conversations => "conversations",
             Role::Intake => "intake",
         }

@@ -78,6 +78,9 @@ pub const LINK_EXPANSIONS: &str = "tradesphere_link_expansions_total";
 pub const LINK_EXPANSION_HOPS: &str = "tradesphere_link_expansion_hops";
 /// RDAP lookups made (cached answers are not counted), by `result` (`scam::followed::RdapResult`).
 pub const RDAP_LOOKUPS: &str = "tradesphere_rdap_lookups_total";
+/// Campaign recipients by how their message ended (`domain::campaign::CampaignSend`): sent, failed, ambiguous,
+/// or skipped and why.
+pub const CAMPAIGN_SENDS: &str = "tradesphere_campaign_sends_total";
 
 /// Messages sent to each singleton actor and not yet taken up, by [`Role`] (per-user conversation actors
 /// are not counted: each handles one user's messages in order and is bounded by that user's pace). ractor
@@ -446,6 +449,14 @@ fn describe_and_preinitialise() {
         counter!(RDAP_LOOKUPS, "result" => result.as_str()).increment(0);
     }
     counter!(TOKEN_REFRESH_INTERRUPTED).increment(0);
+    describe_counter!(
+        CAMPAIGN_SENDS,
+        Unit::Count,
+        "Campaign recipients by result: sent, failed, ambiguous, or skipped (opted_out, outside_window, unfollowed)"
+    );
+    for send in crate::domain::campaign::CampaignSend::ALL {
+        counter!(CAMPAIGN_SENDS, "result" => send.as_str()).increment(0);
+    }
 
     for outcome in ["accepted", "duplicate", "probe"] {
         for event in events::labels() {

@@ -9,6 +9,7 @@ mod m20261124_000004_scam_detection;
 mod m20261207_000005_image_reads;
 mod m20261207_000006_scam_feeds;
 mod m20261207_000007_report_trust;
+mod m20261207_000008_campaigns;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000005_image_reads::Migration),
             Box::new(m20261207_000006_scam_feeds::Migration),
             Box::new(m20261207_000007_report_trust::Migration),
+            Box::new(m20261207_000008_campaigns::Migration),
         ]
     }
 }

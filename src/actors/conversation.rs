@@ -292,7 +292,12 @@ async fn handle_event(
     match &inbound.event.kind {
         EventKind::UserMessage(kind) => user_message(myself, state, inbound, *kind, attempt).await,
         EventKind::Follow => {
-            state.deps.store.record_follow(&state.user, true).await?;
+            let now = state.deps.clock.now();
+            state
+                .deps
+                .store
+                .record_follow(&state.user, true, now)
+                .await?;
             let welcome = Answer {
                 reply: Some(templates::WELCOME.to_string()),
                 outcome: Outcome::Welcome,
@@ -300,7 +305,12 @@ async fn handle_event(
             answer_now(state, inbound, None, welcome).await
         }
         EventKind::Unfollow => {
-            state.deps.store.record_follow(&state.user, false).await?;
+            let now = state.deps.clock.now();
+            state
+                .deps
+                .store
+                .record_follow(&state.user, false, now)
+                .await?;
             finish(state, inbound, Outcome::Unfollow).await
         }
         EventKind::OaEcho => echo(state, inbound).await,
@@ -320,7 +330,9 @@ async fn user_message(
         .touched_at
         .is_none_or(|at| at.elapsed() >= TOUCH_EVERY)
     {
-        store.note_user_seen(&state.user).await?;
+        store
+            .touch_user(&state.user, state.deps.clock.now())
+            .await?;
         state.touched_at = Some(Instant::now());
         // Back after a while (a user outside the window has been away for days): an outcome notice may
         // wait for them. Beside the answer, not before it.
@@ -345,6 +357,11 @@ async fn user_message(
     if let Decision::Signals(check) | Decision::Converse(check) = &decision {
         // Checks with entities are counted by the scam actor that looks them up.
         telemetry::count_check(check);
+    }
+    if let Some(change) = decide::unanswered_subscription(&decision, &message.text) {
+        store
+            .set_alerts_opt_out(&state.user, change.opts_out(), now.at)
+            .await?;
     }
     match &decision {
         Decision::Paused => metrics::counter!(telemetry::HANDOFF_PAUSED).increment(1),
@@ -371,6 +388,14 @@ async fn user_message(
     }
     match decision {
         Decision::ReadImage(url) => read_image(state, inbound, &message, url).await,
+        Decision::Subscription(change) => {
+            let now = state.deps.clock.now();
+            store
+                .set_alerts_opt_out(&state.user, change.opts_out(), now)
+                .await?;
+            let answer = decide::subscribed(change);
+            answer_now(state, inbound, Some(line), answer).await
+        }
         Decision::Report(command) => {
             let reports = decide::user_reports(&state.user, &command);
             let reply =

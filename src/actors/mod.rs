@@ -13,12 +13,15 @@
 //!                    ├─ llm
 //!                    ├─ scam
 //!                    ├─ feeds
+//!                    ├─ media
+//!                    ├─ campaigns
 //!                    ├─ conversations ── conversation (one per active user, stopped when idle)
 //!                    └─ intake
 //! ```
 //! Architecture Invariant: actors find each other by name through [`Directory`] at the moment they send, so a
 //! restarted actor is reachable at once and nobody holds a stale reference.
 
+pub mod campaigns;
 pub mod conversation;
 pub mod conversations;
 pub mod feeds;

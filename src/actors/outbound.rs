@@ -70,14 +70,17 @@ impl Actor for OutboundActor {
         deps: Deps,
     ) -> Result<Self::State, ActorProcessingErr> {
         telemetry::mailbox_reset(Role::Outbound);
-        let sender = Arc::new(PartSender::new(
-            deps.store.clone(),
-            deps.http.clone(),
-            &deps.settings,
-            deps.delivery,
-            deps.outbound_events.clone(),
-            deps.directory.clone(),
-        ));
+        let sender = Arc::new(
+            PartSender::new(
+                deps.store.clone(),
+                deps.http.clone(),
+                &deps.settings,
+                deps.delivery,
+                deps.outbound_events.clone(),
+                deps.directory.clone(),
+            )
+            .with_clock(deps.clock.clone()),
+        );
         Ok(OutboundActorState {
             deps,
             sender,

@@ -11,7 +11,7 @@ use ractor::{
 
 use super::Deps;
 use super::restart::RestartBudget;
-use super::{conversations, feeds, intake, llm, media, outbound, scam, token_keeper};
+use super::{campaigns, conversations, feeds, intake, llm, media, outbound, scam, token_keeper};
 use crate::pipeline::Role;
 use crate::telemetry;
 
@@ -191,6 +191,10 @@ async fn spawn_child(
             .0
             .get_cell(),
         Role::Media => Actor::spawn_linked(name, media::MediaActor, deps, supervisor)
+            .await?
+            .0
+            .get_cell(),
+        Role::Campaigns => Actor::spawn_linked(name, campaigns::CampaignsActor, deps, supervisor)
             .await?
             .0
             .get_cell(),

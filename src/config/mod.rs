@@ -6,6 +6,7 @@
 //! converts one into the other. This module imports nothing else from the crate: every other module may
 //! depend on it.
 
+mod campaigns;
 mod feeds;
 mod image;
 mod links;
@@ -21,6 +22,7 @@ use std::path::PathBuf;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+pub use campaigns::CampaignSettings;
 pub use feeds::{FeedFormat, FeedSettings};
 pub use image::ImageSettings;
 pub use links::LinksSettings;
@@ -97,6 +99,7 @@ pub struct Settings {
     pub net: NetSettings,
     pub image: ImageSettings,
     pub links: LinksSettings,
+    pub campaigns: CampaignSettings,
 }
 
 /// The TOML as serde reads it, one raw struct per section, before checks and conversions.
@@ -118,6 +121,7 @@ struct Raw {
     net: net::RawNet,
     image: image::RawImage,
     links: links::RawLinks,
+    campaigns: campaigns::RawCampaigns,
 }
 
 impl Settings {
@@ -173,6 +177,7 @@ impl Settings {
             net: raw.net.parse()?,
             image: raw.image.parse()?,
             links: raw.links.parse()?,
+            campaigns: raw.campaigns.parse()?,
         })
     }
 }

@@ -6,6 +6,7 @@
 use sha2::{Digest, Sha256};
 
 use super::{Now, Policy, UserView};
+use crate::campaigns::{Subscription, subscription_command};
 use crate::domain::{Admission, UserId};
 use crate::media::ImageReading;
 use crate::net::FetchError;
@@ -85,6 +86,8 @@ pub enum Decision {
     /// Read the picture at this URL, then check what it holds with the caption.
     ReadImage(String),
     Help,
+    /// The user stops or restarts campaigns: recorded, then answered ([`subscribed`]).
+    Subscription(Subscription),
     /// The user reports entities as scams.
     Report(ReportCommand),
     /// The owner says these entities are theirs and were reported by mistake (none named and none just
@@ -135,7 +138,8 @@ impl Decision {
             ),
             Decision::Signals(check) => (Some(verdict::scam_reply(check)), Outcome::ScamSignals),
             Decision::Verdict(check) => (Some(verdict::scam_reply(check)), Outcome::ScamCheck),
-            Decision::Report(_)
+            Decision::Subscription(_)
+            | Decision::Report(_)
             | Decision::Appeal(_)
             | Decision::Recovery { .. }
             | Decision::Check(_)
@@ -163,6 +167,9 @@ pub fn decide(message: &Message, view: &mut UserView, policy: &Policy, now: Now)
     let text = &message.text;
     if text.trim().is_empty() {
         return Decision::Unsupported(message.kind);
+    }
+    if let Some(change) = subscription_command(text) {
+        return Decision::Subscription(change);
     }
     if templates::is_help_command(text) {
         return Decision::Help;
@@ -193,6 +200,35 @@ pub fn decide(message: &Message, view: &mut UserView, policy: &Policy, now: Now)
         return Decision::Signals(check);
     }
     Decision::Converse(check)
+}
+
+/// The answer to a campaign command, once it is recorded: "/start" also shows the help, as it always did.
+#[must_use]
+pub fn subscribed(change: Subscription) -> Answer {
+    match change {
+        Subscription::Stop => Answer {
+            reply: Some(templates::ALERTS_STOPPED.to_string()),
+            outcome: Outcome::AlertsOff,
+        },
+        Subscription::Start => Answer {
+            reply: Some(format!(
+                "{}\n\n{}",
+                templates::ALERTS_STARTED,
+                templates::HELP
+            )),
+            outcome: Outcome::AlertsOn,
+        },
+    }
+}
+
+/// A campaign command in a message left unanswered (a person is talking to the user, or they are over the
+/// rate limit): it is still obeyed, silently, since a "stop" must never be lost.
+#[must_use]
+pub fn unanswered_subscription(decision: &Decision, text: &str) -> Option<Subscription> {
+    match decision {
+        Decision::Paused | Decision::RateLimited { .. } => subscription_command(text),
+        _ => None,
+    }
 }
 
 /// After the index lookup of a [`Decision::Check`]: findings are remembered for follow-up questions; with a
@@ -404,6 +440,42 @@ mod tests {
                 reply: None,
                 outcome: Outcome::HandoffPaused
             })
+        );
+    }
+
+    #[test]
+    fn campaign_commands_are_recorded_then_answered_and_start_still_shows_the_help() {
+        let mut view = view();
+        let now = now();
+        let stop = decide(&text("Dừng nhận tin"), &mut view, &MODEL, now);
+        assert_eq!(stop, Decision::Subscription(Subscription::Stop));
+        assert_eq!(stop.answer(), None, "the opt-out is written first");
+        let answer = subscribed(Subscription::Stop);
+        assert_eq!(answer.outcome, Outcome::AlertsOff);
+        assert!(answer.reply.unwrap().contains("/start"));
+        let start = decide(&text("/start"), &mut view, &MODEL, now);
+        assert_eq!(start, Decision::Subscription(Subscription::Start));
+        let answer = subscribed(Subscription::Start);
+        assert_eq!(answer.outcome, Outcome::AlertsOn);
+        let reply = answer.reply.unwrap();
+        assert!(reply.contains("dừng nhận tin") && reply.ends_with(templates::HELP));
+        assert_eq!(
+            decide(&text("/help"), &mut view, &MODEL, now),
+            Decision::Help
+        );
+        // Unanswered, but still obeyed.
+        view.paused_until = Some(now.at + chrono::Duration::minutes(5));
+        let paused = decide(&text("/stop"), &mut view, &MODEL, now);
+        assert_eq!(paused, Decision::Paused);
+        assert_eq!(
+            unanswered_subscription(&paused, "/stop"),
+            Some(Subscription::Stop)
+        );
+        assert_eq!(unanswered_subscription(&paused, "chào"), None);
+        assert_eq!(
+            unanswered_subscription(&stop, "dừng nhận tin"),
+            None,
+            "answered"
         );
     }
 

@@ -8,8 +8,10 @@ use tokio::sync::broadcast;
 
 use super::result::{NextStep, Requeue, SendResult, next_step};
 use super::{Delivery, OutboundEvent, TokenSource};
+use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::domain::OutboundState;
+use crate::domain::campaign::CampaignSend;
 use crate::store::{QueuedOutbound, Store, StoreError};
 use crate::telemetry;
 use crate::zalo::api::ZaloApi;
@@ -27,6 +29,8 @@ pub struct PartSender<T> {
     retry_base: Duration,
     tokens: T,
     events: broadcast::Sender<OutboundEvent>,
+    /// Tells the night, when campaign parts wait.
+    clock: SharedClock,
 }
 
 impl<T: TokenSource> PartSender<T> {
@@ -52,11 +56,23 @@ impl<T: TokenSource> PartSender<T> {
             retry_base: outbound.retry_base,
             tokens,
             events,
+            clock: crate::clock::system(),
         }
+    }
+
+    /// The wall clock that tells when campaign parts must wait for the morning.
+    #[must_use]
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Sends one part and returns its final state (None when another sender had already claimed it).
     pub async fn deliver(&self, part: QueuedOutbound) -> Option<OutboundState> {
+        // Zalo refuses these at night: the part stays queued, and a resume after 06:00 sends it.
+        if part.campaign_id.is_some() && crate::campaigns::is_quiet(self.clock.now()) {
+            return None;
+        }
         // A reply's first part comes claimed by the commit that queued it (`Store::take_pre_claimed`).
         if !self.store.take_pre_claimed(part.id) {
             match self.store.mark_sending(part.id).await {
@@ -78,7 +94,7 @@ impl<T: TokenSource> PartSender<T> {
                         crate::reply::mask_numbers(&part.text)
                     );
                 }
-                metrics::counter!(telemetry::OUTBOUND_SENDS, "result" => "console").increment(1);
+                count(&part, "console", CampaignSend::Sent);
                 Ok(SendResult::Sent(None))
             }
             Delivery::Zalo => self.send_to_zalo(&part).await,
@@ -104,13 +120,18 @@ impl<T: TokenSource> PartSender<T> {
                 code,
                 message,
             } => {
-                let label = if *state == OutboundState::Ambiguous {
-                    "ambiguous"
+                let (label, send) = if *state == OutboundState::Ambiguous {
+                    ("ambiguous", CampaignSend::Ambiguous)
                 } else {
-                    "failed"
+                    ("failed", CampaignSend::Failed)
                 };
-                metrics::counter!(telemetry::OUTBOUND_SENDS, "result" => label).increment(1);
-                tracing::error!(user = %part.user.short_hash(), state = label, error = %message, "outbound message not delivered");
+                count(&part, label, send);
+                if part.campaign_id.is_some() {
+                    // Expected for some of a campaign's users (the window closed, a block): counted, not alarming.
+                    tracing::warn!(user = %part.user.short_hash(), state = label, error = %message, "campaign message not delivered");
+                } else {
+                    tracing::error!(user = %part.user.short_hash(), state = label, error = %message, "outbound message not delivered");
+                }
                 (
                     *state,
                     record_patiently("unsent", || {
@@ -144,15 +165,23 @@ impl<T: TokenSource> PartSender<T> {
         loop {
             self.limiter.until_ready().await;
             let started = Instant::now();
-            let result = self
-                .api
-                .send_text(&token.token, part.user.as_str(), &part.text)
-                .await;
+            let result = match &part.image_url {
+                Some(image) => {
+                    self.api
+                        .send_image(&token.token, part.user.as_str(), image, &part.text)
+                        .await
+                }
+                None => {
+                    self.api
+                        .send_text(&token.token, part.user.as_str(), &part.text)
+                        .await
+                }
+            };
             metrics::histogram!(telemetry::OUTBOUND_DURATION)
                 .record(started.elapsed().as_secs_f64());
             let err = match result {
                 Ok(sent) => {
-                    metrics::counter!(telemetry::OUTBOUND_SENDS, "result" => "sent").increment(1);
+                    count(part, "sent", CampaignSend::Sent);
                     return Ok(SendResult::Sent(sent.message_id));
                 }
                 Err(err) => err,
@@ -187,6 +216,16 @@ impl<T: TokenSource> PartSender<T> {
     }
 }
 
+/// Counts a part's end: a reply's in the outbound metric, a campaign part's in the campaign metric only, so a
+/// campaign's unreachable users do not look like failing replies to the alerts.
+fn count(part: &QueuedOutbound, label: &'static str, campaign: CampaignSend) {
+    if part.campaign_id.is_some() {
+        metrics::counter!(telemetry::CAMPAIGN_SENDS, "result" => campaign.as_str()).increment(1);
+    } else {
+        metrics::counter!(telemetry::OUTBOUND_SENDS, "result" => label).increment(1);
+    }
+}
+
 /// Writes a send's result, retrying while the database is unavailable (a restart, a failover): the result is
 /// known now and cannot be learnt again, and a part left `sending` would have to become `ambiguous`.
 async fn record_patiently<R, F, Fut>(what: &str, mut write: F) -> Result<R, StoreError>
@@ -218,7 +257,76 @@ fn backoff(base: Duration, attempt: u32) -> Duration {
 
 #[cfg(test)]
 mod tests {
+    use chrono::{TimeZone, Utc};
+
     use super::*;
+    use crate::clock::{Clock, ManualClock};
+    use crate::delivery::FixedToken;
+    use crate::domain::UserId;
+    use std::sync::Arc;
+
+    /// A campaign part met at night (queued before 22:00, or resumed after a restart) stays queued, untouched,
+    /// and goes once the morning comes; a reply is never held.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_campaign_part_waits_out_the_night_and_a_reply_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("s.db").display());
+        let settings = Settings::from_env_map([("DATABASE_URL".to_string(), url)].into()).unwrap();
+        let store = Store::connect(&settings.database).await.unwrap();
+        store.migrate().await.unwrap();
+        let clock = ManualClock::starting_now();
+        // 23:30 in Vietnam.
+        let night = Utc.with_ymd_and_hms(2026, 12, 7, 16, 30, 0).unwrap();
+        clock.advance(night - clock.now());
+        let (events, _) = broadcast::channel(8);
+        let sender = PartSender::new(
+            store.clone(),
+            reqwest::Client::new(),
+            &settings,
+            Delivery::Console { print: false },
+            events,
+            FixedToken(None),
+        )
+        .with_clock(Arc::new(clock.clone()));
+        let user = UserId::parse("7000000000000000951").unwrap();
+        let id = store
+            .create_campaign("Cảnh báo", None, &[(user.clone(), None)], night)
+            .await
+            .unwrap();
+        let campaign = store.campaign(id).await.unwrap().unwrap();
+        let pending = store.pending_recipients(id, 1).await.unwrap();
+        let part = store
+            .settle_recipients(
+                &campaign,
+                "Cảnh báo",
+                &[(pending[0].id, user.clone(), None)],
+                night,
+            )
+            .await
+            .unwrap()
+            .remove(0);
+        assert_eq!(sender.deliver(part.clone()).await, None, "held at night");
+        assert_eq!(
+            store.queued_outbound(10).await.unwrap().len(),
+            1,
+            "still queued"
+        );
+        let reply = store
+            .enqueue_proactive(&user, &["chào".to_string()])
+            .await
+            .unwrap();
+        assert_eq!(
+            sender.deliver(reply[0].clone()).await,
+            Some(OutboundState::Sent),
+            "a reply goes at night"
+        );
+        clock.advance(chrono::Duration::hours(6) + chrono::Duration::minutes(30));
+        assert_eq!(
+            sender.deliver(part).await,
+            Some(OutboundState::Sent),
+            "06:00"
+        );
+    }
 
     #[test]
     fn backoff_doubles_per_attempt_with_up_to_half_again_of_jitter() {

@@ -1,5 +1,6 @@
 //! Domain newtypes shared by every layer: parsed once at the edge, trusted afterwards.
 
+pub mod campaign;
 pub mod notice;
 mod rate;
 pub mod time;

@@ -1,4 +1,5 @@
-//! The HTTP surface (warp): the Zalo webhook, the admin endpoints (send, scam check and reports, token, alerts),
+//! The HTTP surface (warp): the Zalo webhook, the admin endpoints (send, scam check and reports, token, alerts,
+//! campaigns),
 //! health, readiness and metrics.
 //! Only this module knows warp (and the hyper connection settings under it). Handlers translate between HTTP and
 //! the store/actors, nothing more.
@@ -22,6 +23,7 @@
 
 mod admin;
 mod alerts;
+mod campaigns;
 pub mod console;
 pub mod gate;
 mod health;
@@ -273,6 +275,21 @@ pub fn routes(
         .and(with_state.clone())
         .then(token::status)
         .boxed();
+    let campaign_create = warp::path!("api" / "v1" / "campaigns")
+        .and(warp::post())
+        .and(gate.clone())
+        .and(warp::header::headers_cloned())
+        .and(warp::body::stream())
+        .and(with_state.clone())
+        .then(campaigns::create)
+        .boxed();
+    let campaign_show = warp::path!("api" / "v1" / "campaigns" / i64)
+        .and(warp::get())
+        .and(gate.clone())
+        .and(warp::header::headers_cloned())
+        .and(with_state.clone())
+        .then(campaigns::show)
+        .boxed();
     let alerts = warp::path!("api" / "v1" / "alerts")
         .and(warp::post())
         .and(gate)
@@ -321,6 +338,8 @@ pub fn routes(
             token_refresh,
             token_status,
             alerts,
+            campaign_create,
+            campaign_show,
             metrics,
             console,
         ]);

@@ -54,13 +54,27 @@ tin nhắn đáng ngờ vào đây.
 pub const ERROR_APOLOGY: &str = "\
 Xin lỗi, hệ thống đang gặp sự cố nên mình chưa xử lý được tin nhắn của bạn. Bạn vui lòng thử lại sau ít phút nhé. 🙏";
 
-/// Texts that ask for [`HELP`], compared after NFC, lowercasing and whitespace collapsing.
+/// Sent when a user asks to stop campaigns ("dừng nhận tin"); scam checks go on as before.
+pub const ALERTS_STOPPED: &str = "\
+Đã dừng gửi tin cảnh báo lừa đảo cho bạn. Bạn vẫn gửi tin nhắn đáng ngờ vào đây để mình kiểm tra như bình thường.
+
+Muốn nhận lại tin cảnh báo, bạn nhắn /start.";
+
+/// Put before [`HELP`] when a user sends /start: they get campaigns (again).
+pub const ALERTS_STARTED: &str = "\
+🔔 Bạn sẽ nhận tin cảnh báo các kiểu lừa đảo mới. Muốn dừng, bạn nhắn \"dừng nhận tin\".";
+
+/// Closes every campaign message, so each one says how to stop them.
+pub const CAMPAIGN_FOOTER: &str =
+    "\n\nKhông muốn nhận tin cảnh báo này nữa? Bạn nhắn \"dừng nhận tin\".";
+
+/// Texts that ask for [`HELP`], compared after NFC, lowercasing and whitespace collapsing. ("/start" also
+/// shows it, after turning campaigns back on: `campaigns::subscription`.)
 const HELP_COMMANDS: &[&str] = &[
     "/help",
     "help",
     "hướng dẫn",
     "huong dan",
-    "/start",
     "trợ giúp",
     "tro giup",
 ];
@@ -79,7 +93,7 @@ const FALLBACK_OPENINGS: &[&str] = &[
     "Chào bạn, mình là trợ lý chống lừa đảo. Mình chưa trả lời được câu hỏi này ngay, nhưng mình kiểm tra được số điện thoại, số tài khoản và đường link: bạn hãy gửi nguyên văn tin nhắn hoặc thông tin cần kiểm tra nhé.",
 ];
 
-/// True for `/help`, `help`, `hướng dẫn`, `huong dan`, `/start`, `trợ giúp`
+/// True for `/help`, `help`, `hướng dẫn`, `huong dan`, `trợ giúp`
 /// (and `tro giup`), ignoring case, Unicode normalisation form, surrounding
 /// and repeated whitespace, and trailing `!`, `?` or `.`.
 #[must_use]
@@ -157,6 +171,9 @@ mod tests {
             ERROR_APOLOGY,
             GENERAL_ADVICE,
             LIMITED_ANSWER,
+            ALERTS_STOPPED,
+            ALERTS_STARTED,
+            CAMPAIGN_FOOTER,
         ]
         .into_iter()
         .chain(FALLBACK_OPENINGS.iter().copied())
@@ -215,8 +232,6 @@ mod tests {
             "hu\u{031B}o\u{031B}\u{0301}ng da\u{0302}\u{0303}n",
             "huong dan",
             "Huong Dan",
-            "/start",
-            "/START",
             "trợ giúp",
             "Trợ Giúp",
             "tro giup",

@@ -17,18 +17,23 @@ use crate::pipeline::Outcome;
 
 /// Users.
 impl Store {
-    /// Records that a user was seen (creating the row on first contact), without waiting for the commit: the
-    /// write is queued with the pipeline's (so it commits with or before the writes queued after it) and a
-    /// failure is logged by the writer. Bookkeeping for ops (`first_seen_at`, `last_seen_at`) that no answer
-    /// depends on, so no message waits for it (waiting for it made a new user's answer about 50 % slower).
-    pub async fn note_user_seen(&self, user: &UserId) -> StoreResult<()> {
-        self.pipeline.queue(Op::Touch(user.clone())).await
+    /// Records a user's interaction at `at` (creating the row on first contact), without waiting for the
+    /// commit: the write is queued with the pipeline's (so it commits with or before the writes queued after
+    /// it) and a failure is logged by the writer. No answer depends on it, so no message waits for it (waiting
+    /// for it made a new user's answer about 50 % slower). `last_seen_at` is the last interaction that opens
+    /// Zalo's customer-service window, which decides who gets a campaign.
+    pub async fn touch_user(&self, user: &UserId, at: DateTime<Utc>) -> StoreResult<()> {
+        self.pipeline.queue(Op::Touch(user.clone(), at)).await
     }
 
-    /// Records a follow (`true`) or unfollow (`false`), and that the user was seen (creating the row on first
-    /// contact).
-    pub async fn record_follow(&self, user: &UserId, followed: bool) -> StoreResult<()> {
-        let now = Utc::now();
+    /// Records a follow (`true`) or unfollow (`false`) at `now`, which is also an interaction (creating the row
+    /// on first contact).
+    pub async fn record_follow(
+        &self,
+        user: &UserId,
+        followed: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
         let model = zalo_users::ActiveModel {
             zalo_user_id: Set(user.as_str().to_string()),
             followed: Set(followed),
@@ -36,6 +41,7 @@ impl Store {
             last_seen_at: Set(now),
             followed_at: Set(followed.then_some(now)),
             unfollowed_at: Set((!followed).then_some(now)),
+            alerts_opted_out_at: Set(None),
         };
         let changed = if followed {
             zalo_users::Column::FollowedAt
@@ -262,9 +268,9 @@ mod tests {
                 None,
                 "never seen"
             );
-            store.record_follow(&user, true).await.unwrap();
+            store.record_follow(&user, true, Utc::now()).await.unwrap();
             assert_eq!(store.user_followed(&user).await.unwrap(), Some(true));
-            store.record_follow(&user, false).await.unwrap();
+            store.record_follow(&user, false, Utc::now()).await.unwrap();
             assert_eq!(store.user_followed(&user).await.unwrap(), Some(false));
         }
     }

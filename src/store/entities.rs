@@ -13,6 +13,8 @@ pub mod zalo_users {
         pub last_seen_at: DateTimeUtc,
         pub followed_at: Option<DateTimeUtc>,
         pub unfollowed_at: Option<DateTimeUtc>,
+        /// Set while the user has asked not to receive campaigns.
+        pub alerts_opted_out_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -86,6 +88,54 @@ pub mod outbound_messages {
         pub error_code: Option<i64>,
         pub error_message: Option<String>,
         pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        /// The campaign a part belongs to (None for replies and admin sends).
+        pub campaign_id: Option<i64>,
+        /// An image sent with the part's text as its caption.
+        pub image_url: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod campaigns {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "campaigns")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub text: String,
+        pub image_url: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub finished_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod campaign_recipients {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "campaign_recipients")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub campaign_id: i64,
+        pub zalo_user_id: String,
+        /// Chosen when the campaign was created (a later skip keeps it true).
+        pub targeted: bool,
+        pub state: String,
+        pub skip_reason: Option<String>,
+        pub outbound_id: Option<i64>,
         pub updated_at: DateTimeUtc,
     }
 

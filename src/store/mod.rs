@@ -8,7 +8,7 @@
 //! - `connect`: connections per backend, pragmas, migrations, readiness, write transactions.
 //! - One `impl Store` block per aggregate, with its row conversions: `inbox` (webhook events, attempts,
 //!   completion), `chat` (users, history, admin messages, handoff pauses), `outbound` (reply parts and their
-//!   states), `token` (the OAuth pair, its lease, PKCE states), `llm_usage`, `reports`.
+//!   states), `campaigns` (campaigns, their recipients and opt-outs), `token` (the OAuth pair, its lease, PKCE states), `llm_usage`, `reports`.
 //! - `group_commit`: one queue, batching and fallback core, with two writers plugged in: the webhook's
 //!   inserts (`inbox`) and the pipeline's writes (`pipeline`).
 //! - `pre_claims`: reply parts stored claimed whose send has not started.
@@ -18,6 +18,7 @@
 mod checkpointer;
 
 mod appeals;
+mod campaigns;
 mod chat;
 mod connect;
 mod console;
@@ -34,6 +35,7 @@ mod reports;
 mod token;
 
 pub use appeals::{Appeal, AppealDecided, AppealFiled, WaitingNotice};
+pub use campaigns::{Campaign, CampaignCounts, PendingRecipient, UserStanding};
 pub use console::{ReporterCounts, SeenUser, SourceSummary};
 pub use moderation::{AuditEntry, Moderated, ModerationRecord, NoticeText};
 pub use reports::{
@@ -180,6 +182,10 @@ pub struct QueuedOutbound {
     pub part_index: i32,
     /// Parts of the reply this part belongs to (0 when unknown: a part resumed from the database).
     pub part_count: i32,
+    /// The campaign it belongs to: such a part waits out the night (`campaigns::quiet`).
+    pub campaign_id: Option<i64>,
+    /// An image sent with the text as its caption.
+    pub image_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

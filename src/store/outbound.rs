@@ -219,6 +219,8 @@ fn queued_from(row: outbound_messages::Model) -> Option<QueuedOutbound> {
         source_event_key: row.source_event_key,
         part_index: row.part_index,
         part_count: 0,
+        campaign_id: row.campaign_id,
+        image_url: row.image_url,
     })
 }
 
@@ -259,6 +261,8 @@ pub(super) async fn queue_reply(
             error_message: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
+            campaign_id: Set(None),
+            image_url: Set(None),
         }
         .insert(txn)
         .await?;
@@ -269,6 +273,8 @@ pub(super) async fn queue_reply(
             source_event_key: row.source_event_key,
             part_index: row.part_index,
             part_count: parts.len() as i32,
+            campaign_id: None,
+            image_url: None,
         });
     }
     Ok(queued)

@@ -129,12 +129,32 @@ impl ZaloApi {
         text: &str,
     ) -> Result<Sent, SendError> {
         let body = json!({ "recipient": { "user_id": user_id }, "message": { "text": text } });
+        self.send(access_token, &body).await
+    }
+
+    /// Sends an image by its URL with `caption` as a customer-service message (the `media` template).
+    pub async fn send_image(
+        &self,
+        access_token: &SecretString,
+        user_id: &str,
+        image_url: &str,
+        caption: &str,
+    ) -> Result<Sent, SendError> {
+        self.send(access_token, &image_body(user_id, image_url, caption))
+            .await
+    }
+
+    async fn send(
+        &self,
+        access_token: &SecretString,
+        body: &serde_json::Value,
+    ) -> Result<Sent, SendError> {
         let response = self
             .http
             .post(super::endpoint(&self.api_url, "/v3.0/oa/message/cs"))
             .header("access_token", access_token.expose_secret())
             .timeout(self.timeout)
-            .json(&body)
+            .json(body)
             .send()
             .await
             .map_err(map_transport_error)?;
@@ -147,6 +167,23 @@ impl ZaloApi {
         let bytes = response.bytes().await.map_err(map_transport_error)?;
         parse_send_response(&bytes)
     }
+}
+
+/// The body of an image message: an image element by URL (never with an `attachment_id`), the text beside it.
+fn image_body(user_id: &str, image_url: &str, caption: &str) -> serde_json::Value {
+    json!({
+        "recipient": { "user_id": user_id },
+        "message": {
+            "text": caption,
+            "attachment": {
+                "type": "template",
+                "payload": {
+                    "template_type": "media",
+                    "elements": [{ "media_type": "image", "url": image_url }]
+                }
+            }
+        }
+    })
 }
 
 /// Decodes a send answer: `{"error":0,"data":{"message_id":…}}` is success, any other `error` a failure.
@@ -222,6 +259,21 @@ mod tests {
             parse_send_response(b"<html>"),
             Err(SendError::InvalidResponse(_))
         ));
+    }
+
+    #[test]
+    fn an_image_goes_in_the_media_template_with_its_caption() {
+        let body = image_body("42", "https://cdn.example.vn/a.jpg", "Cảnh báo");
+        assert_eq!(body["recipient"]["user_id"], "42");
+        assert_eq!(body["message"]["text"], "Cảnh báo");
+        let payload = &body["message"]["attachment"]["payload"];
+        assert_eq!(body["message"]["attachment"]["type"], "template");
+        assert_eq!(payload["template_type"], "media");
+        assert_eq!(payload["elements"][0]["media_type"], "image");
+        assert_eq!(
+            payload["elements"][0]["url"],
+            "https://cdn.example.vn/a.jpg"
+        );
     }
 
     #[test]

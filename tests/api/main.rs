@@ -6,6 +6,7 @@ mod helpers;
 
 mod admin;
 mod backpressure;
+mod campaigns;
 mod console;
 mod conversation;
 mod health;

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 use testkit::both_backends;
-use tradesphere::clock::{Clock, ManualClock};
+use tradesphere::clock::ManualClock;
 use tradesphere::domain::UserId;
 use tradesphere::domain::notice::NoticeStatus;
 

@@ -141,6 +141,8 @@ impl PartRow<'_> {
             error_message: Set(None),
             created_at: Set(at),
             updated_at: Set(at),
+            campaign_id: Set(None),
+            image_url: Set(None),
         }
     }
 }
@@ -269,6 +271,8 @@ impl<'a> CompletionPlan<'a> {
                             source_event_key: Some(c.event_key.clone()),
                             part_index,
                             part_count: count,
+                            campaign_id: None,
+                            image_url: None,
                         })
                     })
                     .collect::<StoreResult<Vec<_>>>()?;

@@ -10,19 +10,19 @@ use crate::domain::OutboundState;
 use crate::store::entities::{inbox_events, outbound_messages, zalo_users};
 use crate::store::{Attempt, StoreResult};
 
-/// Records users as seen (creating their rows on first contact): one upsert.
+/// Records users' interactions, each at its own time (creating their rows on first contact): one upsert.
 pub(super) async fn touch_users<C: ConnectionTrait>(
     conn: &C,
-    users: &[&str],
-    now: DateTime<Utc>,
+    users: &[(&str, DateTime<Utc>)],
 ) -> StoreResult<()> {
-    let rows = users.iter().map(|user| zalo_users::ActiveModel {
+    let rows = users.iter().map(|(user, at)| zalo_users::ActiveModel {
         zalo_user_id: Set(user.to_string()),
         followed: Set(false),
-        first_seen_at: Set(now),
-        last_seen_at: Set(now),
+        first_seen_at: Set(*at),
+        last_seen_at: Set(*at),
         followed_at: Set(None),
         unfollowed_at: Set(None),
+        alerts_opted_out_at: Set(None),
     });
     zalo_users::Entity::insert_many(rows)
         .on_conflict(

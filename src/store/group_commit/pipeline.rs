@@ -39,8 +39,8 @@ pub(in crate::store) enum Op {
     MarkSending(i64),
     /// [`Store::mark_sent`](crate::store::Store::mark_sent).
     MarkSent(i64, Option<String>),
-    /// [`Store::note_user_seen`](crate::store::Store::note_user_seen): the user seen now.
-    Touch(UserId),
+    /// [`Store::touch_user`](crate::store::Store::touch_user): the user interacted at that time.
+    Touch(UserId, DateTime<Utc>),
 }
 
 /// What a write answers, per [`Op`].
@@ -175,7 +175,7 @@ fn ids_repeat(ops: &[Op]) -> bool {
                     && (c.reply_parts.is_empty() || reply_keys.insert(c.event_key.as_str()))
             }),
             Op::MarkSending(id) | Op::MarkSent(id, _) => parts.insert(*id),
-            Op::Touch(user) => users.insert(user.as_str()),
+            Op::Touch(user, _) => users.insert(user.as_str()),
         };
         if !fresh {
             return true;
@@ -201,7 +201,7 @@ async fn write_merged<C: ConnectionTrait>(
     let mut groups = Vec::new();
     for op in &ops {
         match op {
-            Op::Touch(user) => touched.push(user.as_str()),
+            Op::Touch(user, at) => touched.push((user.as_str(), *at)),
             Op::BeginAttempt(id) => attempts.push(*id),
             Op::MarkSending(id) => claims.push(*id),
             Op::MarkSent(id, message_id) => results.push((*id, message_id.as_deref())),
@@ -212,7 +212,7 @@ async fn write_merged<C: ConnectionTrait>(
         }
     }
     if !touched.is_empty() {
-        touch_users(conn, &touched, now).await?;
+        touch_users(conn, &touched).await?;
     }
     let mut attempt_of = if attempts.is_empty() {
         HashMap::new()
@@ -236,7 +236,7 @@ async fn write_merged<C: ConnectionTrait>(
     Ok(ops
         .iter()
         .map(|op| match op {
-            Op::Touch(_) => Done::Recorded,
+            Op::Touch(..) => Done::Recorded,
             Op::BeginAttempt(id) => Done::Attempt(attempt_of.remove(id)),
             Op::MarkSending(id) => Done::Claimed(claimed.contains(id)),
             Op::MarkSent(..) => Done::Recorded,
@@ -570,7 +570,7 @@ mod tests {
             let newcomer = UserId::parse("7000000000000000202").unwrap();
 
             let ops = vec![
-                Op::Touch(newcomer.clone()),
+                Op::Touch(newcomer.clone(), Utc::now()),
                 Op::BeginAttempt(attempted),
                 Op::MarkSending(parts[1].id),
                 Op::Complete(vec![two_parts]),

@@ -515,7 +515,7 @@ async fn read_image(
     };
     let ocr_on = state.deps.images.ocr_status().enabled;
     let recorded = match &reading {
-        Ok(reading) => line(with_caption(&message.text, &reading.record())),
+        Ok(reading) => line(decide::image_line(&message.text, &reading.record())),
         Err(_) => message.line(),
     };
     let answer = match decide::image_read(&message.text, reading.as_ref().map_err(|e| *e), ocr_on) {
@@ -538,15 +538,6 @@ async fn read_image(
         }
     };
     answer_now(state, inbound, Some(recorded), answer).await
-}
-
-/// The caption, then the record of what the picture held.
-fn with_caption(caption: &str, record: &str) -> String {
-    if caption.trim().is_empty() {
-        record.to_string()
-    } else {
-        format!("{}\n{record}", caption.trim())
-    }
 }
 
 /// An echo of a message the OA sent: ours when Zalo's id matches a send of ours, or (no admin marker) when

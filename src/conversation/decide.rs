@@ -257,6 +257,16 @@ pub fn recovered(book: &Playbook, check: &CheckOutcome, view: &mut UserView, now
     }
 }
 
+/// The chat line recorded for an image: its caption, then the record of what the picture held.
+#[must_use]
+pub fn image_line(caption: &str, record: &str) -> String {
+    if caption.trim().is_empty() {
+        record.to_string()
+    } else {
+        format!("{}\n{record}", caption.trim())
+    }
+}
+
 /// The next step for an image once it has been read (or failed to be).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImageStep {
@@ -382,6 +392,15 @@ mod tests {
 
     fn finding(text: &str) -> CheckOutcome {
         crate::scam::check::check(&ReportIndex::new(), text, now().at)
+    }
+
+    #[test]
+    fn an_images_line_is_its_caption_then_what_it_held() {
+        assert_eq!(
+            image_line("  xem giúp ", "[image sha256:ab]"),
+            "xem giúp\n[image sha256:ab]"
+        );
+        assert_eq!(image_line(" ", "[image sha256:ab]"), "[image sha256:ab]");
     }
 
     #[test]

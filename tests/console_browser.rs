@@ -453,6 +453,7 @@ async fn a_moderator_works_the_queue_in_a_real_browser() {
         ("/admin/appeals", "appeals", "Kháng nghị"),
         ("/admin/pauses", "pauses", "Tạm dừng bot"),
         ("/admin/users", "users", "Hội thoại"),
+        ("/admin/campaigns", "campaigns", "Gửi cảnh báo"),
         (
             &format!("/admin/users/{reporter}") as &str,
             "conversation",

@@ -259,7 +259,79 @@ async fn console_login_and_decisions_need_the_session_and_its_csrf_token(backend
     app.shutdown().await;
 }
 
+/// A browser logged in to the console on the admin listener.
+async fn logged_in(admin: &str) -> Browser {
+    let mut browser = Browser::new(admin);
+    let form = browser.get("/admin/login").await;
+    let csrf = csrf_in(&form.text().await.unwrap());
+    let login = browser
+        .post(
+            "/admin/login",
+            &[("token", ADMIN_TOKEN), ("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(location(&login), "/admin/reports");
+    browser
+}
+
+async fn console_sends_a_campaign_and_shows_its_counts(backend: Backend) {
+    let app = spawn_app_with(
+        &backend,
+        TestOptions {
+            admin_token: true,
+            admin_listen: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let follower = user_id();
+    app.post_event(&text_event(&follower, "xin chào")).await;
+    app.replies_for(&follower, 1).await;
+    let mut browser = logged_in(app.admin_address.as_deref().unwrap()).await;
+    let page = browser.get("/admin/campaigns").await;
+    assert_eq!(page.status(), 200);
+    let csrf = csrf_in(&page.text().await.unwrap());
+    let text = "Cảnh báo: kẻ gian giả danh điện lực <b>gọi điện</b> đòi tiền";
+    let forged = browser.post("/admin/campaigns", &[("text", text)]).await;
+    assert_eq!(forged.status(), 403, "a campaign without its csrf_token");
+    let refused = browser
+        .post("/admin/campaigns", &[("text", " "), ("csrf_token", &csrf)])
+        .await;
+    assert_eq!(location(&refused), "/admin/campaigns?done=campaign_refused");
+    let created = browser
+        .post("/admin/campaigns", &[("text", text), ("csrf_token", &csrf)])
+        .await;
+    assert_eq!(location(&created), "/admin/campaigns?done=campaign");
+    let page = browser
+        .get("/admin/campaigns?done=campaign")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("&lt;b&gt;gọi điện&lt;/b&gt;"),
+        "the text, escaped: {page}"
+    );
+    assert!(page.contains("Đã tạo cảnh báo"), "{page}");
+    let campaigns: serde_json::Value = app
+        .client
+        .get(format!(
+            "{}/api/v1/campaigns/1",
+            app.admin_address.as_deref().unwrap()
+        ))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(campaigns["targeted"], 1, "{campaigns}");
+    app.shutdown().await;
+}
+
 both_backends!(
     console_is_absent_without_an_admin_token,
     console_login_and_decisions_need_the_session_and_its_csrf_token,
+    console_sends_a_campaign_and_shows_its_counts,
 );

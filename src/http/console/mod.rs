@@ -43,6 +43,8 @@ const CONVERSATION_LIMIT: usize = 200;
 const USER_LIMIT: u64 = 100;
 /// Reports listed in the queue.
 const QUEUE_LIMIT: u64 = 200;
+/// The campaigns the campaigns page lists, newest first.
+const CAMPAIGN_LIMIT: u64 = 20;
 /// Longest rejection reason kept, in characters.
 const MAX_REASON_CHARS: usize = 500;
 
@@ -322,6 +324,16 @@ async fn show(
                 Err(err) => return unavailable(&err),
             }
         }
+        Route::Campaigns => {
+            match crate::campaigns::recent(&state.store, CAMPAIGN_LIMIT, state.clock.now()).await {
+                Ok(campaigns) => (
+                    "Gửi cảnh báo",
+                    Nav::Campaigns,
+                    pages::campaigns::render(&campaigns, &csrf),
+                ),
+                Err(err) => return unavailable(&err),
+            }
+        }
         Route::Status => match status_page(state).await {
             Ok(body) => ("Token và nguồn dữ liệu", Nav::Status, body),
             Err(err) => return unavailable(&err),
@@ -344,6 +356,10 @@ fn notice(done: &str) -> Option<&'static str> {
         "rejected" => Some("Đã bác bỏ báo cáo."),
         "unpaused" => Some("Bot đã trả lời lại người dùng này."),
         "missing" => Some("Không còn mục này."),
+        "campaign" => Some("Đã tạo cảnh báo: tin sẽ được gửi dần (không gửi từ 22:00 đến 06:00)."),
+        "campaign_refused" => Some(
+            "Không tạo được cảnh báo: nội dung trống hoặc quá dài, hoặc đường dẫn ảnh không phải https.",
+        ),
         _ => None,
     }
 }
@@ -437,6 +453,29 @@ async fn act(
                 }
                 Ok(None) => redirect("/admin/reports?done=missing"),
                 Err(err) => unavailable(&err),
+            }
+        }
+        Route::CreateCampaign => {
+            let campaign = crate::campaigns::NewCampaign {
+                text: form.get("text").cloned().unwrap_or_default(),
+                image_url: form
+                    .get("image_url")
+                    .map(|u| u.trim().to_string())
+                    .filter(|u| !u.is_empty()),
+            };
+            let now = state.clock.now();
+            match crate::campaigns::create(&state.store, &state.settings, campaign, now).await {
+                Ok(created) => {
+                    state.directory.nudge_campaigns();
+                    tracing::info!(
+                        campaign = created.id,
+                        targeted = created.targeted,
+                        "console campaign"
+                    );
+                    redirect("/admin/campaigns?done=campaign")
+                }
+                Err(crate::campaigns::CreateError::Store(err)) => unavailable(&err),
+                Err(_) => redirect("/admin/campaigns?done=campaign_refused"),
             }
         }
         Route::ClearPause { user } => {

@@ -32,6 +32,9 @@ pub enum Route {
     Conversation {
         user: String,
     },
+    Campaigns,
+    /// A new scam alert to followers, from the campaigns page's form.
+    CreateCampaign,
     Status,
 }
 
@@ -59,6 +62,8 @@ impl Route {
             (Verb::Get, ["users", user]) if plain(user) => Self::Conversation {
                 user: (*user).to_string(),
             },
+            (Verb::Get, ["campaigns"]) => Self::Campaigns,
+            (Verb::Post, ["campaigns"]) => Self::CreateCampaign,
             (Verb::Get, ["status"]) => Self::Status,
             _ => return None,
         };
@@ -69,7 +74,11 @@ impl Route {
     pub fn is_action(&self) -> bool {
         matches!(
             self,
-            Self::Login | Self::Logout | Self::Decide { .. } | Self::ClearPause { .. }
+            Self::Login
+                | Self::Logout
+                | Self::Decide { .. }
+                | Self::ClearPause { .. }
+                | Self::CreateCampaign
         )
     }
 

@@ -3,6 +3,7 @@
 //! pages carry no script. Pure: each page is a function of its data.
 
 pub mod appeals;
+pub mod campaigns;
 pub mod feeds;
 pub mod login;
 pub mod pauses;
@@ -23,15 +24,17 @@ pub enum Nav {
     Appeals,
     Pauses,
     Users,
+    Campaigns,
     Status,
 }
 
 impl Nav {
-    const ALL: [Nav; 5] = [
+    const ALL: [Nav; 6] = [
         Nav::Reports,
         Nav::Appeals,
         Nav::Pauses,
         Nav::Users,
+        Nav::Campaigns,
         Nav::Status,
     ];
 
@@ -41,6 +44,7 @@ impl Nav {
             Self::Appeals => "/admin/appeals",
             Self::Pauses => "/admin/pauses",
             Self::Users => "/admin/users",
+            Self::Campaigns => "/admin/campaigns",
             Self::Status => "/admin/status",
         }
     }
@@ -51,6 +55,7 @@ impl Nav {
             Self::Appeals => "Kháng nghị",
             Self::Pauses => "Tạm dừng bot",
             Self::Users => "Hội thoại",
+            Self::Campaigns => "Gửi cảnh báo",
             Self::Status => "Token và nguồn dữ liệu",
         }
     }

@@ -36,6 +36,9 @@ const DONE: &[&str] = &["da", "lo", "vua", "trot", "lai"];
 /// Markers that count only right before the verb: "mới chuyển" (and not "mọi người", "mời bạn").
 const DONE_ADJACENT: &[&str] = &["moi", "co"];
 
+/// "rồi", as typed: "rồi", "r", "xong".
+const ROI: &[&str] = &["roi", "r", "xong"];
+
 /// Markers of regret ("lỡ", "trót"; "nhầm" after the verb): the act was done and was a mistake, so even an
 /// everyday payment counts.
 const REGRET: &[&str] = &["lo", "trot"];
@@ -122,6 +125,19 @@ const SECRETS: &[&[&str]] = &[
 const INSTALL: &[&[&str]] = &[&["cai"], &["cai", "dat"], &["tai"]];
 const APPS: &[&[&str]] = &[&["app"], &["ung", "dung"], &["phan", "mem"], &["apk"]];
 
+/// Opening a scammer's link or logging in through it: credentials or the phone may be in their hands.
+const CLICKS: &[&[&str]] = &[
+    &["bam", "vao", "link"],
+    &["bam", "vao", "duong", "link"],
+    &["bam", "link"],
+    &["nhan", "vao", "link"],
+    &["click", "vao", "link"],
+    &["click", "link"],
+    &["truy", "cap", "link"],
+    &["dang", "nhap", "tai", "khoan"],
+    &["dang", "nhap", "vao"],
+];
+
 /// A loss said outright, done by itself.
 const LOSSES: &[&[&str]] = &[
     &["bi", "lua", "mat"],
@@ -170,6 +186,11 @@ const FRAUD: &[&[&str]] = &[
     &["giup", "toi"],
     &["lua"],
     &["khong", "rut", "duoc"],
+    &["bien", "mat"],
+    &["khong", "nghe", "may"],
+    &["mat", "lien", "lac"],
+    &["khong", "giao", "hang"],
+    &["khong", "thay", "giao"],
     &["nap", "them"],
     &["lua", "dao"],
     &["ke", "gian"],
@@ -249,10 +270,11 @@ pub fn harm_in(words: &Words) -> Option<Harm> {
     let everyday = |marker: Marker| marker == Marker::Regret || fraud;
     let mut harm = Harm::default();
     for i in 0..tokens.len() {
-        if starts_any(&tokens, i, LOSSES).is_some() && !hedged(&tokens, i) {
+        let suffered = !hedged(&tokens, i) && !gossip(&tokens, i) && !notice_subject(&tokens, i);
+        if starts_any(&tokens, i, LOSSES).is_some() && suffered {
             harm.paid = true;
         }
-        if starts_any(&tokens, i, TAKEOVERS).is_some() && !hedged(&tokens, i) {
+        if starts_any(&tokens, i, TAKEOVERS).is_some() && suffered {
             harm.secret = true;
         }
         let pay = if let Some(len) = starts_any(&tokens, i, STRONG_PAY) {
@@ -261,11 +283,14 @@ pub fn harm_in(words: &Words) -> Option<Harm> {
             // "đã chuyển cho nó 5 triệu": a bare "chuyển" is a payment only with an amount after it.
             Some(1)
         } else if tokens[i] == "chuyen"
-            && i > 0
-            && DONE.contains(&tokens[i - 1])
-            && tokens[i + 1..tokens.len().min(i + 3)].contains(&"roi")
+            && (tokens.get(i + 1).is_some_and(|t| ROI.contains(t))
+                || (i > 0
+                    && DONE.contains(&tokens[i - 1])
+                    && tokens
+                        .get(i + 1)
+                        .is_some_and(|t| ROI.contains(t) || ["cho", "vao", "qua"].contains(t))))
         {
-            // "tôi đã chuyển rồi": said to this bot, a transfer.
+            // "chuyển rồi", "tôi đã chuyển cho họ": said to this bot, a transfer.
             Some(1)
         } else {
             None
@@ -281,6 +306,9 @@ pub fn harm_in(words: &Words) -> Option<Harm> {
             if let Some(end) = object {
                 harm.secret |= done(&tokens, i, end).is_some_and(|(m, t)| story(m, t));
             }
+        }
+        if let Some(len) = starts_any(&tokens, i, CLICKS) {
+            harm.secret |= done(&tokens, i, i + len).is_some_and(|(m, _)| everyday(m));
         }
         if let Some(len) = starts_any(&tokens, i, INSTALL) {
             let app = (i + len..tokens.len().min(i + len + 3))
@@ -320,7 +348,7 @@ fn done(tokens: &[&str], start: usize, end: usize) -> Option<(Marker, bool)> {
         return None;
     }
     let after = &tokens[end..tokens.len().min(end + 4)];
-    let roi = after.iter().position(|t| *t == "roi" || *t == "xong");
+    let roi = after.iter().position(|t| ROI.contains(t));
     let telling = roi.is_some_and(|r| after.get(r + 1).is_some_and(|t| TELLING.contains(t)));
     let from = start.saturating_sub(3);
     let marker = tokens[from..start]
@@ -387,11 +415,22 @@ fn is_amount(tokens: &[&str], at: usize) -> bool {
     UNITS.contains(&unit)
 }
 
-/// "bị lừa rồi", "đã bị lừa", "bị lừa 15 triệu", "bị lừa chuyển tiền": a fraud suffered, with no act named
-/// as done.
+/// "nghe nói chị Lan bị lừa", "đọc báo thấy …": news of someone else's case, before `at`.
+fn gossip(tokens: &[&str], at: usize) -> bool {
+    tokens[at.saturating_sub(5)..at].contains(&"nghe")
+        || (0..at)
+            .any(|j| ["doc", "tren"].contains(&tokens[j]) && tokens.get(j + 1) == Some(&"bao"))
+}
+
+/// A fraud suffered, with no act named as done: "bị lừa rồi", "đã bị lừa", "bị lừa 15 triệu", "bị lừa chuyển
+/// tiền", "bị lừa mua hàng mất 3 triệu", "bị trừ 10 triệu".
 fn scammed(tokens: &[&str]) -> bool {
     (0..tokens.len()).any(|i| {
-        if !tokens[i..].starts_with(&["bi", "lua"]) {
+        let lua = tokens[i..].starts_with(&["bi", "lua"]);
+        let taken = ["tru", "rut", "mat"]
+            .iter()
+            .any(|t| tokens[i..].starts_with(&["bi", t]));
+        if !lua && !taken {
             return false;
         }
         let hedged = i > 0
@@ -399,19 +438,28 @@ fn scammed(tokens: &[&str]) -> bool {
                 "co", "khong", "chua", "so", "tranh", "de", "se", "neu", "bao",
             ]
             .contains(&tokens[i - 1]);
-        // "nghe vụ chị Lan bị lừa": news of someone else's case.
-        let gossip = tokens[i.saturating_sub(5)..i]
-            .iter()
-            .any(|t| ["nghe", "vu", "bao"].contains(t));
+        let gossip = gossip(tokens, i);
         let mut rest = i + 2;
         if tokens.get(rest) == Some(&"dao") {
             rest += 1;
         }
+        let window = rest..tokens.len().min(rest + 5);
+        let amount = window
+            .clone()
+            .any(|j| is_amount(tokens, j) && tokens[j] != "tien");
+        if taken {
+            // "bị trừ 10 triệu": only with the amount right after.
+            return !hedged
+                && !gossip
+                && (rest..tokens.len().min(rest + 2))
+                    .any(|j| is_amount(tokens, j) && tokens[j] != "tien");
+        }
         let done_before = i > 0 && ["da", "vua", "lo", "moi"].contains(&tokens[i - 1]);
         let next = tokens.get(rest).copied();
-        let act_after = next == Some("roi")
-            || (rest < tokens.len() && is_amount(tokens, rest))
-            || next.is_some_and(|n| ["chuyen", "mat", "het", "nap", "ck"].contains(&n));
+        let act_after = next.is_some_and(|n| ROI.contains(&n))
+            || amount
+            || next.is_some_and(|n| ["chuyen", "mat", "het", "nap", "ck"].contains(&n))
+            || tokens[window].contains(&"mat");
         !hedged && !gossip && (done_before || act_after)
     })
 }
@@ -592,5 +640,34 @@ mod tests {
             read += 1;
         }
         assert!(read > 800, "{read}");
+    }
+
+    #[test]
+    fn victims_say_it_in_many_ways() {
+        for text in [
+            "Tôi đã chuyển cho họ 3 lần tổng cộng 45tr",
+            "E bị lừa r ad ơi, chuyển 2tr cho shop ảo",
+            "tôi lỡ bấm vào đường link và đăng nhập tài khoản ngân hàng",
+            "Tài khoản ngân hàng của tôi tự nhiên bị trừ 10 triệu",
+            "làm nhiệm vụ tiktok bị lừa 30tr",
+            "Chuyển rồi mà không thấy giao hàng, gọi không nghe máy",
+            "bố em bị lừa mua hàng online mất 3 triệu",
+            "tôi đã gửi tiền cho người yêu quen qua mạng, giờ họ biến mất",
+            "đã ck cọc 500k thuê homestay mà bị chặn rồi",
+            "mình vừa bị lừa mất 5 triệu qua zalo, giờ phải làm sao",
+        ] {
+            assert!(harm(text).is_some(), "{text}");
+        }
+        for text in [
+            "Đã nhận được tiền chưa em? Anh chuyển rồi đó",
+            "bên mình đã chuyển tiền hoàn cho bạn rồi nhé, bạn kiểm tra giúp",
+            "tôi đang định chuyển tiền đặt cọc, link này có thật không",
+            "chuyển khoản cho shop này có an toàn không",
+            "đọc báo thấy nhiều người bị lừa mất tiền tỷ",
+            "nếu bị trừ tiền thì báo ai",
+            "tôi đã đăng nhập app ngân hàng để xem số dư",
+        ] {
+            assert_eq!(harm(text), None, "{text}");
+        }
     }
 }

@@ -241,10 +241,24 @@ async fn long_replies_are_split_in_order(backend: Backend) {
         .filter(|b| b["recipient"]["user_id"] == user.as_str())
         .map(|b| b["message"]["text"].as_str().unwrap().to_string())
         .collect();
+    // On a mismatch, what each row recorded (state, Zalo's message id, attempts) tells a part marked sent
+    // without its request from a request the fake did not record.
+    let rows: Vec<_> = parts
+        .iter()
+        .map(|p| {
+            (
+                p.id,
+                p.state,
+                p.zalo_message_id.clone(),
+                p.attempts,
+                p.text.len(),
+            )
+        })
+        .collect();
     assert_eq!(
         sent,
         parts.iter().map(|p| p.text.clone()).collect::<Vec<_>>(),
-        "Zalo got the parts in order"
+        "Zalo got the parts in order; rows (id, state, message id, attempts, bytes): {rows:?}"
     );
     app.shutdown().await;
 }

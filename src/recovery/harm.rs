@@ -43,6 +43,13 @@ const ROI: &[&str] = &["roi", "r", "xong"];
 /// everyday payment counts.
 const REGRET: &[&str] = &["lo", "trot"];
 
+/// What follows "lỡ" when it means a mistake: a verb ("lỡ chuyển", "lỡ bấm", "lỡ tin", "lỡ tay").
+const REGRET_BEFORE: &[&str] = &[
+    "chuyen", "ck", "bam", "nhan", "quet", "click", "truy", "dang", "nhap", "doc", "gui", "dua",
+    "cho", "cung", "bao", "noi", "khai", "chup", "cai", "tai", "nap", "nop", "dong", "tra",
+    "thanh", "dat", "ban", "tay", "tin", "nghe", "lam", "vao", "mo",
+];
+
 /// Times in the past before an act: "hôm qua tôi có chuyển 5 triệu".
 const PAST: &[&[&str]] = &[
     &["hom", "qua"],
@@ -134,6 +141,8 @@ const CLICKS: &[&[&str]] = &[
     &["click", "vao", "link"],
     &["click", "link"],
     &["truy", "cap", "link"],
+    &["quet", "ma", "qr"],
+    &["quet", "qr"],
     &["dang", "nhap", "tai", "khoan"],
     &["dang", "nhap", "vao"],
 ];
@@ -186,6 +195,7 @@ const FRAUD: &[&[&str]] = &[
     &["giup", "toi"],
     &["lua"],
     &["khong", "rut", "duoc"],
+    &["giai", "ngan"],
     &["bien", "mat"],
     &["khong", "nghe", "may"],
     &["mat", "lien", "lac"],
@@ -224,6 +234,17 @@ const NOTICE_SUBJECTS: &[&[&str]] = &[
     &["thue", "bao"],
 ];
 
+/// A request to send money back: "chuyển lại giúp", "trả lại giúp", "hoàn lại".
+const MONEY_BACK: &[&[&str]] = &[
+    &["chuyen", "lai", "giup"],
+    &["chuyen", "tra", "giup"],
+    &["tra", "lai", "giup"],
+    &["gui", "lai", "giup"],
+    &["hoan", "lai", "giup"],
+    &["chuyen", "lai", "cho"],
+    &["tra", "lai", "cho"],
+];
+
 /// Particles that tell someone news ("chuyển rồi nhé"): a message to someone else, forwarded.
 const TELLING: &[&str] = &["nhe", "nha", "nhen", "nhes", "a", "do", "day"];
 
@@ -257,6 +278,11 @@ pub fn harm_in(words: &Words) -> Option<Harm> {
     let distress = (0..tokens.len()).any(|i| starts_any(&tokens, i, &FRAUD[..DISTRESS]).is_some());
     if (0..tokens.len()).any(|i| starts_any(&tokens, i, WARNING).is_some()) && !regret && !distress
     {
+        return None;
+    }
+    // "Cháu gửi nhầm 2 triệu vào tài khoản chú, chú chuyển lại giúp cháu": the sender asks the reader for
+    // money back (a scam of its own); whatever "nhầm" says, the loss is not the user's.
+    if (0..tokens.len()).any(|i| starts_any(&tokens, i, MONEY_BACK).is_some()) && !distress {
         return None;
     }
     let short = tokens
@@ -297,7 +323,13 @@ pub fn harm_in(words: &Words) -> Option<Harm> {
         };
         if let Some(len) = pay {
             harm.paid |= done(&tokens, i, i + len).is_some_and(|(m, t)| story(m, t));
-        } else if let Some(len) = starts_any(&tokens, i, WEAK_PAY) {
+        } else if let Some(len) = starts_any(&tokens, i, WEAK_PAY).or_else(|| {
+            // "đã nộp 5 triệu phí hồ sơ": a paying verb with an amount right after it.
+            (["nop", "nap", "dong"].contains(&tokens[i])
+                && (i + 1..tokens.len().min(i + 3))
+                    .any(|j| is_amount(&tokens, j) && tokens[j] != "tien"))
+            .then_some(1)
+        }) {
             harm.paid |= done(&tokens, i, i + len).is_some_and(|(m, _)| everyday(m));
         }
         if let Some(len) = starts_any(&tokens, i, GIVE) {
@@ -351,10 +383,23 @@ fn done(tokens: &[&str], start: usize, end: usize) -> Option<(Marker, bool)> {
     let roi = after.iter().position(|t| ROI.contains(t));
     let telling = roi.is_some_and(|r| after.get(r + 1).is_some_and(|t| TELLING.contains(t)));
     let from = start.saturating_sub(3);
-    let marker = tokens[from..start]
-        .iter()
-        .rposition(|t| DONE.contains(t))
-        .map(|m| from + m)
+    // Regret reaches further, over a whole clause: "lỡ quét mã QR và nhập mật khẩu".
+    let regret_from = start.saturating_sub(6);
+    // "lo" is also "lô" (the lottery) and "lo" (to worry): as "lỡ" it comes before a verb.
+    let marks = |at: usize| {
+        !REGRET.contains(&tokens[at])
+            || tokens
+                .get(at + 1)
+                .is_some_and(|next| REGRET_BEFORE.contains(next) || at + 1 == start)
+    };
+    let marker = (from..start)
+        .rev()
+        .find(|&at| DONE.contains(&tokens[at]) && marks(at))
+        .or_else(|| {
+            (regret_from..start)
+                .rev()
+                .find(|&at| REGRET.contains(&tokens[at]) && marks(at))
+        })
         .or_else(|| (start > 0 && DONE_ADJACENT.contains(&tokens[start - 1])).then(|| start - 1));
     if let Some(marker) = marker {
         let conditional = tokens[marker.saturating_sub(3)..marker].contains(&"neu");
@@ -415,6 +460,11 @@ fn is_amount(tokens: &[&str], at: usize) -> bool {
     UNITS.contains(&unit)
 }
 
+/// Who or what may stand between "bị" and "lừa": "bị người ta lừa", "bị nó lừa", "bị gọi điện lừa".
+const AGENTS: &[&str] = &[
+    "nguoi", "ta", "no", "ho", "ke", "gian", "chung", "bon", "goi", "dien", "thoai", "dan", "du",
+];
+
 /// "nghe nói chị Lan bị lừa", "đọc báo thấy …": news of someone else's case, before `at`.
 fn gossip(tokens: &[&str], at: usize) -> bool {
     tokens[at.saturating_sub(5)..at].contains(&"nghe")
@@ -426,7 +476,11 @@ fn gossip(tokens: &[&str], at: usize) -> bool {
 /// tiền", "bị lừa mua hàng mất 3 triệu", "bị trừ 10 triệu".
 fn scammed(tokens: &[&str]) -> bool {
     (0..tokens.len()).any(|i| {
-        let lua = tokens[i..].starts_with(&["bi", "lua"]);
+        // "bị lừa", and "bị người ta lừa", "bị gọi điện lừa": the agent or the means between.
+        let lua = tokens[i] == "bi"
+            && (i + 1..tokens.len().min(i + 4))
+                .take_while(|&j| tokens[j] == "lua" || AGENTS.contains(&tokens[j]))
+                .any(|j| tokens[j] == "lua");
         let taken = ["tru", "rut", "mat"]
             .iter()
             .any(|t| tokens[i..].starts_with(&["bi", t]));
@@ -439,7 +493,13 @@ fn scammed(tokens: &[&str]) -> bool {
             ]
             .contains(&tokens[i - 1]);
         let gossip = gossip(tokens, i);
-        let mut rest = i + 2;
+        let mut rest = if lua {
+            (i + 1..tokens.len())
+                .find(|&j| tokens[j] == "lua")
+                .map_or(i + 2, |j| j + 1)
+        } else {
+            i + 2
+        };
         if tokens.get(rest) == Some(&"dao") {
             rest += 1;
         }
@@ -655,6 +715,13 @@ mod tests {
             "tôi đã gửi tiền cho người yêu quen qua mạng, giờ họ biến mất",
             "đã ck cọc 500k thuê homestay mà bị chặn rồi",
             "mình vừa bị lừa mất 5 triệu qua zalo, giờ phải làm sao",
+            "e da ck r",
+            "mk bi lua mat 5tr r",
+            "vừa bị người ta lừa lấy mất mấy chục triệu",
+            "mẹ tôi bị gọi điện lừa chuyển tiền vào tài khoản an toàn",
+            "em lỡ quét mã QR và nhập mật khẩu",
+            "đã nộp 5 triệu phí hồ sơ vay vốn mà không được giải ngân",
+            "Ck nhầm cho kẻ lừa đảo 2tr",
         ] {
             assert!(harm(text).is_some(), "{text}");
         }
@@ -666,6 +733,12 @@ mod tests {
             "đọc báo thấy nhiều người bị lừa mất tiền tỷ",
             "nếu bị trừ tiền thì báo ai",
             "tôi đã đăng nhập app ngân hàng để xem số dư",
+            "có người nhắn tin bảo tôi đọc mã OTP",
+            "Tôi không cung cấp mã OTP cho ai cả",
+            "Mình chuyển khoản mua hàng shopee được không",
+            "đã nộp 500k tiền điện tháng này",
+            "bị người ta lừa thì phải làm sao để tránh",
+            "Em chuyển nhầm 2tr vào tk anh, anh chuyển lại giúp em nhé",
         ] {
             assert_eq!(harm(text), None, "{text}");
         }

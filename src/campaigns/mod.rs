@@ -3,16 +3,15 @@
 //! An admin creates one ([`create`]: `POST /api/v1/campaigns`, or the console). Its audience is decided at
 //! once ([`audience`]): every known user gets a recipient row, targeted or skipped and why. The campaigns
 //! actor then feeds the targeted ones to the sender a batch at a time ([`feed`]), never between 22:00 and
-//! 06:00 Vietnam time ([`quiet`]), re-deciding each just before its message is queued. Each recipient gets
+//! 06:00 Vietnam time (`domain::time::is_quiet_hour`), re-deciding each just before its message is queued. Each recipient gets
 //! exactly one outbound part, created with its recipient's `pending → queued` claim in one transaction; the
 //! part is claimed and sent like a reply, under the same rate limit, and the sender also holds a campaign
 //! part back at night. [`stats`] counts what became of them. Users opt out and back in by chat
 //! ([`subscription`]).
 //!
-//! Pure: `quiet`, `audience`, `subscription`, [`validate`]. The rest is thin IO over the store.
+//! Pure: `audience`, `subscription`, [`validate`]. The rest is thin IO over the store.
 
 pub mod audience;
-pub mod quiet;
 pub mod subscription;
 
 use std::collections::BTreeMap;
@@ -21,12 +20,12 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Settings;
 use crate::domain::campaign::{CampaignSend, SkipReason};
+use crate::domain::time::{is_quiet_hour, quiet_hours_end};
 use crate::domain::{OutboundState, nfc};
 use crate::reply::templates::CAMPAIGN_FOOTER;
 use crate::store::{Campaign, QueuedOutbound, Store, StoreError, UserStanding};
 use crate::telemetry;
 
-pub use quiet::{is_quiet, may_send_at};
 pub use subscription::{Subscription, subscription_command};
 
 /// Longest image URL accepted.
@@ -193,7 +192,7 @@ pub async fn stats(
     };
     let counts = store.campaign_counts(id).await?;
     let mut stats = CampaignStats {
-        next_send_at: campaign.finished_at.is_none().then(|| may_send_at(now)),
+        next_send_at: campaign.finished_at.is_none().then(|| quiet_hours_end(now)),
         campaign,
         targeted: counts.targeted,
         waiting: counts.pending,
@@ -236,7 +235,7 @@ pub async fn feed(
     settings: &Settings,
     now: DateTime<Utc>,
 ) -> Result<Vec<QueuedOutbound>, StoreError> {
-    if is_quiet(now) {
+    if is_quiet_hour(now) {
         return Ok(Vec::new());
     }
     let window = window(settings);

@@ -70,7 +70,7 @@ impl<T: TokenSource> PartSender<T> {
     /// Sends one part and returns its final state (None when another sender had already claimed it).
     pub async fn deliver(&self, part: QueuedOutbound) -> Option<OutboundState> {
         // Zalo refuses these at night: the part stays queued, and a resume after 06:00 sends it.
-        if part.campaign_id.is_some() && crate::campaigns::is_quiet(self.clock.now()) {
+        if part.campaign_id.is_some() && crate::domain::time::is_quiet_hour(self.clock.now()) {
             return None;
         }
         // A reply's first part comes claimed by the commit that queued it (`Store::take_pre_claimed`).

@@ -67,5 +67,10 @@ mod tests {
         assert_eq!(quiet_hours_end(at("2026-12-08T01:00:00+07:00")), six);
         let noon = at("2026-12-08T12:00:00+07:00");
         assert_eq!(quiet_hours_end(noon), noon);
+        // Across a month's and a year's end.
+        assert_eq!(
+            quiet_hours_end(at("2026-12-31T23:00:00+07:00")),
+            at("2027-01-01T06:00:00+07:00")
+        );
     }
 }

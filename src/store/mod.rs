@@ -182,7 +182,7 @@ pub struct QueuedOutbound {
     pub part_index: i32,
     /// Parts of the reply this part belongs to (0 when unknown: a part resumed from the database).
     pub part_count: i32,
-    /// The campaign it belongs to: such a part waits out the night (`campaigns::quiet`).
+    /// The campaign it belongs to: such a part waits out the night (`domain::time::is_quiet_hour`).
     pub campaign_id: Option<i64>,
     /// An image sent with the text as its caption.
     pub image_url: Option<String>,

@@ -31,6 +31,8 @@ pub struct BuildOptions {
     /// A side instance (`chat`) handles only what it is given: it neither replays other users' events nor
     /// resumes or reclassifies queued replies, which belong to the service.
     pub side_instance: bool,
+    /// Test-only: completions, claims and sends ignore cluster ownership (`TRADESPHERE_FAULTS`).
+    pub cluster_no_fence: bool,
 }
 
 pub struct Application {
@@ -56,8 +58,11 @@ impl Application {
             .await
             .with_context(|| format!("connecting to {}", settings.database.redacted_url()))?;
         store.migrate().await.context("applying migrations")?;
-        // Parts left `sending` by a previous process may have reached Zalo: never resend them blindly.
-        let interrupted = if options.side_instance {
+        let (ownership, cluster_db) = join_cluster(&settings, &store, &options).await?;
+        store.join_cluster(ownership.clone(), settings.cluster.notify);
+        // Parts left `sending` by a previous process may have reached Zalo: never resend them blindly. In a
+        // cluster this is done per partition, by whoever takes it over.
+        let interrupted = if options.side_instance || ownership.is_cluster() {
             0
         } else {
             store.sending_to_ambiguous().await?
@@ -103,6 +108,8 @@ impl Application {
             delivery,
             clock: options.clock.unwrap_or_else(crate::clock::system),
             recovery: !options.side_instance,
+            ownership,
+            cluster_db,
         };
 
         let (root, root_handle) =
@@ -126,6 +133,7 @@ impl Application {
                 settings.server.admin_rate_burst,
             )),
             console: http::console::Console::new(&settings.server),
+            ownership: deps.ownership.clone(),
         });
         // Both listeners are bound before anything is served, so a taken admin port fails the start cleanly.
         let listener = tokio::net::TcpListener::bind(settings.server.listen)
@@ -374,4 +382,43 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = terminate => {},
     }
+}
+
+/// On PostgreSQL (the service, not a side instance): checks the partition count against the database's and
+/// registers this process as a new cluster member, trusting its lease from the instant before the insert. The
+/// cluster actor claims partitions from there. Elsewhere: solo.
+async fn join_cluster(
+    settings: &Settings,
+    store: &Store,
+    options: &BuildOptions,
+) -> anyhow::Result<(crate::cluster::Ownership, Option<crate::store::ClusterDb>)> {
+    use crate::cluster::{MemberId, Ownership};
+    let cluster = &settings.cluster;
+    if store.is_sqlite() || options.side_instance {
+        return Ok((Ownership::solo(cluster.partitions), None));
+    }
+    let db = crate::store::ClusterDb::connect(&settings.database)
+        .await
+        .context("connecting the cluster's connection")?;
+    let stored = db.partitions().await.context("reading cluster_config")?;
+    anyhow::ensure!(
+        stored == cluster.partitions,
+        "cluster.partitions is {} but this database was created with {stored} partitions; \
+         every replica must use {stored} (the value is never changed in place)",
+        cluster.partitions
+    );
+    let member = MemberId::random();
+    let sent = std::time::Instant::now();
+    db.register(&member, &cluster.member_name, cluster.member_ttl)
+        .await
+        .context("registering as a cluster member")?;
+    let ownership = Ownership::cluster(
+        member,
+        cluster.member_name.clone(),
+        cluster.partitions,
+        options.cluster_no_fence,
+    );
+    ownership.trust_until(sent + cluster.member_ttl - cluster.trust_margin);
+    tracing::info!(member = %cluster.member_name, "joined the cluster");
+    Ok((ownership, Some(db)))
 }

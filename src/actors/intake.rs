@@ -8,16 +8,17 @@
 //! the inbox, where they already are, and intake drains that backlog in inbox order as slots free up. So a
 //! flood, or a restart with a large backlog, costs disk, not memory, and the webhook keeps acknowledging.
 
-use std::collections::HashSet;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use chrono::Utc;
-use ractor::{Actor, ActorProcessingErr, ActorRef};
-use tokio::sync::Semaphore;
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::conversations::ManagerMsg;
 use super::{Deps, Directory};
+use crate::cluster::Partition;
 use crate::pipeline::{Attempt, Inbound, Outcome, Role, Route, Slot, classify};
 use crate::store::PendingEvent;
 use crate::telemetry;
@@ -53,6 +54,9 @@ pub struct IntakeState {
     /// time rather than one transaction each in a conversation: (id, outcome, slot).
     to_close: Vec<(i64, Outcome, Option<Slot>)>,
     closing: bool,
+    /// In a cluster: events handed to conversations, by inbox id, with their partition; in flight while their
+    /// slot lives. The poll skips them, and a hand-over waits for them.
+    dispatched: HashMap<i64, (Partition, Weak<OwnedSemaphorePermit>)>,
 }
 
 pub enum IntakeMsg {
@@ -72,6 +76,11 @@ pub enum IntakeMsg {
     Drain,
     /// A batch of answerless events was closed (or failed to be): close the next one.
     Closed,
+    /// Cluster: dispatch the owned partitions' pending events that are not in flight (received by another
+    /// replica, or left by a previous owner). Periodic, on a NOTIFY hint, and on gaining partitions.
+    Poll,
+    /// Cluster: the partitions with events in flight here.
+    InFlight(RpcReplyPort<Vec<Partition>>),
 }
 
 impl Directory {
@@ -125,6 +134,7 @@ impl Actor for IntakeActor {
             drained: HashSet::new(),
             to_close: Vec::new(),
             closing: false,
+            dispatched: HashMap::new(),
         })
     }
 
@@ -144,6 +154,14 @@ impl Actor for IntakeActor {
             state.deps.settings.intake.sweep_interval,
             || IntakeMsg::Sweep { all: false },
         );
+        if state.deps.ownership.is_cluster() {
+            super::send_interval_counted(
+                Role::Intake,
+                &myself,
+                state.deps.settings.cluster.poll_interval,
+                || IntakeMsg::Poll,
+            );
+        }
         Ok(())
     }
 
@@ -191,6 +209,16 @@ impl Actor for IntakeActor {
             IntakeMsg::Closed => {
                 state.closing = false;
                 close_batch(&myself, state);
+            }
+            IntakeMsg::Poll => poll(&myself, state).await?,
+            IntakeMsg::InFlight(reply) => {
+                state
+                    .dispatched
+                    .retain(|_, (_, slot)| slot.strong_count() > 0);
+                let mut busy: Vec<Partition> = state.dispatched.values().map(|(p, _)| *p).collect();
+                busy.sort_unstable();
+                busy.dedup();
+                let _ = reply.send(busy);
             }
         }
         Ok(())
@@ -268,7 +296,11 @@ async fn drain(
         return Ok(());
     }
     let store = state.deps.store.clone();
-    let pending = match store.pending_events(None, state.cursor, free as u64).await {
+    let owned = state.deps.ownership.dispatched();
+    let pending = match store
+        .pending_events(None, state.cursor, free as u64, owned.as_deref())
+        .await
+    {
         Ok(p) => p,
         Err(err) => {
             // The database may be briefly down: the events are safe in it; try again shortly.
@@ -311,7 +343,11 @@ async fn sweep(
         let age = chrono::Duration::from_std(state.deps.settings.intake.redispatch_after)?;
         let threshold = Some(Utc::now() - age);
         let free = state.slots.available_permits().min(REPLAY_PAGE as usize) as u64;
-        let pending = match store.pending_events(threshold, 0, free).await {
+        let owned = state.deps.ownership.dispatched();
+        let pending = match store
+            .pending_events(threshold, 0, free, owned.as_deref())
+            .await
+        {
             Ok(p) => p,
             Err(err) => {
                 // The database may be briefly down; the next sweep tries again.
@@ -328,6 +364,50 @@ async fn sweep(
     }
     if let Ok(count) = store.pending_event_count().await {
         metrics::gauge!(telemetry::INBOX_PENDING).set(count as f64);
+    }
+    Ok(())
+}
+
+/// Cluster: dispatches the owned partitions' pending events that are not in flight here, oldest first, as
+/// many as there are free slots. Not a cursor over ids: ids of events other replicas received commit in
+/// any order, so a row below one already seen can still appear.
+async fn poll(
+    myself: &ActorRef<IntakeMsg>,
+    state: &mut IntakeState,
+) -> Result<(), ActorProcessingErr> {
+    state
+        .dispatched
+        .retain(|_, (_, slot)| slot.strong_count() > 0);
+    let Some(owned) = state.deps.ownership.dispatched() else {
+        return Ok(());
+    };
+    let free = state.slots.available_permits().min(REPLAY_PAGE as usize);
+    if owned.is_empty() || free == 0 || state.backlog {
+        return Ok(());
+    }
+    let limit = (free + state.dispatched.len()) as u64;
+    let pending = match state
+        .deps
+        .store
+        .pending_events(None, 0, limit, Some(&owned))
+        .await
+    {
+        Ok(pending) => pending,
+        Err(err) => {
+            tracing::debug!(error = %err, "inbox poll could not read pending events");
+            return Ok(());
+        }
+    };
+    let mut taken = 0;
+    for row in pending {
+        if taken == free {
+            break;
+        }
+        if state.dispatched.contains_key(&row.id) {
+            continue;
+        }
+        taken += 1;
+        replay(myself, state, row, true).await?;
     }
     Ok(())
 }
@@ -391,6 +471,14 @@ async fn route(
             return Ok(());
         }
     };
+    if let Some(slot) = &slot
+        && state.deps.ownership.is_cluster()
+    {
+        let partition = state.deps.ownership.partition_of(&user);
+        state
+            .dispatched
+            .insert(inbox_id, (partition, Arc::downgrade(slot)));
+    }
     let inbound = Inbound {
         inbox_id,
         event_key,

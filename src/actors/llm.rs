@@ -511,6 +511,8 @@ mod tests {
             delivery: Delivery::Console { print: false },
             clock: crate::clock::system(),
             recovery: false,
+            ownership: crate::cluster::Ownership::solo(256),
+            cluster_db: None,
         };
         (openai, deps)
     }

@@ -10,6 +10,7 @@ use super::group_commit::inbox::InboxWriter;
 use super::group_commit::pipeline::PipelineWriter;
 use super::group_commit::{GroupCommit, begin_write_on};
 use super::{Store, StoreResult, checkpointer, pre_claims};
+use crate::cluster::Ownership;
 use crate::config::DatabaseSettings;
 use crate::token_cipher::TokenCipher;
 
@@ -38,6 +39,8 @@ impl Store {
                     .pragma("wal_autocheckpoint", "0")
                     .pragma("journal_size_limit", WAL_SIZE_LIMIT.to_string())
             });
+        } else if let Some(name) = settings.application_name.clone() {
+            opts.map_sqlx_postgres_opts(move |o| o.application_name(&name));
         }
         let db = Database::connect(opts.clone()).await?;
         let one_connection = || {
@@ -58,12 +61,14 @@ impl Store {
         } else {
             (db.clone(), one_connection().await?, None)
         };
-        let inbox = GroupCommit::spawn(InboxWriter::new(inbox_db.clone()));
+        let cluster = super::ClusterHandle::default();
+        let inbox = GroupCommit::spawn(InboxWriter::new(inbox_db.clone(), cluster.clone()));
         let pre_claims = std::sync::Arc::new(pre_claims::PreClaims::default());
         let pipeline = GroupCommit::spawn(PipelineWriter::new(
             writer.clone(),
             sqlite,
             pre_claims.clone(),
+            cluster.clone(),
         ));
         Ok(Self {
             db,
@@ -75,7 +80,16 @@ impl Store {
             inbox,
             pipeline,
             pre_claims,
+            cluster,
         })
+    }
+
+    /// Joins a cluster: from now on completions and send claims are fenced by `ownership` (unless solo), and,
+    /// with `notify`, the owners of events this replica receives for others are hinted. Once per store.
+    pub fn join_cluster(&self, ownership: Ownership, notify: bool) {
+        if self.cluster.0.set((ownership, notify)).is_err() {
+            tracing::warn!("the store already follows a cluster ownership; ignored");
+        }
     }
 
     pub fn is_sqlite(&self) -> bool {

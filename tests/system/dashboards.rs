@@ -263,6 +263,7 @@ async fn every_panel_query_returns_series_from_a_live_prometheus() {
             max_connections: 2,
             acquire_timeout: Duration::from_secs(5),
             token_key: None,
+            application_name: None,
         },
         &dir.path().join("proof.backup"),
     )

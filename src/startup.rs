@@ -395,6 +395,12 @@ async fn join_cluster(
     use crate::cluster::{MemberId, Ownership};
     let cluster = &settings.cluster;
     if store.is_sqlite() || options.side_instance {
+        if !options.side_instance {
+            // One process owning everything: the cluster panels show it so.
+            metrics::gauge!(crate::telemetry::CLUSTER_OWNED_PARTITIONS)
+                .set(f64::from(cluster.partitions));
+            metrics::gauge!(crate::telemetry::CLUSTER_MEMBERS).set(1.0);
+        }
         return Ok((Ownership::solo(cluster.partitions), None));
     }
     let db = crate::store::ClusterDb::connect(&settings.database)

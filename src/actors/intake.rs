@@ -54,9 +54,10 @@ pub struct IntakeState {
     /// time rather than one transaction each in a conversation: (id, outcome, slot).
     to_close: Vec<(i64, Outcome, Option<Slot>)>,
     closing: bool,
-    /// In a cluster: events handed to conversations, by inbox id, with their partition; in flight while their
-    /// slot lives. The poll skips them, and a hand-over waits for them.
-    dispatched: HashMap<i64, (Partition, Weak<OwnedSemaphorePermit>)>,
+    /// In a cluster: events handed to conversations, by inbox id, with their partition, their slot and when.
+    /// The poll does not hand them out again (that is the stale sweep's job, after
+    /// `intake.redispatch_after`), and a hand-over waits while their slots live.
+    dispatched: HashMap<i64, Dispatched>,
 }
 
 pub enum IntakeMsg {
@@ -212,10 +213,13 @@ impl Actor for IntakeActor {
             }
             IntakeMsg::Poll => poll(&myself, state).await?,
             IntakeMsg::InFlight(reply) => {
-                state
+                prune_dispatched(state);
+                let mut busy: Vec<Partition> = state
                     .dispatched
-                    .retain(|_, (_, slot)| slot.strong_count() > 0);
-                let mut busy: Vec<Partition> = state.dispatched.values().map(|(p, _)| *p).collect();
+                    .values()
+                    .filter(|d| d.slot.strong_count() > 0)
+                    .map(|d| d.partition)
+                    .collect();
                 busy.sort_unstable();
                 busy.dedup();
                 let _ = reply.send(busy);
@@ -375,9 +379,7 @@ async fn poll(
     myself: &ActorRef<IntakeMsg>,
     state: &mut IntakeState,
 ) -> Result<(), ActorProcessingErr> {
-    state
-        .dispatched
-        .retain(|_, (_, slot)| slot.strong_count() > 0);
+    prune_dispatched(state);
     let Some(owned) = state.deps.ownership.dispatched() else {
         return Ok(());
     };
@@ -443,6 +445,19 @@ async fn replay(
     }
 }
 
+/// An event handed to a conversation (cluster mode).
+struct Dispatched {
+    partition: Partition,
+    slot: Weak<OwnedSemaphorePermit>,
+    at: std::time::Instant,
+}
+
+/// Forgets events handed out longer ago than the stale sweep's threshold (it re-dispatches those).
+fn prune_dispatched(state: &mut IntakeState) {
+    let stale = state.deps.settings.intake.redispatch_after;
+    state.dispatched.retain(|_, d| d.at.elapsed() < stale);
+}
+
 /// An event as the inbox holds it.
 struct Stored {
     inbox_id: i64,
@@ -464,6 +479,9 @@ async fn route(
         first_attempt,
     } = stored;
     let user = match classify(&event) {
+        // Another replica owns this user (or this one does not trust its lease right now): the event stays
+        // in the inbox for its owner's poll.
+        Route::Converse(user) if !state.deps.ownership.dispatches_user(&user) => return Ok(()),
         Route::Converse(user) => user,
         Route::Close(outcome) => {
             state.to_close.push((inbox_id, outcome, slot));
@@ -471,13 +489,13 @@ async fn route(
             return Ok(());
         }
     };
-    if let Some(slot) = &slot
-        && state.deps.ownership.is_cluster()
-    {
-        let partition = state.deps.ownership.partition_of(&user);
-        state
-            .dispatched
-            .insert(inbox_id, (partition, Arc::downgrade(slot)));
+    if state.deps.ownership.is_cluster() {
+        let dispatched = Dispatched {
+            partition: state.deps.ownership.partition_of(&user),
+            slot: slot.as_ref().map_or_else(Weak::new, Arc::downgrade),
+            at: std::time::Instant::now(),
+        };
+        state.dispatched.insert(inbox_id, dispatched);
     }
     let inbound = Inbound {
         inbox_id,

@@ -526,12 +526,14 @@ mod tests {
         );
 
         // r1 still trusts its lease locally (the test switch of a frozen process): the database refuses.
-        assert_eq!(
-            old.complete_event(completion(second, "f-2", &user))
-                .await
-                .unwrap(),
-            None,
-            "fenced: nothing written"
+        let fenced = old.complete_event(completion(second, "f-2", &user)).await;
+        assert!(
+            fenced.unwrap_err().to_string().contains("fenced"),
+            "a fenced completion is an error, never \"handled already\""
+        );
+        assert!(
+            new.messages_for(&user).await.unwrap().len() == 2,
+            "nothing written for f-2"
         );
         assert!(old_owner.take_fenced().contains(&partition));
         assert!(

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, Database, DatabaseTransaction};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseTransaction};
 use sea_orm_migration::MigratorTrait;
 use secrecy::ExposeSecret;
 
@@ -13,6 +13,9 @@ use super::{Store, StoreResult, checkpointer, pre_claims};
 use crate::cluster::Ownership;
 use crate::config::DatabaseSettings;
 use crate::token_cipher::TokenCipher;
+
+/// The advisory lock key replicas migrate under (any constant no other lock uses).
+const MIGRATION_LOCK: i64 = 0x7473_6d69_6772;
 
 /// SQLite: the size the WAL file is trimmed back to when it starts over (`journal_size_limit`).
 const WAL_SIZE_LIMIT: u64 = 64 * 1024 * 1024;
@@ -96,9 +99,20 @@ impl Store {
         self.sqlite
     }
 
+    /// Applies pending migrations. On PostgreSQL under an advisory lock held on a connection of its own,
+    /// so replicas starting together migrate one after the other (the later ones find nothing to do).
     pub async fn migrate(&self) -> StoreResult<()> {
-        migrations::Migrator::up(&self.writer, None).await?;
-        Ok(())
+        if self.sqlite {
+            migrations::Migrator::up(&self.writer, None).await?;
+            return Ok(());
+        }
+        let lock = self.inbox_db.clone();
+        lock.execute_unprepared(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+            .await?;
+        let migrated = migrations::Migrator::up(&self.writer, None).await;
+        lock.execute_unprepared(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+            .await?;
+        Ok(migrated?)
     }
 
     /// Migrations known to the binary but not applied to this database (read-only; used by `/readyz`).

@@ -11,7 +11,7 @@ use super::entities::inbox_events;
 use super::group_commit::pipeline::{Done, Op};
 use super::{
     Attempt, Completed, Completion, InboxInsert, NewInboxEvent, PendingEvent, QueuedOutbound,
-    Store, StoreResult,
+    Store, StoreError, StoreResult,
 };
 use crate::domain::{Partition, UserId};
 use crate::pipeline::Outcome;
@@ -130,6 +130,11 @@ impl Store {
     pub async fn complete_events(&self, completions: Vec<Completion>) -> StoreResult<Completed> {
         match self.pipeline.write(Op::Complete(completions)).await? {
             Done::Completed(results) => Ok(results),
+            // An error, not "handled already": the conversation fails and its restart re-reads the user's
+            // pending events, which this replica handles again if it still owns them.
+            Done::Fenced => Err(StoreError(sea_orm::DbErr::Custom(
+                "completion fenced: this replica does not hold the user's partition".into(),
+            ))),
             _ => unreachable!("completions are answered with their results"),
         }
     }

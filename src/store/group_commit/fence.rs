@@ -122,6 +122,7 @@ pub(super) async fn fence<C: ConnectionTrait>(
             continue;
         }
         metrics::counter!(telemetry::CLUSTER_FENCED_WRITES, "op" => op.as_str()).increment(1);
+        tracing::debug!(%partition, op = op.as_str(), "write fenced: the partition is not held here");
         // Held and trusted here, yet the database gives it to another replica: lost. (Untrusted ones are
         // the cluster actor's to settle at its next heartbeat.)
         if local.contains_key(&partition) && reported.insert(partition) {

@@ -49,6 +49,9 @@ pub(in crate::store) enum Op {
 #[derive(Debug)]
 pub(in crate::store) enum Done {
     Completed(Completed),
+    /// A completion refused: another replica owns the user's partition now (or this one stopped trusting
+    /// its lease). Nothing was written.
+    Fenced,
     Attempt(Option<Attempt>),
     Claimed(bool),
     Recorded,
@@ -262,10 +265,7 @@ async fn write_merged<C: ConnectionTrait>(
             Op::BeginAttempt(id) => Done::Attempt(attempt_of.remove(id)),
             Op::MarkSending(id, _) => Done::Claimed(claimed.contains(id)),
             Op::MarkSent(..) => Done::Recorded,
-            Op::Complete(group) if !fenced.holds_all(group) => Done::Completed(Completed {
-                parts: vec![None; group.len()],
-                history: None,
-            }),
+            Op::Complete(group) if !fenced.holds_all(group) => Done::Fenced,
             Op::Complete(_) => Done::Completed(completed.next().expect("one result per group")),
         })
         .collect())

@@ -97,6 +97,12 @@ pub enum LlmMsg {
     Prune,
     /// Periodic: write the usage counted since the last save.
     SaveUsage,
+    /// Cluster: today's global total as the database has it, and this replica's share of what is left.
+    Shared {
+        day: NaiveDate,
+        total: u64,
+        share: f64,
+    },
 }
 
 impl Directory {
@@ -259,14 +265,33 @@ impl Actor for LlmActor {
             LlmMsg::SaveUsage => {
                 // Written off the actor's path: model calls never wait for the bill.
                 let rows = take_unsaved(state);
-                if !rows.is_empty() {
-                    let store = state.deps.store.clone();
-                    tokio::spawn(async move {
-                        if let Err(err) = store.record_llm_usage(&rows).await {
-                            tracing::warn!(error = %err, "could not record LLM usage");
-                        }
-                    });
-                }
+                let store = state.deps.store.clone();
+                let ownership = state.deps.ownership.clone();
+                let day = vietnam_day(state.deps.clock.now());
+                tokio::spawn(async move {
+                    if !rows.is_empty()
+                        && let Err(err) = store.record_llm_usage(&rows).await
+                    {
+                        tracing::warn!(error = %err, "could not record LLM usage");
+                    }
+                    // Replicas share the global budget: each learns what all have spent, and its share.
+                    if ownership.is_cluster()
+                        && let Ok(total) = store.llm_tokens_for_day(day).await
+                    {
+                        let _ = super::tell(
+                            Role::Llm,
+                            &myself,
+                            LlmMsg::Shared {
+                                day,
+                                total,
+                                share: ownership.share(),
+                            },
+                        );
+                    }
+                });
+            }
+            LlmMsg::Shared { day, total, share } => {
+                state.budget.share_global(day, total, share);
             }
             LlmMsg::Prune => {
                 let day = vietnam_day(state.deps.clock.now());

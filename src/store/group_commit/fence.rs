@@ -7,7 +7,6 @@ use std::collections::{BTreeSet, HashMap};
 
 use sea_orm::{ConnectionTrait, Statement, Value};
 
-use super::pipeline::Op;
 use crate::cluster::{FencedOp, Ownership};
 use crate::domain::Partition;
 use crate::store::{Completion, StoreResult};
@@ -49,13 +48,14 @@ impl Fenced {
     }
 }
 
-/// Locks the owner rows `ops` act on and tells which are held at this replica's epochs. Partitions not held
+/// Locks the owner rows a batch acts on (`wanted`: the partition of each completion and claim, from the
+/// partition count) and tells which are held at this replica's epochs. Partitions not held
 /// are counted, and those this replica believed it held are reported to `ownership` (the cluster actor drops
 /// them).
 pub(super) async fn fence<C: ConnectionTrait>(
     conn: &C,
     ownership: Option<&Ownership>,
-    ops: &[Op],
+    wanted: impl FnOnce(u16) -> BTreeSet<(Partition, FencedOp)>,
 ) -> StoreResult<Fenced> {
     let Some(ownership) = ownership.filter(|o| o.fences()) else {
         return Ok(Fenced {
@@ -64,20 +64,7 @@ pub(super) async fn fence<C: ConnectionTrait>(
         });
     };
     let partitions = ownership.partitions();
-    let mut wanted: BTreeSet<(Partition, FencedOp)> = BTreeSet::new();
-    for op in ops {
-        match op {
-            Op::Complete(group) => {
-                for c in group {
-                    wanted.insert((Partition::of(&c.user, partitions), FencedOp::Complete));
-                }
-            }
-            Op::MarkSending(_, partition) => {
-                wanted.insert((*partition, FencedOp::Claim));
-            }
-            _ => {}
-        }
-    }
+    let wanted = wanted(partitions);
     let mut fenced = Fenced {
         on: true,
         partitions,

@@ -14,7 +14,7 @@
 //! A failing batch is retried write by write, each in its own transaction, so one bad write fails only its
 //! own caller (whose actor then restarts and retries), never the others that shared its batch.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -24,6 +24,7 @@ use super::completion::complete;
 use super::fence::{Fenced, fence};
 use super::ops::{claim_parts, count_attempts, record_sent, touch_users};
 use super::{BatchWrite, OnFailure, begin_write_on};
+use crate::cluster::FencedOp;
 use crate::domain::{Partition, UserId};
 use crate::store::ClusterHandle;
 use crate::store::pre_claims::PreClaims;
@@ -149,7 +150,10 @@ async fn write_together(
     let txn = begin_write_on(db, sqlite).await?;
     // First, as the transaction's first lock: the owner rows its completions and claims act on, held until
     // the commit, so no takeover can commit in between.
-    let fenced = fence(&txn, cluster.get(), &ops).await?;
+    let fenced = fence(&txn, cluster.get(), |partitions| {
+        acting_on(&ops, partitions)
+    })
+    .await?;
     let answers = if ids_repeat(&ops) {
         // Two writes of one row (never seen in practice): each in arrival order, so neither sees the other's
         // row in a state the one-by-one writes could not produce.
@@ -181,6 +185,25 @@ async fn write_alone(
         _ => write_merged(db, vec![op], Utc::now(), &Fenced::default()).await?,
     };
     Ok(answers.pop().expect("one answer per op"))
+}
+
+/// The partitions `ops` act on as owners (completions and part claims), with the kind of write.
+fn acting_on(ops: &[Op], partitions: u16) -> BTreeSet<(Partition, FencedOp)> {
+    let mut acting = BTreeSet::new();
+    for op in ops {
+        match op {
+            Op::Complete(group) => acting.extend(
+                group
+                    .iter()
+                    .map(|c| (Partition::of(&c.user, partitions), FencedOp::Complete)),
+            ),
+            Op::MarkSending(_, partition) => {
+                acting.insert((*partition, FencedOp::Claim));
+            }
+            _ => {}
+        }
+    }
+    acting
 }
 
 /// Whether two ops of `ops` write the same inbox event, outbound part or user.

@@ -80,7 +80,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let label = args
         .label
         .clone()
-        .unwrap_or_else(|| format!("{} replicas", targets.len()));
+        .unwrap_or_else(|| match targets.len() {
+            1 => "1 replica".to_string(),
+            n => format!("{n} replicas"),
+        });
     let wants = |s: &str| args.scenario.iter().any(|x| x == s);
     let mut rows = Vec::new();
     let mut runs: Vec<(&str, EventKind)> = Vec::new();

@@ -35,7 +35,7 @@ use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use fakes::{Slot, Tracker};
-use targets::Pool;
+use targets::{Pool, Replicas};
 
 const WEBHOOK: &str = "/api/v1/zalo/webhook";
 const APP_ID: &str = "4318765200193847562";
@@ -108,6 +108,10 @@ struct Args {
     /// Internal: serve the bare warp baseline on this address (run as a child process).
     #[arg(long, hide = true)]
     serve_bare: Option<SocketAddr>,
+    /// Replicas of the service the harness starts on each run's database (PostgreSQL only), load round robin
+    /// across them as with --targets.
+    #[arg(long, default_value_t = 1)]
+    replicas: usize,
     /// Replicas already running (`host:port` or `http://host:port`, comma-separated): no service or database
     /// is started; `intake`, `ack` and `e2e` go round robin across them. Start them with the environment
     /// the harness prints (its fake model and Zalo, the signing secret).
@@ -280,7 +284,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             {
                 let url = fresh_db().await?;
                 let mut row = intake(&args, &bin, &url, kind).await?;
-                row.backend = backend.clone();
+                row.backend = replicas_label(backend, args.replicas);
                 row.of_baseline = baseline_throughput.map(|b| row.throughput_per_s / b);
                 print_row(&row);
                 rows.push(row);
@@ -290,7 +294,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             for kind in EventKind::chosen(&args.ack_kinds, [EventKind::Text, EventKind::Mixed]) {
                 let url = fresh_db().await?;
                 let mut row = ack(&args, &bin, &url, kind).await?;
-                row.backend = backend.clone();
+                row.backend = replicas_label(backend, args.replicas);
                 print_row(&row);
                 rows.push(row);
             }
@@ -307,7 +311,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 args.e2e_users,
             )
             .await?;
-            row.backend = backend.clone();
+            row.backend = replicas_label(backend, args.replicas);
             print_row(&row);
             rows.push(row);
         }
@@ -324,7 +328,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 args.users,
             )
             .await?;
-            row.backend = backend.clone();
+            row.backend = replicas_label(backend, args.replicas);
             // Start to ready and idle RSS on the database the run just filled.
             let (start_ms, idle_mb) = restart_on(&args, &bin, &url).await?;
             row.start_to_ready_ms = Some(start_ms);
@@ -345,6 +349,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
         println!("\nJSON written to {}", path.display());
     }
     Ok(())
+}
+
+/// "postgres", or "postgres ×2" for two replicas.
+fn replicas_label(backend: &str, replicas: usize) -> String {
+    match replicas {
+        0 | 1 => backend.to_string(),
+        n => format!("{backend} ×{n}"),
+    }
 }
 
 // ===== Scenarios =====
@@ -374,12 +386,12 @@ async fn baseline(args: &Args) -> anyhow::Result<Row> {
 /// and acknowledged with no answer: the ceiling of the webhook path itself.
 async fn intake(args: &Args, bin: &Path, url: &str, kind: EventKind) -> anyhow::Result<Row> {
     let (tracker, fakes) = start_fakes(args, 0, 0).await;
-    let service = Service::start(args, bin, url, &fakes).await?;
+    let service = Replicas::start(args, bin, url, &fakes).await?;
     let source = Arc::new(EventSource::new(args.intake_users, Some(tracker), kind));
-    let cpu_before = cpu_seconds(service.pid);
+    let cpu_before = service.cpu_seconds();
     let result = closed_loop(
-        &[service.addr],
-        1,
+        &service.addrs(),
+        args.tries,
         source,
         args.concurrency,
         args.intake_secs,
@@ -390,9 +402,9 @@ async fn intake(args: &Args, bin: &Path, url: &str, kind: EventKind) -> anyhow::
         _ => "intake",
     };
     let mut row = result.row(name, format!("c{}", args.concurrency));
-    row.cpu_us_per_request = cpu_per_request(service.pid, cpu_before, result.ok);
-    row.peak_rss_mb = rss_mb(service.pid, "VmHWM");
-    row.start_to_ready_ms = Some(service.start_to_ready.as_secs_f64() * 1e3);
+    row.cpu_us_per_request = service.cpu_per_request(cpu_before, result.ok);
+    row.peak_rss_mb = service.peak_rss_mb();
+    row.start_to_ready_ms = Some(service.first().start_to_ready.as_secs_f64() * 1e3);
     service.stop();
     Ok(row)
 }
@@ -400,12 +412,12 @@ async fn intake(args: &Args, bin: &Path, url: &str, kind: EventKind) -> anyhow::
 async fn ack(args: &Args, bin: &Path, url: &str, kind: EventKind) -> anyhow::Result<Row> {
     let total = args.ack_rate * args.ack_secs;
     let (tracker, fakes) = start_fakes(args, total as usize, args.intake_users).await;
-    let service = Service::start(args, bin, url, &fakes).await?;
+    let service = Replicas::start(args, bin, url, &fakes).await?;
     let source = Arc::new(EventSource::new(args.intake_users, Some(tracker), kind));
-    let cpu_before = cpu_seconds(service.pid);
+    let cpu_before = service.cpu_seconds();
     let result = fixed_rate(
-        &[service.addr],
-        1,
+        &service.addrs(),
+        args.tries,
         source,
         args.ack_rate,
         total,
@@ -417,8 +429,8 @@ async fn ack(args: &Args, bin: &Path, url: &str, kind: EventKind) -> anyhow::Res
         _ => "ack",
     };
     let mut row = result.row(name, format!("{}/s", args.ack_rate));
-    row.cpu_us_per_request = cpu_per_request(service.pid, cpu_before, result.ok);
-    row.peak_rss_mb = rss_mb(service.pid, "VmHWM");
+    row.cpu_us_per_request = service.cpu_per_request(cpu_before, result.ok);
+    row.peak_rss_mb = service.peak_rss_mb();
     service.stop();
     Ok(row)
 }
@@ -434,13 +446,13 @@ async fn end_to_end(
     users: usize,
 ) -> anyhow::Result<Row> {
     let (tracker, fakes) = start_fakes(args, total as usize, users).await;
-    let service = Service::start(args, bin, url, &fakes).await?;
+    let service = Replicas::start(args, bin, url, &fakes).await?;
     let source =
         Arc::new(EventSource::new(users, Some(tracker.clone()), EventKind::Text).with_text(args)?);
-    let cpu_before = cpu_seconds(service.pid);
+    let cpu_before = service.cpu_seconds();
     let result = fixed_rate(
-        &[service.addr],
-        1,
+        &service.addrs(),
+        args.tries,
         source,
         rate,
         total,
@@ -449,12 +461,13 @@ async fn end_to_end(
     .await;
     wait_answered(&tracker, result.ok).await;
     let mut row = result.row(name, format!("{rate}/s"));
-    row.cpu_us_per_request = cpu_per_request(service.pid, cpu_before, result.ok);
+    row.cpu_us_per_request = service.cpu_per_request(cpu_before, result.ok);
     replies_into(&mut row, &tracker, result.ok);
-    row.peak_rss_mb = rss_mb(service.pid, "VmHWM");
-    row.conversation_actors_at_end = metric(service.addr, "tradesphere_conversation_actors").await;
+    row.peak_rss_mb = service.peak_rss_mb();
+    row.conversation_actors_at_end =
+        metric(service.first().addr, "tradesphere_conversation_actors").await;
     if let Some(dir) = &args.metrics_dir
-        && let Some((_, body)) = http_get(service.addr, "/metrics").await
+        && let Some((_, body)) = http_get(service.first().addr, "/metrics").await
     {
         std::fs::create_dir_all(dir)?;
         let scheme = url.split(':').next().unwrap_or("db");
@@ -491,7 +504,7 @@ fn replies_into(row: &mut Row, tracker: &Tracker, accepted: u64) {
 /// Starts the service again on an existing database: time to ready, and resident memory once idle.
 async fn restart_on(args: &Args, bin: &Path, url: &str) -> anyhow::Result<(f64, f64)> {
     let (_tracker, fakes) = start_fakes(args, 0, 0).await;
-    let service = Service::start(args, bin, url, &fakes).await?;
+    let service = Service::start(args, bin, url, &fakes, None).await?;
     let start_ms = service.start_to_ready.as_secs_f64() * 1e3;
     tokio::time::sleep(Duration::from_secs(if args.smoke { 1 } else { 5 })).await;
     let idle = rss_mb(service.pid, "VmRSS").unwrap_or(f64::NAN);
@@ -867,7 +880,13 @@ struct Service {
 
 impl Service {
     /// Starts the release binary as in production, pointed at the fakes, and waits for `/readyz`.
-    async fn start(args: &Args, bin: &Path, url: &str, fakes: &Fakes) -> anyhow::Result<Service> {
+    async fn start(
+        args: &Args,
+        bin: &Path,
+        url: &str,
+        fakes: &Fakes,
+        member: Option<&str>,
+    ) -> anyhow::Result<Service> {
         let addr = free_addr();
         let mut command = Command::new(bin);
         command
@@ -877,6 +896,9 @@ impl Service {
             .env("TRADESPHERE_LISTEN", addr.to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::null());
+        if let Some(member) = member {
+            command.env("TRADESPHERE__CLUSTER__MEMBER_NAME", member);
+        }
         for pair in &args.service_env {
             if let Some((k, v)) = pair.split_once('=') {
                 command.env(k, v);
@@ -905,10 +927,18 @@ impl Service {
     }
 
     /// SIGTERM (a graceful drain), then SIGKILL if it is still there after 40 s.
-    fn stop(mut self) {
+    fn stop(self) {
+        self.terminate();
+        self.reap();
+    }
+
+    fn terminate(&self) {
         let _ = Command::new("kill")
             .args(["-TERM", &self.pid.to_string()])
             .status();
+    }
+
+    fn reap(mut self) {
         let deadline = Instant::now() + Duration::from_secs(40);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -993,11 +1023,6 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
     let stime: f64 = fields.get(12)?.parse().ok()?;
     let ticks = 100.0; // USER_HZ on Linux
     Some((utime + stime) / ticks)
-}
-
-fn cpu_per_request(pid: u32, before: Option<f64>, requests: u64) -> Option<f64> {
-    let used = cpu_seconds(pid)? - before?;
-    (requests > 0).then(|| used * 1e6 / requests as f64)
 }
 
 /// A field of /proc/PID/status in MB (VmRSS: now; VmHWM: the peak so far).

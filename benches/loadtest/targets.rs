@@ -1,5 +1,5 @@
-//! Several replicas as targets: the round robin every run uses (one target in the harness's own runs), and
-//! `--targets`, which drives replicas started elsewhere instead of starting the service itself.
+//! Several replicas as targets: the round robin every run uses, the harness's own replicas (`--replicas N`
+//! on one PostgreSQL database), and `--targets`, which drives replicas started elsewhere instead.
 //!
 //! With `--targets` the harness starts its fakes (model and Zalo API on `--fakes-listen`), prints the
 //! environment the replicas need to use them, waits until every target's `/readyz` answers 200, then runs
@@ -10,13 +10,14 @@
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::client::Connection;
 use crate::fakes::{self, Slot, Tracker};
-use crate::{Args, EventKind, EventSource, Fakes, Report, Row};
+use crate::{Args, EventKind, EventSource, Fakes, Report, Row, Service};
 
 /// One worker's keep-alive connections, one per target.
 pub struct Pool {
@@ -60,6 +61,67 @@ impl Pool {
     }
 }
 
+/// The harness's own replicas of the service on one database (`--replicas`; one unless asked).
+pub struct Replicas {
+    services: Vec<Service>,
+}
+
+impl Replicas {
+    /// Starts them one after the other, so only the first applies migrations.
+    pub async fn start(args: &Args, bin: &Path, url: &str, fakes: &Fakes) -> anyhow::Result<Self> {
+        let count = args.replicas.max(1);
+        anyhow::ensure!(
+            count == 1 || !url.starts_with("sqlite"),
+            "--replicas {count}: SQLite is single-process; use --backend postgres"
+        );
+        let mut services = Vec::new();
+        for i in 1..=count {
+            let member = (count > 1).then(|| format!("loadtest-{i}"));
+            services.push(Service::start(args, bin, url, fakes, member.as_deref()).await?);
+        }
+        Ok(Self { services })
+    }
+
+    pub fn first(&self) -> &Service {
+        &self.services[0]
+    }
+
+    pub fn addrs(&self) -> Vec<SocketAddr> {
+        self.services.iter().map(|s| s.addr).collect()
+    }
+
+    /// CPU seconds all replicas used so far.
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        self.services
+            .iter()
+            .map(|s| crate::cpu_seconds(s.pid))
+            .sum()
+    }
+
+    pub fn cpu_per_request(&self, before: Option<f64>, requests: u64) -> Option<f64> {
+        let used = self.cpu_seconds()? - before?;
+        (requests > 0).then(|| used * 1e6 / requests as f64)
+    }
+
+    /// The largest peak resident memory among the replicas.
+    pub fn peak_rss_mb(&self) -> Option<f64> {
+        self.services
+            .iter()
+            .filter_map(|s| crate::rss_mb(s.pid, "VmHWM"))
+            .reduce(f64::max)
+    }
+
+    /// SIGTERM to all at once (no hand-over churn between them), then waits for each.
+    pub fn stop(self) {
+        for service in &self.services {
+            service.terminate();
+        }
+        for service in self.services {
+            service.reap();
+        }
+    }
+}
+
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let targets = resolve(&args.targets)?;
     let slot: Slot = Arc::new(RwLock::new(Arc::new(Tracker::new(0, 0))));
@@ -77,13 +139,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     for target in &targets {
         wait_ready(*target).await?;
     }
-    let label = args
-        .label
-        .clone()
-        .unwrap_or_else(|| match targets.len() {
-            1 => "1 replica".to_string(),
-            n => format!("{n} replicas"),
-        });
+    let label = args.label.clone().unwrap_or_else(|| match targets.len() {
+        1 => "1 replica".to_string(),
+        n => format!("{n} replicas"),
+    });
     let wants = |s: &str| args.scenario.iter().any(|x| x == s);
     let mut rows = Vec::new();
     let mut runs: Vec<(&str, EventKind)> = Vec::new();

@@ -536,6 +536,7 @@ fn describe_and_preinitialise() {
         "rate_limited",
         "budget_exhausted",
         "breaker_open",
+        "cancelled",
     ] {
         counter!(LLM_REQUESTS, "result" => result).increment(0);
     }

@@ -390,6 +390,8 @@ fn answer(
     let max_chars = settings.max_answer_chars;
     let permits = state.permits.clone();
     let deadline = settings.deadline();
+    let ownership = state.deps.ownership.clone();
+    let partition = ownership.partition_of(&user);
     let fallback_text = text.clone();
     tokio::spawn(async move {
         let attempt = tokio::spawn(async move {
@@ -427,13 +429,21 @@ fn answer(
                     }
                 }
             };
-            // One deadline for queueing, retries and waits, shorter than the caller's patience.
-            match tokio::time::timeout(deadline, work).await {
-                Ok(done) => done,
-                Err(_) => {
-                    count("timeout");
-                    tracing::warn!("model answer not ready by the deadline; templated answer");
-                    (templated(&text, AnswerSource::Failed), Err(()))
+            // One deadline for queueing, retries and waits, shorter than the caller's patience. In a
+            // cluster the call ends as soon as this replica stops trusting its lease on the user: another
+            // replica may own the user by then, and this answer could only be fenced.
+            tokio::select! {
+                done = tokio::time::timeout(deadline, work) => match done {
+                    Ok(done) => done,
+                    Err(_) => {
+                        count("timeout");
+                        tracing::warn!("model answer not ready by the deadline; templated answer");
+                        (templated(&text, AnswerSource::Failed), Err(()))
+                    }
+                },
+                () = lease_lost(ownership, partition) => {
+                    count("cancelled");
+                    (templated(&text, AnswerSource::Failed), Ok(Usage::default()))
                 }
             }
         });
@@ -482,6 +492,22 @@ async fn save_usage(state: &mut LlmState) {
         tracing::warn!(error = %err, "could not record LLM usage");
     }
 }
+
+/// Resolves once this replica no longer trusts its lease on `partition` (never, outside a cluster).
+async fn lease_lost(ownership: crate::cluster::Ownership, partition: crate::cluster::Partition) {
+    if !ownership.fences() {
+        return std::future::pending().await;
+    }
+    loop {
+        tokio::time::sleep(LEASE_CHECK).await;
+        if ownership.lease(partition).is_none() {
+            return;
+        }
+    }
+}
+
+/// How often a model call in flight looks at the lease on its user.
+const LEASE_CHECK: std::time::Duration = std::time::Duration::from_millis(100);
 
 #[cfg(test)]
 mod tests {

@@ -382,7 +382,8 @@ async fn gained(state: &mut ClusterState, db: &ClusterDb, member: &MemberId, lea
         "partitions taken over"
     );
     if let Some(intake) = state.deps.directory.intake() {
-        let _ = super::tell(Role::Intake, &intake, IntakeMsg::Poll);
+        // A drain, not a poll: a gained partition may hold a backlog, dispatched as fast as slots free up.
+        let _ = super::tell(Role::Intake, &intake, IntakeMsg::Sweep { all: true });
     }
     if let Some(outbound) = state.deps.directory.outbound() {
         let _ = super::tell(Role::Outbound, &outbound, OutboundMsg::Resume);

@@ -318,6 +318,10 @@ async fn drain(
     let caught_up = pending.len() < free;
     for row in pending {
         state.cursor = row.id;
+        // Cluster: already handed out (live, or by a poll) since this replica owns the partition.
+        if state.dispatched.contains_key(&row.id) {
+            continue;
+        }
         state.drained.insert(row.id);
         replay(myself, state, row, true).await?;
     }

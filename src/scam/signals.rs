@@ -176,7 +176,7 @@ pub fn text_signals_in(text: &str, words: &Words) -> TextSignals {
             masks.push((found.start(), found.end()));
             continue;
         }
-        if is_negated(&line[..found.start()]) {
+        if is_negated(words, found.start()) {
             // "không cung cấp mã OTP cho ai", "đừng bấm vào link": advice, not a request.
             continue;
         }
@@ -191,15 +191,7 @@ pub fn text_signals_in(text: &str, words: &Words) -> TextSignals {
             || !masks.iter().any(|&(s, e)| s <= h.start && h.end <= e)
     });
     // The line's words with their offsets, for the rules that read numbers.
-    let tokens: Vec<(usize, &str)> = line
-        .split(' ')
-        .scan(0, |at, token| {
-            let start = *at;
-            *at += token.len() + 1;
-            Some((start, token))
-        })
-        .filter(|(_, token)| !token.is_empty())
-        .collect();
+    let tokens: Vec<(usize, &str)> = words.tokens().collect();
     if let Some((start, end, weight)) = deadline(&tokens) {
         hits.push(Hit {
             entry: Entry {
@@ -459,9 +451,10 @@ fn pay_per_task(tokens: &[(usize, &str)]) -> Option<(usize, usize, u8)> {
     None
 }
 
-fn is_negated(before: &str) -> bool {
-    before
-        .split_whitespace()
+/// True when one of the four words before the line's offset `at` negates what follows.
+fn is_negated(words: &Words, at: usize) -> bool {
+    words
+        .words_before(at)
         .rev()
         .take(4)
         .any(|word| NEGATIONS.contains(&word))

@@ -249,6 +249,22 @@ enum Chunk {
     Tricky,
 }
 
+/// Buffers for undoing tricky chunks, kept per thread between texts: most messages have such a chunk, and
+/// allocating the buffers anew for each cost more than the undoing itself.
+#[derive(Default)]
+struct Scratch {
+    buf: Vec<u8>,
+    pending: Vec<Pending>,
+    chars: Vec<(usize, char)>,
+    pieces: Vec<Piece>,
+    parts: Vec<Part>,
+    scratch: String,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
 /// The line and words being written, and buffers reused across the chunks of one text.
 struct Builder {
     /// The line so far (`" "`, then each word and a space) in `line[..len]`. Sized for the most a text
@@ -272,20 +288,29 @@ struct Builder {
 impl Words {
     #[must_use]
     pub fn new(text: &str) -> Words {
+        let Scratch {
+            buf,
+            pending,
+            chars,
+            pieces,
+            parts,
+            scratch,
+        } = SCRATCH.with_borrow_mut(std::mem::take);
         let mut line = vec![0u8; 2 * text.len() + 2];
         line[0] = b' ';
         let mut builder = Builder {
             line,
             len: 1,
-            words: Vec::with_capacity(text.len() / 5 + 1),
+            // A word takes a byte and a separator at least: never grown.
+            words: Vec::with_capacity(text.len() / 2 + 1),
             singles: 0,
             spaced: false,
-            buf: Vec::new(),
-            pending: Vec::new(),
-            chars: Vec::new(),
-            pieces: Vec::new(),
-            parts: Vec::new(),
-            scratch: String::new(),
+            buf,
+            pending,
+            chars,
+            pieces,
+            parts,
+            scratch,
         };
         let fold = fold_table();
         let bytes = text.as_bytes();
@@ -324,8 +349,24 @@ impl Words {
             len,
             words,
             spaced,
+            buf,
+            pending,
+            chars,
+            pieces,
+            parts,
+            scratch,
             ..
         } = builder;
+        SCRATCH.with_borrow_mut(|kept| {
+            *kept = Scratch {
+                buf,
+                pending,
+                chars,
+                pieces,
+                parts,
+                scratch,
+            };
+        });
         line.truncate(len);
         let line = String::from_utf8(line).unwrap_or_default();
         if spaced {
@@ -419,17 +460,17 @@ impl Builder {
     fn push_chunk(&mut self, text: &str, chunk: Range<usize>) {
         self.buf.clear();
         self.pending.clear();
+        self.chars.clear();
+        self.pieces.clear();
         let slice = &text[chunk.clone()];
-        // Sized once per text, not grown char by char.
+        // Sized once, not grown char by char.
         self.chars.reserve(slice.len().max(32));
         self.pieces.reserve(slice.len().max(32));
         self.buf.reserve(slice.len().max(32));
-        self.parts.reserve(8);
         self.pending.reserve(8);
-        self.chars.clear();
+        self.parts.reserve(8);
         self.chars
             .extend(slice.char_indices().map(|(i, c)| (chunk.start + i, c)));
-        self.pieces.clear();
         for &(_, c) in &self.chars {
             self.pieces.push(classify(c, &mut self.scratch));
         }
@@ -535,54 +576,83 @@ fn plain_chunk(
     line: &mut [u8],
     mut len: usize,
 ) -> (Chunk, usize, usize) {
-    // 0: punctuation before the word, 1: in the word, 2: punctuation after it.
-    let mut phase = 0u8;
-    let mut digits = false;
-    let mut core = start..start;
+    let tricky = |at: usize, len: usize| (Chunk::Tricky, chunk_end(bytes, at), len);
+    // Punctuation before the word.
     let mut at = start;
-    while at < bytes.len() {
-        let b = bytes[at];
-        let (folded, width) = if b < 0x80 {
-            match ASCII_CLASS[usize::from(b)] {
-                WHITESPACE => break,
-                PUNCTUATION => {
-                    if phase == 1 {
-                        phase = 2;
-                    }
-                    at += 1;
-                    continue;
-                }
-                SPECIAL => return (Chunk::Tricky, chunk_end(bytes, at), len),
-                folded => (folded, 1),
-            }
-        } else {
-            let (code, width) = decode(bytes, at);
-            match fold.get(code as usize) {
-                Some(&letter) if letter != 0 => (letter, width),
-                _ if is_whitespace_code(code) => break,
-                _ => return (Chunk::Tricky, chunk_end(bytes, at), len),
-            }
-        };
-        let digit = folded <= b'9';
-        match phase {
-            0 => {
-                phase = 1;
-                digits = digit;
-                core.start = at;
-            }
-            // A letter after punctuation inside the chunk: a broken-up word. Letters and digits mixed.
-            1 if digit == digits => {}
-            _ => return (Chunk::Tricky, chunk_end(bytes, at), len),
+    let (mut folded, mut width) = loop {
+        if at >= bytes.len() {
+            return (Chunk::Empty, at, len);
         }
+        match char_at(bytes, fold, at) {
+            (Char::Word(folded), width) => break (folded, width),
+            (Char::Space, _) => return (Chunk::Empty, at, len),
+            (Char::Punctuation, width) => at += width,
+            (Char::Other, _) => return tricky(at, len),
+        }
+    };
+    // The word: letters only or digits only.
+    let core_start = at;
+    let digits = folded <= b'9';
+    loop {
         line[len] = folded;
         len += 1;
         at += width;
-        core.end = at;
+        if at >= bytes.len() {
+            return (Chunk::Plain(core_start..at), at, len);
+        }
+        match char_at(bytes, fold, at) {
+            (Char::Word(next), next_width) if (next <= b'9') == digits => {
+                folded = next;
+                width = next_width;
+            }
+            (Char::Space, _) => return (Chunk::Plain(core_start..at), at, len),
+            (Char::Punctuation, _) => break,
+            // Letters and digits mixed.
+            _ => return tricky(at, len),
+        }
     }
-    if phase == 0 {
-        (Chunk::Empty, at, len)
-    } else {
-        (Chunk::Plain(core), at, len)
+    // Punctuation after it; a letter after punctuation inside the chunk is a broken-up word.
+    let core = core_start..at;
+    loop {
+        if at >= bytes.len() {
+            return (Chunk::Plain(core), at, len);
+        }
+        match char_at(bytes, fold, at) {
+            (Char::Space, _) => return (Chunk::Plain(core), at, len),
+            (Char::Punctuation, width) => at += width,
+            _ => return tricky(at, len),
+        }
+    }
+}
+
+/// What a char is to [`plain_chunk`].
+enum Char {
+    /// A letter or digit, folded.
+    Word(u8),
+    Space,
+    /// Plain punctuation.
+    Punctuation,
+    Other,
+}
+
+/// The char at `at` and its width.
+#[inline(always)]
+fn char_at(bytes: &[u8], fold: &[u8], at: usize) -> (Char, usize) {
+    let b = bytes[at];
+    if b < 0x80 {
+        let char = match ASCII_CLASS[usize::from(b)] {
+            WHITESPACE => Char::Space,
+            PUNCTUATION => Char::Punctuation,
+            SPECIAL => Char::Other,
+            folded => Char::Word(folded),
+        };
+        return (char, 1);
+    }
+    let (code, width) = decode(bytes, at);
+    match fold.get(code as usize) {
+        Some(&letter) if letter != 0 => (Char::Word(letter), width),
+        _ if is_whitespace_code(code) => (Char::Space, width),
+        _ => (Char::Other, width),
     }
 }
 

@@ -401,16 +401,29 @@ async fn release_drained(
     if state.shedding.is_empty() {
         return;
     }
-    let busy = match state.deps.directory.intake() {
-        Some(_) => super::ask(
-            || state.deps.directory.intake(),
-            Role::Intake,
-            IntakeMsg::InFlight,
-            Duration::from_secs(2),
-        )
-        .await
-        .unwrap_or_default(),
-        None => Vec::new(),
+    // Events still in a conversation here, and replies still sending or waiting here: a partition is handed
+    // over once both are done, or its successor would take the replies for ambiguous.
+    // Unknown (an actor did not answer): every partition counts as busy until the timeout.
+    let intake = super::ask(
+        || state.deps.directory.intake(),
+        Role::Intake,
+        IntakeMsg::InFlight,
+        Duration::from_secs(2),
+    )
+    .await;
+    let outbound = super::ask(
+        || state.deps.directory.outbound(),
+        Role::Outbound,
+        OutboundMsg::Busy,
+        Duration::from_secs(2),
+    )
+    .await;
+    let busy: Option<Vec<Partition>> = match (intake, outbound) {
+        (Ok(mut events), Ok(replies)) => {
+            events.extend(replies);
+            Some(events)
+        }
+        _ => None,
     };
     let ready: Vec<Lease> = state
         .deps
@@ -419,7 +432,10 @@ async fn release_drained(
         .into_iter()
         .filter(|l| {
             state.shedding.get(&l.partition).is_some_and(|since| {
-                !busy.contains(&l.partition) || since.elapsed() >= drain_timeout
+                let idle = busy
+                    .as_ref()
+                    .is_some_and(|busy| !busy.contains(&l.partition));
+                idle || since.elapsed() >= drain_timeout
             })
         })
         .collect();

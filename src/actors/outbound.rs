@@ -55,6 +55,9 @@ pub enum OutboundMsg {
     /// Cluster: forget the queued parts of users in these partitions (lost, or no longer trusted); their
     /// rows stay `queued` for the owner.
     Release(Vec<crate::cluster::Partition>),
+    /// Cluster: the partitions with a part sending or waiting here (a hand-over waits for them, or the new
+    /// owner would find them `sending` and take them for ambiguous).
+    Busy(ractor::RpcReplyPort<Vec<crate::cluster::Partition>>),
 }
 
 impl Directory {
@@ -160,6 +163,18 @@ impl Actor for OutboundActor {
                 state.known.remove(&id);
                 start_next(&myself, state, &user);
             }
+            OutboundMsg::Busy(reply) => {
+                let ownership = &state.deps.ownership;
+                let mut busy: Vec<crate::cluster::Partition> = state
+                    .busy
+                    .iter()
+                    .chain(state.queues.keys())
+                    .map(|user| ownership.partition_of(user))
+                    .collect();
+                busy.sort_unstable();
+                busy.dedup();
+                let _ = reply.send(busy);
+            }
             OutboundMsg::Release(partitions) => {
                 let ownership = state.deps.ownership.clone();
                 let mut unsent = Vec::new();
@@ -243,9 +258,23 @@ fn enqueue(
     parts: Vec<QueuedOutbound>,
 ) {
     let mut users = Vec::new();
+    let ownership = state.deps.ownership.clone();
     for part in parts {
-        // Another replica owns this user: the part stays queued for its owner's resume.
-        if !state.deps.ownership.dispatches_user(&part.user) {
+        // Another replica owns this user: the part stays queued for its owner's resume. (A partition being
+        // handed over is still held: its replies are sent here before it goes.)
+        if ownership.is_cluster()
+            && ownership
+                .lease(ownership.partition_of(&part.user))
+                .is_none()
+        {
+            // A first part stored claimed was never sent: back to the queue, unless the new owner has
+            // already taken it for ambiguous.
+            if state.deps.store.take_pre_claimed(part.id) {
+                let store = state.deps.store.clone();
+                tokio::spawn(async move {
+                    let _ = store.requeue(part.id).await;
+                });
+            }
             continue;
         }
         if !state.known.insert(part.id) {

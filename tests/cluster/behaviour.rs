@@ -10,7 +10,9 @@ use testkit::{knob, wait_until};
 use tradesphere::store::NewTokenPair;
 
 use crate::harness::{Cluster, partition_of};
-use crate::load::{Balancer, Delivered, Driven, Load, deliver_one, drive, marker, parse_marker, text};
+use crate::load::{
+    Balancer, Delivered, Driven, Load, deliver_one, drive, marker, parse_marker, text,
+};
 use crate::service::{Fakes, store_at};
 use crate::verdict::{Breach, Expect, judge};
 use crate::{ms, serial, users};
@@ -90,7 +92,10 @@ async fn a_debounce_burst_across_replicas_is_one_model_call() {
         if made.len() != 1 {
             verdict.breach(
                 Breach::Scenario,
-                format!("user {u}'s burst of 5 made {} model calls: {made:?}", made.len()),
+                format!(
+                    "user {u}'s burst of 5 made {} model calls: {made:?}",
+                    made.len()
+                ),
             );
         }
         let replicas: Vec<usize> = driven
@@ -197,9 +202,9 @@ async fn a_poison_event_is_dead_lettered_across_a_takeover() {
             format!("the poison event was tried {attempts} times (outcome {outcome:?}), expected 3 or more"),
         );
     }
-    verdict
-        .notes
-        .push(format!("poison event: {outcome:?} after {attempts} attempts"));
+    verdict.notes.push(format!(
+        "poison event: {outcome:?} after {attempts} attempts"
+    ));
     verdict.assert_clean(&cluster, "poison_event");
 }
 
@@ -212,7 +217,6 @@ async fn three_replicas_refresh_the_token_once() {
         return;
     };
     let store = store_at(&cluster.url).await;
-    store.migrate().await.unwrap();
     store
         .save_token(
             &NewTokenPair {
@@ -256,7 +260,11 @@ async fn three_replicas_refresh_the_token_once() {
     let mut rejected = 0;
     for r in &cluster.replicas {
         for request in zalo::send_requests(&r.zalo).await {
-            match request.headers.get("access_token").and_then(|v| v.to_str().ok()) {
+            match request
+                .headers
+                .get("access_token")
+                .and_then(|v| v.to_str().ok())
+            {
                 Some("acc-0") => rejected += 1,
                 Some("acc-1") => {}
                 other => verdict.breach(

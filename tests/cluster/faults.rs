@@ -208,8 +208,7 @@ async fn sigstop_past_the_lease_then_sigcont_sends_nothing_stale() {
 async fn without_the_fence_the_sigstop_scenario_fails() {
     let _serial = serial().await;
     let scenario = "sigstop_without_the_fence";
-    let Some((cluster, verdict)) =
-        frozen_past_its_lease(scenario, Some("cluster_no_fence")).await
+    let Some((cluster, verdict)) = frozen_past_its_lease(scenario, Some("cluster_no_fence")).await
     else {
         return;
     };

@@ -10,7 +10,7 @@ use testkit::zalo::{self, Sends, ZaloSend};
 use testkit::{PgCluster, metrics};
 use wiremock::MockServer;
 
-use crate::service::{Fakes, Service};
+use crate::service::{Fakes, Service, store_at};
 
 pub const PARTITIONS: usize = 256;
 pub const MEMBER_TTL: Duration = Duration::from_millis(1500);
@@ -120,6 +120,20 @@ impl Cluster {
         fakes: impl Fn(usize) -> Fakes,
         extra: &[(&str, &str)],
     ) -> Option<Cluster> {
+        let cluster = Self::unmigrated(n, fakes, extra).await?;
+        // Migrated once beforehand, as a deployment step would (`tradesphere migrate`).
+        let store = store_at(&cluster.url).await;
+        store.migrate().await.expect("migrate the test database");
+        store.close().await;
+        Some(cluster)
+    }
+
+    /// As [`Cluster::new`], on an empty database: the replicas migrate it as they start.
+    pub async fn unmigrated(
+        n: usize,
+        fakes: impl Fn(usize) -> Fakes,
+        extra: &[(&str, &str)],
+    ) -> Option<Cluster> {
         // A frozen replica's open transaction must not hold owner rows past a few seconds.
         let pg = PgCluster::start_with_if_available(
             "-c max_connections=300 -c idle_in_transaction_session_timeout=10s",
@@ -184,14 +198,29 @@ impl Cluster {
     }
 
     pub async fn start(&mut self, i: usize) {
-        self.replicas[i].service.start().await;
-        self.replicas[i].down = false;
+        let started = self.replicas[i].service.try_start().await;
+        self.started(i, started);
     }
 
     /// Starts every replica at once.
     pub async fn start_all(&mut self) {
-        let starts = self.replicas.iter_mut().map(|r| r.service.start());
-        futures_util::future::join_all(starts).await;
+        let starts = self.replicas.iter_mut().map(|r| r.service.try_start());
+        let started = futures_util::future::join_all(starts).await;
+        for (i, started) in started.into_iter().enumerate() {
+            self.started(i, started);
+        }
+    }
+
+    fn started(&mut self, i: usize, started: Result<(), std::process::ExitStatus>) {
+        let r = &mut self.replicas[i];
+        if let Err(status) = started {
+            panic!(
+                "{} exited during start ({status}):\n{}",
+                r.name,
+                r.service.log_text()
+            );
+        }
+        r.down = false;
     }
 
     /// SIGTERM, and the exit status.
@@ -217,12 +246,16 @@ impl Cluster {
         loop {
             let members = self.members().await;
             let owned: usize = members.iter().map(|m| m.owned.len()).sum();
-            if members.len() == live && owned == PARTITIONS && members.iter().all(|m| !m.owned.is_empty())
+            if members.len() == live
+                && owned == PARTITIONS
+                && members.iter().all(|m| !m.owned.is_empty())
             {
                 return;
             }
-            let shares: Vec<(String, usize)> =
-                members.iter().map(|m| (m.name.clone(), m.owned.len())).collect();
+            let shares: Vec<(String, usize)> = members
+                .iter()
+                .map(|m| (m.name.clone(), m.owned.len()))
+                .collect();
             assert!(
                 Instant::now() < deadline,
                 "the cluster never settled: {live} replicas running, shares {shares:?}\n{}",
@@ -464,7 +497,10 @@ impl Cluster {
 
     /// Metric `name` of replica `i`, summed over its label sets.
     pub async fn metric(&self, i: usize, name: &str) -> f64 {
-        metrics::sum(&metrics::scrape(&self.replicas[i].service.address).await, name)
+        metrics::sum(
+            &metrics::scrape(&self.replicas[i].service.address).await,
+            name,
+        )
     }
 
     /// `cluster.owned_partitions` of replica `i`'s `/readyz`, when it answers.

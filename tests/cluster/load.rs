@@ -111,6 +111,16 @@ pub struct Balancer {
     client: reqwest::Client,
 }
 
+/// Where a delivery is tried first.
+#[derive(Clone, Copy)]
+enum First {
+    /// The balancer's next replica in turn.
+    InTurn,
+    /// This replica (modulo their number): the driver rotates each user's messages over the replicas, so
+    /// that a user's consecutive messages never land on one replica by coincidence.
+    At(usize),
+}
+
 /// The result of one delivery: who acknowledged it, and what the others answered on the way.
 struct Outcome {
     replica: usize,
@@ -131,8 +141,8 @@ impl Balancer {
         }
     }
 
-    /// Posts `event` to the next replica in turn until one acknowledges it with 200.
-    async fn deliver(&self, event: &serde_json::Value, duplicate: bool) -> Outcome {
+    /// Posts `event` to replica after replica until one acknowledges it with 200.
+    async fn deliver(&self, event: &serde_json::Value, duplicate: bool, first: First) -> Outcome {
         let (body, mac) = zalo::signed(event, OA_SECRET);
         let n = self.targets.len();
         let mut outcome = Outcome {
@@ -143,8 +153,13 @@ impl Balancer {
         };
         let deadline = Instant::now() + ACCEPT_PATIENCE;
         let mut failures_in_a_row = 0;
+        let mut at = match first {
+            First::InTurn => self.next.fetch_add(1, Ordering::Relaxed),
+            First::At(i) => i,
+        };
         loop {
-            let i = self.next.fetch_add(1, Ordering::Relaxed) % n;
+            let i = at % n;
+            at += 1;
             if duplicate {
                 // The same delivery again, at once, to another replica (Zalo retrying while the first is
                 // still in flight, or a balancer hedging): it must be a no-op.
@@ -194,7 +209,7 @@ async fn post(
 }
 
 /// Drives `load` through `balancer` for `users` (their index in that list names them in markers), their
-/// messages numbered from `first_seq`.
+/// messages numbered from `first_seq`; user `u`'s message `seq` goes to replica `u + seq` first.
 pub async fn drive(balancer: &Balancer, users: &[String], first_seq: u64, load: Load) -> Driven {
     assert!(users.len() >= load.users);
     let start = Instant::now();
@@ -212,7 +227,8 @@ pub async fn drive(balancer: &Balancer, users: &[String], first_seq: u64, load: 
                 let duplicate = load.duplicate_one_in != 0
                     && spread(u as u64 * 7919 + seq).is_multiple_of(load.duplicate_one_in);
                 let posted = Instant::now();
-                let outcome = balancer.deliver(&event, duplicate).await;
+                let first = First::At(u + seq as usize);
+                let outcome = balancer.deliver(&event, duplicate, first).await;
                 driven.delivered.push(Delivered {
                     event_key: zalo::event_key(&event),
                     user: user.clone(),
@@ -237,7 +253,7 @@ pub async fn drive(balancer: &Balancer, users: &[String], first_seq: u64, load: 
 
 /// Posts one prepared event through the balancer (a burst, a poison message): the replica that took it.
 pub async fn deliver_one(balancer: &Balancer, event: &serde_json::Value) -> usize {
-    let outcome = balancer.deliver(event, false).await;
+    let outcome = balancer.deliver(event, false, First::InTurn).await;
     assert!(outcome.odd.is_empty(), "{:?}", outcome.odd);
     outcome.replica
 }
@@ -255,7 +271,10 @@ mod tests {
     fn markers_are_found_again_in_replies() {
         let m = super::marker(12, 3);
         assert_eq!(super::parse_marker(&m), Some((12, 3)));
-        assert_eq!(super::marker_of_reply(&format!("Đã nhận {m}")), Some("u12#3"));
+        assert_eq!(
+            super::marker_of_reply(&format!("Đã nhận {m}")),
+            Some("u12#3")
+        );
         assert_eq!(super::marker_of_reply("Đã nhận tin của bạn"), None);
     }
 }

@@ -233,7 +233,10 @@ fn doubled_replies(sends: &[(usize, testkit::zalo::ZaloSend)], verdict: &mut Ver
         if replicas.len() > 1 {
             verdict.breach(
                 Breach::DoubledReply,
-                format!("reply {marker} received {} times, from r{replicas:?}", replicas.len()),
+                format!(
+                    "reply {marker} received {} times, from r{replicas:?}",
+                    replicas.len()
+                ),
             );
         }
     }
@@ -392,12 +395,18 @@ async fn ownership(cluster: &mut Cluster, verdict: &mut Verdict) {
         }
         let owned: usize = members.iter().map(|m| m.owned.len()).sum();
         if owned != PARTITIONS {
-            problems.push(format!("{owned} of {PARTITIONS} partitions held by live members"));
+            problems.push(format!(
+                "{owned} of {PARTITIONS} partitions held by live members"
+            ));
         }
         let fair = PARTITIONS as f64 / names.len().max(1) as f64;
         for m in &members {
             if (m.owned.len() as f64 - fair).abs() > 1.0 {
-                problems.push(format!("{} holds {} (fair {fair:.1})", m.name, m.owned.len()));
+                problems.push(format!(
+                    "{} holds {} (fair {fair:.1})",
+                    m.name,
+                    m.owned.len()
+                ));
             }
         }
         if problems.is_empty() {

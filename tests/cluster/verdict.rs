@@ -333,20 +333,21 @@ fn stale_sends(
         }
         let name = &cluster.replicas[*replica].name;
         let at = cluster.wall_ms(send.at);
-        if let Some((holder, since)) = holders.get(&partition_of(&send.user)) {
-            if holder != name && at > *since {
-                let late = at - since;
-                if late <= ON_THE_WIRE {
-                    on_the_wire += 1;
-                } else {
-                    verdict.breach(
-                        Breach::StaleSend,
-                        format!(
-                            "{name} sent {:?} to {} {late:.0} ms after {holder} claimed its partition",
-                            send.text, send.user
-                        ),
-                    );
-                }
+        if let Some((holder, since)) = holders.get(&partition_of(&send.user))
+            && holder != name
+            && at > *since
+        {
+            let late = at - since;
+            if late <= ON_THE_WIRE {
+                on_the_wire += 1;
+            } else {
+                verdict.breach(
+                    Breach::StaleSend,
+                    format!(
+                        "{name} sent {:?} to {} {late:.0} ms after {holder} claimed its partition",
+                        send.text, send.user
+                    ),
+                );
             }
         }
         for (stale, after) in &cluster.stale_after {

@@ -510,6 +510,24 @@ impl Cluster {
         body["cluster"]["owned_partitions"].as_u64()
     }
 
+    /// Replica `i`'s `GET /api/v1/cluster` (admin), when it answers.
+    pub async fn cluster_view(&self, i: usize) -> Option<serde_json::Value> {
+        let response = reqwest::Client::new()
+            .get(format!(
+                "{}/api/v1/cluster",
+                self.replicas[i].service.address
+            ))
+            .bearer_auth(testkit::ADMIN_TOKEN)
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .ok()?;
+        if response.status() != 200 {
+            return None;
+        }
+        response.json().await.ok()
+    }
+
     /// Every send, with the index of the replica whose fake received it.
     pub fn sends(&self) -> Vec<(usize, ZaloSend)> {
         let mut all: Vec<(usize, ZaloSend)> = Vec::new();

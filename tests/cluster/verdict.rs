@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use testkit::ledger::{Ledger, assert_exactly_once};
 
-use crate::harness::{Cluster, Owner, PARTITIONS, partition_of, takeover_bound};
+use crate::harness::{Cluster, Member, Owner, PARTITIONS, partition_of, takeover_bound};
 use crate::load::{Driven, marker_of_reply, parse_marker};
 
 /// Slack around a fault's window for a model call to count as cut off by it (scheduling on a busy machine).
@@ -412,17 +412,7 @@ async fn ownership(cluster: &mut Cluster, verdict: &mut Verdict) {
         }
         if problems.is_empty() {
             for &i in &live {
-                let said = cluster.ready_owned(i).await;
-                let held = members
-                    .iter()
-                    .find(|m| m.name == cluster.replicas[i].name)
-                    .map(|m| m.owned.len() as u64);
-                if said != held {
-                    problems.push(format!(
-                        "{}'s /readyz says it owns {said:?}, the database {held:?}",
-                        cluster.replicas[i].name
-                    ));
-                }
+                problems.extend(own_view(cluster, i, &members).await);
             }
         }
         if problems.is_empty() {
@@ -437,7 +427,7 @@ async fn ownership(cluster: &mut Cluster, verdict: &mut Verdict) {
             verdict.breach(Breach::Ownership, problems.join("; "));
             return;
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
 
@@ -464,6 +454,58 @@ fn latencies(driven: &Driven, sends: &[(usize, testkit::zalo::ZaloSend)]) -> Str
         ),
         _ => "no reply matched a message".into(),
     }
+}
+
+/// What replica `i` says of the cluster (`/readyz` and `/api/v1/cluster`) against the database's `members`.
+async fn own_view(cluster: &Cluster, i: usize, members: &[Member]) -> Vec<String> {
+    let name = &cluster.replicas[i].name;
+    let held = members.iter().find(|m| &m.name == name);
+    let count = held.map(|m| m.owned.len() as u64);
+    let mut problems = Vec::new();
+    let said = cluster.ready_owned(i).await;
+    if said != count {
+        problems.push(format!(
+            "{name}'s /readyz says it owns {said:?}, the database {count:?}"
+        ));
+        // The admin API is rate-limited: asked only once the cheap view agrees.
+        return problems;
+    }
+    let Some(view) = cluster.cluster_view(i).await else {
+        problems.push(format!("{name}'s /api/v1/cluster did not answer"));
+        return problems;
+    };
+    let owned: Vec<i64> = view["owned"]
+        .as_array()
+        .map(|o| o.iter().filter_map(|p| p["partition"].as_i64()).collect())
+        .unwrap_or_default();
+    let expected: Vec<i64> = held
+        .map(|m| m.owned.iter().map(|&p| i64::from(p)).collect())
+        .unwrap_or_default();
+    let mut sorted = owned.clone();
+    sorted.sort_unstable();
+    let listed: Vec<&str> = view["members"]
+        .as_array()
+        .map(|m| m.iter().filter_map(|m| m["name"].as_str()).collect())
+        .unwrap_or_default();
+    let live: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
+    if view["mode"] != "cluster"
+        || view["member"]["name"] != name.as_str()
+        || view["partitions"] != PARTITIONS
+        || sorted != expected
+        || live.iter().any(|m| !listed.contains(m))
+    {
+        problems.push(format!(
+            "{name}'s /api/v1/cluster disagrees with the database (live {live:?}, {} owned): {}",
+            expected.len(),
+            truncate_json(&view)
+        ));
+    }
+    problems
+}
+
+fn truncate_json(view: &serde_json::Value) -> String {
+    let text = view.to_string();
+    text.chars().take(600).collect()
 }
 
 fn takeovers(cluster: &Cluster, verdict: &mut Verdict) {

@@ -572,6 +572,19 @@ impl Cluster {
     }
 }
 
+impl Drop for Cluster {
+    /// The replicas are killed as their handles drop; their PostgreSQL goes now rather than when the whole
+    /// test process exits.
+    fn drop(&mut self) {
+        for r in &self.replicas {
+            if r.frozen {
+                signal_quietly(r.service.pid(), "CONT");
+            }
+        }
+        self.pg.stop_now();
+    }
+}
+
 /// The partition of a Zalo user: the first byte of the SHA-256 of its id (256 partitions).
 pub fn partition_of(user: &str) -> i16 {
     i16::from(Sha256::digest(user.as_bytes())[0])
@@ -591,6 +604,12 @@ fn signal(pid: u32, name: &str) {
         .status()
         .unwrap();
     assert!(status.success(), "kill -{name} {pid}");
+}
+
+fn signal_quietly(pid: u32, name: &str) {
+    let _ = std::process::Command::new("kill")
+        .args([format!("-{name}"), pid.to_string()])
+        .status();
 }
 
 fn in_list(partitions: &[i16]) -> String {

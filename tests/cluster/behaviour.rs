@@ -239,7 +239,7 @@ async fn three_replicas_refresh_the_token_once() {
             .mount(&r.zalo)
             .await;
     }
-    cluster.start_all().await;
+    cluster.start_together().await;
     cluster.settled().await;
     let load = Load {
         users: 30,

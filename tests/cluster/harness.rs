@@ -202,8 +202,18 @@ impl Cluster {
         self.started(i, started);
     }
 
-    /// Starts every replica at once.
+    /// Starts r1, then every other replica at once (r1 stores the bootstrap token first).
     pub async fn start_all(&mut self) {
+        self.start(0).await;
+        let starts = self.replicas[1..].iter_mut().map(|r| r.service.try_start());
+        let started = futures_util::future::join_all(starts).await;
+        for (i, started) in started.into_iter().enumerate() {
+            self.started(i + 1, started);
+        }
+    }
+
+    /// Starts every replica at once.
+    pub async fn start_together(&mut self) {
         let starts = self.replicas.iter_mut().map(|r| r.service.try_start());
         let started = futures_util::future::join_all(starts).await;
         for (i, started) in started.into_iter().enumerate() {

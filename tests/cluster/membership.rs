@@ -53,14 +53,14 @@ async fn join_and_leave_under_load() {
 }
 
 /// Three replicas started together on an empty database, as `docker compose up` would start them: they
-/// all come up (the migrations run once), and share the partitions.
+/// all come up (the migrations and the bootstrap token are stored once), and share the partitions.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_started_together_on_an_empty_database_all_come_up() {
     let _serial = serial().await;
     let Some(mut cluster) = Cluster::unmigrated(3, |_| Fakes::INSTANT, &[]).await else {
         return;
     };
-    cluster.start_all().await;
+    cluster.start_together().await;
     cluster.settled().await;
     let verdict = judge(&mut cluster, &Default::default(), &Expect::default()).await;
     verdict.assert_clean(&cluster, "started_together_on_an_empty_database");

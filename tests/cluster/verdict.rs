@@ -276,7 +276,7 @@ fn model_calls(cluster: &Cluster, verdict: &mut Verdict) {
     if repeated > 0 {
         verdict
             .notes
-            .push(format!("{repeated} model call(s) repeated after faults"));
+            .push(format!("{repeated} model call(s) repeated"));
     }
 }
 

@@ -156,25 +156,43 @@ async fn quiet(cluster: &Cluster, within: Duration, verdict: &mut Verdict) -> Le
             return ledger;
         }
         if Instant::now() > deadline {
-            let open: Vec<&String> = ledger
-                .inbox
-                .iter()
-                .filter(|(_, (_, handled, _))| !handled)
-                .map(|(key, _)| key)
-                .take(10)
-                .collect();
             verdict.breach(
                 Breach::Lost,
                 format!(
-                    "still pending after {within:?}: {} (parts {:?}; unhandled events include {open:?})",
+                    "still pending after {within:?}: {} (parts {:?}); open: {}",
                     ledger.pending(),
-                    ledger.states()
+                    ledger.states(),
+                    open_work(cluster).await
                 ),
             );
             return ledger;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
+
+/// The events and parts still open, with their partition's holder (for the report of a breach).
+async fn open_work(cluster: &Cluster) -> String {
+    let sql = "SELECT 'event ' || e.event_key || ' partition ' || coalesce(e.partition::text, '-') \
+                      || ' attempts ' || e.attempts || ' held by ' || coalesce(m.name, 'nobody') AS line \
+                 FROM inbox_events e LEFT JOIN partition_owners po ON po.partition = e.partition \
+                 LEFT JOIN cluster_members m ON m.member_id = po.owner_id AND m.lease_until > now() \
+                WHERE e.handled_at IS NULL \
+               UNION ALL \
+               SELECT 'part ' || o.id || ' (' || o.state || ', claim epoch ' || coalesce(o.claim_epoch::text, '-') \
+                      || ') partition ' || coalesce(o.partition::text, '-') || ' epoch ' || coalesce(po.epoch::text, '-') \
+                      || ' held by ' || coalesce(m.name, 'nobody') AS line \
+                 FROM outbound_messages o LEFT JOIN partition_owners po ON po.partition = o.partition \
+                 LEFT JOIN cluster_members m ON m.member_id = po.owner_id AND m.lease_until > now() \
+                WHERE o.state IN ('queued', 'sending') \
+                LIMIT 12";
+    let lines: Vec<String> = cluster
+        .rows(sql)
+        .await
+        .into_iter()
+        .filter_map(|r| r.try_get("", "line").ok())
+        .collect();
+    lines.join("; ")
 }
 
 /// Every acknowledged event handled and answered once, and the fakes agree with the database (the shared

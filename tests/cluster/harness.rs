@@ -292,10 +292,12 @@ impl Cluster {
     /// records that time.
     pub async fn kill9(&mut self, i: usize) {
         let held = self.member(&self.replicas[i].name).await;
-        let sending = self.sending_count().await;
+        let before = self.sending_count().await;
         self.replicas[i].down = true;
         self.replicas[i].service.kill9().await;
         let at = Instant::now();
+        // The dead replica's claimed parts stay `sending` until a takeover: counted after the kill too.
+        let sending = before.max(self.sending_count().await);
         self.faults.push(Fault {
             what: format!("kill -9 {}", self.replicas[i].name),
             replica: Some(i),

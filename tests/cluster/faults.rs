@@ -225,8 +225,8 @@ async fn without_the_fence_the_sigstop_scenario_fails() {
 }
 
 /// Every database session of r1 terminated every 100 ms for a while (a replica cut off from PostgreSQL
-/// while it still reaches Zalo and the model): its webhooks answer 503 and the balancer goes elsewhere,
-/// nothing is sent from it for a partition someone else took, and it comes back afterwards.
+/// while it still reaches Zalo and the model): it loses its partitions, nothing is sent from it for a
+/// partition someone else took, and it comes back afterwards.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_storm_of_terminated_sessions_on_one_replica() {
     let _serial = serial().await;
@@ -270,24 +270,24 @@ async fn a_storm_of_terminated_sessions_on_one_replica() {
     if terminated == 0 {
         verdict.breach(Breach::Scenario, "no session of r1 was found to terminate");
     }
-    if driven.refused.first().copied().unwrap_or(0) == 0 {
-        verdict.breach(
-            Breach::Scenario,
-            "r1 never answered 503 while its sessions were being terminated",
-        );
-    }
     let losses = cluster
         .metric(0, "tradesphere_cluster_partition_losses_total")
         .await;
+    if losses == 0.0 {
+        // Its sessions came back between terminations fast enough to keep every lease: no fault at all.
+        verdict.breach(Breach::Scenario, "r1 never lost a partition in the storm");
+    }
     let takeovers = cluster
         .metric(1, "tradesphere_cluster_takeovers_total")
         .await;
     let fenced = cluster
         .metric(0, "tradesphere_cluster_fenced_writes_total")
         .await;
+    // A webhook whose insert commits between two terminations is durable: 503s are expected, not required.
     verdict.notes.push(format!(
-        "{terminated} sessions terminated; r1 lost partitions {losses} times, fenced writes {fenced}; \
-         r2 took over {takeovers} partitions in all"
+        "{terminated} sessions terminated; r1 answered 503 {} times, lost partitions {losses} times, \
+         fenced writes {fenced}; r2 took over {takeovers} partitions in all",
+        driven.refused.first().copied().unwrap_or(0)
     ));
     verdict.assert_clean(&cluster, "a_storm_of_terminated_sessions_on_one_replica");
 }

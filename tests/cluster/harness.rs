@@ -456,6 +456,24 @@ impl Cluster {
             .unwrap_or(0) as usize
     }
 
+    /// The most parts `sending` at once, counted every 10 ms until the database stops answering (bounded).
+    pub fn sample_sending(&self) -> tokio::task::JoinHandle<usize> {
+        let db = self.db.clone();
+        tokio::spawn(async move {
+            let sql = "SELECT count(*) AS n FROM outbound_messages WHERE state = 'sending'";
+            let mut most = 0;
+            for _ in 0..1000 {
+                let statement = Statement::from_string(DbBackend::Postgres, sql.to_string());
+                let Ok(Some(row)) = db.query_one_raw(statement).await else {
+                    break;
+                };
+                most = most.max(row.try_get::<i64>("", "n").unwrap_or(0) as usize);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            most
+        })
+    }
+
     /// Texts of the parts in state `sending` in `partitions`.
     pub async fn sending_texts(&self, partitions: &[i16]) -> Vec<String> {
         if partitions.is_empty() {

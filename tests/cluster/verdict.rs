@@ -122,11 +122,13 @@ pub async fn judge(cluster: &mut Cluster, driven: &Driven, expect: &Expect) -> V
         verdict.breach(
             Breach::Ambiguous,
             format!(
-                "{} parts ambiguous, but only {allowance} were sending when faults struck",
-                verdict.ambiguous
+                "{} parts ambiguous, but only {allowance} were sending when faults struck: {}",
+                verdict.ambiguous,
+                ambiguous_parts(cluster, &sends).await
             ),
         );
     }
+    counters(cluster, &mut verdict).await;
     for fault in &cluster.faults {
         verdict.notes.push(format!(
             "fault: {} for {} ms, {} parts sending as it began",
@@ -193,6 +195,53 @@ async fn open_work(cluster: &Cluster) -> String {
         .filter_map(|r| r.try_get("", "line").ok())
         .collect();
     lines.join("; ")
+}
+
+/// The ambiguous parts: partition, the epoch they were claimed under against the partition's, its holder,
+/// and which fakes received them (for the report of a breach).
+async fn ambiguous_parts(cluster: &Cluster, sends: &[(usize, testkit::zalo::ZaloSend)]) -> String {
+    let sql = "SELECT o.text, o.partition, o.claim_epoch, po.epoch, coalesce(m.name, 'nobody') AS holder, \
+                      (extract(epoch FROM o.updated_at) * 1000)::float8 AS updated \
+                 FROM outbound_messages o LEFT JOIN partition_owners po ON po.partition = o.partition \
+                 LEFT JOIN cluster_members m ON m.member_id = po.owner_id AND m.lease_until > now() \
+                WHERE o.state = 'ambiguous' ORDER BY o.id LIMIT 12";
+    let mut lines = Vec::new();
+    for row in cluster.rows(sql).await {
+        let text: String = row.try_get("", "text").unwrap_or_default();
+        let marker = marker_of_reply(&text).unwrap_or("?");
+        let received: Vec<usize> = sends
+            .iter()
+            .filter(|(_, s)| marker_of_reply(&s.text) == Some(marker))
+            .map(|(r, _)| r + 1)
+            .collect();
+        let partition: Option<i16> = row.try_get("", "partition").unwrap_or(None);
+        let claimed: Option<i64> = row.try_get("", "claim_epoch").unwrap_or(None);
+        let epoch: Option<i64> = row.try_get("", "epoch").unwrap_or(None);
+        let holder: String = row.try_get("", "holder").unwrap_or_default();
+        let updated: f64 = row.try_get("", "updated").unwrap_or(0.0);
+        let ago = cluster.wall_ms(Instant::now()) - updated;
+        lines.push(format!(
+            "{marker} (partition {partition:?}, claimed at epoch {claimed:?}, now {epoch:?} held by \
+             {holder}; marked {ago:.0} ms before the check; received by r{received:?})"
+        ));
+    }
+    lines.join("; ")
+}
+
+/// The cluster counters of each live replica, for the report.
+async fn counters(cluster: &mut Cluster, verdict: &mut Verdict) {
+    for i in cluster.live() {
+        let text = testkit::metrics::scrape(&cluster.replicas[i].service.address).await;
+        let value = |name: &str| testkit::metrics::sum(&text, name);
+        verdict.notes.push(format!(
+            "{}: takeovers {}, losses {}, fenced writes {}, abandoned sends {}",
+            cluster.replicas[i].name,
+            value("tradesphere_cluster_takeovers_total"),
+            value("tradesphere_cluster_partition_losses_total"),
+            value("tradesphere_cluster_fenced_writes_total"),
+            value("tradesphere_outbound_abandoned_total"),
+        ));
+    }
 }
 
 /// Every acknowledged event handled and answered once, and the fakes agree with the database (the shared

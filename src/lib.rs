@@ -5,6 +5,7 @@ pub mod backup;
 pub mod campaigns;
 pub mod cli;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod conversation;
 pub mod delivery;

@@ -129,6 +129,7 @@ impl std::fmt::Display for Outcome {
 /// The singleton actors, by role: the key of their registry names and of their mailbox-depth gauges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
+    Cluster,
     TokenKeeper,
     Outbound,
     Llm,
@@ -142,7 +143,8 @@ pub enum Role {
 
 impl Role {
     /// Start order: dependencies first, intake (the entry point) last.
-    pub const START_ORDER: [Role; 9] = [
+    pub const START_ORDER: [Role; 10] = [
+        Role::Cluster,
         Role::TokenKeeper,
         Role::Outbound,
         Role::Llm,
@@ -160,6 +162,7 @@ impl Role {
 
     pub const fn as_str(self) -> &'static str {
         match self {
+            Role::Cluster => "cluster",
             Role::TokenKeeper => "token_keeper",
             Role::Outbound => "outbound",
             Role::Llm => "llm",

@@ -31,6 +31,8 @@ pub struct BuildOptions {
     /// A side instance (`chat`) handles only what it is given: it neither replays other users' events nor
     /// resumes or reclassifies queued replies, which belong to the service.
     pub side_instance: bool,
+    /// Test-only: completions, claims and sends ignore cluster ownership (`TRADESPHERE_FAULTS`).
+    pub cluster_no_fence: bool,
 }
 
 pub struct Application {
@@ -56,8 +58,11 @@ impl Application {
             .await
             .with_context(|| format!("connecting to {}", settings.database.redacted_url()))?;
         store.migrate().await.context("applying migrations")?;
-        // Parts left `sending` by a previous process may have reached Zalo: never resend them blindly.
-        let interrupted = if options.side_instance {
+        let (ownership, cluster_db) = join_cluster(&settings, &store, &options).await?;
+        store.join_cluster(ownership.clone(), settings.cluster.notify);
+        // Parts left `sending` by a previous process may have reached Zalo: never resend them blindly. In a
+        // cluster this is done per partition, by whoever takes it over.
+        let interrupted = if options.side_instance || ownership.is_cluster() {
             0
         } else {
             store.sending_to_ambiguous().await?
@@ -103,6 +108,8 @@ impl Application {
             delivery,
             clock: options.clock.unwrap_or_else(crate::clock::system),
             recovery: !options.side_instance,
+            ownership,
+            cluster_db,
         };
 
         let (root, root_handle) =
@@ -126,6 +133,7 @@ impl Application {
                 settings.server.admin_rate_burst,
             )),
             console: http::console::Console::new(&settings.server),
+            ownership: deps.ownership.clone(),
         });
         // Both listeners are bound before anything is served, so a taken admin port fails the start cleanly.
         let listener = tokio::net::TcpListener::bind(settings.server.listen)
@@ -374,4 +382,93 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = terminate => {},
     }
+}
+
+/// On PostgreSQL (the service, not a side instance): checks the partition count against the database's and
+/// registers this process as a new cluster member, trusting its lease from the instant before the insert. The
+/// cluster actor claims partitions from there. Elsewhere: solo.
+async fn join_cluster(
+    settings: &Settings,
+    store: &Store,
+    options: &BuildOptions,
+) -> anyhow::Result<(crate::cluster::Ownership, Option<crate::store::ClusterDb>)> {
+    use crate::cluster::{MemberId, Ownership};
+    let cluster = &settings.cluster;
+    if store.is_sqlite() || options.side_instance {
+        if !options.side_instance {
+            // One process owning everything: the cluster panels show it so.
+            metrics::gauge!(crate::telemetry::CLUSTER_OWNED_PARTITIONS)
+                .set(f64::from(cluster.partitions));
+            metrics::gauge!(crate::telemetry::CLUSTER_MEMBERS).set(1.0);
+        }
+        return Ok((Ownership::solo(cluster.partitions), None));
+    }
+    let db = crate::store::ClusterDb::connect(&settings.database)
+        .await
+        .context("connecting the cluster's connection")?;
+    let stored = db.partitions().await.context("reading cluster_config")?;
+    anyhow::ensure!(
+        stored == cluster.partitions,
+        "cluster.partitions is {} but this database was created with {stored} partitions; \
+         every replica must use {stored} (the value is never changed in place)",
+        cluster.partitions
+    );
+    let member = MemberId::random();
+    let sent = std::time::Instant::now();
+    db.register(&member, &cluster.member_name, cluster.member_ttl)
+        .await
+        .context("registering as a cluster member")?;
+    let ownership = Ownership::cluster(
+        member,
+        cluster.member_name.clone(),
+        cluster.partitions,
+        options.cluster_no_fence,
+    );
+    ownership.trust_until(sent + cluster.member_ttl - cluster.trust_margin);
+    initial_claim(&db, &ownership, cluster)
+        .await
+        .context("claiming partitions")?;
+    tracing::info!(
+        member = %cluster.member_name,
+        owned = ownership.held().len(),
+        "joined the cluster"
+    );
+    Ok((ownership, Some(db)))
+}
+
+/// Claims this replica's first share before anything is dispatched (a lone replica takes all at once), with
+/// the takeover housekeeping, so intake's start-up replay and outbound's resume already see them. The
+/// cluster actor keeps rebalancing from there.
+async fn initial_claim(
+    db: &crate::store::ClusterDb,
+    ownership: &crate::cluster::Ownership,
+    settings: &crate::config::ClusterSettings,
+) -> anyhow::Result<()> {
+    use crate::cluster::plan::{MemberLoad, Step, rebalance};
+    let member = ownership.member().expect("a cluster member");
+    let view = db.view(settings.min_member_age).await?;
+    let loads: Vec<MemberLoad> = view
+        .members
+        .iter()
+        .map(|m| MemberLoad {
+            is_me: m.member == member,
+            owned: m.owned,
+            counted: (m.mature || m.member == member) && !m.draining,
+        })
+        .collect();
+    if let Step::Claim(want) = rebalance(usize::from(settings.partitions), view.free, &loads) {
+        let leases = db.claim(&member, want, 0, settings.partitions).await?;
+        let ambiguous = db.take_over(&member, &leases).await?;
+        if ambiguous > 0 {
+            tracing::warn!(
+                count = ambiguous,
+                "reply parts a previous owner was sending are marked ambiguous"
+            );
+            metrics::counter!(telemetry::OUTBOUND_SENDS, "result" => "ambiguous")
+                .increment(ambiguous);
+        }
+        ownership.gain(&leases);
+        metrics::counter!(telemetry::CLUSTER_TAKEOVERS).increment(leases.len() as u64);
+    }
+    Ok(())
 }

@@ -57,6 +57,21 @@ pub const TOKEN_LAST_REFRESH_SUCCESS: &str =
 pub const TOKEN_REAUTH_REQUIRED: &str = "tradesphere_zalo_token_reauthorization_required";
 pub const TOKEN_REFRESH_INTERRUPTED: &str = "tradesphere_zalo_token_refresh_interrupted_total";
 pub const BUILD_INFO: &str = "tradesphere_build_info";
+/// Partitions the cluster has (cluster mode only, so its alert stays silent on SQLite).
+pub const CLUSTER_PARTITIONS: &str = "tradesphere_cluster_partitions";
+/// Partitions this replica owns.
+pub const CLUSTER_OWNED_PARTITIONS: &str = "tradesphere_cluster_owned_partitions";
+/// Live cluster members, as this replica last read them.
+pub const CLUSTER_MEMBERS: &str = "tradesphere_cluster_members";
+/// Partitions this replica claimed.
+pub const CLUSTER_TAKEOVERS: &str = "tradesphere_cluster_takeovers_total";
+/// Partitions this replica stopped owning, by `reason` (`actors::cluster::LossReason`).
+pub const CLUSTER_LOSSES: &str = "tradesphere_cluster_partition_losses_total";
+/// Writes refused because another replica owns the partition now, by `op` (`store::FencedOp`).
+pub const CLUSTER_FENCED_WRITES: &str = "tradesphere_cluster_fenced_writes_total";
+pub const CLUSTER_HEARTBEAT_DURATION: &str = "tradesphere_cluster_heartbeat_duration_seconds";
+/// Reply parts claimed but not sent because this replica stopped trusting its lease.
+pub const OUTBOUND_ABANDONED: &str = "tradesphere_outbound_abandoned_total";
 pub const INBOX_OLDEST_AGE: &str = "tradesphere_inbox_oldest_pending_age_seconds";
 pub const BACKUP_LAST_SUCCESS: &str = "tradesphere_backup_last_success_timestamp_seconds";
 pub const DB_POOL_CONNECTIONS: &str = "tradesphere_db_pool_connections";
@@ -449,6 +464,50 @@ fn describe_and_preinitialise() {
         counter!(RDAP_LOOKUPS, "result" => result.as_str()).increment(0);
     }
     counter!(TOKEN_REFRESH_INTERRUPTED).increment(0);
+    describe_gauge!(
+        CLUSTER_PARTITIONS,
+        Unit::Count,
+        "Partitions the cluster has (cluster mode only)"
+    );
+    describe_gauge!(
+        CLUSTER_OWNED_PARTITIONS,
+        Unit::Count,
+        "Partitions this replica owns"
+    );
+    describe_gauge!(CLUSTER_MEMBERS, Unit::Count, "Live cluster members");
+    describe_counter!(
+        CLUSTER_TAKEOVERS,
+        Unit::Count,
+        "Partitions this replica claimed"
+    );
+    describe_counter!(
+        CLUSTER_LOSSES,
+        Unit::Count,
+        "Partitions this replica stopped owning, by reason"
+    );
+    describe_counter!(
+        CLUSTER_FENCED_WRITES,
+        Unit::Count,
+        "Writes refused because another replica owns the partition now, by op"
+    );
+    describe_histogram!(
+        CLUSTER_HEARTBEAT_DURATION,
+        Unit::Seconds,
+        "Time of one cluster heartbeat statement"
+    );
+    describe_counter!(
+        OUTBOUND_ABANDONED,
+        Unit::Count,
+        "Reply parts claimed but not sent because this replica stopped trusting its lease"
+    );
+    counter!(CLUSTER_TAKEOVERS).increment(0);
+    counter!(OUTBOUND_ABANDONED).increment(0);
+    for reason in crate::cluster::LossReason::ALL {
+        counter!(CLUSTER_LOSSES, "reason" => reason.as_str()).increment(0);
+    }
+    for op in crate::cluster::FencedOp::ALL {
+        counter!(CLUSTER_FENCED_WRITES, "op" => op.as_str()).increment(0);
+    }
     describe_counter!(
         CAMPAIGN_SENDS,
         Unit::Count,
@@ -477,6 +536,7 @@ fn describe_and_preinitialise() {
         "rate_limited",
         "budget_exhausted",
         "breaker_open",
+        "cancelled",
     ] {
         counter!(LLM_REQUESTS, "result" => result).increment(0);
     }

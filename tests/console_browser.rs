@@ -144,6 +144,7 @@ async fn start_service() -> Service {
             // A Vietnamese morning: a decision's notice to the reporter is not held for the quiet hours.
             clock: Some(std::sync::Arc::new(ManualClock::next_vietnam_morning())),
             side_instance: false,
+            cluster_no_fence: false,
         },
     )
     .await

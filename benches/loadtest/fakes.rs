@@ -3,21 +3,32 @@
 //! (`kt` and five letters); the fake model copies it into its answer, so the fake Zalo knows which message a
 //! reply answers and can time it from the moment the webhook request was sent.
 //!
+//! A reply that carries no marker (a templated answer, no model involved) is matched by its recipient when the
+//! run sends one message per user.
+//!
 //! Plain warp servers, not testkit's wiremock fakes, which keep every request they receive; the bodies they
-//! answer are testkit's.
+//! answer are testkit's. The servers read the current run's tracker from a [`Slot`], so one pair of fakes at a
+//! fixed address can serve replicas started outside the harness across several runs.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Instant;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use warp::Filter;
 
+/// The tracker of the run in progress, swapped between runs.
+pub type Slot = Arc<RwLock<Arc<Tracker>>>;
+
+/// Zalo user id of user index 0; user i is `USER_BASE + i`.
+pub const USER_BASE: u64 = 7_000_000_000_000_000_000;
+
 /// Send times and reply arrivals of one run's messages, indexed by message number.
 pub struct Tracker {
     t0: Instant,
+    /// Message n comes from user n (one message per user), so a reply's recipient names its message.
+    by_user: bool,
     /// Nanoseconds after `t0` when message n was sent, plus one (0 = not sent).
     sent_at: Vec<AtomicU64>,
     answered: Vec<AtomicBool>,
@@ -28,9 +39,10 @@ pub struct Tracker {
 }
 
 impl Tracker {
-    pub fn new(messages: usize) -> Self {
+    pub fn new(messages: usize, users: usize) -> Self {
         Self {
             t0: Instant::now(),
+            by_user: users >= messages,
             sent_at: (0..messages).map(|_| AtomicU64::new(0)).collect(),
             answered: (0..messages).map(|_| AtomicBool::new(false)).collect(),
             latency: Mutex::new(super::histogram()),
@@ -43,6 +55,20 @@ impl Tracker {
     pub fn sent(&self, n: usize, at: Instant) {
         let nanos = at.duration_since(self.t0).as_nanos() as u64 + 1;
         self.sent_at[n].store(nanos, Ordering::Release);
+    }
+
+    /// Records a reply arriving now: matched by its marker, else by its recipient.
+    fn reply(&self, body: &[u8]) {
+        match find_marker(body) {
+            Some(n) => self.arrived(n),
+            None => match recipient_index(body) {
+                Some(n) if self.by_user => self.arrived(n),
+                _ => {
+                    self.replies.fetch_add(1, Ordering::Relaxed);
+                    self.unmatched.fetch_add(1, Ordering::Relaxed);
+                }
+            },
+        }
     }
 
     /// Records a reply to message n arriving now; only its first part counts.
@@ -99,50 +125,65 @@ pub fn find_marker(bytes: &[u8]) -> Option<usize> {
     found
 }
 
-/// Starts the fake model and the fake Zalo API on loopback; returns their base URLs.
-pub async fn start(tracker: Arc<Tracker>) -> (String, String) {
+/// The user index of a send's recipient (`"user_id":"<digits>"`), when it is one of the harness's users.
+fn recipient_index(bytes: &[u8]) -> Option<usize> {
+    let key = b"\"user_id\":\"";
+    let at = bytes.windows(key.len()).position(|w| w == key)? + key.len();
+    let digits = bytes[at..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let id: u64 = std::str::from_utf8(&bytes[at..at + digits])
+        .ok()?
+        .parse()
+        .ok()?;
+    usize::try_from(id.checked_sub(USER_BASE)?).ok()
+}
+
+/// Starts the fake model (answering after `llm_latency`) and the fake Zalo API, both on `listen` (port 0: any
+/// free port); returns the model's and Zalo's base URLs.
+pub async fn start(slot: Slot, listen: SocketAddr, llm_latency: Duration) -> (String, String) {
     let llm = warp::post()
         .and(warp::path!("v1" / "chat" / "completions"))
         .and(warp::body::bytes())
-        .map(|body: bytes::Bytes| {
+        .and_then(move |body: bytes::Bytes| async move {
+            if !llm_latency.is_zero() {
+                tokio::time::sleep(llm_latency).await;
+            }
             // The last marker in the prompt is the current message's (history comes before it).
             let mark = find_marker(&body).map(marker).unwrap_or_default();
             let content = format!(
                 "Chào bạn, mình đã nhận câu hỏi {mark}. Bạn đừng chuyển tiền hay đọc mã OTP cho người lạ nhé."
             );
-            warp::reply::json(&testkit::openai::completion(&content))
+            Ok::<_, std::convert::Infallible>(warp::reply::json(&testkit::openai::completion(
+                &content,
+            )))
         });
     let sends = Arc::new(AtomicU64::new(0));
     let zalo = warp::post()
         .and(warp::path!("v3.0" / "oa" / "message" / "cs"))
         .and(warp::body::bytes())
         .map(move |body: bytes::Bytes| {
-            match find_marker(&body) {
-                Some(n) => tracker.arrived(n),
-                None => {
-                    tracker.replies.fetch_add(1, Ordering::Relaxed);
-                    tracker.unmatched.fetch_add(1, Ordering::Relaxed);
-                }
-            }
+            slot.read().expect("tracker slot").reply(&body);
             let id = sends.fetch_add(1, Ordering::Relaxed);
             warp::reply::json(&testkit::zalo::sent_body(
                 &format!("lt{id:016x}"),
                 &serde_json::json!("0"),
             ))
         });
-    let llm_url = serve(llm).await;
-    let zalo_url = serve(zalo).await;
-    (format!("{llm_url}/v1"), zalo_url)
+    // One address for both: their paths do not overlap.
+    let base = serve(llm.or(zalo), listen).await;
+    (format!("{base}/v1"), base)
 }
 
-async fn serve<F>(filter: F) -> String
+async fn serve<F>(filter: F, listen: SocketAddr) -> String
 where
     F: Filter + Clone + Send + Sync + 'static,
     F::Extract: warp::Reply,
 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .expect("bind a fake");
+        .unwrap_or_else(|e| panic!("bind the fakes on {listen}: {e}"));
     let addr: SocketAddr = listener.local_addr().expect("fake address");
     tokio::spawn(warp::serve(filter).incoming(listener).run());
     format!("http://{addr}")
@@ -150,6 +191,19 @@ where
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_reply_without_a_marker_is_matched_by_its_recipient() {
+        let user = super::USER_BASE + 42;
+        let body = format!(
+            r#"{{"recipient":{{"user_id":"{user}"}},"message":{{"text":"Số này bị báo lừa đảo"}}}}"#
+        );
+        assert_eq!(super::recipient_index(body.as_bytes()), Some(42));
+        assert_eq!(
+            super::recipient_index(br#"{"recipient":{"user_id":"12"}}"#),
+            None
+        );
+    }
+
     #[test]
     fn markers_round_trip() {
         for n in [0, 1, 25, 26, 12_345, 99_999, 11_881_375] {

@@ -12,9 +12,14 @@
 //! - `e2e`: `--e2e-rate` messages/s for `--e2e-secs`: webhook → reply at the fake Zalo;
 //! - `users`: `--users` distinct users, one message each, at `--users-rate`/s: peak RSS and eviction, then a
 //!   restart on that database: start to ready and idle RSS.
+//!
+//! `--targets a,b,c` drives replicas started elsewhere instead (several `tradesphere serve` on one
+//! PostgreSQL): `intake`, `ack` and `e2e` round-robin across them, a 503 or a connection error retried on the
+//! next target as a load balancer would; see `targets.rs` and docs/scaling.md.
 
 mod client;
 mod fakes;
+mod targets;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -29,8 +34,8 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use client::Connection;
-use fakes::Tracker;
+use fakes::{Slot, Tracker};
+use targets::{Pool, Replicas};
 
 const WEBHOOK: &str = "/api/v1/zalo/webhook";
 const APP_ID: &str = "4318765200193847562";
@@ -103,6 +108,39 @@ struct Args {
     /// Internal: serve the bare warp baseline on this address (run as a child process).
     #[arg(long, hide = true)]
     serve_bare: Option<SocketAddr>,
+    /// Replicas of the service the harness starts on each run's database (PostgreSQL only), load round robin
+    /// across them as with --targets.
+    #[arg(long, default_value_t = 1)]
+    replicas: usize,
+    /// Replicas already running (`host:port` or `http://host:port`, comma-separated): no service or database
+    /// is started; `intake`, `ack` and `e2e` go round robin across them. Start them with the environment
+    /// the harness prints (its fake model and Zalo, the signing secret).
+    #[arg(long, value_delimiter = ',')]
+    targets: Vec<String>,
+    /// Tries per request across the targets: a 503 or a connection error goes to the next target.
+    #[arg(long, default_value_t = 2)]
+    tries: usize,
+    /// Where the fake model and the fake Zalo API listen (one address for both; port 0 = any free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    fakes_listen: SocketAddr,
+    /// The fake model answers after this long (a model-bound run: capacity ≈ replicas × concurrency / latency).
+    #[arg(long, default_value_t = 0)]
+    llm_latency_ms: u64,
+    /// Text of the e2e messages: chat (a question for the model) or scam (a phone number to check).
+    #[arg(long, default_value = "chat")]
+    e2e_text: String,
+    /// With --targets: processes whose CPU time is reported per run (the replicas), children included.
+    #[arg(long, value_delimiter = ',')]
+    watch_pids: Vec<u32>,
+    /// With --targets: PostgreSQL's postmaster, for the database's CPU per request (all its children).
+    #[arg(long)]
+    pg_pid: Option<u32>,
+    /// With --targets: a PostgreSQL URL to read commits per second from (pg_stat_database, all databases).
+    #[arg(long)]
+    pg_url: Option<String>,
+    /// With --targets: the `backend` column of the rows (default: "N replicas").
+    #[arg(long)]
+    label: Option<String>,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -127,6 +165,9 @@ fn main() -> anyhow::Result<()> {
         args.open_loop_connections = 16;
     }
     let runtime = tokio::runtime::Runtime::new()?;
+    if !args.targets.is_empty() {
+        return runtime.block_on(targets::run(args));
+    }
     runtime.block_on(run(args))
 }
 
@@ -161,6 +202,14 @@ struct Row {
     conversation_actors_at_end: Option<f64>,
     start_to_ready_ms: Option<f64>,
     idle_rss_mb: Option<f64>,
+    /// With several targets: requests that needed a second target, and 200s per target.
+    retried: Option<u64>,
+    accepted_by_target: Option<Vec<u64>>,
+    /// With --targets: CPU seconds each watched process (and its children) used during the run.
+    cpu_s_by_pid: Option<BTreeMap<u32, f64>>,
+    pg_cpu_us_per_request: Option<f64>,
+    pg_commits_per_s: Option<f64>,
+    llm_latency_ms: Option<u64>,
     note: String,
 }
 
@@ -235,7 +284,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             {
                 let url = fresh_db().await?;
                 let mut row = intake(&args, &bin, &url, kind).await?;
-                row.backend = backend.clone();
+                row.backend = replicas_label(backend, args.replicas);
                 row.of_baseline = baseline_throughput.map(|b| row.throughput_per_s / b);
                 print_row(&row);
                 rows.push(row);
@@ -245,7 +294,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             for kind in EventKind::chosen(&args.ack_kinds, [EventKind::Text, EventKind::Mixed]) {
                 let url = fresh_db().await?;
                 let mut row = ack(&args, &bin, &url, kind).await?;
-                row.backend = backend.clone();
+                row.backend = replicas_label(backend, args.replicas);
                 print_row(&row);
                 rows.push(row);
             }
@@ -262,7 +311,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 args.e2e_users,
             )
             .await?;
-            row.backend = backend.clone();
+            row.backend = replicas_label(backend, args.replicas);
             print_row(&row);
             rows.push(row);
         }
@@ -279,7 +328,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 args.users,
             )
             .await?;
-            row.backend = backend.clone();
+            row.backend = replicas_label(backend, args.replicas);
             // Start to ready and idle RSS on the database the run just filled.
             let (start_ms, idle_mb) = restart_on(&args, &bin, &url).await?;
             row.start_to_ready_ms = Some(start_ms);
@@ -302,6 +351,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// "postgres", or "postgres ×2" for two replicas.
+fn replicas_label(backend: &str, replicas: usize) -> String {
+    match replicas {
+        0 | 1 => backend.to_string(),
+        n => format!("{backend} ×{n}"),
+    }
+}
+
 // ===== Scenarios =====
 
 async fn baseline(args: &Args) -> anyhow::Result<Row> {
@@ -314,7 +371,7 @@ async fn baseline(args: &Args) -> anyhow::Result<Row> {
     let pid = child.id();
     wait_listening(addr).await?;
     let source = Arc::new(EventSource::new(args.intake_users, None, EventKind::Text));
-    let result = closed_loop(addr, source, args.concurrency, args.intake_secs).await;
+    let result = closed_loop(&[addr], 1, source, args.concurrency, args.intake_secs).await;
     let peak = rss_mb(pid, "VmHWM");
     let _ = child.kill();
     let _ = child.wait();
@@ -328,31 +385,39 @@ async fn baseline(args: &Args) -> anyhow::Result<Row> {
 /// the two cores); `Receipt` events (`user_seen_message`, which Zalo sends for every message read) are stored
 /// and acknowledged with no answer: the ceiling of the webhook path itself.
 async fn intake(args: &Args, bin: &Path, url: &str, kind: EventKind) -> anyhow::Result<Row> {
-    let (tracker, fakes) = start_fakes(0).await;
-    let service = Service::start(args, bin, url, &fakes).await?;
+    let (tracker, fakes) = start_fakes(args, 0, 0).await;
+    let service = Replicas::start(args, bin, url, &fakes).await?;
     let source = Arc::new(EventSource::new(args.intake_users, Some(tracker), kind));
-    let cpu_before = cpu_seconds(service.pid);
-    let result = closed_loop(service.addr, source, args.concurrency, args.intake_secs).await;
+    let cpu_before = service.cpu_seconds();
+    let result = closed_loop(
+        &service.addrs(),
+        args.tries,
+        source,
+        args.concurrency,
+        args.intake_secs,
+    )
+    .await;
     let name = match kind {
         EventKind::Receipt => "intake (receipts)",
         _ => "intake",
     };
     let mut row = result.row(name, format!("c{}", args.concurrency));
-    row.cpu_us_per_request = cpu_per_request(service.pid, cpu_before, result.ok);
-    row.peak_rss_mb = rss_mb(service.pid, "VmHWM");
-    row.start_to_ready_ms = Some(service.start_to_ready.as_secs_f64() * 1e3);
+    row.cpu_us_per_request = service.cpu_per_request(cpu_before, result.ok);
+    row.peak_rss_mb = service.peak_rss_mb();
+    row.start_to_ready_ms = Some(service.first().start_to_ready.as_secs_f64() * 1e3);
     service.stop();
     Ok(row)
 }
 
 async fn ack(args: &Args, bin: &Path, url: &str, kind: EventKind) -> anyhow::Result<Row> {
     let total = args.ack_rate * args.ack_secs;
-    let (tracker, fakes) = start_fakes(total as usize).await;
-    let service = Service::start(args, bin, url, &fakes).await?;
+    let (tracker, fakes) = start_fakes(args, total as usize, args.intake_users).await;
+    let service = Replicas::start(args, bin, url, &fakes).await?;
     let source = Arc::new(EventSource::new(args.intake_users, Some(tracker), kind));
-    let cpu_before = cpu_seconds(service.pid);
+    let cpu_before = service.cpu_seconds();
     let result = fixed_rate(
-        service.addr,
+        &service.addrs(),
+        args.tries,
         source,
         args.ack_rate,
         total,
@@ -364,8 +429,8 @@ async fn ack(args: &Args, bin: &Path, url: &str, kind: EventKind) -> anyhow::Res
         _ => "ack",
     };
     let mut row = result.row(name, format!("{}/s", args.ack_rate));
-    row.cpu_us_per_request = cpu_per_request(service.pid, cpu_before, result.ok);
-    row.peak_rss_mb = rss_mb(service.pid, "VmHWM");
+    row.cpu_us_per_request = service.cpu_per_request(cpu_before, result.ok);
+    row.peak_rss_mb = service.peak_rss_mb();
     service.stop();
     Ok(row)
 }
@@ -380,45 +445,29 @@ async fn end_to_end(
     total: u64,
     users: usize,
 ) -> anyhow::Result<Row> {
-    let (tracker, fakes) = start_fakes(total as usize).await;
-    let service = Service::start(args, bin, url, &fakes).await?;
-    let source = Arc::new(EventSource::new(
-        users,
-        Some(tracker.clone()),
-        EventKind::Text,
-    ));
-    let cpu_before = cpu_seconds(service.pid);
+    let (tracker, fakes) = start_fakes(args, total as usize, users).await;
+    let service = Replicas::start(args, bin, url, &fakes).await?;
+    let source =
+        Arc::new(EventSource::new(users, Some(tracker.clone()), EventKind::Text).with_text(args)?);
+    let cpu_before = service.cpu_seconds();
     let result = fixed_rate(
-        service.addr,
+        &service.addrs(),
+        args.tries,
         source,
         rate,
         total,
         args.open_loop_connections,
     )
     .await;
-    // Replies still on their way: wait until every accepted message is answered, or give up after 60 s.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while tracker.answered_count.load(Ordering::Relaxed) < result.ok && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_answered(&tracker, result.ok).await;
     let mut row = result.row(name, format!("{rate}/s"));
-    row.cpu_us_per_request = cpu_per_request(service.pid, cpu_before, result.ok);
-    let e2e = tracker.latency.lock().expect("latency lock").clone();
-    let answered = tracker.answered_count.load(Ordering::Relaxed);
-    row.e2e_p50_ms = Some(ms(e2e.value_at_quantile(0.5)));
-    row.e2e_p90_ms = Some(ms(e2e.value_at_quantile(0.9)));
-    row.e2e_p99_ms = Some(ms(e2e.value_at_quantile(0.99)));
-    row.e2e_max_ms = Some(ms(e2e.max()));
-    row.answered = Some(answered);
-    row.unanswered = Some(result.ok.saturating_sub(answered));
-    let unmatched = tracker.unmatched.load(Ordering::Relaxed);
-    if unmatched > 0 {
-        row.note = format!("{unmatched} replies without a marker");
-    }
-    row.peak_rss_mb = rss_mb(service.pid, "VmHWM");
-    row.conversation_actors_at_end = metric(service.addr, "tradesphere_conversation_actors").await;
+    row.cpu_us_per_request = service.cpu_per_request(cpu_before, result.ok);
+    replies_into(&mut row, &tracker, result.ok);
+    row.peak_rss_mb = service.peak_rss_mb();
+    row.conversation_actors_at_end =
+        metric(service.first().addr, "tradesphere_conversation_actors").await;
     if let Some(dir) = &args.metrics_dir
-        && let Some((_, body)) = http_get(service.addr, "/metrics").await
+        && let Some((_, body)) = http_get(service.first().addr, "/metrics").await
     {
         std::fs::create_dir_all(dir)?;
         let scheme = url.split(':').next().unwrap_or("db");
@@ -428,10 +477,34 @@ async fn end_to_end(
     Ok(row)
 }
 
+/// Replies still on their way: waits until every accepted message is answered, or gives up after 60 s.
+async fn wait_answered(tracker: &Tracker, accepted: u64) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while tracker.answered_count.load(Ordering::Relaxed) < accepted && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// End-to-end latency and answer counts of a run into its row.
+fn replies_into(row: &mut Row, tracker: &Tracker, accepted: u64) {
+    let e2e = tracker.latency.lock().expect("latency lock").clone();
+    let answered = tracker.answered_count.load(Ordering::Relaxed);
+    row.e2e_p50_ms = Some(ms(e2e.value_at_quantile(0.5)));
+    row.e2e_p90_ms = Some(ms(e2e.value_at_quantile(0.9)));
+    row.e2e_p99_ms = Some(ms(e2e.value_at_quantile(0.99)));
+    row.e2e_max_ms = Some(ms(e2e.max()));
+    row.answered = Some(answered);
+    row.unanswered = Some(accepted.saturating_sub(answered));
+    let unmatched = tracker.unmatched.load(Ordering::Relaxed);
+    if unmatched > 0 {
+        row.note = format!("{unmatched} replies without a marker");
+    }
+}
+
 /// Starts the service again on an existing database: time to ready, and resident memory once idle.
 async fn restart_on(args: &Args, bin: &Path, url: &str) -> anyhow::Result<(f64, f64)> {
-    let (_tracker, fakes) = start_fakes(0).await;
-    let service = Service::start(args, bin, url, &fakes).await?;
+    let (_tracker, fakes) = start_fakes(args, 0, 0).await;
+    let service = Service::start(args, bin, url, &fakes, None).await?;
     let start_ms = service.start_to_ready.as_secs_f64() * 1e3;
     tokio::time::sleep(Duration::from_secs(if args.smoke { 1 } else { 5 })).await;
     let idle = rss_mb(service.pid, "VmRSS").unwrap_or(f64::NAN);
@@ -480,6 +553,8 @@ struct EventSource {
     run: u64,
     tracker: Option<Arc<Tracker>>,
     kind: EventKind,
+    /// The text asks to check a phone number (answered from the scam index) instead of a chat question.
+    scam: bool,
 }
 
 impl EventSource {
@@ -489,7 +564,18 @@ impl EventSource {
             run: rand::random::<u32>() as u64,
             tracker,
             kind,
+            scam: false,
         }
+    }
+
+    /// The text `--e2e-text` asks for.
+    fn with_text(mut self, args: &Args) -> anyhow::Result<Self> {
+        self.scam = match args.e2e_text.as_str() {
+            "chat" => false,
+            "scam" => true,
+            other => anyhow::bail!("--e2e-text {other}: chat or scam"),
+        };
+        Ok(self)
     }
 
     /// A message id shaped like Zalo's (19 hex digits, e.g. `96d3cdf3af150460909`) and as scattered:
@@ -508,10 +594,15 @@ impl EventSource {
             EventKind::Receipt => (Body::Seen, n),
             EventKind::Mixed => ([Body::Text, Body::Received, Body::Seen][n % 3], n / 3),
         };
-        let user = 7_000_000_000_000_000_000u64 + (n % self.users) as u64;
+        let user = fakes::USER_BASE + (n % self.users) as u64;
+        let question = if self.scam {
+            "Số 0912 345 678 gọi bảo mình chuyển tiền, có phải lừa đảo không? Mã"
+        } else {
+            "Chào bạn, cho mình hỏi về"
+        };
         let body = match body {
             Body::Text => format!(
-                r#"{{"app_id":"{APP_ID}","user_id_by_app":"{user}","event_name":"user_send_text","sender":{{"id":"{user}"}},"recipient":{{"id":"579745863508352884"}},"message":{{"msg_id":"{msg_id}","text":"Chào bạn, cho mình hỏi về {marker} với ạ?"}},"timestamp":"{timestamp}"}}"#,
+                r#"{{"app_id":"{APP_ID}","user_id_by_app":"{user}","event_name":"user_send_text","sender":{{"id":"{user}"}},"recipient":{{"id":"579745863508352884"}},"message":{{"msg_id":"{msg_id}","text":"{question} {marker} với ạ?"}},"timestamp":"{timestamp}"}}"#,
                 msg_id = self.msg_id(n, 0),
                 marker = fakes::marker(n),
             ),
@@ -533,6 +624,8 @@ struct LoadResult {
     ok: u64,
     non_200: u64,
     errors: u64,
+    retried: u64,
+    by_target: Vec<u64>,
     elapsed: Duration,
     latency: Histogram<u64>,
     from_schedule: Option<Histogram<u64>>,
@@ -557,33 +650,76 @@ impl LoadResult {
                 .map(|h| ms(h.value_at_quantile(0.99))),
             non_200: self.non_200,
             errors: self.errors,
+            retried: (self.by_target.len() > 1).then_some(self.retried),
+            accepted_by_target: (self.by_target.len() > 1).then(|| self.by_target.clone()),
             ..Row::default()
         }
     }
 }
 
-#[derive(Default)]
 struct Counts {
     ok: AtomicU64,
     non_200: AtomicU64,
     errors: AtomicU64,
+    retried: AtomicU64,
+    by_target: Vec<AtomicU64>,
 }
 
 impl Counts {
-    fn count(&self, result: &std::io::Result<u16>) {
-        let slot = match result {
-            Ok(200) => &self.ok,
+    fn new(targets: usize) -> Self {
+        Self {
+            ok: AtomicU64::new(0),
+            non_200: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+            retried: AtomicU64::new(0),
+            by_target: (0..targets).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    fn count(&self, sent: &targets::Sent) {
+        let slot = match sent.result {
+            Ok(200) => {
+                self.by_target[sent.target].fetch_add(1, Ordering::Relaxed);
+                &self.ok
+            }
             Ok(_) => &self.non_200,
             Err(_) => &self.errors,
         };
         slot.fetch_add(1, Ordering::Relaxed);
+        if sent.tries > 1 {
+            self.retried.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn result(
+        &self,
+        elapsed: Duration,
+        latency: Histogram<u64>,
+        from_schedule: Option<Histogram<u64>>,
+    ) -> LoadResult {
+        LoadResult {
+            ok: self.ok.load(Ordering::Relaxed),
+            non_200: self.non_200.load(Ordering::Relaxed),
+            errors: self.errors.load(Ordering::Relaxed),
+            retried: self.retried.load(Ordering::Relaxed),
+            by_target: self
+                .by_target
+                .iter()
+                .map(|c| c.load(Ordering::Relaxed))
+                .collect(),
+            elapsed,
+            latency,
+            from_schedule,
+        }
     }
 }
 
-/// As fast as possible: `concurrency` connections, each sending its next event when the last is answered.
-/// The first second (a tenth of the run in smoke mode) warms up and is not counted.
+/// As fast as possible: `concurrency` workers, each sending its next event when the last is answered (event n
+/// to target n mod the number of targets, keep-alive connections to each). The first second (a tenth of the
+/// run in smoke mode) warms up and is not counted.
 async fn closed_loop(
-    addr: SocketAddr,
+    targets: &[SocketAddr],
+    tries: usize,
     source: Arc<EventSource>,
     concurrency: usize,
     secs: u64,
@@ -593,12 +729,12 @@ async fn closed_loop(
     let measure_from = started + warmup;
     let end = measure_from + Duration::from_secs(secs);
     let next = Arc::new(AtomicUsize::new(0));
-    let counts = Arc::new(Counts::default());
+    let counts = Arc::new(Counts::new(targets.len()));
     let mut workers = Vec::new();
     for _ in 0..concurrency {
         let (source, next, counts) = (source.clone(), next.clone(), counts.clone());
+        let mut pool = Pool::new(targets, tries);
         workers.push(tokio::spawn(async move {
-            let mut conn = Connection::new(addr);
             let mut latency = histogram();
             loop {
                 let n = next.fetch_add(1, Ordering::Relaxed);
@@ -607,14 +743,14 @@ async fn closed_loop(
                 if sent >= end {
                     break;
                 }
-                let result = conn
-                    .post(WEBHOOK, ("x-zevent-signature", &signature), &body)
+                let result = pool
+                    .post(n, WEBHOOK, ("x-zevent-signature", &signature), &body)
                     .await;
                 if sent >= measure_from {
                     latency.saturating_record(sent.elapsed().as_micros() as u64);
                     counts.count(&result);
                 }
-                if result.is_err() {
+                if result.result.is_err() {
                     // Do not spin on a dead server.
                     tokio::time::sleep(Duration::from_millis(10)).await;
                 }
@@ -628,33 +764,28 @@ async fn closed_loop(
             .add(worker.await.expect("worker"))
             .expect("same bounds");
     }
-    LoadResult {
-        ok: counts.ok.load(Ordering::Relaxed),
-        non_200: counts.non_200.load(Ordering::Relaxed),
-        errors: counts.errors.load(Ordering::Relaxed),
-        elapsed: Duration::from_secs(secs),
-        latency,
-        from_schedule: None,
-    }
+    counts.result(Duration::from_secs(secs), latency, None)
 }
 
-/// Open loop: event k is due at k / rate seconds, whatever happened to the others; `connections` keep-alive
-/// connections share them round-robin. Latency is measured from the send, and also from the due time (which
-/// adds any lag of the generator or a connection still busy: no coordinated omission hides there).
+/// Open loop: event k is due at k / rate seconds, whatever happened to the others; `connections` workers share
+/// them round-robin (event k to target k mod the number of targets). Latency is measured from the send, and
+/// also from the due time (which adds any lag of the generator or a connection still busy: no coordinated
+/// omission hides there).
 async fn fixed_rate(
-    addr: SocketAddr,
+    targets: &[SocketAddr],
+    tries: usize,
     source: Arc<EventSource>,
     rate: u64,
     total: u64,
     connections: usize,
 ) -> LoadResult {
     let started = tokio::time::Instant::now() + Duration::from_millis(50);
-    let counts = Arc::new(Counts::default());
+    let counts = Arc::new(Counts::new(targets.len()));
     let mut workers = Vec::new();
     for worker in 0..connections {
         let (source, counts) = (source.clone(), counts.clone());
+        let mut pool = Pool::new(targets, tries);
         workers.push(tokio::spawn(async move {
-            let mut conn = Connection::new(addr);
             let mut latency = histogram();
             let mut from_schedule = histogram();
             let mut k = worker as u64;
@@ -666,8 +797,13 @@ async fn fixed_rate(
                 if let Some(tracker) = &source.tracker {
                     tracker.sent(k as usize, sent);
                 }
-                let result = conn
-                    .post(WEBHOOK, ("x-zevent-signature", &signature), &body)
+                let result = pool
+                    .post(
+                        k as usize,
+                        WEBHOOK,
+                        ("x-zevent-signature", &signature),
+                        &body,
+                    )
                     .await;
                 latency.saturating_record(sent.elapsed().as_micros() as u64);
                 from_schedule.saturating_record(due.elapsed().as_micros() as u64);
@@ -684,14 +820,7 @@ async fn fixed_rate(
         latency.add(l).expect("same bounds");
         from_schedule.add(s).expect("same bounds");
     }
-    LoadResult {
-        ok: counts.ok.load(Ordering::Relaxed),
-        non_200: counts.non_200.load(Ordering::Relaxed),
-        errors: counts.errors.load(Ordering::Relaxed),
-        elapsed: started.elapsed(),
-        latency,
-        from_schedule: Some(from_schedule),
-    }
+    counts.result(started.elapsed(), latency, Some(from_schedule))
 }
 
 // ===== The service process =====
@@ -701,10 +830,45 @@ struct Fakes {
     zalo_url: String,
 }
 
-async fn start_fakes(messages: usize) -> (Arc<Tracker>, Fakes) {
-    let tracker = Arc::new(Tracker::new(messages));
-    let (llm_url, zalo_url) = fakes::start(tracker.clone()).await;
+async fn start_fakes(args: &Args, messages: usize, users: usize) -> (Arc<Tracker>, Fakes) {
+    let tracker = Arc::new(Tracker::new(messages, users));
+    let slot: Slot = Arc::new(std::sync::RwLock::new(tracker.clone()));
+    let (llm_url, zalo_url) = fakes::start(
+        slot,
+        "127.0.0.1:0".parse().expect("an address"),
+        Duration::from_millis(args.llm_latency_ms),
+    )
+    .await;
     (tracker, Fakes { llm_url, zalo_url })
+}
+
+/// The service's environment for a run against the fakes (also printed for replicas started by hand).
+fn service_env(fakes: &Fakes) -> Vec<(&'static str, String)> {
+    let fixed = [
+        ("RUST_LOG", "warn"),
+        ("ZALO_APP_ID", APP_ID),
+        ("ZALO_OA_SECRET_KEY", OA_SECRET),
+        ("ZALO_ACCESS_TOKEN", "loadtest-access-token"),
+        ("TRADESPHERE_OUTBOUND", "zalo"),
+        ("OPENAI_API_KEY", "loadtest-model-key"),
+        // Answer each message on its own, at once (the default waits 1.5 s to merge a burst).
+        ("TRADESPHERE__LLM__DEBOUNCE_MS", "0"),
+        // The real Zalo allows 4,000 sends a minute; the fake has no limit, and the run measures the
+        // pipeline, not the throttle. Per-user and budget limits likewise stay out of the way.
+        ("TRADESPHERE__OUTBOUND__RATE_PER_MINUTE", "100000000"),
+        (
+            "TRADESPHERE__CONVERSATION__MAX_MESSAGES_PER_WINDOW",
+            "1000000",
+        ),
+        ("TRADESPHERE__LLM__USER_REQUESTS_PER_MINUTE", "1000000"),
+        ("TRADESPHERE__LLM__USER_TOKENS_PER_DAY", "1000000000000"),
+        ("TRADESPHERE__LLM__GLOBAL_TOKENS_PER_DAY", "1000000000000"),
+    ];
+    let mut env: Vec<_> = fixed.into_iter().map(|(k, v)| (k, v.to_string())).collect();
+    env.push(("ZALO_API_URL", fakes.zalo_url.clone()));
+    env.push(("ZALO_OAUTH_URL", fakes.zalo_url.clone()));
+    env.push(("OPENAI_BASE_URL", fakes.llm_url.clone()));
+    env
 }
 
 struct Service {
@@ -716,36 +880,25 @@ struct Service {
 
 impl Service {
     /// Starts the release binary as in production, pointed at the fakes, and waits for `/readyz`.
-    async fn start(args: &Args, bin: &Path, url: &str, fakes: &Fakes) -> anyhow::Result<Service> {
+    async fn start(
+        args: &Args,
+        bin: &Path,
+        url: &str,
+        fakes: &Fakes,
+        member: Option<&str>,
+    ) -> anyhow::Result<Service> {
         let addr = free_addr();
         let mut command = Command::new(bin);
         command
             .arg("serve")
-            .env("RUST_LOG", "warn")
+            .envs(service_env(fakes))
             .env("DATABASE_URL", url)
             .env("TRADESPHERE_LISTEN", addr.to_string())
-            .env("ZALO_APP_ID", APP_ID)
-            .env("ZALO_OA_SECRET_KEY", OA_SECRET)
-            .env("ZALO_ACCESS_TOKEN", "loadtest-access-token")
-            .env("ZALO_API_URL", &fakes.zalo_url)
-            .env("ZALO_OAUTH_URL", &fakes.zalo_url)
-            .env("TRADESPHERE_OUTBOUND", "zalo")
-            .env("OPENAI_API_KEY", "loadtest-model-key")
-            .env("OPENAI_BASE_URL", &fakes.llm_url)
-            // Answer each message on its own, at once (the default waits 1.5 s to merge a burst).
-            .env("TRADESPHERE__LLM__DEBOUNCE_MS", "0")
-            // The real Zalo allows 4,000 sends a minute; the fake has no limit, and the run measures the
-            // pipeline, not the throttle. Per-user and budget limits likewise stay out of the way.
-            .env("TRADESPHERE__OUTBOUND__RATE_PER_MINUTE", "100000000")
-            .env(
-                "TRADESPHERE__CONVERSATION__MAX_MESSAGES_PER_WINDOW",
-                "1000000",
-            )
-            .env("TRADESPHERE__LLM__USER_REQUESTS_PER_MINUTE", "1000000")
-            .env("TRADESPHERE__LLM__USER_TOKENS_PER_DAY", "1000000000000")
-            .env("TRADESPHERE__LLM__GLOBAL_TOKENS_PER_DAY", "1000000000000")
             .stdin(Stdio::null())
             .stdout(Stdio::null());
+        if let Some(member) = member {
+            command.env("TRADESPHERE__CLUSTER__MEMBER_NAME", member);
+        }
         for pair in &args.service_env {
             if let Some((k, v)) = pair.split_once('=') {
                 command.env(k, v);
@@ -774,10 +927,18 @@ impl Service {
     }
 
     /// SIGTERM (a graceful drain), then SIGKILL if it is still there after 40 s.
-    fn stop(mut self) {
+    fn stop(self) {
+        self.terminate();
+        self.reap();
+    }
+
+    fn terminate(&self) {
         let _ = Command::new("kill")
             .args(["-TERM", &self.pid.to_string()])
             .status();
+    }
+
+    fn reap(mut self) {
         let deadline = Instant::now() + Duration::from_secs(40);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -862,11 +1023,6 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
     let stime: f64 = fields.get(12)?.parse().ok()?;
     let ticks = 100.0; // USER_HZ on Linux
     Some((utime + stime) / ticks)
-}
-
-fn cpu_per_request(pid: u32, before: Option<f64>, requests: u64) -> Option<f64> {
-    let used = cpu_seconds(pid)? - before?;
-    (requests > 0).then(|| used * 1e6 / requests as f64)
 }
 
 /// A field of /proc/PID/status in MB (VmRSS: now; VmHWM: the peak so far).

@@ -10,6 +10,7 @@ mod m20261207_000005_image_reads;
 mod m20261207_000006_scam_feeds;
 mod m20261207_000007_report_trust;
 mod m20261207_000008_campaigns;
+mod m20261207_000009_cluster;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000006_scam_feeds::Migration),
             Box::new(m20261207_000007_report_trust::Migration),
             Box::new(m20261207_000008_campaigns::Migration),
+            Box::new(m20261207_000009_cluster::Migration),
         ]
     }
 }

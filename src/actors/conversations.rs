@@ -58,6 +58,9 @@ pub enum ManagerMsg {
     Respawn(UserId),
     /// Number of live conversation actors.
     Live(RpcReplyPort<usize>),
+    /// Cluster: stop the conversations of users in these partitions (lost, or no longer trusted), ending
+    /// their model calls; their events stay in the inbox for the owner.
+    Release(Vec<crate::cluster::Partition>),
 }
 
 impl Directory {
@@ -132,6 +135,9 @@ impl Actor for ConversationManager {
                     update_gauge(state);
                 }
             }
+            ManagerMsg::Respawn(user) if !state.deps.ownership.dispatches_user(&user) => {
+                state.restarting.remove(&user);
+            }
             ManagerMsg::Respawn(user) => {
                 let pending = match state.deps.store.pending_events_for_user(&user).await {
                     Ok(pending) => pending,
@@ -166,6 +172,22 @@ impl Actor for ConversationManager {
             }
             ManagerMsg::Live(reply) => {
                 let _ = reply.send(state.by_user.len());
+            }
+            ManagerMsg::Release(partitions) => {
+                let ownership = &state.deps.ownership;
+                let gone: Vec<UserId> = state
+                    .by_user
+                    .keys()
+                    .filter(|user| partitions.contains(&ownership.partition_of(user)))
+                    .cloned()
+                    .collect();
+                for user in gone {
+                    if let Some(child) = state.by_user.remove(&user) {
+                        state.by_id.remove(&child.actor.get_id());
+                        child.actor.kill();
+                    }
+                }
+                update_gauge(state);
             }
         }
         Ok(())

@@ -8,16 +8,17 @@
 //! the inbox, where they already are, and intake drains that backlog in inbox order as slots free up. So a
 //! flood, or a restart with a large backlog, costs disk, not memory, and the webhook keeps acknowledging.
 
-use std::collections::HashSet;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use chrono::Utc;
-use ractor::{Actor, ActorProcessingErr, ActorRef};
-use tokio::sync::Semaphore;
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::conversations::ManagerMsg;
 use super::{Deps, Directory};
+use crate::cluster::Partition;
 use crate::pipeline::{Attempt, Inbound, Outcome, Role, Route, Slot, classify};
 use crate::store::PendingEvent;
 use crate::telemetry;
@@ -53,6 +54,10 @@ pub struct IntakeState {
     /// time rather than one transaction each in a conversation: (id, outcome, slot).
     to_close: Vec<(i64, Outcome, Option<Slot>)>,
     closing: bool,
+    /// In a cluster: events handed to conversations, by inbox id, with their partition, their slot and when.
+    /// The poll does not hand them out again (that is the stale sweep's job, after
+    /// `intake.redispatch_after`), and a hand-over waits while their slots live.
+    dispatched: HashMap<i64, Dispatched>,
 }
 
 pub enum IntakeMsg {
@@ -72,6 +77,11 @@ pub enum IntakeMsg {
     Drain,
     /// A batch of answerless events was closed (or failed to be): close the next one.
     Closed,
+    /// Cluster: dispatch the owned partitions' pending events that are not in flight (received by another
+    /// replica, or left by a previous owner). Periodic, on a NOTIFY hint, and on gaining partitions.
+    Poll,
+    /// Cluster: the partitions with events in flight here.
+    InFlight(RpcReplyPort<Vec<Partition>>),
 }
 
 impl Directory {
@@ -125,6 +135,7 @@ impl Actor for IntakeActor {
             drained: HashSet::new(),
             to_close: Vec::new(),
             closing: false,
+            dispatched: HashMap::new(),
         })
     }
 
@@ -144,6 +155,14 @@ impl Actor for IntakeActor {
             state.deps.settings.intake.sweep_interval,
             || IntakeMsg::Sweep { all: false },
         );
+        if state.deps.ownership.is_cluster() {
+            super::send_interval_counted(
+                Role::Intake,
+                &myself,
+                state.deps.settings.cluster.poll_interval,
+                || IntakeMsg::Poll,
+            );
+        }
         Ok(())
     }
 
@@ -191,6 +210,19 @@ impl Actor for IntakeActor {
             IntakeMsg::Closed => {
                 state.closing = false;
                 close_batch(&myself, state);
+            }
+            IntakeMsg::Poll => poll(&myself, state).await?,
+            IntakeMsg::InFlight(reply) => {
+                prune_dispatched(state);
+                let mut busy: Vec<Partition> = state
+                    .dispatched
+                    .values()
+                    .filter(|d| d.slot.strong_count() > 0)
+                    .map(|d| d.partition)
+                    .collect();
+                busy.sort_unstable();
+                busy.dedup();
+                let _ = reply.send(busy);
             }
         }
         Ok(())
@@ -268,7 +300,11 @@ async fn drain(
         return Ok(());
     }
     let store = state.deps.store.clone();
-    let pending = match store.pending_events(None, state.cursor, free as u64).await {
+    let owned = state.deps.ownership.dispatched();
+    let pending = match store
+        .pending_events(None, state.cursor, free as u64, owned.as_deref())
+        .await
+    {
         Ok(p) => p,
         Err(err) => {
             // The database may be briefly down: the events are safe in it; try again shortly.
@@ -282,6 +318,10 @@ async fn drain(
     let caught_up = pending.len() < free;
     for row in pending {
         state.cursor = row.id;
+        // Cluster: already handed out (live, or by a poll) since this replica owns the partition.
+        if state.dispatched.contains_key(&row.id) {
+            continue;
+        }
         state.drained.insert(row.id);
         replay(myself, state, row, true).await?;
     }
@@ -311,7 +351,11 @@ async fn sweep(
         let age = chrono::Duration::from_std(state.deps.settings.intake.redispatch_after)?;
         let threshold = Some(Utc::now() - age);
         let free = state.slots.available_permits().min(REPLAY_PAGE as usize) as u64;
-        let pending = match store.pending_events(threshold, 0, free).await {
+        let owned = state.deps.ownership.dispatched();
+        let pending = match store
+            .pending_events(threshold, 0, free, owned.as_deref())
+            .await
+        {
             Ok(p) => p,
             Err(err) => {
                 // The database may be briefly down; the next sweep tries again.
@@ -328,6 +372,48 @@ async fn sweep(
     }
     if let Ok(count) = store.pending_event_count().await {
         metrics::gauge!(telemetry::INBOX_PENDING).set(count as f64);
+    }
+    Ok(())
+}
+
+/// Cluster: dispatches the owned partitions' pending events that are not in flight here, oldest first, as
+/// many as there are free slots. Not a cursor over ids: ids of events other replicas received commit in
+/// any order, so a row below one already seen can still appear.
+async fn poll(
+    myself: &ActorRef<IntakeMsg>,
+    state: &mut IntakeState,
+) -> Result<(), ActorProcessingErr> {
+    prune_dispatched(state);
+    let Some(owned) = state.deps.ownership.dispatched() else {
+        return Ok(());
+    };
+    let free = state.slots.available_permits().min(REPLAY_PAGE as usize);
+    if owned.is_empty() || free == 0 || state.backlog {
+        return Ok(());
+    }
+    let limit = (free + state.dispatched.len()) as u64;
+    let pending = match state
+        .deps
+        .store
+        .pending_events(None, 0, limit, Some(&owned))
+        .await
+    {
+        Ok(pending) => pending,
+        Err(err) => {
+            tracing::debug!(error = %err, "inbox poll could not read pending events");
+            return Ok(());
+        }
+    };
+    let mut taken = 0;
+    for row in pending {
+        if taken == free {
+            break;
+        }
+        if state.dispatched.contains_key(&row.id) {
+            continue;
+        }
+        taken += 1;
+        replay(myself, state, row, true).await?;
     }
     Ok(())
 }
@@ -363,6 +449,19 @@ async fn replay(
     }
 }
 
+/// An event handed to a conversation (cluster mode).
+struct Dispatched {
+    partition: Partition,
+    slot: Weak<OwnedSemaphorePermit>,
+    at: std::time::Instant,
+}
+
+/// Forgets events handed out longer ago than the stale sweep's threshold (it re-dispatches those).
+fn prune_dispatched(state: &mut IntakeState) {
+    let stale = state.deps.settings.intake.redispatch_after;
+    state.dispatched.retain(|_, d| d.at.elapsed() < stale);
+}
+
 /// An event as the inbox holds it.
 struct Stored {
     inbox_id: i64,
@@ -384,6 +483,9 @@ async fn route(
         first_attempt,
     } = stored;
     let user = match classify(&event) {
+        // Another replica owns this user (or this one does not trust its lease right now): the event stays
+        // in the inbox for its owner's poll.
+        Route::Converse(user) if !state.deps.ownership.dispatches_user(&user) => return Ok(()),
         Route::Converse(user) => user,
         Route::Close(outcome) => {
             state.to_close.push((inbox_id, outcome, slot));
@@ -391,6 +493,14 @@ async fn route(
             return Ok(());
         }
     };
+    if state.deps.ownership.is_cluster() {
+        let dispatched = Dispatched {
+            partition: state.deps.ownership.partition_of(&user),
+            slot: slot.as_ref().map_or_else(Weak::new, Arc::downgrade),
+            at: std::time::Instant::now(),
+        };
+        state.dispatched.insert(inbox_id, dispatched);
+    }
     let inbound = Inbound {
         inbox_id,
         event_key,

@@ -97,6 +97,12 @@ pub enum LlmMsg {
     Prune,
     /// Periodic: write the usage counted since the last save.
     SaveUsage,
+    /// Cluster: today's global total as the database has it, and this replica's share of what is left.
+    Shared {
+        day: NaiveDate,
+        total: u64,
+        share: f64,
+    },
 }
 
 impl Directory {
@@ -259,14 +265,33 @@ impl Actor for LlmActor {
             LlmMsg::SaveUsage => {
                 // Written off the actor's path: model calls never wait for the bill.
                 let rows = take_unsaved(state);
-                if !rows.is_empty() {
-                    let store = state.deps.store.clone();
-                    tokio::spawn(async move {
-                        if let Err(err) = store.record_llm_usage(&rows).await {
-                            tracing::warn!(error = %err, "could not record LLM usage");
-                        }
-                    });
-                }
+                let store = state.deps.store.clone();
+                let ownership = state.deps.ownership.clone();
+                let day = vietnam_day(state.deps.clock.now());
+                tokio::spawn(async move {
+                    if !rows.is_empty()
+                        && let Err(err) = store.record_llm_usage(&rows).await
+                    {
+                        tracing::warn!(error = %err, "could not record LLM usage");
+                    }
+                    // Replicas share the global budget: each learns what all have spent, and its share.
+                    if ownership.is_cluster()
+                        && let Ok(total) = store.llm_tokens_for_day(day).await
+                    {
+                        let _ = super::tell(
+                            Role::Llm,
+                            &myself,
+                            LlmMsg::Shared {
+                                day,
+                                total,
+                                share: ownership.share(),
+                            },
+                        );
+                    }
+                });
+            }
+            LlmMsg::Shared { day, total, share } => {
+                state.budget.share_global(day, total, share);
             }
             LlmMsg::Prune => {
                 let day = vietnam_day(state.deps.clock.now());
@@ -365,6 +390,8 @@ fn answer(
     let max_chars = settings.max_answer_chars;
     let permits = state.permits.clone();
     let deadline = settings.deadline();
+    let ownership = state.deps.ownership.clone();
+    let partition = ownership.partition_of(&user);
     let fallback_text = text.clone();
     tokio::spawn(async move {
         let attempt = tokio::spawn(async move {
@@ -402,13 +429,21 @@ fn answer(
                     }
                 }
             };
-            // One deadline for queueing, retries and waits, shorter than the caller's patience.
-            match tokio::time::timeout(deadline, work).await {
-                Ok(done) => done,
-                Err(_) => {
-                    count("timeout");
-                    tracing::warn!("model answer not ready by the deadline; templated answer");
-                    (templated(&text, AnswerSource::Failed), Err(()))
+            // One deadline for queueing, retries and waits, shorter than the caller's patience. In a
+            // cluster the call ends as soon as this replica stops trusting its lease on the user: another
+            // replica may own the user by then, and this answer could only be fenced.
+            tokio::select! {
+                done = tokio::time::timeout(deadline, work) => match done {
+                    Ok(done) => done,
+                    Err(_) => {
+                        count("timeout");
+                        tracing::warn!("model answer not ready by the deadline; templated answer");
+                        (templated(&text, AnswerSource::Failed), Err(()))
+                    }
+                },
+                () = lease_lost(ownership, partition) => {
+                    count("cancelled");
+                    (templated(&text, AnswerSource::Failed), Ok(Usage::default()))
                 }
             }
         });
@@ -457,6 +492,22 @@ async fn save_usage(state: &mut LlmState) {
         tracing::warn!(error = %err, "could not record LLM usage");
     }
 }
+
+/// Resolves once this replica no longer trusts its lease on `partition` (never, outside a cluster).
+async fn lease_lost(ownership: crate::cluster::Ownership, partition: crate::cluster::Partition) {
+    if !ownership.fences() {
+        return std::future::pending().await;
+    }
+    loop {
+        tokio::time::sleep(LEASE_CHECK).await;
+        if ownership.lease(partition).is_none() {
+            return;
+        }
+    }
+}
+
+/// How often a model call in flight looks at the lease on its user.
+const LEASE_CHECK: std::time::Duration = std::time::Duration::from_millis(100);
 
 #[cfg(test)]
 mod tests {
@@ -511,6 +562,8 @@ mod tests {
             delivery: Delivery::Console { print: false },
             clock: crate::clock::system(),
             recovery: false,
+            ownership: crate::cluster::Ownership::solo(256),
+            cluster_db: None,
         };
         (openai, deps)
     }

@@ -22,6 +22,7 @@
 //! restarted actor is reachable at once and nobody holds a stale reference.
 
 pub mod campaigns;
+pub mod cluster;
 pub mod conversation;
 pub mod conversations;
 pub mod feeds;
@@ -107,6 +108,10 @@ pub struct Deps {
     pub recovery: bool,
     /// Reads the images users send (QR codes, OCR).
     pub images: Arc<crate::media::ImageReader>,
+    /// What this replica owns (everything, solo).
+    pub ownership: crate::cluster::Ownership,
+    /// The cluster's own connection (PostgreSQL service only).
+    pub cluster_db: Option<crate::store::ClusterDb>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -22,6 +22,7 @@ use crate::telemetry;
 const RESUME_PAGE: u64 = 1000;
 /// Parts that could not be claimed (database hiccup) stay `queued`; a periodic resume picks them up.
 const RESUME_INTERVAL: Duration = Duration::from_secs(30);
+const CLUSTER_RESUME_INTERVAL: Duration = Duration::from_secs(2);
 /// How long a graceful stop may take to finish the sends under way and those still queued.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
 
@@ -51,6 +52,9 @@ pub enum OutboundMsg {
     },
     /// Load parts left queued in the database.
     Resume,
+    /// Cluster: forget the queued parts of users in these partitions (lost, or no longer trusted); their
+    /// rows stay `queued` for the owner.
+    Release(Vec<crate::cluster::Partition>),
 }
 
 impl Directory {
@@ -79,7 +83,8 @@ impl Actor for OutboundActor {
                 deps.outbound_events.clone(),
                 deps.directory.clone(),
             )
-            .with_clock(deps.clock.clone()),
+            .with_clock(deps.clock.clone())
+            .with_ownership(deps.ownership.clone()),
         );
         Ok(OutboundActorState {
             deps,
@@ -99,9 +104,14 @@ impl Actor for OutboundActor {
     ) -> Result<(), ActorProcessingErr> {
         if state.deps.recovery {
             super::tell(Role::Outbound, &myself, OutboundMsg::Resume)?;
-            super::send_interval_counted(Role::Outbound, &myself, RESUME_INTERVAL, || {
-                OutboundMsg::Resume
-            });
+            // In a cluster other replicas queue parts for this one's users (admin sends, campaigns): looked
+            // for more often.
+            let every = if state.deps.ownership.is_cluster() {
+                CLUSTER_RESUME_INTERVAL
+            } else {
+                RESUME_INTERVAL
+            };
+            super::send_interval_counted(Role::Outbound, &myself, every, || OutboundMsg::Resume);
         }
         Ok(())
     }
@@ -150,6 +160,29 @@ impl Actor for OutboundActor {
                 state.known.remove(&id);
                 start_next(&myself, state, &user);
             }
+            OutboundMsg::Release(partitions) => {
+                let ownership = state.deps.ownership.clone();
+                let mut unsent = Vec::new();
+                state.queues.retain(|user, queue| {
+                    let keep = !partitions.contains(&ownership.partition_of(user));
+                    if !keep {
+                        for part in queue.iter() {
+                            state.known.remove(&part.id);
+                            unsent.push(part.id);
+                        }
+                    }
+                    keep
+                });
+                // A first part stored claimed was never sent: back to the queue for whoever owns the user.
+                let store = state.deps.store.clone();
+                tokio::spawn(async move {
+                    for id in unsent {
+                        if store.take_pre_claimed(id) {
+                            let _ = store.requeue(id).await;
+                        }
+                    }
+                });
+            }
             OutboundMsg::Resume => {
                 let age = if state.resumed {
                     RESUME_INTERVAL
@@ -180,7 +213,13 @@ impl Actor for OutboundActor {
                 if let Err(err) = crate::reports::notices::sweep(&notices).await {
                     tracing::warn!(error = %err, "cannot look at waiting outcome notices yet");
                 }
-                let parts = match state.deps.store.queued_outbound(RESUME_PAGE).await {
+                let owned = state.deps.ownership.dispatched();
+                let parts = match state
+                    .deps
+                    .store
+                    .queued_outbound(RESUME_PAGE, owned.as_deref())
+                    .await
+                {
                     Ok(parts) => parts,
                     Err(err) => {
                         // Queued parts are safe in the database; the next periodic resume tries again.
@@ -205,6 +244,10 @@ fn enqueue(
 ) {
     let mut users = Vec::new();
     for part in parts {
+        // Another replica owns this user: the part stays queued for its owner's resume.
+        if !state.deps.ownership.dispatches_user(&part.user) {
+            continue;
+        }
         if !state.known.insert(part.id) {
             continue;
         }

@@ -11,7 +11,9 @@ use ractor::{
 
 use super::Deps;
 use super::restart::RestartBudget;
-use super::{campaigns, conversations, feeds, intake, llm, media, outbound, scam, token_keeper};
+use super::{
+    campaigns, cluster, conversations, feeds, intake, llm, media, outbound, scam, token_keeper,
+};
 use crate::pipeline::Role;
 use crate::telemetry;
 
@@ -174,6 +176,10 @@ async fn spawn_child(
                 .0
                 .get_cell()
         }
+        Role::Cluster => Actor::spawn_linked(name, cluster::ClusterActor, deps, supervisor)
+            .await?
+            .0
+            .get_cell(),
         Role::Outbound => Actor::spawn_linked(name, outbound::OutboundActor, deps, supervisor)
             .await?
             .0

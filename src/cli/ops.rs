@@ -16,6 +16,13 @@ pub(super) async fn serve(settings: Settings) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("TRADESPHERE_CHAOS: {e}"))?;
         tracing::warn!(%spec, "chaos mode: actors will panic at random (testing only)");
     }
+    // The cluster tests' mutation check: proves they fail without the fence (never in a deployment).
+    if let Ok(spec) = std::env::var("TRADESPHERE_FAULTS") {
+        options.cluster_no_fence = spec.split(',').any(|f| f.trim() == "cluster_no_fence");
+        if options.cluster_no_fence {
+            tracing::warn!("cluster fence removed (testing only)");
+        }
+    }
     let app = Application::build(settings, options).await?;
     app.run_until_stopped().await
 }

@@ -7,6 +7,7 @@
 //! depend on it.
 
 mod campaigns;
+mod cluster;
 mod feeds;
 mod image;
 mod links;
@@ -23,6 +24,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 pub use campaigns::CampaignSettings;
+pub use cluster::ClusterSettings;
 pub use feeds::{FeedFormat, FeedSettings};
 pub use image::ImageSettings;
 pub use links::LinksSettings;
@@ -100,6 +102,7 @@ pub struct Settings {
     pub image: ImageSettings,
     pub links: LinksSettings,
     pub campaigns: CampaignSettings,
+    pub cluster: ClusterSettings,
 }
 
 /// The TOML as serde reads it, one raw struct per section, before checks and conversions.
@@ -122,6 +125,7 @@ struct Raw {
     image: image::RawImage,
     links: links::RawLinks,
     campaigns: campaigns::RawCampaigns,
+    cluster: cluster::RawCluster,
 }
 
 impl Settings {
@@ -160,9 +164,12 @@ impl Settings {
 
     /// Checks and converts section by section; the first invalid key is the error.
     fn parse(raw: Raw) -> Result<Self, ConfigError> {
+        let cluster = raw.cluster.parse()?;
+        let mut database = raw.database.parse()?;
+        database.application_name = Some(format!("tradesphere/{}", cluster.member_name));
         Ok(Settings {
             server: raw.server.parse()?,
-            database: raw.database.parse()?,
+            database,
             log: raw.log.parse()?,
             outbound: raw.outbound.parse()?,
             zalo: raw.zalo.parse()?,
@@ -178,6 +185,7 @@ impl Settings {
             image: raw.image.parse()?,
             links: raw.links.parse()?,
             campaigns: raw.campaigns.parse()?,
+            cluster,
         })
     }
 }

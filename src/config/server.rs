@@ -43,6 +43,9 @@ pub struct DatabaseSettings {
     pub acquire_timeout: Duration,
     /// Encrypts the stored OAuth tokens when set (`TRADESPHERE_TOKEN_KEY`).
     pub token_key: Option<TokenKey>,
+    /// PostgreSQL's `application_name` for every connection (`tradesphere/<member>`), so an operator can
+    /// find one replica's sessions.
+    pub application_name: Option<String>,
 }
 
 impl DatabaseSettings {
@@ -232,6 +235,7 @@ impl RawDatabase {
             max_connections: self.max_connections,
             acquire_timeout: Duration::from_secs(self.acquire_timeout_secs.max(1)),
             token_key,
+            application_name: None,
         })
     }
 }

@@ -1,6 +1,7 @@
 //! Sends one part: claims its row, sends with retries under the app-wide rate limit (Zalo allows 4,000 calls
 //! per minute per app), records the result and publishes it.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
@@ -9,6 +10,7 @@ use tokio::sync::broadcast;
 use super::result::{NextStep, Requeue, SendResult, next_step};
 use super::{Delivery, OutboundEvent, TokenSource};
 use crate::clock::SharedClock;
+use crate::cluster::Ownership;
 use crate::config::Settings;
 use crate::domain::OutboundState;
 use crate::domain::campaign::CampaignSend;
@@ -24,13 +26,18 @@ pub struct PartSender<T> {
     store: Store,
     api: ZaloApi,
     delivery: Delivery,
-    limiter: DefaultDirectRateLimiter,
+    /// Zalo's app-wide rate, and this replica's share of it as the limiter was last built for.
+    rate_per_minute: std::num::NonZeroU32,
+    limiter: Mutex<(u32, Arc<DefaultDirectRateLimiter>)>,
     max_retries: u32,
     retry_base: Duration,
     tokens: T,
     events: broadcast::Sender<OutboundEvent>,
     /// Tells the night, when campaign parts wait.
     clock: SharedClock,
+    /// In a cluster: a part is sent only while this replica trusts its lease on the user's partition, and the
+    /// app-wide rate is split by owned share.
+    ownership: Option<Ownership>,
 }
 
 impl<T: TokenSource> PartSender<T> {
@@ -51,13 +58,54 @@ impl<T: TokenSource> PartSender<T> {
                 outbound.request_timeout,
             ),
             delivery,
-            limiter: RateLimiter::direct(Quota::per_minute(outbound.rate_per_minute)),
+            rate_per_minute: outbound.rate_per_minute,
+            limiter: Mutex::new((
+                outbound.rate_per_minute.get(),
+                Arc::new(RateLimiter::direct(Quota::per_minute(
+                    outbound.rate_per_minute,
+                ))),
+            )),
             max_retries: outbound.max_retries,
             retry_base: outbound.retry_base,
             tokens,
             events,
             clock: crate::clock::system(),
+            ownership: None,
         }
+    }
+
+    /// Sends only what this replica owns, at its share of the app-wide rate.
+    #[must_use]
+    pub fn with_ownership(mut self, ownership: Ownership) -> Self {
+        self.ownership = Some(ownership).filter(Ownership::is_cluster);
+        self
+    }
+
+    /// Whether this replica may send to `part`'s user now: always outside a cluster, else only while it
+    /// trusts its lease on the user's partition.
+    fn trusted(&self, part: &QueuedOutbound) -> bool {
+        match &self.ownership {
+            Some(ownership) if ownership.fences() => ownership
+                .lease(ownership.partition_of(&part.user))
+                .is_some(),
+            _ => true,
+        }
+    }
+
+    /// The rate limiter for this replica's current share (rebuilt when the share changed), so the replicas'
+    /// sends together stay under Zalo's app-wide limit.
+    fn limiter(&self) -> Arc<DefaultDirectRateLimiter> {
+        let full = self.rate_per_minute.get();
+        let rate = match &self.ownership {
+            Some(ownership) => ((f64::from(full) * ownership.share()).ceil() as u32).clamp(1, full),
+            None => full,
+        };
+        let mut current = self.limiter.lock().expect("limiter lock");
+        if current.0 != rate {
+            let quota = Quota::per_minute(std::num::NonZeroU32::new(rate).expect("at least 1"));
+            *current = (rate, Arc::new(RateLimiter::direct(quota)));
+        }
+        current.1.clone()
     }
 
     /// The wall clock that tells when campaign parts must wait for the morning.
@@ -75,7 +123,7 @@ impl<T: TokenSource> PartSender<T> {
         }
         // A reply's first part comes claimed by the commit that queued it (`Store::take_pre_claimed`).
         if !self.store.take_pre_claimed(part.id) {
-            match self.store.mark_sending(part.id).await {
+            match self.store.mark_sending(part.id, &part.user).await {
                 Ok(true) => {}
                 Ok(false) => return None,
                 Err(err) => {
@@ -83,6 +131,13 @@ impl<T: TokenSource> PartSender<T> {
                     return None;
                 }
             }
+        }
+        // Past this replica's trust in its lease another one may own the user by now: the part was not sent,
+        // so it goes back to the queue, for whoever owns it (a takeover has marked it ambiguous already).
+        if !self.trusted(&part) {
+            metrics::counter!(telemetry::OUTBOUND_ABANDONED).increment(1);
+            let _ = self.store.requeue(part.id).await;
+            return None;
         }
         let result = match self.delivery {
             Delivery::Console { print } => {
@@ -163,7 +218,13 @@ impl<T: TokenSource> PartSender<T> {
         let mut refreshed = false;
         let mut attempt = 0;
         loop {
-            self.limiter.until_ready().await;
+            self.limiter().until_ready().await;
+            if !self.trusted(part) {
+                metrics::counter!(telemetry::OUTBOUND_ABANDONED).increment(1);
+                return Err(Requeue(
+                    "this replica no longer trusts its lease on the user".into(),
+                ));
+            }
             let started = Instant::now();
             let result = match &part.image_url {
                 Some(image) => {
@@ -307,7 +368,7 @@ mod tests {
             .remove(0);
         assert_eq!(sender.deliver(part.clone()).await, None, "held at night");
         assert_eq!(
-            store.queued_outbound(10).await.unwrap().len(),
+            store.queued_outbound(10, None).await.unwrap().len(),
             1,
             "still queued"
         );

@@ -2,10 +2,12 @@
 
 pub mod campaign;
 pub mod notice;
+mod partition;
 mod rate;
 pub mod time;
 mod user_id;
 
+pub use partition::{DEFAULT_PARTITIONS, Partition};
 pub use rate::{Admission, InboundLimiter};
 pub use user_id::UserId;
 

@@ -55,7 +55,8 @@ pub(super) async fn readyz(state: HttpState) -> warp::reply::Response {
                 "migrations": migrations,
                 "actors_missing": missing,
                 "ocr": ocr,
-            }
+            },
+            "cluster": super::cluster::readiness(&state.ownership),
         }),
     )
 }

@@ -24,6 +24,7 @@
 mod admin;
 mod alerts;
 mod campaigns;
+mod cluster;
 pub mod console;
 pub mod gate;
 mod health;
@@ -87,6 +88,8 @@ pub struct HttpParts {
     pub admin_limiter: Arc<CallerLimiter>,
     /// The moderation console's session key.
     pub console: console::Console,
+    /// What this replica owns (`/readyz`, `/api/v1/cluster`).
+    pub ownership: crate::cluster::Ownership,
 }
 
 /// Which routes a listener serves.
@@ -275,6 +278,13 @@ pub fn routes(
         .and(with_state.clone())
         .then(token::status)
         .boxed();
+    let cluster_status = warp::path!("api" / "v1" / "cluster")
+        .and(warp::get())
+        .and(gate.clone())
+        .and(warp::header::headers_cloned())
+        .and(with_state.clone())
+        .then(cluster::show)
+        .boxed();
     let campaign_create = warp::path!("api" / "v1" / "campaigns")
         .and(warp::post())
         .and(gate.clone())
@@ -337,6 +347,7 @@ pub fn routes(
             authorize_url,
             token_refresh,
             token_status,
+            cluster_status,
             alerts,
             campaign_create,
             campaign_show,

@@ -56,6 +56,9 @@ pub struct Budget {
     /// Start times of recent requests per user, oldest first. Kept apart from the token totals
     /// because the rate window spans midnight while the totals do not.
     windows: HashMap<String, VecDeque<Instant>>,
+    /// Several replicas: the global total when last read from the database and this replica's share of
+    /// what was left then (None: one process, the whole budget).
+    shared: Option<(u64, f64)>,
 }
 
 impl Budget {
@@ -66,7 +69,19 @@ impl Budget {
             global_tokens: 0,
             user_tokens: HashMap::new(),
             windows: HashMap::new(),
+            shared: None,
         }
+    }
+
+    /// Several replicas spend one global budget: `db_total` is today's total as the database has it now
+    /// (every replica's saved usage), and this replica may spend `share` of what is left of it until the
+    /// next refresh, so the replicas together stay within the budget.
+    pub fn share_global(&mut self, day: NaiveDate, db_total: u64, share: f64) {
+        if !self.roll_to(day) {
+            return;
+        }
+        self.global_tokens = self.global_tokens.max(db_total);
+        self.shared = Some((self.global_tokens, share.clamp(0.0, 1.0)));
     }
 
     /// Seeds today's totals (e.g. from the database at start) so a restart does not reset the bill.
@@ -118,8 +133,15 @@ impl Budget {
     /// against the current day's totals.
     pub fn check(&mut self, user: &str, day: NaiveDate, now: Instant) -> Result<(), LimitHit> {
         self.roll_to(day);
-        if self.global_tokens >= self.settings.global_tokens_per_day {
+        let limit = self.settings.global_tokens_per_day;
+        if self.global_tokens >= limit {
             return Err(LimitHit::GlobalDailyTokens);
+        }
+        if let Some((base, share)) = self.shared {
+            let allowance = (limit.saturating_sub(base) as f64 * share) as u64;
+            if self.global_tokens.saturating_sub(base) >= allowance {
+                return Err(LimitHit::GlobalDailyTokens);
+            }
         }
         let used = self.user_tokens.get(user).copied().unwrap_or(0);
         if used >= self.settings.user_tokens_per_day {
@@ -203,6 +225,7 @@ impl Budget {
             _ => {
                 self.day = Some(day);
                 self.global_tokens = 0;
+                self.shared = None;
                 self.user_tokens.clear();
                 true
             }
@@ -652,5 +675,51 @@ mod tests {
         assert_eq!(b.windows.len(), 2);
         assert_eq!(b.user_tokens["a"], 10);
         assert_eq!(b.global_remaining(day(1)), 100_000 - 10);
+    }
+
+    #[test]
+    fn replicas_each_spend_their_share_of_what_the_database_says_is_left() {
+        let mut budget = Budget::new(settings(1_000, 10_000, 1_000));
+        let day = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let now = Instant::now();
+        // 600 spent so far by everyone; this replica owns a quarter of the partitions: 100 more for it.
+        budget.share_global(day, 600, 0.25);
+        assert!(budget.check("u", day, now).is_ok());
+        budget.record(
+            "u",
+            day,
+            Usage {
+                prompt_tokens: 99,
+                completion_tokens: 0,
+            },
+        );
+        assert!(budget.check("u", day, now).is_ok());
+        budget.record(
+            "u",
+            day,
+            Usage {
+                prompt_tokens: 1,
+                completion_tokens: 0,
+            },
+        );
+        assert_eq!(
+            budget.check("u", day, now),
+            Err(LimitHit::GlobalDailyTokens)
+        );
+        // The next refresh sees the others' spending too and shares what is left again.
+        budget.share_global(day, 900, 0.5);
+        assert!(budget.check("u", day, now).is_ok());
+        budget.record(
+            "u",
+            day,
+            Usage {
+                prompt_tokens: 50,
+                completion_tokens: 0,
+            },
+        );
+        assert_eq!(
+            budget.check("u", day, now),
+            Err(LimitHit::GlobalDailyTokens)
+        );
     }
 }

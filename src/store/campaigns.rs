@@ -16,7 +16,7 @@ use super::chat::insert_message;
 use super::entities::{campaign_recipients, campaigns, outbound_messages, zalo_users};
 use super::{QueuedOutbound, Store, StoreResult};
 use crate::domain::campaign::{RecipientState, SkipReason};
-use crate::domain::{OutboundState, UserId};
+use crate::domain::{DEFAULT_PARTITIONS, OutboundState, Partition, UserId};
 
 /// The `message_type` of a campaign message in the chat history.
 const HISTORY_TYPE: &str = "campaign";
@@ -243,6 +243,8 @@ impl Store {
                 updated_at: Set(now),
                 campaign_id: Set(Some(campaign.id)),
                 image_url: Set(campaign.image_url.clone()),
+                partition: Set(Some(Partition::of(user, DEFAULT_PARTITIONS).as_i16())),
+                claim_epoch: Set(None),
             }
             .insert(&txn)
             .await?;
@@ -459,11 +461,16 @@ mod tests {
             assert!(store.pending_recipients(id, 10).await.unwrap().is_empty());
             assert_eq!(store.campaign_parts_in_flight().await.unwrap(), 1);
             assert_eq!(
-                store.queued_outbound(10).await.unwrap(),
+                store.queued_outbound(10, None).await.unwrap(),
                 parts_resumed(&parts)
             );
 
-            assert!(store.mark_sending(parts[0].id).await.unwrap());
+            assert!(
+                store
+                    .mark_sending(parts[0].id, &parts[0].user)
+                    .await
+                    .unwrap()
+            );
             store
                 .mark_unsent(parts[0].id, OutboundState::Failed, Some(-230), "window")
                 .await

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, Database, DatabaseTransaction};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseTransaction};
 use sea_orm_migration::MigratorTrait;
 use secrecy::ExposeSecret;
 
@@ -10,8 +10,12 @@ use super::group_commit::inbox::InboxWriter;
 use super::group_commit::pipeline::PipelineWriter;
 use super::group_commit::{GroupCommit, begin_write_on};
 use super::{Store, StoreResult, checkpointer, pre_claims};
+use crate::cluster::Ownership;
 use crate::config::DatabaseSettings;
 use crate::token_cipher::TokenCipher;
+
+/// The advisory lock key replicas migrate under (any constant no other lock uses).
+const MIGRATION_LOCK: i64 = 0x7473_6d69_6772;
 
 /// SQLite: the size the WAL file is trimmed back to when it starts over (`journal_size_limit`).
 const WAL_SIZE_LIMIT: u64 = 64 * 1024 * 1024;
@@ -38,6 +42,8 @@ impl Store {
                     .pragma("wal_autocheckpoint", "0")
                     .pragma("journal_size_limit", WAL_SIZE_LIMIT.to_string())
             });
+        } else if let Some(name) = settings.application_name.clone() {
+            opts.map_sqlx_postgres_opts(move |o| o.application_name(&name));
         }
         let db = Database::connect(opts.clone()).await?;
         let one_connection = || {
@@ -58,12 +64,14 @@ impl Store {
         } else {
             (db.clone(), one_connection().await?, None)
         };
-        let inbox = GroupCommit::spawn(InboxWriter::new(inbox_db.clone()));
+        let cluster = super::ClusterHandle::default();
+        let inbox = GroupCommit::spawn(InboxWriter::new(inbox_db.clone(), cluster.clone()));
         let pre_claims = std::sync::Arc::new(pre_claims::PreClaims::default());
         let pipeline = GroupCommit::spawn(PipelineWriter::new(
             writer.clone(),
             sqlite,
             pre_claims.clone(),
+            cluster.clone(),
         ));
         Ok(Self {
             db,
@@ -75,16 +83,36 @@ impl Store {
             inbox,
             pipeline,
             pre_claims,
+            cluster,
         })
+    }
+
+    /// Joins a cluster: from now on completions and send claims are fenced by `ownership` (unless solo), and,
+    /// with `notify`, the owners of events this replica receives for others are hinted. Once per store.
+    pub fn join_cluster(&self, ownership: Ownership, notify: bool) {
+        if self.cluster.0.set((ownership, notify)).is_err() {
+            tracing::warn!("the store already follows a cluster ownership; ignored");
+        }
     }
 
     pub fn is_sqlite(&self) -> bool {
         self.sqlite
     }
 
+    /// Applies pending migrations. On PostgreSQL under an advisory lock held on a connection of its own,
+    /// so replicas starting together migrate one after the other (the later ones find nothing to do).
     pub async fn migrate(&self) -> StoreResult<()> {
-        migrations::Migrator::up(&self.writer, None).await?;
-        Ok(())
+        if self.sqlite {
+            migrations::Migrator::up(&self.writer, None).await?;
+            return Ok(());
+        }
+        let lock = self.inbox_db.clone();
+        lock.execute_unprepared(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+            .await?;
+        let migrated = migrations::Migrator::up(&self.writer, None).await;
+        lock.execute_unprepared(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+            .await?;
+        Ok(migrated?)
     }
 
     /// Migrations known to the binary but not applied to this database (read-only; used by `/readyz`).

@@ -40,6 +40,8 @@ pub mod inbox_events {
         pub attempts: i32,
         pub handled_at: Option<DateTimeUtc>,
         pub outcome: Option<String>,
+        /// The user's partition (`domain::Partition`); None for user-less events, closed at insert.
+        pub partition: Option<i16>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -93,6 +95,10 @@ pub mod outbound_messages {
         pub campaign_id: Option<i64>,
         /// An image sent with the part's text as its caption.
         pub image_url: Option<String>,
+        /// The user's partition (`domain::Partition`).
+        pub partition: Option<i16>,
+        /// The partition's epoch under which the part was claimed for sending.
+        pub claim_epoch: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

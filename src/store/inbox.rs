@@ -11,9 +11,9 @@ use super::entities::inbox_events;
 use super::group_commit::pipeline::{Done, Op};
 use super::{
     Attempt, Completed, Completion, InboxInsert, NewInboxEvent, PendingEvent, QueuedOutbound,
-    Store, StoreResult,
+    Store, StoreError, StoreResult,
 };
-use crate::domain::UserId;
+use crate::domain::{Partition, UserId};
 use crate::pipeline::Outcome;
 
 impl Store {
@@ -25,16 +25,22 @@ impl Store {
     }
 
     /// Unhandled events with an id above `after_id`, received before `received_before` (any time when
-    /// None), oldest first: one page of at most `limit`.
+    /// None), in `partitions` (all when None), oldest first: one page of at most `limit`.
     pub async fn pending_events(
         &self,
         received_before: Option<DateTime<Utc>>,
         after_id: i64,
         limit: u64,
+        partitions: Option<&[Partition]>,
     ) -> StoreResult<Vec<PendingEvent>> {
         let mut query = inbox_events::Entity::find()
             .filter(inbox_events::Column::HandledAt.is_null())
             .filter(inbox_events::Column::Id.gt(after_id));
+        if let Some(partitions) = partitions {
+            query = query.filter(
+                inbox_events::Column::Partition.is_in(partitions.iter().map(|p| p.as_i16())),
+            );
+        }
         if let Some(before) = received_before {
             query = query.filter(inbox_events::Column::ReceivedAt.lt(before));
         }
@@ -124,6 +130,11 @@ impl Store {
     pub async fn complete_events(&self, completions: Vec<Completion>) -> StoreResult<Completed> {
         match self.pipeline.write(Op::Complete(completions)).await? {
             Done::Completed(results) => Ok(results),
+            // An error, not "handled already": the conversation fails and its restart re-reads the user's
+            // pending events, which this replica handles again if it still owns them.
+            Done::Fenced => Err(StoreError(sea_orm::DbErr::Custom(
+                "completion fenced: this replica does not hold the user's partition".into(),
+            ))),
             _ => unreachable!("completions are answered with their results"),
         }
     }
@@ -182,16 +193,16 @@ mod tests {
                 ids.push(id);
             }
             let of = |events: Vec<PendingEvent>| events.iter().map(|e| e.id).collect::<Vec<_>>();
-            let first = store.pending_events(None, 0, 2).await.unwrap();
+            let first = store.pending_events(None, 0, 2, None).await.unwrap();
             assert_eq!(first[0].event_key, "pending-0");
             assert_eq!(first[0].attempts, 1, "the live delivery");
             assert_eq!(of(first), ids[..2]);
-            let rest = store.pending_events(None, ids[1], 10).await.unwrap();
+            let rest = store.pending_events(None, ids[1], 10, None).await.unwrap();
             assert_eq!(of(rest), ids[2..]);
             let an_hour_ago = Utc::now() - TimeDelta::hours(1);
             assert!(
                 store
-                    .pending_events(Some(an_hour_ago), 0, 10)
+                    .pending_events(Some(an_hour_ago), 0, 10, None)
                     .await
                     .unwrap()
                     .is_empty(),
@@ -204,7 +215,7 @@ mod tests {
 
             let replay = store.begin_attempt(ids[3]).await.unwrap().unwrap();
             assert_eq!(replay.number, 2);
-            let again = store.pending_events(None, ids[2], 1).await.unwrap();
+            let again = store.pending_events(None, ids[2], 1, None).await.unwrap();
             assert_eq!(again[0].attempts, 2);
         }
     }

@@ -20,6 +20,7 @@ mod checkpointer;
 mod appeals;
 mod campaigns;
 mod chat;
+mod cluster;
 mod connect;
 mod console;
 mod entities;
@@ -36,6 +37,7 @@ mod token;
 
 pub use appeals::{Appeal, AppealDecided, AppealFiled, WaitingNotice};
 pub use campaigns::{Campaign, CampaignCounts, PendingRecipient, UserStanding};
+pub use cluster::{ClusterDb, ClusterView, INBOX_CHANNEL, LiveMember, PartitionOwner};
 pub use console::{ReporterCounts, SeenUser, SourceSummary};
 pub use moderation::{AuditEntry, Moderated, ModerationRecord, NoticeText};
 pub use reports::{
@@ -47,6 +49,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
 use secrecy::SecretString;
 
+use crate::cluster::Ownership;
 use crate::domain::{HistoryTurn, OutboundState, UserId};
 use crate::pipeline::Outcome;
 use crate::token_cipher::TokenCipher;
@@ -59,6 +62,25 @@ use group_commit::pipeline::PipelineWriter;
 pub struct StoreError(#[from] DbErr);
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// This replica's ownership once it joined a cluster (set once, at start), shared with the writers: the
+/// pipeline fences its completions and claims by it, the inbox hints other replicas' partitions' owners.
+#[derive(Clone, Default)]
+pub(crate) struct ClusterHandle(std::sync::Arc<std::sync::OnceLock<(Ownership, bool)>>);
+
+impl ClusterHandle {
+    pub(crate) fn get(&self) -> Option<&Ownership> {
+        self.0.get().map(|(ownership, _)| ownership)
+    }
+
+    /// The ownership, when NOTIFY hints are on.
+    pub(crate) fn notifying(&self) -> Option<&Ownership> {
+        self.0
+            .get()
+            .filter(|(ownership, notify)| *notify && ownership.is_cluster())
+            .map(|(ownership, _)| ownership)
+    }
+}
 
 #[derive(Clone)]
 pub struct Store {
@@ -81,6 +103,7 @@ pub struct Store {
     pipeline: GroupCommit<PipelineWriter>,
     /// Reply parts the pipeline stored claimed whose send has not started (`pre_claims`).
     pre_claims: std::sync::Arc<pre_claims::PreClaims>,
+    cluster: ClusterHandle,
 }
 
 impl std::fmt::Debug for Store {

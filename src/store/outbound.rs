@@ -13,7 +13,7 @@ use super::chat::insert_message;
 use super::entities::outbound_messages;
 use super::group_commit::pipeline::{Done, Op};
 use super::{OutboundRecord, QueuedOutbound, Store, StoreResult};
-use crate::domain::{OutboundState, UserId};
+use crate::domain::{DEFAULT_PARTITIONS, OutboundState, Partition, UserId};
 
 impl Store {
     /// Queues a proactive (admin) message: records it in the history and creates its outbound parts.
@@ -56,8 +56,10 @@ impl Store {
     }
 
     /// Claims a queued part for sending. False when it is not queued any more (already taken).
-    pub async fn mark_sending(&self, id: i64) -> StoreResult<bool> {
-        match self.pipeline.write(Op::MarkSending(id)).await? {
+    /// In a cluster, only while this replica holds `user`'s partition (fenced by its epoch).
+    pub async fn mark_sending(&self, id: i64, user: &UserId) -> StoreResult<bool> {
+        let partition = Partition::of(user, DEFAULT_PARTITIONS);
+        match self.pipeline.write(Op::MarkSending(id, partition)).await? {
             Done::Claimed(claimed) => Ok(claimed),
             _ => unreachable!("a claim is answered with its outcome"),
         }
@@ -150,10 +152,21 @@ impl Store {
         Ok(())
     }
 
-    /// Queued parts in creation order (sent at start, after a crash).
-    pub async fn queued_outbound(&self, limit: u64) -> StoreResult<Vec<QueuedOutbound>> {
-        let rows = outbound_messages::Entity::find()
-            .filter(outbound_messages::Column::State.eq(OutboundState::Queued.as_str()))
+    /// Queued parts in creation order (sent at start, after a crash), of users in `partitions` (all when
+    /// None).
+    pub async fn queued_outbound(
+        &self,
+        limit: u64,
+        partitions: Option<&[Partition]>,
+    ) -> StoreResult<Vec<QueuedOutbound>> {
+        let mut query = outbound_messages::Entity::find()
+            .filter(outbound_messages::Column::State.eq(OutboundState::Queued.as_str()));
+        if let Some(partitions) = partitions {
+            query = query.filter(
+                outbound_messages::Column::Partition.is_in(partitions.iter().map(|p| p.as_i16())),
+            );
+        }
+        let rows = query
             .order_by_asc(outbound_messages::Column::Id)
             .limit(limit)
             .all(&self.db)
@@ -263,6 +276,8 @@ pub(super) async fn queue_reply(
             updated_at: Set(now),
             campaign_id: Set(None),
             image_url: Set(None),
+            partition: Set(Some(Partition::of(user, DEFAULT_PARTITIONS).as_i16())),
+            claim_epoch: Set(None),
         }
         .insert(txn)
         .await?;
@@ -302,13 +317,21 @@ mod tests {
                 [(0, 3), (1, 3), (2, 3)]
             );
             assert_eq!(
-                store.queued_outbound(10).await.unwrap(),
+                store.queued_outbound(10, None).await.unwrap(),
                 parts_resumed(&parts)
             );
 
-            assert!(store.mark_sending(parts[0].id).await.unwrap());
             assert!(
-                !store.mark_sending(parts[0].id).await.unwrap(),
+                store
+                    .mark_sending(parts[0].id, &parts[0].user)
+                    .await
+                    .unwrap()
+            );
+            assert!(
+                !store
+                    .mark_sending(parts[0].id, &parts[0].user)
+                    .await
+                    .unwrap(),
                 "claimed once"
             );
             assert!(store.has_unconfirmed_part(&user, "một").await.unwrap());
@@ -317,10 +340,18 @@ mod tests {
             assert!(store.is_our_message("zid-1").await.unwrap());
             assert!(!store.is_our_message("zid-2").await.unwrap());
 
-            assert!(store.mark_sending(parts[1].id).await.unwrap());
+            assert!(
+                store
+                    .mark_sending(parts[1].id, &parts[1].user)
+                    .await
+                    .unwrap()
+            );
             store.requeue(parts[1].id).await.unwrap();
             assert!(
-                store.mark_sending(parts[1].id).await.unwrap(),
+                store
+                    .mark_sending(parts[1].id, &parts[1].user)
+                    .await
+                    .unwrap(),
                 "queued again"
             );
             store
@@ -332,7 +363,12 @@ mod tests {
                 )
                 .await
                 .unwrap();
-            assert!(store.mark_sending(parts[2].id).await.unwrap());
+            assert!(
+                store
+                    .mark_sending(parts[2].id, &parts[2].user)
+                    .await
+                    .unwrap()
+            );
             assert_eq!(store.sending_to_ambiguous().await.unwrap(), 1);
             assert!(
                 store.has_unconfirmed_part(&user, "ba").await.unwrap(),
@@ -352,7 +388,7 @@ mod tests {
             );
             assert_eq!(rows[0].zalo_message_id.as_deref(), Some("zid-1"));
             assert_eq!(rows[1].error_code, Some(-32));
-            assert!(store.queued_outbound(10).await.unwrap().is_empty());
+            assert!(store.queued_outbound(10, None).await.unwrap().is_empty());
             let lines = store.messages_for(&user).await.unwrap();
             assert_eq!(
                 lines

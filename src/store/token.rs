@@ -108,18 +108,31 @@ impl Store {
         until: DateTime<Utc>,
     ) -> StoreResult<bool> {
         use sea_orm::sea_query::Condition;
+        // On PostgreSQL replicas on several hosts compare the lease on the database's clock, so a skewed host
+        // clock cannot see a live lease as expired; SQLite (one process) keeps the injected clock.
+        let (until, expired) = if self.sqlite {
+            (Expr::value(until), zalo_tokens::Column::LeaseUntil.lt(now))
+        } else {
+            let span = Ord::max((until - now).num_milliseconds(), 0);
+            (
+                Expr::cust(format!(
+                    "CURRENT_TIMESTAMP + make_interval(secs => {span} / 1000.0)"
+                )),
+                Expr::col(zalo_tokens::Column::LeaseUntil).lt(Expr::cust("CURRENT_TIMESTAMP")),
+            )
+        };
         let updated = zalo_tokens::Entity::update_many()
             .col_expr(
                 zalo_tokens::Column::LeaseOwner,
                 Expr::value(owner.to_string()),
             )
-            .col_expr(zalo_tokens::Column::LeaseUntil, Expr::value(until))
+            .col_expr(zalo_tokens::Column::LeaseUntil, until)
             .filter(zalo_tokens::Column::Id.eq(TOKEN_ROW_ID))
             .filter(zalo_tokens::Column::Version.eq(version))
             .filter(
                 Condition::any()
                     .add(zalo_tokens::Column::LeaseUntil.is_null())
-                    .add(zalo_tokens::Column::LeaseUntil.lt(now)),
+                    .add(expired),
             )
             .exec(&self.writer)
             .await?;

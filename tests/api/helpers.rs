@@ -137,6 +137,7 @@ pub async fn spawn_app_with(backend: &Backend, options: TestOptions) -> TestApp 
                 .clock
                 .map(|c| std::sync::Arc::new(c) as tradesphere::clock::SharedClock),
             side_instance: false,
+            cluster_no_fence: false,
         },
     )
     .await

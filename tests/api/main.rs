@@ -7,6 +7,7 @@ mod helpers;
 mod admin;
 mod backpressure;
 mod campaigns;
+mod cluster;
 mod console;
 mod conversation;
 mod health;

@@ -19,6 +19,7 @@ fn database(url: &str) -> DatabaseSettings {
         max_connections: 4,
         acquire_timeout: Duration::from_secs(5),
         token_key: None,
+        application_name: None,
     }
 }
 

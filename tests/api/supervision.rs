@@ -155,7 +155,12 @@ async fn unhandled_events_are_replayed_at_start(backend: Backend) {
         )
         .await
         .unwrap();
-    assert!(store.mark_sending(queued[1].id).await.unwrap());
+    assert!(
+        store
+            .mark_sending(queued[1].id, &queued[1].user)
+            .await
+            .unwrap()
+    );
     store.close().await;
 
     let app = restart_on(&backend, url).await;

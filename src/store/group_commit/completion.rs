@@ -10,6 +10,7 @@ use sea_orm::{
     IdenStatic, QueryFilter, QueryTrait, Set, TryGetable,
 };
 
+use super::fence::Fenced;
 use super::ops::newest_message_of_event_user;
 use crate::domain::{HistoryTurn, OutboundState};
 use crate::pipeline::Outcome;
@@ -24,6 +25,7 @@ pub(super) async fn complete<C: ConnectionTrait>(
     completions: &[&Completion],
     groups: &[usize],
     now: DateTime<Utc>,
+    fenced: &Fenced,
 ) -> StoreResult<Vec<Completed>> {
     // Mark first: only then is it known which events are still ours.
     let mut by_outcome: Vec<(Outcome, Vec<i64>)> = Vec::new();
@@ -72,7 +74,7 @@ pub(super) async fn complete<C: ConnectionTrait>(
         ],
     )
     .await?;
-    let parts = plan.parts().map(|part| part.row(now)).collect();
+    let parts = plan.parts().map(|part| part.row(now, fenced)).collect();
     let part_ids: HashMap<(String, i32), i64> = insert_returning_ids(
         conn,
         parts,
@@ -126,8 +128,14 @@ impl PartRow<'_> {
         }
     }
 
-    fn row(&self, at: DateTime<Utc>) -> outbound_messages::ActiveModel {
+    fn row(&self, at: DateTime<Utc>, fenced: &Fenced) -> outbound_messages::ActiveModel {
         let (state, attempts) = self.state();
+        let partition = fenced.partition_of(self.completion);
+        // A part stored claimed is claimed under the epoch this batch holds its partition at.
+        let claim_epoch = match state {
+            OutboundState::Sending => fenced.epoch(partition),
+            _ => None,
+        };
         outbound_messages::ActiveModel {
             id: NotSet,
             zalo_user_id: Set(self.completion.user.as_str().to_string()),
@@ -143,6 +151,8 @@ impl PartRow<'_> {
             updated_at: Set(at),
             campaign_id: Set(None),
             image_url: Set(None),
+            partition: Set(Some(partition.as_i16())),
+            claim_epoch: Set(claim_epoch),
         }
     }
 }

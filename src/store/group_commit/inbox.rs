@@ -15,6 +15,8 @@ use sea_orm::{
 
 use super::ops::{NEWEST_MESSAGE_OF_EVENT_USER, PAUSE_OF_EVENT_USER};
 use super::{BatchWrite, OnFailure};
+use crate::domain::{DEFAULT_PARTITIONS, Partition};
+use crate::store::ClusterHandle;
 use crate::store::entities::inbox_events;
 use crate::store::{Attempt, InboxInsert, NewInboxEvent, StoreResult};
 
@@ -24,11 +26,42 @@ use crate::telemetry::INBOX_BATCH_SIZE;
 pub(in crate::store) struct InboxWriter {
     /// On PostgreSQL a connection of its own, so a webhook never waits for the pool.
     db: DatabaseConnection,
+    /// In a cluster, the owners of other replicas' partitions are hinted after each batch.
+    cluster: ClusterHandle,
 }
 
 impl InboxWriter {
-    pub(in crate::store) fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub(in crate::store) fn new(db: DatabaseConnection, cluster: ClusterHandle) -> Self {
+        Self { db, cluster }
+    }
+
+    /// Hints the owners of the batch's open events this replica does not dispatch itself: a NOTIFY, off the
+    /// webhook's path (its 200 does not wait for it). Lost hints are found by the owners' poll.
+    fn notify_owners(&self, events: &[NewInboxEvent], answers: &[InboxInsert]) {
+        let Some(ownership) = self.cluster.notifying() else {
+            return;
+        };
+        let mut elsewhere: Vec<Partition> = events
+            .iter()
+            .zip(answers)
+            .filter(|(event, answer)| {
+                event.handled_as.is_none() && matches!(answer, InboxInsert::Inserted { .. })
+            })
+            .filter_map(|(event, _)| event.user_id.as_ref())
+            .map(|user| ownership.partition_of(user))
+            .filter(|partition| !ownership.dispatches(*partition))
+            .collect();
+        if elsewhere.is_empty() {
+            return;
+        }
+        elsewhere.sort_unstable();
+        elsewhere.dedup();
+        let db = self.db.clone();
+        tokio::spawn(async move {
+            if let Err(err) = crate::store::cluster::notify_inbox(&db, &elsewhere).await {
+                tracing::debug!(error = %err, "inbox hint not sent; the owners' poll finds the events");
+            }
+        });
     }
 }
 
@@ -56,7 +89,20 @@ impl BatchWrite for InboxWriter {
     }
 
     async fn write_together(&self, events: Vec<NewInboxEvent>) -> StoreResult<Vec<InboxInsert>> {
-        Ok(write_batch(&self.db, events).await?)
+        let hints = self.cluster.notifying().is_some().then(|| {
+            events
+                .iter()
+                .map(|e| NewInboxEvent {
+                    payload: String::new(),
+                    ..e.clone()
+                })
+                .collect::<Vec<_>>()
+        });
+        let answers = write_batch(&self.db, events).await?;
+        if let Some(hints) = hints {
+            self.notify_owners(&hints, &answers);
+        }
+        Ok(answers)
     }
 }
 
@@ -85,6 +131,10 @@ async fn write_batch(
             id: NotSet,
             event_key: Set(event.event_key),
             event_name: Set(event.event_name),
+            partition: Set(event
+                .user_id
+                .as_ref()
+                .map(|u| Partition::of(u, DEFAULT_PARTITIONS).as_i16())),
             zalo_user_id: Set(event.user_id.map(|u| u.as_str().to_string())),
             payload: Set(event.payload),
             received_at: Set(received_at),
@@ -172,7 +222,7 @@ pub(in crate::store) mod tests {
     /// The PostgreSQL server of the store's unit tests: `TEST_DATABASE_URL`, else a throwaway cluster
     /// (Debian's `initdb`/`pg_ctl`, as in the API tests), else none (skipped loudly), unless
     /// `TRADESPHERE_REQUIRE_POSTGRES=1` turns that into a failure.
-    fn postgres_admin_url() -> Option<String> {
+    pub(in crate::store) fn postgres_admin_url() -> Option<String> {
         static ADMIN: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
         ADMIN
             .get_or_init(|| {
@@ -220,6 +270,7 @@ pub(in crate::store) mod tests {
                 max_connections: 8,
                 acquire_timeout: Duration::from_secs(2),
                 token_key: None,
+                application_name: None,
             })
             .await
             .unwrap();
@@ -273,7 +324,7 @@ pub(in crate::store) mod tests {
                 .collect();
             assert_eq!(ids.len(), 2_000);
             assert_eq!(store.pending_event_count().await.unwrap(), 2_000);
-            let rows = store.pending_events(None, 0, 5_000).await.unwrap();
+            let rows = store.pending_events(None, 0, 5_000, None).await.unwrap();
             let stored: HashSet<i64> = rows.iter().map(|r| r.id).collect();
             assert_eq!(stored, ids);
             for row in &rows {

@@ -12,6 +12,7 @@
 //! A panic while writing fails that batch, never the task (an open transaction rolls back on drop).
 
 mod completion;
+mod fence;
 pub(super) mod inbox;
 mod ops;
 pub(super) mod pipeline;

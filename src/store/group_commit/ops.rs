@@ -85,13 +85,25 @@ pub(super) fn newest_message_of_event_user() -> Expr {
     Expr::cust(format!("{NEWEST_MESSAGE_OF_EVENT_USER} AS newest_message"))
 }
 
-/// Claims each part still queued: the ids claimed.
+/// Claims each part still queued: the ids claimed. `fenced`: the batch holds the parts' owner rows, whose
+/// epochs the claims record.
 pub(super) async fn claim_parts<C: ConnectionTrait>(
     conn: &C,
     ids: &[i64],
     now: DateTime<Utc>,
+    fenced: bool,
 ) -> StoreResult<HashSet<i64>> {
-    let mut update = outbound_messages::Entity::update_many()
+    let mut update = outbound_messages::Entity::update_many();
+    if fenced {
+        update = update.col_expr(
+            outbound_messages::Column::ClaimEpoch,
+            Expr::cust(
+                "(SELECT epoch FROM partition_owners \
+                  WHERE partition_owners.partition = outbound_messages.partition)",
+            ),
+        );
+    }
+    let mut update = update
         .col_expr(
             outbound_messages::Column::State,
             Expr::value(OutboundState::Sending.as_str()),

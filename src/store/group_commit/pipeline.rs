@@ -14,16 +14,19 @@
 //! A failing batch is retried write by write, each in its own transaction, so one bad write fails only its
 //! own caller (whose actor then restarts and retries), never the others that shared its batch.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::completion::complete;
+use super::fence::{Fenced, fence};
 use super::ops::{claim_parts, count_attempts, record_sent, touch_users};
 use super::{BatchWrite, OnFailure, begin_write_on};
-use crate::domain::UserId;
+use crate::cluster::FencedOp;
+use crate::domain::{Partition, UserId};
+use crate::store::ClusterHandle;
 use crate::store::pre_claims::PreClaims;
 use crate::store::{Attempt, Completed, Completion, StoreResult};
 use crate::telemetry::WRITE_BATCH_SIZE;
@@ -35,8 +38,8 @@ pub(in crate::store) enum Op {
     Complete(Vec<Completion>),
     /// [`Store::begin_attempt`](crate::store::Store::begin_attempt).
     BeginAttempt(i64),
-    /// [`Store::mark_sending`](crate::store::Store::mark_sending).
-    MarkSending(i64),
+    /// [`Store::mark_sending`](crate::store::Store::mark_sending): the part and its user's partition.
+    MarkSending(i64, Partition),
     /// [`Store::mark_sent`](crate::store::Store::mark_sent).
     MarkSent(i64, Option<String>),
     /// [`Store::touch_user`](crate::store::Store::touch_user): the user interacted at that time.
@@ -47,6 +50,9 @@ pub(in crate::store) enum Op {
 #[derive(Debug)]
 pub(in crate::store) enum Done {
     Completed(Completed),
+    /// A completion refused: another replica owns the user's partition now (or this one stopped trusting
+    /// its lease). Nothing was written.
+    Fenced,
     Attempt(Option<Attempt>),
     Claimed(bool),
     Recorded,
@@ -59,6 +65,8 @@ pub(in crate::store) struct PipelineWriter {
     /// The first part of every reply written is stored claimed and registered here once committed (before
     /// its caller hears of it, so a caller gone meanwhile leaves it releasable).
     pre_claims: Arc<PreClaims>,
+    /// This replica's ownership, once it joined a cluster: completions and claims are fenced by it.
+    cluster: ClusterHandle,
 }
 
 impl PipelineWriter {
@@ -66,11 +74,13 @@ impl PipelineWriter {
         db: DatabaseConnection,
         sqlite: bool,
         pre_claims: Arc<PreClaims>,
+        cluster: ClusterHandle,
     ) -> Self {
         Self {
             db,
             sqlite,
             pre_claims,
+            cluster,
         }
     }
 }
@@ -100,7 +110,7 @@ impl BatchWrite for PipelineWriter {
     }
 
     async fn write_together(&self, ops: Vec<Op>) -> StoreResult<Vec<Done>> {
-        let answers = write_together(&self.db, self.sqlite, ops).await?;
+        let answers = write_together(&self.db, self.sqlite, &self.cluster, ops).await?;
         for answer in &answers {
             register_pre_claimed(&self.pre_claims, answer);
         }
@@ -108,7 +118,7 @@ impl BatchWrite for PipelineWriter {
     }
 
     async fn write_alone(&self, op: Op) -> StoreResult<Done> {
-        let answer = write_alone(&self.db, self.sqlite, op).await?;
+        let answer = write_alone(&self.db, self.sqlite, &self.cluster, op).await?;
         register_pre_claimed(&self.pre_claims, &answer);
         Ok(answer)
     }
@@ -133,32 +143,67 @@ fn register_pre_claimed(pre_claims: &PreClaims, answer: &Done) {
 async fn write_together(
     db: &DatabaseConnection,
     sqlite: bool,
+    cluster: &ClusterHandle,
     ops: Vec<Op>,
 ) -> StoreResult<Vec<Done>> {
     let now = Utc::now();
     let txn = begin_write_on(db, sqlite).await?;
+    // First, as the transaction's first lock: the owner rows its completions and claims act on, held until
+    // the commit, so no takeover can commit in between.
+    let fenced = fence(&txn, cluster.get(), |partitions| {
+        acting_on(&ops, partitions)
+    })
+    .await?;
     let answers = if ids_repeat(&ops) {
         // Two writes of one row (never seen in practice): each in arrival order, so neither sees the other's
         // row in a state the one-by-one writes could not produce.
         let mut answers = Vec::with_capacity(ops.len());
         for op in ops {
-            answers.extend(write_merged(&txn, vec![op], now).await?);
+            answers.extend(write_merged(&txn, vec![op], now, &fenced).await?);
         }
         answers
     } else {
-        write_merged(&txn, ops, now).await?
+        write_merged(&txn, ops, now, &fenced).await?
     };
     txn.commit().await?;
     Ok(answers)
 }
 
-/// One write on its own: a completion in its own transaction, a single statement as it is (autocommit).
-async fn write_alone(db: &DatabaseConnection, sqlite: bool, op: Op) -> StoreResult<Done> {
+/// One write on its own: a completion in its own transaction, a single statement as it is (autocommit),
+/// except a claim under a fence, which needs the transaction that holds the owner row.
+async fn write_alone(
+    db: &DatabaseConnection,
+    sqlite: bool,
+    cluster: &ClusterHandle,
+    op: Op,
+) -> StoreResult<Done> {
+    let fenced_claim =
+        matches!(op, Op::MarkSending(..)) && cluster.get().is_some_and(|o| o.fences());
     let mut answers = match op {
-        Op::Complete(_) => write_together(db, sqlite, vec![op]).await?,
-        _ => write_merged(db, vec![op], Utc::now()).await?,
+        Op::Complete(_) => write_together(db, sqlite, cluster, vec![op]).await?,
+        _ if fenced_claim => write_together(db, sqlite, cluster, vec![op]).await?,
+        _ => write_merged(db, vec![op], Utc::now(), &Fenced::default()).await?,
     };
     Ok(answers.pop().expect("one answer per op"))
+}
+
+/// The partitions `ops` act on as owners (completions and part claims), with the kind of write.
+fn acting_on(ops: &[Op], partitions: u16) -> BTreeSet<(Partition, FencedOp)> {
+    let mut acting = BTreeSet::new();
+    for op in ops {
+        match op {
+            Op::Complete(group) => acting.extend(
+                group
+                    .iter()
+                    .map(|c| (Partition::of(&c.user, partitions), FencedOp::Complete)),
+            ),
+            Op::MarkSending(_, partition) => {
+                acting.insert((*partition, FencedOp::Claim));
+            }
+            _ => {}
+        }
+    }
+    acting
 }
 
 /// Whether two ops of `ops` write the same inbox event, outbound part or user.
@@ -174,7 +219,7 @@ fn ids_repeat(ops: &[Op]) -> bool {
                 events.insert(c.inbox_id)
                     && (c.reply_parts.is_empty() || reply_keys.insert(c.event_key.as_str()))
             }),
-            Op::MarkSending(id) | Op::MarkSent(id, _) => parts.insert(*id),
+            Op::MarkSending(id, _) | Op::MarkSent(id, _) => parts.insert(*id),
             Op::Touch(user, _) => users.insert(user.as_str()),
         };
         if !fresh {
@@ -192,6 +237,7 @@ async fn write_merged<C: ConnectionTrait>(
     conn: &C,
     ops: Vec<Op>,
     now: DateTime<Utc>,
+    fenced: &Fenced,
 ) -> StoreResult<Vec<Done>> {
     let mut touched = Vec::new();
     let mut attempts = Vec::new();
@@ -203,8 +249,10 @@ async fn write_merged<C: ConnectionTrait>(
         match op {
             Op::Touch(user, at) => touched.push((user.as_str(), *at)),
             Op::BeginAttempt(id) => attempts.push(*id),
-            Op::MarkSending(id) => claims.push(*id),
+            Op::MarkSending(id, partition) if !fenced.holds(*partition) => {}
+            Op::MarkSending(id, _) => claims.push(*id),
             Op::MarkSent(id, message_id) => results.push((*id, message_id.as_deref())),
+            Op::Complete(group) if !fenced.holds_all(group) => {}
             Op::Complete(group) => {
                 groups.push(group.len());
                 completions.extend(group.iter());
@@ -222,13 +270,13 @@ async fn write_merged<C: ConnectionTrait>(
     let mut completed = if completions.is_empty() {
         Vec::new()
     } else {
-        complete(conn, &completions, &groups, now).await?
+        complete(conn, &completions, &groups, now, fenced).await?
     }
     .into_iter();
     let claimed = if claims.is_empty() {
         HashSet::new()
     } else {
-        claim_parts(conn, &claims, now).await?
+        claim_parts(conn, &claims, now, fenced.is_on()).await?
     };
     if !results.is_empty() {
         record_sent(conn, &results, now).await?;
@@ -238,8 +286,9 @@ async fn write_merged<C: ConnectionTrait>(
         .map(|op| match op {
             Op::Touch(..) => Done::Recorded,
             Op::BeginAttempt(id) => Done::Attempt(attempt_of.remove(id)),
-            Op::MarkSending(id) => Done::Claimed(claimed.contains(id)),
+            Op::MarkSending(id, _) => Done::Claimed(claimed.contains(id)),
             Op::MarkSent(..) => Done::Recorded,
+            Op::Complete(group) if !fenced.holds_all(group) => Done::Fenced,
             Op::Complete(_) => Done::Completed(completed.next().expect("one result per group")),
         })
         .collect())
@@ -369,6 +418,7 @@ mod tests {
             let answers = write_together(
                 db,
                 sqlite,
+                &ClusterHandle::default(),
                 vec![Op::Complete(vec![first, second]), Op::Complete(vec![third])],
             )
             .await
@@ -431,9 +481,14 @@ mod tests {
             skipped.reply_parts = vec!["moved".into()];
             let mut last = completion(e, "o-e", user);
             last.reply_parts.clear();
-            let answers = write_together(db, sqlite, vec![Op::Complete(vec![skipped, last])])
-                .await
-                .unwrap();
+            let answers = write_together(
+                db,
+                sqlite,
+                &ClusterHandle::default(),
+                vec![Op::Complete(vec![skipped, last])],
+            )
+            .await
+            .unwrap();
             let done = completed(&answers[0]);
             assert!(done.parts[0].is_none());
             assert_eq!(done.parts[1].as_ref().unwrap()[0].text, "moved");
@@ -449,7 +504,13 @@ mod tests {
                         let mut racer = completion(id, &key, user);
                         racer.reply_parts = vec![format!("racer {n}")];
                         tokio::spawn(async move {
-                            write_together(&db, sqlite, vec![Op::Complete(vec![racer])]).await
+                            write_together(
+                                &db,
+                                sqlite,
+                                &ClusterHandle::default(),
+                                vec![Op::Complete(vec![racer])],
+                            )
+                            .await
                         })
                     })
                     .collect();
@@ -496,7 +557,7 @@ mod tests {
             let queued = |store: &Store| {
                 let store = store.clone();
                 async move {
-                    let parts = store.queued_outbound(10).await.unwrap();
+                    let parts = store.queued_outbound(10, None).await.unwrap();
                     parts.into_iter().map(|q| q.id).collect::<Vec<_>>()
                 }
             };
@@ -519,7 +580,12 @@ mod tests {
             let row = store.outbound_for(&uid).await.unwrap();
             assert_eq!(row[0].state, OutboundState::Queued);
             assert_eq!(row[0].attempts, 0);
-            assert!(store.mark_sending(parts[0].id).await.unwrap());
+            assert!(
+                store
+                    .mark_sending(parts[0].id, &parts[0].user)
+                    .await
+                    .unwrap()
+            );
         }
     }
 
@@ -544,8 +610,18 @@ mod tests {
                 "registered once committed"
             );
             assert!(!store.take_pre_claimed(parts[1].id), "only the first part");
-            assert!(!store.mark_sending(parts[0].id).await.unwrap());
-            assert!(store.mark_sending(parts[2].id).await.unwrap());
+            assert!(
+                !store
+                    .mark_sending(parts[0].id, &parts[0].user)
+                    .await
+                    .unwrap()
+            );
+            assert!(
+                store
+                    .mark_sending(parts[2].id, &parts[2].user)
+                    .await
+                    .unwrap()
+            );
 
             let attempted = user_inbox_id(&store, "m-attempted", &uid).await;
             let paused = chrono::DateTime::parse_from_rfc3339("2030-01-02T03:04:05Z")
@@ -572,14 +648,16 @@ mod tests {
             let ops = vec![
                 Op::Touch(newcomer.clone(), Utc::now()),
                 Op::BeginAttempt(attempted),
-                Op::MarkSending(parts[1].id),
+                Op::MarkSending(parts[1].id, Partition::of(&parts[1].user, 256)),
                 Op::Complete(vec![two_parts]),
                 Op::Complete(vec![skipped, last]),
-                Op::MarkSending(parts[2].id),
+                Op::MarkSending(parts[2].id, Partition::of(&parts[2].user, 256)),
                 Op::MarkSent(parts[3].id, Some("zid-3".into())),
             ];
             assert!(!ids_repeat(&ops), "the merged path");
-            let answers = write_together(db, sqlite, ops).await.unwrap();
+            let answers = write_together(db, sqlite, &ClusterHandle::default(), ops)
+                .await
+                .unwrap();
             assert_eq!(answers.len(), 7);
             assert!(matches!(answers[0], Done::Recorded));
             // The insert counted the live delivery as the first attempt; this is the first replay.
@@ -688,7 +766,7 @@ mod tests {
                     "moved"
                 ]
             );
-            let pending = store.pending_events(None, 0, 10).await.unwrap();
+            let pending = store.pending_events(None, 0, 10, None).await.unwrap();
             assert_eq!(
                 pending
                     .iter()
@@ -701,6 +779,7 @@ mod tests {
             let answers = write_together(
                 db,
                 sqlite,
+                &ClusterHandle::default(),
                 vec![
                     Op::BeginAttempt(attempted),
                     Op::BeginAttempt(handled),

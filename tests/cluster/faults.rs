@@ -8,7 +8,7 @@ use testkit::knob;
 use testkit::ledger::Ledger;
 
 use crate::harness::{Cluster, Fault, MEMBER_TTL};
-use crate::load::{Balancer, Load, drive, marker_of_reply};
+use crate::load::{Balancer, Driven, Load, drive, marker_of_reply};
 use crate::service::Fakes;
 use crate::verdict::{Breach, Expect, Verdict, judge};
 use crate::{ms, serial, users};
@@ -52,10 +52,14 @@ async fn kill_9_three_times_under_load() {
 
 /// r1 stopped with SIGSTOP once it has model calls in flight and reply parts claimed but not yet sent,
 /// kept stopped until r2 has taken over and answered everything, then continued: r1 must send nothing
-/// more, and its late writes must be fenced.
+/// more, and its late writes must be fenced. Whether a late write reaches the database at all is a race
+/// with r1's own trust deadline (which usually cancels the work first), so the freeze is repeated, with
+/// more load, up to `rounds` times until the `goal` is seen.
 async fn frozen_past_its_lease(
     scenario: &str,
     r1_faults: Option<&str>,
+    rounds: u64,
+    goal: Goal,
 ) -> Option<(Cluster, Verdict)> {
     // r1 sends slowly (a low rate), so that parts wait claimed in it when it freezes.
     let fakes = |i: usize| Fakes {
@@ -66,7 +70,6 @@ async fn frozen_past_its_lease(
     cluster.set_env(0, "TRADESPHERE__OUTBOUND__RATE_PER_MINUTE", Some("12"));
     cluster.set_env(0, "TRADESPHERE_FAULTS", r1_faults);
     cluster.start_all().await;
-    cluster.settled().await;
     let load = Load {
         users: knob("CLUSTER_STOP_USERS", 16) as usize,
         per_user: knob("CLUSTER_STOP_MESSAGES", 6),
@@ -74,59 +77,85 @@ async fn frozen_past_its_lease(
         duplicate_one_in: 20,
     };
     let (balancer, people) = (Balancer::new(cluster.addresses()), users(load.users));
-    let driver = tokio::spawn(async move { drive(&balancer, &people, 0, load).await });
-
-    let mut scenario_breaches = Vec::new();
-    let ready = ripe_for_a_freeze(&cluster).await;
-    if !ready {
-        scenario_breaches.push(
-            "r1 never had 3 model calls in flight and a claimed, unsent part at once".to_string(),
-        );
-    }
-    let before = cluster.sending_count().await;
-    let (stopped, held) = cluster.freeze(0).await;
-    let sending = before.max(cluster.sending_count().await);
-    if let Some(held) = &held {
-        cluster
-            .record_takeover("SIGSTOP r1".into(), held, stopped)
+    let mut driven = Driven::default();
+    let mut breaches = Vec::new();
+    let mut fenced = 0.0;
+    for round in 0..rounds {
+        // r1 holds its share again (and nothing is left for it to send from the last freeze).
+        cluster.settled().await;
+        if let Some(window) = cluster.stale.last_mut() {
+            window.2 = Instant::now();
+        }
+        let (b, p) = (balancer.clone(), people.clone());
+        let first = round * load.per_user;
+        let driver = tokio::spawn(async move { drive(&b, &p, first, load).await });
+        if !ripe_for_a_freeze(&cluster).await {
+            breaches.push(format!(
+                "round {round}: r1 never had 3 model calls in flight and a claimed, unsent part at once"
+            ));
+        }
+        let before = cluster.sending_count().await;
+        let (stopped, held) = cluster.freeze(0).await;
+        let sending = before.max(cluster.sending_count().await);
+        if let Some(held) = &held {
+            let what = format!("SIGSTOP r1 (round {round})");
+            cluster.record_takeover(what, held, stopped).await;
+        }
+        driven.extend(driver.await.unwrap());
+        // Everything answered by r2 (or left ambiguous) before r1 runs again: from then on, until the next
+        // round, r1 has nothing left that it may send.
+        if !quiet_within(&cluster.url, Duration::from_secs(60)).await {
+            breaches.push(format!(
+                "round {round}: r2 did not finish r1's work while r1 was frozen"
+            ));
+        }
+        tokio::time::sleep_until((stopped + 3 * MEMBER_TTL).into()).await;
+        let never = Instant::now() + Duration::from_secs(86_400);
+        cluster.stale.push((0, stopped + ms(200), never));
+        cluster.thaw(0, stopped, sending).await;
+        let old = held.map(|h| h.id).unwrap_or_default();
+        if !rejoined(&cluster, "r1", &old).await {
+            breaches.push(format!(
+                "round {round}: r1 never registered again after SIGCONT"
+            ));
+        }
+        // Its model answers and claimed parts wake up now: let them try.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        fenced = cluster
+            .metric(0, "tradesphere_cluster_fenced_writes_total")
             .await;
+        let sent_stale = cluster.replicas[0]
+            .sends
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|s| s.at > stopped + ms(200));
+        match goal {
+            Goal::Fenced if fenced > 0.0 => break,
+            Goal::StaleSend if sent_stale => break,
+            _ => {}
+        }
     }
-    let driven = driver.await.unwrap();
-    // Everything answered by r2 (or left ambiguous) before r1 runs again: from then on, r1 has nothing
-    // left that it may send.
-    let quiet = quiet_within(&cluster.url, Duration::from_secs(60)).await;
-    if !quiet {
-        scenario_breaches.push("r2 did not finish r1's work while r1 was frozen".into());
-    }
-    let least = 3 * MEMBER_TTL;
-    tokio::time::sleep_until((stopped + least).into()).await;
-    cluster.stale_after.push((0, stopped + ms(200)));
-    cluster.thaw(0, stopped, sending).await;
-    let old = held.map(|h| h.id).unwrap_or_default();
-    let rejoined = rejoined(&cluster, "r1", &old).await;
-    if !rejoined {
-        scenario_breaches.push("r1 never registered again after SIGCONT".into());
-    }
-    // Its model answers and claimed parts wake up now: let them try.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let fenced = cluster
-        .metric(0, "tradesphere_cluster_fenced_writes_total")
-        .await;
     let abandoned = cluster
         .metric(0, "tradesphere_outbound_abandoned_total")
         .await;
     let mut verdict = judge(&mut cluster, &driven, &Expect::default()).await;
-    for what in scenario_breaches {
+    for what in breaches {
         verdict.breach(Breach::Scenario, what);
     }
     if fenced == 0.0 {
         verdict.breach(
             Breach::Scenario,
-            "tradesphere_cluster_fenced_writes_total is 0 on r1: its late writes were not fenced",
+            format!(
+                "tradesphere_cluster_fenced_writes_total is 0 on r1 after {} freeze(s): no late write of \
+                 it reached the fence",
+                cluster.stale.len()
+            ),
         );
     }
     verdict.notes.push(format!(
-        "{scenario}: r1 fenced writes {fenced}, abandoned sends {abandoned}, {sending} parts sending at the stop"
+        "{scenario}: {} freeze(s), r1 fenced writes {fenced}, abandoned sends {abandoned}",
+        cluster.stale.len()
     ));
     Some((cluster, verdict))
 }
@@ -193,23 +222,38 @@ async fn rejoined(cluster: &Cluster, name: &str, old: &str) -> bool {
     false
 }
 
+/// What a freeze is repeated for (each one is a race with r1's own trust deadline).
+#[derive(Clone, Copy)]
+enum Goal {
+    /// A late write of r1 reached the fence.
+    Fenced,
+    /// r1 sent something after its freeze (what a missing fence lets through).
+    StaleSend,
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigstop_past_the_lease_then_sigcont_sends_nothing_stale() {
     let _serial = serial().await;
     let scenario = "sigstop_past_the_lease";
-    let Some((cluster, verdict)) = frozen_past_its_lease(scenario, None).await else {
+    let rounds = knob("CLUSTER_STOP_ROUNDS", 3);
+    let Some((cluster, verdict)) =
+        frozen_past_its_lease(scenario, None, rounds, Goal::Fenced).await
+    else {
         return;
     };
     verdict.assert_clean(&cluster, scenario);
 }
 
 /// The same freeze with the fence and the trust check removed from r1 (a test-only switch): the counts must
-/// catch it, or they could not catch a real regression either.
+/// catch it, or they could not catch a real regression either. Repeated (up to `CLUSTER_STOP_ROUNDS`) until
+/// r1 sends after a freeze: whether its late work wakes before it notices its lost lease is a race.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_the_fence_the_sigstop_scenario_fails() {
     let _serial = serial().await;
     let scenario = "sigstop_without_the_fence";
-    let Some((cluster, verdict)) = frozen_past_its_lease(scenario, Some("cluster_no_fence")).await
+    let rounds = knob("CLUSTER_STOP_ROUNDS", 3);
+    let Some((cluster, verdict)) =
+        frozen_past_its_lease(scenario, Some("cluster_no_fence"), rounds, Goal::StaleSend).await
     else {
         return;
     };

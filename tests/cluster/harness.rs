@@ -105,9 +105,9 @@ pub struct Cluster {
     pub replicas: Vec<Replica>,
     pub faults: Vec<Fault>,
     pub takeovers: Vec<Takeover>,
-    /// Sends of replica `.0` recorded after `.1` are stale (set by a scenario that knows nothing is left for
-    /// that replica to send).
-    pub stale_after: Vec<(usize, Instant)>,
+    /// Sends of replica `.0` recorded between `.1` and `.2` are stale (set by a scenario that knows nothing
+    /// is left for that replica to send then).
+    pub stale: Vec<(usize, Instant, Instant)>,
     origin: (Instant, f64),
 }
 
@@ -149,7 +149,7 @@ impl Cluster {
             replicas: Vec::new(),
             faults: Vec::new(),
             takeovers: Vec::new(),
-            stale_after: Vec::new(),
+            stale: Vec::new(),
             origin: (Instant::now(), wall_now_ms()),
         };
         for i in 0..n {

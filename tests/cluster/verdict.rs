@@ -375,8 +375,8 @@ fn order(driven: &Driven, sends: &[(usize, testkit::zalo::ZaloSend)], verdict: &
 }
 
 /// No send for a user from a replica other than the current holder of the user's partition after that
-/// holder claimed it (the holder has held it ever since); and none from a replica after an instant the
-/// scenario marked (`Cluster::stale_after`).
+/// holder claimed it (the holder has held it ever since); and none from a replica within a window the
+/// scenario marked (`Cluster::stale`).
 fn stale_sends(
     cluster: &Cluster,
     owners: &[Owner],
@@ -417,15 +417,15 @@ fn stale_sends(
                 );
             }
         }
-        for (stale, after) in &cluster.stale_after {
-            if stale == replica && send.at > *after {
+        for (stale, from, to) in &cluster.stale {
+            if stale == replica && send.at > *from && send.at < *to {
                 verdict.breach(
                     Breach::StaleSend,
                     format!(
                         "{name} sent {:?} to {} {} ms after it was frozen past its lease",
                         send.text,
                         send.user,
-                        send.at.duration_since(*after).as_millis()
+                        send.at.duration_since(*from).as_millis()
                     ),
                 );
             }

@@ -14,7 +14,7 @@ use super::intake::IntakeMsg;
 use super::outbound::OutboundMsg;
 use super::{Deps, Directory};
 use crate::cluster::plan::{self, MemberLoad, Step};
-use crate::cluster::{Lease, LossReason, MemberId, Partition};
+use crate::cluster::{FencedOp, Lease, LossReason, MemberId, Partition};
 use crate::pipeline::Role;
 use crate::store::{ClusterDb, LiveMember};
 use crate::telemetry;
@@ -428,6 +428,11 @@ async fn release_drained(
     }
     match db.release(member, &ready).await {
         Ok(released) => {
+            let fenced = ready.len() - released.len();
+            if fenced > 0 {
+                metrics::counter!(telemetry::CLUSTER_FENCED_WRITES, "op" => FencedOp::Release.as_str())
+                    .increment(fenced as u64);
+            }
             for partition in &ready {
                 state.shedding.remove(&partition.partition);
             }

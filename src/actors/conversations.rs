@@ -212,6 +212,12 @@ impl Actor for ConversationManager {
                 };
                 state.by_user.remove(&user);
                 update_gauge(state);
+                // Cluster: a conversation whose completion was fenced because this replica lost (or stopped
+                // trusting) its lease on the user is done here, not broken: its events wait for the owner.
+                if !state.deps.ownership.dispatches_user(&user) {
+                    tracing::info!(user = %user.short_hash(), "conversation ended: another replica owns the user now");
+                    return Ok(());
+                }
                 metrics::counter!(telemetry::ACTOR_RESTARTS, "actor" => Role::CONVERSATION_LABEL)
                     .increment(1);
                 tracing::error!(user = %user.short_hash(), error = %err, "conversation actor failed");

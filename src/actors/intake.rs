@@ -384,18 +384,19 @@ async fn poll(
     state: &mut IntakeState,
 ) -> Result<(), ActorProcessingErr> {
     prune_dispatched(state);
-    let Some(owned) = state.deps.ownership.dispatched() else {
+    if !state.deps.ownership.is_cluster() {
         return Ok(());
-    };
+    }
+    let owned = state.deps.ownership.dispatched();
     let free = state.slots.available_permits().min(REPLAY_PAGE as usize);
-    if owned.is_empty() || free == 0 || state.backlog {
+    if owned.as_ref().is_some_and(Vec::is_empty) || free == 0 || state.backlog {
         return Ok(());
     }
     let limit = (free + state.dispatched.len()) as u64;
     let pending = match state
         .deps
         .store
-        .pending_events(None, 0, limit, Some(&owned))
+        .pending_events(None, 0, limit, owned.as_deref())
         .await
     {
         Ok(pending) => pending,

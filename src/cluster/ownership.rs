@@ -169,13 +169,20 @@ impl Ownership {
         self.dispatches(self.partition_of(user))
     }
 
-    /// The partitions whose pending work this replica picks up: None = all of them (solo).
+    /// The partitions whose pending work this replica picks up: None = all of them (solo, or a member
+    /// holding every partition, so reads need no partition filter).
     pub fn dispatched(&self) -> Option<Vec<Partition>> {
         if !self.is_cluster() {
             return None;
         }
         let held = self.0.held.read().expect("ownership lock");
         let trusted = !self.fences() || held.trusted_until.is_some_and(|u| Instant::now() < u);
+        if trusted
+            && held.shedding.is_empty()
+            && held.epochs.len() == usize::from(self.0.partitions)
+        {
+            return None;
+        }
         Some(if trusted {
             held.epochs
                 .keys()
@@ -333,6 +340,22 @@ mod tests {
             "past the trust deadline nothing is written"
         );
         assert_eq!(member.dispatched(), Some(vec![]));
+    }
+
+    #[test]
+    fn a_member_holding_every_partition_reads_without_a_filter() {
+        let member = Ownership::cluster(MemberId::random(), "r1".into(), 4, false);
+        let all: Vec<Lease> = (0..4)
+            .map(|n| Lease {
+                partition: Partition::new(n, 4).unwrap(),
+                epoch: 1,
+            })
+            .collect();
+        member.gain(&all);
+        member.trust_until(Instant::now() + Duration::from_secs(60));
+        assert_eq!(member.dispatched(), None);
+        member.shed(&[Partition::new(0, 4).unwrap()]);
+        assert_eq!(member.dispatched().map(|d| d.len()), Some(3));
     }
 
     #[test]

@@ -181,7 +181,7 @@ fn finding_line(finding: &Finding) -> String {
     }
     let mut parts: Vec<String> = Vec::new();
     for reason in &finding.reasons {
-        let mut part = reason.label.clone();
+        let mut part = reason.label.to_string();
         // A report on a host the link led to quotes that host; the entity's own quotes the entity.
         let own = reason.evidence == entity.raw;
         if reason.kind == ReasonKind::Reported && own {

@@ -183,7 +183,7 @@ pub(crate) fn ip_links(text: &str) -> Vec<IpLink> {
     let bytes = text.as_bytes();
     let mut links: Vec<IpLink> = Vec::new();
     let mut from = 0;
-    while let Some(at) = position_from(bytes, from, |b| matches!(b, b'.' | b'[')) {
+    while let Some(at) = position_from(bytes, from, |b| (b == b'.') | (b == b'[')) {
         from = at + 1;
         let host_start = if bytes[at] == b'.' {
             first_octet_start(bytes, at)

@@ -88,7 +88,7 @@ pub fn reported_reasons(text: &str, finding: &Finding) -> Vec<Reason> {
                 label.push_str(&format!(", ngày {}", super::report::vietnam_date(at)));
             }
             let mut reason = aggregated.clone();
-            reason.label = label;
+            reason.label = label.into();
             reason.source = Some(feed.source.clone());
             reason
         })

@@ -250,7 +250,7 @@ impl From<&Reason> for ReasonReport {
         ReasonReport {
             kind: reason.kind.as_str(),
             scenario: reason.scenario.map(super::signals::Scenario::as_str),
-            label: reason.label.clone(),
+            label: reason.label.to_string(),
             evidence: reason.evidence.clone(),
             start: reason.span.start,
             end: reason.span.end,

@@ -7,10 +7,12 @@
 use std::ops::Range;
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::MatchKind;
+use aho_corasick::dfa::DFA;
 
 use super::banks::{self, Bank};
 use super::text::{fold_code_to_letter, is_whitespace_byte, push_folded};
+use super::walk::each_leftmost;
 
 /// Words that name an account number outright ("số tài khoản 1903…").
 /// Written accent-folded and lowercase; matched against folded text on word
@@ -137,7 +139,8 @@ pub(crate) struct Cues {
 }
 
 struct Matcher {
-    automaton: AhoCorasick,
+    /// Walked by [`each_leftmost`].
+    automaton: DFA,
     classes: Vec<CueClass>,
 }
 
@@ -166,9 +169,10 @@ static MATCHER: LazyLock<Matcher> = LazyLock::new(|| {
         add(word, CueClass::NotAccount);
     }
     // A full DFA: a few hundred patterns make a small one, and it scans several times faster than the NFA.
-    let automaton = AhoCorasickBuilder::new()
+    let automaton = DFA::builder()
         .match_kind(MatchKind::LeftmostLongest)
-        .kind(Some(AhoCorasickKind::DFA))
+        // Many cue words are two letters ("tk", "ck", "ma"): a prefilter would stop nearly everywhere.
+        .prefilter(false)
         .build(&patterns)
         .expect("cue words build an automaton");
     Matcher { automaton, classes }
@@ -180,26 +184,23 @@ impl Cues {
         let (folded, origin) = fold_with_origins(text);
         let is_word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
         let matcher = &*MATCHER;
-        let hits = matcher
-            .automaton
-            .find_iter(&folded)
-            .filter(|m| {
-                // A digit may follow directly: "STK0071000123456".
-                !is_word(folded[..m.start()].chars().next_back())
-                    && !folded[m.end()..]
-                        .chars()
-                        .next()
-                        .is_some_and(char::is_alphabetic)
-            })
-            .map(|m| {
-                let end_char = origin[m.end() - 1];
+        let mut hits = Vec::new();
+        each_leftmost(&matcher.automaton, folded.as_bytes(), |m| {
+            // A digit may follow directly: "STK0071000123456".
+            let whole_word = !is_word(folded[..m.start].chars().next_back())
+                && !folded[m.end..]
+                    .chars()
+                    .next()
+                    .is_some_and(char::is_alphabetic);
+            if whole_word {
+                let end_char = origin[m.end - 1];
                 let end = end_char + text[end_char..].chars().next().map_or(0, char::len_utf8);
-                CueHit {
-                    span: (origin[m.start()], end),
-                    class: matcher.classes[m.pattern().as_usize()],
-                }
-            })
-            .collect();
+                hits.push(CueHit {
+                    span: (origin[m.start], end),
+                    class: matcher.classes[m.pattern],
+                });
+            }
+        });
         Self { hits }
     }
 }

@@ -13,12 +13,14 @@
 use std::ops::Range;
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::MatchKind;
+use aho_corasick::dfa::DFA;
 
 use super::entity::{Entity, EntityKind};
 use super::link::{Brand, BrandCategory, brands, official_brand};
 use super::reason::{Reason, ReasonKind, Weight};
 use super::text::last_words;
+use super::walk::each_leftmost;
 use super::words::Words;
 
 /// Hosts whose links open a private chat or a group.
@@ -37,7 +39,8 @@ const ZALO_HOST: &str = "zalo.me";
 
 /// Brand names folded as words, each with its brand.
 struct Names {
-    automaton: AhoCorasick,
+    /// Walked by [`each_leftmost`].
+    automaton: DFA,
     brands: Vec<&'static Brand>,
 }
 
@@ -59,9 +62,10 @@ static NAMES: LazyLock<Names> = LazyLock::new(|| {
             }
         }
     }
-    let automaton = AhoCorasickBuilder::new()
+    let automaton = DFA::builder()
         .match_kind(MatchKind::LeftmostLongest)
-        .kind(Some(AhoCorasickKind::DFA))
+        // Every pattern starts with a space: a prefilter would stop at each one.
+        .prefilter(false)
         .build(&patterns)
         .expect("brand names build an automaton");
     Names {
@@ -75,12 +79,12 @@ static NAMES: LazyLock<Names> = LazyLock::new(|| {
 pub fn brands_named(words: &Words) -> Vec<(&'static Brand, Range<usize>)> {
     let names = &*NAMES;
     let mut found: Vec<(&'static Brand, Range<usize>)> = Vec::new();
-    for hit in names.automaton.find_iter(words.line()) {
-        let brand = names.brands[hit.pattern().as_usize()];
+    each_leftmost(&names.automaton, words.line().as_bytes(), |hit| {
+        let brand = names.brands[hit.pattern];
         if !found.iter().any(|(b, _)| std::ptr::eq(*b, brand)) {
-            found.push((brand, hit.start() + 1..hit.end() - 1));
+            found.push((brand, hit.start + 1..hit.end - 1));
         }
-    }
+    });
     found
 }
 

@@ -33,6 +33,7 @@ pub mod trust;
 pub mod user_report;
 pub mod verdict;
 pub mod vietqr;
+mod walk;
 pub mod words;
 
 pub use entity::{Entity, EntityKind};

@@ -4,6 +4,7 @@
 //! A reason always quotes its `evidence`, the exact substring of the user's text it fired on, so the reply
 //! can show the user what was meant. No level says "safe": `NoSigns` only means nothing was found.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use serde::Serialize;
@@ -174,8 +175,9 @@ pub struct Reason {
     pub kind: ReasonKind,
     /// Set for [`ReasonKind::Scenario`]: which one.
     pub scenario: Option<Scenario>,
-    /// What it means, in Vietnamese, for the user ("giả tên ngân hàng Vietcombank").
-    pub label: String,
+    /// What it means, in Vietnamese, for the user ("giả tên ngân hàng Vietcombank"); most labels are
+    /// fixed text, borrowed rather than copied per message.
+    pub label: Cow<'static, str>,
     /// Exactly as written in the checked text: `&text[span]`.
     pub evidence: String,
     /// Byte range of `evidence` in the checked text.
@@ -190,7 +192,7 @@ impl Reason {
     #[must_use]
     pub fn new(
         kind: ReasonKind,
-        label: impl Into<String>,
+        label: impl Into<Cow<'static, str>>,
         text: &str,
         span: Range<usize>,
         weight: Weight,

@@ -6,7 +6,8 @@
 
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::dfa::DFA;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::Serialize;
 
 use super::lexicon::{
@@ -15,6 +16,7 @@ use super::lexicon::{
 };
 use super::reason::{Reason, ReasonKind, Weight};
 pub use super::scenario::Scenario;
+use super::walk::{Found, each_overlapping};
 use super::words::Words;
 
 /// The phrase that hit for a scenario.
@@ -44,8 +46,8 @@ struct Entry {
 }
 
 struct Matcher {
-    /// Every phrase as `" phrase "`, matched on [`Words::line`].
-    automaton: AhoCorasick,
+    /// Every phrase as `" phrase "`, matched on [`Words::line`] (walked by [`each_overlapping`]).
+    automaton: DFA,
     entries: Vec<Entry>,
     /// Scenario phrases of six letters or more without their spaces, searched inside obfuscated words
     /// (`trungthuong`).
@@ -93,8 +95,7 @@ static MATCHER: LazyLock<Matcher> = LazyLock::new(|| {
         });
     }
     let patterns: Vec<String> = entries.iter().map(|e| format!(" {} ", e.phrase)).collect();
-    let automaton = AhoCorasickBuilder::new()
-        .kind(Some(AhoCorasickKind::DFA))
+    let automaton = DFA::builder()
         // Every pattern starts with a space: a prefilter would stop at each one.
         .prefilter(false)
         .build(&patterns)
@@ -162,44 +163,36 @@ pub fn text_signals(text: &str) -> TextSignals {
 pub fn text_signals_in(text: &str, words: &Words) -> TextSignals {
     let matcher = &*MATCHER;
     let line = words.line();
-    let mut hits: Vec<Hit> = Vec::new();
+    let mut hits: Vec<Hit> = Vec::with_capacity(16);
     let mut advisory = 0;
     let mut masks: Vec<(usize, usize)> = Vec::new();
     // Overlapping search: the space between two adjacent phrases belongs to both.
-    for found in matcher.automaton.find_overlapping_iter(line) {
-        let entry = matcher.entries[found.pattern().as_usize()];
+    each_overlapping(&matcher.automaton, line.as_bytes(), |found| {
+        let Found {
+            pattern,
+            start,
+            end,
+        } = found;
+        let entry = matcher.entries[pattern];
         if entry.class == Class::Advisory {
             advisory += 1;
-            continue;
+        } else if entry.class == Class::NotScenario {
+            masks.push((start, end));
+        } else if !is_negated(words, start) {
+            // A negated one ("không cung cấp mã OTP cho ai", "đừng bấm vào link") is advice, not a request.
+            hits.push(Hit {
+                entry,
+                start: start + 1,
+                end: end - 1,
+            });
         }
-        if entry.class == Class::NotScenario {
-            masks.push((found.start(), found.end()));
-            continue;
-        }
-        if is_negated(&line[..found.start()]) {
-            // "không cung cấp mã OTP cho ai", "đừng bấm vào link": advice, not a request.
-            continue;
-        }
-        hits.push(Hit {
-            entry,
-            start: found.start() + 1,
-            end: found.end() - 1,
-        });
-    }
+    });
     hits.retain(|h| {
         !matches!(h.entry.class, Class::Scenario(_))
             || !masks.iter().any(|&(s, e)| s <= h.start && h.end <= e)
     });
     // The line's words with their offsets, for the rules that read numbers.
-    let tokens: Vec<(usize, &str)> = line
-        .split(' ')
-        .scan(0, |at, token| {
-            let start = *at;
-            *at += token.len() + 1;
-            Some((start, token))
-        })
-        .filter(|(_, token)| !token.is_empty())
-        .collect();
+    let tokens: Vec<(usize, &str)> = words.tokens().collect();
     if let Some((start, end, weight)) = deadline(&tokens) {
         hits.push(Hit {
             entry: Entry {
@@ -362,6 +355,13 @@ const DAY_WORDS: &[&str] = &[
     "truoc", "tung", "nua", "vai", "nhieu", "bao", "ket", "trang", "theo",
 ];
 
+/// A cheap test passed by every [`DEADLINE_WORDS`] entry and "ngay" (and by few other words): the rest are
+/// skipped without comparing them with each.
+fn may_start_a_deadline(token: &str) -> bool {
+    (3..=5).contains(&token.len())
+        && matches!(token.as_bytes()[0], b't' | b's' | b'h' | b'v' | b'n')
+}
+
 /// A deadline or a demand to act at once, as a line range and weight: "trong 24h" (2), "trước 17h" (1),
 /// "xác minh ngay" (1). "ngay" followed by a number is a date, not "now".
 fn deadline(tokens: &[(usize, &str)]) -> Option<(usize, usize, u8)> {
@@ -372,6 +372,9 @@ fn deadline(tokens: &[(usize, &str)]) -> Option<(usize, usize, u8)> {
     };
     let mut best: Option<(usize, usize, u8)> = None;
     for (i, &(start, token)) in tokens.iter().enumerate() {
+        if !may_start_a_deadline(token) {
+            continue;
+        }
         let next = tokens.get(i + 1).map(|&(_, t)| t);
         let found = if DEADLINE_WORDS.contains(&token) {
             match (next, tokens.get(i + 2)) {
@@ -459,9 +462,10 @@ fn pay_per_task(tokens: &[(usize, &str)]) -> Option<(usize, usize, u8)> {
     None
 }
 
-fn is_negated(before: &str) -> bool {
-    before
-        .split_whitespace()
+/// True when one of the four words before the line's offset `at` negates what follows.
+fn is_negated(words: &Words, at: usize) -> bool {
+    words
+        .words_before(at)
         .rev()
         .take(4)
         .any(|word| NEGATIONS.contains(&word))
@@ -561,6 +565,13 @@ mod tests {
         let two = text_signals("vay tiền nhanh, không cần thế chấp");
         let points = |t: &TextSignals| t.reasons[0].weight.points();
         assert_eq!(points(&two), points(&one) + 1);
+    }
+
+    #[test]
+    fn every_deadline_word_passes_the_quick_test() {
+        for word in DEADLINE_WORDS.iter().chain(&["ngay"]) {
+            assert!(may_start_a_deadline(word), "{word}");
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use std::ops::Range;
 
-use super::text::{fold_code_to_letter, fold_table, is_whitespace_byte, push_folded};
+use super::text::{fold_code_to_letter, fold_table, push_folded};
 
 /// One matchable word.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,19 +179,106 @@ struct Part {
     has_letter: bool,
 }
 
-/// One word before the line is written: its letters in the builder's buffer.
+/// One word of a chunk undone by [`Builder::push_chunk`]: its letters in the builder's buffer.
 struct Pending {
     text: Range<usize>,
     span: Range<usize>,
     obfuscated: bool,
 }
 
-/// Buffers reused across the chunks of one text.
+/// What an ASCII byte is to the chunk scanner; letters and digits map to their folded byte instead.
+const WHITESPACE: u8 = 0;
+/// Punctuation that cannot stand for a letter.
+const PUNCTUATION: u8 = 1;
+/// A symbol that may stand for a letter, or a control char: the chunk needs [`Builder::push_chunk`].
+const SPECIAL: u8 = 2;
+
+/// [`WHITESPACE`], [`PUNCTUATION`], [`SPECIAL`] or the folded letter or digit, per ASCII byte.
+static ASCII_CLASS: [u8; 128] = ascii_classes();
+
+const fn ascii_classes() -> [u8; 128] {
+    let mut table = [SPECIAL; 128];
+    let mut b = 0u8;
+    while b < 128 {
+        table[b as usize] = if matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ') {
+            WHITESPACE
+        } else if b.is_ascii_alphabetic() {
+            b.to_ascii_lowercase()
+        } else if b.is_ascii_digit() {
+            b
+        } else if b.is_ascii_punctuation() && !matches!(b, b'!' | b'@' | b'$' | b'|') {
+            PUNCTUATION
+        } else {
+            SPECIAL
+        };
+        b += 1;
+    }
+    table
+}
+
+/// The code point at `at` (a char boundary of valid UTF-8) and its length in bytes.
+#[inline(always)]
+fn decode(bytes: &[u8], at: usize) -> (u32, usize) {
+    let lead = u32::from(bytes[at]);
+    let next = |i: usize| u32::from(bytes[at + i] & 0x3F);
+    if lead < 0x80 {
+        (lead, 1)
+    } else if lead < 0xE0 {
+        (((lead & 0x1F) << 6) | next(1), 2)
+    } else if lead < 0xF0 {
+        (((lead & 0x0F) << 12) | (next(1) << 6) | next(2), 3)
+    } else {
+        (
+            ((lead & 0x07) << 18) | (next(1) << 12) | (next(2) << 6) | next(3),
+            4,
+        )
+    }
+}
+
+fn is_whitespace_code(code: u32) -> bool {
+    char::from_u32(code).is_some_and(char::is_whitespace)
+}
+
+/// Where a whitespace-free chunk was when the plain scan gave up on it.
+enum Chunk {
+    /// Letters only or digits only, with plain punctuation around them: the word's span.
+    Plain(Range<usize>),
+    /// Plain punctuation only.
+    Empty,
+    /// Anything else: undone by [`Builder::push_chunk`].
+    Tricky,
+}
+
+/// Buffers for undoing tricky chunks, kept per thread between texts: most messages have such a chunk, and
+/// allocating the buffers anew for each cost more than the undoing itself.
 #[derive(Default)]
-struct Builder {
-    /// Every word's letters, back to back: ASCII only.
+struct Scratch {
     buf: Vec<u8>,
-    words: Vec<Pending>,
+    pending: Vec<Pending>,
+    chars: Vec<(usize, char)>,
+    pieces: Vec<Piece>,
+    parts: Vec<Part>,
+    scratch: String,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+/// The line and words being written, and buffers reused across the chunks of one text.
+struct Builder {
+    /// The line so far (`" "`, then each word and a space) in `line[..len]`. Sized for the most a text
+    /// can give: a letter and a space per byte.
+    line: Vec<u8>,
+    len: usize,
+    words: Vec<Word>,
+    /// Consecutive one-letter words at the end of `words`.
+    singles: usize,
+    /// Three one-letter words in a row were seen: spaced-out letters may need joining.
+    spaced: bool,
+    /// A tricky chunk's letters, back to back: ASCII only.
+    buf: Vec<u8>,
+    pending: Vec<Pending>,
     chars: Vec<(usize, char)>,
     pieces: Vec<Piece>,
     parts: Vec<Part>,
@@ -201,84 +288,92 @@ struct Builder {
 impl Words {
     #[must_use]
     pub fn new(text: &str) -> Words {
+        let Scratch {
+            buf,
+            pending,
+            chars,
+            pieces,
+            parts,
+            scratch,
+        } = SCRATCH.with_borrow_mut(std::mem::take);
+        let mut line = vec![0u8; 2 * text.len() + 2];
+        line[0] = b' ';
         let mut builder = Builder {
-            buf: Vec::with_capacity(text.len()),
-            words: Vec::with_capacity(text.len() / 4 + 1),
-            ..Builder::default()
+            line,
+            len: 1,
+            // A word takes a byte and a separator at least: never grown.
+            words: Vec::with_capacity(text.len() / 2 + 1),
+            singles: 0,
+            spaced: false,
+            buf,
+            pending,
+            chars,
+            pieces,
+            parts,
+            scratch,
         };
         let fold = fold_table();
         let bytes = text.as_bytes();
         let mut at = 0;
         while at < bytes.len() {
-            // One pass over a whitespace-free chunk finds its end and folds it when it is plain: letters
-            // only or digits only, with ASCII punctuation before and after. Anything else is undone by
-            // `push_chunk`.
+            let b = bytes[at];
+            if b < 0x80 {
+                if ASCII_CLASS[usize::from(b)] == WHITESPACE {
+                    at += 1;
+                    continue;
+                }
+            } else {
+                let (code, len) = decode(bytes, at);
+                if fold.get(code as usize).is_none_or(|&l| l == 0) && is_whitespace_code(code) {
+                    at += len;
+                    continue;
+                }
+            }
+            // One pass over a whitespace-free chunk folds it straight into the line when it is plain;
+            // anything else is undone by `push_chunk`.
             let start = at;
-            let mark = builder.buf.len();
-            let mut core: Option<Range<usize>> = None;
-            let (mut letters, mut digits, mut gap, mut plain) = (false, false, false, true);
-            while at < bytes.len() {
-                let b = bytes[at];
-                let (len, folded) = if b.is_ascii() {
-                    if is_whitespace_byte(b) {
-                        break;
-                    }
-                    let folded = if b.is_ascii_alphabetic() {
-                        letters = true;
-                        Some(b.to_ascii_lowercase())
-                    } else if b.is_ascii_digit() {
-                        digits = true;
-                        Some(b)
-                    } else {
-                        plain &=
-                            b.is_ascii_punctuation() && !matches!(b, b'!' | b'@' | b'$' | b'|');
-                        None
-                    };
-                    (1, folded)
-                } else {
-                    let c = text[at..].chars().next().unwrap_or(' ');
-                    if c.is_whitespace() {
-                        break;
-                    }
-                    let letter = fold.get(c as usize).copied().filter(|&l| l != 0);
-                    plain &= letter.is_some();
-                    letters |= letter.is_some();
-                    (c.len_utf8(), letter)
-                };
-                match folded {
-                    Some(byte) if plain => {
-                        // A letter after punctuation inside the chunk: a broken-up word to undo.
-                        plain &= !gap;
-                        builder.buf.push(byte);
-                        core = Some(core.map_or(at..at + len, |c| c.start..at + len));
-                    }
-                    Some(_) => {}
-                    None => gap |= core.is_some(),
+            let mark = builder.len;
+            let (chunk, end, len) = plain_chunk(bytes, fold, start, &mut builder.line, mark);
+            at = end;
+            match chunk {
+                Chunk::Plain(span) => {
+                    builder.len = len;
+                    builder.push_word(mark, span, false);
                 }
-                at += len;
-            }
-            if at == start {
-                // Whitespace: skip it.
-                at += text[at..].chars().next().map_or(1, char::len_utf8);
-                continue;
-            }
-            match core {
-                Some(core) if plain && !(letters && digits) => builder.words.push(Pending {
-                    text: mark..builder.buf.len(),
-                    span: core,
-                    obfuscated: false,
-                }),
-                // Only punctuation.
-                None if plain => {}
-                _ => {
-                    builder.buf.truncate(mark);
-                    builder.push_chunk(text, start..at);
-                }
+                Chunk::Empty => {}
+                Chunk::Tricky => builder.push_chunk(text, start..at),
             }
         }
-        let Builder { buf, words, .. } = builder;
-        let buf = String::from_utf8(buf).unwrap_or_default();
-        join_spaced_letters(text, &buf, &words)
+        let Builder {
+            mut line,
+            len,
+            words,
+            spaced,
+            buf,
+            pending,
+            chars,
+            pieces,
+            parts,
+            scratch,
+            ..
+        } = builder;
+        SCRATCH.with_borrow_mut(|kept| {
+            *kept = Scratch {
+                buf,
+                pending,
+                chars,
+                pieces,
+                parts,
+                scratch,
+            };
+        });
+        line.truncate(len);
+        let line = String::from_utf8(line).unwrap_or_default();
+        if spaced {
+            join_spaced_letters(text, &line, &words)
+        } else {
+            Words { line, words }
+        }
     }
 
     /// The words as one line, a space before and after each: match phrases as `" nhan tien "`.
@@ -318,6 +413,21 @@ impl Words {
             .map(|w| (w.at..w.at + w.len, &self.line[w.at..w.at + w.len]))
     }
 
+    /// Each word with its offset in [`Self::line`], in order: the line split at its spaces.
+    pub fn tokens(&self) -> impl DoubleEndedIterator<Item = (usize, &str)> {
+        self.words
+            .iter()
+            .map(|w| (w.at, &self.line[w.at..w.at + w.len]))
+    }
+
+    /// The words before the line's offset `at` (a space), in order.
+    pub fn words_before(&self, at: usize) -> impl DoubleEndedIterator<Item = &str> {
+        let end = self.words.partition_point(|w| w.at < at);
+        self.words[..end]
+            .iter()
+            .map(|w| &self.line[w.at..w.at + w.len])
+    }
+
     /// Indexes `first..last` of the words overlapping the line's `range`.
     fn words_in(&self, range: Range<usize>) -> (usize, usize) {
         let first = self.words.partition_point(|w| w.at + w.len <= range.start);
@@ -327,13 +437,40 @@ impl Words {
 }
 
 impl Builder {
+    /// Writes a word whose letters are at `at..` of the line, and the space after it.
+    fn push_word(&mut self, at: usize, span: Range<usize>, obfuscated: bool) {
+        let len = self.len - at;
+        if len == 1 && self.line[at].is_ascii_alphabetic() {
+            self.singles += 1;
+            self.spaced |= self.singles >= 3;
+        } else {
+            self.singles = 0;
+        }
+        self.words.push(Word {
+            at,
+            len,
+            span,
+            obfuscated,
+        });
+        self.line[self.len] = b' ';
+        self.len += 1;
+    }
+
     /// Splits one whitespace-free chunk into words, undoing symbols and punctuation inside it.
     fn push_chunk(&mut self, text: &str, chunk: Range<usize>) {
-        let slice = &text[chunk.clone()];
+        self.buf.clear();
+        self.pending.clear();
         self.chars.clear();
+        self.pieces.clear();
+        let slice = &text[chunk.clone()];
+        // Sized once, not grown char by char.
+        self.chars.reserve(slice.len().max(32));
+        self.pieces.reserve(slice.len().max(32));
+        self.buf.reserve(slice.len().max(32));
+        self.pending.reserve(8);
+        self.parts.reserve(8);
         self.chars
             .extend(slice.char_indices().map(|(i, c)| (chunk.start + i, c)));
-        self.pieces.clear();
         for &(_, c) in &self.chars {
             self.pieces.push(classify(c, &mut self.scratch));
         }
@@ -407,19 +544,136 @@ impl Builder {
         if broken_word {
             // The parts' letters are back to back in the buffer: one word covers them all.
             let (first, last) = (&parts[0], &parts[parts.len() - 1]);
-            self.words.push(Pending {
+            self.pending.push(Pending {
                 text: first.text.start..last.text.end,
                 span: first.span.start..last.span.end,
                 obfuscated: true,
             });
         } else {
-            self.words.extend(parts.iter().map(|p| Pending {
+            self.pending.extend(parts.iter().map(|p| Pending {
                 text: p.text.clone(),
                 span: p.span.clone(),
                 obfuscated: p.obfuscated,
             }));
         }
+        let pending = std::mem::take(&mut self.pending);
+        for word in &pending {
+            let at = self.len;
+            self.len += word.text.len();
+            self.line[at..self.len].copy_from_slice(&self.buf[word.text.clone()]);
+            self.push_word(at, word.span.clone(), word.obfuscated);
+        }
+        self.pending = pending;
     }
+}
+
+/// Scans the chunk at `start` up to the next whitespace, writing its letters or digits to `line` from
+/// `len` while it stays plain; returns what it is, where it ends and where its letters end in `line`.
+fn plain_chunk(
+    bytes: &[u8],
+    fold: &[u8],
+    start: usize,
+    line: &mut [u8],
+    mut len: usize,
+) -> (Chunk, usize, usize) {
+    let tricky = |at: usize, len: usize| (Chunk::Tricky, chunk_end(bytes, at), len);
+    // Punctuation before the word.
+    let mut at = start;
+    let (mut folded, mut width) = loop {
+        if at >= bytes.len() {
+            return (Chunk::Empty, at, len);
+        }
+        match char_at(bytes, fold, at) {
+            (Char::Word(folded), width) => break (folded, width),
+            (Char::Space, _) => return (Chunk::Empty, at, len),
+            (Char::Punctuation, width) => at += width,
+            (Char::Other, _) => return tricky(at, len),
+        }
+    };
+    // The word: letters only or digits only.
+    let core_start = at;
+    let digits = folded <= b'9';
+    loop {
+        line[len] = folded;
+        len += 1;
+        at += width;
+        if at >= bytes.len() {
+            return (Chunk::Plain(core_start..at), at, len);
+        }
+        match char_at(bytes, fold, at) {
+            (Char::Word(next), next_width) if (next <= b'9') == digits => {
+                folded = next;
+                width = next_width;
+            }
+            (Char::Space, _) => return (Chunk::Plain(core_start..at), at, len),
+            (Char::Punctuation, _) => break,
+            // Letters and digits mixed.
+            _ => return tricky(at, len),
+        }
+    }
+    // Punctuation after it; a letter after punctuation inside the chunk is a broken-up word.
+    let core = core_start..at;
+    loop {
+        if at >= bytes.len() {
+            return (Chunk::Plain(core), at, len);
+        }
+        match char_at(bytes, fold, at) {
+            (Char::Space, _) => return (Chunk::Plain(core), at, len),
+            (Char::Punctuation, width) => at += width,
+            _ => return tricky(at, len),
+        }
+    }
+}
+
+/// What a char is to [`plain_chunk`].
+enum Char {
+    /// A letter or digit, folded.
+    Word(u8),
+    Space,
+    /// Plain punctuation.
+    Punctuation,
+    Other,
+}
+
+/// The char at `at` and its width.
+#[inline(always)]
+fn char_at(bytes: &[u8], fold: &[u8], at: usize) -> (Char, usize) {
+    let b = bytes[at];
+    if b < 0x80 {
+        let char = match ASCII_CLASS[usize::from(b)] {
+            WHITESPACE => Char::Space,
+            PUNCTUATION => Char::Punctuation,
+            SPECIAL => Char::Other,
+            folded => Char::Word(folded),
+        };
+        return (char, 1);
+    }
+    let (code, width) = decode(bytes, at);
+    match fold.get(code as usize) {
+        Some(&letter) if letter != 0 => (Char::Word(letter), width),
+        _ if is_whitespace_code(code) => (Char::Space, width),
+        _ => (Char::Other, width),
+    }
+}
+
+/// The end of the chunk that `at` is inside: the next whitespace, or the end of the text.
+fn chunk_end(bytes: &[u8], mut at: usize) -> usize {
+    while at < bytes.len() {
+        let b = bytes[at];
+        if b < 0x80 {
+            if ASCII_CLASS[usize::from(b)] == WHITESPACE {
+                break;
+            }
+            at += 1;
+        } else {
+            let (code, len) = decode(bytes, at);
+            if is_whitespace_code(code) {
+                break;
+            }
+            at += len;
+        }
+    }
+    at
 }
 
 /// True when the digit at `i` sits inside letters: a letter on at least one side and no digit on either,
@@ -432,9 +686,8 @@ fn letters_around(pieces: &[Piece], i: usize) -> bool {
 
 /// The line and its words, with runs of three or more one-letter words written with single spaces
 /// ("t r u n g") joined into one word; a wider gap or a line break between letters ends a word.
-fn join_spaced_letters(text: &str, buf: &str, words: &[Pending]) -> Words {
-    let single =
-        |w: &Pending| w.text.len() == 1 && buf.as_bytes()[w.text.start].is_ascii_alphabetic();
+fn join_spaced_letters(text: &str, buf: &str, words: &[Word]) -> Words {
+    let single = |w: &Word| w.len == 1 && buf.as_bytes()[w.at].is_ascii_alphabetic();
     let mut line = String::with_capacity(buf.len() + words.len() + 2);
     line.push(' ');
     let mut out: Vec<Word> = Vec::with_capacity(words.len());
@@ -456,7 +709,7 @@ fn join_spaced_letters(text: &str, buf: &str, words: &[Pending]) -> Words {
         };
         let at = line.len();
         for w in run {
-            line.push_str(&buf[w.text.clone()]);
+            line.push_str(&buf[w.at..w.at + w.len]);
         }
         out.push(Word {
             at,

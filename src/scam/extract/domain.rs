@@ -61,13 +61,19 @@ const URL_TRAILING_PUNCTUATION: &[char] = &[
     '.', ',', ';', ':', '!', '?', ')', ']', '}', '>', '\'', '"', '…', '»', '“', '”', '’',
 ];
 
+/// A dot or an opening bracket (of a defanged dot), written as separate compares (not `matches!`) so the
+/// scan for it compiles to vector compares.
+fn dot_or_bracket(b: u8) -> bool {
+    (b == b'.') | (b == b'[') | (b == b'(') | (b == b'{')
+}
+
 /// Cheap pre-check: every domain has a dot (or a defanged one) followed by a letter of its next label or
 /// TLD; a link to an IP address has a first octet before a dot, or `://[`.
 pub(super) fn may_hold_a_domain(text: &str) -> bool {
     let bytes = text.as_bytes();
     let mut brackets = false;
     let mut from = 0;
-    while let Some(at) = position_from(bytes, from, |b| matches!(b, b'.' | b'[' | b'(' | b'{')) {
+    while let Some(at) = position_from(bytes, from, dot_or_bracket) {
         if bytes[at] != b'.' {
             brackets = true;
         } else if bytes.get(at + 1).is_some_and(u8::is_ascii_alphabetic) {
@@ -197,7 +203,7 @@ fn words_with_a_dot(text: &str) -> Vec<Range<usize>> {
     let bytes = text.as_bytes();
     let mut words = Vec::new();
     let mut from = 0;
-    while let Some(at) = position_from(bytes, from, |b| matches!(b, b'.' | b'[' | b'(' | b'{')) {
+    while let Some(at) = position_from(bytes, from, dot_or_bracket) {
         let word = word_around(text, from, at);
         let candidate = &text[word.clone()];
         let dot_then_letter = candidate

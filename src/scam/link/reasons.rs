@@ -259,7 +259,7 @@ mod tests {
         reasons(text)
             .into_iter()
             .find(|r| r.kind == ReasonKind::BrandImpersonation)
-            .map(|r| r.label)
+            .map(|r| r.label.into_owned())
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! A fake of OpenAI's chat-completions API, answering in its JSON. Each helper returns an unmounted
 //! [`Mock`], so a test can still say how often (`up_to_n_times`) and before what (`with_priority`).
 
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
@@ -49,14 +50,47 @@ pub fn fails_with(status: u16) -> Mock {
 /// The model answers "Đã nhận <tag>", after `delay`, where the tag is the first word of the newest user
 /// message: every reply is unique and can be matched to its message (see [`crate::zalo::tagged_text`]).
 pub fn echoes(delay: Duration) -> Mock {
-    chat_api().respond_with(move |request: &Request| {
-        let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
-        let text = newest_user_text(&body);
-        let tag = text.split_whitespace().next().unwrap_or("?").to_string();
-        ResponseTemplate::new(200)
-            .set_delay(delay)
-            .set_body_json(completion(&format!("Đã nhận {tag}")))
-    })
+    chat_api().respond_with(move |request: &Request| echo(request, delay))
+}
+
+fn echo(request: &Request, delay: Duration) -> ResponseTemplate {
+    ResponseTemplate::new(200)
+        .set_delay(delay)
+        .set_body_json(completion(&format!("Đã nhận {}", tag_of(request))))
+}
+
+/// The first word of the newest user message in a chat-completion request.
+fn tag_of(request: &Request) -> String {
+    let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
+    let text = newest_user_text(&body);
+    text.split_whitespace().next().unwrap_or("?").to_string()
+}
+
+/// One chat completion the model fake was asked for: the tag it echoed and when the request arrived.
+#[derive(Debug, Clone)]
+pub struct ModelCall {
+    pub tag: String,
+    pub at: Instant,
+}
+
+pub type ModelCalls = Arc<Mutex<Vec<ModelCall>>>;
+
+/// Mounts [`echoes`] on `server`, recording every call as it arrives (whether or not its caller is still
+/// there to read the answer), so a test can tell which process asked for which message and when.
+pub async fn record_echoes(server: &MockServer, delay: Duration) -> ModelCalls {
+    let calls: ModelCalls = Arc::default();
+    let record = calls.clone();
+    chat_api()
+        .respond_with(move |request: &Request| {
+            record.lock().unwrap().push(ModelCall {
+                tag: tag_of(request),
+                at: Instant::now(),
+            });
+            echo(request, delay)
+        })
+        .mount(server)
+        .await;
+    calls
 }
 
 /// The user's own words of the newest message in a chat-completion request (between the prompt markers).

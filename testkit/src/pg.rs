@@ -20,7 +20,12 @@ impl PgCluster {
     /// A fresh cluster on a free port, or None (skipped loudly) when PostgreSQL's binaries are missing,
     /// unless `TRADESPHERE_REQUIRE_POSTGRES=1`, which makes that a failure.
     pub fn start_if_available() -> Option<PgCluster> {
-        match Self::try_start("") {
+        Self::start_with_if_available("")
+    }
+
+    /// As [`PgCluster::start_if_available`], with `options` (`-c name=value …`) on the server's command line.
+    pub fn start_with_if_available(options: &str) -> Option<PgCluster> {
+        match Self::try_start(options) {
             Ok(cluster) => Some(cluster),
             Err(reason) => {
                 assert_ne!(
@@ -129,6 +134,15 @@ impl PgCluster {
             self.run("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"]),
             "pg_ctl stop failed"
         );
+    }
+
+    /// Stops the server at once, without waiting for clients; false when it was not running. For a test's
+    /// clean-up, which must not panic.
+    pub fn stop_now(&self) -> bool {
+        self.run(
+            "pg_ctl",
+            &["-D", &self.data(), "-m", "immediate", "-w", "stop"],
+        )
     }
 
     fn data(&self) -> String {

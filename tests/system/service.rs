@@ -105,6 +105,16 @@ impl Service {
 
     /// Starts the binary and waits (bounded) until `/readyz` says 200.
     pub async fn start(&mut self) {
+        if let Err(status) = self.try_start().await {
+            panic!(
+                "the service exited during start ({status}); see {}",
+                self.log.display()
+            );
+        }
+    }
+
+    /// Starts the binary and waits (bounded) until `/readyz` says 200, or until it exits (its status).
+    pub async fn try_start(&mut self) -> Result<(), std::process::ExitStatus> {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -124,10 +134,7 @@ impl Service {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Some(status) = child.try_wait().unwrap() {
-                panic!(
-                    "the service exited during start ({status}); see {}",
-                    self.log.display()
-                );
+                return Err(status);
             }
             let ready = client
                 .get(format!("{}/readyz", self.address))
@@ -142,6 +149,7 @@ impl Service {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         self.child = Some(child);
+        Ok(())
     }
 
     pub fn pid(&self) -> u32 {

@@ -231,7 +231,7 @@ async fn rejoin(state: &mut ClusterState) {
         "this replica's lease expired (it was paused or cut off): its partitions are gone; joining again as a new member"
     );
     count_losses(LossReason::Heartbeat, lost.len());
-    announce_lost(&state.deps, &lost);
+    stop_work(&state.deps, &lost);
     state.shedding.clear();
     let fresh = MemberId::random();
     let name = ownership.member_name().unwrap_or_default().to_string();
@@ -275,7 +275,7 @@ fn look(state: &mut ClusterState) {
             );
             ownership.lose(&lost);
             count_losses(LossReason::Fenced, lost.len());
-            announce_lost(&state.deps, &lost);
+            stop_work(&state.deps, &lost);
         }
     }
     metrics::gauge!(telemetry::CLUSTER_OWNED_PARTITIONS).set(ownership.held().len() as f64);
@@ -454,7 +454,7 @@ async fn release_drained(
             }
             state.deps.ownership.lose(&released);
             count_losses(LossReason::Shed, released.len());
-            announce_lost(&state.deps, &released);
+            stop_work(&state.deps, &released);
         }
         Err(err) => tracing::warn!(error = %err, "cannot hand partitions over yet"),
     }
@@ -480,10 +480,6 @@ fn stop_work(deps: &Deps, partitions: &[Partition]) {
             OutboundMsg::Release(partitions.to_vec()),
         );
     }
-}
-
-fn announce_lost(deps: &Deps, partitions: &[Partition]) {
-    stop_work(deps, partitions);
 }
 
 fn count_losses(reason: LossReason, count: usize) {

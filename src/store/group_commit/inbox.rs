@@ -35,30 +35,42 @@ impl InboxWriter {
         Self { db, cluster }
     }
 
-    /// Hints the owners of the batch's open events this replica does not dispatch itself: a NOTIFY, off the
+    /// The partition of each of `events` whose owner is another replica (open events only), when NOTIFY
+    /// hints are on: read before the batch is written, which consumes the events.
+    fn owned_elsewhere(&self, events: &[NewInboxEvent]) -> Option<Vec<Option<Partition>>> {
+        let ownership = self.cluster.notifying()?;
+        Some(
+            events
+                .iter()
+                .map(|event| {
+                    let user = event
+                        .user_id
+                        .as_ref()
+                        .filter(|_| event.handled_as.is_none())?;
+                    let partition = ownership.partition_of(user);
+                    (!ownership.dispatches(partition)).then_some(partition)
+                })
+                .collect(),
+        )
+    }
+
+    /// Hints the owners of the inserted events this replica does not dispatch itself: a NOTIFY, off the
     /// webhook's path (its 200 does not wait for it). Lost hints are found by the owners' poll.
-    fn notify_owners(&self, events: &[NewInboxEvent], answers: &[InboxInsert]) {
-        let Some(ownership) = self.cluster.notifying() else {
-            return;
-        };
-        let mut elsewhere: Vec<Partition> = events
-            .iter()
+    fn notify_owners(&self, elsewhere: Vec<Option<Partition>>, answers: &[InboxInsert]) {
+        let mut partitions: Vec<Partition> = elsewhere
+            .into_iter()
             .zip(answers)
-            .filter(|(event, answer)| {
-                event.handled_as.is_none() && matches!(answer, InboxInsert::Inserted { .. })
-            })
-            .filter_map(|(event, _)| event.user_id.as_ref())
-            .map(|user| ownership.partition_of(user))
-            .filter(|partition| !ownership.dispatches(*partition))
+            .filter(|(_, answer)| matches!(answer, InboxInsert::Inserted { .. }))
+            .filter_map(|(partition, _)| partition)
             .collect();
-        if elsewhere.is_empty() {
+        if partitions.is_empty() {
             return;
         }
-        elsewhere.sort_unstable();
-        elsewhere.dedup();
+        partitions.sort_unstable();
+        partitions.dedup();
         let db = self.db.clone();
         tokio::spawn(async move {
-            if let Err(err) = crate::store::cluster::notify_inbox(&db, &elsewhere).await {
+            if let Err(err) = crate::store::cluster::notify_inbox(&db, &partitions).await {
                 tracing::debug!(error = %err, "inbox hint not sent; the owners' poll finds the events");
             }
         });
@@ -89,18 +101,10 @@ impl BatchWrite for InboxWriter {
     }
 
     async fn write_together(&self, events: Vec<NewInboxEvent>) -> StoreResult<Vec<InboxInsert>> {
-        let hints = self.cluster.notifying().is_some().then(|| {
-            events
-                .iter()
-                .map(|e| NewInboxEvent {
-                    payload: String::new(),
-                    ..e.clone()
-                })
-                .collect::<Vec<_>>()
-        });
+        let elsewhere = self.owned_elsewhere(&events);
         let answers = write_batch(&self.db, events).await?;
-        if let Some(hints) = hints {
-            self.notify_owners(&hints, &answers);
+        if let Some(elsewhere) = elsewhere {
+            self.notify_owners(elsewhere, &answers);
         }
         Ok(answers)
     }

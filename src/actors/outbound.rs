@@ -193,7 +193,7 @@ impl Actor for OutboundActor {
                 tokio::spawn(async move {
                     for id in unsent {
                         if store.take_pre_claimed(id) {
-                            let _ = store.requeue(id).await;
+                            store.requeue_unsent(id).await;
                         }
                     }
                 });
@@ -272,7 +272,7 @@ fn enqueue(
             if state.deps.store.take_pre_claimed(part.id) {
                 let store = state.deps.store.clone();
                 tokio::spawn(async move {
-                    let _ = store.requeue(part.id).await;
+                    store.requeue_unsent(part.id).await;
                 });
             }
             continue;

@@ -122,6 +122,34 @@ impl Store {
         self.back_to_queue([id], false).await
     }
 
+    /// Puts back to `queued` a part stored claimed that this process knows it never sent, retrying while
+    /// the database is away (the lease is often lost with it), even when a takeover has meanwhile taken it
+    /// for `ambiguous`: only this process knows the request was never made.
+    pub async fn requeue_unsent(&self, id: i64) {
+        for _ in 0..240 {
+            let requeued = outbound_messages::Entity::update_many()
+                .col_expr(
+                    outbound_messages::Column::State,
+                    Expr::value(OutboundState::Queued.as_str()),
+                )
+                .col_expr(
+                    outbound_messages::Column::UpdatedAt,
+                    Expr::value(Utc::now()),
+                )
+                .filter(outbound_messages::Column::Id.eq(id))
+                .filter(outbound_messages::Column::State.is_in([
+                    OutboundState::Sending.as_str(),
+                    OutboundState::Ambiguous.as_str(),
+                ]))
+                .exec(&self.writer)
+                .await;
+            if requeued.is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
     /// Puts parts still `sending` back to `queued`; `uncount_attempt` takes back the attempt their claim
     /// counted.
     async fn back_to_queue(

@@ -186,6 +186,10 @@ impl Actor for IntakeActor {
                 }
                 match state.slots.clone().try_acquire_owned() {
                     Ok(slot) => {
+                        if !caught_up(&myself, state, &event, inbox_id).await? {
+                            // The event waits in the inbox for the poll, which goes in id order.
+                            return Ok(());
+                        }
                         let slot = Some(Arc::new(slot));
                         let stored = Stored {
                             inbox_id,
@@ -417,6 +421,43 @@ async fn poll(
         replay(myself, state, row, true).await?;
     }
     Ok(())
+}
+
+/// Cluster: before a live event of a user this replica dispatches is routed, routes that user's older
+/// events not yet handed out here, oldest first. Another replica may have stored one (its NOTIFY hint, or
+/// the poll, not here yet) before this event was even sent, and the owner must dispatch each user's events
+/// in inbox order. False when that cannot be read: the event is left to the poll.
+async fn caught_up(
+    myself: &ActorRef<IntakeMsg>,
+    state: &mut IntakeState,
+    event: &WebhookEvent,
+    before: i64,
+) -> Result<bool, ActorProcessingErr> {
+    let Route::Converse(user) = classify(event) else {
+        return Ok(true);
+    };
+    if !state.deps.ownership.is_cluster() || !state.deps.ownership.dispatches_user(&user) {
+        return Ok(true);
+    }
+    let partition = state.deps.ownership.partition_of(&user);
+    let older = match state
+        .deps
+        .store
+        .pending_events_of_user_before(&user, partition, before)
+        .await
+    {
+        Ok(older) => older,
+        Err(err) => {
+            tracing::debug!(error = %err, "cannot read a user's older pending events; the poll routes the event");
+            return Ok(false);
+        }
+    };
+    for row in older {
+        if !state.dispatched.contains_key(&row.id) {
+            replay(myself, state, row, true).await?;
+        }
+    }
+    Ok(true)
 }
 
 /// Routes an event read back from the inbox, with a slot if one is free. Never the live delivery (its

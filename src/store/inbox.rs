@@ -63,6 +63,25 @@ impl Store {
         Ok(rows.into_iter().map(pending_from).collect())
     }
 
+    /// Unhandled events of `user` with an id below `before`, oldest first. Reads through the partition's
+    /// index of pending events, so it stays cheap however many other users wait.
+    pub async fn pending_events_of_user_before(
+        &self,
+        user: &UserId,
+        partition: Partition,
+        before: i64,
+    ) -> StoreResult<Vec<PendingEvent>> {
+        let rows = inbox_events::Entity::find()
+            .filter(inbox_events::Column::HandledAt.is_null())
+            .filter(inbox_events::Column::Partition.eq(partition.as_i16()))
+            .filter(inbox_events::Column::Id.lt(before))
+            .filter(inbox_events::Column::ZaloUserId.eq(user.as_str()))
+            .order_by_asc(inbox_events::Column::Id)
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(pending_from).collect())
+    }
+
     pub async fn pending_event_count(&self) -> StoreResult<u64> {
         Ok(inbox_events::Entity::find()
             .filter(inbox_events::Column::HandledAt.is_null())
@@ -210,6 +229,12 @@ mod tests {
             );
             let mine = store.pending_events_for_user(&user).await.unwrap();
             assert_eq!(of(mine), [ids[0], ids[2], ids[4]]);
+            let partition = Partition::of(&user, crate::domain::DEFAULT_PARTITIONS);
+            let older = store
+                .pending_events_of_user_before(&user, partition, ids[4])
+                .await
+                .unwrap();
+            assert_eq!(of(older), [ids[0], ids[2]], "older than the given id only");
             assert_eq!(store.pending_event_count().await.unwrap(), 5);
             assert!(store.oldest_pending_received_at().await.unwrap().is_some());
 

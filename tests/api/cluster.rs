@@ -150,3 +150,75 @@ async fn two_replicas_split_the_users_and_answer_each_once() {
     })
     .await;
 }
+
+/// A user's message stored by a replica that does not own them, then their next message at the owner
+/// before any hint or poll could bring the first: the owner answers them in the order they were sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_answers_a_users_messages_in_order_wherever_they_landed() {
+    let Some(backend) = Backend::postgres().await else {
+        return;
+    };
+    // No hint and no poll for a minute: only the owner's own reading of the inbox can bring the first.
+    let slow = |name: &str, url: Option<String>| {
+        let mut options = replica(name, url);
+        options
+            .extra_env
+            .retain(|(key, _)| !key.ends_with("POLL_INTERVAL_MS"));
+        options.extra_env.extend([
+            (
+                "TRADESPHERE__CLUSTER__POLL_INTERVAL_MS",
+                "60000".to_string(),
+            ),
+            ("TRADESPHERE__CLUSTER__NOTIFY", "false".to_string()),
+        ]);
+        options
+    };
+    let owner = spawn_app_with(&backend, slow("r1", None)).await;
+    let other = spawn_app_with(&backend, slow("r2", Some(owner.database_url.clone()))).await;
+    wait_until("the partitions split evenly", || async {
+        let (a, b) = (owned(&owner).await, owned(&other).await);
+        (a == 128 && b == 128).then_some(())
+    })
+    .await;
+    let held: Vec<u64> = readiness(&owner).await["cluster"]["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_u64().unwrap())
+        .collect();
+    let user = std::iter::repeat_with(user_id)
+        .find(|u| {
+            let id = tradesphere::domain::UserId::parse(u).unwrap();
+            let partition = tradesphere::domain::Partition::of(&id, 256);
+            held.contains(&u64::from(partition.number()))
+        })
+        .unwrap();
+
+    let first = "trang vietcombank-xacminh.top có phải lừa đảo không";
+    let second = "còn trang shopee-khuyenmai.top thì sao";
+    assert_eq!(
+        other.post_event(&text_event(&user, first)).await.status(),
+        200
+    );
+    assert_eq!(
+        owner.post_event(&text_event(&user, second)).await.status(),
+        200
+    );
+    let texts = wait_until("both messages answered", || async {
+        let texts = replies(&[&owner, &other]).await.remove(&user)?;
+        let at = |domain: &str| texts.iter().position(|t| t.contains(domain));
+        at("vietcombank-xacminh")?;
+        at("shopee-khuyenmai")?;
+        Some(texts)
+    })
+    .await;
+    let at = |domain: &str| texts.iter().position(|t| t.contains(domain)).unwrap();
+    assert!(
+        at("vietcombank-xacminh") < at("shopee-khuyenmai"),
+        "the first message's answer came second: {texts:#?}"
+    );
+    assert!(
+        !replies(&[&other]).await.contains_key(&user),
+        "only the owner answers"
+    );
+}

@@ -229,6 +229,9 @@ pub struct Attempt {
     pub newest_message: Option<i64>,
     /// When the statement that read it returned: a reader can tell whether a write of its own came later.
     pub read_at: std::time::Instant,
+    /// An older event of the same user was still unhandled when this one was stored (PostgreSQL; perhaps
+    /// received by another replica): intake routes those first, to keep the user's order.
+    pub older_pending: bool,
 }
 
 /// One persisted event, routed to its user.

@@ -186,7 +186,8 @@ impl Actor for IntakeActor {
                 }
                 match state.slots.clone().try_acquire_owned() {
                     Ok(slot) => {
-                        if !caught_up(&myself, state, &event, inbox_id).await? {
+                        let older = first_attempt.as_ref().is_none_or(|a| a.older_pending);
+                        if older && !caught_up(&myself, state, &event, inbox_id).await? {
                             // The event waits in the inbox for the poll, which goes in id order.
                             return Ok(());
                         }
@@ -423,10 +424,11 @@ async fn poll(
     Ok(())
 }
 
-/// Cluster: before a live event of a user this replica dispatches is routed, routes that user's older
-/// events not yet handed out here, oldest first. Another replica may have stored one (its NOTIFY hint, or
-/// the poll, not here yet) before this event was even sent, and the owner must dispatch each user's events
-/// in inbox order. False when that cannot be read: the event is left to the poll.
+/// Cluster: before a live event of a user this replica dispatches is routed, when its insert saw an older
+/// event of that user unhandled, routes those not yet handed out here, oldest first. Another replica may
+/// have stored one (its NOTIFY hint, or the poll, not here yet) before this event was even sent, and the
+/// owner must dispatch each user's events in inbox order. False when that cannot be read: the event is
+/// left to the poll.
 async fn caught_up(
     myself: &ActorRef<IntakeMsg>,
     state: &mut IntakeState,

@@ -196,7 +196,9 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn pending_events_page_by_id_and_per_user() {
         let dir = tempfile::tempdir().unwrap();
-        for store in stores(&dir).await {
+        // SQLite first, then PostgreSQL when there is one.
+        for (backend, store) in stores(&dir).await.into_iter().enumerate() {
+            let postgres = backend == 1;
             let user = UserId::parse("7000000000000000701").unwrap();
             assert_eq!(store.oldest_pending_received_at().await.unwrap(), None);
             let mut ids = Vec::new();
@@ -205,10 +207,14 @@ mod tests {
                     user_id: (n % 2 == 0).then(|| user.clone()),
                     ..event(&format!("pending-{n}"))
                 };
-                let InboxInsert::Inserted { id, .. } = store.insert_inbox(new).await.unwrap()
+                let InboxInsert::Inserted { id, first_attempt } =
+                    store.insert_inbox(new).await.unwrap()
                 else {
                     panic!("a new event");
                 };
+                // On PostgreSQL the insert tells the user's second and third events from the first.
+                let older = first_attempt.unwrap().older_pending;
+                assert_eq!(older, postgres && n >= 2 && n % 2 == 0, "event {n}");
                 ids.push(id);
             }
             let of = |events: Vec<PendingEvent>| events.iter().map(|e| e.id).collect::<Vec<_>>();

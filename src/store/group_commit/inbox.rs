@@ -10,7 +10,8 @@ use std::collections::HashMap;
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
-    ActiveValue::NotSet, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryTrait, Set,
+    ActiveValue::NotSet, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    QueryTrait, Set,
 };
 
 use super::ops::{NEWEST_MESSAGE_OF_EVENT_USER, PAUSE_OF_EVENT_USER};
@@ -110,6 +111,15 @@ impl BatchWrite for InboxWriter {
     }
 }
 
+/// Whether an open event's user has an older event still unhandled, read by the insert itself (its snapshot:
+/// rows committed before it, such as a message another replica acknowledged before this one was sent),
+/// through the partition's index of pending events. PostgreSQL only.
+const OLDER_PENDING_OF_EVENT_USER: &str = "CASE WHEN inbox_events.handled_at IS NULL THEN EXISTS (
+        SELECT 1 FROM inbox_events older
+         WHERE older.partition = inbox_events.partition AND older.handled_at IS NULL
+           AND older.id < inbox_events.id AND older.zalo_user_id = inbox_events.zalo_user_id
+    ) END AS older_pending";
+
 /// One statement for the batch. Returns one outcome per event, in order: `Inserted` for the first event of
 /// a key the database did not hold yet, `Duplicate` for the rest (repeats inside the batch are removed first:
 /// the database would skip them too, but their ids could not be told apart).
@@ -166,6 +176,12 @@ async fn write_batch(
             "CASE WHEN inbox_events.handled_at IS NULL THEN {NEWEST_MESSAGE_OF_EVENT_USER} END AS newest_message"
         )),
         Expr::cust("inbox_events.handled_at IS NULL AS is_open"),
+        Expr::cust(if db.get_database_backend() == DbBackend::Postgres {
+            OLDER_PENDING_OF_EVENT_USER
+        } else {
+            // One process: its own live deliveries keep each user's order.
+            "NULL AS older_pending"
+        }),
     ]));
 
     // One statement is its own transaction on both backends: no BEGIN and COMMIT round trips (on SQLite's
@@ -183,6 +199,9 @@ async fn write_batch(
                 paused_until: row.try_get("", "paused_until")?,
                 newest_message: row.try_get("", "newest_message")?,
                 read_at,
+                older_pending: row
+                    .try_get::<Option<bool>>("", "older_pending")?
+                    .unwrap_or(false),
             })
         } else {
             None

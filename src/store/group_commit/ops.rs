@@ -66,6 +66,8 @@ pub(super) async fn count_attempts<C: ConnectionTrait>(
                 paused_until: row.try_get("", "paused_until")?,
                 newest_message: row.try_get("", "newest_message")?,
                 read_at,
+                // A replay: intake routes replays in inbox order itself.
+                older_pending: false,
             },
         );
     }

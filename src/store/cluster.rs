@@ -413,8 +413,8 @@ mod tests {
     use crate::cluster::Ownership;
     use crate::domain::{OutboundState, UserId};
     use crate::pipeline::Outcome;
-    use crate::store::group_commit::inbox::tests::{event, postgres_admin_url};
-    use crate::store::{ChatLine, Completion, InboxInsert, NewInboxEvent, Store};
+    use crate::store::group_commit::inbox::tests::{postgres_admin_url, user_event};
+    use crate::store::{ChatLine, Completion, Store};
 
     async fn fresh_database() -> Option<String> {
         let admin = postgres_admin_url()?;
@@ -454,17 +454,6 @@ mod tests {
         (store, ownership)
     }
 
-    async fn inbox(store: &Store, key: &str, user: &UserId) -> i64 {
-        let new = NewInboxEvent {
-            user_id: Some(user.clone()),
-            ..event(key)
-        };
-        match store.insert_inbox(new).await.unwrap() {
-            InboxInsert::Inserted { id, .. } => id,
-            InboxInsert::Duplicate => panic!("{key} is new"),
-        }
-    }
-
     fn completion(inbox_id: i64, key: &str, user: &UserId) -> Completion {
         Completion {
             inbox_id,
@@ -499,14 +488,14 @@ mod tests {
             "a lone replica claims everything"
         );
         let user = UserId::parse("7000000000000009001").unwrap();
-        let first = inbox(&old, "f-1", &user).await;
+        let first = user_event(&old, "f-1", &user).await;
         let parts = old
             .complete_event(completion(first, "f-1", &user))
             .await
             .unwrap()
             .expect("the owner completes");
         assert_eq!(parts.len(), 2);
-        let second = inbox(&old, "f-2", &user).await;
+        let second = user_event(&old, "f-2", &user).await;
 
         // r1 stops heartbeating (paused); its lease runs out; r2 joins and claims every partition.
         let member = old_owner.member().unwrap();

@@ -237,6 +237,7 @@ pub(in crate::store) mod tests {
     use super::super::{GroupCommit, Queued};
     use super::*;
     use crate::config::DatabaseSettings;
+    use crate::domain::UserId;
     use crate::store::{Store, StoreError};
 
     /// An event with this key makes `write_batch` panic.
@@ -301,6 +302,18 @@ pub(in crate::store) mod tests {
             stores.push(store);
         }
         stores
+    }
+
+    /// Stores a new event of `user`, as the webhook stores a user's message: its inbox id.
+    pub(in crate::store) async fn user_event(store: &Store, key: &str, user: &UserId) -> i64 {
+        let new = NewInboxEvent {
+            user_id: Some(user.clone()),
+            ..event(key)
+        };
+        match store.insert_inbox(new).await.unwrap() {
+            InboxInsert::Inserted { id, .. } => id,
+            InboxInsert::Duplicate => panic!("{key} is new"),
+        }
     }
 
     pub(in crate::store) fn event(key: &str) -> NewInboxEvent {

@@ -296,27 +296,15 @@ async fn write_merged<C: ConnectionTrait>(
 
 #[cfg(test)]
 mod tests {
-    use super::super::inbox::tests::{event, stores};
+    use super::super::inbox::tests::{event, stores, user_event};
     use super::*;
     use crate::domain::OutboundState;
     use crate::domain::UserId;
     use crate::pipeline::Outcome;
-    use crate::store::{ChatLine, InboxInsert, NewInboxEvent, Store};
+    use crate::store::{ChatLine, InboxInsert, Store};
 
     async fn inbox_id(store: &Store, key: &str) -> i64 {
         match store.insert_inbox(event(key)).await.unwrap() {
-            InboxInsert::Inserted { id, .. } => id,
-            InboxInsert::Duplicate => panic!("{key} is new"),
-        }
-    }
-
-    /// An event of `user`, as the webhook stores a user's message.
-    async fn user_inbox_id(store: &Store, key: &str, user: &UserId) -> i64 {
-        let new = NewInboxEvent {
-            user_id: Some(user.clone()),
-            ..event(key)
-        };
-        match store.insert_inbox(new).await.unwrap() {
             InboxInsert::Inserted { id, .. } => id,
             InboxInsert::Duplicate => panic!("{key} is new"),
         }
@@ -397,17 +385,17 @@ mod tests {
             let (db, sqlite) = (&store.writer, store.sqlite);
             let user = "7000000000000000401";
             let uid = UserId::parse(user).unwrap();
-            let earlier = user_inbox_id(&store, "o-earlier", &uid).await;
+            let earlier = user_event(&store, "o-earlier", &uid).await;
             store
                 .complete_event(completion(earlier, "o-earlier", user))
                 .await
                 .unwrap()
                 .unwrap();
             let before = store.recent_history(&uid, 1).await.unwrap().newest;
-            let a = user_inbox_id(&store, "o-a", &uid).await;
-            let b = user_inbox_id(&store, "o-b", &uid).await;
+            let a = user_event(&store, "o-a", &uid).await;
+            let b = user_event(&store, "o-b", &uid).await;
             let other = UserId::parse("7000000000000000402").unwrap();
-            let c = user_inbox_id(&store, "o-c", &other).await;
+            let c = user_event(&store, "o-c", &other).await;
             let mut first = completion(a, "o-a", user);
             first.reply_parts = vec!["a0".into(), "a1".into()];
             let mut second = completion(b, "o-b", user);
@@ -474,8 +462,8 @@ mod tests {
             assert_eq!(store.pending_event_count().await.unwrap(), 0);
 
             // One event of the group handled already: the rest is written, with the orphaned reply.
-            let d = user_inbox_id(&store, "o-d", &uid).await;
-            let e = user_inbox_id(&store, "o-e", &uid).await;
+            let d = user_event(&store, "o-d", &uid).await;
+            let e = user_event(&store, "o-e", &uid).await;
             assert!(store.finish_event(d, Outcome::Ignored).await.unwrap());
             let mut skipped = completion(d, "o-d", user);
             skipped.reply_parts = vec!["moved".into()];
@@ -497,7 +485,7 @@ mod tests {
             // Racing completions of one event.
             for round in 0..10 {
                 let key = format!("o-race-{round}");
-                let id = user_inbox_id(&store, &key, &uid).await;
+                let id = user_event(&store, &key, &uid).await;
                 let racers: Vec<_> = (0..4)
                     .map(|n| {
                         let db = db.clone();
@@ -550,7 +538,7 @@ mod tests {
         for store in stores(&dir).await {
             let user = "7000000000000000301";
             let uid = UserId::parse(user).unwrap();
-            let id = user_inbox_id(&store, "m-held", &uid).await;
+            let id = user_event(&store, "m-held", &uid).await;
             let mut held = completion(id, "m-held", user);
             held.reply_parts = vec!["x0".into(), "x1".into()];
             let parts = store.complete_event(held).await.unwrap().unwrap();
@@ -601,7 +589,7 @@ mod tests {
             let uid = UserId::parse(user).unwrap();
             // Four parts from an earlier answer: the first stored claimed by its commit, the third claimed
             // since, the others queued.
-            let earlier = user_inbox_id(&store, "m-earlier", &uid).await;
+            let earlier = user_event(&store, "m-earlier", &uid).await;
             let mut old = completion(earlier, "m-earlier", user);
             old.reply_parts = vec!["p0".into(), "p1".into(), "p2".into(), "p3".into()];
             let parts = store.complete_event(old).await.unwrap().unwrap();
@@ -623,7 +611,7 @@ mod tests {
                     .unwrap()
             );
 
-            let attempted = user_inbox_id(&store, "m-attempted", &uid).await;
+            let attempted = user_event(&store, "m-attempted", &uid).await;
             let paused = chrono::DateTime::parse_from_rfc3339("2030-01-02T03:04:05Z")
                 .unwrap()
                 .with_timezone(&Utc);
@@ -632,10 +620,10 @@ mod tests {
                 .await
                 .unwrap();
             let before_batch = store.recent_history(&uid, 1).await.unwrap().newest.unwrap();
-            let handled = user_inbox_id(&store, "m-handled", &uid).await;
+            let handled = user_event(&store, "m-handled", &uid).await;
             assert!(store.finish_event(handled, Outcome::Ignored).await.unwrap());
-            let answered = user_inbox_id(&store, "m-answered", &uid).await;
-            let merged = user_inbox_id(&store, "m-merged", &uid).await;
+            let answered = user_event(&store, "m-answered", &uid).await;
+            let merged = user_event(&store, "m-merged", &uid).await;
             let mut two_parts = completion(answered, "m-answered", user);
             two_parts.reply_parts = vec!["a".into(), "b".into()];
             let mut skipped = completion(handled, "m-handled", user);

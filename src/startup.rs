@@ -425,7 +425,7 @@ async fn join_cluster(
         options.cluster_no_fence,
     );
     ownership.trust_until(sent + cluster.member_ttl - cluster.trust_margin);
-    initial_claim(&db, &ownership, cluster)
+    crate::actors::cluster::claim_first_share(&db, &ownership, cluster)
         .await
         .context("claiming partitions")?;
     tracing::info!(
@@ -434,41 +434,4 @@ async fn join_cluster(
         "joined the cluster"
     );
     Ok((ownership, Some(db)))
-}
-
-/// Claims this replica's first share before anything is dispatched (a lone replica takes all at once), with
-/// the takeover housekeeping, so intake's start-up replay and outbound's resume already see them. The
-/// cluster actor keeps rebalancing from there.
-async fn initial_claim(
-    db: &crate::store::ClusterDb,
-    ownership: &crate::cluster::Ownership,
-    settings: &crate::config::ClusterSettings,
-) -> anyhow::Result<()> {
-    use crate::cluster::plan::{MemberLoad, Step, rebalance};
-    let member = ownership.member().expect("a cluster member");
-    let view = db.view(settings.min_member_age).await?;
-    let loads: Vec<MemberLoad> = view
-        .members
-        .iter()
-        .map(|m| MemberLoad {
-            is_me: m.member == member,
-            owned: m.owned,
-            counted: (m.mature || m.member == member) && !m.draining,
-        })
-        .collect();
-    if let Step::Claim(want) = rebalance(usize::from(settings.partitions), view.free, &loads) {
-        let leases = db.claim(&member, want, 0, settings.partitions).await?;
-        let ambiguous = db.take_over(&member, &leases).await?;
-        if ambiguous > 0 {
-            tracing::warn!(
-                count = ambiguous,
-                "reply parts a previous owner was sending are marked ambiguous"
-            );
-            metrics::counter!(telemetry::OUTBOUND_SENDS, "result" => "ambiguous")
-                .increment(ambiguous);
-        }
-        ownership.gain(&leases);
-        metrics::counter!(telemetry::CLUSTER_TAKEOVERS).increment(leases.len() as u64);
-    }
-    Ok(())
 }

@@ -14,9 +14,10 @@ use super::intake::IntakeMsg;
 use super::outbound::OutboundMsg;
 use super::{Deps, Directory};
 use crate::cluster::plan::{self, MemberLoad, Step};
-use crate::cluster::{FencedOp, Lease, LossReason, MemberId, Partition};
+use crate::cluster::{FencedOp, Lease, LossReason, MemberId, Ownership, Partition};
+use crate::config::ClusterSettings;
 use crate::pipeline::Role;
-use crate::store::{ClusterDb, LiveMember};
+use crate::store::{ClusterDb, LiveMember, StoreResult};
 use crate::telemetry;
 
 pub struct ClusterActor;
@@ -301,22 +302,7 @@ async fn rebalance(state: &mut ClusterState) {
         }
     };
     metrics::gauge!(telemetry::CLUSTER_MEMBERS).set(view.members.len() as f64);
-    let loads: Vec<MemberLoad> = view
-        .members
-        .iter()
-        .map(|m| {
-            let is_me = m.member == member;
-            MemberLoad {
-                is_me,
-                owned: if is_me {
-                    ownership.held().len()
-                } else {
-                    m.owned
-                },
-                counted: (m.mature || is_me) && !m.draining,
-            }
-        })
-        .collect();
+    let loads = loads(&view.members, &member, &ownership);
     state.members = view.members;
     match plan::rebalance(usize::from(settings.partitions), view.free, &loads) {
         Step::Claim(want) => {
@@ -354,28 +340,73 @@ async fn rebalance(state: &mut ClusterState) {
     metrics::gauge!(telemetry::CLUSTER_OWNED_PARTITIONS).set(ownership.held().len() as f64);
 }
 
-/// Takes over newly claimed partitions: parts their previous owner left `sending` become `ambiguous`, then
-/// the partitions are published and their waiting events and replies picked up.
-async fn gained(state: &mut ClusterState, db: &ClusterDb, member: &MemberId, leases: Vec<Lease>) {
-    match db.take_over(member, &leases).await {
-        Ok(ambiguous) => {
-            if ambiguous > 0 {
-                tracing::warn!(
-                    count = ambiguous,
-                    "reply parts a previous owner was sending are marked ambiguous"
-                );
-                metrics::counter!(telemetry::OUTBOUND_SENDS, "result" => "ambiguous")
-                    .increment(ambiguous);
+/// The live members as the plan weighs them; this replica's own count is what it holds now.
+fn loads(members: &[LiveMember], me: &MemberId, ownership: &Ownership) -> Vec<MemberLoad> {
+    members
+        .iter()
+        .map(|m| {
+            let is_me = m.member == *me;
+            MemberLoad {
+                is_me,
+                owned: if is_me {
+                    ownership.held().len()
+                } else {
+                    m.owned
+                },
+                counted: (m.mature || is_me) && !m.draining,
             }
-        }
-        Err(err) => {
-            tracing::warn!(error = %err, "takeover housekeeping failed; the partitions are released again");
-            let _ = db.release(member, &leases).await;
-            return;
-        }
+        })
+        .collect()
+}
+
+/// Claims this replica's first share before anything is dispatched (a lone replica takes all at once), with
+/// the takeover housekeeping, so intake's start-up replay and outbound's resume already see them. The
+/// actor keeps rebalancing from there.
+pub(crate) async fn claim_first_share(
+    db: &ClusterDb,
+    ownership: &Ownership,
+    settings: &ClusterSettings,
+) -> StoreResult<()> {
+    let member = ownership.member().expect("a cluster member");
+    let view = db.view(settings.min_member_age).await?;
+    let loads = loads(&view.members, &member, ownership);
+    if let Step::Claim(want) = plan::rebalance(usize::from(settings.partitions), view.free, &loads)
+    {
+        let offset = member_offset(&member, settings.partitions);
+        let leases = db.claim(&member, want, offset, settings.partitions).await?;
+        take_over(db, ownership, &member, &leases).await?;
     }
-    state.deps.ownership.gain(&leases);
+    Ok(())
+}
+
+/// The takeover housekeeping of newly claimed partitions (parts their previous owner left `sending` become
+/// `ambiguous`), then the partitions are published as held.
+async fn take_over(
+    db: &ClusterDb,
+    ownership: &Ownership,
+    member: &MemberId,
+    leases: &[Lease],
+) -> StoreResult<()> {
+    let ambiguous = db.take_over(member, leases).await?;
+    if ambiguous > 0 {
+        tracing::warn!(
+            count = ambiguous,
+            "reply parts a previous owner was sending are marked ambiguous"
+        );
+        metrics::counter!(telemetry::OUTBOUND_SENDS, "result" => "ambiguous").increment(ambiguous);
+    }
+    ownership.gain(leases);
     metrics::counter!(telemetry::CLUSTER_TAKEOVERS).increment(leases.len() as u64);
+    Ok(())
+}
+
+/// Takes over newly claimed partitions, then picks up their waiting events and replies.
+async fn gained(state: &mut ClusterState, db: &ClusterDb, member: &MemberId, leases: Vec<Lease>) {
+    if let Err(err) = take_over(db, &state.deps.ownership, member, &leases).await {
+        tracing::warn!(error = %err, "takeover housekeeping failed; the partitions are released again");
+        let _ = db.release(member, &leases).await;
+        return;
+    }
     tracing::info!(
         gained = leases.len(),
         owned = state.deps.ownership.held().len(),

@@ -14,13 +14,26 @@ use tradesphere::scam::words::Words;
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// The measured loop, apart so that `valgrind --tool=callgrind --toggle-collect='*timed*'` counts it alone.
+#[inline(never)]
+fn timed(rounds: usize, texts: &[String], f: &dyn Fn(&str, usize) -> usize) {
+    for _ in 0..rounds {
+        for (i, t) in texts.iter().enumerate() {
+            black_box(f(t, i));
+        }
+    }
+}
+
 fn main() {
     let corpus = include_str!("../tests/corpus/sms.jsonl");
+    // `TEXT=…` profiles one message instead of the corpus (its fixed cost, say).
+    let one = std::env::var("TEXT").ok();
     let texts: Vec<String> = corpus
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter_map(|v| v["text"].as_str().map(str::to_string))
         .collect();
+    let texts = one.map_or(texts, |t| vec![t]);
     let bytes: usize = texts.iter().map(String::len).sum();
     // `ROUNDS=2` under callgrind, whose instruction counts are steady on a busy machine.
     let rounds = std::env::var("ROUNDS")
@@ -40,11 +53,7 @@ fn main() {
             black_box(f(t, i));
         }
         let started = Instant::now();
-        for _ in 0..rounds {
-            for (i, t) in texts.iter().enumerate() {
-                black_box(f(t, i));
-            }
-        }
+        timed(rounds, &texts, f);
         let secs = started.elapsed().as_secs_f64();
         println!(
             "{name:>14}: {:7.1} MB/s, {:6.2} µs/message",

@@ -134,21 +134,32 @@ pub fn message_level(
                 .signals
                 .iter()
                 .any(|s| UNDISCOUNTED.contains(&s.scenario)));
+    // Read once per finding: the two questions below both ask it.
+    let not_the_readers: Vec<bool> = findings
+        .iter()
+        .map(|f| !names_the_reader(text, f))
+        .collect();
     // Somewhere to act on: a number or link that is not a brand's own, nor a hotline.
     let contact = findings
         .iter()
-        .find(|f| !official(f) && !is_service_number(&f.entity) && !names_the_reader(text, f));
+        .zip(&not_the_readers)
+        .find(|&(f, &not_readers)| not_readers && !official(f) && !is_service_number(&f.entity))
+        .map(|(f, _)| f);
     // A warner points to hotlines and sites, never to a personal mobile to call.
-    let personal = findings.iter().any(|f| {
-        f.entity.kind == EntityKind::Phone
-            && f.entity.carrier.is_some()
-            && !names_the_reader(text, f)
-    });
+    let personal = findings
+        .iter()
+        .zip(&not_the_readers)
+        .any(|(f, &not_readers)| {
+            not_readers && f.entity.kind == EntityKind::Phone && f.entity.carrier.is_some()
+        });
     let discounted = !entity_warns && !personal && (warner || official_only);
     let has = |kind: ReasonKind| signals.reasons.iter().any(|r| r.kind == kind);
     let asks = has(ReasonKind::CallToAction) || has(ReasonKind::Urgency) || contact.is_some();
     let strong = u32::from(signals.strongest) >= STRONG_SCENARIO;
-    let mut reasons: Vec<Reason> = findings.iter().flat_map(|f| f.reasons.clone()).collect();
+    let mut reasons: Vec<Reason> = Vec::with_capacity(
+        findings.iter().map(|f| f.reasons.len()).sum::<usize>() + signals.reasons.len() + 1,
+    );
+    reasons.extend(findings.iter().flat_map(|f| f.reasons.iter().cloned()));
     let mut discounted_points = 0;
     // Weak scenario words (none strong) together never warn without an entity that has signs too.
     let capped = discounted || !(strong || entity_signs);

@@ -97,10 +97,24 @@ pub fn named_brand_reason(
     named: &[(&'static Brand, Range<usize>)],
     entity: &Entity,
 ) -> Option<Reason> {
-    let (brand, at) = named.iter().find(|(brand, _)| {
-        points_for(text, brand.category, entity).is_some() && !entity_belongs_to(brand, entity)
+    if named.is_empty() {
+        return None;
+    }
+    // Whether the entity is offered at all does not depend on the brand: read it once.
+    let offered = match entity.kind {
+        EntityKind::Domain => {
+            official_brand(&entity.value).is_none() && written_as_link(text, entity)
+        }
+        // A mobile number offered as the one to call or message: receipts and statements name numbers too.
+        EntityKind::Phone => entity.carrier.is_some() && offered_as_contact(text, entity),
+        EntityKind::BankAccount => false,
+    };
+    if !offered {
+        return None;
+    }
+    let (brand, at, points) = named.iter().find_map(|(brand, at)| {
+        points_for(brand.category, entity.kind).map(|points| (brand, at, points))
     })?;
-    let points = points_for(text, brand.category, entity)?;
     let what = match entity.kind {
         EntityKind::Phone => "số điện thoại",
         EntityKind::BankAccount => "số tài khoản",
@@ -118,8 +132,10 @@ pub fn named_brand_reason(
     ))
 }
 
-/// Points for a brand of `category` next to `entity` in `text`; `None` when it says nothing.
-fn points_for(text: &str, category: BrandCategory, entity: &Entity) -> Option<u8> {
+/// Points for a brand of `category` named next to an offered entity of `kind`; `None` when it says
+/// nothing. A link that is no brand's own weighs more next to an institution; a mobile number counts
+/// next to any brand but a shop, a delivery firm or a social network, whose staff do call.
+fn points_for(category: BrandCategory, kind: EntityKind) -> Option<u8> {
     let institution = matches!(
         category,
         BrandCategory::Bank
@@ -128,21 +144,13 @@ fn points_for(text: &str, category: BrandCategory, entity: &Entity) -> Option<u8
             | BrandCategory::Utility
             | BrandCategory::Government
     );
-    match entity.kind {
-        EntityKind::Domain
-            if official_brand(&entity.value).is_some() || !written_as_link(text, entity) =>
-        {
-            None
-        }
+    match kind {
         EntityKind::Domain => Some(if institution { 3 } else { 2 }),
-        // A mobile number offered as the one to call or message: receipts and statements name numbers too.
         EntityKind::Phone
-            if entity.carrier.is_some()
-                && !matches!(
-                    category,
-                    BrandCategory::Shop | BrandCategory::Delivery | BrandCategory::Social
-                )
-                && offered_as_contact(text, entity) =>
+            if !matches!(
+                category,
+                BrandCategory::Shop | BrandCategory::Delivery | BrandCategory::Social
+            ) =>
         {
             Some(2)
         }
@@ -172,11 +180,6 @@ fn written_as_link(text: &str, entity: &Entity) -> bool {
     raw.contains("://") || raw.contains('/') || after.starts_with('/') || raw.starts_with("www.")
 }
 
-fn entity_belongs_to(brand: &Brand, entity: &Entity) -> bool {
-    entity.kind == EntityKind::Domain
-        && official_brand(&entity.value).is_some_and(|owner| owner.name == brand.name)
-}
-
 /// A chat or group link (`t.me/…`, `zalo.me/g/…`, `zalo.me/0912…`).
 #[must_use]
 pub fn chat_link_reason(text: &str, entity: &Entity) -> Option<Reason> {
@@ -184,6 +187,10 @@ pub fn chat_link_reason(text: &str, entity: &Entity) -> Option<Reason> {
         return None;
     }
     let host = entity.value.as_str();
+    // Most links are neither: no need to read their path.
+    if host != ZALO_HOST && !CHAT_HOSTS.contains(&host) {
+        return None;
+    }
     // The link as written, up to the next space: the entity's span may end at the host or the path.
     let start = entity.span.start.min(text.len());
     let end = text[start..]

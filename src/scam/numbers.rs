@@ -34,7 +34,7 @@ pub(crate) struct NumberRun {
 /// Every number run of `text`, in order.
 pub(crate) fn number_runs(text: &str) -> Vec<NumberRun> {
     let bytes = text.as_bytes();
-    let mut runs = Vec::new();
+    let mut runs = Vec::with_capacity(8);
     let mut at = 0;
     while let Some(start) = position_from(bytes, at, |b| b.is_ascii_digit()) {
         let (mut end, mut digits) = (start + 1, 1);

@@ -220,7 +220,7 @@ pub fn level_of(reasons: &[Reason]) -> Level {
 /// The points of `reasons` (each kind and scenario once, at its heaviest) and whether one is decisive.
 #[must_use]
 pub fn score_of(reasons: &[Reason]) -> (u32, bool) {
-    let mut best: Vec<((ReasonKind, Option<Scenario>), u32)> = Vec::new();
+    let mut best: Vec<((ReasonKind, Option<Scenario>), u32)> = Vec::with_capacity(reasons.len());
     let mut decisive = false;
     for reason in reasons {
         decisive |= reason.weight == Weight::Decisive;

@@ -308,13 +308,33 @@ fn scenario_reason(
     let points = top.entry.weight + u8::from(another);
     let mut reason = Reason::new(
         ReasonKind::Scenario,
-        format!("giống kịch bản lừa đảo quen thuộc: {}", scenario.label_vi()),
+        scenario_label(scenario),
         text,
         words.span_of(top.start..top.end),
         Weight::Points(points),
     );
     reason.scenario = Some(scenario);
     Some((reason, top.entry.phrase))
+}
+
+/// "giống kịch bản lừa đảo quen thuộc: …" for each scenario, written once rather than per message.
+static SCENARIO_LABELS: LazyLock<Vec<(Scenario, String)>> = LazyLock::new(|| {
+    Scenario::ALL
+        .iter()
+        .map(|&s| {
+            (
+                s,
+                format!("giống kịch bản lừa đảo quen thuộc: {}", s.label_vi()),
+            )
+        })
+        .collect()
+});
+
+fn scenario_label(scenario: Scenario) -> &'static str {
+    SCENARIO_LABELS.iter().find(|(s, _)| *s == scenario).map_or(
+        "giống kịch bản lừa đảo quen thuộc",
+        |(_, label)| label.as_str(),
+    )
 }
 
 /// The heaviest hit, the first of equals.

@@ -4,9 +4,12 @@
 //! The rules, in order:
 //! - an entity's reasons are its reports and its shape (look-alike domain, risky TLD, shortener, premium
 //!   number…); its level is theirs alone;
-//! - pressure to act and calls to action only count next to a strong scenario (3 points) or an entity with
-//!   signs of its own (a shortener, a chat link): "liên hệ ngay" is ordinary on its own; a strong scenario
-//!   with a number or link that is not a brand's own, nor the reader's own, is itself a call to action;
+//! - pressure to act and calls to action only count next to a strong scenario or an entity with signs of
+//!   its own (a shortener, a chat link): "liên hệ ngay" is ordinary on its own; a strong scenario with a
+//!   number or link that is not a brand's own, nor the reader's own, is itself a call to action;
+//! - a scenario is strong with one phrase of 3 points, or two different phrases of 2 ("cho em mượn" and
+//!   "không gọi được"); an office moving the talk to a private chat, and a fee asked before a promised
+//!   job, prize, loan or refund, weigh 3 (`signals`);
 //! - scenario words that ask nothing of the reader (no call to action, no pressure, no number or link)
 //!   count a point less: they tell a story about a scam more often than they are one;
 //! - a sender writing as a warner ("không bao giờ yêu cầu", "cảnh giác", "kẻ gian", "số dư"), or pointing
@@ -195,7 +198,12 @@ pub fn message_level(
     }
     if strong
         && !discounted
-        && !reasons.iter().any(|r| r.kind == ReasonKind::CallToAction)
+        // A weak "liên hệ" already counted does not stand for the number it points to.
+        && !reasons
+            .iter()
+            .any(|r| {
+                r.kind == ReasonKind::CallToAction && r.weight.points() >= u32::from(CONTACT_POINTS)
+            })
         && let Some(contact) = contact
     {
         reasons.push(Reason::new(
@@ -203,12 +211,15 @@ pub fn message_level(
             "kèm số điện thoại, số tài khoản hoặc đường link lạ để bạn liên hệ, chuyển tiền",
             text,
             contact.entity.span.clone(),
-            Weight::Points(2),
+            Weight::Points(CONTACT_POINTS),
         ));
     }
     let level = level_of(&reasons).max(entity_level);
     (level, reasons)
 }
+
+/// Points of the call to action that a strong scenario's number or link is.
+const CONTACT_POINTS: u8 = 2;
 
 /// Points at which an entity's own reason is a sign worth reading the words for (a premium number is not).
 const ENTITY_SIGN: u32 = 2;

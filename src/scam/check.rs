@@ -415,6 +415,19 @@ mod tests {
     }
 
     #[test]
+    fn a_weak_call_to_action_does_not_hide_the_number_it_points_to() {
+        let text = "Quý khách bị phạt nguội 4.000.000đ. Liên hệ 0784 912 035 để nộp phạt";
+        let outcome = check(&ReportIndex::new(), text, now());
+        let calls: Vec<(u32, &str)> = outcome
+            .reasons
+            .iter()
+            .filter(|r| r.kind == crate::scam::ReasonKind::CallToAction)
+            .map(|r| (r.weight.points(), r.evidence.as_str()))
+            .collect();
+        assert!(calls.contains(&(2, "0784 912 035")), "{calls:?}");
+    }
+
+    #[test]
     fn the_issue_example_is_checked_entity_by_entity() {
         let mut index = ReportIndex::new();
         index.apply(&row(EntityKind::BankAccount, "190366888888", 3, false, 5));

@@ -61,6 +61,7 @@ pub(crate) const SCENARIO_PHRASES: &[(Scenario, &[(&str, u8)])] = &[
         ("sim se bi khoa", 4), ("se bi khoa sim", 4), ("khoa sim", 3), ("thu hoi sim", 3), ("cap nhat cccd", 3),
         ("tich hop cccd", 3), ("xac thuc thue bao", 3), ("kich hoat dinh danh", 2), ("vneid", 2), ("dinh danh", 2),
         ("cap nhat can cuoc", 2), ("chuan hoa thong tin", 2), ("dinh danh dien tu", 2),
+        ("mat song", 3), ("nang cap sim", 2), ("nang cap 5g", 2), ("doi sim 5g", 2),
     ]),
     (Scenario::EasyJob, &[
         ("go chu", 3), ("viet bai tai nha", 3), ("phi dang ky tai khoan", 4), ("nhap lieu", 2), ("dong goi tai nha", 3), ("xau hat", 3), ("dat coc nguyen lieu", 4), ("danh gia san pham", 3), ("nop tien ung truoc", 4), ("khong yeu cau kinh nghiem", 2), ("tuyen gap", 2), ("phong van qua telegram", 4), ("nhan lai ngay", 2), ("lam tai nha", 3),
@@ -72,6 +73,7 @@ pub(crate) const SCENARIO_PHRASES: &[(Scenario, &[(&str, u8)])] = &[
         ("luong theo ngay", 3), ("nhan luong ngay", 3), ("moi ngay kiem", 3), ("thu nhap tu", 2), ("hoa hong", 2),
         ("khong can kinh nghiem", 2), ("ung luong", 2), ("ctv", 2), ("viec lam them", 2), ("thoi gian tu do", 2),
         ("lam ctv", 2), ("kiem them thu nhap", 3), ("chi can dien thoai", 3),
+        ("tuyen lao dong", 1), ("xuat khau lao dong", 1), ("xkld", 1), ("hoc bong toan phan", 1), ("duyet hoc bong", 1),
     ]),
     (Scenario::OtpRequest, &[
         ("ma cvv", 4), ("so cvv", 4), ("so the", 2), ("mat khau", 2), ("cung cap so the", 4), ("gui ma", 2),
@@ -79,6 +81,7 @@ pub(crate) const SCENARIO_PHRASES: &[(Scenario, &[(&str, u8)])] = &[
         ("doc ma otp", 4), ("gui ma otp", 4), ("cung cap ma otp", 4), ("doc ma xac nhan", 4), ("gui lai ma", 3),
         ("doc giup ma", 4), ("ma otp vua gui", 3), ("xin ma otp", 4), ("gui otp", 4), ("doc otp", 4),
         ("cung cap otp", 4), ("gui ma xac nhan", 3), ("cung cap ma xac nhan", 4), ("doc ma", 2),
+        ("ma vua gui ve", 4), ("ma vua gui toi", 4), ("ma 6 so vua", 4), ("gui minh cai ma", 4), ("gui lai minh ma", 4),
     ]),
     (Scenario::BookingDeposit, &[
         ("chuyen coc", 2), ("dat coc", 1), ("coc truoc", 2), ("thanh toan truoc", 1), ("giu phong", 1),
@@ -166,6 +169,9 @@ pub(crate) const SCENARIO_PHRASES: &[(Scenario, &[(&str, u8)])] = &[
         ("chuyen khoan truoc", 3), ("ung truoc", 3), ("nop tien", 2), ("nop thue nhap khau", 3),
         ("phi bao hiem van chuyen", 4), ("can nop", 2), ("phi mo khoa", 4), ("phi kich hoat", 3), ("phi xac minh", 4),
         ("phi ho so", 3), ("phi giai ngan", 4), ("nop them", 2), ("chuyen them", 2), ("phi doi dia chi", 3),
+        ("phi giu suat", 3), ("coc giu suat", 3), ("dat coc giu suat", 3), ("giu suat", 2), ("coc giu cho", 2),
+        ("hoan lai sau", 2), ("hoan lai khi", 2), ("hoan lai neu", 2), ("nhan lai khi", 2), ("phi dong phuc", 3),
+        ("lay hang mau", 2), ("stk ca nhan", 3), ("tai khoan ca nhan", 2),
     ]),
     (Scenario::ChannelSwitch, &[
         ("qua telegram", 3), ("qua viber", 3), ("qua signal", 3), ("tai signal", 3), ("tai telegram", 3), ("ket ban zalo", 2),
@@ -183,7 +189,29 @@ pub(crate) const SCENARIO_PHRASES: &[(Scenario, &[(&str, u8)])] = &[
         ("dang cap cuu", 3), ("bi tai nan", 3), ("can tien gap", 3), ("chuyen gap", 3), ("muon tien gap", 3),
         ("dang can gap", 2), ("doi so moi", 2), ("so moi cua con", 2), ("vay gap", 3), ("phau thuat gap", 3),
         ("cap cuu", 2),
+        // Why the asker cannot take a call or pay from their own account: so the reader cannot check.
+        ("khong nghe may duoc", 3), ("khong nghe may dc", 3), ("ko nghe may duoc", 3), ("ko nghe may dc", 3),
+        ("khong the nghe may", 3), ("khong goi duoc", 2), ("ko goi dc", 2), ("khong goi dc", 2), ("dung goi lai", 3),
+        ("app ngan hang bi loi", 3), ("tai khoan bi loi", 3), ("tk bi loi", 3), ("bi vuot han muc", 2),
+        ("tra lien", 1), ("toi tra", 1),
     ]),
+];
+
+/// Phrases of a scenario written once for every way a chat names a person: `{p}` stands for each of
+/// [`PRONOUNS`] ("cho {p} mượn": "cho em mượn", "cho t mượn", "cho chị mượn"…).
+#[rustfmt::skip]
+pub(crate) const PERSON_PHRASES: &[(Scenario, &[(&str, u8)])] = &[
+    (Scenario::FamilyEmergency, &[
+        ("cho {p} muon", 2), ("tai khoan {p} bi loi", 3), ("tk {p} bi loi", 3), ("app cua {p} bi loi", 3),
+        ("dung noi voi {p}", 3), ("{p} dang o benh vien", 2), ("{p} bi cong an giu", 4), ("{p} dang bi giu", 3),
+        ("chuyen giup {p}", 2), ("ck giup {p}", 2), ("{p} dang hop", 1), ("toi {p} tra", 1), ("mai {p} tra", 1),
+    ]),
+];
+
+/// How chats name the writer or the reader: the `{p}` of [`PERSON_PHRASES`].
+pub(crate) const PRONOUNS: &[&str] = &[
+    "em", "e", "anh", "a", "chi", "c", "t", "tao", "tui", "minh", "con", "bo", "me", "ba", "may",
+    "m", "toi", "ban", "bn", "co", "chu", "bac", "ong",
 ];
 
 /// Longer phrases that contain a scenario phrase but mean something else ("tiền điện thoại" is not
@@ -192,6 +220,10 @@ pub(crate) const SCENARIO_PHRASES: &[(Scenario, &[(&str, u8)])] = &[
 pub(crate) const NOT_SCENARIOS: &[&str] = &[
     "tien dien thoai", "cuoc dien thoai", "tat ca do", "so dien thoai", "cat dien thoai", "dong tien ao",
     "lan nap dau tien", "the nap dau tien", "nap the dau tien",
+    // An OTP or login notice's own line: "if it was not you, call the number on your card".
+    "neu khong phai ban thuc hien", "khong phai ban thuc hien", "neu khong phai quy khach thuc hien",
+    // A lucky draw at an event the reader is invited to.
+    "boc tham trung thuong",
 ];
 
 /// Pressure to act now, with weight.
@@ -232,7 +264,7 @@ pub(crate) const ADVISORY_PHRASES: &[&str] = &[
     "canh bao", "khong thu tien", "khong nhan tin", "khong goi dien", "link la", "duong link la", "so la",
     "khong bao gio", "luu y", "can than", "coi chung", "neu co nguoi", "neu co ai", "xung la", "neu ban lo",
     "khong kich hoat", "hinh thuc lua dao", "dung bam", "dung tin", "xoa luon", "la lua dao", "toan lua dao",
-    "deu la lua dao", "chu y",
+    "deu la lua dao", "chu y", "khong gui duong link", "khong gui link", "khong gui tin nhan co duong link",
     // A statement of the reader's own account: a balance change, a completed transaction.
     "so du", "bien dong so du", "giao dich thanh cong", "sd tk",
     // The sender asks nothing: scams always do.

@@ -11,8 +11,8 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::Serialize;
 
 use super::lexicon::{
-    ADVISORY_PHRASES, CALL_TO_ACTION_PHRASES, NEGATIONS, NOT_SCENARIOS, SCENARIO_PHRASES,
-    URGENCY_PHRASES,
+    ADVISORY_PHRASES, CALL_TO_ACTION_PHRASES, NEGATIONS, NOT_SCENARIOS, PERSON_PHRASES, PRONOUNS,
+    SCENARIO_PHRASES, URGENCY_PHRASES,
 };
 use super::reason::{Reason, ReasonKind, Weight};
 pub use super::scenario::Scenario;
@@ -55,16 +55,37 @@ struct Matcher {
     compact_entries: Vec<Entry>,
 }
 
+/// Every scenario phrase with its weight: the tables' own, and each person phrase once per pronoun.
+fn scenario_phrases() -> Vec<(Scenario, &'static str, u8)> {
+    let mut phrases = Vec::new();
+    for (scenario, table) in SCENARIO_PHRASES {
+        for &(phrase, weight) in *table {
+            phrases.push((*scenario, phrase, weight));
+        }
+    }
+    for (scenario, table) in PERSON_PHRASES {
+        for &(template, weight) in *table {
+            for pronoun in PRONOUNS {
+                let phrase = template.replace("{p}", pronoun);
+                if !phrases.iter().any(|(_, p, _)| *p == phrase) {
+                    // Built once per process, for the matcher's lifetime.
+                    let phrase: &'static str = Box::leak(phrase.into_boxed_str());
+                    phrases.push((*scenario, phrase, weight));
+                }
+            }
+        }
+    }
+    phrases
+}
+
 static MATCHER: LazyLock<Matcher> = LazyLock::new(|| {
     let mut entries = Vec::new();
-    for (scenario, phrases) in SCENARIO_PHRASES {
-        for &(phrase, weight) in *phrases {
-            entries.push(Entry {
-                class: Class::Scenario(*scenario),
-                phrase,
-                weight,
-            });
-        }
+    for (scenario, phrase, weight) in scenario_phrases() {
+        entries.push(Entry {
+            class: Class::Scenario(scenario),
+            phrase,
+            weight,
+        });
     }
     for &(phrase, weight) in URGENCY_PHRASES {
         entries.push(Entry {
@@ -137,7 +158,8 @@ pub struct TextSignals {
     pub reasons: Vec<Reason>,
     /// The scenarios found, each with its heaviest phrase, in [`Scenario`] order.
     pub signals: Vec<Signal>,
-    /// The heaviest scenario phrase's own weight (without the point a second phrase adds).
+    /// The heaviest scenario phrase's own weight (without the point a second phrase adds), or 3 for two
+    /// distinct phrases of one scenario that each weigh 2 or more.
     pub strongest: u8,
     /// Distinct phrases of a warner's voice ("không bao giờ yêu cầu", "cảnh giác", "kẻ gian"…) or of a
     /// sender who asks nothing ("không cần thao tác").
@@ -178,7 +200,7 @@ pub fn text_signals_in(text: &str, words: &Words) -> TextSignals {
             advisory += 1;
         } else if entry.class == Class::NotScenario {
             masks.push((start, end));
-        } else if !is_negated(words, start) {
+        } else if !is_negated(text, words, start) {
             // A negated one ("không cung cấp mã OTP cho ai", "đừng bấm vào link") is advice, not a request.
             hits.push(Hit {
                 entry,
@@ -224,6 +246,8 @@ pub fn text_signals_in(text: &str, words: &Words) -> TextSignals {
             });
         }
     }
+    raise_channel_switch_by_an_authority(&mut hits);
+    raise_a_fee_for_a_promise(&mut hits);
     let mut reasons = Vec::new();
     let mut signals = Vec::new();
     let mut found: Vec<Scenario> = hits
@@ -284,7 +308,8 @@ pub fn text_signals_in(text: &str, words: &Words) -> TextSignals {
         .filter(|h| matches!(h.entry.class, Class::Scenario(_)))
         .map(|h| h.entry.weight)
         .max()
-        .unwrap_or(0);
+        .unwrap_or(0)
+        .max(two_cues(&hits));
     TextSignals {
         reasons,
         signals,
@@ -335,6 +360,86 @@ fn scenario_label(scenario: Scenario) -> &'static str {
         "giống kịch bản lừa đảo quen thuộc",
         |(_, label)| label.as_str(),
     )
+}
+
+/// Offices that deal with people through their own counters and portals, never a private chat.
+const AUTHORITIES: &[Scenario] = &[
+    Scenario::PoliceImpersonation,
+    Scenario::TaxImpersonation,
+    Scenario::UtilityImpersonation,
+    Scenario::IdVerification,
+    Scenario::InsurancePayout,
+    Scenario::TrafficFine,
+];
+
+/// Weight of a move to a private chat asked for in an authority's name.
+const AUTHORITY_MOVES_YOU: u8 = 3;
+
+/// An official who moves the talk to Zalo, Telegram or the like is the scam itself: the words of each
+/// alone are everyday ("điện lực", "kết bạn Zalo"), together they are not.
+fn raise_channel_switch_by_an_authority(hits: &mut [Hit]) {
+    let authority = hits
+        .iter()
+        .any(|h| matches!(h.entry.class, Class::Scenario(s) if AUTHORITIES.contains(&s)));
+    if !authority {
+        return;
+    }
+    for hit in hits {
+        if hit.entry.class == Class::Scenario(Scenario::ChannelSwitch) {
+            hit.entry.weight = hit.entry.weight.max(AUTHORITY_MOVES_YOU);
+        }
+    }
+}
+
+/// What a scam promises before it asks for a fee: a job, a prize, a loan, money back, a gift, a payout.
+const PROMISES: &[Scenario] = &[
+    Scenario::EasyJob,
+    Scenario::Prize,
+    Scenario::Loan,
+    Scenario::RecoveryScam,
+    Scenario::RomanceGift,
+    Scenario::InsurancePayout,
+    Scenario::FakeRefund,
+    Scenario::Investment,
+];
+
+/// Asking for money up front.
+const FEES: &[Scenario] = &[Scenario::AdvanceFee, Scenario::BookingDeposit];
+
+/// Weight of a fee asked for before a promise is kept.
+const FEE_FOR_A_PROMISE: u8 = 3;
+
+/// A deposit or fee before a job, a prize, a loan or money back is the advance-fee scam: "đặt cọc" and
+/// "đóng phí" are everyday words, next to a promise they are not.
+fn raise_a_fee_for_a_promise(hits: &mut [Hit]) {
+    let promised = hits
+        .iter()
+        .any(|h| matches!(h.entry.class, Class::Scenario(s) if PROMISES.contains(&s)));
+    if !promised {
+        return;
+    }
+    for hit in hits {
+        if matches!(hit.entry.class, Class::Scenario(s) if FEES.contains(&s)) {
+            hit.entry.weight = hit.entry.weight.max(FEE_FOR_A_PROMISE);
+        }
+    }
+}
+
+/// Weight of two distinct cues of one scenario that each need company ("cho mượn" and "không gọi được").
+const TWO_CUES: u8 = 3;
+
+/// [`TWO_CUES`] when one scenario has two different phrases of 2 points or more that do not overlap: two
+/// parts of one story are as telling as one strong phrase. Else 0.
+fn two_cues(hits: &[Hit]) -> u8 {
+    let cue = |h: &&Hit| matches!(h.entry.class, Class::Scenario(_)) && h.entry.weight >= 2;
+    let found = hits.iter().filter(cue).any(|a| {
+        hits.iter().filter(cue).any(|b| {
+            a.entry.class == b.entry.class
+                && a.entry.phrase != b.entry.phrase
+                && (a.end <= b.start || b.end <= a.start)
+        })
+    });
+    if found { TWO_CUES } else { 0 }
 }
 
 /// The heaviest hit, the first of equals.
@@ -483,13 +588,24 @@ fn pay_per_task(tokens: &[(usize, &str)]) -> Option<(usize, usize, u8)> {
 }
 
 /// True when one of the four words before the line's offset `at` negates what follows.
-fn is_negated(words: &Words, at: usize) -> bool {
-    words
-        .words_before(at)
-        .rev()
-        .take(4)
-        .any(|word| NEGATIONS.contains(&word))
+/// A negation word followed by punctuation ends a question or stands alone ("rảnh không, cho mượn…",
+/// "được ko?"): it negates nothing after it. Nor does one in an earlier sentence.
+fn is_negated(text: &str, words: &Words, at: usize) -> bool {
+    for (word, gap) in words.words_before_with_gaps(text, at).take(4) {
+        if gap.contains(SENTENCE_END) {
+            return false;
+        }
+        if NEGATIONS.contains(&word) && !gap.contains(CLAUSE_END) {
+            return true;
+        }
+    }
+    false
 }
+
+/// Punctuation that ends a sentence: no negation reaches across it.
+const SENTENCE_END: [char; 4] = ['.', '?', '!', '\n'];
+/// Punctuation right after a negation word that makes it a question's end or a word on its own.
+const CLAUSE_END: [char; 6] = [',', ';', ':', '.', '?', '!'];
 
 #[cfg(test)]
 mod tests {
@@ -537,16 +653,14 @@ mod tests {
 
     #[test]
     fn every_phrase_is_folded_and_matchable() {
-        for (scenario, phrases) in SCENARIO_PHRASES {
-            for (phrase, _) in *phrases {
-                assert_eq!(
-                    Words::new(phrase).line().trim(),
-                    *phrase,
-                    "phrase {phrase:?} must be written folded"
-                );
-                let found = text_signals(phrase).signals;
-                assert!(found.iter().any(|s| s.scenario == *scenario), "{phrase}");
-            }
+        for (scenario, phrase, _) in scenario_phrases() {
+            assert_eq!(
+                Words::new(phrase).line().trim(),
+                phrase,
+                "phrase {phrase:?} must be written folded"
+            );
+            let found = text_signals(phrase).signals;
+            assert!(found.iter().any(|s| s.scenario == scenario), "{phrase}");
         }
     }
 
@@ -577,6 +691,74 @@ mod tests {
                 .iter()
                 .any(|r| r.kind == ReasonKind::Obfuscation)
         );
+    }
+
+    fn weight_of(found: &TextSignals, scenario: Scenario) -> Option<u32> {
+        found
+            .reasons
+            .iter()
+            .find(|r| r.scenario == Some(scenario))
+            .map(|r| r.weight.points())
+    }
+
+    #[test]
+    fn a_negation_ending_a_question_negates_nothing_after_it() {
+        // "rảnh không," asks; "không chia sẻ, cung cấp" negates both verbs.
+        let asked = text_signals("Ê rảnh không, cho em mượn tạm 5tr");
+        assert!(weight_of(&asked, Scenario::FamilyEmergency).is_some());
+        let advised = text_signals("Tuyệt đối không chia sẻ, cung cấp mã OTP cho ai");
+        assert_eq!(weight_of(&advised, Scenario::OtpRequest), None);
+        // Nor does a negation in an earlier sentence.
+        let earlier = text_signals("Mình không đi được. Cho em mượn tạm 2 triệu");
+        assert!(weight_of(&earlier, Scenario::FamilyEmergency).is_some());
+    }
+
+    #[test]
+    fn person_phrases_match_every_way_a_chat_names_someone() {
+        for text in ["tk e bị lỗi rồi", "tài khoản chị bị lỗi", "TK MINH BI LOI"] {
+            let found = text_signals(text);
+            assert_eq!(
+                weight_of(&found, Scenario::FamilyEmergency),
+                Some(3),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_authority_moving_the_talk_to_zalo_is_strong() {
+        let plain = text_signals("Anh kết bạn Zalo với em nhé");
+        assert_eq!(weight_of(&plain, Scenario::ChannelSwitch), Some(2));
+        let official = text_signals("Em bên điện lực, anh kết bạn Zalo để em hướng dẫn");
+        assert_eq!(weight_of(&official, Scenario::ChannelSwitch), Some(3));
+        assert!(official.strongest >= 3);
+    }
+
+    #[test]
+    fn a_fee_before_a_promise_is_strong() {
+        let booking = text_signals("Đặt cọc giữ phòng 500k nhé");
+        assert!(booking.strongest < 3);
+        let job = text_signals("Tuyển CTV làm tại nhà, đặt cọc 500k để nhận hàng");
+        assert!(weight_of(&job, Scenario::BookingDeposit).is_some_and(|w| w >= 3));
+    }
+
+    #[test]
+    fn two_different_cues_of_one_story_are_strong() {
+        let one = text_signals("cho em mượn 2 triệu nhé");
+        assert!(one.strongest < 3);
+        let two = text_signals("cho em mượn 2 triệu, em không gọi được");
+        assert_eq!(two.strongest, 3);
+        // One phrase said twice is one cue.
+        let twice = text_signals("Telegram code 48217, sent by Telegram");
+        assert!(twice.strongest < 3);
+    }
+
+    #[test]
+    fn a_notice_that_says_if_it_was_not_you_is_no_unwanted_service() {
+        let found = text_signals(
+            "Mã OTP đăng nhập là 360917. Nếu không phải bạn thực hiện, vui lòng gọi tổng đài",
+        );
+        assert_eq!(weight_of(&found, Scenario::UnwantedService), None);
     }
 
     #[test]

@@ -420,12 +420,21 @@ impl Words {
             .map(|w| (w.at, &self.line[w.at..w.at + w.len]))
     }
 
-    /// The words before the line's offset `at` (a space), in order.
-    pub fn words_before(&self, at: usize) -> impl DoubleEndedIterator<Item = &str> {
+    /// The words before the line's offset `at` (a space), nearest first, each with the text written between
+    /// it and the word after it (`text` is the text the words were made from): the punctuation a word is
+    /// followed by.
+    pub fn words_before_with_gaps<'a>(
+        &'a self,
+        text: &'a str,
+        at: usize,
+    ) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
         let end = self.words.partition_point(|w| w.at < at);
-        self.words[..end]
-            .iter()
-            .map(|w| &self.line[w.at..w.at + w.len])
+        (0..end).rev().map(move |i| {
+            let word = &self.words[i];
+            let next = self.words.get(i + 1).map_or(text.len(), |w| w.span.start);
+            let gap = text.get(word.span.end..next).unwrap_or_default();
+            (&self.line[word.at..word.at + word.len], gap)
+        })
     }
 
     /// Indexes `first..last` of the words overlapping the line's `range`.
@@ -791,6 +800,15 @@ mod tests {
         assert!(words.obfuscated_in(at..at + 4));
         let first = words.span_of(1..4);
         assert_eq!(&text[first], "Quý");
+    }
+
+    #[test]
+    fn words_before_come_nearest_first_with_what_follows_them() {
+        let text = "Rảnh không, cho mượn";
+        let words = Words::new(text);
+        let at = words.line().find(" cho ").unwrap() + 1;
+        let before: Vec<(&str, &str)> = words.words_before_with_gaps(text, at).collect();
+        assert_eq!(before, vec![("khong", ", "), ("ranh", " ")]);
     }
 
     #[test]

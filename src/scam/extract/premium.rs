@@ -169,7 +169,7 @@ pub fn number_reasons(text: &str, entity: &Entity) -> Vec<Reason> {
         EntityKind::Phone => entity.value.strip_prefix(VN_COUNTRY_PREFIX),
         EntityKind::BankAccount | EntityKind::Domain => None,
     };
-    match national.and_then(ServiceLine::of) {
+    let mut reasons = match national.and_then(ServiceLine::of) {
         Some(ServiceLine::PremiumRate) => vec![Reason::new(
             ReasonKind::PremiumRate,
             PREMIUM_RATE_LABEL,
@@ -178,7 +178,35 @@ pub fn number_reasons(text: &str, entity: &Entity) -> Vec<Reason> {
             Weight::Points(1),
         )],
         Some(ServiceLine::TollFree) | None => Vec::new(),
+    };
+    let written = text.get(entity.span.clone()).unwrap_or_default();
+    if entity.kind != EntityKind::Domain && written_digit_by_digit(written) {
+        reasons.push(Reason::new(
+            ReasonKind::Obfuscation,
+            SCATTERED_DIGITS_LABEL,
+            text,
+            entity.span.clone(),
+            Weight::Points(SCATTERED_DIGITS_POINTS),
+        ));
     }
+    reasons
+}
+
+const SCATTERED_DIGITS_LABEL: &str =
+    "số được viết tách rời từng chữ số, một mánh né bộ lọc quen của kẻ gian";
+/// A sign of its own, worth reading the words for, but no warning alone.
+const SCATTERED_DIGITS_POINTS: u8 = 2;
+/// Digits standing alone in a number that make it written digit by digit.
+const SCATTERED_DIGITS: usize = 6;
+
+/// True when most of the number's digits stand alone between separators ("0.9.7.3 2.8.1 5.4.6",
+/// "0 3 8 6 5 5 2 9 1 7"): nobody groups a number that way but to slip it past a filter.
+fn written_digit_by_digit(written: &str) -> bool {
+    written
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|group| group.len() == 1)
+        .count()
+        >= SCATTERED_DIGITS
 }
 
 #[cfg(test)]
@@ -186,6 +214,28 @@ mod tests {
     use super::*;
     use crate::scam::extract::extract;
     use crate::scam::extract::test_support::{accounts, phones};
+
+    #[test]
+    fn a_number_written_digit_by_digit_is_obfuscated() {
+        let reasons = |text: &str| {
+            let entity = extract(text).remove(0);
+            number_reasons(text, &entity)
+                .into_iter()
+                .map(|r| r.kind)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            reasons("GOI 0.9.7.3 2.8.1 5.4.6 DE DUOC HO TRO"),
+            vec![ReasonKind::Obfuscation]
+        );
+        assert_eq!(
+            reasons("zalo 0 3 8 6 5 5 2 9 1 7"),
+            vec![ReasonKind::Obfuscation]
+        );
+        for grouped in ["gọi 0912 345 678", "gọi 0.386.552.917", "(028) 3822 5678"] {
+            assert!(reasons(grouped).is_empty(), "{grouped}");
+        }
+    }
 
     #[test]
     fn premium_and_toll_free_numbers_in_every_grouping() {

@@ -10,8 +10,8 @@
 //! - a scenario is strong with one phrase of 3 points, or two different phrases of 2 ("cho em mượn" and
 //!   "không gọi được"); an office moving the talk to a private chat, and a fee asked before a promised
 //!   job, prize, loan or refund, weigh 3 (`signals`);
-//! - scenario words that ask nothing of the reader (no call to action, no pressure, no number or link)
-//!   count a point less: they tell a story about a scam more often than they are one;
+//! - scenario words that ask nothing of the reader (no call to action, no pressure, no number or link, no
+//!   fee demanded) count a point less: they tell a story about a scam more often than they are one;
 //! - a sender writing as a warner ("không bao giờ yêu cầu", "cảnh giác", "kẻ gian", "số dư"), or pointing
 //!   only at a brand's official site (not a platform anyone publishes on), and giving no personal mobile to
 //!   call, gets a third of its scenario words' weight, never enough to warn, and its calls to action
@@ -157,7 +157,14 @@ pub fn message_level(
         });
     let discounted = !entity_warns && !personal && (warner || official_only);
     let has = |kind: ReasonKind| signals.reasons.iter().any(|r| r.kind == kind);
-    let asks = has(ReasonKind::CallToAction) || has(ReasonKind::Urgency) || contact.is_some();
+    // Money asked for up front is itself an ask, whoever is to be paid.
+    let demands_a_fee = signals.reasons.iter().any(|r| {
+        r.scenario == Some(Scenario::AdvanceFee) && r.weight.points() >= u32::from(STRONG_FEE)
+    });
+    let asks = has(ReasonKind::CallToAction)
+        || has(ReasonKind::Urgency)
+        || contact.is_some()
+        || demands_a_fee;
     let strong = u32::from(signals.strongest) >= STRONG_SCENARIO;
     let mut reasons: Vec<Reason> = Vec::with_capacity(
         findings.iter().map(|f| f.reasons.len()).sum::<usize>() + signals.reasons.len() + 1,
@@ -217,6 +224,9 @@ pub fn message_level(
     let level = level_of(&reasons).max(entity_level);
     (level, reasons)
 }
+
+/// Points at which an advance-fee reason is a demand for money, not a word about fees.
+const STRONG_FEE: u8 = 3;
 
 /// Points of the call to action that a strong scenario's number or link is.
 const CONTACT_POINTS: u8 = 2;

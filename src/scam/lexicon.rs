@@ -82,6 +82,7 @@ pub(crate) const SCENARIO_PHRASES: &[(Scenario, &[(&str, u8)])] = &[
         ("doc giup ma", 4), ("ma otp vua gui", 3), ("xin ma otp", 4), ("gui otp", 4), ("doc otp", 4),
         ("cung cap otp", 4), ("gui ma xac nhan", 3), ("cung cap ma xac nhan", 4), ("doc ma", 2),
         ("ma vua gui ve", 4), ("ma vua gui toi", 4), ("ma 6 so vua", 4), ("gui minh cai ma", 4), ("gui lai minh ma", 4),
+        ("vua nhan ve may", 3), ("vua gui ve may", 3), ("vua nhan ve dien thoai", 3),
     ]),
     (Scenario::BookingDeposit, &[
         ("chuyen coc", 2), ("dat coc", 1), ("coc truoc", 2), ("thanh toan truoc", 1), ("giu phong", 1),

@@ -237,6 +237,17 @@ pub fn text_signals_in(text: &str, words: &Words) -> TextSignals {
             end,
         });
     }
+    if let Some((start, end)) = fee_to_unlock(&tokens) {
+        hits.push(Hit {
+            entry: Entry {
+                class: Class::Scenario(Scenario::AdvanceFee),
+                phrase: "nop phi de rut tien",
+                weight: FEE_TO_UNLOCK,
+            },
+            start,
+            end,
+        });
+    }
     for (range, word) in words.obfuscated_words() {
         for found in matcher.compact.find_iter(word) {
             hits.push(Hit {
@@ -587,6 +598,70 @@ fn pay_per_task(tokens: &[(usize, &str)]) -> Option<(usize, usize, u8)> {
     None
 }
 
+/// Words that ask for money up front.
+const FEE_WORDS: &[&str] = &["phi", "coc", "nop", "dong", "nap", "thue", "chuyen", "ck"];
+/// What paying is said to unlock: a withdrawal, a loan paid out, a prize. Two or three words each.
+const UNLOCKS: &[&[&str]] = &[
+    &["de", "rut"],
+    &["moi", "rut"],
+    &["roi", "rut"],
+    &["duoc", "rut"],
+    &["de", "giai", "ngan"],
+    &["moi", "giai", "ngan"],
+    &["thi", "giai", "ngan"],
+    &["de", "nhan", "thuong"],
+    &["de", "nhan", "giai"],
+    &["de", "nhan", "qua"],
+    &["thi", "moi", "duoc"],
+    &["sau", "do", "rut"],
+];
+/// Tokens between the fee and what it unlocks.
+const FEE_WINDOW: usize = 10;
+/// Weight of money asked for to unlock a withdrawal, a payout or a prize.
+const FEE_TO_UNLOCK: u8 = 3;
+
+/// An amount of money: digits alone or with a money unit ("4000000d", "850k", "10", "1tr9").
+fn is_money(token: &str) -> bool {
+    let digits = token.bytes().take_while(u8::is_ascii_digit).count();
+    let unit = &token[digits..];
+    digits > 0
+        && (matches!(
+            unit,
+            "" | "k" | "d" | "vnd" | "dong" | "trieu" | "nghin" | "ngan"
+        ) || unit.starts_with("tr"))
+}
+
+/// Money asked for so that something is released ("nộp thuế 10% … để rút", "đóng phí 1tr9 là giải ngân",
+/// "phí vận chuyển 850k … để nhận quà"): the advance-fee scam's one shape, whatever the story. An unlock
+/// with a fee word and an amount within [`FEE_WINDOW`] tokens on one side of it, as a line range.
+fn fee_to_unlock(tokens: &[(usize, &str)]) -> Option<(usize, usize)> {
+    for (i, &(_, token)) in tokens.iter().enumerate() {
+        let Some(unlock) = UNLOCKS.iter().find(|u| {
+            u[0] == token
+                && tokens
+                    .get(i..i + u.len())
+                    .is_some_and(|t| t.iter().map(|(_, w)| *w).eq(u.iter().copied()))
+        }) else {
+            continue;
+        };
+        // The fee is asked before or after what it unlocks ("để rút về cần nộp thuế 10%").
+        let after = i + unlock.len();
+        let before = &tokens[i.saturating_sub(FEE_WINDOW)..i];
+        let later = &tokens[after.min(tokens.len())..(after + FEE_WINDOW).min(tokens.len())];
+        for window in [before, later] {
+            let fee = window.iter().find(|(_, t)| FEE_WORDS.contains(t));
+            if let Some(&(fee_at, fee)) = fee
+                && window.iter().any(|(_, t)| is_money(t))
+            {
+                let (last_at, last) = tokens[after - 1];
+                let (start, end) = (tokens[i].0, last_at + last.len());
+                return Some((start.min(fee_at), end.max(fee_at + fee.len())));
+            }
+        }
+    }
+    None
+}
+
 /// True when one of the four words before the line's offset `at` negates what follows.
 /// A negation word followed by punctuation ends a question or stands alone ("rảnh không, cho mượn…",
 /// "được ko?"): it negates nothing after it. Nor does one in an earlier sentence.
@@ -759,6 +834,30 @@ mod tests {
             "Mã OTP đăng nhập là 360917. Nếu không phải bạn thực hiện, vui lòng gọi tổng đài",
         );
         assert_eq!(weight_of(&found, Scenario::UnwantedService), None);
+    }
+
+    #[test]
+    fn money_asked_to_release_a_withdrawal_a_loan_or_a_prize_is_an_advance_fee() {
+        for text in [
+            "Để rút 184 triệu anh cần nộp thuế 10% là 18.400.000đ trước, nộp xong để rút toàn bộ",
+            "a đóng 1tr9 phí bảo hiểm thì giải ngân luôn ạ",
+            "Phí vận chuyển 850k, bạn ck trước để nhận quà nhé",
+            "Để rút về anh cần nộp thuế thu nhập 10% (18.400.000đ) trước",
+        ] {
+            let found = text_signals(text);
+            assert!(
+                weight_of(&found, Scenario::AdvanceFee).is_some_and(|w| w >= 3),
+                "{text}"
+            );
+        }
+        // A deposit that keeps a room, and a withdrawal with no fee, are no such thing.
+        for text in [
+            "Anh đặt cọc 500k để giữ phòng nhé",
+            "Rút tiền 2.000.000đ tại ATM thành công",
+        ] {
+            let found = text_signals(text);
+            assert_eq!(weight_of(&found, Scenario::AdvanceFee), None, "{text}");
+        }
     }
 
     #[test]

@@ -257,8 +257,7 @@ pub fn text_signals_in(text: &str, words: &Words) -> TextSignals {
             });
         }
     }
-    raise_channel_switch_by_an_authority(&mut hits);
-    raise_a_fee_for_a_promise(&mut hits);
+    raise_in_company(&mut hits);
     let mut reasons = Vec::new();
     let mut signals = Vec::new();
     let mut found: Vec<Scenario> = hits
@@ -386,22 +385,6 @@ const AUTHORITIES: &[Scenario] = &[
 /// Weight of a move to a private chat asked for in an authority's name.
 const AUTHORITY_MOVES_YOU: u8 = 3;
 
-/// An official who moves the talk to Zalo, Telegram or the like is the scam itself: the words of each
-/// alone are everyday ("điện lực", "kết bạn Zalo"), together they are not.
-fn raise_channel_switch_by_an_authority(hits: &mut [Hit]) {
-    let authority = hits
-        .iter()
-        .any(|h| matches!(h.entry.class, Class::Scenario(s) if AUTHORITIES.contains(&s)));
-    if !authority {
-        return;
-    }
-    for hit in hits {
-        if hit.entry.class == Class::Scenario(Scenario::ChannelSwitch) {
-            hit.entry.weight = hit.entry.weight.max(AUTHORITY_MOVES_YOU);
-        }
-    }
-}
-
 /// What a scam promises before it asks for a fee: a job, a prize, a loan, money back, a gift, a payout.
 const PROMISES: &[Scenario] = &[
     Scenario::EasyJob,
@@ -420,18 +403,27 @@ const FEES: &[Scenario] = &[Scenario::AdvanceFee, Scenario::BookingDeposit];
 /// Weight of a fee asked for before a promise is kept.
 const FEE_FOR_A_PROMISE: u8 = 3;
 
-/// A deposit or fee before a job, a prize, a loan or money back is the advance-fee scam: "đặt cọc" and
-/// "đóng phí" are everyday words, next to a promise they are not.
-fn raise_a_fee_for_a_promise(hits: &mut [Hit]) {
-    let promised = hits
-        .iter()
-        .any(|h| matches!(h.entry.class, Class::Scenario(s) if PROMISES.contains(&s)));
-    if !promised {
-        return;
-    }
-    for hit in hits {
-        if matches!(hit.entry.class, Class::Scenario(s) if FEES.contains(&s)) {
-            hit.entry.weight = hit.entry.weight.max(FEE_FOR_A_PROMISE);
+/// Everyday words that are the scam next to another scenario's: (the company, the scenarios raised, the
+/// weight they are raised to). An official who moves the talk to Zalo or Telegram ("điện lực" and "kết bạn
+/// Zalo"), and a deposit or fee before a promised job, prize, loan or refund ("tuyển CTV" and "đặt cọc").
+const IN_COMPANY: &[(&[Scenario], &[Scenario], u8)] = &[
+    (AUTHORITIES, &[Scenario::ChannelSwitch], AUTHORITY_MOVES_YOU),
+    (PROMISES, FEES, FEE_FOR_A_PROMISE),
+];
+
+/// Raises each hit of a scenario that [`IN_COMPANY`] lists when its company is found too.
+fn raise_in_company(hits: &mut [Hit]) {
+    for &(company, raised, weight) in IN_COMPANY {
+        let present = hits
+            .iter()
+            .any(|h| matches!(h.entry.class, Class::Scenario(s) if company.contains(&s)));
+        if !present {
+            continue;
+        }
+        for hit in hits.iter_mut() {
+            if matches!(hit.entry.class, Class::Scenario(s) if raised.contains(&s)) {
+                hit.entry.weight = hit.entry.weight.max(weight);
+            }
         }
     }
 }
@@ -631,11 +623,19 @@ fn is_money(token: &str) -> bool {
         ) || unit.starts_with("tr"))
 }
 
+/// The first words of [`UNLOCKS`]: every other token is passed over without comparing it with each.
+fn may_start_an_unlock(token: &str) -> bool {
+    matches!(token, "de" | "moi" | "roi" | "duoc" | "thi" | "sau")
+}
+
 /// Money asked for so that something is released ("nộp thuế 10% … để rút", "đóng phí 1tr9 là giải ngân",
 /// "phí vận chuyển 850k … để nhận quà"): the advance-fee scam's one shape, whatever the story. An unlock
 /// with a fee word and an amount within [`FEE_WINDOW`] tokens on one side of it, as a line range.
 fn fee_to_unlock(tokens: &[(usize, &str)]) -> Option<(usize, usize)> {
     for (i, &(_, token)) in tokens.iter().enumerate() {
+        if !may_start_an_unlock(token) {
+            continue;
+        }
         let Some(unlock) = UNLOCKS.iter().find(|u| {
             u[0] == token
                 && tokens
@@ -866,6 +866,13 @@ mod tests {
         let two = text_signals("vay tiền nhanh, không cần thế chấp");
         let points = |t: &TextSignals| t.reasons[0].weight.points();
         assert_eq!(points(&two), points(&one) + 1);
+    }
+
+    #[test]
+    fn every_unlock_passes_the_quick_test() {
+        for unlock in UNLOCKS {
+            assert!(may_start_an_unlock(unlock[0]), "{unlock:?}");
+        }
     }
 
     #[test]

@@ -322,6 +322,19 @@ pub(crate) fn is_ipv4_literal(written: &str) -> bool {
     groups == 4
 }
 
+/// Digits standing alone in a number that make it written digit by digit.
+const SCATTERED_DIGITS: usize = 6;
+
+/// True when most of the number's digits stand alone between separators ("0.9.7.3 2.8.1 5.4.6",
+/// "0 3 8 6 5 5 2 9 1 7"): nobody groups a number that way but to slip it past a filter.
+pub(crate) fn written_digit_by_digit(written: &str) -> bool {
+    written
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|group| group.len() == 1)
+        .count()
+        >= SCATTERED_DIGITS
+}
+
 fn is_all_digits(s: &str) -> bool {
     s.bytes().all(|b| b.is_ascii_digit())
 }

@@ -554,14 +554,7 @@ const PER_TIME: &[&str] = &["ngay", "gio", "h"];
 /// Money earned per task or per day ("nhận 50k/lần", "kiếm 300-500k/ngày"), as a line range and weight:
 /// 3 per task, 2 per day or hour (real part-time jobs quote those too).
 fn pay_per_task(tokens: &[(usize, &str)]) -> Option<(usize, usize, u8)> {
-    let is_amount = |t: &str| {
-        let digits = t.bytes().take_while(u8::is_ascii_digit).count();
-        digits > 0
-            && matches!(
-                &t[digits..],
-                "" | "k" | "d" | "tr" | "vnd" | "dong" | "nghin" | "ngan"
-            )
-    };
+    let is_amount = |t: &str| money_unit(t).is_some_and(|unit| MONEY_UNITS.contains(&unit));
     for (i, &(_, token)) in tokens.iter().enumerate() {
         if !is_amount(token) {
             continue;
@@ -612,15 +605,19 @@ const FEE_WINDOW: usize = 10;
 /// Weight of money asked for to unlock a withdrawal, a payout or a prize.
 const FEE_TO_UNLOCK: u8 = 3;
 
-/// An amount of money: digits alone or with a money unit ("4000000d", "850k", "10", "1tr9").
-fn is_money(token: &str) -> bool {
+/// What follows the digits a token starts with ("k" of "850k", "" of "10"); `None` without digits.
+fn money_unit(token: &str) -> Option<&str> {
     let digits = token.bytes().take_while(u8::is_ascii_digit).count();
-    let unit = &token[digits..];
-    digits > 0
-        && (matches!(
-            unit,
-            "" | "k" | "d" | "vnd" | "dong" | "trieu" | "nghin" | "ngan"
-        ) || unit.starts_with("tr"))
+    (digits > 0).then(|| &token[digits..])
+}
+
+/// Units an amount is written with, after its digits (none for a bare number).
+const MONEY_UNITS: &[&str] = &["", "k", "d", "tr", "vnd", "dong", "nghin", "ngan"];
+
+/// An amount of money: digits alone or with a money unit, millions written out or with more digits after
+/// them ("4000000d", "850k", "10", "3trieu", "1tr9").
+fn is_money(token: &str) -> bool {
+    money_unit(token).is_some_and(|unit| MONEY_UNITS.contains(&unit) || unit.starts_with("tr"))
 }
 
 /// The first words of [`UNLOCKS`]: every other token is passed over without comparing it with each.

@@ -160,7 +160,8 @@ fn glued_to_letters_after(text: &str, end: usize) -> bool {
     text[end..].chars().next().is_some_and(char::is_alphabetic)
 }
 
-/// Reasons a number entity carries by its shape alone (no database): a premium-rate 1900 number.
+/// Reasons a number entity carries by its shape alone (no database): a premium-rate 1900 number, a number
+/// written digit by digit.
 ///
 /// `text` is the text `entity` was extracted from, so the evidence is the number as written there.
 #[must_use]
@@ -180,7 +181,7 @@ pub fn number_reasons(text: &str, entity: &Entity) -> Vec<Reason> {
         Some(ServiceLine::TollFree) | None => Vec::new(),
     };
     let written = text.get(entity.span.clone()).unwrap_or_default();
-    if entity.kind != EntityKind::Domain && written_digit_by_digit(written) {
+    if entity.kind != EntityKind::Domain && numbers::written_digit_by_digit(written) {
         reasons.push(Reason::new(
             ReasonKind::Obfuscation,
             SCATTERED_DIGITS_LABEL,
@@ -196,18 +197,6 @@ const SCATTERED_DIGITS_LABEL: &str =
     "số được viết tách rời từng chữ số, một mánh né bộ lọc quen của kẻ gian";
 /// A sign of its own, worth reading the words for, but no warning alone.
 const SCATTERED_DIGITS_POINTS: u8 = 2;
-/// Digits standing alone in a number that make it written digit by digit.
-const SCATTERED_DIGITS: usize = 6;
-
-/// True when most of the number's digits stand alone between separators ("0.9.7.3 2.8.1 5.4.6",
-/// "0 3 8 6 5 5 2 9 1 7"): nobody groups a number that way but to slip it past a filter.
-fn written_digit_by_digit(written: &str) -> bool {
-    written
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|group| group.len() == 1)
-        .count()
-        >= SCATTERED_DIGITS
-}
 
 #[cfg(test)]
 mod tests {
